@@ -1,0 +1,25 @@
+/* error.h - status codes plus a per-thread message (tm_error_message()).
+ *
+ * Every public function that fails calls tm_set_error() with the status and a
+ * message in CPython's words where CPython has one, then returns the status.
+ * The message buffer is thread-local, so it never allocates.
+ */
+#ifndef TM_ERROR_H
+#define TM_ERROR_H
+
+#include "tracemalloc.h"
+
+#if defined(__GNUC__)
+#define TM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TM_PRINTF(a, b)
+#endif
+
+/* Record the message of the failure and return `status`. */
+tm_status_t tm_set_error(tm_status_t status, const char *fmt, ...)
+    TM_PRINTF(2, 3);
+
+/* Forget the last message (used by functions that succeed after a retry). */
+void tm_clear_error(void);
+
+#endif /* TM_ERROR_H */
