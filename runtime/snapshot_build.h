@@ -1,0 +1,33 @@
+/* snapshot_build.h - the fast way to fill a snapshot, for take_snapshot
+ * (1M traces in well under 0.5 s) and for the loaders.
+ *
+ * tm_snapshot_add_trace (public) copies and interns everything for each call.
+ * Here a traceback is interned once and then shared by many traces.
+ */
+#ifndef TM_SNAPSHOT_BUILD_H
+#define TM_SNAPSHOT_BUILD_H
+
+#include "tracemalloc.h"
+
+/* Intern a filename (or function name) in the snapshot: equal strings give
+ * the same pointer, owned by the snapshot. NULL on out-of-memory. */
+const char *tm_snapshot_intern_string(tm_snapshot_t *snap, const char *s,
+                                      size_t len);
+
+/* Intern a traceback (frames most recent first; the frame strings must
+ * already be interned in this snapshot). Equal (frames, total_nframe) give
+ * the same pointer. NULL on out-of-memory. */
+const tm_traceback_t *tm_snapshot_intern_traceback(tm_snapshot_t *snap,
+                                                   const tm_frame_t *frames,
+                                                   size_t nframe,
+                                                   uint32_t total_nframe);
+
+/* Room for n more traces (optional, avoids regrowth). */
+tm_status_t tm_snapshot_reserve(tm_snapshot_t *snap, size_t n);
+
+/* Append a trace whose traceback came from tm_snapshot_intern_traceback on
+ * the same snapshot. */
+tm_status_t tm_snapshot_append(tm_snapshot_t *snap, unsigned int domain,
+                               size_t size, const tm_traceback_t *tb);
+
+#endif /* TM_SNAPSHOT_BUILD_H */
