@@ -31,7 +31,11 @@ TM_HIDDEN extern _Atomic int tm_tracing;
  * records). An allocation seen while it is non-zero is not traced. */
 TM_HIDDEN extern __thread int tm_reentrant;
 
-/* A block of `size` bytes was allocated at ptr (domain 0). `site` is the
+/* These entry points test tm_tracing and tm_reentrant themselves (and do
+ * nothing when the runtime is already running on this thread), and never
+ * change errno except as documented.
+ *
+ * A block of `size` bytes was allocated at ptr (domain 0). `site` is the
  * static call site from the pass, or NULL when the allocation came from
  * uninstrumented code (attributed to the nearest instrumented caller). An
  * existing trace at ptr is replaced (CPython). If the trace cannot be
@@ -48,6 +52,27 @@ TM_HIDDEN void tm_core_on_free(void *ptr);
  * counts the old and new block together. old may be NULL. */
 TM_HIDDEN void tm_core_on_realloc(void *old, void *new_ptr, size_t size,
                                   const struct tm_site *site);
+
+/* realloc without the address-reuse window of tm_core_on_realloc: call
+ * tm_core_realloc_begin(old, &tok) BEFORE the real realloc (it takes the
+ * trace of `old` out, so another thread that gets `old` from malloc once
+ * the real realloc freed it cannot lose its fresh trace to us), then
+ * tm_core_realloc_end(&tok, result, size, site) after it: a NULL result
+ * puts the old trace back unchanged (the block is still valid: CPython);
+ * otherwise the block is traced at `result` with `size` and the realloc
+ * site (CPython's re-tagging; the peak sees current - old + new). Both are
+ * no-ops when not tracing or re-entered; old may be NULL. */
+typedef struct tm_core_realloc_token {
+  void *old;
+  size_t size;
+  uint64_t generation;
+  uint32_t tb;
+  bool found;
+} tm_core_realloc_token_t;
+TM_HIDDEN void tm_core_realloc_begin(void *old, tm_core_realloc_token_t *tok);
+TM_HIDDEN void tm_core_realloc_end(const tm_core_realloc_token_t *tok,
+                                   void *new_ptr, size_t size,
+                                   const struct tm_site *site);
 
 /* Make sure this thread has a shadow-stack frame array (called at thread
  * start by the pthread_create wrapper, and lazily by the core). */

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench/pass/run.sh [BUILD_DIR] - cost of the shadow stack when NOT tracing:
+# bench.c built with plain clang-N -O2 and with tmcc -O2 (same clang), run
+# side by side in one go; ratios per kernel (target <= 1.10x), then
+# instructions per instrumented call from callgrind (exact and stable, unlike
+# wall time). Prints a markdown section on stdout.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-${TM_BUILD_DIR:-/tmp/pass-build-19}}
+tmcc=$build/bin/tmcc
+[ -x "$tmcc" ] || { echo "bench/pass: no $tmcc (build the project first)" >&2; exit 1; }
+major=$(sed -n 's/^major=\${TMCC_LLVM:-\([0-9]*\)}$/\1/p' "$tmcc")
+clang=clang-$major
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$clang" -O2 "$here/bench.c" -o "$work/plain"
+"$tmcc" -O2 "$here/bench.c" -o "$work/tm"
+
+# Interleave the two binaries so that machine noise hits both alike; keep
+# each kernel's best of 3 rounds (each round is already a best of 7).
+declare -A best_plain best_tm calls
+for round in 1 2 3; do
+  for v in plain tm; do
+    while read -r name ns n; do
+      calls[$name]=$n
+      if [ "$v" = plain ]; then cur=${best_plain[$name]:-}; else cur=${best_tm[$name]:-}; fi
+      if [ -z "$cur" ] || [ "$ns" -lt "$cur" ]; then
+        if [ "$v" = plain ]; then best_plain[$name]=$ns; else best_tm[$name]=$ns; fi
+      fi
+    done < <(env -u TRACEMALLOC "$work/$v")
+  done
+done
+
+echo "## Pass: shadow-stack cost, not tracing (LLVM $major, -O2)"
+echo
+echo "$(uname -m), $(nproc) CPUs; best of 3x7 runs; tmcc = clang-$major -O2 + libtmpass.so + libtracemalloc.a, TRACEMALLOC unset."
+echo "Wall times on a shared machine are noisy; the callgrind counts below are exact."
+echo
+echo "| kernel | plain (ms) | tmcc (ms) | ratio |"
+echo "|---|---:|---:|---:|"
+for k in fib_pure fib_alloc tree_walk qsort; do
+  p=${best_plain[$k]} t=${best_tm[$k]}
+  awk -v k="$k" -v p="$p" -v t="$t" 'BEGIN { printf "| %s | %.2f | %.2f | %.3fx |\n", k, p/1e6, t/1e6, t/p }'
+done
+
+if command -v valgrind >/dev/null 2>&1; then
+  echo
+  echo "Instructions (Ir) inside each kernel, callees included (callgrind --toggle-collect, small inputs):"
+  echo
+  echo "| kernel | calls | plain Ir | tmcc Ir | extra Ir per call |"
+  echo "|---|---:|---:|---:|---:|"
+  for v in plain tm; do
+    # Valgrind 3.19 cannot read clang's DWARF 5: keep symbols, drop debug info.
+    objcopy --strip-debug "$work/$v" "$work/$v.nodebug"
+    # Only the kernel functions: --toggle-collect restricts the count.
+    for k in fib_pure fib_alloc walk sort_kernel; do
+      valgrind --tool=callgrind --callgrind-out-file="$work/cg.$v.$k" \
+        --toggle-collect="$k" "$work/$v.nodebug" 0 >"$work/out.$v" 2>/dev/null
+    done
+  done
+  for k in fib_pure fib_alloc walk sort_kernel; do
+    name=$k
+    case $k in walk) name=tree_walk ;; sort_kernel) name=qsort ;; esac
+    n=$(awk -v k="$name" '$1 == k { print $3 }' "$work/out.plain")
+    ip=$(sed -n 's/^summary: //p' "$work/cg.plain.$k")
+    it=$(sed -n 's/^summary: //p' "$work/cg.tm.$k")
+    awk -v k="$name" -v n="$n" -v ip="$ip" -v it="$it" \
+      'BEGIN { printf "| %s | %d | %d | %d | %.2f |\n", k, n, ip, it, (it-ip)/n }'
+  done
+fi

@@ -1,0 +1,288 @@
+//===- Instrumenter.cpp - drive the instrumentation of a module ------------===//
+//
+// STEP 1  skip the runtime itself and read the options;
+// STEP 2  decide per function: skipped (declaration, available_externally,
+//         naked, __tm_*, disable_sanitizer_instrumentation, annotate("tm_skip"),
+//         skipped file, already instrumented) or instrumented;
+// STEP 3  per instrumented function: collect allocation calls and
+//         slot-storing calls, build its site table, push its shadow frame
+//         (unless site-only, readonly/readnone, or nothing below it can
+//         allocate), rewrite the allocation calls to __tm_NAME(args, site);
+// STEP 4  the module constructor calling __tm_module_init_v1.
+//
+//===----------------------------------------------------------------------===//
+#include "Instrumenter.h"
+
+#include "AllocSiteFinder.h"
+#include "Compat.h"
+#include "FramePolicy.h"
+#include "Options.h"
+#include "RuntimeABI.h"
+#include "ShadowStack.h"
+#include "SiteTable.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/Statistic.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <optional>
+
+using namespace llvm;
+
+#define DEBUG_TYPE "tm-instrument"
+
+STATISTIC(NumAllocCalls, "Allocation calls rewritten to __tm_* hooks");
+STATISTIC(NumFrames, "Functions given a shadow frame");
+STATISTIC(NumSlotStores, "Call sites storing their site into the frame");
+
+namespace tmpass {
+namespace {
+
+// Functions named in __attribute__((annotate("tm_skip"))).
+SmallPtrSet<const Function *, 8> annotatedSkips(Module &M) {
+  SmallPtrSet<const Function *, 8> Out;
+  GlobalVariable *GA = M.getNamedGlobal("llvm.global.annotations");
+  if (!GA || !GA->hasInitializer())
+    return Out;
+  auto *Arr = dyn_cast<ConstantArray>(GA->getInitializer());
+  if (!Arr)
+    return Out;
+  for (Value *Op : Arr->operands()) {
+    auto *S = dyn_cast<ConstantStruct>(Op);
+    if (!S || S->getNumOperands() < 2)
+      continue;
+    auto *F = dyn_cast<Function>(S->getOperand(0)->stripPointerCasts());
+    auto *Str = dyn_cast<GlobalVariable>(S->getOperand(1)->stripPointerCasts());
+    if (!F || !Str || !Str->hasInitializer())
+      continue;
+    if (auto *CDA = dyn_cast<ConstantDataArray>(Str->getInitializer()))
+      if (CDA->isCString() && CDA->getAsCString() == SkipAnnotation)
+        Out.insert(F);
+  }
+  return Out;
+}
+
+// Memory attributes promise what a rewritten or frame-holding function no
+// longer keeps (it writes the shadow stack, calls opaque hooks); drop them so
+// that LTO cannot optimise against them (e.g. delete a slot store before a
+// call inferred "inaccessiblemem only").
+void dropMemoryAttrs(Function &F) {
+#if LLVM_VERSION_MAJOR >= 16
+  F.removeFnAttr(Attribute::Memory);
+#else
+  for (Attribute::AttrKind K :
+       {Attribute::ReadNone, Attribute::ReadOnly, Attribute::WriteOnly,
+        Attribute::ArgMemOnly, Attribute::InaccessibleMemOnly,
+        Attribute::InaccessibleMemOrArgMemOnly})
+    F.removeFnAttr(K);
+#endif
+}
+
+void dropMemoryAttrs(CallBase &CB) {
+#if LLVM_VERSION_MAJOR >= 16
+  CB.removeFnAttr(Attribute::Memory);
+#else
+  for (Attribute::AttrKind K :
+       {Attribute::ReadNone, Attribute::ReadOnly, Attribute::WriteOnly,
+        Attribute::ArgMemOnly, Attribute::InaccessibleMemOnly,
+        Attribute::InaccessibleMemOrArgMemOnly})
+    CB.removeFnAttr(K);
+#endif
+}
+
+// p = NAME(args)  ->  p = __tm_NAME(args, site); invoke stays invoke.
+void rewriteAllocCall(CallBase &CB, const HookInfo &H, Constant *Site) {
+  Module &M = *CB.getModule();
+  LLVMContext &Ctx = M.getContext();
+  FunctionType *FT = CB.getFunctionType();
+  SmallVector<Type *, 4> Params(FT->param_begin(), FT->param_end());
+  Params.push_back(tm_compat::getI8PtrTy(Ctx));
+  // A plain declaration: no allocator attributes, or LLVM would delete or
+  // reorder hook pairs as it does malloc/free pairs.
+  FunctionCallee Hook = M.getOrInsertFunction(
+      (Twine(HookPrefix) + H.Name).str(),
+      FunctionType::get(FT->getReturnType(), Params, /*isVarArg=*/false));
+  if (auto *HF = dyn_cast<Function>(Hook.getCallee()))
+    if (HF->use_empty()) // just declared: same convention as the callee
+      HF->setCallingConv(CB.getCallingConv());
+
+  SmallVector<Value *, 4> Args(CB.arg_begin(), CB.arg_end());
+  Args.push_back(Site);
+  SmallVector<OperandBundleDef, 1> Bundles;
+  CB.getOperandBundlesAsDefs(Bundles);
+
+  IRBuilder<> B(&CB);
+  CallBase *New;
+  if (auto *II = dyn_cast<InvokeInst>(&CB)) {
+    New = B.CreateInvoke(Hook, II->getNormalDest(), II->getUnwindDest(), Args,
+                         Bundles);
+  } else {
+    auto *CI = B.CreateCall(Hook, Args, Bundles);
+    if (cast<CallInst>(CB).isTailCall())
+      CI->setTailCall();
+    New = CI;
+  }
+  New->setCallingConv(CB.getCallingConv());
+  New->setDebugLoc(CB.getDebugLoc());
+  AttributeList Ret = AttributeList::get(
+      Ctx, AttributeList::ReturnIndex,
+      AttrBuilder(Ctx, CB.getAttributes().getRetAttrs()));
+  New->setAttributes(Ret);
+  New->takeName(&CB);
+  CB.replaceAllUsesWith(New);
+  CB.eraseFromParent();
+  ++NumAllocCalls;
+}
+
+class ModuleInstrumenter {
+public:
+  ModuleInstrumenter(Module &M, const Options &O)
+      : M(M), Opts(O), Policy(M), Strings(M), Skips(annotatedSkips(M)) {}
+
+  bool run() {
+    bool Changed = false;
+    for (Function &F : M) {
+      if (!wantsInstrumentation(F))
+        continue;
+      F.addFnAttr(InstrumentedAttr);
+      Changed |= instrumentFunction(F);
+      Changed = true;
+    }
+    if (Changed)
+      createModuleCtor();
+    return Changed;
+  }
+
+private:
+  bool wantsInstrumentation(const Function &F) const {
+    if (F.isDeclaration() || F.hasAvailableExternallyLinkage())
+      return false;
+    if (F.hasFnAttribute(InstrumentedAttr) ||
+        F.hasFnAttribute(Attribute::Naked) ||
+        F.hasFnAttribute(Attribute::DisableSanitizerInstrumentation))
+      return false;
+    if (tm_compat::startsWith(F.getName(), HookPrefix) ||
+        F.getName() == ModuleCtorName || Skips.count(&F))
+      return false;
+    if (!Opts.SkipFiles.empty()) {
+      if (Opts.isSkippedFile(M.getSourceFileName()))
+        return false;
+      if (const DISubprogram *SP = F.getSubprogram())
+        if (Opts.isSkippedFile(SP->getFilename()) ||
+            Opts.isSkippedFile((SP->getDirectory() + "/" + SP->getFilename()).str()))
+          return false;
+    }
+    return true;
+  }
+
+  bool needsFrame(Function &F, SmallVectorImpl<CallBase *> &SlotCalls) {
+    if (Opts.SiteOnly || F.onlyReadsMemory() ||
+        tm_compat::isPresplitCoroutine(F))
+      return false;
+    for (Instruction &I : instructions(F))
+      if (auto *CB = dyn_cast<CallBase>(&I))
+        if (Policy.callNeedsSlot(*CB))
+          SlotCalls.push_back(CB);
+    return !SlotCalls.empty();
+  }
+
+  bool instrumentFunction(Function &F) {
+    SmallVector<AllocCall, 8> Allocs = findAllocCalls(F);
+    SmallVector<CallBase *, 16> SlotCalls;
+    bool Frame = needsFrame(F, SlotCalls);
+    if (Allocs.empty() && !Frame)
+      return false;
+
+    std::optional<ShadowFrame> SF;
+    if (Frame) {
+      SmallVector<CallBase *, 8> Hooks;
+      for (const AllocCall &A : Allocs)
+        Hooks.push_back(A.Call);
+      SF.emplace(F, SlotCalls, Hooks);
+    }
+    // Sites first: every index must exist before the array is built.
+    SiteTable Table(F, Strings);
+    SmallVector<unsigned, 8> AllocSite, SlotSite;
+    for (const AllocCall &A : Allocs)
+      AllocSite.push_back(Table.add(
+          *A.Call, SF && SF->isPushedAt(*A.Call) ? SiteOwnFrame : 0));
+    for (CallBase *CB : SlotCalls)
+      SlotSite.push_back(Table.add(*CB, 0));
+    Table.finalize();
+
+    dropMemoryAttrs(F);
+    if (SF) {
+      SmallVector<std::pair<CallBase *, Constant *>, 16> Stores;
+      for (size_t I = 0; I < SlotCalls.size(); ++I) {
+        Stores.push_back({SlotCalls[I], Table.address(SlotSite[I])});
+        dropMemoryAttrs(*SlotCalls[I]);
+      }
+      SF->emit(ShadowStackGlobals(M), Stores);
+      ++NumFrames;
+      NumSlotStores += SlotCalls.size();
+    }
+    for (size_t I = 0; I < Allocs.size(); ++I)
+      rewriteAllocCall(*Allocs[I].Call, *Allocs[I].Hook,
+                       Table.address(AllocSite[I]));
+    return true;
+  }
+
+  // One hidden linkonce_odr constructor per linked image (comdat keyed on
+  // itself, as SanitizerCoverage does): __tm_module_init_v1 is idempotent,
+  // and its versioned name makes an ABI mismatch a link error.
+  void createModuleCtor() {
+    if (M.getFunction(ModuleCtorName))
+      return;
+    LLVMContext &Ctx = M.getContext();
+    auto *VoidFT = FunctionType::get(Type::getVoidTy(Ctx), false);
+    Function *Ctor = Function::Create(VoidFT, GlobalValue::LinkOnceODRLinkage,
+                                      ModuleCtorName, M);
+    Ctor->setVisibility(GlobalValue::HiddenVisibility);
+    Ctor->setComdat(M.getOrInsertComdat(ModuleCtorName));
+    Ctor->addFnAttr(Attribute::NoUnwind);
+    Ctor->addFnAttr(InstrumentedAttr);
+    IRBuilder<> B(BasicBlock::Create(Ctx, "", Ctor));
+    B.CreateCall(M.getOrInsertFunction(ModuleInitName, VoidFT));
+    B.CreateRetVoid();
+    appendToGlobalCtors(M, Ctor, ModuleCtorPriority, Ctor);
+  }
+
+  Module &M;
+  const Options &Opts;
+  FramePolicy Policy;
+  SiteStrings Strings;
+  SmallPtrSet<const Function *, 8> Skips;
+};
+
+// The runtime itself (or a program that links its sources) must not be
+// instrumented: it defines the shadow-stack TLS or the init entry point.
+bool isRuntimeModule(const Module &M) {
+  const GlobalVariable *D = M.getNamedGlobal(DepthName);
+  if (D && !D->isDeclaration())
+    return true;
+  const Function *Init = M.getFunction(ModuleInitName);
+  return Init && !Init->isDeclaration();
+}
+
+} // namespace
+
+PreservedAnalyses TmInstrumentPass::run(Module &M, ModuleAnalysisManager &) {
+  if (isRuntimeModule(M))
+    return PreservedAnalyses::all();
+  std::string Error;
+  Options Opts = Options::fromCommandLineAndEnv(Error);
+  if (!Error.empty())
+    M.getContext().emitError(Error);
+  Opts.SiteOnly |= ForceSiteOnly;
+  if (!ModuleInstrumenter(M, Opts).run())
+    return PreservedAnalyses::all();
+  return PreservedAnalyses::none();
+}
+
+} // namespace tmpass

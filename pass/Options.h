@@ -1,0 +1,42 @@
+//===- Options.h - user configuration of the pass ---------------------------===//
+//
+// Two ways in, one result:
+//   * cl::opt flags (-tm-site-only, -tm-skip-files=GLOBS), usable with `opt`,
+//     with `clang -Xclang -load -Xclang libtmpass.so -mllvm ...`, and with
+//     plain `-mllvm` from LLVM 22 on;
+//   * environment variables (TM_PASS_SITE_ONLY, TM_PASS_SKIP_FILES), because
+//     before LLVM 22 clang rejects `-mllvm <plugin flag>` when the plugin is
+//     loaded with -fpass-plugin alone.
+// A flag given on the command line wins over the environment; the pipeline
+// parameter `tm-instrument<site-only>` wins over both.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TM_PASS_OPTIONS_H
+#define TM_PASS_OPTIONS_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace tmpass {
+
+struct Options {
+  // Rewrite allocation calls only: no shadow stack, tracebacks are the
+  // allocation site (with its inlined frames) alone.
+  bool SiteOnly = false;
+  // Source files (module source file name, or the file of a function's
+  // DISubprogram) matching one of these globs are not instrumented. Kept as
+  // text: a GlobPattern may point into the string it was made from (LLVM
+  // 17+), so it is made where it is used.
+  std::vector<std::string> SkipFiles;
+
+  // Flags, then environment. Returns an error text for a bad glob ("" if ok).
+  static Options fromCommandLineAndEnv(std::string &Error);
+
+  bool isSkippedFile(llvm::StringRef Path) const;
+};
+
+} // namespace tmpass
+
+#endif // TM_PASS_OPTIONS_H

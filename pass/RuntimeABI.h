@@ -1,0 +1,66 @@
+//===- RuntimeABI.h - names and constants shared with the runtime ---------===//
+//
+// Everything the instrumented code references in libtracemalloc, spelled once.
+// The authoritative contract is include/tracemalloc_abi.h; the list of
+// functions to rewrite is include/tracemalloc_hooks.def, read here through
+// the TM_HOOK X-macro so that the pass and the runtime can never disagree.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TM_PASS_RUNTIMEABI_H
+#define TM_PASS_RUNTIMEABI_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace tmpass {
+
+// Shadow-stack TLS (initial-exec, defined by the runtime).
+constexpr char DepthName[] = "__tm_depth";
+constexpr char FramesName[] = "__tm_frames";
+constexpr char FramesCapName[] = "__tm_frames_cap";
+constexpr char SinkName[] = "__tm_sink";
+
+// Module constructor: the name carries TM_ABI_VERSION, so a runtime of another
+// ABI fails the link instead of misreading our site descriptors.
+constexpr char ModuleInitName[] = "__tm_module_init_v1";
+constexpr char ModuleCtorName[] = "tm.module_ctor";
+constexpr unsigned ModuleCtorPriority = 1; // as MemProf: before user ctors
+
+// Prefix of every compiler-inserted entry point, and of the hook for NAME.
+constexpr char HookPrefix[] = "__tm_";
+
+// Per-function marker: present once the pass has processed the function.
+// (Fat LTO and ThinLTO backends can run OptimizerLast twice on a module;
+// full-LTO merging would lose module-level flags, so the marker is per
+// function.)
+constexpr char InstrumentedAttr[] = "tm-instrumented";
+
+// Opt-out annotation: __attribute__((annotate("tm_skip"))).
+constexpr char SkipAnnotation[] = "tm_skip";
+
+// tm_site.flags (include/tracemalloc_abi.h).
+constexpr unsigned SiteOwnFrame = 0x1;
+constexpr unsigned SiteNoDebug = 0x2;
+
+enum class HookKind { Alloc, Realloc, Free };
+
+// One row of tracemalloc_hooks.def, reduced to what the pass checks: the
+// callee's IR prototype must have NumParams parameters and return void iff
+// ReturnsVoid, otherwise the call is left alone (a user function that merely
+// shares a libc name).
+struct HookInfo {
+  llvm::StringRef Name;
+  HookKind Kind;
+  unsigned NumParams;
+  bool ReturnsVoid;
+};
+
+// All rows of tracemalloc_hooks.def, in file order.
+llvm::ArrayRef<HookInfo> hookTable();
+
+// The row for a callee name, or null.
+const HookInfo *findHook(llvm::StringRef CalleeName);
+
+} // namespace tmpass
+
+#endif // TM_PASS_RUNTIMEABI_H

@@ -1,0 +1,198 @@
+//===- ShadowStack.cpp - shadow frame placement and code generation -------===//
+#include "ShadowStack.h"
+
+#include "Compat.h"
+#include "RuntimeABI.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/IR/CFG.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+using namespace llvm;
+
+namespace tmpass {
+namespace {
+
+GlobalVariable *getTLS(Module &M, StringRef Name, Type *Ty) {
+  if (GlobalVariable *GV = M.getNamedGlobal(Name))
+    return GV;
+  return new GlobalVariable(M, Ty, /*isConstant=*/false,
+                            GlobalValue::ExternalLinkage, nullptr, Name,
+                            nullptr, GlobalValue::InitialExecTLSModel);
+}
+
+// BB lies on a cycle: it can run more than once per invocation.
+bool onCycle(BasicBlock *BB) {
+  SmallVector<BasicBlock *, 16> Work(succ_begin(BB), succ_end(BB));
+  SmallPtrSet<BasicBlock *, 32> Seen;
+  while (!Work.empty()) {
+    BasicBlock *B = Work.pop_back_val();
+    if (B == BB)
+      return true;
+    if (Seen.insert(B).second)
+      Work.append(succ_begin(B), succ_end(B));
+  }
+  return false;
+}
+
+// First point of BB where the push can go (after the static allocas of the
+// entry block, which must stay first).
+BasicBlock::iterator pushPoint(BasicBlock &BB) {
+  BasicBlock::iterator IP = BB.getFirstInsertionPt();
+  if (BB.isEntryBlock())
+    while (isa<AllocaInst>(*IP))
+      ++IP;
+  return IP;
+}
+
+} // namespace
+
+ShadowStackGlobals::ShadowStackGlobals(Module &M) {
+  LLVMContext &Ctx = M.getContext();
+  IntPtrTy = M.getDataLayout().getIntPtrType(Ctx);
+  Type *P = tm_compat::getI8PtrTy(Ctx);
+  Depth = getTLS(M, DepthName, IntPtrTy);
+  Frames = getTLS(M, FramesName, tm_compat::getPtrTo(P));
+  FramesCap = getTLS(M, FramesCapName, IntPtrTy);
+  Sink = getTLS(M, SinkName, P);
+}
+
+void ShadowFrame::collectRestorePoints() {
+  for (BasicBlock &BB : F) {
+    // After an unwind or a second return from setjmp/vfork, the frames of the
+    // callees that were skipped over are gone: this function is on top again.
+    if (BB.isEHPad() && !isa<CatchSwitchInst>(BB.getTerminator()))
+      Pads.push_back(&*BB.getFirstInsertionPt());
+    for (Instruction &I : BB)
+      if (auto *CI = dyn_cast<CallInst>(&I))
+        if (CI->hasFnAttr(Attribute::ReturnsTwice))
+          Twice.push_back(CI);
+  }
+}
+
+void ShadowFrame::computeReachable() {
+  Reachable.clear();
+  SmallVector<const BasicBlock *, 16> Work{Push};
+  while (!Work.empty()) {
+    const BasicBlock *B = Work.pop_back_val();
+    if (Reachable.insert(B).second)
+      Work.append(succ_begin(B), succ_end(B));
+  }
+}
+
+ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
+                         ArrayRef<CallBase *> HookCalls)
+    : F(F), DT(F) {
+  collectRestorePoints();
+  auto Include = [&](BasicBlock *BB) {
+    if (!DT.isReachableFromEntry(BB))
+      return;
+    Push = Push ? DT.findNearestCommonDominator(Push, BB) : BB;
+  };
+  for (CallBase *CB : SlotCalls)
+    Include(CB->getParent());
+  for (Instruction *I : Pads)
+    Include(I->getParent());
+  for (Instruction *I : Twice)
+    Include(I->getParent());
+  if (!Push) // every call is in dead code: push at entry, keep it simple
+    Push = &F.getEntryBlock();
+  // Hoist out of cycles, and over hook calls that P may or may not precede,
+  // until stable (P only moves up the dominator tree).
+  for (bool Changed = true; Changed;) {
+    Changed = false;
+    while (Push != &F.getEntryBlock() && onCycle(Push)) {
+      Push = hoistOutOfCycle(Push);
+      Changed = true;
+    }
+    computeReachable();
+    for (CallBase *H : HookCalls) {
+      BasicBlock *B = H->getParent();
+      if (Reachable.count(B) && !DT.dominates(Push, B) &&
+          DT.isReachableFromEntry(B)) {
+        Push = DT.findNearestCommonDominator(Push, B);
+        Changed = true;
+      }
+    }
+  }
+}
+
+// The block before BB's cycle: its preheader when the cycle has a single
+// entering edge (made by splitting that edge if it is conditional, as -O2's
+// rotated loops have no preheader), else BB's immediate dominator.
+BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
+  BasicBlock *Outside = nullptr;
+  unsigned Entering = 0;
+  for (BasicBlock *Pred : predecessors(BB))
+    if (!DT.dominates(BB, Pred)) {
+      Outside = Pred;
+      ++Entering;
+    }
+  if (Entering == 1 && !BB->isEHPad()) {
+    if (Outside->getSingleSuccessor() == BB)
+      return Outside;
+    Instruction *T = Outside->getTerminator();
+    if (isa<BranchInst>(T) || isa<SwitchInst>(T))
+      return SplitEdge(Outside, BB, &DT);
+  }
+  return DT.getNode(BB)->getIDom()->getBlock();
+}
+
+bool ShadowFrame::isPushedAt(const Instruction &I) const {
+  return DT.dominates(Push, I.getParent());
+}
+
+void ShadowFrame::emit(const ShadowStackGlobals &G,
+                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+  // Exits reachable from the push restore d; d is loaded where it dominates
+  // all of them: at the push when possible, else at entry.
+  SmallVector<Instruction *, 8> Exits;
+  bool ExitsDominated = true;
+  for (BasicBlock &BB : F) {
+    Instruction *T = BB.getTerminator();
+    if (!Reachable.count(&BB) || !(isa<ReturnInst>(T) || isa<ResumeInst>(T)))
+      continue;
+    // A musttail call must stay right before its ret: restore first.
+    if (CallInst *MT = BB.getTerminatingMustTailCall())
+      Exits.push_back(MT);
+    else
+      Exits.push_back(T);
+    ExitsDominated &= DT.dominates(Push, &BB);
+  }
+
+  Type *P = tm_compat::getI8PtrTy(F.getContext());
+  BasicBlock &LoadBB = ExitsDominated ? *Push : F.getEntryBlock();
+  IRBuilder<> B(&LoadBB, pushPoint(LoadBB));
+  // No source line: the push is prologue, not the first statement.
+  B.SetCurrentDebugLocation(DebugLoc());
+  Value *Saved = B.CreateLoad(G.IntPtrTy, G.Depth, "tm.depth");
+  if (&LoadBB != Push) {
+    B.SetInsertPoint(Push, pushPoint(*Push));
+    B.SetCurrentDebugLocation(DebugLoc());
+  }
+  Value *Own = B.CreateAdd(Saved, ConstantInt::get(G.IntPtrTy, 1), "tm.own");
+  B.CreateStore(Own, G.Depth);
+  Value *Cap = B.CreateLoad(G.IntPtrTy, G.FramesCap, "tm.cap");
+  Value *Frames = B.CreateLoad(G.Frames->getValueType(), G.Frames, "tm.frames");
+  Value *InBounds = B.CreateICmpULT(Own, Cap, "tm.inbounds");
+  // Not inbounds: past the capacity the address is computed but never used.
+  Value *Elem = B.CreateGEP(P, Frames, Own, "tm.elem");
+  Value *Slot = B.CreateSelect(InBounds, Elem, G.Sink, "tm.slot");
+
+  for (const auto &CS : SlotStores)
+    IRBuilder<>(CS.first).CreateStore(CS.second, Slot);
+  // Pads before exits: a cleanup pad ending in `resume` gets own, then d.
+  for (Instruction *I : Pads)
+    IRBuilder<>(I).CreateStore(Own, G.Depth);
+  for (Instruction *I : Twice)
+    IRBuilder<>(I->getNextNode()).CreateStore(Own, G.Depth);
+  for (Instruction *I : Exits)
+    IRBuilder<>(I).CreateStore(Saved, G.Depth);
+}
+
+} // namespace tmpass

@@ -1,0 +1,79 @@
+//===- ShadowStack.h - push/pop of one function's shadow frame ------------===//
+//
+// Emits, per include/tracemalloc_abi.h §2:
+//   push:             d = __tm_depth; own = d + 1; __tm_depth = own;
+//                     slot = own < __tm_frames_cap ? &__tm_frames[own]
+//                                                  : &__tm_sink;
+//   before a call:    *slot = site;
+//   ret / resume:     __tm_depth = d   (before a terminating musttail call);
+//   landing pads and after returns_twice calls: __tm_depth = own.
+// The TLS variables are external initial-exec declarations: a few words, so a
+// dlopen'ed instrumented library never exhausts the static TLS block.
+//
+// Placement (shrink-wrapping): the push goes to the nearest common dominator
+// P of the calls that store a slot, the landing pads and the returns_twice
+// calls, hoisted out of any cycle (into a preheader, split if need be) so
+// that it runs at most once per invocation; exits reachable from P restore d (harmless where P did not
+// run: the depth is d there anyway). Paths that make no such call - the
+// `if (!node) return 0;` of a tree walk - pay nothing. A hook call gets
+// TM_SITE_OWN_FRAME iff P dominates it; one that P may or may not precede is
+// folded into the dominator computation, so the flag is always exact.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TM_PASS_SHADOWSTACK_H
+#define TM_PASS_SHADOWSTACK_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/IR/Dominators.h"
+
+#include <utility>
+
+namespace llvm {
+class CallBase;
+class Constant;
+class Function;
+class GlobalVariable;
+class Module;
+class Type;
+class Value;
+} // namespace llvm
+
+namespace tmpass {
+
+// The four TLS globals of a module (declared on first use).
+struct ShadowStackGlobals {
+  explicit ShadowStackGlobals(llvm::Module &M);
+  llvm::GlobalVariable *Depth, *Frames, *FramesCap, *Sink;
+  llvm::Type *IntPtrTy;
+};
+
+class ShadowFrame {
+public:
+  // Decides where the frame is pushed; emits nothing yet.
+  ShadowFrame(llvm::Function &F, llvm::ArrayRef<llvm::CallBase *> SlotCalls,
+              llvm::ArrayRef<llvm::CallBase *> HookCalls);
+
+  // The frame is pushed whenever I runs (P dominates I).
+  bool isPushedAt(const llvm::Instruction &I) const;
+
+  // Push, slot stores (call, site) and every restore.
+  void emit(const ShadowStackGlobals &G,
+            llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>>
+                SlotStores);
+
+private:
+  void collectRestorePoints();
+  void computeReachable();
+  llvm::BasicBlock *hoistOutOfCycle(llvm::BasicBlock *BB);
+
+  llvm::Function &F;
+  llvm::DominatorTree DT;
+  llvm::BasicBlock *Push = nullptr;
+  llvm::SmallPtrSet<const llvm::BasicBlock *, 32> Reachable; // from Push
+  llvm::SmallVector<llvm::Instruction *, 8> Pads, Twice;
+};
+
+} // namespace tmpass
+
+#endif // TM_PASS_SHADOWSTACK_H

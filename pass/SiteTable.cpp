@@ -1,0 +1,166 @@
+//===- SiteTable.cpp - per-function site arrays ----------------------------===//
+//
+// File names: a DILocation's file is joined with its DIFile directory (or the
+// compile unit's) when relative, and "./" components are removed, so
+// "./inl.h" compiled in /src becomes "/src/inl.h". Function names are the
+// DISubprogram's source name ("mk", not "_Z2mki"; -gline-tables-only has no
+// linkage name at all). Without debug info the site is (module source file,
+// line 0, IR function name) flagged TM_SITE_NO_DEBUG.
+//
+//===----------------------------------------------------------------------===//
+#include "SiteTable.h"
+
+#include "Compat.h"
+#include "RuntimeABI.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Instruction.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace llvm;
+
+namespace tmpass {
+namespace {
+
+std::string joinPath(StringRef Dir, StringRef File) {
+  SmallString<256> P;
+  if (File.empty())
+    return "<unknown>";
+  if (sys::path::is_absolute(File) || Dir.empty())
+    P = File;
+  else {
+    P = Dir;
+    sys::path::append(P, File);
+  }
+  sys::path::remove_dots(P, /*remove_dot_dot=*/false);
+  return std::string(P.str());
+}
+
+std::string fileOf(const DIScope *S) {
+  StringRef Dir = S->getDirectory();
+  if (Dir.empty())
+    if (const DISubprogram *SP = dyn_cast<DISubprogram>(S))
+      if (const DICompileUnit *CU = SP->getUnit())
+        Dir = CU->getDirectory();
+  return joinPath(Dir, S->getFilename());
+}
+
+std::string functionName(const DISubprogram *SP, const Function &F) {
+  if (SP) {
+    if (!SP->getName().empty())
+      return SP->getName().str();
+    if (!SP->getLinkageName().empty())
+      return SP->getLinkageName().str();
+  }
+  return F.getName().str();
+}
+
+} // namespace
+
+Constant *SiteStrings::get(StringRef S) {
+  auto It = Cache.find(S);
+  if (It != Cache.end())
+    return It->second;
+  LLVMContext &Ctx = M.getContext();
+  Constant *Data = ConstantDataArray::getString(Ctx, S, /*AddNull=*/true);
+  auto *GV = new GlobalVariable(M, Data->getType(), /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage, Data, "__tm_str");
+  GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+  GV->setAlignment(Align(1));
+  Constant *P = ConstantExpr::getPointerCast(GV, tm_compat::getI8PtrTy(Ctx));
+  Cache[S] = P;
+  return P;
+}
+
+SiteTable::SiteTable(Function &F, SiteStrings &Strings)
+    : F(F), Strings(Strings) {
+  LLVMContext &Ctx = F.getContext();
+  Type *P = tm_compat::getI8PtrTy(Ctx);
+  Type *I32 = Type::getInt32Ty(Ctx);
+  SiteTy = StructType::get(Ctx, {P, P, P, I32, I32, I32, I32});
+}
+
+unsigned SiteTable::add(const Instruction &I, unsigned Flags) {
+  if (const DILocation *L = I.getDebugLoc().get())
+    return addLocation(L, Flags);
+  return addNoLocation(Flags);
+}
+
+unsigned SiteTable::addLocation(const DILocation *L, unsigned Flags) {
+  auto Key = std::make_pair(L, Flags);
+  auto It = Index.find(Key);
+  if (It != Index.end())
+    return It->second;
+  int Parent = -1;
+  if (const DILocation *IA = L->getInlinedAt())
+    Parent = int(addLocation(IA, 0));
+  const DILocalScope *Scope = L->getScope();
+  Row R{fileOf(Scope), functionName(Scope->getSubprogram(), F), Parent,
+        L->getLine(), L->getColumn(), Flags};
+  unsigned N = Rows.size();
+  Rows.push_back(std::move(R));
+  Index[Key] = N;
+  return N;
+}
+
+unsigned SiteTable::addNoLocation(unsigned Flags) {
+  const DISubprogram *SP = F.getSubprogram();
+  if (!SP)
+    Flags |= SiteNoDebug;
+  auto Key = std::make_pair(static_cast<const DILocation *>(nullptr), Flags);
+  auto It = Index.find(Key);
+  if (It != Index.end())
+    return It->second;
+  std::string File;
+  if (SP) {
+    File = fileOf(SP);
+  } else {
+    SmallString<256> P(F.getParent()->getSourceFileName());
+    if (!P.empty())
+      sys::fs::make_absolute(P);
+    File = joinPath("", P);
+  }
+  unsigned N = Rows.size();
+  Rows.push_back(Row{File, functionName(SP, F), -1, 0, 0, Flags});
+  Index[Key] = N;
+  return N;
+}
+
+void SiteTable::finalize() {
+  Module &M = *F.getParent();
+  LLVMContext &Ctx = M.getContext();
+  auto *ArrTy = ArrayType::get(SiteTy, Rows.size());
+  Array = new GlobalVariable(M, ArrTy, /*isConstant=*/true,
+                             GlobalValue::PrivateLinkage, nullptr, "__tm_sites");
+  Array->setAlignment(Align(8));
+  if (Comdat *C = F.getComdat())
+    Array->setComdat(C);
+  Type *I32 = Type::getInt32Ty(Ctx);
+  Constant *Null = ConstantPointerNull::get(tm_compat::getI8PtrTy(Ctx));
+  SmallVector<Constant *, 16> Elems;
+  for (const Row &R : Rows) {
+    Constant *Parent = R.InlinedAt < 0 ? Null : address(R.InlinedAt);
+    Elems.push_back(ConstantStruct::get(
+        SiteTy, {Strings.get(R.File), Strings.get(R.Function), Parent,
+                 ConstantInt::get(I32, R.Line), ConstantInt::get(I32, R.Column),
+                 ConstantInt::get(I32, R.Flags), ConstantInt::get(I32, 0)}));
+  }
+  Array->setInitializer(ConstantArray::get(ArrTy, Elems));
+}
+
+Constant *SiteTable::address(unsigned I) const {
+  LLVMContext &Ctx = F.getContext();
+  Type *I32 = Type::getInt32Ty(Ctx);
+  Constant *Idx[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, I)};
+  Constant *GEP =
+      ConstantExpr::getInBoundsGetElementPtr(Array->getValueType(), Array, Idx);
+  return ConstantExpr::getPointerCast(GEP, tm_compat::getI8PtrTy(Ctx));
+}
+
+} // namespace tmpass

@@ -1,0 +1,90 @@
+//===- SiteTable.h - constant site descriptors of one function ------------===//
+//
+// Each instrumented function gets ONE private constant array of
+//   struct tm_site { ptr file, ptr function, ptr inlined_at,
+//                    i32 line, i32 column, i32 flags, i32 reserved }
+// (include/tracemalloc_abi.h), holding the sites of its rewritten allocation
+// calls, of its slot-storing calls, and of the inlinedAt chains of both
+// (inlined_at points to another element of the same array).
+//
+// Why per function: an inline or template function is emitted in every TU
+// that uses it, in a comdat. Putting its sites in the same comdat (as
+// SanitizerCoverage does with its per-function arrays) makes the linker keep
+// exactly one copy, together with the code that points to it. The arrays sit
+// in no named section: nothing enumerates them, so the only references are
+// from code, and --gc-sections keeps a table exactly when its function is
+// kept (GNU ld and lld alike).
+//
+// Use: add() every (location, flags) first, then finalize(), then
+// address(index).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TM_PASS_SITETABLE_H
+#define TM_PASS_SITETABLE_H
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace llvm {
+class Constant;
+class DILocation;
+class Function;
+class GlobalVariable;
+class Instruction;
+class Module;
+class StructType;
+} // namespace llvm
+
+namespace tmpass {
+
+// Module-wide cache of the C strings the site tables point to.
+class SiteStrings {
+public:
+  explicit SiteStrings(llvm::Module &M) : M(M) {}
+  llvm::Constant *get(llvm::StringRef S);
+
+private:
+  llvm::Module &M;
+  llvm::StringMap<llvm::Constant *> Cache;
+};
+
+class SiteTable {
+public:
+  SiteTable(llvm::Function &F, SiteStrings &Strings);
+
+  // Index of the site for the call I with the given TM_SITE_* flags.
+  unsigned add(const llvm::Instruction &I, unsigned Flags);
+
+  // Build the array (in F's comdat, if any). Call once, after every add().
+  void finalize();
+
+  // `const struct tm_site *` constant for an index (i8* on typed LLVM 14).
+  llvm::Constant *address(unsigned Index) const;
+
+  size_t size() const { return Rows.size(); }
+
+private:
+  struct Row {
+    std::string File, Function;
+    int InlinedAt; // index, or -1
+    unsigned Line, Column, Flags;
+  };
+  unsigned addLocation(const llvm::DILocation *L, unsigned Flags);
+  unsigned addNoLocation(unsigned Flags);
+
+  llvm::Function &F;
+  SiteStrings &Strings;
+  llvm::SmallVector<Row, 16> Rows;
+  llvm::DenseMap<std::pair<const llvm::DILocation *, unsigned>, unsigned>
+      Index;
+  llvm::StructType *SiteTy;
+  llvm::GlobalVariable *Array = nullptr;
+};
+
+} // namespace tmpass
+
+#endif // TM_PASS_SITETABLE_H

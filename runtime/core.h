@@ -1,0 +1,19 @@
+/* core.h - glue between the tracing core's files that the hooks do not need
+ * (internal.h is the hooks' view). */
+#ifndef TM_CORE_H
+#define TM_CORE_H
+
+/* The control lock that serialises tm_start / tm_stop / tm_clear_traces,
+ * for the fork handlers (taken first, before every table lock). */
+void tm_module_atfork_prepare(void);
+void tm_module_atfork_parent(void);
+void tm_module_atfork_child(void);
+
+/* Parse a TRACEMALLOC value like CPython's PYTHONTRACEMALLOC (strtol base
+ * 10: leading blanks, a sign and leading zeros allowed; nothing after the
+ * digits). Returns the number of frames (0: off), or -1 when the value is
+ * not a number / negative / too big for an int, -2 when it is a number
+ * above 65535. NULL and "" are 0. */
+long tm_init_parse_nframe(const char *value);
+
+#endif /* TM_CORE_H */

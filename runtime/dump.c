@@ -1,0 +1,229 @@
+/* dump.c - the binary snapshot writer (tm_snapshot_dump).
+ *
+ * Design: the snapshot is serialised into memory, then written atomically by
+ * tm_io_write_atomic (temp file + fsync + rename), so a crash or a full disk
+ * never leaves a partial file at the target path. The format is compact
+ * because every repeated thing is a table index: strings (filenames and
+ * function names) and tracebacks are written once, and a trace is three
+ * varints (typically 4-6 bytes). Trace order is kept exactly, so a round trip
+ * gives equal traces in the same order. The file format version is separate
+ * from the library version; a loader refuses versions it does not know.
+ *
+ * Binary format, version 1. All fixed-width integers are little-endian
+ * whatever the host; "v" is an unsigned LEB128 varint (7 bits per byte, low
+ * group first, high bit set on every byte but the last, at most 10 bytes);
+ * "z" is a zigzag-encoded signed varint ((n << 1) ^ (n >> 63)).
+ *
+ *   0       8      10     12           16                  24
+ *   +-------+------+------+------------+-------------------+==========...
+ *   | magic | ver  | flags| crc32c     | payload length    | payload
+ *   | 8 B   | u16  | u16  | u32        | u64               | (length B)
+ *   +-------+------+------+------------+-------------------+==========...
+ *   magic = 89 54 4D 53 4E 41 50 0A ("\x89TMSNAP\n": the high byte and the
+ *           newline catch 7-bit and text-mode transfers, as PNG's does)
+ *   ver   = 1; flags = 0 (reserved, must be 0)
+ *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
+ *
+ *   payload = info strings tracebacks traces, nothing after:
+ *
+ *   info       z traceback_limit
+ *              v flags            bit 0: traced_current/peak are known
+ *              v traced_current   v traced_peak
+ *              v tracemalloc_memory
+ *              v dropped_traces
+ *              z pid              z time_ns
+ *              v len, len bytes   program name (UTF-8 or raw bytes, no NUL)
+ *
+ *   strings    v count, then count x ( v len, len bytes )    no NUL inside
+ *
+ *   tracebacks v count, then count x
+ *              +-----------+------------------+------------------------------+
+ *              | v nframe  | v total_nframe+1 | nframe x frame               |
+ *              |           | (0 = None)       | (most recent first)          |
+ *              +-----------+------------------+------------------------------+
+ *              frame = v filename string index
+ *                      v lineno
+ *                      v function string index + 1 (0 = no function name)
+ *
+ *   traces     v count, then count x
+ *              +----------------------------+-------------+--------+
+ *              | v (traceback index << 1)   | [v domain]  | v size |
+ *              |   | (domain != 0)          | if bit 0    |        |
+ *              +----------------------------+-------------+--------+
+ *
+ * Size: with repeating tracebacks a trace costs 1-3 bytes of index, 0 bytes
+ * of domain in the common domain-0 case, and 1-3 bytes of size.
+ */
+#include <string.h>
+
+#include "error.h"
+#include "io.h"
+#include "raw_alloc.h"
+
+static uint64_t zigzag(int64_t v) {
+  return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+/* The writer's state: three sections built side by side, then joined. */
+typedef struct writer {
+  tm_buf_t strings, tracebacks, traces;
+  tm_ptr_map_t string_ids, traceback_ids;
+  uint32_t nstrings, ntracebacks;
+} writer_t;
+
+static bool string_index(writer_t *w, const char *s, uint32_t *index) {
+  bool added;
+  if (!tm_ptr_map_index(&w->string_ids, s, w->nstrings, index, &added))
+    return false;
+  if (added) {
+    size_t len = strlen(s);
+    tm_buf_put_varint(&w->strings, len);
+    tm_buf_append(&w->strings, s, len);
+    w->nstrings++;
+  }
+  return !w->strings.failed;
+}
+
+static bool write_traceback(writer_t *w, const tm_traceback_t *tb) {
+  size_t n = tm_traceback_length(tb);
+  const tm_frame_t *frames = tm_traceback_frames(tb);
+  uint32_t total = tm_traceback_total_nframe(tb);
+  // The frame bodies reference strings, so intern those first.
+  tm_buf_put_varint(&w->tracebacks, n);
+  tm_buf_put_varint(&w->tracebacks,
+                    total == TM_TOTAL_NFRAME_NONE ? 0 : (uint64_t)total + 1);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t file, func = 0;
+    const char *filename = frames[i].filename ? frames[i].filename : "<unknown>";
+    if (!string_index(w, filename, &file))
+      return false;
+    if (frames[i].function) {
+      if (!string_index(w, frames[i].function, &func))
+        return false;
+      func++;
+    }
+    tm_buf_put_varint(&w->tracebacks, file);
+    tm_buf_put_varint(&w->tracebacks, frames[i].lineno);
+    tm_buf_put_varint(&w->tracebacks, func);
+  }
+  return !w->tracebacks.failed;
+}
+
+static bool write_traces(writer_t *w, const tm_snapshot_t *snap) {
+  size_t n = tm_snapshot_count(snap);
+  const tm_trace_t *traces = tm_snapshot_traces(snap);
+  tm_buf_reserve(&w->traces, n * 6 + 16);
+  tm_buf_put_varint(&w->traces, n);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t tb;
+    bool added;
+    if (!tm_ptr_map_index(&w->traceback_ids, traces[i].traceback, w->ntracebacks,
+                       &tb, &added))
+      return false;
+    if (added) {
+      if (!write_traceback(w, traces[i].traceback))
+        return false;
+      w->ntracebacks++;
+    }
+    bool has_domain = traces[i].domain != 0;
+    tm_buf_put_varint(&w->traces, ((uint64_t)tb << 1) | has_domain);
+    if (has_domain)
+      tm_buf_put_varint(&w->traces, traces[i].domain);
+    tm_buf_put_varint(&w->traces, traces[i].size);
+  }
+  return !w->traces.failed;
+}
+
+static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
+  tm_snapshot_info_t info;
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  if (tm_snapshot_get_info(snap, &info) != TM_OK) {
+    memset(&info, 0, sizeof info);
+    info.pid = -1;
+  }
+  const char *program = info.program ? info.program : "";
+  tm_buf_put_varint(b, zigzag(tm_snapshot_traceback_limit(snap)));
+  tm_buf_put_varint(b, info.has_traced_memory ? 1 : 0);
+  tm_buf_put_varint(b, info.traced_current);
+  tm_buf_put_varint(b, info.traced_peak);
+  tm_buf_put_varint(b, info.tracemalloc_memory);
+  tm_buf_put_varint(b, info.dropped_traces);
+  tm_buf_put_varint(b, zigzag(info.pid));
+  tm_buf_put_varint(b, zigzag(info.time_ns));
+  tm_buf_put_varint(b, strlen(program));
+  tm_buf_puts(b, program);
+}
+
+static void put_le(unsigned char *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Join header + info + sections into out. */
+static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
+  unsigned char header[TM_DUMP_HEADER_LEN];
+  tm_buf_append(out, header, sizeof header); // patched below
+  write_info(out, snap);
+  tm_buf_put_varint(out, w->nstrings);
+  tm_buf_append(out, w->strings.data, w->strings.len);
+  tm_buf_put_varint(out, w->ntracebacks);
+  tm_buf_append(out, w->tracebacks.data, w->tracebacks.len);
+  tm_buf_append(out, w->traces.data, w->traces.len);
+  if (out->failed)
+    return;
+  size_t payload = out->len - TM_DUMP_HEADER_LEN;
+  unsigned char *h = out->data;
+  memcpy(h, TM_DUMP_MAGIC, TM_DUMP_MAGIC_LEN);
+  put_le(h + 8, TM_DUMP_FORMAT_VERSION, 2);
+  put_le(h + 10, 0, 2);
+  put_le(h + 12, tm_crc32c(h + TM_DUMP_HEADER_LEN, payload), 4);
+  put_le(h + 16, payload, 8);
+}
+
+tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
+  if (!snap || !out)
+    return tm_set_error(TM_EINVAL, "snapshot and buffer must not be NULL");
+  memset(out, 0, sizeof *out);
+  writer_t w;
+  memset(&w, 0, sizeof w);
+  size_t n = tm_snapshot_count(snap);
+  bool ok = tm_ptr_map_init(&w.string_ids, 256) &&
+            tm_ptr_map_init(&w.traceback_ids, n < 1024 ? 1024 : n / 4);
+  ok = ok && write_traces(&w, snap);
+  if (ok) {
+    tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
+                            w.tracebacks.len + w.traces.len);
+    assemble(out, snap, &w);
+    ok = !out->failed;
+  }
+  tm_buf_free(&w.strings);
+  tm_buf_free(&w.tracebacks);
+  tm_buf_free(&w.traces);
+  tm_ptr_map_free(&w.string_ids);
+  tm_ptr_map_free(&w.traceback_ids);
+  if (!ok) {
+    tm_buf_free(out);
+    return tm_set_error(TM_ENOMEM, "out of memory while serialising a snapshot");
+  }
+  return TM_OK;
+}
+
+static bool ends_with_json(const char *path) {
+  size_t n = strlen(path);
+  return n >= 5 && strcmp(path + n - 5, ".json") == 0;
+}
+
+tm_status_t tm_snapshot_dump(const tm_snapshot_t *snap, const char *path) {
+  if (!snap || !path)
+    return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
+  if (ends_with_json(path))
+    return tm_snapshot_dump_json(snap, path);
+  tm_buf_t buf;
+  tm_status_t st = tm_io_serialize_binary(snap, &buf);
+  if (st != TM_OK)
+    return st;
+  st = tm_io_write_atomic(path, buf.data, buf.len);
+  tm_buf_free(&buf);
+  return st;
+}

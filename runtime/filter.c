@@ -1,0 +1,305 @@
+/* filter.c - CPython's Snapshot.filter_traces() with Filter and
+ * DomainFilter, and tm_filter_match_filename.
+ *
+ * Design. A Filter's verdict on a trace splits into a traceback part m (does
+ * the most recent frame, or any frame with all_frames, match the pattern and
+ * lineno?) and a domain part. m depends only on the traceback, and a
+ * snapshot interns its tracebacks, so m is computed once per distinct
+ * traceback POINTER and per filter (patterns are compiled once, see
+ * fnmatch.c), then each trace only combines cached bits with its domain in
+ * CPython's exact evaluation order: include filters with any(), then
+ * exclude filters with any(not ...), so an IndexError on an empty traceback
+ * surfaces exactly when CPython's would.
+ *
+ * The result is a new, independent snapshot: kept traces in order, the same
+ * traceback_limit and info; tracebacks and strings are re-interned into it
+ * once per distinct traceback (the content hashes travel along, so nothing
+ * is rehashed).
+ */
+#include <string.h>
+
+#include "error.h"
+#include "raw_alloc.h"
+#include "snapshot.h"
+
+bool tm_filter_match_filename(const char *filename, const char *pattern) {
+  if (!filename || !pattern)
+    return false;
+  tm_glob_t *g = tm_glob_compile(pattern, true);
+  if (!g)
+    return false;
+  bool r = tm_glob_match(g, filename, strlen(filename), true);
+  tm_glob_free(g);
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-traceback cache                                                       */
+/* ------------------------------------------------------------------------ */
+
+enum { M_FALSE = 0, M_TRUE = 1, M_INDEX_ERROR = 2 };
+
+typedef struct tb_entry {
+  const tm_traceback_t *tb;   /* NULL: empty slot */
+  const tm_traceback_t *copy; /* in the result snapshot, once needed */
+  size_t res;                 /* offset of this traceback's m bytes */
+} tb_entry_t;
+
+typedef struct ctx {
+  const tm_filter_t *filters;
+  size_t nf;
+  tm_glob_t **globs; /* per filter; NULL for domain filters */
+  tb_entry_t *slots;
+  size_t nslots, cap;
+  unsigned char *res; /* nf bytes per distinct traceback */
+  size_t nres, res_cap;
+  tm_snapshot_t *dst;
+} ctx_t;
+
+static inline size_t ptr_hash(const void *p) {
+  uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
+  return (size_t)(h ^ (h >> 29));
+}
+
+static bool slots_grow(ctx_t *c) {
+  size_t ncap = c->cap ? c->cap * 2 : 256;
+  tb_entry_t *s = tm_raw_calloc(ncap * sizeof *s, TM_MEM_OBJECTS);
+  if (!s)
+    return false;
+  for (size_t i = 0; i < c->cap; i++) {
+    if (!c->slots[i].tb)
+      continue;
+    size_t j = ptr_hash(c->slots[i].tb) & (ncap - 1);
+    while (s[j].tb)
+      j = (j + 1) & (ncap - 1);
+    s[j] = c->slots[i];
+  }
+  tm_raw_free(c->slots);
+  c->slots = s;
+  c->cap = ncap;
+  return true;
+}
+
+/* CPython's Filter._match_frame_impl. */
+static bool frame_match(const tm_filter_t *f, const tm_glob_t *g,
+                        const tm_frame_t *fr) {
+  if (!tm_glob_match(g, fr->filename, tm_string_length(fr->filename), true))
+    return false;
+  return f->lineno == TM_LINENO_ANY ||
+         (f->lineno >= 0 && fr->lineno == (unsigned int)f->lineno);
+}
+
+/* m of filter f for traceback tb (before any inclusive/domain logic). */
+static unsigned char traceback_match(const tm_filter_t *f, const tm_glob_t *g,
+                                     const tm_traceback_t *tb) {
+  if (f->all_frames) {
+    for (size_t i = 0; i < tb->nframe; i++)
+      if (frame_match(f, g, &tb->frames[i]))
+        return M_TRUE;
+    return M_FALSE;
+  }
+  if (tb->nframe == 0)
+    return M_INDEX_ERROR; /* traceback[0] */
+  return frame_match(f, g, &tb->frames[0]) ? M_TRUE : M_FALSE;
+}
+
+/* The cache entry of tb, computing its m bytes on first sight. */
+static tb_entry_t *entry_of(ctx_t *c, const tm_traceback_t *tb) {
+  if ((c->nslots + 1) * 2 > c->cap && !slots_grow(c))
+    return NULL;
+  size_t mask = c->cap - 1, j = ptr_hash(tb) & mask;
+  while (c->slots[j].tb && c->slots[j].tb != tb)
+    j = (j + 1) & mask;
+  tb_entry_t *e = &c->slots[j];
+  if (e->tb)
+    return e;
+  if (c->nres + c->nf > c->res_cap) {
+    size_t ncap = c->res_cap ? c->res_cap * 2 : 1024;
+    while (ncap < c->nres + c->nf)
+      ncap *= 2;
+    unsigned char *r = tm_raw_realloc(c->res, ncap, TM_MEM_OBJECTS);
+    if (!r)
+      return NULL;
+    c->res = r;
+    c->res_cap = ncap;
+  }
+  e->tb = tb;
+  e->copy = NULL;
+  e->res = c->nres;
+  for (size_t k = 0; k < c->nf; k++)
+    c->res[c->nres + k] =
+        c->globs[k] ? traceback_match(&c->filters[k], c->globs[k], tb) : 0;
+  c->nres += c->nf;
+  c->nslots++;
+  return e;
+}
+
+/* ------------------------------------------------------------------------ */
+/* CPython's _filter_trace                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* BaseFilter._match(trace): 1 true, 0 false, -1 IndexError. */
+static int filter_match(const tm_filter_t *f, unsigned char m,
+                        unsigned int domain) {
+  if (f->kind == TM_FILTER_DOMAIN)
+    return (domain == f->domain) != !f->inclusive;
+  if (m == M_INDEX_ERROR)
+    return -1;
+  bool res = (m == M_TRUE) != !f->inclusive;
+  if (f->has_domain)
+    res = f->inclusive ? (res && domain == f->domain)
+                       : (res || domain != f->domain);
+  return res;
+}
+
+/* 1 keep, 0 drop, -1 IndexError. */
+static int keep_trace(const ctx_t *c, const unsigned char *m,
+                      unsigned int domain) {
+  bool any_include = false, matched = false;
+  for (size_t k = 0; k < c->nf && !matched; k++) {
+    if (!c->filters[k].inclusive)
+      continue;
+    any_include = true;
+    int r = filter_match(&c->filters[k], m[k], domain);
+    if (r < 0)
+      return -1;
+    matched = r;
+  }
+  if (any_include && !matched)
+    return 0;
+  for (size_t k = 0; k < c->nf; k++) {
+    if (c->filters[k].inclusive)
+      continue;
+    int r = filter_match(&c->filters[k], m[k], domain);
+    if (r <= 0)
+      return r; /* any(not match) rejects; an error propagates */
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Copying into the result                                                   */
+/* ------------------------------------------------------------------------ */
+
+static const char *copy_str(tm_snapshot_t *dst, const char *s) {
+  return tm_snapshot_intern_string_hashed(dst, s, tm_string_length(s),
+                                          tm_string_hash(s));
+}
+
+static const tm_traceback_t *copy_traceback(tm_snapshot_t *dst,
+                                            const tm_traceback_t *tb) {
+  tm_frame_t local[64], *f = local;
+  if (tb->nframe > 64 &&
+      !(f = tm_raw_alloc(tb->nframe * sizeof *f, TM_MEM_OBJECTS)))
+    return NULL;
+  const tm_traceback_t *r = NULL;
+  size_t i = 0;
+  for (; i < tb->nframe; i++) {
+    const tm_frame_t *s = &tb->frames[i];
+    f[i].filename = copy_str(dst, s->filename);
+    f[i].lineno = s->lineno;
+    f[i].function = s->function ? copy_str(dst, s->function) : NULL;
+    if (!f[i].filename || (s->function && !f[i].function))
+      break;
+  }
+  if (i == tb->nframe)
+    r = tm_snapshot_intern_traceback(dst, f, tb->nframe, tb->total_nframe);
+  if (f != local)
+    tm_raw_free(f);
+  return r;
+}
+
+static tm_status_t validate(const tm_filter_t *filters, size_t n) {
+  if (n && !filters)
+    return tm_set_error(TM_EINVAL, "filters must not be NULL");
+  for (size_t k = 0; k < n; k++) {
+    if (filters[k].kind != TM_FILTER_FILENAME &&
+        filters[k].kind != TM_FILTER_DOMAIN)
+      return tm_set_error(TM_EINVAL, "filter %zu: unknown kind %d", k,
+                          (int)filters[k].kind);
+    if (filters[k].kind == TM_FILTER_FILENAME &&
+        !filters[k].filename_pattern)
+      return tm_set_error(TM_EINVAL, "filter %zu: filename_pattern is NULL",
+                          k);
+  }
+  return TM_OK;
+}
+
+static tm_status_t new_result(const tm_snapshot_t *snap, tm_snapshot_t **out) {
+  tm_status_t st = tm_snapshot_new(tm_snapshot_traceback_limit(snap), out);
+  if (st != TM_OK)
+    return st;
+  tm_snapshot_info_t info = *tm_snapshot_info_ref(snap);
+  info.size = sizeof info;
+  st = tm_snapshot_set_info(*out, &info);
+  return st;
+}
+
+static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
+  size_t n = tm_snapshot_count(snap);
+  const tm_trace_t *t = tm_snapshot_traces(snap);
+  for (size_t i = 0; i < n; i++) {
+    tb_entry_t *e = entry_of(c, t[i].traceback);
+    if (!e)
+      return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+    int keep = c->nf ? keep_trace(c, c->res + e->res, t[i].domain) : 1;
+    if (keep < 0)
+      return tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
+                          "filter on an empty traceback)");
+    if (!keep)
+      continue;
+    if (!e->copy && !(e->copy = copy_traceback(c->dst, e->tb)))
+      return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+    tm_status_t st = tm_snapshot_append(c->dst, t[i].domain, t[i].size,
+                                        e->copy);
+    if (st != TM_OK)
+      return st;
+  }
+  return TM_OK;
+}
+
+static tm_status_t compile_all(ctx_t *c) {
+  for (size_t k = 0; k < c->nf; k++) {
+    if (c->filters[k].kind != TM_FILTER_FILENAME)
+      continue;
+    c->globs[k] = tm_glob_compile(c->filters[k].filename_pattern, true);
+    if (!c->globs[k])
+      return tm_set_error(TM_ENOMEM, "out of memory compiling a filter");
+  }
+  return TM_OK;
+}
+
+tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
+                                      const tm_filter_t *filters, size_t n,
+                                      tm_snapshot_t **out) {
+  if (!out)
+    return tm_set_error(TM_EINVAL, "out must not be NULL");
+  *out = NULL;
+  if (!snap)
+    return tm_set_error(TM_EINVAL, "snapshot must not be NULL");
+  tm_status_t st = validate(filters, n);
+  if (st != TM_OK)
+    return st;
+  ctx_t c = {.filters = filters, .nf = n};
+  c.globs = tm_raw_calloc((n ? n : 1) * sizeof *c.globs, TM_MEM_OBJECTS);
+  if (!c.globs)
+    return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+  st = compile_all(&c);
+  if (st == TM_OK)
+    st = new_result(snap, &c.dst);
+  if (st == TM_OK)
+    st = tm_snapshot_reserve(c.dst, n ? 0 : tm_snapshot_count(snap));
+  if (st == TM_OK)
+    st = run(&c, snap);
+  for (size_t k = 0; k < n; k++)
+    tm_glob_free(c.globs[k]);
+  tm_raw_free(c.globs);
+  tm_raw_free(c.slots);
+  tm_raw_free(c.res);
+  if (st != TM_OK) {
+    tm_snapshot_free(c.dst);
+    return st;
+  }
+  *out = c.dst;
+  return TM_OK;
+}

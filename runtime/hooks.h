@@ -1,0 +1,161 @@
+/* hooks.h - the allocation entry points: the __tm_* hooks the pass calls,
+ * the real allocator they forward to, and the recording helpers shared by
+ * hooks_c.c, hooks_cxx.c, interpose.c and sanitizer_hooks.c.
+ *
+ * Two modes, chosen at compile time:
+ *
+ * - Interposition (default). The runtime defines malloc, free, calloc, ...
+ *   itself (interpose.c) so that uninstrumented code is traced too; the
+ *   real allocator is glibc's __libc_* entry points. The __tm_* hooks call
+ *   __libc_* directly, never the interposed symbols, so a block is seen once.
+ *
+ * - Sanitizer (TM_SANITIZER_MODE: ASan, TSan, MSan, HWASan own malloc). The
+ *   runtime defines no malloc; uninstrumented allocations are seen through
+ *   __sanitizer_install_malloc_and_free_hooks (sanitizer_hooks.c). The real
+ *   allocator is the sanitizer's malloc, so a __tm_* hook raises tm_reentrant
+ *   around the real call (the sanitizer hook then ignores the block) and
+ *   records the block itself, with its site and the requested size.
+ *
+ * Every hook is a short fast path (one relaxed load of tm_tracing, the real
+ * call) plus a noinline slow path taken only while tracing.
+ */
+#ifndef TM_HOOKS_H
+#define TM_HOOKS_H
+
+#include <errno.h>
+#include <malloc.h> /* memalign, valloc, pvalloc */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* internal.h declares tm_reentrant without a TLS model, so position-
+ * independent code would reach it through __tls_get_addr (a call, and one
+ * that may malloc for a dlopen'ed module). It is defined initial-exec
+ * (shadow_stack.c); say so here too. */
+extern __thread int tm_reentrant __attribute__((tls_model("initial-exec")));
+
+/* ---- Mode ------------------------------------------------------------- */
+
+#if defined(__has_feature)
+#define TM_HAS_FEATURE(x) __has_feature(x)
+#else
+#define TM_HAS_FEATURE(x) 0 /* GCC: __SANITIZE_*__ instead */
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||        \
+    defined(__SANITIZE_HWADDRESS__) || TM_HAS_FEATURE(address_sanitizer) ||  \
+    TM_HAS_FEATURE(thread_sanitizer) || TM_HAS_FEATURE(memory_sanitizer) ||  \
+    TM_HAS_FEATURE(hwaddress_sanitizer)
+#define TM_SANITIZER_MODE 1
+#else
+#define TM_SANITIZER_MODE 0
+#endif
+
+#define TM_NOINLINE __attribute__((noinline))
+#define TM_EXPORT __attribute__((visibility("default")))
+
+/* ---- The hook prototypes, generated from the one list ------------------ */
+
+/* `TM_HOOK_APPEND_SITE (size_t n)` -> `(size_t n, const struct tm_site *)`:
+ * C cannot append to a parenthesised list, but it can re-invoke a macro on
+ * it. */
+#define TM_HOOK_APPEND_SITE(...) (__VA_ARGS__, const struct tm_site *site)
+#define TM_HOOK(NAME, RET, PARAMS, ARGS, KIND)                                 \
+  TM_EXPORT RET __tm_##NAME TM_HOOK_APPEND_SITE PARAMS;
+#include "tracemalloc_hooks.def"
+#undef TM_HOOK
+
+/* ---- The real allocator ----------------------------------------------- */
+
+#if TM_SANITIZER_MODE
+#define tm_real_malloc malloc
+#define tm_real_calloc calloc
+#define tm_real_realloc realloc
+#define tm_real_free free
+#define tm_real_memalign memalign
+#define tm_real_valloc valloc
+#define tm_real_pvalloc pvalloc
+#define tm_real_aligned_alloc aligned_alloc
+#define tm_real_posix_memalign posix_memalign
+#else
+/* glibc's own entry points (exported, not declared in any header). */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t nmemb, size_t size);
+extern void *__libc_realloc(void *ptr, size_t size);
+extern void __libc_free(void *ptr);
+extern void *__libc_memalign(size_t alignment, size_t size);
+extern void *__libc_valloc(size_t size);
+extern void *__libc_pvalloc(size_t size);
+#define tm_real_malloc __libc_malloc
+#define tm_real_calloc __libc_calloc
+#define tm_real_realloc __libc_realloc
+#define tm_real_free __libc_free
+#define tm_real_memalign __libc_memalign
+#define tm_real_valloc __libc_valloc
+#define tm_real_pvalloc __libc_pvalloc
+/* In glibc 2.36 aligned_alloc is an alias of __libc_memalign (no C17
+ * alignment check: that came in 2.38). */
+#define tm_real_aligned_alloc __libc_memalign
+/* glibc's posix_memalign, on top of __libc_memalign: the argument check,
+ * the error code, *memptr untouched on failure. */
+static inline int tm_real_posix_memalign(void **memptr, size_t alignment,
+                                         size_t size) {
+  size_t q = alignment / sizeof(void *);
+  if (alignment % sizeof(void *) != 0 || q == 0 || (q & (q - 1)) != 0)
+    return EINVAL;
+  void *p = __libc_memalign(alignment, size);
+  if (p == NULL)
+    return ENOMEM;
+  *memptr = p;
+  return 0;
+}
+#endif
+
+/* Bracket a real-allocator call made by a hook that records the block
+ * itself. In sanitizer mode the sanitizer's malloc hook would otherwise see
+ * the same block (with no site); in interposition mode __libc_* never comes
+ * back to us, so the bracket costs nothing. */
+#if TM_SANITIZER_MODE
+#define TM_REAL_BEGIN() (tm_reentrant++)
+#define TM_REAL_END() (tm_reentrant--)
+#else
+#define TM_REAL_BEGIN() ((void)0)
+#define TM_REAL_END() ((void)0)
+#endif
+
+/* ---- Fast-path test and recording helpers (hooks_c.c) ------------------ */
+
+/* Tracing on? One relaxed load: the whole cost of a hook when it is off. */
+static inline int tm_hooks_tracing(void) {
+  return atomic_load_explicit(&tm_tracing, memory_order_relaxed);
+}
+
+/* Record / forget a block (nothing while the runtime runs on this thread).
+ * errno is preserved: the caller's errno is what the real allocator left. */
+TM_HIDDEN void tm_hooks_record_alloc(void *ptr, size_t size,
+                                     const struct tm_site *site);
+TM_HIDDEN void tm_hooks_record_free(void *ptr);
+
+/* realloc(ptr, size) while tracing, with glibc's realloc(p, 0) and CPython's
+ * re-tagging rules; site NULL for uninstrumented callers. */
+TM_HIDDEN void *tm_hooks_realloc_slow(void *ptr, size_t size,
+                                      const struct tm_site *site);
+
+/* Allocation the runtime makes for the program's benefit but must never
+ * trace (the pthread_create start block): the real allocator, bracketed. */
+TM_HIDDEN void *tm_hooks_untraced_malloc(size_t size);
+TM_HIDDEN void tm_hooks_untraced_free(void *ptr);
+
+/* Install the sanitizer malloc/free hooks (sanitizer mode; a no-op
+ * otherwise). Idempotent. Also run by a constructor. Referring to it (the
+ * hooks do; tm_runtime_init should) links every entry point of this family
+ * into a program that uses the static library: see tm_hooks_link_keep. */
+TM_HIDDEN void tm_hooks_install(void);
+
+/* One per object file that defines symbols nobody refers to by a name the
+ * static linker would look for in libtracemalloc.a (malloc, pthread_create:
+ * a sanitizer runtime already defines them, weakly). */
+TM_HIDDEN extern const char tm_interpose_linked;
+TM_HIDDEN extern const char tm_thread_start_linked;
+
+#endif /* TM_HOOKS_H */

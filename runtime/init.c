@@ -1,0 +1,216 @@
+/* init.c - runtime start-up: the constructor, TRACEMALLOC and
+ * TRACEMALLOC_DUMP, the fork handlers, and the pass's module hook.
+ *
+ * Design. tm_runtime_init is idempotent and safe to call from anywhere,
+ * including a malloc hook and itself: the first caller does the work (other
+ * threads wait for it, the same thread returns at once), everything else is
+ * one acquire load. The environment is read with secure_getenv once.
+ * Invalid values print exactly one warning line on stderr and leave tracing
+ * off; the runtime never aborts the program.
+ *
+ * Fork. The prepare handler takes, in the documented order, the control
+ * lock, every trace-table lock, the intern lock and raw_alloc's locks, so
+ * the child starts with consistent tables and keeps tracing with the same
+ * traces (as the parent's copy of memory says), while the parent goes on
+ * unchanged.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "error.h"
+#include "internal.h"
+#include "raw_alloc.h"
+#include "trace_table.h"
+#include "traceback.h"
+
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static _Atomic int init_state;
+static __thread int init_on_this_thread;
+static char dump_path[PATH_MAX];
+
+/* One line on stderr, without stdio (no malloc, no locks). */
+static TM_PRINTF(1, 2) void warn(const char *fmt, ...) {
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if ((size_t)n > sizeof line - 2)
+    n = sizeof line - 2;
+  line[n++] = '\n';
+  ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+  (void)w;
+}
+
+/* The value as it may be shown on one line: printable, at most 64 bytes. */
+static const char *printable(const char *s, char *buf, size_t len) {
+  size_t i = 0;
+  for (; s[i] && i + 4 < len && i < 64; i++)
+    buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+  strcpy(buf + i, s[i] ? "..." : "");
+  return buf;
+}
+
+long tm_init_parse_nframe(const char *value) {
+  if (!value || !*value)
+    return 0;
+  char *end;
+  errno = 0;
+  long v = strtol(value, &end, 10);
+  if (end == value || *end != '\0' || errno == ERANGE || v < 0 || v > INT_MAX)
+    return -1;
+  return v > TM_MAX_NFRAME ? -2 : v;
+}
+
+static void start_from_env(void) {
+  const char *value = secure_getenv("TRACEMALLOC");
+  long n = tm_init_parse_nframe(value);
+  char shown[80];
+  if (n == -1)
+    warn("tracemalloc: warning: TRACEMALLOC=%s: invalid number of frames, "
+         "tracing stays off",
+         printable(value, shown, sizeof shown));
+  else if (n == -2)
+    warn("tracemalloc: warning: TRACEMALLOC=%s: the number of frames must "
+         "be in range [1; 65535], tracing stays off",
+         printable(value, shown, sizeof shown));
+  else if (n > 0)
+    tm_start((int)n);
+}
+
+/* TRACEMALLOC_DUMP with every "%p" replaced by the pid; false if too long. */
+static bool expand_dump_path(char *out, size_t len) {
+  char pid[24];
+  int np = snprintf(pid, sizeof pid, "%ld", (long)getpid());
+  size_t o = 0;
+  for (const char *s = dump_path; *s; s++) {
+    const char *piece = s;
+    size_t n = 1;
+    if (s[0] == '%' && s[1] == 'p') {
+      piece = pid;
+      n = (size_t)np;
+      s++;
+    }
+    if (o + n >= len)
+      return false;
+    memcpy(out + o, piece, n);
+    o += n;
+  }
+  out[o] = '\0';
+  return true;
+}
+
+static void dump_at_exit(void) {
+  char path[PATH_MAX];
+  if (!expand_dump_path(path, sizeof path)) {
+    warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
+         "snapshot written");
+    return;
+  }
+  int saved_errno = errno;
+  tm_snapshot_t *snap = NULL;
+  tm_status_t st = tm_take_snapshot(&snap);
+  if (st == TM_OK) {
+    tm_reentrant++; // the writer's own stdio allocations are not traced
+    st = tm_snapshot_dump(snap, path);
+    tm_reentrant--;
+  }
+  if (st != TM_OK)
+    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
+         "written",
+         path, tm_error_message());
+  tm_snapshot_free(snap);
+  errno = saved_errno;
+}
+
+static void dump_from_env(void) {
+  const char *value = secure_getenv("TRACEMALLOC_DUMP");
+  if (!value || !*value)
+    return;
+  if (strlen(value) >= sizeof dump_path) {
+    warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
+         "snapshot will be written");
+    return;
+  }
+  strcpy(dump_path, value);
+  if (atexit(dump_at_exit) != 0)
+    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: cannot register the "
+         "exit handler, no snapshot will be written",
+         value);
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+static void atfork_prepare(void) {
+  tm_reentrant++;
+  tm_module_atfork_prepare();
+  tm_trace_table_lock_all();
+  tm_traceback_atfork_prepare();
+  tm_raw_atfork_prepare();
+}
+
+static void atfork_parent(void) {
+  tm_raw_atfork_parent();
+  tm_traceback_atfork_parent();
+  tm_trace_table_unlock_all();
+  tm_module_atfork_parent();
+  tm_reentrant--;
+}
+
+static void atfork_child(void) {
+  tm_raw_atfork_child();
+  tm_traceback_atfork_child();
+  tm_trace_table_reset_locks();
+  tm_module_atfork_child();
+  tm_reentrant--;
+}
+
+/* ---- Initialisation --------------------------------------------------- */
+
+static __attribute__((noinline)) void init_slow(void) {
+  if (init_on_this_thread)
+    return; // recursion (a malloc made by the initialisation itself)
+  int expected = INIT_NONE;
+  if (!atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
+    while (atomic_load_explicit(&init_state, memory_order_acquire) != INIT_DONE)
+      sched_yield();
+    return;
+  }
+  init_on_this_thread = 1;
+  tm_reentrant++;
+  tm_shadow_thread_init();
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  start_from_env();
+  dump_from_env();
+  tm_reentrant--;
+  init_on_this_thread = 0;
+  atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+}
+
+void tm_runtime_init(void) {
+  if (TM_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) ==
+                INIT_DONE))
+    return;
+  init_slow();
+}
+
+/* Early, so that the main thread has its shadow stack before instrumented
+ * constructors run, and TRACEMALLOC=N traces them. */
+__attribute__((constructor(101))) static void tm_runtime_constructor(void) {
+  tm_runtime_init();
+}
+
+TM_API void __tm_module_init_v1(void) {
+  tm_runtime_init();
+  tm_shadow_thread_init();
+}

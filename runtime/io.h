@@ -1,0 +1,86 @@
+/* io.h - shared pieces of the snapshot writers and loaders (dump.c, load.c,
+ * json_write.c, json_read.c): a growable byte buffer on the runtime's own
+ * allocator, LEB128 varints, CRC-32C, and the atomic file write.
+ *
+ * Everything here allocates with tm_raw_alloc(TM_MEM_OBJECTS) only: the
+ * writers run at exit inside the traced program (TRACEMALLOC_DUMP), where
+ * calling malloc would trace the runtime's own work. The CLI also uses the
+ * in-memory serialisers below to write to stdout.
+ */
+#ifndef TM_IO_H
+#define TM_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracemalloc.h"
+
+/* A growable byte buffer. `failed` latches the first allocation failure so
+ * that writers can append without checking every call. */
+typedef struct tm_buf {
+  unsigned char *data;
+  size_t len;
+  size_t cap;
+  bool failed;
+} tm_buf_t;
+
+void tm_buf_reserve(tm_buf_t *b, size_t extra);
+void tm_buf_append(tm_buf_t *b, const void *p, size_t n);
+void tm_buf_putc(tm_buf_t *b, unsigned char c);
+void tm_buf_puts(tm_buf_t *b, const char *s);
+/* Unsigned LEB128: 7 bits per byte, low first, high bit = "more". */
+void tm_buf_put_varint(tm_buf_t *b, uint64_t v);
+void tm_buf_put_u64_decimal(tm_buf_t *b, uint64_t v);
+void tm_buf_free(tm_buf_t *b);
+
+/* A pointer -> index map (open addressing, linear probing). Tracebacks and
+ * strings are interned per snapshot, so pointer identity is the identity
+ * that matters; a duplicate would only cost space, never correctness. */
+typedef struct tm_ptr_map {
+  const void **keys;
+  uint32_t *values;
+  size_t mask;
+  size_t count;
+} tm_ptr_map_t;
+
+bool tm_ptr_map_init(tm_ptr_map_t *m, size_t expected);
+void tm_ptr_map_free(tm_ptr_map_t *m);
+/* The index of key, inserting next_index if absent (*added = true).
+ * Returns false on out-of-memory. */
+bool tm_ptr_map_index(tm_ptr_map_t *m, const void *key, uint32_t next_index,
+                      uint32_t *index, bool *added);
+
+/* Length of the valid UTF-8 sequence starting at s (n > 0 bytes available):
+ * 1..4, or 0 if invalid (overlong forms, surrogates, > U+10FFFF). ASCII
+ * bytes (< 0x80) are not handled here: callers treat them first. */
+size_t tm_utf8_seq_len(const unsigned char *s, size_t n);
+
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, init and final xor
+ * 0xFFFFFFFF): crc32c("123456789") == 0xE3069283. */
+uint32_t tm_crc32c(const void *data, size_t len);
+
+/* Write len bytes to path atomically: a temporary file in the same
+ * directory, fsync, rename over path, fsync of the directory. On any failure
+ * the temporary file is removed and path is untouched. TM_EIO naming path. */
+tm_status_t tm_io_write_atomic(const char *path, const void *data, size_t len);
+
+/* Serialise a snapshot in memory (the CLI writes these to stdout). The
+ * buffer belongs to the caller (tm_buf_free). */
+tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out);
+tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out);
+
+/* The two loaders behind tm_snapshot_load_buffer (which picks one from the
+ * first bytes). `name` prefixes every error message. */
+tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
+                              const char *name, tm_snapshot_t **out);
+tm_status_t tm_io_load_json(const unsigned char *data, size_t len,
+                            const char *name, tm_snapshot_t **out);
+
+/* The binary header, shared by the writer and the loader. */
+#define TM_DUMP_MAGIC "\x89TMSNAP\n"
+#define TM_DUMP_MAGIC_LEN 8
+#define TM_DUMP_HEADER_LEN 24
+#define TM_DUMP_FORMAT_VERSION 1
+
+#endif /* TM_IO_H */

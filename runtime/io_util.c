@@ -1,0 +1,320 @@
+/* io_util.c - byte buffer, varints, CRC-32C and the atomic file write shared
+ * by the binary and JSON writers and loaders.
+ *
+ * Design: writers serialise the whole snapshot into one tm_buf_t (memory from
+ * tm_raw_alloc, never malloc, because TRACEMALLOC_DUMP runs inside the traced
+ * program at exit), then hand it to tm_io_write_atomic, which is the only
+ * place that touches the file system. A reader never sees a half-written
+ * dump: the bytes go to "<path>.tmp.<pid>.<n>" in the same directory (same
+ * file system, so rename(2) is atomic), are fsync'ed, and only then renamed
+ * over the target; the directory is fsync'ed so the rename itself survives a
+ * crash.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "raw_alloc.h"
+
+/* ---- buffer ------------------------------------------------------------ */
+
+void tm_buf_reserve(tm_buf_t *b, size_t extra) {
+  if (b->failed || b->cap - b->len >= extra)
+    return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap - b->len < extra) {
+    if (cap > SIZE_MAX / 2) {
+      b->failed = true;
+      return;
+    }
+    cap *= 2;
+  }
+  unsigned char *p = tm_raw_realloc(b->data, cap, TM_MEM_OBJECTS);
+  if (!p) {
+    b->failed = true;
+    return;
+  }
+  b->data = p;
+  b->cap = cap;
+}
+
+void tm_buf_append(tm_buf_t *b, const void *p, size_t n) {
+  tm_buf_reserve(b, n);
+  if (b->failed || n == 0)
+    return;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+
+void tm_buf_putc(tm_buf_t *b, unsigned char c) {
+  if (b->cap - b->len < 1)
+    tm_buf_reserve(b, 1);
+  if (!b->failed)
+    b->data[b->len++] = c;
+}
+
+void tm_buf_puts(tm_buf_t *b, const char *s) { tm_buf_append(b, s, strlen(s)); }
+
+void tm_buf_put_varint(tm_buf_t *b, uint64_t v) {
+  if (b->cap - b->len < 10)
+    tm_buf_reserve(b, 10);
+  if (b->failed)
+    return;
+  unsigned char *p = b->data + b->len;
+  while (v >= 0x80) {
+    *p++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = (unsigned char)v;
+  b->len = (size_t)(p - b->data);
+}
+
+void tm_buf_put_u64_decimal(tm_buf_t *b, uint64_t v) {
+  char tmp[24];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  tm_buf_append(b, tmp + i, sizeof tmp - i);
+}
+
+void tm_buf_free(tm_buf_t *b) {
+  tm_raw_free(b->data);
+  memset(b, 0, sizeof *b);
+}
+
+/* ---- pointer map -------------------------------------------------------- */
+
+bool tm_ptr_map_init(tm_ptr_map_t *m, size_t expected) {
+  size_t cap = 64;
+  while (cap < expected * 2)
+    cap *= 2;
+  m->keys = tm_raw_calloc(cap * sizeof *m->keys, TM_MEM_OBJECTS);
+  m->values = tm_raw_alloc(cap * sizeof *m->values, TM_MEM_OBJECTS);
+  m->mask = cap - 1;
+  m->count = 0;
+  return m->keys && m->values;
+}
+
+void tm_ptr_map_free(tm_ptr_map_t *m) {
+  tm_raw_free(m->keys);
+  tm_raw_free(m->values);
+}
+
+static size_t ptr_hash(const void *p) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return (size_t)x;
+}
+
+static bool ptr_map_grow(tm_ptr_map_t *m) {
+  tm_ptr_map_t n;
+  if (!tm_ptr_map_init(&n, (m->mask + 1)))
+    return tm_ptr_map_free(&n), false;
+  for (size_t i = 0; i <= m->mask; i++) {
+    if (!m->keys[i])
+      continue;
+    size_t j = ptr_hash(m->keys[i]) & n.mask;
+    while (n.keys[j])
+      j = (j + 1) & n.mask;
+    n.keys[j] = m->keys[i];
+    n.values[j] = m->values[i];
+  }
+  n.count = m->count;
+  tm_ptr_map_free(m);
+  *m = n;
+  return true;
+}
+
+bool tm_ptr_map_index(tm_ptr_map_t *m, const void *key, uint32_t next_index,
+                          uint32_t *index, bool *added) {
+  if ((m->count + 1) * 2 > m->mask + 1 && !ptr_map_grow(m))
+    return false;
+  size_t j = ptr_hash(key) & m->mask;
+  while (m->keys[j]) {
+    if (m->keys[j] == key) {
+      *index = m->values[j];
+      *added = false;
+      return true;
+    }
+    j = (j + 1) & m->mask;
+  }
+  m->keys[j] = key;
+  m->values[j] = next_index;
+  m->count++;
+  *index = next_index;
+  *added = true;
+  return true;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid (overlong
+ * forms, surrogates and code points above U+10FFFF are invalid). */
+size_t tm_utf8_seq_len(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0)
+      lo = 0xA0;
+    else if (c == 0xED)
+      hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0)
+      lo = 0x90;
+    else if (c == 0xF4)
+      hi = 0x8F;
+  } else
+    return 0;
+  if (n < len || s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < len; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF)
+      return 0;
+  return len;
+}
+
+/* ---- CRC-32C ------------------------------------------------------------ */
+
+/* Slicing-by-8 tables: 8 KiB, built once. 1M traces are ~5 MB of payload,
+ * which this checks in a few milliseconds. */
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void) {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++)
+      c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+    crc_table[0][i] = c;
+  }
+  for (int t = 1; t < 8; t++)
+    for (int i = 0; i < 256; i++)
+      crc_table[t][i] =
+          (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+uint32_t tm_crc32c(const void *data, size_t len) {
+  pthread_once(&crc_once, crc_init);
+  const unsigned char *p = data;
+  uint32_t c = 0xFFFFFFFFu;
+  while (len >= 8) {
+    // Explicit little-endian assembly keeps the result host independent.
+    uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+                  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+        crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
+        crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
+        crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
+    p += 8;
+    len -= 8;
+  }
+  while (len--)
+    c = (c >> 8) ^ crc_table[0][(c ^ *p++) & 0xff];
+  return c ^ 0xFFFFFFFFu;
+}
+
+/* ---- atomic write ------------------------------------------------------- */
+
+static atomic_uint tmp_counter;
+
+static int write_all(int fd, const unsigned char *p, size_t len) {
+  while (len) {
+    ssize_t n = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* fsync the directory holding path so that the rename is durable. Failure is
+ * ignored: some file systems refuse fsync on directories. */
+static void sync_parent_dir(const char *path, char *scratch, size_t cap) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) {
+    snprintf(scratch, cap, ".");
+  } else {
+    size_t n = (size_t)(slash - path);
+    snprintf(scratch, cap, "%.*s", n ? (int)n : 1, n ? path : "/");
+  }
+  int dfd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+}
+
+/* Create "<path>.tmp.<pid>.<n>" exclusively; 0666 so the umask applies as
+ * for any new file. Returns the fd or -1 (errno set). */
+static int open_temp(const char *path, char *tmp, size_t cap) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(),
+             atomic_fetch_add(&tmp_counter, 1));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST)
+      return fd;
+  }
+  return -1;
+}
+
+tm_status_t tm_io_write_atomic(const char *path, const void *data,
+                               size_t len) {
+  if (!path || !*path)
+    return tm_set_error(TM_EINVAL, "the dump path must not be empty");
+  size_t cap = strlen(path) + 64;
+  char *tmp = tm_raw_alloc(cap, TM_MEM_OBJECTS);
+  if (!tmp)
+    return tm_set_error(TM_ENOMEM, "%s: out of memory", path);
+  tm_status_t st = TM_OK;
+  int fd = open_temp(path, tmp, cap);
+  if (fd < 0) {
+    st = tm_set_error(TM_EIO, "%s: cannot create temporary file: %s", path,
+                      strerror(errno));
+    goto out;
+  }
+  const char *what = NULL;
+  if (write_all(fd, data, len) != 0)
+    what = "write";
+  else if (fsync(fd) != 0)
+    what = "fsync";
+  int err = errno;
+  if (close(fd) != 0 && !what) {
+    what = "close";
+    err = errno;
+  }
+  if (!what && rename(tmp, path) != 0) {
+    what = "rename";
+    err = errno;
+  }
+  if (what) {
+    unlink(tmp);
+    st = tm_set_error(TM_EIO, "%s: %s failed: %s", path, what, strerror(err));
+    goto out;
+  }
+  sync_parent_dir(path, tmp, cap);
+out:
+  tm_raw_free(tmp);
+  return st;
+}

@@ -1,0 +1,64 @@
+/* json_lex.h - the strict JSON lexer under json_read.c: whitespace,
+ * strings (with the surrogateescape rule), integers, literals, skipping of
+ * unknown values, and object-member iteration with duplicate detection.
+ *
+ * Every function returns TM_OK or sets the error "NAME:LINE:COL: problem"
+ * through tm_json_fail and returns its status; nothing allocates except the
+ * decoded-string buffer (tm_raw_alloc). Internal to the loader.
+ */
+#ifndef TM_JSON_LEX_H
+#define TM_JSON_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "io.h"
+
+enum { MAX_DEPTH = 64, MAX_STRING = 1 << 20 };
+
+typedef struct jp {
+  const unsigned char *s;
+  size_t len, pos;
+  const char *name;
+  tm_buf_t str;       /* the last decoded string, NUL-terminated */
+  tm_frame_t *frames; /* scratch for one traceback */
+  size_t frames_cap;
+  tm_snapshot_t *snap;
+  size_t key_pos; /* where the last object key started */
+} jp_t;
+
+/* Record "NAME:LINE:COL: message" (position p->pos) and return st. */
+tm_status_t tm_json_fail(jp_t *p, tm_status_t st, const char *fmt, ...)
+    TM_PRINTF(3, 4);
+#define jfail(p, ...) tm_json_fail(p, TM_EFORMAT, __VA_ARGS__)
+
+#define TRY(expr)                                                              \
+  do {                                                                         \
+    tm_status_t try_st_ = (expr);                                              \
+    if (try_st_ != TM_OK)                                                      \
+      return try_st_;                                                          \
+  } while (0)
+
+void tm_json_skip_ws(jp_t *p);
+/* The next significant byte, or 0 at end of input. */
+int tm_json_peek(jp_t *p);
+tm_status_t tm_json_expect(jp_t *p, char c, const char *context);
+/* A string into p->str (NUL-terminated; p->str.len excludes the NUL). */
+tm_status_t tm_json_read_string(jp_t *p);
+/* An integer in [min, max] for the member `what`, into *sv and/or *uv. */
+tm_status_t tm_json_read_int(jp_t *p, const char *what, int64_t min,
+                             uint64_t max, int64_t *sv, uint64_t *uv);
+tm_status_t tm_json_read_literal(jp_t *p, const char *word);
+/* Skip any value (checking its syntax), nesting at most MAX_DEPTH. */
+tm_status_t tm_json_skip_value(jp_t *p, int depth);
+/* Iterate over an object's members: start with *first = true; on return
+ * p->str holds the key and the position is at the value, or *done. */
+tm_status_t tm_json_next_member(jp_t *p, bool *first, bool *done,
+                                const char *context);
+/* Duplicate-key detection for known members: one bit each. */
+tm_status_t tm_json_mark_key(jp_t *p, unsigned *seen, unsigned bit);
+bool tm_json_key_is(const jp_t *p, const char *k);
+
+#endif /* TM_JSON_LEX_H */

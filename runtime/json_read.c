@@ -1,0 +1,295 @@
+/* json_read.c - the reader of the "tracemalloc-json" exchange format
+ * (DESIGN.md), used by tm_snapshot_load.
+ *
+ * Design: no DOM. The schema drives the strict lexer of json_lex.c: the
+ * top-level object, then the traces array, each trace object and its
+ * traceback, straight into the snapshot through snapshot_build.h, so a
+ * million traces never exist twice in memory. Duplicate keys are rejected;
+ * members we do not know are skipped (nesting limit 64) so that later
+ * versions may add optional members. Every error reads
+ * "FILE:LINE:COL: problem" (column counted in bytes from 1).
+ *
+ * Keys may come in any order. The snapshot needs traceback_limit before the
+ * first trace, so when "traces" comes first its value is skipped (checked)
+ * and parsed again once the whole top level has been read.
+ *
+ * Required: format ("tracemalloc-json"), version (1; another version is
+ * TM_EVERSION), traceback_limit, traces; each trace needs domain, size,
+ * traceback ([[file, line], ...], most recent first) and total_nframe
+ * (an integer, or null for CPython's None). traced_memory is optional.
+ */
+#include <string.h>
+
+#include "json_lex.h"
+#include "raw_alloc.h"
+#include "snapshot_build.h"
+
+/* ["file", line] */
+static tm_status_t read_frame(jp_t *p, tm_frame_t *f) {
+  TRY(tm_json_expect(p, '[', "to start a frame [filename, lineno]"));
+  if (tm_json_peek(p) != '"')
+    return jfail(p, "frame: expected the filename string");
+  TRY(tm_json_read_string(p));
+  f->filename = tm_snapshot_intern_string(p->snap, (const char *)p->str.data,
+                                          p->str.len);
+  if (!f->filename)
+    return tm_json_fail(p, TM_ENOMEM, "out of memory");
+  f->function = NULL;
+  TRY(tm_json_expect(p, ',', "after the filename of a frame"));
+  uint64_t line;
+  TRY(tm_json_read_int(p, "frame line number", 0, UINT32_MAX, NULL, &line));
+  f->lineno = (unsigned int)line;
+  return tm_json_expect(p, ']', "to end a frame [filename, lineno]");
+}
+
+/* [[file, line], ...] into p->frames; returns the count. */
+static tm_status_t read_traceback(jp_t *p, size_t *nframe) {
+  TRY(tm_json_expect(p, '[', "to start a traceback"));
+  size_t n = 0;
+  if (tm_json_peek(p) == ']') {
+    p->pos++;
+    *nframe = 0;
+    return TM_OK;
+  }
+  for (;;) {
+    if (n == p->frames_cap) {
+      size_t cap = p->frames_cap ? p->frames_cap * 2 : 64;
+      tm_frame_t *f = tm_raw_realloc(p->frames, cap * sizeof *f,
+                                     TM_MEM_OBJECTS);
+      if (!f)
+        return tm_json_fail(p, TM_ENOMEM, "out of memory");
+      p->frames = f;
+      p->frames_cap = cap;
+    }
+    TRY(read_frame(p, &p->frames[n++]));
+    int c = tm_json_peek(p);
+    if (c == ']') {
+      p->pos++;
+      *nframe = n;
+      return TM_OK;
+    }
+    if (c != ',')
+      return jfail(p, "expected ',' or ']' in a traceback");
+    p->pos++;
+  }
+}
+
+enum { K_DOMAIN = 1, K_SIZE = 2, K_TRACEBACK = 4, K_TOTAL = 8 };
+
+/* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
+static tm_status_t read_trace(jp_t *p, size_t index) {
+  size_t start = p->pos;
+  TRY(tm_json_expect(p, '{', "to start a trace object"));
+  unsigned seen = 0;
+  bool first = true, done;
+  uint64_t domain = 0, size = 0, total = TM_TOTAL_NFRAME_NONE;
+  size_t nframe = 0;
+  for (;;) {
+    TRY(tm_json_next_member(p, &first, &done, "in a trace object"));
+    if (done)
+      break;
+    if (tm_json_key_is(p, "domain")) {
+      TRY(tm_json_mark_key(p, &seen, K_DOMAIN));
+      TRY(tm_json_read_int(p, "domain", 0, UINT32_MAX, NULL, &domain));
+    } else if (tm_json_key_is(p, "size")) {
+      TRY(tm_json_mark_key(p, &seen, K_SIZE));
+      TRY(tm_json_read_int(p, "size", 0, SIZE_MAX, NULL, &size));
+    } else if (tm_json_key_is(p, "traceback")) {
+      TRY(tm_json_mark_key(p, &seen, K_TRACEBACK));
+      TRY(read_traceback(p, &nframe));
+    } else if (tm_json_key_is(p, "total_nframe")) {
+      TRY(tm_json_mark_key(p, &seen, K_TOTAL));
+      if (tm_json_peek(p) == 'n')
+        TRY(tm_json_read_literal(p, "null"));
+      else
+        TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL, &total));
+    } else {
+      TRY(tm_json_skip_value(p, 3));
+    }
+  }
+  if (seen != (K_DOMAIN | K_SIZE | K_TRACEBACK | K_TOTAL)) {
+    const char *missing = !(seen & K_DOMAIN)      ? "domain"
+                           : !(seen & K_SIZE)      ? "size"
+                           : !(seen & K_TRACEBACK) ? "traceback"
+                                                   : "total_nframe";
+    p->pos = start;
+    return jfail(p, "trace %zu: missing key \"%s\"", index, missing);
+  }
+  const tm_traceback_t *tb = tm_snapshot_intern_traceback(
+      p->snap, p->frames, nframe, (uint32_t)total);
+  if (!tb || tm_snapshot_append(p->snap, (unsigned)domain, (size_t)size, tb))
+    return tm_json_fail(p, TM_ENOMEM, "out of memory");
+  return TM_OK;
+}
+
+static tm_status_t read_traces(jp_t *p) {
+  TRY(tm_json_expect(p, '[', "to start the traces array"));
+  if (tm_json_peek(p) == ']') {
+    p->pos++;
+    return TM_OK;
+  }
+  for (size_t i = 0;; i++) {
+    TRY(read_trace(p, i));
+    int c = tm_json_peek(p);
+    if (c == ']') {
+      p->pos++;
+      return TM_OK;
+    }
+    if (c != ',')
+      return c ? jfail(p, "expected ',' or ']' after a trace")
+               : jfail(p, "unexpected end of input in the traces array");
+    p->pos++;
+  }
+}
+
+/* {"current": C, "peak": P} */
+static tm_status_t read_traced_memory(jp_t *p, tm_snapshot_info_t *info) {
+  size_t start = p->pos;
+  TRY(tm_json_expect(p, '{', "to start traced_memory"));
+  unsigned seen = 0;
+  bool first = true, done;
+  for (;;) {
+    TRY(tm_json_next_member(p, &first, &done, "in traced_memory"));
+    if (done)
+      break;
+    if (tm_json_key_is(p, "current")) {
+      TRY(tm_json_mark_key(p, &seen, 1));
+      TRY(tm_json_read_int(p, "current", 0, UINT64_MAX, NULL, &info->traced_current));
+    } else if (tm_json_key_is(p, "peak")) {
+      TRY(tm_json_mark_key(p, &seen, 2));
+      TRY(tm_json_read_int(p, "peak", 0, UINT64_MAX, NULL, &info->traced_peak));
+    } else {
+      TRY(tm_json_skip_value(p, 2));
+    }
+  }
+  if (seen != 3) {
+    p->pos = start;
+    return jfail(p, "traced_memory: missing key \"%s\"",
+                 seen & 1 ? "peak" : "current");
+  }
+  info->has_traced_memory = true;
+  return TM_OK;
+}
+
+enum { T_FORMAT = 1, T_VERSION = 2, T_LIMIT = 4, T_MEMORY = 8, T_TRACES = 16 };
+
+typedef struct top {
+  unsigned seen;
+  int64_t limit;
+  size_t traces_pos; /* where "traces" starts when it came too early */
+  bool traces_deferred;
+  tm_snapshot_info_t info;
+} top_t;
+
+static tm_status_t create_snapshot(jp_t *p, top_t *t) {
+  if (tm_snapshot_new((int)t->limit, &p->snap) != TM_OK)
+    return jfail(p, "traceback_limit: %s", tm_error_message());
+  return TM_OK;
+}
+
+static tm_status_t read_top_member(jp_t *p, top_t *t) {
+  if (tm_json_key_is(p, "format")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_FORMAT));
+    size_t at = p->pos;
+    TRY(tm_json_read_string(p));
+    if (!tm_json_key_is(p, "tracemalloc-json")) {
+      tm_json_skip_ws(p);
+      p->pos = at;
+      tm_json_skip_ws(p);
+      return jfail(p, "not a tracemalloc-json document (format is \"%.64s\")",
+                   (const char *)p->str.data);
+    }
+  } else if (tm_json_key_is(p, "version")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_VERSION));
+    size_t at = (tm_json_skip_ws(p), p->pos);
+    int64_t v;
+    TRY(tm_json_read_int(p, "version", INT64_MIN, INT64_MAX, &v, NULL));
+    if (v != 1) {
+      p->pos = at;
+      return tm_json_fail(p, TM_EVERSION, "unsupported tracemalloc-json version "
+                      "%lld (this library reads version 1)", (long long)v);
+    }
+  } else if (tm_json_key_is(p, "traceback_limit")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_LIMIT));
+    TRY(tm_json_read_int(p, "traceback_limit", INT32_MIN, INT32_MAX, &t->limit,
+                 NULL));
+  } else if (tm_json_key_is(p, "traced_memory")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_MEMORY));
+    TRY(read_traced_memory(p, &t->info));
+  } else if (tm_json_key_is(p, "traces")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_TRACES));
+    if ((t->seen & (T_FORMAT | T_VERSION | T_LIMIT)) ==
+        (T_FORMAT | T_VERSION | T_LIMIT)) {
+      TRY(create_snapshot(p, t));
+      TRY(read_traces(p));
+    } else {
+      // Not enough known yet to build the snapshot: check, come back later.
+      t->traces_pos = (tm_json_skip_ws(p), p->pos);
+      t->traces_deferred = true;
+      TRY(tm_json_skip_value(p, 1));
+    }
+  } else {
+    TRY(tm_json_skip_value(p, 1));
+  }
+  return TM_OK;
+}
+
+static tm_status_t read_document(jp_t *p, top_t *t) {
+  if (p->len >= 3 && memcmp(p->s, "\xEF\xBB\xBF", 3) == 0)
+    p->pos = 3;
+  TRY(tm_json_expect(p, '{', "to start the document"));
+  bool first = true, done;
+  for (;;) {
+    TRY(tm_json_next_member(p, &first, &done, "in the document"));
+    if (done)
+      break;
+    TRY(read_top_member(p, t));
+  }
+  if (tm_json_peek(p) != 0)
+    return jfail(p, "unexpected data after the JSON document");
+  static const struct {
+    unsigned bit;
+    const char *key;
+  } required[] = {{T_FORMAT, "format"},
+                  {T_VERSION, "version"},
+                  {T_LIMIT, "traceback_limit"},
+                  {T_TRACES, "traces"}};
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+    if (!(t->seen & required[i].bit)) {
+      p->pos = 0;
+      return jfail(p, "missing key \"%s\" (not a tracemalloc-json document?)",
+                   required[i].key);
+    }
+  }
+  if (t->traces_deferred) {
+    p->pos = t->traces_pos;
+    TRY(create_snapshot(p, t));
+    TRY(read_traces(p));
+  }
+  return TM_OK;
+}
+
+tm_status_t tm_io_load_json(const unsigned char *data, size_t len,
+                            const char *name, tm_snapshot_t **out) {
+  jp_t p;
+  memset(&p, 0, sizeof p);
+  p.s = data;
+  p.len = len;
+  p.name = name;
+  top_t t;
+  memset(&t, 0, sizeof t);
+  t.info.size = sizeof t.info;
+  t.info.pid = -1;
+  t.info.program = "";
+  tm_status_t st = read_document(&p, &t);
+  if (st == TM_OK && tm_snapshot_set_info(p.snap, &t.info) != TM_OK)
+    st = tm_json_fail(&p, TM_ENOMEM, "out of memory");
+  tm_buf_free(&p.str);
+  tm_raw_free(p.frames);
+  if (st != TM_OK) {
+    tm_snapshot_free(p.snap);
+    return st;
+  }
+  *out = p.snap;
+  return TM_OK;
+}

@@ -1,0 +1,210 @@
+/* json_write.c - the JSON exchange format writer (tm_snapshot_dump_json).
+ *
+ * Design: the document is exactly DESIGN.md's "tracemalloc-json" version 1,
+ * one trace per line so that it diffs and greps well:
+ *
+ *   {"format": "tracemalloc-json", "version": 1, "traceback_limit": 25,
+ *    "traced_memory": {"current": 123, "peak": 456},
+ *    "traces": [
+ *     {"domain": 0, "size": 64, "traceback": [["a.c", 12], ["m.c", 40]], "total_nframe": 2}
+ *    ]}
+ *
+ * Frames are most recent first (CPython's raw order); total_nframe None is
+ * written as null; traced_memory is omitted when the snapshot does not know
+ * it (loaded from a JSON file without it). The snapshot info beyond that
+ * (pid, program, time, runtime memory, dropped traces) has no place in the
+ * exchange format and is only kept by the binary format.
+ *
+ * Strings: '"', '\\' and control characters are escaped (\n, \t, ... or
+ * \u00XX); valid UTF-8 is copied as is. A byte that is not part of a valid
+ * UTF-8 sequence (C file names are bytes) is written as the lone surrogate
+ * \udcXX, XX being the byte: Python's "surrogateescape" convention, so
+ * json.loads gives the same str that os.fsdecode would, and json_read.c maps
+ * \udc80..\udcff back to the original byte. The round trip is byte exact.
+ */
+#include <string.h>
+
+#include "error.h"
+#include "io.h"
+#include "raw_alloc.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void put_escape_u(tm_buf_t *b, unsigned hi, unsigned char byte) {
+  char e[6] = {'\\', 'u', 0, 0, 0, 0};
+  e[2] = hexdigits[(hi >> 4) & 0xf];
+  e[3] = hexdigits[hi & 0xf];
+  e[4] = hexdigits[byte >> 4];
+  e[5] = hexdigits[byte & 0xf];
+  tm_buf_append(b, e, 6);
+}
+
+static void put_string(tm_buf_t *b, const char *str) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t n = strlen(str);
+  tm_buf_putc(b, '"');
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      size_t j = i + 1; // copy plain runs in one go
+      while (j < n && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' &&
+             s[j] != '\\')
+        j++;
+      tm_buf_append(b, s + i, j - i);
+      i = j;
+      continue;
+    }
+    const char *short_esc = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\n' ? "\\n"
+                            : c == '\t' ? "\\t"
+                            : c == '\r' ? "\\r"
+                            : c == '\b' ? "\\b"
+                            : c == '\f' ? "\\f"
+                                        : NULL;
+    size_t len;
+    if (short_esc) {
+      tm_buf_append(b, short_esc, 2);
+      i++;
+    } else if (c < 0x80) {
+      put_escape_u(b, 0x00, c); // other controls and DEL
+      i++;
+    } else if ((len = tm_utf8_seq_len(s + i, n - i)) != 0) {
+      tm_buf_append(b, s + i, len);
+      i += len;
+    } else {
+      put_escape_u(b, 0xdc, c); // surrogateescape
+      i++;
+    }
+  }
+  tm_buf_putc(b, '"');
+}
+
+static void put_traceback(tm_buf_t *b, const tm_traceback_t *tb) {
+  size_t n = tm_traceback_length(tb);
+  const tm_frame_t *f = tm_traceback_frames(tb);
+  tm_buf_putc(b, '[');
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      tm_buf_puts(b, ", ");
+    tm_buf_putc(b, '[');
+    put_string(b, f[i].filename ? f[i].filename : "<unknown>");
+    tm_buf_puts(b, ", ");
+    tm_buf_put_u64_decimal(b, f[i].lineno);
+    tm_buf_putc(b, ']');
+  }
+  tm_buf_putc(b, ']');
+}
+
+static void put_header(tm_buf_t *b, const tm_snapshot_t *snap) {
+  tm_buf_puts(b, "{\"format\": \"tracemalloc-json\", \"version\": 1, "
+                 "\"traceback_limit\": ");
+  int limit = tm_snapshot_traceback_limit(snap);
+  if (limit < 0) {
+    tm_buf_putc(b, '-');
+    tm_buf_put_u64_decimal(b, (uint64_t)(-(int64_t)limit));
+  } else {
+    tm_buf_put_u64_decimal(b, (uint64_t)limit);
+  }
+  tm_snapshot_info_t info;
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  if (tm_snapshot_get_info(snap, &info) == TM_OK && info.has_traced_memory) {
+    tm_buf_puts(b, ",\n \"traced_memory\": {\"current\": ");
+    tm_buf_put_u64_decimal(b, info.traced_current);
+    tm_buf_puts(b, ", \"peak\": ");
+    tm_buf_put_u64_decimal(b, info.traced_peak);
+    tm_buf_putc(b, '}');
+  }
+  tm_buf_puts(b, ",\n \"traces\": [");
+}
+
+/* The text after a trace's size depends on its traceback only:
+ * `, "traceback": [...], "total_nframe": N}`. It is rendered once per
+ * distinct traceback and copied for every trace that shares it, which makes
+ * the common case (many traces, few tracebacks) a memcpy per trace. */
+typedef struct tail_cache {
+  tm_ptr_map_t ids;
+  tm_buf_t text;
+  size_t *ends; /* ends[i]: end offset of traceback i's text */
+  size_t n, cap;
+} tail_cache_t;
+
+static void put_tail(tm_buf_t *b, const tm_traceback_t *tb) {
+  tm_buf_puts(b, ", \"traceback\": ");
+  put_traceback(b, tb);
+  tm_buf_puts(b, ", \"total_nframe\": ");
+  uint32_t total = tm_traceback_total_nframe(tb);
+  if (total == TM_TOTAL_NFRAME_NONE)
+    tm_buf_puts(b, "null");
+  else
+    tm_buf_put_u64_decimal(b, total);
+  tm_buf_putc(b, '}');
+}
+
+static bool append_tail(tail_cache_t *c, tm_buf_t *out,
+                        const tm_traceback_t *tb) {
+  uint32_t id;
+  bool added;
+  if (!tm_ptr_map_index(&c->ids, tb, (uint32_t)c->n, &id, &added))
+    return false;
+  if (added) {
+    if (c->n == c->cap) {
+      size_t cap = c->cap ? c->cap * 2 : 1024;
+      size_t *e = tm_raw_realloc(c->ends, cap * sizeof *e, TM_MEM_OBJECTS);
+      if (!e)
+        return false;
+      c->ends = e;
+      c->cap = cap;
+    }
+    put_tail(&c->text, tb);
+    if (c->text.failed)
+      return false;
+    c->ends[c->n++] = c->text.len;
+  }
+  size_t start = id ? c->ends[id - 1] : 0;
+  tm_buf_append(out, c->text.data + start, c->ends[id] - start);
+  return true;
+}
+
+tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
+  if (!snap || !out)
+    return tm_set_error(TM_EINVAL, "snapshot and buffer must not be NULL");
+  memset(out, 0, sizeof *out);
+  size_t n = tm_snapshot_count(snap);
+  const tm_trace_t *t = tm_snapshot_traces(snap);
+  tail_cache_t cache;
+  memset(&cache, 0, sizeof cache);
+  bool ok = tm_ptr_map_init(&cache.ids, 1024);
+  tm_buf_reserve(out, 256 + n * 80);
+  put_header(out, snap);
+  for (size_t i = 0; ok && i < n && !out->failed; i++) {
+    tm_buf_puts(out, i ? ",\n  {\"domain\": " : "\n  {\"domain\": ");
+    tm_buf_put_u64_decimal(out, t[i].domain);
+    tm_buf_puts(out, ", \"size\": ");
+    tm_buf_put_u64_decimal(out, t[i].size);
+    ok = append_tail(&cache, out, t[i].traceback);
+  }
+  tm_buf_puts(out, n ? "\n ]}\n" : "]}\n");
+  tm_ptr_map_free(&cache.ids);
+  tm_buf_free(&cache.text);
+  tm_raw_free(cache.ends);
+  if (!ok || out->failed) {
+    tm_buf_free(out);
+    return tm_set_error(TM_ENOMEM, "out of memory while writing JSON");
+  }
+  return TM_OK;
+}
+
+tm_status_t tm_snapshot_dump_json(const tm_snapshot_t *snap,
+                                  const char *path) {
+  if (!snap || !path)
+    return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
+  tm_buf_t buf;
+  tm_status_t st = tm_io_serialize_json(snap, &buf);
+  if (st != TM_OK)
+    return st;
+  st = tm_io_write_atomic(path, buf.data, buf.len);
+  tm_buf_free(&buf);
+  return st;
+}

@@ -1,0 +1,426 @@
+/* load.c - tm_snapshot_load / tm_snapshot_load_buffer and the binary loader.
+ *
+ * Design: every byte is hostile. The header is checked first (magic, format
+ * version, flags, payload length against the bytes present, CRC-32C of the
+ * payload), so a truncated or corrupted file is rejected with the precise
+ * reason before any allocation. The payload is then decoded with a cursor
+ * that bounds-checks every read and caps every count by the bytes left before
+ * allocating for it (an entry never takes less than one byte), so even a file
+ * crafted with a valid checksum cannot make the loader read out of bounds or
+ * allocate more than a small multiple of its size. Nothing asserts on input.
+ * Every message names the file: "snap.tmd: truncated: string 3 needs 120
+ * bytes, 7 left". The layout is drawn in dump.c.
+ *
+ * The snapshot is filled through snapshot_build.h (interned strings and
+ * tracebacks, reserve + append), which is what makes 1M traces fast.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "io.h"
+#include "raw_alloc.h"
+#include "snapshot_build.h"
+
+typedef struct reader {
+  const unsigned char *p; /* payload */
+  size_t len, pos;
+  const char *name;
+  tm_snapshot_t *snap;
+  const char **strings;
+  uint32_t nstrings;
+  const tm_traceback_t **tracebacks;
+  uint32_t ntracebacks;
+  tm_frame_t *frames; /* scratch for one traceback */
+  size_t frames_cap;
+} reader_t;
+
+static tm_status_t fail(const char *name, tm_status_t st, const char *fmt, ...)
+    TM_PRINTF(3, 4);
+static tm_status_t fail(const char *name, tm_status_t st, const char *fmt,
+                        ...) {
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return tm_set_error(st, "%s: %s", name, msg);
+}
+
+static size_t left(const reader_t *r) { return r->len - r->pos; }
+
+/* Read one varint describing `what`. */
+static tm_status_t get_varint(reader_t *r, const char *what, uint64_t *out) {
+  uint64_t v = 0;
+  size_t start = r->pos;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (r->pos >= r->len)
+      return fail(r->name, TM_EFORMAT, "truncated: %s needs more bytes, 0 left",
+                  what);
+    unsigned char b = r->p[r->pos++];
+    if (shift == 63 && b > 1)
+      break;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *out = v;
+      return TM_OK;
+    }
+  }
+  return fail(r->name, TM_EFORMAT, "corrupt: %s at payload offset %zu is not "
+              "a valid varint", what, start);
+}
+
+static tm_status_t get_bounded(reader_t *r, const char *what, uint64_t max,
+                               uint64_t *out) {
+  tm_status_t st = get_varint(r, what, out);
+  if (st == TM_OK && *out > max)
+    return fail(r->name, TM_EFORMAT, "corrupt: %s %llu is out of range "
+                "(at most %llu)", what, (unsigned long long)*out,
+                (unsigned long long)max);
+  return st;
+}
+
+/* A count of entries that each take at least `min_bytes`: capped by the bytes
+ * left, so a hostile count can never make us allocate. */
+static tm_status_t get_count(reader_t *r, const char *what, size_t min_bytes,
+                             uint64_t *out) {
+  tm_status_t st = get_varint(r, what, out);
+  if (st == TM_OK && *out > left(r) / min_bytes)
+    return fail(r->name, TM_EFORMAT, "truncated: %llu %s need at least %llu "
+                "bytes, %zu left", (unsigned long long)*out, what,
+                (unsigned long long)*out * min_bytes, left(r));
+  return st;
+}
+
+static int64_t unzigzag(uint64_t v) {
+  return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Bytes of a length-prefixed string, checked for NUL. */
+static tm_status_t get_bytes(reader_t *r, const char *what, uint32_t index,
+                             const char **s, size_t *len) {
+  uint64_t n;
+  tm_status_t st = get_varint(r, what, &n);
+  if (st != TM_OK)
+    return st;
+  if (n > left(r))
+    return fail(r->name, TM_EFORMAT, "truncated: %s %u needs %llu bytes, "
+                "%zu left", what, index, (unsigned long long)n, left(r));
+  *s = (const char *)r->p + r->pos;
+  *len = (size_t)n;
+  if (memchr(*s, '\0', *len))
+    return fail(r->name, TM_EFORMAT, "corrupt: %s %u contains a NUL byte",
+                what, index);
+  r->pos += *len;
+  return TM_OK;
+}
+
+static tm_status_t oom(reader_t *r) {
+  return fail(r->name, TM_ENOMEM, "out of memory while loading");
+}
+
+#define TRY(expr)                                                              \
+  do {                                                                         \
+    tm_status_t try_st_ = (expr);                                              \
+    if (try_st_ != TM_OK)                                                      \
+      return try_st_;                                                          \
+  } while (0)
+
+/* STEP 1: info; creates the snapshot (it needs the traceback limit). */
+static tm_status_t read_info(reader_t *r) {
+  uint64_t limit, flags, v[4], pid, time_ns;
+  TRY(get_varint(r, "traceback limit", &limit));
+  int64_t lim = unzigzag(limit);
+  if (lim < INT32_MIN || lim > INT32_MAX)
+    return fail(r->name, TM_EFORMAT, "corrupt: traceback limit %lld is out "
+                "of range", (long long)lim);
+  TRY(get_bounded(r, "info flags", 1, &flags));
+  TRY(get_varint(r, "traced current", &v[0]));
+  TRY(get_varint(r, "traced peak", &v[1]));
+  TRY(get_varint(r, "runtime memory", &v[2]));
+  TRY(get_varint(r, "dropped traces", &v[3]));
+  TRY(get_varint(r, "pid", &pid));
+  TRY(get_varint(r, "time", &time_ns));
+  const char *prog;
+  size_t prog_len;
+  TRY(get_bytes(r, "program name", 0, &prog, &prog_len));
+  if (tm_snapshot_new((int)lim, &r->snap) != TM_OK)
+    return fail(r->name, TM_EFORMAT, "invalid snapshot: %s",
+                tm_error_message());
+  char *program = tm_raw_alloc(prog_len + 1, TM_MEM_OBJECTS);
+  if (!program)
+    return oom(r);
+  memcpy(program, prog, prog_len);
+  program[prog_len] = '\0';
+  tm_snapshot_info_t info = {
+      .size = sizeof info, .traced_current = v[0], .traced_peak = v[1],
+      .tracemalloc_memory = v[2], .dropped_traces = v[3],
+      .pid = unzigzag(pid), .time_ns = unzigzag(time_ns), .program = program,
+      .has_traced_memory = flags & 1};
+  tm_status_t st = tm_snapshot_set_info(r->snap, &info);
+  tm_raw_free(program);
+  return st == TM_OK ? TM_OK : oom(r);
+}
+
+/* STEP 2: the string table, interned into the snapshot. */
+static tm_status_t read_strings(reader_t *r) {
+  uint64_t n;
+  TRY(get_count(r, "strings", 1, &n));
+  if (n > UINT32_MAX)
+    return fail(r->name, TM_EFORMAT, "corrupt: too many strings");
+  r->strings = tm_raw_alloc((n ? n : 1) * sizeof *r->strings, TM_MEM_OBJECTS);
+  if (!r->strings)
+    return oom(r);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *s;
+    size_t len;
+    TRY(get_bytes(r, "string", i, &s, &len));
+    r->strings[i] = tm_snapshot_intern_string(r->snap, s, len);
+    if (!r->strings[i])
+      return oom(r);
+    r->nstrings = i + 1;
+  }
+  return TM_OK;
+}
+
+static tm_status_t read_frame(reader_t *r, uint32_t tb, tm_frame_t *f) {
+  uint64_t file, lineno, func;
+  TRY(get_varint(r, "frame filename", &file));
+  if (file >= r->nstrings)
+    return fail(r->name, TM_EFORMAT, "corrupt: traceback %u: filename index "
+                "%llu out of range (%u strings)", tb,
+                (unsigned long long)file, r->nstrings);
+  TRY(get_bounded(r, "frame line number", UINT32_MAX, &lineno));
+  TRY(get_varint(r, "frame function", &func));
+  if (func > r->nstrings)
+    return fail(r->name, TM_EFORMAT, "corrupt: traceback %u: function index "
+                "%llu out of range (%u strings)", tb,
+                (unsigned long long)func - 1, r->nstrings);
+  f->filename = r->strings[file];
+  f->lineno = (unsigned int)lineno;
+  f->function = func ? r->strings[func - 1] : NULL;
+  return TM_OK;
+}
+
+/* STEP 3: the traceback table. */
+static tm_status_t read_traceback(reader_t *r, uint32_t index) {
+  uint64_t nframe, total;
+  TRY(get_count(r, "frames", 3, &nframe));
+  TRY(get_bounded(r, "total_nframe", (uint64_t)UINT32_MAX, &total));
+  if (nframe > r->frames_cap) {
+    tm_frame_t *f = tm_raw_realloc(r->frames, nframe * sizeof *f,
+                                   TM_MEM_OBJECTS);
+    if (!f)
+      return oom(r);
+    r->frames = f;
+    r->frames_cap = nframe;
+  }
+  for (size_t i = 0; i < nframe; i++)
+    TRY(read_frame(r, index, &r->frames[i]));
+  uint32_t tn = total == 0 ? TM_TOTAL_NFRAME_NONE : (uint32_t)(total - 1);
+  r->tracebacks[index] =
+      tm_snapshot_intern_traceback(r->snap, r->frames, nframe, tn);
+  return r->tracebacks[index] ? TM_OK : oom(r);
+}
+
+static tm_status_t read_tracebacks(reader_t *r) {
+  uint64_t n;
+  TRY(get_count(r, "tracebacks", 2, &n));
+  if (n > UINT32_MAX)
+    return fail(r->name, TM_EFORMAT, "corrupt: too many tracebacks");
+  r->tracebacks = tm_raw_alloc((n ? n : 1) * sizeof *r->tracebacks,
+                               TM_MEM_OBJECTS);
+  if (!r->tracebacks)
+    return oom(r);
+  for (uint32_t i = 0; i < n; i++) {
+    TRY(read_traceback(r, i));
+    r->ntracebacks = i + 1;
+  }
+  return TM_OK;
+}
+
+/* STEP 4: the traces, in their original order. */
+static tm_status_t read_traces(reader_t *r) {
+  uint64_t n;
+  TRY(get_count(r, "traces", 2, &n));
+  if (tm_snapshot_reserve(r->snap, (size_t)n) != TM_OK)
+    return oom(r);
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t tag, domain = 0, size;
+    TRY(get_varint(r, "trace traceback", &tag));
+    if ((tag >> 1) >= r->ntracebacks)
+      return fail(r->name, TM_EFORMAT, "corrupt: trace %llu: traceback index "
+                  "%llu out of range (%u tracebacks)", (unsigned long long)i,
+                  (unsigned long long)(tag >> 1), r->ntracebacks);
+    if (tag & 1)
+      TRY(get_bounded(r, "trace domain", UINT32_MAX, &domain));
+    TRY(get_bounded(r, "trace size", SIZE_MAX, &size));
+    if (tm_snapshot_append(r->snap, (unsigned int)domain, (size_t)size,
+                           r->tracebacks[tag >> 1]) != TM_OK)
+      return oom(r);
+  }
+  if (r->pos != r->len)
+    return fail(r->name, TM_EFORMAT, "corrupt: %zu unexpected bytes after "
+                "the traces", left(r));
+  return TM_OK;
+}
+
+static uint64_t get_le(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* The fixed header: everything that can be checked before decoding. */
+static tm_status_t check_header(const unsigned char *d, size_t len,
+                                const char *name) {
+  if (len < TM_DUMP_HEADER_LEN)
+    return fail(name, TM_EFORMAT, "truncated: header needs %d bytes, %zu left",
+                TM_DUMP_HEADER_LEN, len);
+  unsigned version = (unsigned)get_le(d + 8, 2);
+  if (version != TM_DUMP_FORMAT_VERSION)
+    return fail(name, TM_EVERSION, "unsupported format version %u (this "
+                "library reads version %d)", version, TM_DUMP_FORMAT_VERSION);
+  unsigned flags = (unsigned)get_le(d + 10, 2);
+  if (flags != 0)
+    return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
+                flags);
+  uint64_t payload = get_le(d + 16, 8);
+  size_t have = len - TM_DUMP_HEADER_LEN;
+  if (payload > have)
+    return fail(name, TM_EFORMAT, "truncated: payload needs %llu bytes, %zu "
+                "left", (unsigned long long)payload, have);
+  if (payload < have)
+    return fail(name, TM_EFORMAT, "corrupt: %llu trailing bytes after the "
+                "payload", (unsigned long long)(have - payload));
+  uint32_t stored = (uint32_t)get_le(d + 12, 4);
+  uint32_t actual = tm_crc32c(d + TM_DUMP_HEADER_LEN, have);
+  if (stored != actual)
+    return fail(name, TM_EFORMAT, "corrupt: checksum mismatch (stored "
+                "0x%08x, computed 0x%08x)", stored, actual);
+  return TM_OK;
+}
+
+tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
+                              const char *name, tm_snapshot_t **out) {
+  TRY(check_header(data, len, name));
+  reader_t r;
+  memset(&r, 0, sizeof r);
+  r.p = data + TM_DUMP_HEADER_LEN;
+  r.len = len - TM_DUMP_HEADER_LEN;
+  r.name = name;
+  tm_status_t st = read_info(&r);
+  if (st == TM_OK)
+    st = read_strings(&r);
+  if (st == TM_OK)
+    st = read_tracebacks(&r);
+  if (st == TM_OK)
+    st = read_traces(&r);
+  tm_raw_free(r.strings);
+  tm_raw_free(r.tracebacks);
+  tm_raw_free(r.frames);
+  if (st != TM_OK) {
+    tm_snapshot_free(r.snap);
+    return st;
+  }
+  *out = r.snap;
+  return TM_OK;
+}
+
+/* JSON if the first non-blank byte (after an optional UTF-8 BOM) is '{'. */
+static bool looks_like_json(const unsigned char *d, size_t len) {
+  size_t i = 0;
+  if (len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
+    i = 3;
+  while (i < len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' ||
+                     d[i] == '\r'))
+    i++;
+  return i < len && d[i] == '{';
+}
+
+tm_status_t tm_snapshot_load_buffer(const void *data, size_t len,
+                                    const char *name, tm_snapshot_t **out) {
+  if (!out)
+    return tm_set_error(TM_EINVAL, "out must not be NULL");
+  *out = NULL;
+  if (!name)
+    name = "<buffer>";
+  if (!data && len)
+    return tm_set_error(TM_EINVAL, "%s: data is NULL", name);
+  const unsigned char *d = data;
+  if (len == 0)
+    return fail(name, TM_EFORMAT, "empty file, not a tracemalloc snapshot");
+  size_t n = len < TM_DUMP_MAGIC_LEN ? len : TM_DUMP_MAGIC_LEN;
+  if (memcmp(d, TM_DUMP_MAGIC, n) == 0)
+    return tm_io_load_binary(d, len, name, out);
+  if (looks_like_json(d, len))
+    return tm_io_load_json(d, len, name, out);
+  return fail(name, TM_EFORMAT, "not a tracemalloc snapshot (bad magic; "
+              "expected a binary dump or tracemalloc-json)");
+}
+
+/* Read a whole file into tm_raw memory. */
+static tm_status_t read_file(const char *path, unsigned char **data,
+                             size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(path, TM_EIO, "cannot open: %s", strerror(errno));
+  struct stat sb;
+  int err = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
+  if (err) {
+    close(fd);
+    return fail(path, TM_EIO, "cannot read: %s", strerror(err));
+  }
+  size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 65536, n = 0;
+  unsigned char *buf = tm_raw_alloc(cap, TM_MEM_OBJECTS);
+  for (;;) {
+    if (!buf) {
+      close(fd);
+      return fail(path, TM_ENOMEM, "out of memory while reading");
+    }
+    if (n == cap) { // pipes and /proc files report no size
+      unsigned char *b = tm_raw_realloc(buf, cap * 2, TM_MEM_OBJECTS);
+      if (!b)
+        tm_raw_free(buf);
+      buf = b;
+      cap *= 2;
+      continue;
+    }
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      err = errno;
+      close(fd);
+      tm_raw_free(buf);
+      return fail(path, TM_EIO, "cannot read: %s", strerror(err));
+    }
+    if (got == 0)
+      break;
+    n += (size_t)got;
+  }
+  close(fd);
+  *data = buf;
+  *len = n;
+  return TM_OK;
+}
+
+tm_status_t tm_snapshot_load(const char *path, tm_snapshot_t **out) {
+  if (!out)
+    return tm_set_error(TM_EINVAL, "out must not be NULL");
+  *out = NULL;
+  if (!path)
+    return tm_set_error(TM_EINVAL, "path must not be NULL");
+  unsigned char *data = NULL;
+  size_t len = 0;
+  TRY(read_file(path, &data, &len));
+  tm_status_t st = tm_snapshot_load_buffer(data, len, path, out);
+  tm_raw_free(data);
+  return st;
+}

@@ -1,0 +1,78 @@
+/* thread_start.c - a pthread_create wrapper that gives every new thread its
+ * shadow-stack frame array before the user's start routine runs.
+ *
+ * The pass's code works on a thread with no frame array (every store goes
+ * to __tm_sink), but its tracebacks are then empty until the core sets one
+ * up lazily. Creating it at thread start makes the first allocation of a
+ * thread as cheap as any other and its traceback complete.
+ *
+ * The wrapper passes {start, arg} to a trampoline in a small block from the
+ * real allocator (never traced), which the trampoline frees before calling
+ * the user's routine, so nothing is left behind if the thread exits through
+ * pthread_exit or cancellation.
+ *
+ * The next pthread_create: under a sanitizer, its interceptor (compiler-rt
+ * defines pthread_create weak and __interceptor_pthread_create as the way to
+ * chain to it; bypassing it would hide the thread from TSan/ASan);
+ * otherwise dlsym(RTLD_NEXT), i.e. libc's. If that lookup or the start block
+ * fails, the thread is created unwrapped and the core's lazy setup covers
+ * it: pthread_create never fails because of us.
+ */
+#include "hooks.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+typedef int (*tm_pthread_create_fn)(pthread_t *, const pthread_attr_t *,
+                                    void *(*)(void *), void *);
+
+/* Weak: present only when a sanitizer runtime is linked in. */
+extern int __interceptor_pthread_create(pthread_t *, const pthread_attr_t *,
+                                        void *(*)(void *), void *)
+    __attribute__((weak));
+
+const char tm_thread_start_linked = 1;
+
+struct tm_thread_start {
+  void *(*start)(void *);
+  void *arg;
+};
+
+static _Atomic(tm_pthread_create_fn) next_create;
+
+static tm_pthread_create_fn resolve_next(void) {
+  tm_pthread_create_fn fn =
+      atomic_load_explicit(&next_create, memory_order_acquire);
+  if (TM_LIKELY(fn != NULL))
+    return fn;
+  if (__interceptor_pthread_create != NULL)
+    fn = __interceptor_pthread_create;
+  else
+    fn = (tm_pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+  if (fn != NULL)
+    atomic_store_explicit(&next_create, fn, memory_order_release);
+  return fn;
+}
+
+static void *thread_trampoline(void *p) {
+  struct tm_thread_start s = *(struct tm_thread_start *)p;
+  tm_hooks_untraced_free(p);
+  tm_shadow_thread_init();
+  return s.start(s.arg);
+}
+
+TM_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                             void *(*start)(void *), void *arg) {
+  tm_pthread_create_fn next = resolve_next();
+  if (TM_UNLIKELY(next == NULL))
+    return EAGAIN; /* no libc pthread_create: cannot happen with glibc */
+  struct tm_thread_start *s = tm_hooks_untraced_malloc(sizeof *s);
+  if (s == NULL)
+    return next(thread, attr, start, arg);
+  s->start = start;
+  s->arg = arg;
+  int rc = next(thread, attr, thread_trampoline, s);
+  if (rc != 0)
+    tm_hooks_untraced_free(s);
+  return rc;
+}

@@ -1,0 +1,527 @@
+/* trace_table.c - sharded trace tables and the current/peak counters.
+ *
+ * Layout. A table maps a pointer to a 16-byte entry {ptr, tb id:32 |
+ * size:32} with open addressing, linear probing and backward-shift deletion
+ * (no tombstones). The capacity need not be a power of two: the home slot is
+ * the high half of hash * capacity, so growth is by about 1.9x and the load
+ * stays between 0.53 and 0.8 (16 / 0.67 = 24 bytes per trace on average).
+ * Key 0 cannot mark an empty slot and a pointer 0 is legal in tm_track, so
+ * it has a slot of its own. Sizes >= 4 GiB - 1 do not fit 32 bits: they
+ * store UINT32_MAX and the real size in a second, usually empty, table.
+ *
+ * Locking. Each of the TM_TRACE_SHARDS domain-0 shards has a spinlock; all
+ * other domains share one. Every table change, and the capture of the
+ * traceback it stores, happens under the lock of its key, so whoever holds
+ * every lock (clear, snapshot, fork) sees no capture in flight.
+ *
+ * Counters. current is changed only by atomic fetch_add of the exact delta
+ * of one table change (a replacement adds new - old in one step, so old and
+ * new are never counted together); the returned post-change value is then
+ * CAS-maxed into peak. The sequence of values current takes is the order of
+ * those fetch_adds, and only increases can set a new maximum, so peak is the
+ * exact maximum of current, as CPython's single-lock version computes it.
+ */
+#include "trace_table.h"
+
+#include <stdatomic.h>
+
+#include "internal.h"
+#include "raw_alloc.h"
+#include "spinlock.h"
+#include "traceback.h"
+
+#define BIG_SIZE UINT32_MAX
+
+typedef struct entry {
+  uint64_t key;
+  uint64_t val; /* main: tb << 32 | size32; big: the size */
+} entry_t;
+
+typedef struct table {
+  entry_t *slots;
+  uint32_t cap;
+  uint32_t count;
+  bool mapped; /* slots from tm_raw_map (else tm_raw_alloc) */
+  bool has_zero;
+  uint64_t zero_val;
+} table_t;
+
+typedef struct pair {
+  table_t main;
+  table_t big;
+} pair_t;
+
+typedef struct shard {
+  tm_spinlock_t lock;
+  pair_t t;
+} __attribute__((aligned(64))) shard_t;
+
+typedef struct domain_tab {
+  unsigned domain;
+  pair_t t;
+} domain_tab_t;
+
+_Atomic int tm_trace_limit = 1;
+
+static shard_t shards[TM_TRACE_SHARDS];
+static tm_spinlock_t domains_lock = TM_SPINLOCK_INIT;
+static domain_tab_t *domains;
+static uint32_t ndomains, domains_cap;
+
+static _Alignas(64) _Atomic size_t traced_current;
+static _Alignas(64) _Atomic size_t traced_peak;
+static _Alignas(64) _Atomic uint64_t dropped;
+static uint64_t clear_generation; /* changed with every lock held */
+
+/* ---- Hashing ---------------------------------------------------------- */
+
+/* Fibonacci hashing: one multiply (the allocation path is latency-bound).
+ * Pointers are aligned and clustered; the high bits of k * phi spread both
+ * arithmetic progressions and allocator layouts well. The top bits pick the
+ * shard, the bits below them the home slot. */
+static inline uint64_t hash_ptr(uint64_t k) {
+  return k * 0x9e3779b97f4a7c15ull;
+}
+
+#define SHARD_BITS 7
+_Static_assert((1u << SHARD_BITS) == TM_TRACE_SHARDS, "shards");
+
+static inline uint32_t home(uint64_t key, uint32_t cap) {
+  uint64_t h = hash_ptr(key) << SHARD_BITS;
+  return (uint32_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static inline shard_t *shard_of(uintptr_t ptr) {
+  return &shards[hash_ptr(ptr) >> (64 - SHARD_BITS)];
+}
+
+/* ---- One table -------------------------------------------------------- */
+
+static const uint32_t small_caps[] = {15, 31, 63, 127, 255};
+
+/* Fresh zeroed slots for at least `want` entries. */
+static entry_t *slots_alloc(uint32_t want, uint32_t *cap, bool *mapped) {
+  for (unsigned i = 0; i < sizeof small_caps / sizeof *small_caps; i++) {
+    if (want <= small_caps[i]) {
+      // cap*16 + raw_alloc's 16-byte header is exactly a size class.
+      *cap = small_caps[i];
+      *mapped = false;
+      return tm_raw_calloc((size_t)*cap * sizeof(entry_t), TM_MEM_TABLES);
+    }
+  }
+  size_t ps = tm_raw_page_size();
+  size_t bytes = ((size_t)want * sizeof(entry_t) + ps - 1) & ~(ps - 1);
+  if (bytes / sizeof(entry_t) > UINT32_MAX)
+    return NULL;
+  *cap = (uint32_t)(bytes / sizeof(entry_t));
+  *mapped = true;
+  return tm_raw_map(bytes, TM_MEM_TABLES); // fresh mappings are zeroed
+}
+
+static void slots_free(table_t *t) {
+  if (t->mapped)
+    tm_raw_unmap(t->slots, (size_t)t->cap * sizeof(entry_t), TM_MEM_TABLES);
+  else
+    tm_raw_free(t->slots);
+  t->slots = NULL;
+  t->cap = t->count = 0;
+}
+
+static inline void place(entry_t *slots, uint32_t cap, uint64_t key,
+                         uint64_t val) {
+  uint32_t i = home(key, cap);
+  while (slots[i].key)
+    i = i + 1 == cap ? 0 : i + 1;
+  slots[i].key = key;
+  slots[i].val = val;
+}
+
+/* Room for one more entry: grow at load 0.8; if growing fails, keep going
+ * while one slot stays empty (probing must terminate). */
+static bool tab_reserve(table_t *t) {
+  if ((uint64_t)(t->count + 1) * 5 <= (uint64_t)t->cap * 4)
+    return true;
+  uint32_t ncap;
+  bool mapped;
+  uint64_t want = (uint64_t)(t->count + 1) * 15 / 8 + 1;
+  entry_t *n =
+      want > UINT32_MAX ? NULL : slots_alloc((uint32_t)want, &ncap, &mapped);
+  if (!n)
+    return t->count + 2 <= t->cap;
+  for (uint32_t i = 0; i < t->cap; i++)
+    if (t->slots[i].key)
+      place(n, ncap, t->slots[i].key, t->slots[i].val);
+  uint32_t count = t->count;
+  slots_free(t);
+  t->slots = n;
+  t->cap = ncap;
+  t->count = count;
+  t->mapped = mapped;
+  return true;
+}
+
+static inline __attribute__((always_inline)) uint64_t *
+tab_lookup(table_t *t, uint64_t key) {
+  if (!key)
+    return t->has_zero ? &t->zero_val : NULL;
+  if (!t->count)
+    return NULL;
+  for (uint32_t i = home(key, t->cap);; i = i + 1 == t->cap ? 0 : i + 1) {
+    if (t->slots[i].key == key)
+      return &t->slots[i].val;
+    if (!t->slots[i].key)
+      return NULL;
+  }
+}
+
+/* Insert a key known to be absent; false on out-of-memory. */
+static inline __attribute__((always_inline)) bool
+tab_insert(table_t *t, uint64_t key, uint64_t val) {
+  if (!key) {
+    t->has_zero = true;
+    t->zero_val = val;
+    return true;
+  }
+  if (!tab_reserve(t))
+    return false;
+  place(t->slots, t->cap, key, val);
+  t->count++;
+  return true;
+}
+
+/* Remove the entry whose value `v` points to (backward-shift deletion). */
+static void tab_erase(table_t *t, uint64_t *v) {
+  if (v == &t->zero_val) {
+    t->has_zero = false;
+    return;
+  }
+  entry_t *s = t->slots;
+  uint32_t cap = t->cap;
+  uint32_t i = (uint32_t)((entry_t *)((char *)v - offsetof(entry_t, val)) - s);
+  for (uint32_t j = i;;) {
+    j = j + 1 == cap ? 0 : j + 1;
+    if (!s[j].key)
+      break;
+    uint32_t k = home(s[j].key, cap);
+    // s[j] may fill the hole at i unless its home lies in (i, j].
+    bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (!stays) {
+      s[i] = s[j];
+      i = j;
+    }
+  }
+  s[i].key = 0;
+  s[i].val = 0;
+  t->count--;
+}
+
+static void tab_free(table_t *t) {
+  slots_free(t);
+  t->has_zero = false;
+}
+
+/* ---- A domain's pair of tables ---------------------------------------- */
+
+static size_t pair_size(pair_t *p, uint64_t key, uint64_t val) {
+  if ((uint32_t)val != BIG_SIZE)
+    return (uint32_t)val;
+  uint64_t *b = tab_lookup(&p->big, key);
+  return b ? (size_t)*b : 0;
+}
+
+/* Remove (key); true and its size if it was there. */
+static inline __attribute__((always_inline)) bool
+pair_remove(pair_t *p, uint64_t key, size_t *size) {
+  uint64_t *v = tab_lookup(&p->main, key);
+  if (!v)
+    return false;
+  *size = pair_size(p, key, *v);
+  if ((uint32_t)*v == BIG_SIZE) {
+    uint64_t *b = tab_lookup(&p->big, key);
+    if (b)
+      tab_erase(&p->big, b);
+  }
+  tab_erase(&p->main, v);
+  return true;
+}
+
+/* Store (key -> size, tb) where key is absent; false on out-of-memory. */
+static bool pair_insert(pair_t *p, uint64_t key, size_t size, uint32_t tb) {
+  uint32_t s32 = size >= BIG_SIZE ? BIG_SIZE : (uint32_t)size;
+  if (s32 == BIG_SIZE && !tab_insert(&p->big, key, (uint64_t)size))
+    return false;
+  if (tab_insert(&p->main, key, (uint64_t)tb << 32 | s32))
+    return true;
+  if (s32 == BIG_SIZE)
+    tab_erase(&p->big, tab_lookup(&p->big, key));
+  return false;
+}
+
+/* ---- Counters --------------------------------------------------------- */
+
+static void peak_update(size_t post) {
+  size_t peak = atomic_load_explicit(&traced_peak, memory_order_relaxed);
+  while (post > peak && !atomic_compare_exchange_weak_explicit(
+                            &traced_peak, &peak, post, memory_order_relaxed,
+                            memory_order_relaxed))
+    ;
+}
+
+static void current_add(size_t delta) { // delta may "wrap" (a decrease)
+  size_t post =
+      atomic_fetch_add_explicit(&traced_current, delta, memory_order_relaxed) +
+      delta;
+  peak_update(post);
+}
+
+static void current_sub(size_t size) {
+  atomic_fetch_sub_explicit(&traced_current, size, memory_order_relaxed);
+}
+
+void tm_trace_table_traced_memory(size_t *current, size_t *peak) {
+  size_t c = atomic_load_explicit(&traced_current, memory_order_relaxed);
+  size_t p = atomic_load_explicit(&traced_peak, memory_order_relaxed);
+  if (current)
+    *current = c;
+  if (peak)
+    *peak = p < c ? c : p; // a reset_peak racing with an add
+}
+
+void tm_trace_table_reset_peak(void) {
+  atomic_store_explicit(
+      &traced_peak, atomic_load_explicit(&traced_current, memory_order_relaxed),
+      memory_order_relaxed);
+  // An add between the load and the store may have raised current: the
+  // peak must not stay below it.
+  peak_update(atomic_load_explicit(&traced_current, memory_order_relaxed));
+}
+
+uint64_t tm_trace_table_dropped(void) {
+  return atomic_load_explicit(&dropped, memory_order_relaxed);
+}
+
+void tm_trace_table_count_drop(void) {
+  atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+}
+
+/* ---- Locating a key --------------------------------------------------- */
+
+static tm_spinlock_t *lock_of(unsigned domain, uintptr_t ptr) {
+  return domain == 0 ? &shard_of(ptr)->lock : &domains_lock;
+}
+
+void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr) {
+  tm_spin_lock(lock_of(domain, ptr));
+}
+
+void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr) {
+  tm_spin_unlock(lock_of(domain, ptr));
+}
+
+/* The tables of (domain, ptr), its lock held; created on demand for a
+ * non-zero domain when `create` (NULL if that fails or if absent). */
+static inline __attribute__((always_inline)) pair_t *
+pair_of_locked(unsigned domain, uintptr_t ptr, bool create) {
+  if (domain == 0)
+    return &shard_of(ptr)->t;
+  for (uint32_t i = 0; i < ndomains; i++)
+    if (domains[i].domain == domain)
+      return &domains[i].t;
+  if (!create)
+    return NULL;
+  if (ndomains == domains_cap) {
+    uint32_t ncap = domains_cap ? domains_cap * 2 : 8;
+    domain_tab_t *n =
+        tm_raw_realloc(domains, (size_t)ncap * sizeof *n, TM_MEM_TABLES);
+    if (!n)
+      return NULL;
+    domains = n;
+    domains_cap = ncap;
+  }
+  domain_tab_t *d = &domains[ndomains++];
+  *d = (domain_tab_t){.domain = domain};
+  return &d->t;
+}
+
+bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
+                                uint32_t *tb) {
+  pair_t *p = pair_of_locked(domain, ptr, false);
+  uint64_t *v = p ? tab_lookup(&p->main, ptr) : NULL;
+  if (!v)
+    return false;
+  *size = pair_size(p, ptr, *v);
+  *tb = (uint32_t)(*v >> 32);
+  return true;
+}
+
+/* ---- Add / remove ----------------------------------------------------- */
+
+/* Store (ptr -> size, tb) under the key's lock, replacing any trace there;
+ * tb 0 (the capture failed) or no table `p`: drop. -1 when dropped. */
+static inline __attribute__((always_inline)) int
+store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb) {
+  if (TM_UNLIKELY(!p)) { // no table for a new domain: out of memory
+    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    return -1;
+  }
+  uint64_t *v = tab_lookup(&p->main, ptr);
+  bool big = size >= BIG_SIZE;
+  // The common case: a new block of less than 4 GiB.
+  if (TM_LIKELY(tb && !v && !big) &&
+      tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
+    current_add(size);
+    return 0;
+  }
+  if (tb && v && big == ((uint32_t)*v == BIG_SIZE)) {
+    // Replace in place (realloc in place, tm_track again): one delta, so
+    // the old and the new size are never counted together.
+    size_t old = pair_size(p, ptr, *v);
+    if (big)
+      *tab_lookup(&p->big, ptr) = size;
+    *v = (uint64_t)tb << 32 | (big ? BIG_SIZE : (uint32_t)size);
+    current_add(size - old);
+    return 0;
+  }
+  size_t old = 0;
+  if (v && pair_remove(p, ptr, &old))
+    current_sub(old); // replaced by the insert below, or dropped
+  if (tb && (v || big) && pair_insert(p, ptr, size, tb)) {
+    current_add(size);
+    return 0;
+  }
+  atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+  return -1;
+}
+
+static int add_locked(pair_t *p, uintptr_t ptr, size_t size,
+                      const struct tm_site *site) {
+  unsigned limit =
+      (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+  return store_locked(p, ptr, size, p ? tm_traceback_capture(site, limit) : 0);
+}
+
+int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
+                       const struct tm_site *site) {
+  tm_spinlock_t *lock = lock_of(domain, ptr);
+  tm_spin_lock(lock);
+  int rc = -2;
+  // Re-checked under the lock: tm_stop clears with every lock held.
+  if (TM_LIKELY(atomic_load_explicit(&tm_tracing, memory_order_acquire)))
+    rc = add_locked(pair_of_locked(domain, ptr, true), ptr, size, site);
+  tm_spin_unlock(lock);
+  return rc;
+}
+
+void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {
+  tm_spinlock_t *lock = lock_of(domain, ptr);
+  tm_spin_lock(lock);
+  pair_t *p = pair_of_locked(domain, ptr, false);
+  size_t old;
+  if (p && pair_remove(p, ptr, &old))
+    current_sub(old);
+  tm_spin_unlock(lock);
+}
+
+/* realloc without the reuse window (core.c, tm_core_realloc_begin). */
+bool tm_trace_table_detach(uintptr_t ptr, tm_detached_t *d) {
+  shard_t *sh = shard_of(ptr);
+  tm_spin_lock(&sh->lock);
+  uint64_t *v = tab_lookup(&sh->t.main, ptr);
+  d->found = v != NULL;
+  if (v) {
+    d->tb = (uint32_t)(*v >> 32);
+    d->generation = clear_generation;
+    pair_remove(&sh->t, ptr, &d->size);
+    current_sub(d->size);
+  }
+  tm_spin_unlock(&sh->lock);
+  return d->found;
+}
+
+void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
+  if (!d->found)
+    return;
+  shard_t *sh = shard_of(ptr);
+  tm_spin_lock(&sh->lock);
+  // A clear or stop since the detach forgot the traceback (and the trace).
+  if (atomic_load_explicit(&tm_tracing, memory_order_acquire) &&
+      d->generation == clear_generation)
+    store_locked(&sh->t, ptr, d->size, d->tb);
+  tm_spin_unlock(&sh->lock);
+}
+
+/* ---- Whole-table operations (every lock held) -------------------------- */
+
+void tm_trace_table_lock_all(void) {
+  tm_spin_lock(&domains_lock);
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
+    tm_spin_lock(&shards[i].lock);
+}
+
+void tm_trace_table_unlock_all(void) {
+  for (unsigned i = TM_TRACE_SHARDS; i-- > 0;)
+    tm_spin_unlock(&shards[i].lock);
+  tm_spin_unlock(&domains_lock);
+}
+
+void tm_trace_table_reset_locks(void) {
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
+    tm_spin_reset(&shards[i].lock);
+  tm_spin_reset(&domains_lock);
+}
+
+static void pair_free(pair_t *p) {
+  tab_free(&p->main);
+  tab_free(&p->big);
+}
+
+void tm_trace_table_clear_locked(void) {
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
+    pair_free(&shards[i].t);
+  for (uint32_t i = 0; i < ndomains; i++)
+    pair_free(&domains[i].t);
+  tm_raw_free(domains);
+  domains = NULL;
+  ndomains = domains_cap = 0;
+  tm_traceback_reset();
+  clear_generation++;
+  atomic_store_explicit(&traced_current, 0, memory_order_relaxed);
+  atomic_store_explicit(&traced_peak, 0, memory_order_relaxed);
+  atomic_store_explicit(&dropped, 0, memory_order_relaxed);
+}
+
+static size_t pair_count(const pair_t *p) {
+  return p->main.count + (p->main.has_zero ? 1 : 0);
+}
+
+size_t tm_trace_table_count_locked(void) {
+  size_t n = 0;
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
+    n += pair_count(&shards[i].t);
+  for (uint32_t i = 0; i < ndomains; i++)
+    n += pair_count(&domains[i].t);
+  return n;
+}
+
+static int pair_foreach(pair_t *p, unsigned domain, tm_trace_fn fn, void *arg) {
+  int rc = 0;
+  if (p->main.has_zero)
+    rc = fn(arg, domain, pair_size(p, 0, p->main.zero_val),
+            (uint32_t)(p->main.zero_val >> 32));
+  for (uint32_t i = 0; !rc && i < p->main.cap; i++) {
+    entry_t *e = &p->main.slots[i];
+    if (e->key)
+      rc = fn(arg, domain, pair_size(p, e->key, e->val),
+              (uint32_t)(e->val >> 32));
+  }
+  return rc;
+}
+
+int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg) {
+  int rc = 0;
+  for (unsigned i = 0; !rc && i < TM_TRACE_SHARDS; i++)
+    rc = pair_foreach(&shards[i].t, 0, fn, arg);
+  for (uint32_t i = 0; !rc && i < ndomains; i++)
+    rc = pair_foreach(&domains[i].t, domains[i].domain, fn, arg);
+  return rc;
+}

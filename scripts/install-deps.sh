@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what building and testing tracemalloc needs on Debian 12 (bookworm).
+#
+#   scripts/install-deps.sh             the default toolchain (LLVM 19)
+#   scripts/install-deps.sh --all-llvm  also LLVM 14, 15, 16 and 22 (the pass
+#                                       is tested against each of them)
+#
+# Needs root (apt-get). Idempotent: packages already installed are skipped.
+set -euo pipefail
+
+versions=(19)
+if [[ "${1:-}" == "--all-llvm" ]]; then
+  versions=(19 14 15 16 22)
+elif [[ $# -gt 0 ]]; then
+  echo "usage: $0 [--all-llvm]" >&2
+  exit 2
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind)
+for v in "${versions[@]}"; do
+  pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
+  # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for
+  # 15); the suite only uses sanitizers with the default LLVM.
+  [[ $v != 15 ]] && pkgs+=("libclang-rt-$v-dev")
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: everything is already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,28 @@
+/* The consumer: allocate, then print the top statistic by line. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <tracemalloc.h>
+
+static void *make_buffer(void) { return malloc(4096); }
+
+int main(void) {
+  void *keep = make_buffer();
+  tm_snapshot_t *snap;
+  if (tm_take_snapshot(&snap) != TM_OK) {
+    fprintf(stderr, "consumer: %s\n", tm_error_message());
+    return 1;
+  }
+  tm_statistics_t *st;
+  tm_snapshot_statistics(snap, TM_KEY_LINENO, false, &st);
+  const tm_statistic_t *it = tm_statistics_items(st);
+  for (size_t i = 0; i < tm_statistics_count(st); i++) {
+    char line[512];
+    tm_format_statistic(line, sizeof line, &it[i]);
+    puts(line);
+  }
+  tm_statistics_free(st);
+  tm_snapshot_free(snap);
+  free(keep);
+  return 0;
+}

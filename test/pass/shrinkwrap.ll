@@ -1,0 +1,133 @@
+; Frame placement: the push goes to the nearest common dominator of the calls
+; that store a slot (and pads, returns_twice calls), never inside a cycle;
+; paths without such calls touch no TLS; hook sites are flagged OWN_FRAME
+; exactly when the push dominates them.
+; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
+; RUN: FileCheck %s < %t
+; RUN: FileCheck %s --check-prefix=TABLE < %t
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+%node = type { %node*, %node*, i64 }
+declare i8* @malloc(i64)
+declare void @ext()
+
+; Tree walk: the null check returns before any call, without TLS access.
+; CHECK-LABEL: define i64 @walk(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %null = icmp eq
+; CHECK-NEXT: br i1 %null, label %leaf, label %rec
+; CHECK: leaf:
+; CHECK-NEXT: ret i64 0
+; CHECK: rec:
+; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: ret i64 %s
+define i64 @walk(%node* %t) {
+entry:
+  %null = icmp eq %node* %t, null
+  br i1 %null, label %leaf, label %rec
+leaf:
+  ret i64 0
+rec:
+  call void @ext()
+  %lp = getelementptr %node, %node* %t, i32 0, i32 0
+  %l = load %node*, %node** %lp
+  %a = call i64 @walk(%node* %l)
+  %s = add i64 %a, 1
+  ret i64 %s
+}
+
+; A call in a loop: the push is hoisted out of the cycle, to the entry.
+; CHECK-LABEL: define void @loop(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %tm.depth = load i64
+; CHECK: body:
+; CHECK-NOT: @__tm_depth
+; CHECK: call void @ext()
+; CHECK: exit:
+; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+define void @loop(i32 %n) {
+entry:
+  br label %body
+body:
+  %i = phi i32 [ 0, %entry ], [ %j, %body ]
+  call void @ext()
+  %j = add i32 %i, 1
+  %c = icmp slt i32 %j, %n
+  br i1 %c, label %body, label %exit
+exit:
+  ret void
+}
+
+; fib with an allocation at the leaves: the allocating leaf branch and the
+; recursive branch are disjoint, so the leaf's hook runs without a frame
+; (no OWN_FRAME) and the leaves touch no TLS.
+; CHECK-LABEL: define i64 @fib(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %small = icmp
+; CHECK: leaf:
+; CHECK-NEXT: call {{i8\*|ptr}} @__tm_malloc(
+; CHECK-NEXT: ret i64
+; CHECK: rec:
+; CHECK-NEXT: %tm.depth = load i64
+define i64 @fib(i64 %n) {
+entry:
+  %small = icmp slt i64 %n, 2
+  br i1 %small, label %leaf, label %rec
+leaf:
+  %p = call i8* @malloc(i64 16)
+  ret i64 %n
+rec:
+  %a = sub i64 %n, 1
+  %fa = call i64 @fib(i64 %a)
+  %b = sub i64 %n, 2
+  %fb = call i64 @fib(i64 %b)
+  %s = add i64 %fa, %fb
+  ret i64 %s
+}
+; fib's leaf hook has no OWN_FRAME: without debug info it shares the row of
+; the recursive call sites (flags 2 = NO_DEBUG). The only OWN_FRAME site of
+; the module is @merge's (below).
+
+; A hook after the merge of a branch with a call: the push may or may not
+; precede it, so it is hoisted to dominate the hook (flag OWN_FRAME = 1|2).
+; CHECK-LABEL: define {{i8\*|ptr}} @merge(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %tm.depth = load i64
+; CHECK: join:
+; CHECK-NEXT: %p = call {{.*}}@__tm_sites
+define i8* @merge(i1 %c) {
+entry:
+  br i1 %c, label %then, label %join
+then:
+  call void @ext()
+  br label %join
+join:
+  %p = call i8* @malloc(i64 8)
+  ret i8* %p
+}
+; TABLE: @__tm_sites{{.*}} = private constant [2 x {{.*}}] [{{.*}}, i32 0, i32 0, i32 3, i32 0 }, {{.*}}, i32 0, i32 0, i32 2, i32 0 }]
+; TABLE-NOT: i32 0, i32 0, i32 3, i32 0
+
+; An exit reached from the push block without being dominated by it: d is
+; loaded at entry, the push stays in the branch.
+; CHECK-LABEL: define void @partial(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: br i1 %c
+; CHECK: then:
+; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK: join:
+; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: ret void
+define void @partial(i1 %c) {
+entry:
+  br i1 %c, label %then, label %join
+then:
+  call void @ext()
+  br label %join
+join:
+  ret void
+}

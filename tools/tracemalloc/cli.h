@@ -1,0 +1,99 @@
+/* cli.h - what the `tracemalloc` subcommands share: the option parser, the
+ * snapshot loader with the CLI's error convention, and output helpers.
+ *
+ * Exit codes (DESIGN.md): 0 ok, 1 failure (cannot write the output, out of
+ * memory), 2 usage error or unreadable/invalid input. Errors are one line on
+ * stderr: "tracemalloc: error: FILE: reason"; usage errors add a hint line.
+ */
+#ifndef TM_CLI_H
+#define TM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "filter_args.h"
+#include "tracemalloc.h"
+
+enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2 };
+
+/* Which options a subcommand accepts. */
+enum {
+  OPT_KEY = 1 << 0,        /* --key filename|lineno|traceback */
+  OPT_CUMULATIVE = 1 << 1, /* --cumulative */
+  OPT_LIMIT = 1 << 2,      /* --limit N */
+  OPT_FILTERS = 1 << 3,    /* FILTERS */
+  OPT_OUTPUT = 1 << 4,     /* -o FILE, --output FILE */
+  OPT_FORMAT = 1 << 5,     /* --format json|binary */
+  OPT_TITLE = 1 << 6,      /* --title TEXT */
+  OPT_WIDTH = 1 << 7,      /* --width PIXELS */
+};
+
+typedef struct cli_command {
+  const char *name;
+  const char *synopsis; /* "SNAP [options]" */
+  const char *summary;  /* one line for `tracemalloc --help` */
+  const char *help;     /* the option list for `tracemalloc CMD --help` */
+  unsigned options;     /* OPT_* accepted */
+  int min_args, max_args;
+  int (*run)(const struct cli_command *cmd, int argc, char **argv);
+} cli_command_t;
+
+typedef struct cli_opts {
+  tm_key_t key;
+  bool key_set;
+  bool cumulative;
+  bool has_limit;
+  size_t limit;
+  cli_filters_t filters;
+  const char *output;    /* NULL: stdout */
+  const char *format;    /* "json" (default) or "binary" */
+  const char *title;
+  unsigned width;
+  const char *args[2];   /* positional arguments */
+  int nargs;
+} cli_opts_t;
+
+/* Parse argv (argv[0] is the subcommand). Returns -1 when --help was printed
+ * (exit 0), CLI_OK, or CLI_USAGE after printing the usage error. */
+int cli_parse(const cli_command_t *cmd, int argc, char **argv,
+              cli_opts_t *o);
+void cli_opts_free(cli_opts_t *o);
+
+/* Print "tracemalloc: error: <fmt>" and the hint for cmd (NULL: global);
+ * returns CLI_USAGE. */
+int cli_usage_error(const cli_command_t *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print "tracemalloc: error: <fmt>"; returns `code`. */
+int cli_error(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Load a snapshot ("-" is stdin) and apply the FILTERS. On failure prints
+ * the error and returns CLI_USAGE (invalid input) or CLI_FAILURE. */
+int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out);
+
+/* Flush stdout; CLI_FAILURE with an error line if writing failed. */
+int cli_finish_output(FILE *f, const char *name);
+
+/* Formatting helpers returning a pointer to a static or growing buffer that
+ * stays valid until the next call of the same helper. */
+const char *cli_size(double size, bool sign);
+const char *cli_statistic(const tm_statistic_t *st);
+const char *cli_statistic_diff(const tm_statistic_diff_t *d);
+
+/* "#N: size=..., count=N, average=..." for a traceback group. */
+void cli_print_group(size_t index, const tm_statistic_t *s);
+
+/* The first source line of frame 0 of tb ("    text"), or NULL. */
+char *cli_source_line(const tm_traceback_t *tb);
+
+/* The subcommands. */
+int cmd_stats(const cli_command_t *cmd, int argc, char **argv);
+int cmd_diff(const cli_command_t *cmd, int argc, char **argv);
+int cmd_export(const cli_command_t *cmd, int argc, char **argv);
+int cmd_top(const cli_command_t *cmd, int argc, char **argv);
+int cmd_traceback(const cli_command_t *cmd, int argc, char **argv);
+int cmd_leaks(const cli_command_t *cmd, int argc, char **argv);
+int cmd_flamegraph(const cli_command_t *cmd, int argc, char **argv);
+
+#endif /* TM_CLI_H */

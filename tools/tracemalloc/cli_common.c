@@ -1,0 +1,311 @@
+/* cli_common.c - the option parser, error reporting, snapshot loading and
+ * formatting helpers shared by the subcommands.
+ *
+ * Design: one table-free parser for every subcommand; each command says which
+ * options it accepts (cli_command_t.options), everything else is a usage
+ * error (exit 2). Long options take "--opt VALUE" or "--opt=VALUE"; "-o"
+ * also takes "-oFILE"; "--" ends the options; "-" alone is a positional
+ * argument (stdin). The CLI is a normal program: it may use malloc, but every
+ * string the library hands out is released with tm_free.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_usage_error(const cli_command_t *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("tracemalloc: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  if (cmd)
+    fprintf(stderr, "\nTry 'tracemalloc %s --help'.\n", cmd->name);
+  else
+    fputs("\nTry 'tracemalloc --help'.\n", stderr);
+  return CLI_USAGE;
+}
+
+int cli_error(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("tracemalloc: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return code;
+}
+
+static bool parse_size(const char *s, size_t *out) {
+  if (!*s)
+    return false;
+  uint64_t v = 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9' || v > (SIZE_MAX - 9) / 10)
+      return false;
+    v = v * 10 + (uint64_t)(*s - '0');
+  }
+  *out = (size_t)v;
+  return true;
+}
+
+typedef struct opt_def {
+  const char *name;
+  unsigned flag;
+  bool takes_value;
+} opt_def_t;
+
+static const opt_def_t opt_defs[] = {
+    {"--key", OPT_KEY, true},          {"--cumulative", OPT_CUMULATIVE, false},
+    {"--limit", OPT_LIMIT, true},      {"--all-frames", OPT_FILTERS, false},
+    {"--include", OPT_FILTERS, true},  {"--exclude", OPT_FILTERS, true},
+    {"--include-domain", OPT_FILTERS, true},
+    {"--exclude-domain", OPT_FILTERS, true},
+    {"--output", OPT_OUTPUT, true},    {"-o", OPT_OUTPUT, true},
+    {"--format", OPT_FORMAT, true},    {"--title", OPT_TITLE, true},
+    {"--width", OPT_WIDTH, true},
+};
+
+static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
+                        const char *name, const char *value) {
+  char err[256];
+  size_t n;
+  if (strcmp(name, "--key") == 0) {
+    if (tm_key_parse(value, &o->key) != TM_OK)
+      return cli_usage_error(cmd, "%s", tm_error_message());
+    o->key_set = true;
+  } else if (strcmp(name, "--cumulative") == 0) {
+    o->cumulative = true;
+  } else if (strcmp(name, "--all-frames") == 0) {
+    o->filters.all_frames = true;
+  } else if (strcmp(name, "--limit") == 0) {
+    if (!parse_size(value, &o->limit))
+      return cli_usage_error(cmd, "invalid --limit '%s': expected a "
+                             "non-negative integer", value);
+    o->has_limit = true;
+  } else if (cli_filter_option_takes_value(name)) {
+    if (cli_filters_add(&o->filters, name, value, err, sizeof err) != 0)
+      return cli_usage_error(cmd, "%s: %s", name, err);
+  } else if (strcmp(name, "--output") == 0 || strcmp(name, "-o") == 0) {
+    o->output = value;
+  } else if (strcmp(name, "--format") == 0) {
+    if (strcmp(value, "json") != 0 && strcmp(value, "binary") != 0)
+      return cli_usage_error(cmd, "unknown --format '%s': expected json or "
+                             "binary", value);
+    o->format = value;
+  } else if (strcmp(name, "--title") == 0) {
+    o->title = value;
+  } else if (strcmp(name, "--width") == 0) {
+    if (!parse_size(value, &n) || n < 200 || n > 100000)
+      return cli_usage_error(cmd, "invalid --width '%s': expected 200 to "
+                             "100000", value);
+    o->width = (unsigned)n;
+  }
+  return CLI_OK;
+}
+
+static void print_command_help(const cli_command_t *cmd) {
+  printf("usage: tracemalloc %s %s\n\n%s", cmd->name, cmd->synopsis,
+         cmd->help);
+}
+
+/* One option at argv[*i]; may consume the next argument as its value. */
+static int parse_option(const cli_command_t *cmd, int argc, char **argv,
+                        int *i, cli_opts_t *o) {
+  const char *arg = argv[*i], *value = NULL;
+  char name[64];
+  const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+  size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+  if (strncmp(arg, "-o", 2) == 0 && arg[2] != '\0' && arg[1] != '-') {
+    nlen = 2; // -oFILE
+    value = arg + 2;
+  }
+  snprintf(name, sizeof name, "%.*s", (int)nlen, arg);
+  const opt_def_t *def = NULL;
+  for (size_t k = 0; k < sizeof opt_defs / sizeof opt_defs[0]; k++)
+    if (strcmp(opt_defs[k].name, name) == 0 && (cmd->options & opt_defs[k].flag))
+      def = &opt_defs[k];
+  if (!def)
+    return cli_usage_error(cmd, "unknown option '%s' for '%s'", name,
+                           cmd->name);
+  if (eq)
+    value = eq + 1;
+  if (def->takes_value && !value) {
+    if (*i + 1 >= argc)
+      return cli_usage_error(cmd, "option '%s' needs a value", name);
+    value = argv[++*i];
+  } else if (!def->takes_value && value) {
+    return cli_usage_error(cmd, "option '%s' takes no value", name);
+  }
+  return apply_option(cmd, o, name, value);
+}
+
+int cli_parse(const cli_command_t *cmd, int argc, char **argv,
+              cli_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->key = TM_KEY_LINENO;
+  o->format = "json";
+  o->width = 1200;
+  bool only_args = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!only_args && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+      print_command_help(cmd);
+      return -1;
+    }
+    if (!only_args && strcmp(arg, "--") == 0) {
+      only_args = true;
+    } else if (!only_args && arg[0] == '-' && arg[1] != '\0') {
+      int st = parse_option(cmd, argc, argv, &i, o);
+      if (st != CLI_OK)
+        return st;
+    } else if (o->nargs >= cmd->max_args) {
+      return cli_usage_error(cmd, "unexpected argument '%s'", arg);
+    } else {
+      o->args[o->nargs++] = arg;
+    }
+  }
+  if (o->nargs < cmd->min_args)
+    return cli_usage_error(cmd, "'%s' needs %s", cmd->name,
+                           cmd->min_args == 2 ? "two snapshot files (OLD NEW)"
+                                              : "a snapshot file");
+  if (o->cumulative && o->key == TM_KEY_TRACEBACK)
+    return cli_usage_error(cmd, "cumulative mode cannot by used with key "
+                           "type 'traceback'");
+  cli_filters_finish(&o->filters);
+  return CLI_OK;
+}
+
+void cli_opts_free(cli_opts_t *o) { cli_filters_free(&o->filters); }
+
+/* Read all of stdin (for the path "-"). */
+static int load_stdin(tm_snapshot_t **out) {
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t got = fread(buf + n, 1, cap - n, stdin);
+    n += got;
+    if (got == 0)
+      break;
+    if (n == cap) {
+      char *b = realloc(buf, cap *= 2);
+      if (!b)
+        free(buf);
+      buf = b;
+    }
+  }
+  if (!buf)
+    return cli_error(CLI_FAILURE, "<stdin>: out of memory");
+  if (ferror(stdin)) {
+    free(buf);
+    return cli_error(CLI_USAGE, "<stdin>: cannot read: %s", strerror(errno));
+  }
+  tm_status_t st = tm_snapshot_load_buffer(buf, n, "<stdin>", out);
+  free(buf);
+  if (st != TM_OK)
+    return cli_error(st == TM_ENOMEM ? CLI_FAILURE : CLI_USAGE, "%s",
+                     tm_error_message());
+  return CLI_OK;
+}
+
+int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
+  tm_snapshot_t *snap = NULL;
+  *out = NULL;
+  if (strcmp(path, "-") == 0) {
+    int rc = load_stdin(&snap);
+    if (rc != CLI_OK)
+      return rc;
+  } else if (tm_snapshot_load(path, &snap) != TM_OK) {
+    // The library's message already starts with the file name.
+    int code = strstr(tm_error_message(), "out of memory") ? CLI_FAILURE
+                                                           : CLI_USAGE;
+    return cli_error(code, "%s", tm_error_message());
+  }
+  if (o->filters.count == 0) {
+    *out = snap;
+    return CLI_OK;
+  }
+  tm_snapshot_t *filtered = NULL;
+  tm_status_t st = tm_snapshot_filter_traces(snap, o->filters.items,
+                                             o->filters.count, &filtered);
+  tm_snapshot_free(snap);
+  if (st != TM_OK)
+    return cli_error(CLI_FAILURE, "%s: %s", path, tm_error_message());
+  *out = filtered;
+  return CLI_OK;
+}
+
+int cli_finish_output(FILE *f, const char *name) {
+  if (fflush(f) != 0 || ferror(f))
+    return cli_error(CLI_FAILURE, "%s: write error: %s", name,
+                     strerror(errno));
+  return CLI_OK;
+}
+
+/* A growing buffer for the tm_format_* snprintf-style functions. */
+typedef struct fmt_buf {
+  char *p;
+  size_t cap;
+} fmt_buf_t;
+
+static char *fit(fmt_buf_t *b, size_t need) {
+  if (need + 1 > b->cap) {
+    char *p = realloc(b->p, need + 1);
+    if (!p)
+      return NULL;
+    b->p = p;
+    b->cap = need + 1;
+  }
+  return b->p;
+}
+
+#define FORMAT_INTO(buf, fn, ...)                                              \
+  do {                                                                         \
+    if (!fit(&buf, 255))                                                       \
+      return "?";                                                              \
+    size_t need_ = fn(buf.p, buf.cap, __VA_ARGS__);                            \
+    if (need_ >= buf.cap) {                                                    \
+      if (!fit(&buf, need_))                                                   \
+        return "?";                                                            \
+      fn(buf.p, buf.cap, __VA_ARGS__);                                         \
+    }                                                                          \
+    return buf.p;                                                              \
+  } while (0)
+
+const char *cli_size(double size, bool sign) {
+  static fmt_buf_t b;
+  FORMAT_INTO(b, tm_format_size, size, sign);
+}
+
+const char *cli_statistic(const tm_statistic_t *st) {
+  static fmt_buf_t b;
+  FORMAT_INTO(b, tm_format_statistic, st);
+}
+
+const char *cli_statistic_diff(const tm_statistic_diff_t *d) {
+  static fmt_buf_t b;
+  FORMAT_INTO(b, tm_format_statistic_diff, d);
+}
+
+char *cli_source_line(const tm_traceback_t *tb) {
+  char *text = NULL;
+  // limit=1 keeps the most recent frame: '  File "f", line N' [+ source].
+  if (tm_traceback_format(tb, true, 1, false, &text) != TM_OK || !text)
+    return NULL;
+  char *nl = strchr(text, '\n');
+  char *line = nl ? strdup(nl + 1) : NULL;
+  tm_free(text);
+  return line;
+}
+
+/* "size=..., count=N, average=..." for a group. */
+void cli_print_group(size_t index, const tm_statistic_t *s) {
+  printf("#%zu: size=%s, count=%zu", index, cli_size((double)s->size, false),
+         s->count);
+  if (s->count)
+    printf(", average=%s", cli_size((double)s->size / (double)s->count, false));
+  putchar('\n');
+}

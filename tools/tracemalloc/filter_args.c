@@ -1,0 +1,140 @@
+/* filter_args.c - parsing of the FILTERS options (see filter_args.h).
+ *
+ * Design: pure string handling with no I/O, so that it can be fuzzed; every
+ * rejection is a one-line reason the caller prints as a usage error. Numbers
+ * are ASCII digits only (no sign, no spaces, no 0x) and range-checked without
+ * overflow: LINE fits an int (tm_filter_t.lineno), D an unsigned 32-bit
+ * domain.
+ */
+#include "filter_args.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parse all-digit s into *out <= max; false if empty, non-digit or too big. */
+static bool parse_digits(const char *s, size_t n, uint64_t max,
+                         uint64_t *out) {
+  if (n == 0)
+    return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+    if (v > max)
+      return false;
+  }
+  *out = v;
+  return true;
+}
+
+static bool all_digits(const char *s) {
+  if (!*s)
+    return false;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9')
+      return false;
+  return true;
+}
+
+bool cli_filter_option_takes_value(const char *option) {
+  return strcmp(option, "--include") == 0 ||
+         strcmp(option, "--exclude") == 0 ||
+         strcmp(option, "--include-domain") == 0 ||
+         strcmp(option, "--exclude-domain") == 0;
+}
+
+static tm_filter_t *push(cli_filters_t *f) {
+  if (f->count == f->cap) {
+    size_t cap = f->cap ? f->cap * 2 : 8;
+    tm_filter_t *p = realloc(f->items, cap * sizeof *p);
+    if (!p)
+      return NULL;
+    f->items = p;
+    f->cap = cap;
+  }
+  tm_filter_t *t = &f->items[f->count++];
+  memset(t, 0, sizeof *t);
+  return t;
+}
+
+static int add_glob(cli_filters_t *f, bool inclusive, const char *value,
+                    char *err, size_t errlen) {
+  const char *colon = strrchr(value, ':');
+  size_t plen = strlen(value);
+  int lineno = TM_LINENO_ANY;
+  if (colon && all_digits(colon + 1)) {
+    uint64_t v;
+    if (!parse_digits(colon + 1, strlen(colon + 1), INT_MAX, &v)) {
+      snprintf(err, errlen, "line number out of range in '%s' (at most %d)",
+               value, INT_MAX);
+      return -1;
+    }
+    lineno = (int)v;
+    plen = (size_t)(colon - value);
+  }
+  char *pattern = malloc(plen + 1);
+  tm_filter_t *t = pattern ? push(f) : NULL;
+  if (!t) {
+    free(pattern);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  memcpy(pattern, value, plen);
+  pattern[plen] = '\0';
+  t->kind = TM_FILTER_FILENAME;
+  t->inclusive = inclusive;
+  t->filename_pattern = pattern;
+  t->lineno = lineno;
+  return 0;
+}
+
+static int add_domain(cli_filters_t *f, bool inclusive, const char *value,
+                      char *err, size_t errlen) {
+  uint64_t v;
+  if (!parse_digits(value, strlen(value), UINT32_MAX, &v)) {
+    snprintf(err, errlen, "invalid domain '%s': expected an integer in "
+             "[0; %u]", value, (unsigned)UINT32_MAX);
+    return -1;
+  }
+  tm_filter_t *t = push(f);
+  if (!t) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  t->kind = TM_FILTER_DOMAIN;
+  t->inclusive = inclusive;
+  t->domain = (unsigned int)v;
+  t->lineno = TM_LINENO_ANY;
+  return 0;
+}
+
+int cli_filters_add(cli_filters_t *f, const char *option, const char *value,
+                    char *err, size_t errlen) {
+  if (strcmp(option, "--include") == 0)
+    return add_glob(f, true, value, err, errlen);
+  if (strcmp(option, "--exclude") == 0)
+    return add_glob(f, false, value, err, errlen);
+  if (strcmp(option, "--include-domain") == 0)
+    return add_domain(f, true, value, err, errlen);
+  if (strcmp(option, "--exclude-domain") == 0)
+    return add_domain(f, false, value, err, errlen);
+  snprintf(err, errlen, "unknown filter option '%s'", option);
+  return -1;
+}
+
+void cli_filters_finish(cli_filters_t *f) {
+  for (size_t i = 0; i < f->count; i++)
+    if (f->items[i].kind == TM_FILTER_FILENAME)
+      f->items[i].all_frames = f->all_frames;
+}
+
+void cli_filters_free(cli_filters_t *f) {
+  for (size_t i = 0; i < f->count; i++)
+    free((char *)f->items[i].filename_pattern);
+  free(f->items);
+  memset(f, 0, sizeof *f);
+}
