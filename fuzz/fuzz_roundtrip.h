@@ -36,8 +36,7 @@ static int same_string(const char *a, const char *b) {
 static void fuzz_same(const tm_snapshot_t *a, const tm_snapshot_t *b,
                       int with_functions) {
   FUZZ_ASSERT(tm_snapshot_count(a) == tm_snapshot_count(b));
-  FUZZ_ASSERT(tm_snapshot_traceback_limit(a) ==
-              tm_snapshot_traceback_limit(b));
+  FUZZ_ASSERT(tm_snapshot_traceback_limit(a) == tm_snapshot_traceback_limit(b));
   const tm_trace_t *ta = tm_snapshot_traces(a), *tb = tm_snapshot_traces(b);
   for (size_t i = 0; i < tm_snapshot_count(a); i++) {
     FUZZ_ASSERT(ta[i].domain == tb[i].domain && ta[i].size == tb[i].size);
@@ -60,8 +59,8 @@ static void fuzz_same(const tm_snapshot_t *a, const tm_snapshot_t *b,
 static void fuzz_roundtrip(const tm_snapshot_t *s) {
   for (int json = 0; json < 2; json++) {
     tm_buf_t buf;
-    tm_status_t st = json ? tm_io_serialize_json(s, &buf)
-                          : tm_io_serialize_binary(s, &buf);
+    tm_status_t st =
+        json ? tm_io_serialize_json(s, &buf) : tm_io_serialize_binary(s, &buf);
     if (st != TM_OK) {
       FUZZ_ASSERT(st == TM_ENOMEM);
       continue;

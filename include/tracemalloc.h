@@ -113,9 +113,12 @@ TM_API void tm_get_traced_memory(size_t *current, size_t *peak);
 /* peak = current. No-op when not tracing. */
 TM_API void tm_reset_peak(void);
 
-/* Bytes of memory the runtime holds for itself (trace tables, interned
- * tracebacks and filenames, shadow stacks), exactly: it is the sum of what
- * its own mmap-backed allocator has handed out. */
+/* Bytes of memory the runtime holds for itself: the trace tables, interned
+ * tracebacks and filenames exactly (the sum of what its own mmap-backed
+ * allocator has handed out for them), plus the resident pages of the
+ * per-thread shadow stacks (measured with mincore() at the call). Snapshots
+ * and statistics objects are not included (CPython does not count them
+ * either). */
 TM_API size_t tm_get_tracemalloc_memory(void);
 
 /* Number of traces that could not be recorded because the runtime ran out of
@@ -186,7 +189,8 @@ typedef struct tm_snapshot_info {
   uint64_t dropped_traces;
   int64_t pid;                 /* -1 when unknown */
   int64_t time_ns;             /* CLOCK_REALTIME, ns; 0 when unknown */
-  const char *program;         /* program name; "" when unknown */
+  const char *program;         /* program name; "" when unknown; owned by
+                                  the snapshot (lives as long as it) */
   bool has_traced_memory;      /* false when loaded from JSON without it */
 } tm_snapshot_info_t;
 
@@ -215,7 +219,9 @@ TM_API void tm_snapshot_free(tm_snapshot_t *snap);
 
 TM_API int tm_snapshot_traceback_limit(const tm_snapshot_t *snap);
 TM_API size_t tm_snapshot_count(const tm_snapshot_t *snap);
-/* Traces in insertion order. Identical tracebacks share one pointer. */
+/* Traces in insertion order. Identical tracebacks share one pointer. The
+ * array is invalidated by a later tm_snapshot_add_trace on the same snapshot;
+ * the tracebacks and strings live as long as the snapshot. */
 TM_API const tm_trace_t *tm_snapshot_traces(const tm_snapshot_t *snap);
 
 /* ------------------------------------------------------------------------ */
@@ -231,6 +237,7 @@ typedef enum tm_key {
 /* "filename" | "lineno" | "traceback"; otherwise TM_EINVAL with CPython's
  * message "unknown key_type: 'foo'". */
 TM_API tm_status_t tm_key_parse(const char *name, tm_key_t *out);
+/* "filename" | "lineno" | "traceback"; NULL for a value outside tm_key_t. */
 TM_API const char *tm_key_name(tm_key_t key);
 
 typedef struct tm_statistic {

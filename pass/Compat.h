@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/IR/Attributes.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/Type.h"
@@ -54,6 +55,21 @@ inline bool startsWith(llvm::StringRef S, llvm::StringRef Prefix) {
 // depth into the coroutine frame); at OptimizerLast none should be left.
 inline bool isPresplitCoroutine(const llvm::Function &F) {
   return F.isPresplitCoroutine();
+}
+
+// Drop every memory-effect attribute (readnone, readonly, argmemonly, ...):
+// LLVM 16 folded them into one `memory(...)` attribute.
+template <typename FunctionOrCall> void dropMemoryAttrs(FunctionOrCall &X) {
+#if LLVM_VERSION_MAJOR >= 16
+  X.removeFnAttr(llvm::Attribute::Memory);
+#else
+  for (llvm::Attribute::AttrKind K :
+       {llvm::Attribute::ReadNone, llvm::Attribute::ReadOnly,
+        llvm::Attribute::WriteOnly, llvm::Attribute::ArgMemOnly,
+        llvm::Attribute::InaccessibleMemOnly,
+        llvm::Attribute::InaccessibleMemOrArgMemOnly})
+    X.removeFnAttr(K);
+#endif
 }
 
 } // namespace tm_compat

@@ -68,34 +68,6 @@ SmallPtrSet<const Function *, 8> annotatedSkips(Module &M) {
   return Out;
 }
 
-// Memory attributes promise what a rewritten or frame-holding function no
-// longer keeps (it writes the shadow stack, calls opaque hooks); drop them so
-// that LTO cannot optimise against them (e.g. delete a slot store before a
-// call inferred "inaccessiblemem only").
-void dropMemoryAttrs(Function &F) {
-#if LLVM_VERSION_MAJOR >= 16
-  F.removeFnAttr(Attribute::Memory);
-#else
-  for (Attribute::AttrKind K :
-       {Attribute::ReadNone, Attribute::ReadOnly, Attribute::WriteOnly,
-        Attribute::ArgMemOnly, Attribute::InaccessibleMemOnly,
-        Attribute::InaccessibleMemOrArgMemOnly})
-    F.removeFnAttr(K);
-#endif
-}
-
-void dropMemoryAttrs(CallBase &CB) {
-#if LLVM_VERSION_MAJOR >= 16
-  CB.removeFnAttr(Attribute::Memory);
-#else
-  for (Attribute::AttrKind K :
-       {Attribute::ReadNone, Attribute::ReadOnly, Attribute::WriteOnly,
-        Attribute::ArgMemOnly, Attribute::InaccessibleMemOnly,
-        Attribute::InaccessibleMemOrArgMemOnly})
-    CB.removeFnAttr(K);
-#endif
-}
-
 // p = NAME(args)  ->  p = __tm_NAME(args, site); invoke stays invoke.
 void rewriteAllocCall(CallBase &CB, const HookInfo &H, Constant *Site) {
   Module &M = *CB.getModule();
@@ -146,15 +118,15 @@ public:
       : M(M), Opts(O), Policy(M), Strings(M), Skips(annotatedSkips(M)) {}
 
   bool run() {
-    bool Changed = false;
+    bool Changed = false, UsesRuntime = false;
     for (Function &F : M) {
       if (!wantsInstrumentation(F))
         continue;
       F.addFnAttr(InstrumentedAttr);
-      Changed |= instrumentFunction(F);
       Changed = true;
+      UsesRuntime |= instrumentFunction(F);
     }
-    if (Changed)
+    if (UsesRuntime)
       createModuleCtor();
     return Changed;
   }
@@ -174,8 +146,7 @@ private:
       if (Opts.isSkippedFile(M.getSourceFileName()))
         return false;
       if (const DISubprogram *SP = F.getSubprogram())
-        if (Opts.isSkippedFile(SP->getFilename()) ||
-            Opts.isSkippedFile((SP->getDirectory() + "/" + SP->getFilename()).str()))
+        if (Opts.isSkippedFile(sourcePathOf(SP)))
           return false;
     }
     return true;
@@ -216,12 +187,15 @@ private:
       SlotSite.push_back(Table.add(*CB, 0));
     Table.finalize();
 
-    dropMemoryAttrs(F);
+    // Memory attributes promise what the function no longer keeps (it writes
+    // the shadow stack, calls opaque hooks): LTO must not optimise on them,
+    // e.g. delete a slot store before a call inferred inaccessiblemem-only.
+    tm_compat::dropMemoryAttrs(F);
     if (SF) {
       SmallVector<std::pair<CallBase *, Constant *>, 16> Stores;
       for (size_t I = 0; I < SlotCalls.size(); ++I) {
         Stores.push_back({SlotCalls[I], Table.address(SlotSite[I])});
-        dropMemoryAttrs(*SlotCalls[I]);
+        tm_compat::dropMemoryAttrs(*SlotCalls[I]);
       }
       SF->emit(ShadowStackGlobals(M), Stores);
       ++NumFrames;

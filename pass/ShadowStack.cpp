@@ -26,19 +26,23 @@ GlobalVariable *getTLS(Module &M, StringRef Name, Type *Ty) {
                             nullptr, GlobalValue::InitialExecTLSModel);
 }
 
-// BB lies on a cycle: it can run more than once per invocation.
-bool onCycle(BasicBlock *BB) {
-  SmallVector<BasicBlock *, 16> Work(succ_begin(BB), succ_end(BB));
+
+// To is reachable from From by a non-empty path.
+bool reaches(BasicBlock *From, BasicBlock *To) {
+  SmallVector<BasicBlock *, 16> Work(succ_begin(From), succ_end(From));
   SmallPtrSet<BasicBlock *, 32> Seen;
   while (!Work.empty()) {
     BasicBlock *B = Work.pop_back_val();
-    if (B == BB)
+    if (B == To)
       return true;
     if (Seen.insert(B).second)
       Work.append(succ_begin(B), succ_end(B));
   }
   return false;
 }
+
+// BB lies on a cycle: it can run more than once per invocation.
+bool onCycle(BasicBlock *BB) { return reaches(BB, BB); }
 
 // First point of BB where the push can go (after the static allocas of the
 // entry block, which must stay first).
@@ -122,9 +126,10 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
   }
 }
 
-// The block before BB's cycle: its preheader when the cycle has a single
-// entering edge (made by splitting that edge if it is conditional, as -O2's
-// rotated loops have no preheader), else BB's immediate dominator.
+// The block before BB's cycle: when BB is a loop header entered by a single
+// edge from outside the loop, that edge's source (or a new block splitting
+// it, as -O2's rotated loops have no preheader); else BB's immediate
+// dominator.
 BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
   BasicBlock *Outside = nullptr;
   unsigned Entering = 0;
@@ -133,7 +138,7 @@ BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
       Outside = Pred;
       ++Entering;
     }
-  if (Entering == 1 && !BB->isEHPad()) {
+  if (Entering == 1 && !BB->isEHPad() && !reaches(BB, Outside)) {
     if (Outside->getSingleSuccessor() == BB)
       return Outside;
     Instruction *T = Outside->getTerminator();

@@ -42,7 +42,9 @@ std::string joinPath(StringRef Dir, StringRef File) {
   return std::string(P.str());
 }
 
-std::string fileOf(const DIScope *S) {
+} // namespace
+
+std::string sourcePathOf(const DIScope *S) {
   StringRef Dir = S->getDirectory();
   if (Dir.empty())
     if (const DISubprogram *SP = dyn_cast<DISubprogram>(S))
@@ -50,6 +52,8 @@ std::string fileOf(const DIScope *S) {
         Dir = CU->getDirectory();
   return joinPath(Dir, S->getFilename());
 }
+
+namespace {
 
 std::string functionName(const DISubprogram *SP, const Function &F) {
   if (SP) {
@@ -101,7 +105,7 @@ unsigned SiteTable::addLocation(const DILocation *L, unsigned Flags) {
   if (const DILocation *IA = L->getInlinedAt())
     Parent = int(addLocation(IA, 0));
   const DILocalScope *Scope = L->getScope();
-  Row R{fileOf(Scope), functionName(Scope->getSubprogram(), F), Parent,
+  Row R{sourcePathOf(Scope), functionName(Scope->getSubprogram(), F), Parent,
         L->getLine(), L->getColumn(), Flags};
   unsigned N = Rows.size();
   Rows.push_back(std::move(R));
@@ -119,7 +123,7 @@ unsigned SiteTable::addNoLocation(unsigned Flags) {
     return It->second;
   std::string File;
   if (SP) {
-    File = fileOf(SP);
+    File = sourcePathOf(SP);
   } else {
     SmallString<256> P(F.getParent()->getSourceFileName());
     if (!P.empty())

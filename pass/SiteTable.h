@@ -39,7 +39,15 @@ class Module;
 class StructType;
 } // namespace llvm
 
+namespace llvm {
+class DIScope;
+} // namespace llvm
+
 namespace tmpass {
+
+// The file of a debug-info scope as a site records it: joined with its
+// directory (or its compile unit's) when relative, "./" components removed.
+std::string sourcePathOf(const llvm::DIScope *S);
 
 // Module-wide cache of the C strings the site tables point to.
 class SiteStrings {

@@ -2,8 +2,9 @@
  * re-tag blocks in domain 0.
  *
  * Each entry point is a fast path (one relaxed load of tm_tracing and of
- * tm_reentrant) and a noinline slow path that raises tm_reentrant for the
- * duration of the work, so that nothing the runtime does on this thread
+ * tm_reentrant) and a slow path that raises tm_reentrant for the duration
+ * of the work (for alloc and free: trace_table.c's tm_trace_table_on_*0,
+ * the table work inlined there), so that nothing the runtime does on this thread
  * (pthread_setspecific's calloc, a signal handler's malloc while a shard lock
  * is held) is traced or can re-enter a lock. Nothing here sets errno
  * except a failed mmap of a shadow stack, which is undone.
@@ -11,6 +12,7 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "shadow_stack.h"
 #include "trace_table.h"
 
 _Atomic int tm_tracing;
@@ -26,34 +28,16 @@ static inline bool core_active(void) {
          !tm_reentrant;
 }
 
-static __attribute__((noinline)) void
-on_alloc_slow(void *ptr, size_t size, const struct tm_site *site) {
-  tm_reentrant++;
-  if (TM_UNLIKELY(__tm_frames_cap == 0)) {
-    int saved_errno = errno; // mmap may fail and set it
-    tm_shadow_thread_init();
-    errno = saved_errno;
-  }
-  tm_trace_table_add(0, (uintptr_t)ptr, size, site);
-  tm_reentrant--;
-}
-
 void tm_core_on_alloc(void *ptr, size_t size, const struct tm_site *site) {
   if (TM_LIKELY(!core_active()))
     return;
-  on_alloc_slow(ptr, size, site);
-}
-
-static __attribute__((noinline)) void on_free_slow(void *ptr) {
-  tm_reentrant++;
-  tm_trace_table_remove(0, (uintptr_t)ptr);
-  tm_reentrant--;
+  tm_trace_table_on_alloc0((uintptr_t)ptr, size, site);
 }
 
 void tm_core_on_free(void *ptr) {
   if (TM_LIKELY(!core_active()) || !ptr)
     return;
-  on_free_slow(ptr);
+  tm_trace_table_on_free0((uintptr_t)ptr);
 }
 
 static __attribute__((noinline)) void

@@ -30,7 +30,10 @@
  * free), delegate mode through the program's operator with every argument.
  *
  * The C++ runtime symbols are weak so that a pure C program links without
- * libstdc++ (it never calls these hooks).
+ * libstdc++ (it never calls these hooks); a C program that dlopen's C++
+ * code finds them with dlsym at the first call. A libstdc++ linked
+ * statically into the program looks like a replacement: delegate mode,
+ * correct and slightly slower.
  */
 #include "hooks.h"
 

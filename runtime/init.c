@@ -9,7 +9,8 @@
  * off; the runtime never aborts the program.
  *
  * Fork. The prepare handler takes, in the documented order, the control
- * lock, every trace-table lock, the intern lock and raw_alloc's locks, so
+ * lock, every trace-table lock, the intern lock, raw_alloc's locks and the
+ * shadow-stack registry lock, so
  * the child starts with consistent tables and keeps tracing with the same
  * traces (as the parent's copy of memory says), while the parent goes on
  * unchanged.
@@ -28,6 +29,7 @@
 #include "error.h"
 #include "internal.h"
 #include "raw_alloc.h"
+#include "shadow_stack.h"
 #include "trace_table.h"
 #include "traceback.h"
 
@@ -157,9 +159,11 @@ static void atfork_prepare(void) {
   tm_trace_table_lock_all();
   tm_traceback_atfork_prepare();
   tm_raw_atfork_prepare();
+  tm_shadow_atfork_prepare();
 }
 
 static void atfork_parent(void) {
+  tm_shadow_atfork_parent();
   tm_raw_atfork_parent();
   tm_traceback_atfork_parent();
   tm_trace_table_unlock_all();
@@ -168,6 +172,7 @@ static void atfork_parent(void) {
 }
 
 static void atfork_child(void) {
+  tm_shadow_atfork_child();
   tm_raw_atfork_child();
   tm_traceback_atfork_child();
   tm_trace_table_reset_locks();
@@ -189,6 +194,7 @@ static __attribute__((noinline)) void init_slow(void) {
   init_on_this_thread = 1;
   tm_reentrant++;
   tm_shadow_thread_init();
+  tm_hooks_install(); // also links the hook objects into static programs
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   start_from_env();
   dump_from_env();
@@ -213,4 +219,5 @@ __attribute__((constructor(101))) static void tm_runtime_constructor(void) {
 TM_API void __tm_module_init_v1(void) {
   tm_runtime_init();
   tm_shadow_thread_init();
+  tm_traceback_invalidate_caches(); // site addresses may be reused
 }

@@ -28,8 +28,11 @@ TM_HIDDEN extern _Atomic int tm_tracing;
 
 /* Per-thread reentrancy depth: non-zero while the runtime itself is running
  * on this thread (recording, snapshotting, or inside a hook that already
- * records). An allocation seen while it is non-zero is not traced. */
-TM_HIDDEN extern __thread int tm_reentrant;
+ * records). An allocation seen while it is non-zero is not traced.
+ * Initial-exec, like its definition: without the attribute every access
+ * from libtracemalloc.so would call __tls_get_addr. */
+TM_HIDDEN extern __thread int tm_reentrant
+    __attribute__((tls_model("initial-exec")));
 
 /* These entry points test tm_tracing and tm_reentrant themselves (and do
  * nothing when the runtime is already running on this thread), and never
@@ -77,6 +80,12 @@ TM_HIDDEN void tm_core_realloc_end(const tm_core_realloc_token_t *tok,
 /* Make sure this thread has a shadow-stack frame array (called at thread
  * start by the pthread_create wrapper, and lazily by the core). */
 TM_HIDDEN void tm_shadow_thread_init(void);
+
+/* Defined by the hooks (sanitizer_hooks.c): installs the sanitizer allocator
+ * hooks in sanitizer mode. tm_runtime_init calls it, which also makes every
+ * static link pull in the hook objects (interposition, thread start) even
+ * when the program itself never calls a __tm_* hook. */
+TM_HIDDEN void tm_hooks_install(void);
 
 /* Runtime initialisation: idempotent, recursion-safe; reads TRACEMALLOC and
  * TRACEMALLOC_DUMP. Called from the runtime's constructor, from

@@ -37,9 +37,13 @@ void tm_buf_free(tm_buf_t *b);
 /* A pointer -> index map (open addressing, linear probing). Tracebacks and
  * strings are interned per snapshot, so pointer identity is the identity
  * that matters; a duplicate would only cost space, never correctness. */
+typedef struct tm_ptr_slot {
+  const void *key; /* NULL: empty */
+  uint32_t value;
+} tm_ptr_slot_t;
+
 typedef struct tm_ptr_map {
-  const void **keys;
-  uint32_t *values;
+  tm_ptr_slot_t *slots; /* key and value side by side: one cache miss */
   size_t mask;
   size_t count;
 } tm_ptr_map_t;

@@ -1,5 +1,6 @@
-/* io_util.c - byte buffer, varints, CRC-32C and the atomic file write shared
- * by the binary and JSON writers and loaders.
+/* io_util.c - what the binary and JSON writers and loaders share: a byte
+ * buffer with varints, a pointer -> index map (tables of interned strings
+ * and tracebacks), UTF-8 validation, CRC-32C and the atomic file write.
  *
  * Design: writers serialise the whole snapshot into one tm_buf_t (memory from
  * tm_raw_alloc, never malloc, because TRACEMALLOC_DUMP runs inside the traced
@@ -97,16 +98,15 @@ bool tm_ptr_map_init(tm_ptr_map_t *m, size_t expected) {
   size_t cap = 64;
   while (cap < expected * 2)
     cap *= 2;
-  m->keys = tm_raw_calloc(cap * sizeof *m->keys, TM_MEM_OBJECTS);
-  m->values = tm_raw_alloc(cap * sizeof *m->values, TM_MEM_OBJECTS);
+  m->slots = tm_raw_calloc(cap * sizeof *m->slots, TM_MEM_OBJECTS);
   m->mask = cap - 1;
   m->count = 0;
-  return m->keys && m->values;
+  return m->slots != NULL;
 }
 
 void tm_ptr_map_free(tm_ptr_map_t *m) {
-  tm_raw_free(m->keys);
-  tm_raw_free(m->values);
+  tm_raw_free(m->slots);
+  m->slots = NULL;
 }
 
 static size_t ptr_hash(const void *p) {
@@ -119,16 +119,15 @@ static size_t ptr_hash(const void *p) {
 
 static bool ptr_map_grow(tm_ptr_map_t *m) {
   tm_ptr_map_t n;
-  if (!tm_ptr_map_init(&n, (m->mask + 1)))
-    return tm_ptr_map_free(&n), false;
+  if (!tm_ptr_map_init(&n, m->mask + 1))
+    return false;
   for (size_t i = 0; i <= m->mask; i++) {
-    if (!m->keys[i])
+    if (!m->slots[i].key)
       continue;
-    size_t j = ptr_hash(m->keys[i]) & n.mask;
-    while (n.keys[j])
+    size_t j = ptr_hash(m->slots[i].key) & n.mask;
+    while (n.slots[j].key)
       j = (j + 1) & n.mask;
-    n.keys[j] = m->keys[i];
-    n.values[j] = m->values[i];
+    n.slots[j] = m->slots[i];
   }
   n.count = m->count;
   tm_ptr_map_free(m);
@@ -137,20 +136,20 @@ static bool ptr_map_grow(tm_ptr_map_t *m) {
 }
 
 bool tm_ptr_map_index(tm_ptr_map_t *m, const void *key, uint32_t next_index,
-                          uint32_t *index, bool *added) {
+                      uint32_t *index, bool *added) {
   if ((m->count + 1) * 2 > m->mask + 1 && !ptr_map_grow(m))
     return false;
   size_t j = ptr_hash(key) & m->mask;
-  while (m->keys[j]) {
-    if (m->keys[j] == key) {
-      *index = m->values[j];
+  while (m->slots[j].key) {
+    if (m->slots[j].key == key) {
+      *index = m->slots[j].value;
       *added = false;
       return true;
     }
     j = (j + 1) & m->mask;
   }
-  m->keys[j] = key;
-  m->values[j] = next_index;
+  m->slots[j].key = key;
+  m->slots[j].value = next_index;
   m->count++;
   *index = next_index;
   *added = true;
@@ -217,8 +216,8 @@ uint32_t tm_crc32c(const void *data, size_t len) {
     // Explicit little-endian assembly keeps the result host independent.
     uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
                        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-                  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                  (uint32_t)p[7] << 24;
     c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
         crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
         crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
@@ -279,8 +278,7 @@ static int open_temp(const char *path, char *tmp, size_t cap) {
   return -1;
 }
 
-tm_status_t tm_io_write_atomic(const char *path, const void *data,
-                               size_t len) {
+tm_status_t tm_io_write_atomic(const char *path, const void *data, size_t len) {
   if (!path || !*path)
     return tm_set_error(TM_EINVAL, "the dump path must not be empty");
   size_t cap = strlen(path) + 64;

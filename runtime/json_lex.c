@@ -136,8 +136,10 @@ static tm_status_t read_u_escape(jp_t *p) {
   }
   if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
     p->pos = at;
-    return jfail(p, cp == 0 ? "\\u0000 is not allowed in a string"
-                            : "lone surrogate \\u%04x in a string", cp);
+    return jfail(p,
+                 cp == 0 ? "\\u0000 is not allowed in a string"
+                         : "lone surrogate \\u%04x in a string",
+                 cp);
   }
   put_utf8(&p->str, cp);
   return TM_OK;
@@ -205,8 +207,7 @@ tm_status_t tm_json_read_string(jp_t *p) {
 /* A JSON number, strictly by the grammar. Integers that fit in 64 bits come
  * back in *mag with *neg; fractions, exponents and huge values set *exact =
  * false (still valid JSON, but never a valid count or size here). */
-static tm_status_t read_number(jp_t *p, bool *neg, uint64_t *mag,
-                               bool *exact) {
+static tm_status_t read_number(jp_t *p, bool *neg, uint64_t *mag, bool *exact) {
   size_t start = p->pos;
   const unsigned char *s = p->s;
   *neg = false;
@@ -253,7 +254,7 @@ static tm_status_t read_number(jp_t *p, bool *neg, uint64_t *mag,
 
 /* An integer in [min, max] for the member `what`. */
 tm_status_t tm_json_read_int(jp_t *p, const char *what, int64_t min,
-                            uint64_t max, int64_t *sv, uint64_t *uv) {
+                             uint64_t max, int64_t *sv, uint64_t *uv) {
   int c = tm_json_peek(p);
   if (c != '-' && (c < '0' || c > '9'))
     return jfail(p, "%s: expected an integer", what);
@@ -261,8 +262,8 @@ tm_status_t tm_json_read_int(jp_t *p, const char *what, int64_t min,
   bool neg, exact;
   uint64_t mag;
   TRY(read_number(p, &neg, &mag, &exact));
-  bool ok = exact && (neg ? (min < 0 && mag <= (uint64_t)-(min + 1) + 1)
-                          : mag <= max);
+  bool ok = exact &&
+            (neg ? (min < 0 && mag <= (uint64_t) - (min + 1) + 1) : mag <= max);
   if (!ok) {
     p->pos = at;
     if (!exact && p->s[p->pos] != '-')
@@ -341,7 +342,7 @@ tm_status_t tm_json_skip_value(jp_t *p, int depth) {
 /* Iterate over an object's members: call with *first = true; returns with
  * p->str holding the key and the position at the value, or *done. */
 tm_status_t tm_json_next_member(jp_t *p, bool *first, bool *done,
-                               const char *context) {
+                                const char *context) {
   int c = tm_json_peek(p);
   *done = false;
   if (*first) {

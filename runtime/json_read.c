@@ -30,8 +30,8 @@ static tm_status_t read_frame(jp_t *p, tm_frame_t *f) {
   if (tm_json_peek(p) != '"')
     return jfail(p, "frame: expected the filename string");
   TRY(tm_json_read_string(p));
-  f->filename = tm_snapshot_intern_string(p->snap, (const char *)p->str.data,
-                                          p->str.len);
+  f->filename =
+      tm_snapshot_intern_string(p->snap, (const char *)p->str.data, p->str.len);
   if (!f->filename)
     return tm_json_fail(p, TM_ENOMEM, "out of memory");
   f->function = NULL;
@@ -54,8 +54,8 @@ static tm_status_t read_traceback(jp_t *p, size_t *nframe) {
   for (;;) {
     if (n == p->frames_cap) {
       size_t cap = p->frames_cap ? p->frames_cap * 2 : 64;
-      tm_frame_t *f = tm_raw_realloc(p->frames, cap * sizeof *f,
-                                     TM_MEM_OBJECTS);
+      tm_frame_t *f =
+          tm_raw_realloc(p->frames, cap * sizeof *f, TM_MEM_OBJECTS);
       if (!f)
         return tm_json_fail(p, TM_ENOMEM, "out of memory");
       p->frames = f;
@@ -102,21 +102,22 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
       if (tm_json_peek(p) == 'n')
         TRY(tm_json_read_literal(p, "null"));
       else
-        TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL, &total));
+        TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL,
+                             &total));
     } else {
       TRY(tm_json_skip_value(p, 3));
     }
   }
   if (seen != (K_DOMAIN | K_SIZE | K_TRACEBACK | K_TOTAL)) {
     const char *missing = !(seen & K_DOMAIN)      ? "domain"
-                           : !(seen & K_SIZE)      ? "size"
-                           : !(seen & K_TRACEBACK) ? "traceback"
-                                                   : "total_nframe";
+                          : !(seen & K_SIZE)      ? "size"
+                          : !(seen & K_TRACEBACK) ? "traceback"
+                                                  : "total_nframe";
     p->pos = start;
     return jfail(p, "trace %zu: missing key \"%s\"", index, missing);
   }
-  const tm_traceback_t *tb = tm_snapshot_intern_traceback(
-      p->snap, p->frames, nframe, (uint32_t)total);
+  const tm_traceback_t *tb =
+      tm_snapshot_intern_traceback(p->snap, p->frames, nframe, (uint32_t)total);
   if (!tb || tm_snapshot_append(p->snap, (unsigned)domain, (size_t)size, tb))
     return tm_json_fail(p, TM_ENOMEM, "out of memory");
   return TM_OK;
@@ -154,7 +155,8 @@ static tm_status_t read_traced_memory(jp_t *p, tm_snapshot_info_t *info) {
       break;
     if (tm_json_key_is(p, "current")) {
       TRY(tm_json_mark_key(p, &seen, 1));
-      TRY(tm_json_read_int(p, "current", 0, UINT64_MAX, NULL, &info->traced_current));
+      TRY(tm_json_read_int(p, "current", 0, UINT64_MAX, NULL,
+                           &info->traced_current));
     } else if (tm_json_key_is(p, "peak")) {
       TRY(tm_json_mark_key(p, &seen, 2));
       TRY(tm_json_read_int(p, "peak", 0, UINT64_MAX, NULL, &info->traced_peak));
@@ -182,7 +184,10 @@ typedef struct top {
 } top_t;
 
 static tm_status_t create_snapshot(jp_t *p, top_t *t) {
-  if (tm_snapshot_new((int)t->limit, &p->snap) != TM_OK)
+  tm_status_t st = tm_snapshot_new((int)t->limit, &p->snap);
+  if (st == TM_ENOMEM)
+    return tm_json_fail(p, TM_ENOMEM, "out of memory");
+  if (st != TM_OK)
     return jfail(p, "traceback_limit: %s", tm_error_message());
   return TM_OK;
 }
@@ -206,13 +211,15 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
     TRY(tm_json_read_int(p, "version", INT64_MIN, INT64_MAX, &v, NULL));
     if (v != 1) {
       p->pos = at;
-      return tm_json_fail(p, TM_EVERSION, "unsupported tracemalloc-json version "
-                      "%lld (this library reads version 1)", (long long)v);
+      return tm_json_fail(p, TM_EVERSION,
+                          "unsupported tracemalloc-json version "
+                          "%lld (this library reads version 1)",
+                          (long long)v);
     }
   } else if (tm_json_key_is(p, "traceback_limit")) {
     TRY(tm_json_mark_key(p, &t->seen, T_LIMIT));
     TRY(tm_json_read_int(p, "traceback_limit", INT32_MIN, INT32_MAX, &t->limit,
-                 NULL));
+                         NULL));
   } else if (tm_json_key_is(p, "traced_memory")) {
     TRY(tm_json_mark_key(p, &t->seen, T_MEMORY));
     TRY(read_traced_memory(p, &t->info));

@@ -6,7 +6,8 @@
  *   {"format": "tracemalloc-json", "version": 1, "traceback_limit": 25,
  *    "traced_memory": {"current": 123, "peak": 456},
  *    "traces": [
- *     {"domain": 0, "size": 64, "traceback": [["a.c", 12], ["m.c", 40]], "total_nframe": 2}
+ *     {"domain": 0, "size": 64, "traceback": [["a.c", 12], ["m.c", 40]],
+ * "total_nframe": 2}
  *    ]}
  *
  * Frames are most recent first (CPython's raw order); total_nframe None is
@@ -196,8 +197,7 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
   return TM_OK;
 }
 
-tm_status_t tm_snapshot_dump_json(const tm_snapshot_t *snap,
-                                  const char *path) {
+tm_status_t tm_snapshot_dump_json(const tm_snapshot_t *snap, const char *path) {
   if (!snap || !path)
     return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
   tm_buf_t buf;

@@ -71,17 +71,20 @@ static tm_status_t get_varint(reader_t *r, const char *what, uint64_t *out) {
       return TM_OK;
     }
   }
-  return fail(r->name, TM_EFORMAT, "corrupt: %s at payload offset %zu is not "
-              "a valid varint", what, start);
+  return fail(r->name, TM_EFORMAT,
+              "corrupt: %s at payload offset %zu is not "
+              "a valid varint",
+              what, start);
 }
 
 static tm_status_t get_bounded(reader_t *r, const char *what, uint64_t max,
                                uint64_t *out) {
   tm_status_t st = get_varint(r, what, out);
   if (st == TM_OK && *out > max)
-    return fail(r->name, TM_EFORMAT, "corrupt: %s %llu is out of range "
-                "(at most %llu)", what, (unsigned long long)*out,
-                (unsigned long long)max);
+    return fail(r->name, TM_EFORMAT,
+                "corrupt: %s %llu is out of range "
+                "(at most %llu)",
+                what, (unsigned long long)*out, (unsigned long long)max);
   return st;
 }
 
@@ -91,8 +94,10 @@ static tm_status_t get_count(reader_t *r, const char *what, size_t min_bytes,
                              uint64_t *out) {
   tm_status_t st = get_varint(r, what, out);
   if (st == TM_OK && *out > left(r) / min_bytes)
-    return fail(r->name, TM_EFORMAT, "truncated: %llu %s need at least %llu "
-                "bytes, %zu left", (unsigned long long)*out, what,
+    return fail(r->name, TM_EFORMAT,
+                "truncated: %llu %s need at least %llu "
+                "bytes, %zu left",
+                (unsigned long long)*out, what,
                 (unsigned long long)*out * min_bytes, left(r));
   return st;
 }
@@ -109,13 +114,15 @@ static tm_status_t get_bytes(reader_t *r, const char *what, uint32_t index,
   if (st != TM_OK)
     return st;
   if (n > left(r))
-    return fail(r->name, TM_EFORMAT, "truncated: %s %u needs %llu bytes, "
-                "%zu left", what, index, (unsigned long long)n, left(r));
+    return fail(r->name, TM_EFORMAT,
+                "truncated: %s %u needs %llu bytes, "
+                "%zu left",
+                what, index, (unsigned long long)n, left(r));
   *s = (const char *)r->p + r->pos;
   *len = (size_t)n;
   if (memchr(*s, '\0', *len))
-    return fail(r->name, TM_EFORMAT, "corrupt: %s %u contains a NUL byte",
-                what, index);
+    return fail(r->name, TM_EFORMAT, "corrupt: %s %u contains a NUL byte", what,
+                index);
   r->pos += *len;
   return TM_OK;
 }
@@ -137,8 +144,10 @@ static tm_status_t read_info(reader_t *r) {
   TRY(get_varint(r, "traceback limit", &limit));
   int64_t lim = unzigzag(limit);
   if (lim < INT32_MIN || lim > INT32_MAX)
-    return fail(r->name, TM_EFORMAT, "corrupt: traceback limit %lld is out "
-                "of range", (long long)lim);
+    return fail(r->name, TM_EFORMAT,
+                "corrupt: traceback limit %lld is out "
+                "of range",
+                (long long)lim);
   TRY(get_bounded(r, "info flags", 1, &flags));
   TRY(get_varint(r, "traced current", &v[0]));
   TRY(get_varint(r, "traced peak", &v[1]));
@@ -149,7 +158,10 @@ static tm_status_t read_info(reader_t *r) {
   const char *prog;
   size_t prog_len;
   TRY(get_bytes(r, "program name", 0, &prog, &prog_len));
-  if (tm_snapshot_new((int)lim, &r->snap) != TM_OK)
+  tm_status_t made = tm_snapshot_new((int)lim, &r->snap);
+  if (made == TM_ENOMEM)
+    return oom(r);
+  if (made != TM_OK)
     return fail(r->name, TM_EFORMAT, "invalid snapshot: %s",
                 tm_error_message());
   char *program = tm_raw_alloc(prog_len + 1, TM_MEM_OBJECTS);
@@ -157,11 +169,15 @@ static tm_status_t read_info(reader_t *r) {
     return oom(r);
   memcpy(program, prog, prog_len);
   program[prog_len] = '\0';
-  tm_snapshot_info_t info = {
-      .size = sizeof info, .traced_current = v[0], .traced_peak = v[1],
-      .tracemalloc_memory = v[2], .dropped_traces = v[3],
-      .pid = unzigzag(pid), .time_ns = unzigzag(time_ns), .program = program,
-      .has_traced_memory = flags & 1};
+  tm_snapshot_info_t info = {.size = sizeof info,
+                             .traced_current = v[0],
+                             .traced_peak = v[1],
+                             .tracemalloc_memory = v[2],
+                             .dropped_traces = v[3],
+                             .pid = unzigzag(pid),
+                             .time_ns = unzigzag(time_ns),
+                             .program = program,
+                             .has_traced_memory = flags & 1};
   tm_status_t st = tm_snapshot_set_info(r->snap, &info);
   tm_raw_free(program);
   return st == TM_OK ? TM_OK : oom(r);
@@ -192,15 +208,17 @@ static tm_status_t read_frame(reader_t *r, uint32_t tb, tm_frame_t *f) {
   uint64_t file, lineno, func;
   TRY(get_varint(r, "frame filename", &file));
   if (file >= r->nstrings)
-    return fail(r->name, TM_EFORMAT, "corrupt: traceback %u: filename index "
-                "%llu out of range (%u strings)", tb,
-                (unsigned long long)file, r->nstrings);
+    return fail(r->name, TM_EFORMAT,
+                "corrupt: traceback %u: filename index "
+                "%llu out of range (%u strings)",
+                tb, (unsigned long long)file, r->nstrings);
   TRY(get_bounded(r, "frame line number", UINT32_MAX, &lineno));
   TRY(get_varint(r, "frame function", &func));
   if (func > r->nstrings)
-    return fail(r->name, TM_EFORMAT, "corrupt: traceback %u: function index "
-                "%llu out of range (%u strings)", tb,
-                (unsigned long long)func - 1, r->nstrings);
+    return fail(r->name, TM_EFORMAT,
+                "corrupt: traceback %u: function index "
+                "%llu out of range (%u strings)",
+                tb, (unsigned long long)func - 1, r->nstrings);
   f->filename = r->strings[file];
   f->lineno = (unsigned int)lineno;
   f->function = func ? r->strings[func - 1] : NULL;
@@ -213,8 +231,8 @@ static tm_status_t read_traceback(reader_t *r, uint32_t index) {
   TRY(get_count(r, "frames", 3, &nframe));
   TRY(get_bounded(r, "total_nframe", (uint64_t)UINT32_MAX, &total));
   if (nframe > r->frames_cap) {
-    tm_frame_t *f = tm_raw_realloc(r->frames, nframe * sizeof *f,
-                                   TM_MEM_OBJECTS);
+    tm_frame_t *f =
+        tm_raw_realloc(r->frames, nframe * sizeof *f, TM_MEM_OBJECTS);
     if (!f)
       return oom(r);
     r->frames = f;
@@ -233,8 +251,8 @@ static tm_status_t read_tracebacks(reader_t *r) {
   TRY(get_count(r, "tracebacks", 2, &n));
   if (n > UINT32_MAX)
     return fail(r->name, TM_EFORMAT, "corrupt: too many tracebacks");
-  r->tracebacks = tm_raw_alloc((n ? n : 1) * sizeof *r->tracebacks,
-                               TM_MEM_OBJECTS);
+  r->tracebacks =
+      tm_raw_alloc((n ? n : 1) * sizeof *r->tracebacks, TM_MEM_OBJECTS);
   if (!r->tracebacks)
     return oom(r);
   for (uint32_t i = 0; i < n; i++) {
@@ -254,9 +272,11 @@ static tm_status_t read_traces(reader_t *r) {
     uint64_t tag, domain = 0, size;
     TRY(get_varint(r, "trace traceback", &tag));
     if ((tag >> 1) >= r->ntracebacks)
-      return fail(r->name, TM_EFORMAT, "corrupt: trace %llu: traceback index "
-                  "%llu out of range (%u tracebacks)", (unsigned long long)i,
-                  (unsigned long long)(tag >> 1), r->ntracebacks);
+      return fail(r->name, TM_EFORMAT,
+                  "corrupt: trace %llu: traceback index "
+                  "%llu out of range (%u tracebacks)",
+                  (unsigned long long)i, (unsigned long long)(tag >> 1),
+                  r->ntracebacks);
     if (tag & 1)
       TRY(get_bounded(r, "trace domain", UINT32_MAX, &domain));
     TRY(get_bounded(r, "trace size", SIZE_MAX, &size));
@@ -265,8 +285,10 @@ static tm_status_t read_traces(reader_t *r) {
       return oom(r);
   }
   if (r->pos != r->len)
-    return fail(r->name, TM_EFORMAT, "corrupt: %zu unexpected bytes after "
-                "the traces", left(r));
+    return fail(r->name, TM_EFORMAT,
+                "corrupt: %zu unexpected bytes after "
+                "the traces",
+                left(r));
   return TM_OK;
 }
 
@@ -285,8 +307,10 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 TM_DUMP_HEADER_LEN, len);
   unsigned version = (unsigned)get_le(d + 8, 2);
   if (version != TM_DUMP_FORMAT_VERSION)
-    return fail(name, TM_EVERSION, "unsupported format version %u (this "
-                "library reads version %d)", version, TM_DUMP_FORMAT_VERSION);
+    return fail(name, TM_EVERSION,
+                "unsupported format version %u (this "
+                "library reads version %d)",
+                version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
   if (flags != 0)
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
@@ -294,16 +318,22 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
   uint64_t payload = get_le(d + 16, 8);
   size_t have = len - TM_DUMP_HEADER_LEN;
   if (payload > have)
-    return fail(name, TM_EFORMAT, "truncated: payload needs %llu bytes, %zu "
-                "left", (unsigned long long)payload, have);
+    return fail(name, TM_EFORMAT,
+                "truncated: payload needs %llu bytes, %zu "
+                "left",
+                (unsigned long long)payload, have);
   if (payload < have)
-    return fail(name, TM_EFORMAT, "corrupt: %llu trailing bytes after the "
-                "payload", (unsigned long long)(have - payload));
+    return fail(name, TM_EFORMAT,
+                "corrupt: %llu trailing bytes after the "
+                "payload",
+                (unsigned long long)(have - payload));
   uint32_t stored = (uint32_t)get_le(d + 12, 4);
   uint32_t actual = tm_crc32c(d + TM_DUMP_HEADER_LEN, have);
   if (stored != actual)
-    return fail(name, TM_EFORMAT, "corrupt: checksum mismatch (stored "
-                "0x%08x, computed 0x%08x)", stored, actual);
+    return fail(name, TM_EFORMAT,
+                "corrupt: checksum mismatch (stored "
+                "0x%08x, computed 0x%08x)",
+                stored, actual);
   return TM_OK;
 }
 
@@ -338,8 +368,8 @@ static bool looks_like_json(const unsigned char *d, size_t len) {
   size_t i = 0;
   if (len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
     i = 3;
-  while (i < len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' ||
-                     d[i] == '\r'))
+  while (i < len &&
+         (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
     i++;
   return i < len && d[i] == '{';
 }
@@ -361,7 +391,8 @@ tm_status_t tm_snapshot_load_buffer(const void *data, size_t len,
     return tm_io_load_binary(d, len, name, out);
   if (looks_like_json(d, len))
     return tm_io_load_json(d, len, name, out);
-  return fail(name, TM_EFORMAT, "not a tracemalloc snapshot (bad magic; "
+  return fail(name, TM_EFORMAT,
+              "not a tracemalloc snapshot (bad magic; "
               "expected a binary dump or tracemalloc-json)");
 }
 

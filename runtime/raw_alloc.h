@@ -19,8 +19,9 @@
 #include <stdint.h>
 
 typedef enum tm_mem_category {
-  TM_MEM_TABLES = 0, /* traces, tracebacks, filenames, shadow stacks:
-                        what tm_get_tracemalloc_memory() reports */
+  TM_MEM_TABLES = 0, /* traces, tracebacks, filenames: what
+                        tm_get_tracemalloc_memory() reports, plus the
+                        shadow stacks' resident pages (shadow_stack.h) */
   TM_MEM_OBJECTS,    /* snapshots, statistics, strings handed to the user */
   TM_MEM_NCATEGORIES
 } tm_mem_category_t;
@@ -52,8 +53,9 @@ int tm_raw_commit(void *p, size_t size, tm_mem_category_t cat);
 void tm_raw_decommit(void *p, size_t size, tm_mem_category_t cat);
 void tm_raw_release(void *p, size_t size);
 
-/* Like tm_raw_map, but MAP_NORESERVE: for big, sparsely touched arrays
- * (per-thread shadow stacks). Charged at its full size. */
+/* Like tm_raw_map, but MAP_NORESERVE: for big, sparsely touched arrays.
+ * Charged at its full size. (The shadow stacks do not use it: they are
+ * counted by resident pages, shadow_stack.h.) */
 void *tm_raw_map_noreserve(size_t size, tm_mem_category_t cat);
 
 /* The system page size. */

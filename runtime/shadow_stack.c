@@ -1,14 +1,20 @@
-/* shadow_stack.c - the per-thread shadow stack of tracemalloc_abi.h.
+/* shadow_stack.c - the per-thread shadow stack of tracemalloc_abi.h, and
+ * the per-thread runtime state that shares its mapping (shadow_stack.h).
  *
  * Design. Instrumented code reads and writes four initial-exec TLS words
- * directly (no call). The runtime gives each thread one frame array of
+ * directly (no call). The runtime gives each thread one mapping: a header
+ * page (tm_thread_t: registry links, traceback cache) and the frame array of
  * TM_SHADOW_SLOTS pointers, mapped with MAP_NORESERVE so that only the pages
  * a deep stack really touches cost memory; until then __tm_frames_cap is 0
  * and instrumented code stores into __tm_sink, never out of bounds. The
- * array is set up at thread start (the pthread_create wrapper), for the main
- * thread by the runtime constructor, and lazily by the core on a thread's
- * first traced allocation; it is unmapped by a pthread key destructor at
- * thread exit, after which the thread keeps using __tm_sink.
+ * mapping is set up at thread start (the pthread_create wrapper), for the
+ * main thread by the runtime constructor, and lazily by the core on a
+ * thread's first traced allocation; it is unmapped by a pthread key
+ * destructor at thread exit, after which the thread keeps using __tm_sink.
+ *
+ * Accounting. Live mappings are linked in a registry (a leaf spinlock), so
+ * that tm_shadow_memory can add up their resident pages with mincore();
+ * a thread unlinks its mapping under that lock before unmapping it.
  *
  * Reentrancy. pthread_setspecific may calloc its second-level array; the
  * call is bracketed by tm_reentrant so that allocation is not traced and
@@ -17,10 +23,13 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "raw_alloc.h"
 #include "shadow_stack.h"
+#include "spinlock.h"
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -30,6 +39,7 @@ TM_API __thread uintptr_t __tm_frames_cap TM_TLS_IE;
 TM_API __thread const struct tm_site *__tm_sink TM_TLS_IE;
 
 __thread int tm_reentrant TM_TLS_IE;
+__thread tm_thread_t *tm_thread_self TM_TLS_IE;
 
 enum { THREAD_NONE, THREAD_LIVE, THREAD_EXITED };
 static __thread int thread_state TM_TLS_IE;
@@ -39,11 +49,33 @@ static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
 #define SHADOW_BYTES ((size_t)TM_SHADOW_SLOTS * sizeof(const struct tm_site *))
 
+static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
+static tm_thread_t *registry; /* live mappings, under registry_lock */
+
+static size_t header_bytes(void) {
+  size_t ps = tm_raw_page_size();
+  return (TM_THREAD_BYTES + ps - 1) & ~(ps - 1);
+}
+
+static void registry_unlink(tm_thread_t *t) {
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    registry = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+}
+
 static void shadow_destroy(void *mem) {
+  tm_thread_t *t = mem;
   __tm_frames_cap = 0; // from now on instrumented code writes to the sink
   __tm_frames = NULL;
+  tm_thread_self = NULL;
   thread_state = THREAD_EXITED;
-  tm_raw_unmap(mem, SHADOW_BYTES, TM_MEM_TABLES);
+  tm_spin_lock(&registry_lock);
+  registry_unlink(t);
+  tm_spin_unlock(&registry_lock);
+  munmap(mem, t->map_bytes);
 }
 
 static void make_key(void) {
@@ -55,18 +87,30 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   int saved_errno = errno;
   thread_state = THREAD_LIVE; // no recursion from here on
   pthread_once(&shadow_once, make_key);
-  void *mem = tm_raw_map_noreserve(SHADOW_BYTES, TM_MEM_TABLES);
-  if (!mem) {
+  size_t hdr = header_bytes();
+  // Not charged to TM_MEM_TABLES: counted by resident pages (shadow_stack.h).
+  void *mem = mmap(NULL, hdr + SHADOW_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) {
     thread_state = THREAD_NONE; // try again on a later allocation
     errno = saved_errno;
     return;
   }
+  tm_thread_t *t = mem;
+  t->map_bytes = hdr + SHADOW_BYTES;
+  tm_spin_lock(&registry_lock);
+  t->next = registry;
+  if (registry)
+    registry->prev = t;
+  registry = t;
+  tm_spin_unlock(&registry_lock);
   if (shadow_key != (pthread_key_t)-1) {
     tm_reentrant++;
     pthread_setspecific(shadow_key, mem);
     tm_reentrant--;
   }
-  __tm_frames = mem;
+  tm_thread_self = t;
+  __tm_frames = (const struct tm_site **)((char *)mem + hdr);
   __tm_frames_cap = TM_SHADOW_SLOTS;
   errno = saved_errno;
 }
@@ -75,4 +119,40 @@ void tm_shadow_thread_init(void) {
   if (TM_LIKELY(__tm_frames_cap != 0) || thread_state != THREAD_NONE)
     return;
   shadow_init_slow();
+}
+
+size_t tm_shadow_memory(void) {
+  size_t ps = tm_raw_page_size(), total = 0;
+  unsigned char vec[256];
+  tm_spin_lock(&registry_lock);
+  for (tm_thread_t *t = registry; t; t = t->next) {
+    size_t pages = t->map_bytes / ps;
+    for (size_t off = 0; off < pages; off += sizeof vec) {
+      size_t n = pages - off < sizeof vec ? pages - off : sizeof vec;
+      if (mincore((char *)t + off * ps, n * ps, vec) != 0)
+        continue;
+      for (size_t i = 0; i < n; i++)
+        total += (vec[i] & 1) ? ps : 0;
+    }
+  }
+  tm_spin_unlock(&registry_lock);
+  return total;
+}
+
+void tm_shadow_atfork_prepare(void) { tm_spin_lock(&registry_lock); }
+void tm_shadow_atfork_parent(void) { tm_spin_unlock(&registry_lock); }
+
+void tm_shadow_atfork_child(void) {
+  // Only this thread exists in the child: the other threads' mappings are
+  // copies nobody will use (their key destructors never run here).
+  tm_spin_reset(&registry_lock);
+  tm_thread_t *self = tm_thread_self;
+  for (tm_thread_t *t = registry, *next; t; t = next) {
+    next = t->next;
+    if (t != self)
+      munmap(t, t->map_bytes);
+  }
+  registry = self;
+  if (self)
+    self->next = self->prev = NULL;
 }

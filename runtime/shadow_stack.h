@@ -1,11 +1,89 @@
-/* shadow_stack.h - shadow-stack constants shared by the core and its tests.
- * The TLS words themselves are declared in tracemalloc_abi.h; thread setup
- * is tm_shadow_thread_init (internal.h). */
+/* shadow_stack.h - the per-thread runtime state: the shadow-stack frame
+ * array and the traceback cache, and how their memory is counted.
+ * The shadow-stack TLS words themselves are declared in tracemalloc_abi.h;
+ * thread setup is tm_shadow_thread_init (internal.h).
+ *
+ * Memory. Each thread gets one mapping: one page-aligned header
+ * (tm_thread_t: registry links and the traceback cache, TM_THREAD_BYTES)
+ * followed by the frame array of TM_SHADOW_SLOTS pointers (8 MiB of address
+ * space on LP64, MAP_NORESERVE). The kernel only backs the pages a thread
+ * really touches: a thread whose instrumented code never goes deeper than a
+ * few hundred frames uses one or two pages of the array.
+ * tm_get_tracemalloc_memory() therefore counts these mappings by their
+ * resident pages, measured with mincore() at query time (tm_shadow_memory),
+ * not by their reserved size: exactly the memory they use at that moment
+ * (a page that was touched once stays resident until the thread exits).
+ * They are not charged to raw_alloc's TM_MEM_TABLES, and raw_alloc's test
+ * limit does not apply to them.
+ */
 #ifndef TM_SHADOW_STACK_H
 #define TM_SHADOW_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracemalloc_abi.h"
+
+/* The ABI's shadow-stack words are defined initial-exec (tracemalloc_abi.h)
+ * but declared there without the model; the runtime's own accesses say it,
+ * or libtracemalloc.so would reach them through __tls_get_addr. */
+extern __thread uintptr_t __tm_depth __attribute__((tls_model("initial-exec")));
+extern __thread const struct tm_site **__tm_frames
+    __attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t __tm_frames_cap
+    __attribute__((tls_model("initial-exec")));
+extern __thread const struct tm_site *__tm_sink
+    __attribute__((tls_model("initial-exec")));
 
 /* Slots per thread: 8 MiB of address space on LP64, touched lazily. Slot 0
  * is never used (depth 0 is "no instrumented frame"). */
 #define TM_SHADOW_SLOTS (1u << 20)
+
+/* Per-thread traceback cache (traceback.h): direct-mapped, this many
+ * entries. */
+#define TM_TB_CACHE_SIZE 256
+
+typedef struct tm_tb_cache_entry {
+  uint32_t tag;   /* high half of a cheap hash of the capture's key */
+  uint32_t id;    /* interned traceback id */
+  uint64_t epoch; /* tm_tb_epoch when it was filled (0: never) */
+} tm_tb_cache_entry_t;
+
+/* Per-thread memo of total_nframe (traceback.c): the last stack walked,
+ * up to this many slots. */
+#define TM_TOTAL_MEMO_SLOTS 64
+
+/* The header of a thread's mapping. Only its own thread reads or writes the
+ * cache; the links belong to the registry lock. */
+typedef struct tm_thread {
+  struct tm_thread *next, *prev; /* registry of live mappings */
+  size_t map_bytes;              /* size of the whole mapping */
+  tm_tb_cache_entry_t cache[TM_TB_CACHE_SIZE];
+  /* total_nframe memo: slots 1..memo_n held memo_slots[0..memo_n) and
+   * expanded to memo_total frames, in epoch memo_epoch. */
+  uint64_t memo_epoch;
+  uintptr_t memo_n;
+  uintptr_t memo_total;
+  const struct tm_site *memo_slots[TM_TOTAL_MEMO_SLOTS];
+} tm_thread_t;
+
+/* Header size, rounded to whole pages at run time. */
+#define TM_THREAD_BYTES sizeof(tm_thread_t)
+
+/* This thread's state, or NULL (no mapping yet, or the thread is exiting).
+ * One initial-exec TLS word. */
+extern __thread tm_thread_t *tm_thread_self
+    __attribute__((tls_model("initial-exec")));
+
+/* Resident bytes of every live thread's mapping (header and frame array),
+ * measured now with mincore(). */
+size_t tm_shadow_memory(void);
+
+/* fork(): the registry lock, taken last (after raw_alloc's locks); the
+ * child forgets, and unmaps, the mappings of the threads that do not exist
+ * in it. */
+void tm_shadow_atfork_prepare(void);
+void tm_shadow_atfork_parent(void);
+void tm_shadow_atfork_child(void);
 
 #endif /* TM_SHADOW_STACK_H */

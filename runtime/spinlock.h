@@ -13,6 +13,14 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define TM_HAVE_SINGLE_THREADED 1
+#endif
+#endif
 
 typedef struct tm_spinlock {
   _Atomic int v;
@@ -51,6 +59,19 @@ static inline void tm_spin_lock(tm_spinlock_t *l) {
 
 static inline void tm_spin_unlock(tm_spinlock_t *l) {
   atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* True while the process certainly has one thread (glibc >= 2.32's
+ * __libc_single_threaded; elsewhere always false). While it is true the
+ * trace table skips its shard locks and updates its counters with plain
+ * (relaxed) loads and stores instead of read-modify-writes; see the
+ * argument in trace_table.c ("Single-threaded fast path"). */
+static inline bool tm_single_threaded(void) {
+#ifdef TM_HAVE_SINGLE_THREADED
+  return __libc_single_threaded != 0;
+#else
+  return false;
+#endif
 }
 
 /* fork child: whoever held the lock in the parent does not exist here. */

@@ -148,7 +148,7 @@ static tm_status_t snapshot_locked(tm_snapshot_t **out) {
   int limit = atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
   size_t current, peak;
   tm_trace_table_traced_memory(&current, &peak);
-  size_t memory = tm_raw_usage(TM_MEM_TABLES);
+  size_t memory = tm_get_tracemalloc_memory();
   uint64_t dropped = tm_trace_table_dropped();
   tm_snapshot_t *snap = NULL;
   tm_status_t st = tm_snapshot_new(limit, &snap);

@@ -20,13 +20,51 @@
  * CAS-maxed into peak. The sequence of values current takes is the order of
  * those fetch_adds, and only increases can set a new maximum, so peak is the
  * exact maximum of current, as CPython's single-lock version computes it.
+ *
+ * Single-threaded fast path. While tm_single_threaded() (glibc's
+ * __libc_single_threaded) is true, domain-0 adds and removes take no shard
+ * lock, and current/peak are updated with a relaxed load and a relaxed store
+ * instead of fetch_add/CAS: no atomic read-modify-write at all. Why this is
+ * exact and race-free:
+ *  - glibc sets the flag to false in pthread_create BEFORE the new thread
+ *    exists (and never back to true in that process), whichever way the
+ *    thread is created (pthread_create, or timer/aio/mq helpers that use
+ *    it). Everything this thread did before that call, lock-free table
+ *    changes and plain counter stores included, happens-before everything
+ *    the new thread does (pthread_create synchronises with the start of the
+ *    thread), and from then on every thread, this one too, sees false and
+ *    locks. So no lock-free operation ever overlaps another thread's.
+ *  - The flag can only become false on this thread, by this thread calling
+ *    pthread_create, which the runtime never does between deciding "single"
+ *    and finishing the operation; the decision is taken once per operation
+ *    and the same one is used to unlock. (Calling pthread_create from a
+ *    signal handler is not async-signal-safe in the first place.)
+ *  - fork: a child of a multi-threaded parent keeps false (glibc 2.36,
+ *    checked) and takes the locks, which the atfork child handler reset; a
+ *    child of a single-threaded parent has true and is single-threaded. A
+ *    libc that did set it back to true in the child would also be right:
+ *    the child has one thread and the prepare handler held every lock
+ *    across the fork, so the tables are consistent.
+ *  - Signal handlers on this thread: tm_reentrant is raised (core.c) for
+ *    the whole operation, so a handler's malloc is not traced and cannot
+ *    enter the table while it is half-changed, exactly as with the lock.
+ *  - Threads created behind glibc's back (a raw clone(CLONE_VM)) would
+ *    break this, as they break glibc's own malloc, which skips its arena
+ *    locks on the same kind of single-thread test.
+ * Readers (get_traced_memory, snapshots) on the same thread are ordinary
+ * program order; on another thread they cannot exist while the flag is
+ * true. Under TSan, glibc's pthread_create still clears the flag and the
+ * interceptor provides the happens-before edge, so multi-threaded tests
+ * see only locked, atomic accesses after their threads start.
  */
 #include "trace_table.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "internal.h"
 #include "raw_alloc.h"
+#include "shadow_stack.h"
 #include "spinlock.h"
 #include "traceback.h"
 
@@ -267,15 +305,33 @@ static void peak_update(size_t post) {
     ;
 }
 
-static void current_add(size_t delta) { // delta may "wrap" (a decrease)
+/* current += delta (delta may "wrap": a decrease); peak follows. `st`:
+ * single-threaded, no read-modify-write needed (see the top). */
+static inline __attribute__((always_inline)) void current_add(size_t delta,
+                                                              bool st) {
+  if (st) {
+    size_t post =
+        atomic_load_explicit(&traced_current, memory_order_relaxed) + delta;
+    atomic_store_explicit(&traced_current, post, memory_order_relaxed);
+    if (post > atomic_load_explicit(&traced_peak, memory_order_relaxed))
+      atomic_store_explicit(&traced_peak, post, memory_order_relaxed);
+    return;
+  }
   size_t post =
       atomic_fetch_add_explicit(&traced_current, delta, memory_order_relaxed) +
       delta;
   peak_update(post);
 }
 
-static void current_sub(size_t size) {
-  atomic_fetch_sub_explicit(&traced_current, size, memory_order_relaxed);
+static inline __attribute__((always_inline)) void current_sub(size_t size,
+                                                              bool st) {
+  if (st)
+    atomic_store_explicit(
+        &traced_current,
+        atomic_load_explicit(&traced_current, memory_order_relaxed) - size,
+        memory_order_relaxed);
+  else
+    atomic_fetch_sub_explicit(&traced_current, size, memory_order_relaxed);
 }
 
 void tm_trace_table_traced_memory(size_t *current, size_t *peak) {
@@ -359,17 +415,37 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
 /* Store (ptr -> size, tb) under the key's lock, replacing any trace there;
  * tb 0 (the capture failed) or no table `p`: drop. -1 when dropped. */
 static inline __attribute__((always_inline)) int
-store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb) {
+store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
   if (TM_UNLIKELY(!p)) { // no table for a new domain: out of memory
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     return -1;
   }
+  table_t *t = &p->main;
+  // The common case, one probe: a new block of less than 4 GiB at a
+  // non-zero address, into a table that has room.
+  if (TM_LIKELY(tb && size < BIG_SIZE && ptr &&
+                (uint64_t)(t->count + 1) * 5 <= (uint64_t)t->cap * 4)) {
+    entry_t *slots = t->slots;
+    uint32_t cap = t->cap;
+    uint32_t i = home(ptr, cap);
+    for (;;) {
+      uint64_t k = slots[i].key;
+      if (!k) {
+        slots[i].key = ptr;
+        slots[i].val = (uint64_t)tb << 32 | size;
+        t->count++;
+        current_add(size, st);
+        return 0;
+      }
+      if (k == ptr)
+        break; // a replacement: below
+      i = i + 1 == cap ? 0 : i + 1;
+    }
+  }
   uint64_t *v = tab_lookup(&p->main, ptr);
   bool big = size >= BIG_SIZE;
-  // The common case: a new block of less than 4 GiB.
-  if (TM_LIKELY(tb && !v && !big) &&
-      tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
-    current_add(size);
+  if (tb && !v && !big && tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
+    current_add(size, st);
     return 0;
   }
   if (tb && v && big == ((uint32_t)*v == BIG_SIZE)) {
@@ -379,47 +455,100 @@ store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb) {
     if (big)
       *tab_lookup(&p->big, ptr) = size;
     *v = (uint64_t)tb << 32 | (big ? BIG_SIZE : (uint32_t)size);
-    current_add(size - old);
+    current_add(size - old, st);
     return 0;
   }
   size_t old = 0;
   if (v && pair_remove(p, ptr, &old))
-    current_sub(old); // replaced by the insert below, or dropped
+    current_sub(old, st); // replaced by the insert below, or dropped
   if (tb && (v || big) && pair_insert(p, ptr, size, tb)) {
-    current_add(size);
+    current_add(size, st);
     return 0;
   }
   atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
   return -1;
 }
 
-static int add_locked(pair_t *p, uintptr_t ptr, size_t size,
-                      const struct tm_site *site) {
+static inline __attribute__((always_inline)) int
+add_locked(pair_t *p, uintptr_t ptr, size_t size, const struct tm_site *site,
+           bool st) {
   unsigned limit =
       (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-  return store_locked(p, ptr, size, p ? tm_traceback_capture(site, limit) : 0);
+  return store_locked(p, ptr, size, p ? tm_traceback_capture(site, limit) : 0,
+                      st);
 }
 
 int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
                        const struct tm_site *site) {
+  // Domain 0 only: the other domains' table list may be read by
+  // tm_track on any thread, but they are rare; keep them locked always.
+  bool st = domain == 0 && tm_single_threaded();
   tm_spinlock_t *lock = lock_of(domain, ptr);
-  tm_spin_lock(lock);
+  if (!st)
+    tm_spin_lock(lock);
   int rc = -2;
   // Re-checked under the lock: tm_stop clears with every lock held.
   if (TM_LIKELY(atomic_load_explicit(&tm_tracing, memory_order_acquire)))
-    rc = add_locked(pair_of_locked(domain, ptr, true), ptr, size, site);
-  tm_spin_unlock(lock);
+    rc = add_locked(pair_of_locked(domain, ptr, true), ptr, size, site, st);
+  if (!st)
+    tm_spin_unlock(lock);
   return rc;
 }
 
+/* The hooks' domain-0 entry points (core.c), with everything but the
+ * traceback capture inlined: one call from tm_core_on_alloc / _free. */
+void tm_trace_table_on_alloc0(uintptr_t ptr, size_t size,
+                              const struct tm_site *site) {
+  tm_reentrant++;
+  // Make the runtime's compiler-visible ordering explicit: a signal
+  // handler on this thread must see tm_reentrant raised before any table
+  // change (the single-threaded path has no lock to order it).
+  atomic_signal_fence(memory_order_seq_cst);
+  if (TM_UNLIKELY(tm_thread_self == NULL)) {
+    int saved_errno = errno; // mmap may fail and set it
+    tm_shadow_thread_init();
+    errno = saved_errno;
+  }
+  bool st = tm_single_threaded();
+  tm_spinlock_t *lock = &shard_of(ptr)->lock;
+  if (!st)
+    tm_spin_lock(lock);
+  // Re-checked under the lock: tm_stop clears with every lock held.
+  if (TM_LIKELY(atomic_load_explicit(&tm_tracing, memory_order_acquire)))
+    add_locked(&shard_of(ptr)->t, ptr, size, site, st);
+  if (!st)
+    tm_spin_unlock(lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+}
+
+void tm_trace_table_on_free0(uintptr_t ptr) {
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  shard_t *sh = shard_of(ptr);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  size_t old;
+  if (pair_remove(&sh->t, ptr, &old))
+    current_sub(old, st);
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+}
+
 void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {
+  bool st = domain == 0 && tm_single_threaded();
   tm_spinlock_t *lock = lock_of(domain, ptr);
-  tm_spin_lock(lock);
+  if (!st)
+    tm_spin_lock(lock);
   pair_t *p = pair_of_locked(domain, ptr, false);
   size_t old;
   if (p && pair_remove(p, ptr, &old))
-    current_sub(old);
-  tm_spin_unlock(lock);
+    current_sub(old, st);
+  if (!st)
+    tm_spin_unlock(lock);
 }
 
 /* realloc without the reuse window (core.c, tm_core_realloc_begin). */
@@ -432,7 +561,7 @@ bool tm_trace_table_detach(uintptr_t ptr, tm_detached_t *d) {
     d->tb = (uint32_t)(*v >> 32);
     d->generation = clear_generation;
     pair_remove(&sh->t, ptr, &d->size);
-    current_sub(d->size);
+    current_sub(d->size, false);
   }
   tm_spin_unlock(&sh->lock);
   return d->found;
@@ -446,7 +575,7 @@ void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
   // A clear or stop since the detach forgot the traceback (and the trace).
   if (atomic_load_explicit(&tm_tracing, memory_order_acquire) &&
       d->generation == clear_generation)
-    store_locked(&sh->t, ptr, d->size, d->tb);
+    store_locked(&sh->t, ptr, d->size, d->tb, false);
   tm_spin_unlock(&sh->lock);
 }
 

@@ -8,7 +8,8 @@
  * exact under threads (see trace_table.c).
  *
  * Lock order: domains lock, shard 0 .. shard N-1, then the intern lock
- * (traceback.c), then raw_alloc's locks.
+ * (traceback.c), then raw_alloc's locks, then the shadow-stack registry lock
+ * (a leaf).
  */
 #ifndef TM_TRACE_TABLE_H
 #define TM_TRACE_TABLE_H
@@ -31,6 +32,14 @@ extern _Atomic int tm_trace_limit;
  * no trace is left at that key), -2 when not tracing. */
 int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
                        const struct tm_site *site);
+
+/* tm_core_on_alloc / tm_core_on_free once they know tracing is on and the
+ * thread is not inside the runtime: raise tm_reentrant, make sure the
+ * thread has its runtime state, add (replace) / remove the domain-0 trace
+ * of ptr, lower tm_reentrant. */
+void tm_trace_table_on_alloc0(uintptr_t ptr, size_t size,
+                              const struct tm_site *site);
+void tm_trace_table_on_free0(uintptr_t ptr);
 
 /* A domain-0 trace taken out of the table, to be put back unchanged
  * (tm_core_realloc_begin / _end). */

@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "raw_alloc.h"
 #include "region.h"
+#include "shadow_stack.h"
 #include "spinlock.h"
 
 #define TB_RESERVE ((size_t)16 << 30)
@@ -281,32 +282,25 @@ insert_slow(const capture_t *c, const struct tm_site *site) {
   return id;
 }
 
-/* How many more frames the walker would yield, at most `max`: the part of
- * total_nframe beyond the limit, counted without hashing. */
-static unsigned count_rest(const walker_t *w, unsigned max) {
-  unsigned n = 0;
-  for (const struct tm_site *c = w->chain; c && n < max; c = c->inlined_at)
-    n++;
-  for (uintptr_t i = w->slot; i >= 1 && n < max; i--) {
-    const struct tm_site *s = i < w->cap ? w->frames[i] : NULL;
-    for (n++; s && (s = s->inlined_at) != NULL && n < max;)
-      n++;
-  }
-  return n;
+/* ---- Capture: the per-thread cache, then the intern set ---------------- */
+
+static inline uint64_t mix_key(uint64_t h, uintptr_t v) {
+  return ((h << 17) | (h >> 47)) ^ v; // 2-cycle chain; finalised once
 }
 
-uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
+/* The global path: hash the expanded frames, look the record up in the set,
+ * intern it if new. `total` is total_nframe (0: no frame at all). */
+static uint32_t capture_global(const struct tm_site *site, unsigned limit,
+                               unsigned total) {
   capture_t c = {.hash = 0x243f6a8885a308d3ull};
   walker_t w;
   walker_init(&w, site);
   const struct tm_site *s;
-  if (limit > MAX_TOTAL)
-    limit = MAX_TOTAL;
   while (c.nframe < limit && walker_next(&w, &s)) {
     c.hash = hash_step(c.hash, (uintptr_t)s);
     c.nframe++;
   }
-  c.total = c.nframe + count_rest(&w, MAX_TOTAL - c.nframe);
+  c.total = total;
   if (c.total == 0) { // no site, no shadow frame: CPython's empty traceback
     c.empty = true;
     c.nframe = c.total = 1;
@@ -318,8 +312,166 @@ uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
   return id ? id : insert_slow(&c, site);
 }
 
+/* Frames that slots 1..i expand to (i <= the capacity, i <= MAX_TOTAL),
+ * possibly above MAX_TOTAL (the caller caps). */
+static uintptr_t count_slots_walk(const struct tm_site *const *frames,
+                                  uintptr_t i) {
+  // The common slot is one frame (no inlined_at chain): count every slot
+  // as one and OR their inlined_at pointers without a branch per slot;
+  // only a non-zero OR needs the exact walk.
+  static const struct tm_site no_site; // stands in for a NULL slot
+  uintptr_t chained = 0;
+  for (uintptr_t k = 1; k <= i; k++) {
+    const struct tm_site *a = frames[k];
+    a = a ? a : &no_site;
+    chained |= (uintptr_t)a->inlined_at;
+  }
+  if (TM_LIKELY(!chained))
+    return i;
+  uintptr_t n = 0;
+  for (uintptr_t k = i; k >= 1; k--) {
+    const struct tm_site *s = frames[k];
+    n++;
+    if (s && s->inlined_at) {
+      for (s = s->inlined_at; s; s = s->inlined_at)
+        n++;
+      if (n >= MAX_TOTAL)
+        break;
+    }
+  }
+  return n;
+}
+
+/* Per-thread cache (shadow_stack.h). The key is cheap to compute in the one
+ * walk that total_nframe needs anyway: the site pointer, the raw slot
+ * pointers that supply the first `limit` frames (a slot supplies 1 + the
+ * length of its inlined_at chain), and total_nframe. A hit is verified
+ * exactly as the intern set's lookup verifies a candidate (same nframe, same
+ * total_nframe, same expanded sites), so the cache returns exactly the id
+ * the set would: records are unique by that content until the next reset,
+ * and tm_traceback_reset bumps tm_tb_epoch, which every entry carries, so
+ * no id of an earlier epoch is ever dereferenced. Entries are read and
+ * written only by their own thread; the epoch is read under a trace-table
+ * lock (or on the single thread), which reset holds all of. */
+static _Atomic uint64_t tm_tb_epoch = 1;
+
+/* total_nframe of slots 1..i, from this thread's memo when slots 1..i hold
+ * the very pointers they held at the last walk (compared without loading
+ * through them: vectorisable), else walked and memoised. Sites are
+ * constant: the expansion of a pointer can only change if its module was
+ * unloaded and another mapped at the same address, whose constructor
+ * (__tm_module_init_v1) bumps the epoch first. */
+static inline uintptr_t count_slots(const struct tm_site *const *frames,
+                                    uintptr_t i) {
+  tm_thread_t *t = tm_thread_self;
+  if (TM_UNLIKELY(!t || i > TM_TOTAL_MEMO_SLOTS))
+    return count_slots_walk(frames, i);
+  uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
+  if (TM_LIKELY(t->memo_n == i && t->memo_epoch == epoch)) {
+    uintptr_t diff = 0;
+    for (uintptr_t k = 0; k < i; k++)
+      diff |= (uintptr_t)frames[k + 1] ^ (uintptr_t)t->memo_slots[k];
+    if (TM_LIKELY(!diff))
+      return t->memo_total;
+  }
+  uintptr_t n = count_slots_walk(frames, i);
+  for (uintptr_t k = 0; k < i; k++)
+    t->memo_slots[k] = frames[k + 1];
+  t->memo_n = i;
+  t->memo_total = n;
+  t->memo_epoch = epoch;
+  return n;
+}
+
+void tm_traceback_invalidate_caches(void) {
+  atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
+}
+
+
+uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
+  if (limit > MAX_TOTAL)
+    limit = MAX_TOTAL;
+  uintptr_t depth = __tm_depth, cap = __tm_frames_cap;
+  const struct tm_site **frames = __tm_frames;
+  uintptr_t i = depth;
+  if (site && (site->flags & TM_SITE_OWN_FRAME) && depth > 0)
+    i = depth - 1;
+  uint64_t h = (uintptr_t)site, n = 0;
+  for (const struct tm_site *c = site; c && n < MAX_TOTAL; c = c->inlined_at)
+    n++;
+  uintptr_t site_frames = n;
+  bool plain = true; // no unknown slot, and every frame below is one slot
+  // Slots at or beyond the capacity are one unknown frame each.
+  uintptr_t first_known = cap ? cap - 1 : 0;
+  if (TM_UNLIKELY(i > first_known)) {
+    plain = false;
+    uintptr_t unknown = i - first_known;
+    h = mix_key(h, unknown);
+    n += unknown;
+    i = first_known;
+  }
+  // At most MAX_TOTAL - n more slots can count (each is >= 1 frame).
+  uintptr_t left = n >= MAX_TOTAL ? 0 : MAX_TOTAL - n;
+  if (i > left)
+    i = left;
+  const struct tm_site *const *p = frames + i;
+  // The key: the slots that can supply the first `limit` frames (each
+  // supplies >= 1; with inlined_at chains this takes a few more than
+  // needed, which only costs sharing, never exactness).
+  uintptr_t m = n >= limit ? 0 : limit - n;
+  m = m < i ? m : i;
+  for (uintptr_t k = 0; k < m; k++)
+    h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
+  n += count_slots(frames, i);
+  unsigned total = n > MAX_TOTAL ? MAX_TOTAL : (unsigned)n;
+  h = (h ^ total) * 0x9e3779b97f4a7c15ull;
+  h ^= h >> 29;
+
+  tm_thread_t *t = tm_thread_self;
+  if (TM_UNLIKELY(!t))
+    return capture_global(site, limit, total);
+  uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
+  tm_tb_cache_entry_t *e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
+  if (TM_LIKELY(e->tag == (uint32_t)(h >> 32) && e->epoch == epoch)) {
+    const tm_tb_t *tb = tm_traceback_get(e->id);
+    bool empty = total == 0;
+    unsigned nframe = empty ? 1 : total < limit ? total : limit;
+    // With a site, the first expanded frame is the site itself: at
+    // nframe 1 (the common limit) that is the whole comparison.
+    if (tb->nframe == nframe && tb->total_nframe == (empty ? 1 : total)) {
+      // The common stack: the site is one frame and each slot below it one
+      // frame (total says so): the expanded sites are the site and the slot
+      // pointers themselves, compared without walking.
+      plain = plain && !empty && site_frames == (site ? 1u : 0u) &&
+              total == site_frames + i && total < MAX_TOTAL;
+      if (site && nframe == 1) { // the first expanded frame is the site
+        if (tb->keys[0] == site)
+          return e->id;
+      } else if (plain) {
+        uintptr_t diff = site ? (uintptr_t)tb->keys[0] ^ (uintptr_t)site : 0;
+        const struct tm_site *const *keys = tb->keys + site_frames;
+        for (uintptr_t k = 0; k < nframe - site_frames; k++)
+          diff |= (uintptr_t)keys[k] ^ (uintptr_t)p[-(intptr_t)k];
+        if (!diff)
+          return e->id;
+      } else if (record_matches(tb, site, empty)) {
+        return e->id;
+      }
+    }
+  }
+  uint32_t id = capture_global(site, limit, total);
+  if (id) {
+    e->tag = (uint32_t)(h >> 32);
+    e->id = id;
+    e->epoch = epoch;
+  }
+  return id;
+}
+
 void tm_traceback_reset(void) {
   tm_spin_lock(&intern_lock);
+  // Every cached id of every thread is stale from now on.
+  atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
   tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
   while (set) {
     tbset_t *prev = set->retired;

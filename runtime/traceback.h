@@ -9,6 +9,15 @@
  * seen, into interned (filename, function, lineno) triples that survive a
  * dlclose of the module the sites came from.
  *
+ * Capture cost. Each thread keeps (shadow_stack.h) a memo of its last
+ * stack's total_nframe, checked by comparing the slot pointers with the
+ * memoised ones (no load through them), and a direct-mapped cache from a
+ * cheap key (site, the slots that supply the first `limit` frames,
+ * total_nframe) to the interned id; a hit is verified against the record
+ * exactly as the intern set verifies a candidate, so both give the same id.
+ * Both are tagged with an epoch that tm_traceback_reset and every module
+ * load bump.
+ *
  * Locking: tm_traceback_capture must be called with a trace-table lock held
  * (a shard lock or the domains lock): tm_traceback_reset runs with all of
  * them held, which is what makes the lock-free lookup safe. Records and
@@ -46,6 +55,7 @@ typedef struct tm_rframe {
  * frame), keeping at most `limit` frames. Returns its id (> 0), or 0 when the
  * runtime is out of memory. Caller holds a trace-table lock. */
 uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit);
+/* (Or, while the process is single-threaded, with no lock: trace_table.c.) */
 
 const tm_tb_t *tm_traceback_get(uint32_t id);
 
@@ -59,6 +69,10 @@ const tm_rframe_t *tm_traceback_frame(uint32_t frame_id);
  * maps in take_snapshot). Caller holds every trace-table lock. */
 uint32_t tm_traceback_id_bound(void);
 uint32_t tm_traceback_frame_bound(void);
+
+/* A module was loaded (__tm_module_init_v1): its site addresses may be
+ * those of an unloaded module; drop every thread's cached results. */
+void tm_traceback_invalidate_caches(void);
 
 /* Forget every traceback, frame and string (tm_clear_traces, tm_stop).
  * Caller holds every trace-table lock. */

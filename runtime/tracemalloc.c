@@ -12,6 +12,7 @@
 #include "error.h"
 #include "internal.h"
 #include "raw_alloc.h"
+#include "shadow_stack.h"
 #include "spinlock.h"
 #include "trace_table.h"
 
@@ -83,7 +84,11 @@ void tm_reset_peak(void) {
     tm_trace_table_reset_peak();
 }
 
-size_t tm_get_tracemalloc_memory(void) { return tm_raw_usage(TM_MEM_TABLES); }
+/* The runtime's tables (raw_alloc's TM_MEM_TABLES) plus the resident pages
+ * of the per-thread shadow-stack mappings (shadow_stack.h). */
+size_t tm_get_tracemalloc_memory(void) {
+  return tm_raw_usage(TM_MEM_TABLES) + tm_shadow_memory();
+}
 
 uint64_t tm_get_dropped_traces(void) { return tm_trace_table_dropped(); }
 

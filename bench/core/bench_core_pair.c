@@ -5,9 +5,9 @@
  *
  * Each thread keeps a ring of 256 live blocks (free the oldest, allocate a
  * new one), so the trace table holds live traces as a real program's does.
- * Prints one line per configuration: "<mode> <threads> <ns per pair>", in
- * thread CPU time (best of 5), so that other processes on a shared machine
- * do not count; contention between our own threads still does.
+ * Prints one line per configuration: "<mode> <column> <ns per pair>", in
+ * thread CPU time (best of REPS), so that other processes on a shared
+ * machine do not count; contention between our own threads still does.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
@@ -48,6 +49,7 @@ static void *run(void *arg) {
   const struct tm_site *stack[DEPTH + 2] = {NULL};
   for (int i = 1; i <= DEPTH; i++) // what instrumented callers stored
     stack[i] = &frames_sites[i];
+  __tm_module_init_v1(); // as an instrumented thread: runtime state set up
   const struct tm_site **saved = __tm_frames;
   uintptr_t saved_cap = __tm_frames_cap, saved_depth = __tm_depth;
   __tm_frames = stack;
@@ -77,46 +79,93 @@ static void *run(void *arg) {
   return NULL;
 }
 
-/* Best of 5 runs of `nthreads` threads; ns per pair per thread. */
-static double measure(int hooked, int nthreads, long iters) {
+/* Best of `reps` runs; ns per pair per thread (the slowest thread of a
+ * run). nthreads 0: on the calling thread, no thread created (a process
+ * that has only ever had one thread: the runtime's single-threaded fast
+ * path applies if the process has never created a thread). */
+static double measure(int hooked, int nthreads, long iters, int reps) {
   double best = 1e30;
-  for (int rep = 0; rep < 5; rep++) {
-    pthread_t th[2];
+  for (int rep = 0; rep < reps; rep++) {
     job_t jobs[2] = {{hooked, iters, 0}, {hooked, iters, 0}};
-    for (int t = 0; t < nthreads; t++)
-      pthread_create(&th[t], NULL, run, &jobs[t]);
     double worst = 0;
-    for (int t = 0; t < nthreads; t++) {
-      pthread_join(th[t], NULL);
-      worst = jobs[t].ns > worst ? jobs[t].ns : worst;
+    if (nthreads == 0) {
+      run(&jobs[0]);
+      worst = jobs[0].ns;
+    } else {
+      pthread_t th[2];
+      for (int t = 0; t < nthreads; t++)
+        pthread_create(&th[t], NULL, run, &jobs[t]);
+      for (int t = 0; t < nthreads; t++) {
+        pthread_join(th[t], NULL);
+        worst = jobs[t].ns > worst ? jobs[t].ns : worst;
+      }
     }
     best = worst < best ? worst : best;
   }
   return best;
 }
 
+/* One configuration: mode is plain, off or an nframe. */
+static void one(const char *mode, const char *column, int nthreads, long iters,
+                int reps) {
+  int hooked = strcmp(mode, "plain") != 0;
+  int nframe = hooked && strcmp(mode, "off") != 0 ? atoi(mode) : 0;
+  if (nframe)
+    tm_start(nframe);
+  double ns = measure(hooked, nthreads, iters, reps);
+  if (nframe)
+    tm_stop();
+  printf("%s%s %s %.2f\n", nframe ? "nframe=" : "",
+         nframe ? mode : (hooked ? "hooks-off" : "plain"), column, ns);
+}
+
+static void sleeper_wait(void);
+
+/* Usage: bench_core_pair [ITERS [REPS [MODE COLUMN]]]
+ * Without MODE: every configuration, in three columns:
+ *   st  one thread, in a process that has never created a thread
+ *   mt  one thread, while another (idle) thread exists
+ *   2   two threads allocating at once (ns per pair per thread)
+ * With MODE (plain, off, 1, 25, ...) and COLUMN (st, mt, 2): that one
+ * configuration only (for callgrind). Prints "<mode> <column> <ns>". */
 int main(int argc, char **argv) {
   long iters = argc > 1 ? atol(argv[1]) : 2000000;
-  int only = argc > 2 ? atoi(argv[2]) : 0; // profile one configuration
+  int reps = argc > 2 ? atoi(argv[2]) : 5;
   for (int i = 1; i <= DEPTH; i++)
     frames_sites[i] =
         (struct tm_site){"bench.c", "caller", NULL, (uint32_t)i, 1, 0, 0};
-  if (only) { // "N": tracing with nframe=N on one thread
-    tm_start(only);
-    printf("nframe=%d 1 %.2f\n", only, measure(1, 1, iters));
-    tm_stop();
+  const char *modes[] = {"plain", "off", "1", "25"};
+  const char *cols[] = {"st", "mt", "2"};
+  if (argc > 4) {
+    int c = 0;
+    while (c < 2 && strcmp(cols[c], argv[4]) != 0)
+      c++;
+    if (c > 0) // mt and 2: the process has a second thread
+      sleeper_wait();
+    one(argv[3], cols[c], c == 2 ? 2 : 0, iters, reps);
     return 0;
   }
-  for (int threads = 1; threads <= 2; threads++) {
-    printf("plain %d %.2f\n", threads, measure(0, threads, iters));
-    printf("hooks-off %d %.2f\n", threads, measure(1, threads, iters));
-    int limits[] = {1, 25};
-    for (int k = 0; k < 2; k++) {
-      tm_start(limits[k]);
-      printf("nframe=%d %d %.2f\n", limits[k], threads,
-             measure(1, threads, iters));
-      tm_stop();
-    }
-  }
+  // Single-threaded first: no thread may have been created before.
+  for (int m = 0; m < 4; m++)
+    one(modes[m], "st", 0, iters, reps);
+  sleeper_wait();
+  for (int m = 0; m < 4; m++)
+    one(modes[m], "mt", 0, iters, reps);
+  for (int m = 0; m < 4; m++)
+    one(modes[m], "2", 2, iters, reps);
   return 0;
+}
+
+/* A thread that exists and sleeps: the process is multi-threaded. */
+static void *sleeper(void *arg) {
+  (void)arg;
+  for (;;)
+    pause();
+  return NULL;
+}
+
+static void sleeper_wait(void) {
+  pthread_t th;
+  pthread_create(&th, NULL, sleeper, NULL);
+  pthread_detach(th);
 }

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Tracing-core benchmarks: prints a markdown section on stdout.
 #
-#   bench/core/run.sh BUILD_DIR [ITERATIONS]
+#   bench/core/run.sh BUILD_DIR [ITERATIONS] [REPS]
 #
 # Builds nothing: BUILD_DIR must already contain bench/core/bench_core_pair
 # and bench/core/bench_core_memory (a Release build, no sanitizer). Every
-# ratio is against plain malloc/free measured in the same run.
+# ratio is against plain malloc/free measured in the same run, in the same
+# column. With valgrind installed, also prints callgrind instruction counts
+# per pair (stable on a noisy machine); TM_BENCH_NO_CALLGRIND=1 skips them.
 set -euo pipefail
-build=${1:?usage: bench/core/run.sh BUILD_DIR [ITERATIONS]}
+build=${1:?usage: bench/core/run.sh BUILD_DIR [ITERATIONS] [REPS]}
 iters=${2:-2000000}
+reps=${3:-7}
 bin=$build/bench/core
 for b in bench_core_pair bench_core_memory; do
   [[ -x $bin/$b ]] || { echo "bench/core: $bin/$b not built" >&2; exit 1; }
 done
 
-pair=$("$bin/bench_core_pair" "$iters")
+pair=$("$bin/bench_core_pair" "$iters" "$reps")
 memory=$("$bin/bench_core_memory")
 
 echo "## Tracing core"
@@ -24,23 +27,69 @@ echo
 echo "A ring of 256 live blocks per thread; each step frees the oldest and"
 echo "allocates 16-79 bytes. Instrumented code's view: \`__tm_malloc\` /"
 echo "\`__tm_free\` with a static site at a shadow depth of 10. Thread CPU time"
-echo "per pair, best of 5 runs of $iters pairs."
+echo "per pair, best of $reps runs of $iters pairs, all in one process."
 echo
-echo "| configuration | 1 thread (ns) | ratio | 2 threads (ns/thread) | ratio |"
-echo "|---|---:|---:|---:|---:|"
+echo "| configuration | 1 thread, single-threaded process (ns) | ratio | 1 thread, multi-threaded process (ns) | ratio | 2 threads (ns/thread) | ratio |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 echo "$pair" | awk '
   { ns[$1 " " $2] = $3; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
   END {
     for (i = 0; i < n; i++) {
       m = order[i]
-      printf "| %s | %.1f | %.2fx | %.1f | %.2fx |\n", m,
-        ns[m " 1"], ns[m " 1"] / ns["plain 1"],
+      printf "| %s | %.1f | %.2fx | %.1f | %.2fx | %.1f | %.2fx |\n", m,
+        ns[m " st"], ns[m " st"] / ns["plain st"],
+        ns[m " mt"], ns[m " mt"] / ns["plain mt"],
         ns[m " 2"], ns[m " 2"] / ns["plain 2"]
     }
   }'
 echo
 echo "plain = malloc/free; hooks-off = \`__tm_*\` while not tracing;"
-echo "nframe=N = tracing with that traceback limit. Target: <= 2.5x at nframe=1."
+echo "nframe=N = tracing with that traceback limit. Single-threaded process:"
+echo "no thread was ever created (glibc's \`__libc_single_threaded\`: the core"
+echo "skips its shard locks and counter read-modify-writes, and so does glibc's"
+echo "malloc); multi-threaded: an idle second thread exists. Target: <= 2.5x at"
+echo "nframe=1."
+
+if [[ ${TM_BENCH_NO_CALLGRIND:-0} != 1 ]] && command -v valgrind >/dev/null; then
+  # Instructions per pair: the difference of two runs of different length,
+  # so start-up and set-up cancel out.
+  small=20000 big=120000
+  # Without address randomisation where possible: pointer hashes, hence
+  # probe lengths, hence counts, would vary a little from run to run.
+  norand=()
+  if setarch "$(uname -m)" -R true 2>/dev/null; then
+    norand=(setarch "$(uname -m)" -R)
+  fi
+  count() { # mode column iterations
+    local out=$(mktemp)
+    "${norand[@]}" valgrind --tool=callgrind --callgrind-out-file="$out" \
+      "$bin/bench_core_pair" "$3" 1 "$1" "$2" >/dev/null 2>&1
+    awk '/^summary:|^totals:/ { print $2; exit }' "$out"
+    rm -f "$out"
+  }
+  echo
+  echo "### Instructions per pair (callgrind)"
+  echo
+  echo "One thread; \`valgrind --tool=callgrind\`, (I($big) - I($small)) / $((big - small))."
+  echo
+  echo "| configuration | single-threaded process | ratio | multi-threaded process | ratio |"
+  echo "|---|---:|---:|---:|---:|"
+  declare -A ipp
+  for col in st mt; do
+    for mode in plain off 1 25; do
+      a=$(count $mode $col $small)
+      b=$(count $mode $col $big)
+      ipp[$mode.$col]=$(( (b - a) / (big - small) ))
+    done
+  done
+  for mode in plain off 1 25; do
+    case $mode in plain) name=plain ;; off) name=hooks-off ;; *) name=nframe=$mode ;; esac
+    awk -v n="$name" -v s="${ipp[$mode.st]}" -v ps="${ipp[plain.st]}" \
+        -v m="${ipp[$mode.mt]}" -v pm="${ipp[plain.mt]}" \
+      'BEGIN { printf "| %s | %d | %.2fx | %d | %.2fx |\n", n, s, s / ps, m, m / pm }'
+  done
+fi
+
 echo
 echo "### Runtime memory per live trace"
 echo

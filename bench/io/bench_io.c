@@ -135,15 +135,16 @@ static int measure(tm_snapshot_t *s, const char *path, int repeat,
   return 0;
 }
 
-static void row(const char *what, const char *kind, size_t n,
-                const result_t *r, bool target) {
+static void row(const char *what, const char *kind, size_t n, const result_t *r,
+                bool target) {
   double per = (double)r->bytes / (double)n;
   printf("| %s | %s | %.3f s (min %.3f) | %.3f s (min %.3f) | %lld | %.2f "
-         "|%s\n", what, kind, r->dump_med, r->dump_min, r->load_med,
-         r->load_min, r->bytes, per,
+         "|%s\n",
+         what, kind, r->dump_med, r->dump_min, r->load_med, r->load_min,
+         r->bytes, per,
          !target ? " (information) |"
-         : r->dump_med < 0.5 && r->load_med < 0.5 && per <= 12.0
-             ? " yes |" : " **NO** |");
+         : r->dump_med < 0.5 && r->load_med < 0.5 && per <= 12.0 ? " yes |"
+                                                                 : " **NO** |");
 }
 
 int main(int argc, char **argv) {
@@ -165,7 +166,8 @@ int main(int argc, char **argv) {
   snprintf(json, sizeof json, "%s/bench-io-%ld.json", tmp, (long)getpid());
 
   printf("%zu traces; median of %d runs; target: dump and load < 0.5 s and "
-         "<= 12 bytes/trace when tracebacks repeat (binary).\n\n", n, repeat);
+         "<= 12 bytes/trace when tracebacks repeat (binary).\n\n",
+         n, repeat);
   printf("| snapshot | format | dump | load | file bytes | bytes/trace | "
          "meets target |\n|---|---|---|---|---|---|---|\n");
   char what[64];

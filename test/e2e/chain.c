@@ -1,9 +1,13 @@
 // A 30-deep call chain traced with nframe 25: 25 frames, innermost first,
-// each on the line of its call, total_nframe the true depth (32), at -O0
-// and -O2 (noinline functions: the frames are real ones).
+// each on the line of its call, total_nframe the true depth (32), at -O0,
+// -O1, -O2, -O3, -Os and -Oz (noinline functions: the frames are real ones).
 // REQUIRES: runtime
 // RUN: %clang_tm -O0 %s -o %t0 && %t0 | FileCheck %s
 // RUN: %clang_tm -O2 %s -o %t2 && %t2 | FileCheck %s
+// RUN: %clang_tm -O1 %s -o %t1 && %t1 | FileCheck %s
+// RUN: %clang_tm -O3 %s -o %t3 && %t3 | FileCheck %s
+// RUN: %clang_tm -Os %s -o %ts && %ts | FileCheck %s
+// RUN: %clang_tm -Oz %s -o %tz && %tz | FileCheck %s
 #include "Inputs/tm_test.h"
 
 NOINLINE void *f0(void) { void *p = malloc(12345); tmt_sink = p; return p; }

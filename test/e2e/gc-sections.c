@@ -10,9 +10,9 @@ int main(void) {
   tmt_start(10);
   void *p = other_wrap(1357);
   tmt_print("gc", p);
+  // CHECK: gc: 3 frames
+  // CHECK-NEXT: lto-other.c:7 other_alloc
+  // CHECK-NEXT: lto-other.c:15 other_wrap
+  // CHECK-NEXT: gc-sections.c:[[#@LINE-5]] main
   return 0;
 }
-// CHECK: gc: 3 frames
-// CHECK-NEXT: lto-other.c:7 other_alloc
-// CHECK-NEXT: lto-other.c:15 other_wrap
-// CHECK-NEXT: gc-sections.c:12 main

@@ -10,9 +10,10 @@
 #   %tm_cflags         -fpass-plugin + -g + include (compile only)
 #   %tm_ldflags        link the static runtime (whole archive, exported hooks)
 #   %clang_tm %clangxx_tm   clang/clang++ with both
+#   %tmcc %tmcxx       the build tree's compiler wrappers
 #   %tracemalloc       the CLI (tests that use it: REQUIRES: cli)
 #   %python
-# Features: llvm-N, typed-pointers (14), lld, lld-pass-plugin (lld >= 15),
+# Features: llvm-N, typed-pointers (14), fat-lto (18+), lld, lld-pass-plugin (lld >= 15),
 #   runtime (libtracemalloc defines the hooks), cli.
 import os
 import subprocess
@@ -55,6 +56,8 @@ config.substitutions.insert(0, ("%clangxx_tm", "%s %s %s" % (clangxx, cflags, ld
 config.substitutions.insert(0, ("%clang_tm", "%s %s %s" % (clang, cflags, ldflags)))
 config.substitutions.append(("%tm_cflags", cflags))
 config.substitutions.append(("%tm_ldflags", ldflags))
+config.substitutions.append(("%tmcxx", os.path.join(config.tm_bin_dir, "tmc++")))
+config.substitutions.append(("%tmcc", os.path.join(config.tm_bin_dir, "tmcc")))
 config.substitutions.append(("%tm_plugin", plugin))
 config.substitutions.append(("%tm_runtime_lib", config.tm_runtime_static))
 config.substitutions.append(("%tm_runtime_shared", config.tm_runtime_shared))
@@ -77,6 +80,8 @@ major = int(config.llvm_version_major)
 config.available_features.add("llvm-%d" % major)
 if major < 15:
     config.available_features.add("typed-pointers")
+if major >= 18:
+    config.available_features.add("fat-lto")  # -ffat-lto-objects
 if os.path.exists(os.path.join(tools, "ld.lld")):
     config.available_features.add("lld")
     if major >= 15:

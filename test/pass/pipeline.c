@@ -9,6 +9,7 @@
 // RUN: %clang -fpass-plugin=%tm_plugin -Oz -S -emit-llvm %s -o - | FileCheck %s
 // RUN: %clangxx -x c++ -fpass-plugin=%tm_plugin -O0 -S -emit-llvm %s -o - | FileCheck %s
 // RUN: %clangxx -x c++ -fpass-plugin=%tm_plugin -O2 -S -emit-llvm %s -o - | FileCheck %s
+// RUN: %clang -fno-builtin -fpass-plugin=%tm_plugin -O2 -S -emit-llvm %s -o - | FileCheck %s
 // RUN: %clang -fpass-plugin=%tm_plugin -O2 -flto -c %s -o %t.full.bc
 // RUN: llvm-dis %t.full.bc -o - | FileCheck %s
 // RUN: %clang -fpass-plugin=%tm_plugin -O2 -flto=thin -c %s -o %t.thin.bc

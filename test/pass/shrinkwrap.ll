@@ -131,3 +131,30 @@ then:
 join:
   ret void
 }
+
+; -O0's loop shape (condition in the header, the call in the body): the push
+; goes before the loop, never into a block of the cycle.
+; CHECK-LABEL: define void @o0_loop(
+; CHECK: entry:
+; CHECK: %tm.own = add i64 %tm.depth, 1
+; CHECK: for.cond:
+; CHECK-NOT: @__tm_depth
+; CHECK: for.end:
+; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: ret void
+define void @o0_loop(i32 %n) {
+entry:
+  br label %for.cond
+for.cond:
+  %i = phi i32 [ 0, %entry ], [ %inc, %for.inc ]
+  %c = icmp slt i32 %i, %n
+  br i1 %c, label %for.body, label %for.end
+for.body:
+  call void @ext()
+  br label %for.inc
+for.inc:
+  %inc = add i32 %i, 1
+  br label %for.cond
+for.end:
+  ret void
+}

@@ -124,6 +124,13 @@ static void test_realloc(void) {
   CHECK_EQ_INT(ht_current() - c0, 2 * big);
   HT_CHECK_SITE(moved, s_grow);
 
+  /* errno untouched on success, whatever the runtime does inside. */
+  errno = 4321;
+  char *small = __tm_calloc(3, 3, &s_malloc);
+  small = __tm_realloc(small, 5000, &s_realloc);
+  __tm_free(small, &s_realloc);
+  CHECK_EQ_INT(errno, 4321);
+
   /* realloc(p, 0): glibc 2.36 frees p and returns NULL; the trace goes. */
   CHECK(__tm_realloc(moved, 0, &s_realloc) == NULL);
   CHECK_EQ_INT(ht_current(), c0);

@@ -54,23 +54,28 @@ int main(void) {
   reject("--exclude", "a.c:99999999999999999999999",
          "line number out of range in 'a.c:99999999999999999999999' (at most "
          "2147483647)");
-  reject("--include-domain", "", "invalid domain '': expected an integer in "
+  reject("--include-domain", "",
+         "invalid domain '': expected an integer in "
          "[0; 4294967295]");
-  reject("--include-domain", "-1", "invalid domain '-1': expected an integer "
+  reject("--include-domain", "-1",
+         "invalid domain '-1': expected an integer "
          "in [0; 4294967295]");
-  reject("--exclude-domain", "0x10", "invalid domain '0x10': expected an "
+  reject("--exclude-domain", "0x10",
+         "invalid domain '0x10': expected an "
          "integer in [0; 4294967295]");
-  reject("--exclude-domain", "4294967296", "invalid domain '4294967296': "
+  reject("--exclude-domain", "4294967296",
+         "invalid domain '4294967296': "
          "expected an integer in [0; 4294967295]");
   reject("--frob", "x", "unknown filter option '--frob'");
 
   cli_filters_t f = {0};
   char err[256];
   CHECK_EQ_INT(cli_filters_add(&f, "--exclude", "a.c:3", err, sizeof err), 0);
-  CHECK_EQ_INT(cli_filters_add(&f, "--include-domain", "4294967295", err,
-                               sizeof err), 0);
-  CHECK_EQ_INT(cli_filters_add(&f, "--exclude-domain", "007", err,
-                               sizeof err), 0);
+  CHECK_EQ_INT(
+      cli_filters_add(&f, "--include-domain", "4294967295", err, sizeof err),
+      0);
+  CHECK_EQ_INT(cli_filters_add(&f, "--exclude-domain", "007", err, sizeof err),
+               0);
   f.all_frames = true;
   cli_filters_finish(&f);
   CHECK_EQ_INT(f.count, 3);

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "io.h"
+#include "raw_alloc.h"
 #include "tracemalloc.h"
 
 static tm_snapshot_t *load_ok(const char *doc) {
@@ -41,8 +42,9 @@ static void reject(int line, const char *doc, tm_status_t want,
   }
 }
 
-#define HEAD "{\"format\": \"tracemalloc-json\", \"version\": 1, " \
-             "\"traceback_limit\": 3, \"traces\": "
+#define HEAD                                                                   \
+  "{\"format\": \"tracemalloc-json\", \"version\": 1, "                        \
+  "\"traceback_limit\": 3, \"traces\": "
 #define REJECT(doc, msg) reject(__LINE__, doc, TM_EFORMAT, msg)
 
 static void test_accept(void) {
@@ -58,8 +60,7 @@ static void test_accept(void) {
     const tm_trace_t *t = tm_snapshot_traces(s);
     CHECK_EQ_INT(t->domain, 4294967295u);
     CHECK_EQ_INT(t->size, 5);
-    CHECK_EQ_INT(tm_traceback_total_nframe(t->traceback),
-                 TM_TOTAL_NFRAME_NONE);
+    CHECK_EQ_INT(tm_traceback_total_nframe(t->traceback), TM_TOTAL_NFRAME_NONE);
     CHECK_EQ_STR(tm_traceback_frames(t->traceback)[0].filename,
                  "a\xc3\xa9\xf0\x9f\x98\x80/\xff.c");
     tm_snapshot_info_t i = {.size = sizeof i};
@@ -79,7 +80,7 @@ static void test_accept(void) {
   }
   tm_snapshot_free(s);
   s = load_ok(HEAD "[{\"domain\": 0, \"size\": 1, \"traceback\": [], "
-              "\"total_nframe\": 0}]}");
+                   "\"total_nframe\": 0}]}");
   if (s)
     CHECK_EQ_INT(tm_traceback_length(tm_snapshot_traces(s)->traceback), 0);
   tm_snapshot_free(s);
@@ -108,7 +109,7 @@ static void test_reject_syntax(void) {
   REJECT(HEAD "[{\"domain\": 1, \"domain\": 2}]}",
          "t.json:1:93: duplicate key \"domain\"");
   REJECT(HEAD "[{\"domain\": 1, \"size\": 2, \"traceback\": [], "
-         "\"total_nframe\": 1},]}",
+              "\"total_nframe\": 1},]}",
          "t.json:1:140: expected '{' to start a trace object");
   REJECT(HEAD "[{\"domain\": 1, \"size\": 2, \"traceback\": []}]}",
          "t.json:1:79: trace 0: missing key \"total_nframe\"");
@@ -120,19 +121,19 @@ static void test_reject_syntax(void) {
   REJECT("{\"a\": \"\xed\xa0\x80\"}", "t.json:1:8: invalid UTF-8 in a string");
   REJECT("{\"a\": \"\\x\"}", "t.json:1:8: invalid escape sequence in a string");
   REJECT("{\"a\": \"\\ud800\"}", "t.json:1:8: lone surrogate \\ud800 in a "
-         "string");
+                                 "string");
   REJECT("{\"a\": \"\\udc7f\"}", "t.json:1:8: lone surrogate \\udc7f in a "
-         "string");
+                                 "string");
   REJECT("{\"a\": \"\\u0000\"}", "t.json:1:8: \\u0000 is not allowed in a "
-         "string");
+                                 "string");
   REJECT("{\"a\": \"\\u12\"}", "t.json:1:10: invalid \\u escape");
   REJECT("{\"a\": \"abc", "t.json:1:7: unterminated string");
   REJECT("{\"a\": tru}", "t.json:1:7: invalid literal");
   REJECT("{\"a\": [1 2]}", "t.json:1:10: expected ',' or ']'");
   REJECT("{\"a\": 1.}", "t.json:1:9: invalid number: digits expected after "
-         "'.'");
+                        "'.'");
   REJECT("{\"a\": 1e}", "t.json:1:9: invalid number: digits expected in the "
-         "exponent");
+                        "exponent");
   REJECT("{\"a\": -}", "t.json:1:7: invalid number");
   REJECT("{\"a\": NaN}", "t.json:1:7: expected a value");
   REJECT("{\n  \"a\":\n    [1,\n     ]}", "t.json:4:6: expected a value");
@@ -143,13 +144,13 @@ static void test_reject_syntax(void) {
          "t.json:1:13: unsupported tracemalloc-json version 2 (this library "
          "reads version 1)");
   REJECT(HEAD "[{\"domain\": 0, \"size\": 1, \"traceback\": [[\"a\", 1, "
-         "2]], \"total_nframe\": 1}]}",
+              "2]], \"total_nframe\": 1}]}",
          "t.json:1:125: expected ']' to end a frame [filename, lineno]");
   REJECT(HEAD "[{\"domain\": 0, \"size\": 1, \"traceback\": [[1, 1]], "
-         "\"total_nframe\": 1}]}",
+              "\"total_nframe\": 1}]}",
          "t.json:1:119: frame: expected the filename string");
   REJECT(HEAD "[{\"domain\": 0, \"size\": 1, \"traceback\": [], "
-         "\"total_nframe\": 4294967295}]}",
+              "\"total_nframe\": 4294967295}]}",
          "t.json:1:137: total_nframe: integer out of range [0; 4294967294]");
 }
 
@@ -171,8 +172,12 @@ static void test_limits(void) {
 }
 
 int main(void) {
+  // Every object the loaders and writers allocate is given back, on the
+  // error paths too (tm_raw memory is invisible to LeakSanitizer).
+  size_t objects_before = tm_raw_usage(TM_MEM_OBJECTS);
   test_accept();
   test_reject_syntax();
   test_limits();
+  CHECK_EQ_INT(tm_raw_usage(TM_MEM_OBJECTS), objects_before);
   return CHECK_DONE();
 }

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "io.h"
+#include "raw_alloc.h"
 #include "tracemalloc.h"
 
 static char *json_of(const tm_snapshot_t *s) {
@@ -32,21 +33,24 @@ static void test_exact_document(void) {
   tm_snapshot_add_trace(s, 4294967295u, 18446744073709551615ull, f + 1, 1,
                         TM_TOTAL_NFRAME_NONE);
   tm_snapshot_add_trace(s, 1, 0, NULL, 0, 0);
-  tm_snapshot_info_t info = {.size = sizeof info, .traced_current = 1,
+  tm_snapshot_info_t info = {.size = sizeof info,
+                             .traced_current = 1,
                              .traced_peak = 18446744073709551615ull,
                              .has_traced_memory = true};
   tm_snapshot_set_info(s, &info);
   t = json_of(s);
-  CHECK_EQ_STR(t,
-    "{\"format\": \"tracemalloc-json\", \"version\": 1, \"traceback_limit\": 2,\n"
-    " \"traced_memory\": {\"current\": 1, \"peak\": 18446744073709551615},\n"
-    " \"traces\": [\n"
-    "  {\"domain\": 0, \"size\": 10, \"traceback\": [[\"a.py\", 2], "
-    "[\"b.py\", 4]], \"total_nframe\": 3},\n"
-    "  {\"domain\": 4294967295, \"size\": 18446744073709551615, "
-    "\"traceback\": [[\"b.py\", 4]], \"total_nframe\": null},\n"
-    "  {\"domain\": 1, \"size\": 0, \"traceback\": [], \"total_nframe\": 0}\n"
-    " ]}\n");
+  CHECK_EQ_STR(
+      t,
+      "{\"format\": \"tracemalloc-json\", \"version\": 1, \"traceback_limit\": "
+      "2,\n"
+      " \"traced_memory\": {\"current\": 1, \"peak\": 18446744073709551615},\n"
+      " \"traces\": [\n"
+      "  {\"domain\": 0, \"size\": 10, \"traceback\": [[\"a.py\", 2], "
+      "[\"b.py\", 4]], \"total_nframe\": 3},\n"
+      "  {\"domain\": 4294967295, \"size\": 18446744073709551615, "
+      "\"traceback\": [[\"b.py\", 4]], \"total_nframe\": null},\n"
+      "  {\"domain\": 1, \"size\": 0, \"traceback\": [], \"total_nframe\": 0}\n"
+      " ]}\n");
   free(t);
   tm_snapshot_free(s);
   tm_snapshot_new(-7, &s);
@@ -81,9 +85,9 @@ static void test_escapes(void) {
       {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe6\x97\xa5 "
                                                     "\xf0\x9f\x98\x80"},
       {"\xff\xfe", "\\udcff\\udcfe"},
-      {"\xc3", "\\udcc3"},                        // truncated sequence
-      {"\xc0\xaf", "\\udcc0\\udcaf"},             // overlong
-      {"\xed\xa0\x80", "\\udced\\udca0\\udc80"},  // UTF-8 of a surrogate
+      {"\xc3", "\\udcc3"},                       // truncated sequence
+      {"\xc0\xaf", "\\udcc0\\udcaf"},            // overlong
+      {"\xed\xa0\x80", "\\udced\\udca0\\udc80"}, // UTF-8 of a surrogate
       {"\xf4\x90\x80\x80", "\\udcf4\\udc90\\udc80\\udc80"}, // > U+10FFFF
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -105,11 +109,11 @@ static void test_every_byte(void) {
   }
   tm_buf_t buf;
   tm_io_serialize_json(s, &buf);
-  CHECK_EQ_INT(tm_snapshot_load_buffer(buf.data, buf.len, "b.json", &l),
-               TM_OK);
+  CHECK_EQ_INT(tm_snapshot_load_buffer(buf.data, buf.len, "b.json", &l), TM_OK);
   int bad = 0;
   for (size_t i = 0; l && i < 255; i++) {
-    const tm_frame_t *f = tm_traceback_frames(tm_snapshot_traces(l)[i].traceback);
+    const tm_frame_t *f =
+        tm_traceback_frames(tm_snapshot_traces(l)[i].traceback);
     if (strcmp(f->filename, names[i]) != 0)
       bad++;
   }
@@ -120,8 +124,12 @@ static void test_every_byte(void) {
 }
 
 int main(void) {
+  // Every object the loaders and writers allocate is given back, on the
+  // error paths too (tm_raw memory is invisible to LeakSanitizer).
+  size_t objects_before = tm_raw_usage(TM_MEM_OBJECTS);
   test_exact_document();
   test_escapes();
   test_every_byte();
+  CHECK_EQ_INT(tm_raw_usage(TM_MEM_OBJECTS), objects_before);
   return CHECK_DONE();
 }

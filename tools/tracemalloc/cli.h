@@ -46,18 +46,17 @@ typedef struct cli_opts {
   bool has_limit;
   size_t limit;
   cli_filters_t filters;
-  const char *output;    /* NULL: stdout */
-  const char *format;    /* "json" (default) or "binary" */
+  const char *output; /* NULL: stdout */
+  const char *format; /* "json" (default) or "binary" */
   const char *title;
   unsigned width;
-  const char *args[2];   /* positional arguments */
+  const char *args[2]; /* positional arguments */
   int nargs;
 } cli_opts_t;
 
 /* Parse argv (argv[0] is the subcommand). Returns -1 when --help was printed
  * (exit 0), CLI_OK, or CLI_USAGE after printing the usage error. */
-int cli_parse(const cli_command_t *cmd, int argc, char **argv,
-              cli_opts_t *o);
+int cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_opts_t *o);
 void cli_opts_free(cli_opts_t *o);
 
 /* Print "tracemalloc: error: <fmt>" and the hint for cmd (NULL: global);

@@ -59,13 +59,18 @@ typedef struct opt_def {
 } opt_def_t;
 
 static const opt_def_t opt_defs[] = {
-    {"--key", OPT_KEY, true},          {"--cumulative", OPT_CUMULATIVE, false},
-    {"--limit", OPT_LIMIT, true},      {"--all-frames", OPT_FILTERS, false},
-    {"--include", OPT_FILTERS, true},  {"--exclude", OPT_FILTERS, true},
+    {"--key", OPT_KEY, true},
+    {"--cumulative", OPT_CUMULATIVE, false},
+    {"--limit", OPT_LIMIT, true},
+    {"--all-frames", OPT_FILTERS, false},
+    {"--include", OPT_FILTERS, true},
+    {"--exclude", OPT_FILTERS, true},
     {"--include-domain", OPT_FILTERS, true},
     {"--exclude-domain", OPT_FILTERS, true},
-    {"--output", OPT_OUTPUT, true},    {"-o", OPT_OUTPUT, true},
-    {"--format", OPT_FORMAT, true},    {"--title", OPT_TITLE, true},
+    {"--output", OPT_OUTPUT, true},
+    {"-o", OPT_OUTPUT, true},
+    {"--format", OPT_FORMAT, true},
+    {"--title", OPT_TITLE, true},
     {"--width", OPT_WIDTH, true},
 };
 
@@ -83,8 +88,10 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     o->filters.all_frames = true;
   } else if (strcmp(name, "--limit") == 0) {
     if (!parse_size(value, &o->limit))
-      return cli_usage_error(cmd, "invalid --limit '%s': expected a "
-                             "non-negative integer", value);
+      return cli_usage_error(cmd,
+                             "invalid --limit '%s': expected a "
+                             "non-negative integer",
+                             value);
     o->has_limit = true;
   } else if (cli_filter_option_takes_value(name)) {
     if (cli_filters_add(&o->filters, name, value, err, sizeof err) != 0)
@@ -93,28 +100,31 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     o->output = value;
   } else if (strcmp(name, "--format") == 0) {
     if (strcmp(value, "json") != 0 && strcmp(value, "binary") != 0)
-      return cli_usage_error(cmd, "unknown --format '%s': expected json or "
-                             "binary", value);
+      return cli_usage_error(cmd,
+                             "unknown --format '%s': expected json or "
+                             "binary",
+                             value);
     o->format = value;
   } else if (strcmp(name, "--title") == 0) {
     o->title = value;
   } else if (strcmp(name, "--width") == 0) {
     if (!parse_size(value, &n) || n < 200 || n > 100000)
-      return cli_usage_error(cmd, "invalid --width '%s': expected 200 to "
-                             "100000", value);
+      return cli_usage_error(cmd,
+                             "invalid --width '%s': expected 200 to "
+                             "100000",
+                             value);
     o->width = (unsigned)n;
   }
   return CLI_OK;
 }
 
 static void print_command_help(const cli_command_t *cmd) {
-  printf("usage: tracemalloc %s %s\n\n%s", cmd->name, cmd->synopsis,
-         cmd->help);
+  printf("usage: tracemalloc %s %s\n\n%s", cmd->name, cmd->synopsis, cmd->help);
 }
 
 /* One option at argv[*i]; may consume the next argument as its value. */
-static int parse_option(const cli_command_t *cmd, int argc, char **argv,
-                        int *i, cli_opts_t *o) {
+static int parse_option(const cli_command_t *cmd, int argc, char **argv, int *i,
+                        cli_opts_t *o) {
   const char *arg = argv[*i], *value = NULL;
   char name[64];
   const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
@@ -126,7 +136,8 @@ static int parse_option(const cli_command_t *cmd, int argc, char **argv,
   snprintf(name, sizeof name, "%.*s", (int)nlen, arg);
   const opt_def_t *def = NULL;
   for (size_t k = 0; k < sizeof opt_defs / sizeof opt_defs[0]; k++)
-    if (strcmp(opt_defs[k].name, name) == 0 && (cmd->options & opt_defs[k].flag))
+    if (strcmp(opt_defs[k].name, name) == 0 &&
+        (cmd->options & opt_defs[k].flag))
       def = &opt_defs[k];
   if (!def)
     return cli_usage_error(cmd, "unknown option '%s' for '%s'", name,
@@ -143,8 +154,7 @@ static int parse_option(const cli_command_t *cmd, int argc, char **argv,
   return apply_option(cmd, o, name, value);
 }
 
-int cli_parse(const cli_command_t *cmd, int argc, char **argv,
-              cli_opts_t *o) {
+int cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_opts_t *o) {
   memset(o, 0, sizeof *o);
   o->key = TM_KEY_LINENO;
   o->format = "json";
@@ -174,7 +184,7 @@ int cli_parse(const cli_command_t *cmd, int argc, char **argv,
                                               : "a snapshot file");
   if (o->cumulative && o->key == TM_KEY_TRACEBACK)
     return cli_usage_error(cmd, "cumulative mode cannot by used with key "
-                           "type 'traceback'");
+                                "type 'traceback'");
   cli_filters_finish(&o->filters);
   return CLI_OK;
 }
@@ -218,11 +228,13 @@ int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
     int rc = load_stdin(&snap);
     if (rc != CLI_OK)
       return rc;
-  } else if (tm_snapshot_load(path, &snap) != TM_OK) {
-    // The library's message already starts with the file name.
-    int code = strstr(tm_error_message(), "out of memory") ? CLI_FAILURE
-                                                           : CLI_USAGE;
-    return cli_error(code, "%s", tm_error_message());
+  } else {
+    tm_status_t st = tm_snapshot_load(path, &snap);
+    // The library's message already starts with the file name. Invalid or
+    // unreadable input is exit 2; running out of memory is a failure (1).
+    if (st != TM_OK)
+      return cli_error(st == TM_ENOMEM ? CLI_FAILURE : CLI_USAGE, "%s",
+                       tm_error_message());
   }
   if (o->filters.count == 0) {
     *out = snap;
@@ -240,8 +252,7 @@ int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
 
 int cli_finish_output(FILE *f, const char *name) {
   if (fflush(f) != 0 || ferror(f))
-    return cli_error(CLI_FAILURE, "%s: write error: %s", name,
-                     strerror(errno));
+    return cli_error(CLI_FAILURE, "%s: write error: %s", name, strerror(errno));
   return CLI_OK;
 }
 

@@ -23,7 +23,7 @@ int cmd_export(const cli_command_t *cmd, int argc, char **argv) {
   if (binary && !o.output && isatty(STDOUT_FILENO)) {
     cli_opts_free(&o);
     return cli_usage_error(cmd, "refusing to write a binary dump to a "
-                           "terminal; use -o FILE or a redirection");
+                                "terminal; use -o FILE or a redirection");
   }
   tm_snapshot_t *snap = NULL;
   tm_buf_t buf = {0};

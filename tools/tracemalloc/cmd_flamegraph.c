@@ -155,9 +155,10 @@ static void draw(const layout_t *L, const node_t *n, double x, size_t depth) {
           cli_size((double)n->size, false), (unsigned long long)n->count,
           n->count == 1 ? "" : "s",
           L->total ? 100.0 * (double)n->size / (double)L->total : 0.0);
-  fprintf(L->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" "
-          "fill=\"rgb(%u,%u,%u)\" rx=\"2\"/>", x, y, w, FRAME_H - 1,
-          205 + h % 50, (h >> 8) % 230, (h >> 16) % 55);
+  fprintf(L->out,
+          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" "
+          "fill=\"rgb(%u,%u,%u)\" rx=\"2\"/>",
+          x, y, w, FRAME_H - 1, 205 + h % 50, (h >> 8) % 230, (h >> 16) % 55);
   size_t fit = w > 8 ? (size_t)((w - 6) / 7) : 0;
   if (fit >= 3) {
     fprintf(L->out, "<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + 12);
@@ -176,21 +177,25 @@ static void write_svg(FILE *out, const node_t *root, size_t depth,
   layout_t L = {out, 0, root->size, 0};
   L.height = TITLE_H + (double)(depth + 1) * FRAME_H + 2 * PAD;
   L.scale = root->size ? (width - 2.0 * PAD) / (double)root->size : 0;
-  fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+  fprintf(out,
+          "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
           "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
           "width=\"%u\" height=\"%.0f\" viewBox=\"0 0 %u %.0f\">\n",
           width, L.height, width, L.height);
   fputs("<style>text{font-family:Verdana,sans-serif;font-size:12px;"
         "fill:#000}rect:hover{stroke:#000;stroke-width:0.5}"
         ".title{font-size:17px;text-anchor:middle}"
-        ".sub{font-size:12px;text-anchor:middle;fill:#555}</style>\n", out);
-  fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%.0f\" "
+        ".sub{font-size:12px;text-anchor:middle;fill:#555}</style>\n",
+        out);
+  fprintf(out,
+          "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%.0f\" "
           "fill=\"#f8f8f0\"/>\n<text class=\"title\" x=\"%.1f\" y=\"24\">",
           width, L.height, width / 2.0);
   put_xml(out, title, SIZE_MAX);
-  fprintf(out, "</text>\n<text class=\"sub\" x=\"%.1f\" y=\"40\">%s in "
-          "%llu block%s; oldest frame at the bottom</text>\n", width / 2.0,
-          cli_size((double)root->size, false),
+  fprintf(out,
+          "</text>\n<text class=\"sub\" x=\"%.1f\" y=\"40\">%s in "
+          "%llu block%s; oldest frame at the bottom</text>\n",
+          width / 2.0, cli_size((double)root->size, false),
           (unsigned long long)root->count, root->count == 1 ? "" : "s");
   draw(&L, root, PAD, 0);
   fputs("</svg>\n", out);

@@ -64,7 +64,8 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
       cli_print_group(i + 1, &items[i]);
       char *text = NULL;
       if (tm_traceback_format(items[i].traceback, false, 0, true, &text) ==
-              TM_OK && text) {
+              TM_OK &&
+          text) {
         if (*text)
           puts(text);
         tm_free(text);

@@ -28,8 +28,8 @@
 static void print_summary(const tm_snapshot_t *snap, size_t ntraces) {
   tm_snapshot_info_t info = {.size = sizeof info};
   tm_snapshot_get_info(snap, &info);
-  const char *program = info.program && *info.program ? info.program
-                                                      : "<unknown program>";
+  const char *program =
+      info.program && *info.program ? info.program : "<unknown program>";
   printf("Snapshot: %s", program);
   if (info.pid >= 0)
     printf(" (pid %lld)", (long long)info.pid);
@@ -43,15 +43,15 @@ static void print_summary(const tm_snapshot_t *snap, size_t ntraces) {
   }
   putchar('\n');
   if (info.has_traced_memory) {
-    printf("Traced memory: current %s", cli_size((double)info.traced_current,
-                                                 false));
+    printf("Traced memory: current %s",
+           cli_size((double)info.traced_current, false));
     printf(", peak %s\n", cli_size((double)info.traced_peak, false));
   } else {
     puts("Traced memory: unknown");
   }
   // A JSON snapshot carries no runtime info: say "unknown", not 0.
-  bool known = (info.program && *info.program) || info.pid >= 0 ||
-               info.time_ns > 0;
+  bool known =
+      (info.program && *info.program) || info.pid >= 0 || info.time_ns > 0;
   printf("Traces: %zu (dropped: ", ntraces);
   if (known)
     printf("%llu", (unsigned long long)info.dropped_traces);

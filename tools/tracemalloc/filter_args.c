@@ -15,8 +15,7 @@
 #include <string.h>
 
 /* Parse all-digit s into *out <= max; false if empty, non-digit or too big. */
-static bool parse_digits(const char *s, size_t n, uint64_t max,
-                         uint64_t *out) {
+static bool parse_digits(const char *s, size_t n, uint64_t max, uint64_t *out) {
   if (n == 0)
     return false;
   uint64_t v = 0;
@@ -41,8 +40,7 @@ static bool all_digits(const char *s) {
 }
 
 bool cli_filter_option_takes_value(const char *option) {
-  return strcmp(option, "--include") == 0 ||
-         strcmp(option, "--exclude") == 0 ||
+  return strcmp(option, "--include") == 0 || strcmp(option, "--exclude") == 0 ||
          strcmp(option, "--include-domain") == 0 ||
          strcmp(option, "--exclude-domain") == 0;
 }
@@ -96,8 +94,10 @@ static int add_domain(cli_filters_t *f, bool inclusive, const char *value,
                       char *err, size_t errlen) {
   uint64_t v;
   if (!parse_digits(value, strlen(value), UINT32_MAX, &v)) {
-    snprintf(err, errlen, "invalid domain '%s': expected an integer in "
-             "[0; %u]", value, (unsigned)UINT32_MAX);
+    snprintf(err, errlen,
+             "invalid domain '%s': expected an integer in "
+             "[0; %u]",
+             value, (unsigned)UINT32_MAX);
     return -1;
   }
   tm_filter_t *t = push(f);

@@ -14,30 +14,33 @@
 #include "cli.h"
 
 #define FILTERS_HELP                                                           \
-  "FILTERS (CPython's Filter and DomainFilter; applied before grouping):\n"  \
-  "  --include GLOB[:LINE]   keep traces whose most recent frame matches\n"   \
-  "  --exclude GLOB[:LINE]   drop traces whose most recent frame matches\n"   \
-  "                          (GLOB: fnmatch; LINE is split off only if the\n" \
-  "                          text after the last ':' is all digits)\n"        \
-  "  --all-frames            match GLOB filters against every frame\n"        \
-  "  --include-domain D      keep traces of domain D\n"                       \
+  "FILTERS (CPython's Filter and DomainFilter; applied before grouping):\n"    \
+  "  --include GLOB[:LINE]   keep traces whose most recent frame matches\n"    \
+  "  --exclude GLOB[:LINE]   drop traces whose most recent frame matches\n"    \
+  "                          (GLOB: fnmatch; LINE is split off only if the\n"  \
+  "                          text after the last ':' is all digits)\n"         \
+  "  --all-frames            match GLOB filters against every frame\n"         \
+  "  --include-domain D      keep traces of domain D\n"                        \
   "  --exclude-domain D      drop traces of domain D\n"
 
 #define GROUP_HELP                                                             \
-  "  --key KEY               filename, lineno (default) or traceback\n"       \
+  "  --key KEY               filename, lineno (default) or traceback\n"        \
   "  --cumulative            count every frame of a traceback, not only the\n" \
-  "                          most recent one (not with --key traceback)\n"    \
+  "                          most recent one (not with --key traceback)\n"     \
   "  --limit N               print at most N lines\n"
 
 static const cli_command_t commands[] = {
-    {"stats", "SNAP [--key filename|lineno|traceback] [--cumulative] "
-              "[--limit N] [FILTERS]",
+    {"stats",
+     "SNAP [--key filename|lineno|traceback] [--cumulative] "
+     "[--limit N] [FILTERS]",
      "print str(Statistic) lines of Snapshot.statistics()",
-     "Print one line per statistic of SNAP, exactly str(Statistic) of CPython,\n"
+     "Print one line per statistic of SNAP, exactly str(Statistic) of "
+     "CPython,\n"
      "in CPython's order (largest first).\n\n" GROUP_HELP "\n" FILTERS_HELP,
      OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_stats},
-    {"diff", "OLD NEW [--key filename|lineno|traceback] [--cumulative] "
-             "[--limit N] [FILTERS]",
+    {"diff",
+     "OLD NEW [--key filename|lineno|traceback] [--cumulative] "
+     "[--limit N] [FILTERS]",
      "print str(StatisticDiff) lines of NEW.compare_to(OLD)",
      "Print one line per StatisticDiff of NEW.compare_to(OLD), exactly\n"
      "str(StatisticDiff) of CPython, in CPython's order. The filters apply\n"
@@ -48,8 +51,8 @@ static const cli_command_t commands[] = {
      "Write SNAP (after FILTERS) as tracemalloc-json (default) or as a\n"
      "binary dump, to FILE (written atomically) or to stdout.\n\n"
      "  --format FORMAT         json (default) or binary\n"
-     "  -o, --output FILE       write to FILE instead of stdout\n\n"
-     FILTERS_HELP,
+     "  -o, --output FILE       write to FILE instead of "
+     "stdout\n\n" FILTERS_HELP,
      OPT_FORMAT | OPT_OUTPUT | OPT_FILTERS, 1, 1, cmd_export},
     {"top", "SNAP [--limit N] [FILTERS]",
      "summary and the biggest allocation lines, with source",
@@ -62,15 +65,15 @@ static const cli_command_t commands[] = {
      "the biggest tracebacks, most recent call first",
      "Print the N (default 10) biggest traceback groups of SNAP, each with\n"
      "Traceback.format(most_recent_first=True).\n\n"
-     "  --limit N               show N tracebacks (default 10)\n\n"
-     FILTERS_HELP,
+     "  --limit N               show N tracebacks (default "
+     "10)\n\n" FILTERS_HELP,
      OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_traceback},
     {"leaks", "SNAP [--limit N] [FILTERS]",
      "everything still allocated in an at-exit dump, by traceback",
      "For a dump written at exit (TRACEMALLOC_DUMP): every block still\n"
      "allocated, grouped by traceback, largest first, with a summary.\n\n"
-     "  --limit N               show at most N tracebacks (default: all)\n\n"
-     FILTERS_HELP,
+     "  --limit N               show at most N tracebacks (default: "
+     "all)\n\n" FILTERS_HELP,
      OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_leaks},
     {"flamegraph", "SNAP -o OUT.svg [--title TEXT] [--width PX] [FILTERS]",
      "a self-contained SVG flame graph of live bytes by traceback",
@@ -79,15 +82,19 @@ static const cli_command_t commands[] = {
      "proportional to bytes. Hover a box for its size.\n\n"
      "  -o, --output FILE       the SVG file to write (required)\n"
      "  --title TEXT            title (default: \"Live bytes by traceback\")\n"
-     "  --width PX              image width, 200..100000 (default 1200)\n\n"
-     FILTERS_HELP,
+     "  --width PX              image width, 200..100000 (default "
+     "1200)\n\n" FILTERS_HELP,
      OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS, 1, 1, cmd_flamegraph},
 };
 
 static void print_global_help(FILE *f) {
-  fprintf(f, "usage: tracemalloc COMMAND [options]\n\n"
-             "Read tracemalloc snapshots (binary dumps or tracemalloc-json).\n"
-             "\ncommands:\n");
+  fprintf(
+      f,
+      "usage: tracemalloc COMMAND [options]\n\n"
+      "Read tracemalloc snapshots: binary dumps (TRACEMALLOC_DUMP,\n"
+      "tm_snapshot_dump) or tracemalloc-json, detected by content; '-' reads\n"
+      "the snapshot from stdin.\n"
+      "\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\n'tracemalloc COMMAND --help' describes a command.\n"

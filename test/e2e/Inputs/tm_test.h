@@ -10,8 +10,11 @@
 #include "tracemalloc.h"
 
 #define NOINLINE __attribute__((noinline))
-/* What users write to keep a function out of the instrumentation. */
+/* What users write to keep a function out of the instrumentation (see
+ * pass/README.md), unless tracemalloc.h already provides it. */
+#ifndef TM_NO_INSTRUMENT
 #define TM_NO_INSTRUMENT __attribute__((annotate("tm_skip"), noinline))
+#endif
 
 /* Keep results alive and calls un-foldable without extra frames. */
 static void *volatile tmt_sink;

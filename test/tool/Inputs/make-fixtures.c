@@ -10,7 +10,8 @@
 
 #include "tracemalloc.h"
 
-#define F(file, line, fn) {file, line, fn}
+#define F(file, line, fn)                                                      \
+  { file, line, fn }
 
 int main(void) {
   tm_snapshot_t *s;
@@ -31,10 +32,12 @@ int main(void) {
     tm_snapshot_add_trace(s, 5, 4096, page, 2, 2);
   }
   tm_snapshot_add_trace(s, 0, 40, thread, 1, 1);
-  tm_snapshot_info_t info = {.size = sizeof info, .traced_current = 13252,
+  tm_snapshot_info_t info = {.size = sizeof info,
+                             .traced_current = 13252,
                              .traced_peak = 20480,
                              .tracemalloc_memory = 65536,
-                             .dropped_traces = 2, .pid = 4242,
+                             .dropped_traces = 2,
+                             .pid = 4242,
                              .time_ns = 1795233600000000000LL,
                              .program = "./server",
                              .has_traced_memory = true};

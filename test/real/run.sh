@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# test/real/run.sh BUILD_DIR CLI - real Debian programs built with tmcc -O2:
+# SQLite's speedtest1 and the Lua 5.4 interpreter.
+#
+# The sources are fetched at run time from Debian bookworm (deb-src, main)
+# with a PRIVATE apt configuration under the build directory; the system's
+# apt sources are neither read nor changed. Each program is built twice
+# (plain clang-N -O2, tmcc -O2), run with the same input, and must
+#   1. print the same output (timings stripped),
+#   2. with TRACEMALLOC=25 TRACEMALLOC_DUMP=..., leave a dump whose top
+#      statistics (`tracemalloc stats`) point into the program's own sources.
+# Exit 77 (ctest SKIP) only when apt or the network is unavailable.
+set -euo pipefail
+
+build=$(cd "${1:?usage: run.sh BUILD_DIR CLI}" && pwd)
+cli=${2:?usage: run.sh BUILD_DIR CLI}
+work=$build/test-real-work
+tmcc=$build/bin/tmcc
+major=$(sed -n 's/^major=\${TMCC_LLVM:-\([0-9]*\)}$/\1/p' "$tmcc")
+clang=clang-$major
+skip() { echo "test/real: SKIPPED: $*"; exit 77; }
+fail() { echo "test/real: FAILED: $*" >&2; exit 1; }
+[ -x "$tmcc" ] || fail "no $tmcc"
+[ -x "$cli" ] || fail "no tracemalloc CLI at $cli"
+command -v apt-get >/dev/null || skip "apt-get is not available"
+
+# STEP 1: sources, with a private apt configuration.
+apt_dir=$work/apt
+mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" \
+         "$apt_dir/cache/archives/partial" "$work/src"
+cat > "$apt_dir/sources.list.d/bookworm-src.sources" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+apt_opts=(-o Dir::Etc::SourceList=/dev/null
+          -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
+          -o "Dir::State::Lists=$apt_dir/lists"
+          -o "Dir::Cache=$apt_dir/cache"
+          -o Debug::NoLocking=1 -o APT::Sandbox::User=root -qq)
+if ! ls "$work"/src/sqlite3_*.orig.tar.* "$work"/src/lua5.4_*.orig.tar.* >/dev/null 2>&1; then
+  apt-get "${apt_opts[@]}" update >"$work/apt.log" 2>&1 ||
+    skip "apt-get update failed (no network?): $(tail -1 "$work/apt.log")"
+  (cd "$work/src" && apt-get "${apt_opts[@]}" source --download-only sqlite3 lua5.4) \
+    >>"$work/apt.log" 2>&1 || skip "apt-get source failed: $(tail -1 "$work/apt.log")"
+fi
+
+# STEP 2: one build per flavour (plain, tm) in its own tree.
+build_sqlite() { # flavour cc
+  local d=$work/sqlite-$1
+  if [ ! -x "$d/speedtest1" ]; then
+    rm -rf "$d" && mkdir -p "$d"
+    tar -xf "$work"/src/sqlite3_*.orig.tar.xz -C "$d" --strip-components=1
+    (cd "$d" && CC=$2 CFLAGS="-O2" ./configure --disable-tcl --disable-readline \
+       >"$d/configure.log" 2>&1 && make -j"$(nproc)" speedtest1 >"$d/make.log" 2>&1) ||
+      fail "sqlite ($1) did not build: see $d/*.log"
+  fi
+}
+build_lua() { # flavour cc
+  local d=$work/lua-$1
+  if [ ! -x "$d/src/lua" ]; then
+    rm -rf "$d" && mkdir -p "$d"
+    tar -xf "$work"/src/lua5.4_*.orig.tar.gz -C "$d" --strip-components=1
+    make -C "$d/src" -j"$(nproc)" linux CC="$2" MYCFLAGS="-O2" >"$d/make.log" 2>&1 ||
+      fail "lua ($1) did not build: see $d/make.log"
+  fi
+}
+build_sqlite plain "$clang"
+build_sqlite tm "$tmcc"
+build_lua plain "$clang"
+build_lua tm "$tmcc"
+
+# STEP 3: same output, traced, and the dump points into the sources.
+cat > "$work/bench.lua" <<'LUA'
+local t = {}
+for i = 1, 200000 do t[i] = string.format("item %d", i % 1000) end
+local count = {}
+for _, s in ipairs(t) do count[s] = (count[s] or 0) + 1 end
+local keys = {}
+for k in pairs(count) do keys[#keys + 1] = k end
+table.sort(keys)
+print(#keys, keys[1], keys[#keys], count[keys[1]])
+local parts = {}
+for i = 1, 20000 do parts[#parts + 1] = tostring(i * i) end
+print(#table.concat(parts, ","))
+LUA
+
+check() { # name src_dir cmd...
+  local name=$1 src=$2
+  shift 2
+  local plain_cmd=("${@//@FLAVOUR@/plain}") tm_cmd=("${@//@FLAVOUR@/tm}")
+  "${plain_cmd[@]}" 2>&1 | sed -E 's/[0-9]+\.[0-9]+s$//' >"$work/$name.plain.out"
+  TRACEMALLOC=25 TRACEMALLOC_DUMP="$work/$name.tmd" "${tm_cmd[@]}" 2>&1 |
+    sed -E 's/[0-9]+\.[0-9]+s$//' >"$work/$name.tm.out"
+  diff -u "$work/$name.plain.out" "$work/$name.tm.out" >"$work/$name.diff" ||
+    fail "$name: output differs from the plain build (see $work/$name.diff)"
+  [ -s "$work/$name.tmd" ] || fail "$name: no dump written"
+  "$cli" stats "$work/$name.tmd" --limit 5 >"$work/$name.stats" ||
+    fail "$name: tracemalloc stats failed"
+  echo "== $name: top statistics"
+  cat "$work/$name.stats"
+  local top
+  top=$(head -1 "$work/$name.stats" | sed -E 's/:[0-9]+: size=.*//')
+  case $top in
+    "$src"/*) [ -f "$top" ] || fail "$name: top file $top does not exist" ;;
+    *) fail "$name: top statistic is not in $src: $(head -1 "$work/$name.stats")" ;;
+  esac
+}
+check speedtest1 "$work/sqlite-tm" "$work/sqlite-@FLAVOUR@/speedtest1" --size 5
+check lua "$work/lua-tm" "$work/lua-@FLAVOUR@/src/lua" "$work/bench.lua"
+echo "test/real: OK (sqlite speedtest1, lua 5.4: same output, dumps point into their sources)"

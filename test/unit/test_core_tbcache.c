@@ -1,0 +1,192 @@
+/* test_core_tbcache.c - the per-thread traceback cache and total_nframe memo
+ * (traceback.c) against an independent model of tracemalloc_abi.h section
+ * 3: many random stacks (inlined_at chains, NULL slots, slots beyond the
+ * capacity, OWN_FRAME, no site), each allocated from several times so that
+ * later captures hit the cache and the memo, with slots changed in place
+ * between captures (same depth, so only the slot contents tell), across
+ * limits 1, 3 and 25 and across tm_clear_traces (ids are reused). Every
+ * recorded traceback must be exactly the model's. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "internal.h"
+#include "tracemalloc.h"
+#include "tracemalloc_abi.h"
+
+enum { NSITES = 12, MAXD = 14, NSTACKS = 40 };
+
+static struct tm_site sites[NSITES];
+static char files[NSITES][16];
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static unsigned rnd(unsigned n) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (unsigned)(rng % n);
+}
+
+typedef struct stack {
+  const struct tm_site *slots[MAXD + 1];
+  uintptr_t depth, cap;
+  const struct tm_site *site; /* may be NULL */
+} stack_t;
+
+static stack_t stacks[NSTACKS];
+
+/* The model: the expanded sites, most recent first, cut at `limit`, and
+ * the full count (capped at 65535). */
+static unsigned model(const stack_t *s, unsigned limit,
+                      const struct tm_site **out, unsigned *nout) {
+  unsigned n = 0, total = 0;
+#define PUSH(x)                                                                \
+  do {                                                                         \
+    if (n < limit)                                                             \
+      out[n++] = (x);                                                          \
+    total++;                                                                   \
+  } while (0)
+  for (const struct tm_site *c = s->site; c; c = c->inlined_at)
+    PUSH(c);
+  uintptr_t i = s->depth;
+  if (s->site && (s->site->flags & TM_SITE_OWN_FRAME) && i > 0)
+    i--;
+  for (; i >= 1; i--) {
+    const struct tm_site *c = i < s->cap ? s->slots[i] : NULL;
+    if (!c)
+      PUSH(NULL);
+    for (; c; c = c->inlined_at)
+      PUSH(c);
+  }
+  if (total == 0) { // CPython's ('<unknown>', 0), total 1
+    out[0] = NULL;
+    n = total = 1;
+  }
+  *nout = n;
+  return total;
+#undef PUSH
+}
+
+/* What one allocation of the current batch must have recorded. */
+typedef struct want {
+  const struct tm_site *frames[MAXD * 4 + 8];
+  unsigned n, total;
+} want_t;
+
+enum { BATCH = 100 };
+static want_t batch[BATCH];
+
+static bool same_frames(const tm_traceback_t *tb, const want_t *w) {
+  if (!tb || tm_traceback_length(tb) != w->n)
+    return false;
+  for (unsigned k = 0; k < w->n; k++) {
+    const tm_frame_t *f = &tm_traceback_frames(tb)[k];
+    const char *file = w->frames[k] ? w->frames[k]->file : "<unknown>";
+    unsigned line = w->frames[k] ? w->frames[k]->line : 0;
+    if (strcmp(f->filename, file) != 0 || f->lineno != line)
+      return false;
+  }
+  return true;
+}
+
+/* tm_get_traceback: the frames (it carries no total_nframe). */
+static void check_frames(uintptr_t ptr, const want_t *w) {
+  tm_traceback_t *tb = NULL;
+  CHECK_EQ_INT(tm_get_traceback(0, ptr, &tb), TM_OK);
+  CHECK(same_frames(tb, w));
+  tm_traceback_free(tb);
+}
+
+/* A snapshot: the frames and total_nframe of every trace of the batch (the
+ * size of the k-th allocation of the batch is k + 1). */
+static void check_batch(unsigned count) {
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  if (!snap)
+    return;
+  const tm_trace_t *t = tm_snapshot_traces(snap);
+  unsigned seen = 0;
+  for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
+    size_t k = t[i].size - 1;
+    if (t[i].domain != 0 || k >= count)
+      continue;
+    seen++;
+    bool ok = same_frames(t[i].traceback, &batch[k]) &&
+              tm_traceback_total_nframe(t[i].traceback) == batch[k].total;
+    if (!ok)
+      fprintf(stderr, "trace %zu: %zu frames (want %u), total %u (want %u)\n",
+              k, tm_traceback_length(t[i].traceback), batch[k].n,
+              tm_traceback_total_nframe(t[i].traceback), batch[k].total);
+    CHECK(ok);
+  }
+  CHECK_EQ_INT(seen, count);
+  tm_snapshot_free(snap);
+}
+
+static const struct tm_site *random_slot(void) {
+  unsigned r = rnd(NSITES + 2);
+  return r >= NSITES ? NULL : &sites[r];
+}
+
+static void random_stack(stack_t *s) {
+  memset(s, 0, sizeof *s);
+  s->depth = rnd(MAXD + 1);
+  s->cap = rnd(4) == 0 ? rnd(MAXD + 2) : MAXD + 1; // sometimes too small
+  for (uintptr_t i = 1; i <= MAXD; i++)
+    s->slots[i] = random_slot();
+  s->site = rnd(5) == 0 ? NULL : &sites[rnd(NSITES)];
+}
+
+static void run(unsigned limit) {
+  const struct tm_site **saved = __tm_frames;
+  uintptr_t saved_cap = __tm_frames_cap, saved_depth = __tm_depth;
+  CHECK_EQ_INT(tm_start((int)limit), TM_OK);
+  uintptr_t ptr = 0x1000;
+  unsigned k = 0;
+  for (int round = 0; round < 4000; round++) {
+    stack_t *s = &stacks[rnd(NSTACKS)];
+    if (rnd(8) == 0) // change one slot in place: same depth
+      s->slots[1 + rnd(MAXD)] = random_slot();
+    want_t *w = &batch[k];
+    w->total = model(s, limit, w->frames, &w->n);
+    __tm_frames = s->slots;
+    __tm_frames_cap = s->cap;
+    __tm_depth = s->depth;
+    ptr += 16;
+    tm_core_on_alloc((void *)ptr, k + 1, s->site);
+    __tm_frames = saved;
+    __tm_frames_cap = saved_cap;
+    __tm_depth = saved_depth;
+    check_frames(ptr, w);
+    if (++k == BATCH) {
+      check_batch(k);
+      k = 0;
+      // Forget every trace (their sizes are reused by the next batch),
+      // and with them every interned id, which the next captures reuse.
+      tm_clear_traces();
+    }
+  }
+  check_batch(k);
+  tm_stop();
+}
+
+int main(void) {
+  for (int i = 0; i < NSITES; i++) {
+    snprintf(files[i], sizeof files[i], "s%d.c", i);
+    // A few chains (an inlined call's site points to its caller's) and a
+    // few sites whose function pushed its own frame.
+    const struct tm_site *up = i >= 3 && i % 3 == 0 ? &sites[i - 2] : NULL;
+    uint32_t flags = i % 4 == 1 ? TM_SITE_OWN_FRAME : 0;
+    sites[i] = (struct tm_site){files[i], "fn", up, (uint32_t)(100 + i), 1,
+                                flags, 0};
+  }
+  for (int k = 0; k < NSTACKS; k++)
+    random_stack(&stacks[k]);
+  run(1);
+  run(3);
+  run(25);
+  run(1);
+  return CHECK_DONE();
+}
