@@ -4,8 +4,8 @@
 // the library untrace the block.
 // REQUIRES: runtime
 // RUN: %clang -O2 -fPIC -shared %S/Inputs/plain-lib.c -o %t-plain.so
-// RUN: %clang_tm -O0 %s %t-plain.so -Wl,-rpath,%T -o %t0 && %t0 | FileCheck %s
-// RUN: %clang_tm -O2 %s %t-plain.so -Wl,-rpath,%T -o %t2 && %t2 | FileCheck %s
+// RUN: %clang_tm -O0 %s %t-plain.so -o %t0 && %t0 | FileCheck %s
+// RUN: %clang_tm -O2 %s %t-plain.so -o %t2 && %t2 | FileCheck %s
 #include "Inputs/tm_test.h"
 
 void *plain_alloc(size_t n);

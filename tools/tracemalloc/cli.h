@@ -71,6 +71,23 @@ int cli_error(int code, const char *fmt, ...)
  * the error and returns CLI_USAGE (invalid input) or CLI_FAILURE. */
 int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out);
 
+/* What the reporting commands (stats, top, traceback, leaks) share: parsed
+ * options, the loaded and filtered snapshot, and its statistics. */
+typedef struct cli_report {
+  cli_opts_t opts;
+  tm_snapshot_t *snap;
+  tm_statistics_t *stats;
+} cli_report_t;
+
+/* Parse argv, load SNAP (the first argument) with the FILTERS, and group it
+ * by *key (not cumulative), or by --key/--cumulative when key is NULL.
+ * Returns CLI_OK with r filled, -1 after --help, or an exit code after the
+ * error was printed. End every report with cli_report_end. */
+int cli_report_begin(const cli_command_t *cmd, int argc, char **argv,
+                     const tm_key_t *key, cli_report_t *r);
+/* Release the report; returns the exit code for rc (CLI_OK after --help). */
+int cli_report_end(cli_report_t *r, int rc);
+
 /* Flush stdout; CLI_FAILURE with an error line if writing failed. */
 int cli_finish_output(FILE *f, const char *name);
 

@@ -250,6 +250,31 @@ int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
   return CLI_OK;
 }
 
+int cli_report_begin(const cli_command_t *cmd, int argc, char **argv,
+                     const tm_key_t *key, cli_report_t *r) {
+  r->snap = NULL;
+  r->stats = NULL;
+  int rc = cli_parse(cmd, argc, argv, &r->opts);
+  if (rc != CLI_OK)
+    return rc;
+  rc = cli_load(r->opts.args[0], &r->opts, &r->snap);
+  if (rc != CLI_OK)
+    return rc;
+  tm_key_t k = key ? *key : r->opts.key;
+  bool cumulative = key ? false : r->opts.cumulative;
+  if (tm_snapshot_statistics(r->snap, k, cumulative, &r->stats) != TM_OK)
+    return cli_error(CLI_FAILURE, "%s: %s", r->opts.args[0],
+                     tm_error_message());
+  return CLI_OK;
+}
+
+int cli_report_end(cli_report_t *r, int rc) {
+  tm_statistics_free(r->stats);
+  tm_snapshot_free(r->snap);
+  cli_opts_free(&r->opts);
+  return rc < 0 ? CLI_OK : rc;
+}
+
 int cli_finish_output(FILE *f, const char *name) {
   if (fflush(f) != 0 || ferror(f))
     return cli_error(CLI_FAILURE, "%s: write error: %s", name, strerror(errno));

@@ -16,20 +16,13 @@
 #include "cli.h"
 
 int cmd_traceback(const cli_command_t *cmd, int argc, char **argv) {
-  cli_opts_t o;
-  int rc = cli_parse(cmd, argc, argv, &o);
-  if (rc != CLI_OK) {
-    cli_opts_free(&o);
-    return rc < 0 ? CLI_OK : rc;
-  }
-  tm_snapshot_t *snap = NULL;
-  tm_statistics_t *st = NULL;
-  rc = cli_load(o.args[0], &o, &snap);
-  if (rc == CLI_OK &&
-      tm_snapshot_statistics(snap, TM_KEY_TRACEBACK, false, &st) != TM_OK)
-    rc = cli_error(CLI_FAILURE, "%s: %s", o.args[0], tm_error_message());
+  static const tm_key_t key = TM_KEY_TRACEBACK;
+  cli_report_t r;
+  int rc = cli_report_begin(cmd, argc, argv, &key, &r);
+  tm_statistics_t *st = r.stats;
+  const cli_opts_t *op = &r.opts;
   if (rc == CLI_OK) {
-    size_t n = tm_statistics_count(st), limit = o.has_limit ? o.limit : 10;
+    size_t n = tm_statistics_count(st), limit = op->has_limit ? op->limit : 10;
     size_t shown = n < limit ? n : limit;
     const tm_statistic_t *items = tm_statistics_items(st);
     printf("Top %zu tracebacks (of %zu):\n", shown, n);
@@ -46,8 +39,5 @@ int cmd_traceback(const cli_command_t *cmd, int argc, char **argv) {
     }
     rc = cli_finish_output(stdout, "<stdout>");
   }
-  tm_statistics_free(st);
-  tm_snapshot_free(snap);
-  cli_opts_free(&o);
-  return rc;
+  return cli_report_end(&r, rc);
 }
