@@ -44,6 +44,16 @@ extern "C" {
 #define TM_API __attribute__((visibility("default")))
 #endif
 
+/* Put before a function definition to keep the pass out of it: its
+ * allocation calls are not rewritten (their blocks are still traced through
+ * interposition, attributed to the nearest instrumented caller) and it keeps
+ * no shadow-stack frame. */
+#if defined(__clang__)
+#define TM_NO_INSTRUMENT __attribute__((annotate("tm_skip")))
+#else
+#define TM_NO_INSTRUMENT
+#endif
+
 #define TM_VERSION "0.1.0"
 #define TM_VERSION_MAJOR 0
 #define TM_VERSION_MINOR 1
