@@ -3,8 +3,8 @@
  *
  * Each entry point is a fast path (one relaxed load of tm_tracing and of
  * tm_reentrant) and a slow path that raises tm_reentrant for the duration
- * of the work (for alloc and free: trace_table.c's tm_trace_table_on_*0,
- * the table work inlined there), so that nothing the runtime does on this thread
+ * of the work (alloc and free are defined in trace_table.c, the table work
+ * inlined there), so that nothing the runtime does on this thread
  * (pthread_setspecific's calloc, a signal handler's malloc while a shard lock
  * is held) is traced or can re-enter a lock. Nothing here sets errno
  * except a failed mmap of a shadow stack, which is undone.
@@ -28,17 +28,8 @@ static inline bool core_active(void) {
          !tm_reentrant;
 }
 
-void tm_core_on_alloc(void *ptr, size_t size, const struct tm_site *site) {
-  if (TM_LIKELY(!core_active()))
-    return;
-  tm_trace_table_on_alloc0((uintptr_t)ptr, size, site);
-}
-
-void tm_core_on_free(void *ptr) {
-  if (TM_LIKELY(!core_active()) || !ptr)
-    return;
-  tm_trace_table_on_free0((uintptr_t)ptr);
-}
+/* tm_core_on_alloc and tm_core_on_free: trace_table.c (the hot path, with
+ * the table and the common traceback capture inlined). */
 
 static __attribute__((noinline)) void
 on_realloc_slow(void *old, void *new_ptr, size_t size,

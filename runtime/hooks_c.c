@@ -15,6 +15,7 @@
  * old trace is detached before the real call and restored if it fails.
  */
 #include "hooks.h"
+#include "trace_table.h" /* tm_core_on_*_inline: the recording fast path */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -86,8 +87,15 @@ void tm_hooks_untraced_free(void *ptr) {
     return p_;                                                                 \
   } while (0)
 
+/* malloc and free, the pair that matters most, record inline: the real
+ * call plus the core's fast path, one function (trace_table.h). */
 static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
-  TM_ALLOC_SLOW(void *, tm_real_malloc(size), size);
+  TM_REAL_BEGIN();
+  void *p = tm_real_malloc(size);
+  TM_REAL_END();
+  if (TM_LIKELY(p != NULL))
+    tm_core_on_alloc_inline(p, size, site);
+  return p;
 }
 
 static TM_NOINLINE void *calloc_slow(size_t nmemb, size_t size,
@@ -97,8 +105,7 @@ static TM_NOINLINE void *calloc_slow(size_t nmemb, size_t size,
 }
 
 static TM_NOINLINE void free_slow(void *ptr) {
-  if (ptr != NULL)
-    tm_hooks_record_free(ptr);
+  tm_core_on_free_inline(ptr); /* nothing for NULL */
   TM_REAL_BEGIN();
   tm_real_free(ptr);
   TM_REAL_END();

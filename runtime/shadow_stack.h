@@ -43,10 +43,19 @@ extern __thread const struct tm_site *__tm_sink
  * entries. */
 #define TM_TB_CACHE_SIZE 256
 
+/* One cache entry. Two kinds, told apart by the low bit of `key`:
+ *  - exact (limit 1, a site): key is the site pointer (even: a struct
+ *    tm_site is pointer-aligned) and check is total_nframe; that pair is
+ *    the whole identity of a 1-frame traceback, so a hit needs no
+ *    verification;
+ *  - hashed (everything else): key is a 64-bit hash of the capture's key
+ *    with its low bit set, check is 0; a hit is verified against the
+ *    record (traceback.c).
+ * key 0: empty. */
 typedef struct tm_tb_cache_entry {
-  uint32_t tag;   /* high half of a cheap hash of the capture's key */
-  uint32_t id;    /* interned traceback id */
-  uint64_t epoch; /* tm_tb_epoch when it was filled (0: never) */
+  uintptr_t key;
+  uint32_t check;
+  uint32_t id; /* interned traceback id */
 } tm_tb_cache_entry_t;
 
 /* Per-thread memo of total_nframe (traceback.c): the last stack walked,
@@ -54,17 +63,26 @@ typedef struct tm_tb_cache_entry {
 #define TM_TOTAL_MEMO_SLOTS 64
 
 /* The header of a thread's mapping. Only its own thread reads or writes the
- * cache; the links belong to the registry lock. */
+ * cache and the memo; the links belong to the registry lock. */
 typedef struct tm_thread {
   struct tm_thread *next, *prev; /* registry of live mappings */
   size_t map_bytes;              /* size of the whole mapping */
-  tm_tb_cache_entry_t cache[TM_TB_CACHE_SIZE];
+  /* The cache and the memo belong to tm_tb_epoch `epoch` and to traceback
+   * limit `limit` (0 on a fresh mapping: tm_tb_epoch starts at 1, so the
+   * first capture flushes); a capture that sees another epoch or limit
+   * empties both first. */
+  uint64_t epoch;
+  uintptr_t limit;
+  uint64_t epoch1; /* epoch when limit is 1, else 0 (one test) */
   /* total_nframe memo: slots 1..memo_n held memo_slots[0..memo_n) and
-   * expanded to memo_total frames, in epoch memo_epoch. */
-  uint64_t memo_epoch;
+   * expanded to memo_total frames (memo_n UINTPTR_MAX: empty);
+   * memo_total1 is min(1 + memo_total, 65535): the total_nframe of a
+   * one-frame site above them. */
   uintptr_t memo_n;
   uintptr_t memo_total;
-  const struct tm_site *memo_slots[TM_TOTAL_MEMO_SLOTS];
+  uintptr_t memo_total1;
+  _Alignas(16) const struct tm_site *memo_slots[TM_TOTAL_MEMO_SLOTS];
+  tm_tb_cache_entry_t cache[TM_TB_CACHE_SIZE];
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */

@@ -9,6 +9,12 @@
  * it has a slot of its own. Sizes >= 4 GiB - 1 do not fit 32 bits: they
  * store UINT32_MAX and the real size in a second, usually empty, table.
  *
+ * Hot path. The domain-0 types, the hash and the fast paths of
+ * tm_core_on_alloc / tm_core_on_free are in trace_table.h, static inline,
+ * so that the __tm_malloc / __tm_free hooks record with no call of their
+ * own (a traceback cached by the thread, a new key in a table with room; a
+ * removal of a small block); anything else goes to the slow paths here.
+ *
  * Locking. Each of the TM_TRACE_SHARDS domain-0 shards has a spinlock; all
  * other domains share one. Every table change, and the capture of the
  * traceback it stores, happens under the lock of its key, so whoever holds
@@ -68,31 +74,18 @@
 #include "spinlock.h"
 #include "traceback.h"
 
-#define BIG_SIZE UINT32_MAX
+#define BIG_SIZE TM_TT_BIG_SIZE
+#define SHARD_BITS TM_TT_SHARD_BITS
 
-typedef struct entry {
-  uint64_t key;
-  uint64_t val; /* main: tb << 32 | size32; big: the size */
-} entry_t;
-
-typedef struct table {
-  entry_t *slots;
-  uint32_t cap;
-  uint32_t count;
-  bool mapped; /* slots from tm_raw_map (else tm_raw_alloc) */
-  bool has_zero;
-  uint64_t zero_val;
-} table_t;
-
-typedef struct pair {
-  table_t main;
-  table_t big;
-} pair_t;
-
-typedef struct shard {
-  tm_spinlock_t lock;
-  pair_t t;
-} __attribute__((aligned(64))) shard_t;
+/* The domain-0 shards and the counters are shared with the inlined hot
+ * path (trace_table.h); these are their names here. */
+typedef tm_tt_entry_t entry_t;
+typedef tm_tt_table_t table_t;
+typedef tm_tt_pair_t pair_t;
+typedef tm_tt_shard_t shard_t;
+#define shards tm_tt_shards
+#define traced_current tm_traced_current
+#define traced_peak tm_traced_peak
 
 typedef struct domain_tab {
   unsigned domain;
@@ -101,37 +94,24 @@ typedef struct domain_tab {
 
 _Atomic int tm_trace_limit = 1;
 
-static shard_t shards[TM_TRACE_SHARDS];
+shard_t shards[TM_TRACE_SHARDS];
 static tm_spinlock_t domains_lock = TM_SPINLOCK_INIT;
 static domain_tab_t *domains;
 static uint32_t ndomains, domains_cap;
 
-static _Alignas(64) _Atomic size_t traced_current;
-static _Alignas(64) _Atomic size_t traced_peak;
+_Alignas(64) _Atomic size_t traced_current;
+_Alignas(64) _Atomic size_t traced_peak;
 static _Alignas(64) _Atomic uint64_t dropped;
 static uint64_t clear_generation; /* changed with every lock held */
 
-/* ---- Hashing ---------------------------------------------------------- */
+/* ---- Hashing (trace_table.h: tm_tt_hash) ------------------------------ */
 
-/* Fibonacci hashing: one multiply (the allocation path is latency-bound).
- * Pointers are aligned and clustered; the high bits of k * phi spread both
- * arithmetic progressions and allocator layouts well. The top bits pick the
- * shard, the bits below them the home slot. */
-static inline uint64_t hash_ptr(uint64_t k) {
-  return k * 0x9e3779b97f4a7c15ull;
-}
-
-#define SHARD_BITS 7
-_Static_assert((1u << SHARD_BITS) == TM_TRACE_SHARDS, "shards");
 
 static inline uint32_t home(uint64_t key, uint32_t cap) {
-  uint64_t h = hash_ptr(key) << SHARD_BITS;
-  return (uint32_t)(((unsigned __int128)h * cap) >> 64);
+  return tm_tt_home(key, cap);
 }
 
-static inline shard_t *shard_of(uintptr_t ptr) {
-  return &shards[hash_ptr(ptr) >> (64 - SHARD_BITS)];
-}
+static inline shard_t *shard_of(uintptr_t ptr) { return tm_tt_shard_of(ptr); }
 
 /* ---- One table -------------------------------------------------------- */
 
@@ -162,7 +142,7 @@ static void slots_free(table_t *t) {
   else
     tm_raw_free(t->slots);
   t->slots = NULL;
-  t->cap = t->count = 0;
+  t->cap = t->count = t->max_count = 0;
 }
 
 static inline void place(entry_t *slots, uint32_t cap, uint64_t key,
@@ -177,7 +157,7 @@ static inline void place(entry_t *slots, uint32_t cap, uint64_t key,
 /* Room for one more entry: grow at load 0.8; if growing fails, keep going
  * while one slot stays empty (probing must terminate). */
 static bool tab_reserve(table_t *t) {
-  if ((uint64_t)(t->count + 1) * 5 <= (uint64_t)t->cap * 4)
+  if (t->count + 1 <= t->max_count) // load <= 0.8
     return true;
   uint32_t ncap;
   bool mapped;
@@ -193,6 +173,7 @@ static bool tab_reserve(table_t *t) {
   slots_free(t);
   t->slots = n;
   t->cap = ncap;
+  t->max_count = tm_tt_max_count(ncap);
   t->count = count;
   t->mapped = mapped;
   return true;
@@ -228,29 +209,14 @@ tab_insert(table_t *t, uint64_t key, uint64_t val) {
 }
 
 /* Remove the entry whose value `v` points to (backward-shift deletion). */
-static void tab_erase(table_t *t, uint64_t *v) {
+static inline __attribute__((always_inline)) void tab_erase(table_t *t,
+                                                            uint64_t *v) {
   if (v == &t->zero_val) {
     t->has_zero = false;
     return;
   }
-  entry_t *s = t->slots;
-  uint32_t cap = t->cap;
-  uint32_t i = (uint32_t)((entry_t *)((char *)v - offsetof(entry_t, val)) - s);
-  for (uint32_t j = i;;) {
-    j = j + 1 == cap ? 0 : j + 1;
-    if (!s[j].key)
-      break;
-    uint32_t k = home(s[j].key, cap);
-    // s[j] may fill the hole at i unless its home lies in (i, j].
-    bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-    if (!stays) {
-      s[i] = s[j];
-      i = j;
-    }
-  }
-  s[i].key = 0;
-  s[i].val = 0;
-  t->count--;
+  entry_t *e = (entry_t *)((char *)v - offsetof(entry_t, val));
+  tm_tt_erase_at(t, (uint32_t)(e - t->slots));
 }
 
 static void tab_free(table_t *t) {
@@ -297,41 +263,16 @@ static bool pair_insert(pair_t *p, uint64_t key, size_t size, uint32_t tb) {
 
 /* ---- Counters --------------------------------------------------------- */
 
-static void peak_update(size_t post) {
-  size_t peak = atomic_load_explicit(&traced_peak, memory_order_relaxed);
-  while (post > peak && !atomic_compare_exchange_weak_explicit(
-                            &traced_peak, &peak, post, memory_order_relaxed,
-                            memory_order_relaxed))
-    ;
-}
+static void peak_update(size_t post) { tm_tt_peak_update(post); }
 
-/* current += delta (delta may "wrap": a decrease); peak follows. `st`:
- * single-threaded, no read-modify-write needed (see the top). */
 static inline __attribute__((always_inline)) void current_add(size_t delta,
                                                               bool st) {
-  if (st) {
-    size_t post =
-        atomic_load_explicit(&traced_current, memory_order_relaxed) + delta;
-    atomic_store_explicit(&traced_current, post, memory_order_relaxed);
-    if (post > atomic_load_explicit(&traced_peak, memory_order_relaxed))
-      atomic_store_explicit(&traced_peak, post, memory_order_relaxed);
-    return;
-  }
-  size_t post =
-      atomic_fetch_add_explicit(&traced_current, delta, memory_order_relaxed) +
-      delta;
-  peak_update(post);
+  tm_tt_current_add(delta, st);
 }
 
 static inline __attribute__((always_inline)) void current_sub(size_t size,
                                                               bool st) {
-  if (st)
-    atomic_store_explicit(
-        &traced_current,
-        atomic_load_explicit(&traced_current, memory_order_relaxed) - size,
-        memory_order_relaxed);
-  else
-    atomic_fetch_sub_explicit(&traced_current, size, memory_order_relaxed);
+  tm_tt_current_sub(size, st);
 }
 
 void tm_trace_table_traced_memory(size_t *current, size_t *peak) {
@@ -423,8 +364,7 @@ store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
   table_t *t = &p->main;
   // The common case, one probe: a new block of less than 4 GiB at a
   // non-zero address, into a table that has room.
-  if (TM_LIKELY(tb && size < BIG_SIZE && ptr &&
-                (uint64_t)(t->count + 1) * 5 <= (uint64_t)t->cap * 4)) {
+  if (TM_LIKELY(tb && size < BIG_SIZE && ptr && t->count + 1 <= t->max_count)) {
     entry_t *slots = t->slots;
     uint32_t cap = t->cap;
     uint32_t i = home(ptr, cap);
@@ -495,34 +435,43 @@ int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
   return rc;
 }
 
-/* The hooks' domain-0 entry points (core.c), with everything but the
- * traceback capture inlined: one call from tm_core_on_alloc / _free. */
-void tm_trace_table_on_alloc0(uintptr_t ptr, size_t size,
-                              const struct tm_site *site) {
+/* The hooks' domain-0 entry points (internal.h). The fast paths are
+ * inlined (trace_table.h: the hooks inline them too); these are the slow
+ * paths, which do the whole job from scratch. */
+static __attribute__((noinline)) tm_thread_t *thread_init_slow(void) {
+  int saved_errno = errno; // mmap may fail and set it
+  tm_shadow_thread_init();
+  errno = saved_errno;
+  return tm_thread_self;
+}
+
+void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
+                           const struct tm_site *site) {
   tm_reentrant++;
   // Make the runtime's compiler-visible ordering explicit: a signal
   // handler on this thread must see tm_reentrant raised before any table
   // change (the single-threaded path has no lock to order it).
   atomic_signal_fence(memory_order_seq_cst);
-  if (TM_UNLIKELY(tm_thread_self == NULL)) {
-    int saved_errno = errno; // mmap may fail and set it
-    tm_shadow_thread_init();
-    errno = saved_errno;
-  }
+  if (TM_UNLIKELY(tm_thread_self == NULL))
+    thread_init_slow();
   bool st = tm_single_threaded();
-  tm_spinlock_t *lock = &shard_of(ptr)->lock;
+  shard_t *sh = shard_of(ptr);
   if (!st)
-    tm_spin_lock(lock);
+    tm_spin_lock(&sh->lock);
   // Re-checked under the lock: tm_stop clears with every lock held.
-  if (TM_LIKELY(atomic_load_explicit(&tm_tracing, memory_order_acquire)))
-    add_locked(&shard_of(ptr)->t, ptr, size, site, st);
+  if (TM_LIKELY(atomic_load_explicit(&tm_tracing, memory_order_acquire))) {
+    unsigned limit =
+        (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+    uint32_t tb = tm_traceback_capture(site, limit);
+    store_locked(&sh->t, ptr, size, tb, st);
+  }
   if (!st)
-    tm_spin_unlock(lock);
+    tm_spin_unlock(&sh->lock);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
 }
 
-void tm_trace_table_on_free0(uintptr_t ptr) {
+void tm_core_on_free_slow(uintptr_t ptr) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
@@ -536,6 +485,18 @@ void tm_trace_table_on_free0(uintptr_t ptr) {
     tm_spin_unlock(&sh->lock);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
+}
+
+void tm_core_on_alloc(void *p, size_t size, const struct tm_site *site) {
+  if (TM_LIKELY(!atomic_load_explicit(&tm_tracing, memory_order_relaxed)))
+    return;
+  tm_core_on_alloc_inline(p, size, site);
+}
+
+void tm_core_on_free(void *p) {
+  if (TM_LIKELY(!atomic_load_explicit(&tm_tracing, memory_order_relaxed)))
+    return;
+  tm_core_on_free_inline(p);
 }
 
 void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {

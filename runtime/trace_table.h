@@ -18,13 +18,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "internal.h"
+#include "shadow_stack.h"
+#include "spinlock.h"
+#include "traceback.h"
 #include "tracemalloc_abi.h"
 
 #define TM_TRACE_SHARDS 128
 
 /* The traceback limit of the current tracing session (read under a table
  * lock; changed only by tm_start while not tracing). */
-extern _Atomic int tm_trace_limit;
+TM_HIDDEN extern _Atomic int tm_trace_limit;
 
 /* Record (domain, ptr) with `size` and the traceback of an allocation made
  * now at `site` (NULL: attributed to the shadow stack). An existing trace is
@@ -32,14 +36,6 @@ extern _Atomic int tm_trace_limit;
  * no trace is left at that key), -2 when not tracing. */
 int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
                        const struct tm_site *site);
-
-/* tm_core_on_alloc / tm_core_on_free once they know tracing is on and the
- * thread is not inside the runtime: raise tm_reentrant, make sure the
- * thread has its runtime state, add (replace) / remove the domain-0 trace
- * of ptr, lower tm_reentrant. */
-void tm_trace_table_on_alloc0(uintptr_t ptr, size_t size,
-                              const struct tm_site *site);
-void tm_trace_table_on_free0(uintptr_t ptr);
 
 /* A domain-0 trace taken out of the table, to be put back unchanged
  * (tm_core_realloc_begin / _end). */
@@ -87,5 +83,246 @@ void tm_trace_table_reset_peak(void);
 uint64_t tm_trace_table_dropped(void);
 /* A trace that could not even be attempted (hooks side) counts too. */
 void tm_trace_table_count_drop(void);
+
+/* ---- The hot path, inlined into the hooks ------------------------------ */
+/*
+ * tm_core_on_alloc / tm_core_on_free (internal.h) are a fast path and a slow
+ * path. The fast paths are here, static inline, so that the __tm_* hooks
+ * (hooks_c.c) record a block with no call of their own beyond the real
+ * allocator: the common allocation (a traceback cached by this thread,
+ * tm_traceback_cached; a new key of less than 4 GiB at a non-zero address;
+ * a table with room) is one probe and one store, and the common free is one
+ * lookup and a backward-shift erase. A fast path changes nothing until it
+ * knows it can finish; anything else calls the slow path, which does the
+ * whole job from scratch (trace_table.c).
+ *
+ * Layout of a domain-0 shard (trace_table.c has the design): a table maps
+ * a pointer to a 16-byte entry {ptr, tb id:32 | size:32}, open addressing,
+ * linear probing, backward-shift deletion; home slot = high half of
+ * (hash << 7) * cap; the top 7 bits of the hash pick the shard.
+ */
+
+typedef struct tm_tt_entry {
+  uint64_t key;
+  uint64_t val; /* main: tb << 32 | size32; big: the size */
+} tm_tt_entry_t;
+
+typedef struct tm_tt_table {
+  tm_tt_entry_t *slots;
+  uint32_t cap;
+  uint32_t count;
+  uint32_t max_count; /* cap * 4 / 5: the most entries before growing */
+  bool mapped;        /* slots from tm_raw_map (else tm_raw_alloc) */
+  bool has_zero;
+  uint64_t zero_val;
+} tm_tt_table_t;
+
+typedef struct tm_tt_pair {
+  tm_tt_table_t main;
+  tm_tt_table_t big;
+} tm_tt_pair_t;
+
+typedef struct tm_tt_shard {
+  tm_spinlock_t lock;
+  tm_tt_pair_t t;
+} __attribute__((aligned(64))) tm_tt_shard_t;
+
+#define TM_TT_BIG_SIZE UINT32_MAX
+#define TM_TT_SHARD_BITS 7
+_Static_assert((1u << TM_TT_SHARD_BITS) == TM_TRACE_SHARDS, "shards");
+
+/* Hidden: reached PC-relative, not through the GOT, from libtracemalloc.so
+ * too. */
+TM_HIDDEN extern tm_tt_shard_t tm_tt_shards[TM_TRACE_SHARDS];
+TM_HIDDEN extern _Atomic size_t tm_traced_current;
+TM_HIDDEN extern _Atomic size_t tm_traced_peak;
+
+TM_HIDDEN void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
+                                     const struct tm_site *site);
+TM_HIDDEN void tm_core_on_free_slow(uintptr_t ptr);
+
+static inline uint32_t tm_tt_max_count(uint32_t cap) {
+  return (uint32_t)((uint64_t)cap * 4 / 5);
+}
+
+/* Fibonacci hashing: one multiply (the allocation path is latency-bound).
+ * Pointers are aligned and clustered; the high bits of k * phi spread both
+ * arithmetic progressions and allocator layouts well. The top bits pick the
+ * shard, the bits below them the home slot. */
+static inline uint64_t tm_tt_hash(uint64_t k) {
+  return k * 0x9e3779b97f4a7c15ull;
+}
+
+static inline uint32_t tm_tt_home(uint64_t key, uint32_t cap) {
+  uint64_t h = tm_tt_hash(key) << TM_TT_SHARD_BITS;
+  return (uint32_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static inline tm_tt_shard_t *tm_tt_shard_of(uintptr_t ptr) {
+  return &tm_tt_shards[tm_tt_hash(ptr) >> (64 - TM_TT_SHARD_BITS)];
+}
+
+/* Backward-shift deletion of the entry in slot i of t. */
+static inline __attribute__((always_inline)) void
+tm_tt_erase_at(tm_tt_table_t *t, uint32_t i) {
+  tm_tt_entry_t *s = t->slots;
+  uint32_t cap = t->cap;
+  for (uint32_t j = i;;) {
+    j = j + 1 == cap ? 0 : j + 1;
+    uint64_t kj = s[j].key;
+    if (!kj)
+      break;
+    uint32_t k = tm_tt_home(kj, cap);
+    // s[j] may fill the hole at i unless its home lies in (i, j].
+    bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (!stays) {
+      s[i] = s[j];
+      i = j;
+    }
+  }
+  s[i].key = 0;
+  s[i].val = 0;
+  t->count--;
+}
+
+/* Counters (trace_table.c's top comment: exactness of current and peak). */
+static inline void tm_tt_peak_update(size_t post) {
+  size_t peak = atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
+  while (post > peak && !atomic_compare_exchange_weak_explicit(
+                            &tm_traced_peak, &peak, post, memory_order_relaxed,
+                            memory_order_relaxed))
+    ;
+}
+
+/* current += delta (delta may "wrap": a decrease); peak follows. `st`:
+ * single-threaded, no read-modify-write needed. */
+static inline __attribute__((always_inline)) void
+tm_tt_current_add(size_t delta, bool st) {
+  if (st) {
+    size_t post =
+        atomic_load_explicit(&tm_traced_current, memory_order_relaxed) + delta;
+    atomic_store_explicit(&tm_traced_current, post, memory_order_relaxed);
+    if (post > atomic_load_explicit(&tm_traced_peak, memory_order_relaxed))
+      atomic_store_explicit(&tm_traced_peak, post, memory_order_relaxed);
+    return;
+  }
+  size_t post = atomic_fetch_add_explicit(&tm_traced_current, delta,
+                                          memory_order_relaxed) +
+                delta;
+  tm_tt_peak_update(post);
+}
+
+static inline __attribute__((always_inline)) void
+tm_tt_current_sub(size_t size, bool st) {
+  if (st)
+    atomic_store_explicit(
+        &tm_traced_current,
+        atomic_load_explicit(&tm_traced_current, memory_order_relaxed) - size,
+        memory_order_relaxed);
+  else
+    atomic_fetch_sub_explicit(&tm_traced_current, size, memory_order_relaxed);
+}
+
+/* tm_core_on_alloc for a caller that has just seen tm_tracing set (it is
+ * re-checked under the shard lock). */
+static inline __attribute__((always_inline)) void
+tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
+  if (__builtin_expect(tm_reentrant != 0, 0))
+    return;
+  uintptr_t ptr = (uintptr_t)p;
+  tm_thread_t *t = tm_thread_self;
+  // The limit changes only while not tracing (tm_start); the fast path
+  // serves limit 1 (tm_traceback_cached checks it again).
+  unsigned limit =
+      (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+  if (__builtin_expect(t == NULL || limit != 1 || size >= TM_TT_BIG_SIZE ||
+                           ptr == 0,
+                       0)) {
+    tm_core_on_alloc_slow(ptr, size, site);
+    return;
+  }
+  tm_reentrant++;
+  // A signal handler on this thread must see tm_reentrant raised before
+  // any table change (the single-threaded path has no lock to order it).
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  tm_tt_shard_t *sh = tm_tt_shard_of(ptr);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  // Re-checked under the lock: tm_stop clears with every lock held.
+  if (__builtin_expect(
+          atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0, 1)) {
+    uint32_t tb = tm_traceback_cached(site, limit, t);
+    tm_tt_table_t *tab = &sh->t.main;
+    if (__builtin_expect(tb != 0 && tab->count < tab->max_count, 1)) {
+      tm_tt_entry_t *slots = tab->slots;
+      uint32_t cap = tab->cap;
+      uint32_t i = tm_tt_home(ptr, cap);
+      for (;;) {
+        uint64_t k = slots[i].key;
+        if (!k) {
+          slots[i].key = ptr;
+          slots[i].val = (uint64_t)tb << 32 | size;
+          tab->count++;
+          tm_tt_current_add(size, st);
+          if (!st)
+            tm_spin_unlock(&sh->lock);
+          atomic_signal_fence(memory_order_seq_cst);
+          tm_reentrant--;
+          return;
+        }
+        if (k == ptr)
+          break; // a replacement: the slow path
+        i = i + 1 == cap ? 0 : i + 1;
+      }
+    }
+  }
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+  tm_core_on_alloc_slow(ptr, size, site);
+}
+
+/* tm_core_on_free for a caller that has just seen tm_tracing set. */
+static inline __attribute__((always_inline)) void
+tm_core_on_free_inline(void *p) {
+  if (__builtin_expect(tm_reentrant != 0 || p == NULL, 0))
+    return;
+  uintptr_t ptr = (uintptr_t)p;
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  tm_tt_shard_t *sh = tm_tt_shard_of(ptr);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  tm_tt_table_t *tab = &sh->t.main;
+  bool slow = false;
+  if (tab->count) {
+    tm_tt_entry_t *slots = tab->slots;
+    uint32_t cap = tab->cap;
+    for (uint32_t i = tm_tt_home(ptr, cap);; i = i + 1 == cap ? 0 : i + 1) {
+      uint64_t k = slots[i].key;
+      if (k == ptr) {
+        uint32_t size = (uint32_t)slots[i].val;
+        if (__builtin_expect(size == TM_TT_BIG_SIZE, 0)) {
+          slow = true; // the size is in the big table
+          break;
+        }
+        tm_tt_erase_at(tab, i);
+        tm_tt_current_sub(size, st);
+        break;
+      }
+      if (!k)
+        break;
+    }
+  }
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+  if (__builtin_expect(slow, 0))
+    tm_core_on_free_slow(ptr);
+}
 
 #endif /* TM_TRACE_TABLE_H */

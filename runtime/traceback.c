@@ -343,43 +343,55 @@ static uintptr_t count_slots_walk(const struct tm_site *const *frames,
 }
 
 /* Per-thread cache (shadow_stack.h). The key is cheap to compute in the one
- * walk that total_nframe needs anyway: the site pointer, the raw slot
- * pointers that supply the first `limit` frames (a slot supplies 1 + the
- * length of its inlined_at chain), and total_nframe. A hit is verified
- * exactly as the intern set's lookup verifies a candidate (same nframe, same
- * total_nframe, same expanded sites), so the cache returns exactly the id
- * the set would: records are unique by that content until the next reset,
- * and tm_traceback_reset bumps tm_tb_epoch, which every entry carries, so
- * no id of an earlier epoch is ever dereferenced. Entries are read and
- * written only by their own thread; the epoch is read under a trace-table
- * lock (or on the single thread), which reset holds all of. */
-static _Atomic uint64_t tm_tb_epoch = 1;
+ * walk that total_nframe needs anyway.
+ *  - Limit 1 with a site (the common configuration): the traceback is the
+ *    site alone and total_nframe, so (site, total_nframe) is its exact
+ *    identity: the entry stores both and a hit needs no verification
+ *    (tm_traceback_cached in traceback.h is that path, inlined).
+ *  - Otherwise: the site pointer, the raw slot pointers that supply the
+ *    first `limit` frames (a slot supplies 1 + the length of its inlined_at
+ *    chain), and total_nframe, hashed. A hit is verified exactly as the
+ *    intern set's lookup verifies a candidate (same nframe, same
+ *    total_nframe, same expanded sites).
+ * Either way the cache returns exactly the id the set would: records are
+ * unique by that content until the next reset. tm_traceback_reset (and a
+ * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
+ * epoch (or was filled under another limit) empties it and its memo before
+ * using them (tm_tb_thread_sync), so no id of an earlier epoch is ever
+ * dereferenced. Entries are read and written only by their own thread; the
+ * epoch is read under a trace-table lock (or on the single thread), which
+ * reset holds all of. */
+_Atomic uint64_t tm_tb_epoch = 1;
+
+void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
+  __builtin_memset(t->cache, 0, sizeof t->cache);
+  t->memo_n = UINTPTR_MAX;
+  t->memo_total = 0;
+  t->memo_total1 = 1;
+  t->epoch = epoch;
+  t->limit = limit;
+  t->epoch1 = limit == 1 ? epoch : 0;
+}
 
 /* total_nframe of slots 1..i, from this thread's memo when slots 1..i hold
  * the very pointers they held at the last walk (compared without loading
- * through them: vectorisable), else walked and memoised. Sites are
+ * through them: vectorised), else walked and memoised. Sites are
  * constant: the expansion of a pointer can only change if its module was
  * unloaded and another mapped at the same address, whose constructor
- * (__tm_module_init_v1) bumps the epoch first. */
-static inline uintptr_t count_slots(const struct tm_site *const *frames,
+ * (__tm_module_init_v1) bumps the epoch first. t is synced. */
+static inline uintptr_t count_slots(tm_thread_t *t,
+                                    const struct tm_site *const *frames,
                                     uintptr_t i) {
-  tm_thread_t *t = tm_thread_self;
   if (TM_UNLIKELY(!t || i > TM_TOTAL_MEMO_SLOTS))
     return count_slots_walk(frames, i);
-  uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
-  if (TM_LIKELY(t->memo_n == i && t->memo_epoch == epoch)) {
-    uintptr_t diff = 0;
-    for (uintptr_t k = 0; k < i; k++)
-      diff |= (uintptr_t)frames[k + 1] ^ (uintptr_t)t->memo_slots[k];
-    if (TM_LIKELY(!diff))
-      return t->memo_total;
-  }
+  if (TM_LIKELY(t->memo_n == i && tm_tb_memo_same(frames + 1, t->memo_slots, i)))
+    return t->memo_total;
   uintptr_t n = count_slots_walk(frames, i);
   for (uintptr_t k = 0; k < i; k++)
     t->memo_slots[k] = frames[k + 1];
   t->memo_n = i;
   t->memo_total = n;
-  t->memo_epoch = epoch;
+  t->memo_total1 = n >= MAX_TOTAL ? MAX_TOTAL : n + 1;
   return n;
 }
 
@@ -387,10 +399,12 @@ void tm_traceback_invalidate_caches(void) {
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
 }
 
-
 uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
   if (limit > MAX_TOTAL)
     limit = MAX_TOTAL;
+  tm_thread_t *t = tm_thread_self;
+  if (TM_LIKELY(t != NULL))
+    tm_tb_thread_sync(t, limit);
   uintptr_t depth = __tm_depth, cap = __tm_frames_cap;
   const struct tm_site **frames = __tm_frames;
   uintptr_t i = depth;
@@ -422,55 +436,66 @@ uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
   m = m < i ? m : i;
   for (uintptr_t k = 0; k < m; k++)
     h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
-  n += count_slots(frames, i);
+  n += count_slots(t, frames, i);
   unsigned total = n > MAX_TOTAL ? MAX_TOTAL : (unsigned)n;
   h = (h ^ total) * 0x9e3779b97f4a7c15ull;
   h ^= h >> 29;
 
-  tm_thread_t *t = tm_thread_self;
   if (TM_UNLIKELY(!t))
     return capture_global(site, limit, total);
-  uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
-  tm_tb_cache_entry_t *e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
-  if (TM_LIKELY(e->tag == (uint32_t)(h >> 32) && e->epoch == epoch)) {
-    const tm_tb_t *tb = tm_traceback_get(e->id);
-    bool empty = total == 0;
-    unsigned nframe = empty ? 1 : total < limit ? total : limit;
-    // With a site, the first expanded frame is the site itself: at
-    // nframe 1 (the common limit) that is the whole comparison.
-    if (tb->nframe == nframe && tb->total_nframe == (empty ? 1 : total)) {
-      // The common stack: the site is one frame and each slot below it one
-      // frame (total says so): the expanded sites are the site and the slot
-      // pointers themselves, compared without walking.
-      plain = plain && !empty && site_frames == (site ? 1u : 0u) &&
-              total == site_frames + i && total < MAX_TOTAL;
-      if (site && nframe == 1) { // the first expanded frame is the site
-        if (tb->keys[0] == site)
+  tm_tb_cache_entry_t *e;
+  uintptr_t key;
+  uint32_t check;
+  if (site && limit == 1) {
+    // Exact entry (traceback.h): (site, total) is the identity.
+    e = &t->cache[tm_tb_exact_index(site, total)];
+    key = (uintptr_t)site;
+    check = total;
+    if (e->key == key && e->check == check)
+      return e->id;
+  } else {
+    e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
+    key = (uintptr_t)h | 1;
+    check = 0;
+    if (e->key == key) {
+      const tm_tb_t *tb = tm_traceback_get(e->id);
+      bool empty = total == 0;
+      unsigned nframe = empty ? 1 : total < limit ? total : limit;
+      if (tb->nframe == nframe && tb->total_nframe == (empty ? 1 : total)) {
+        // The common stack: the site is one frame and each slot below it
+        // one frame (total says so): the expanded sites are the site and
+        // the slot pointers themselves, compared without walking.
+        plain = plain && !empty && site_frames == (site ? 1u : 0u) &&
+                total == site_frames + i && total < MAX_TOTAL;
+        if (site && nframe == 1) { // the first expanded frame is the site
+          if (tb->keys[0] == site)
+            return e->id;
+        } else if (plain) {
+          uintptr_t diff = site ? (uintptr_t)tb->keys[0] ^ (uintptr_t)site : 0;
+          const struct tm_site *const *keys = tb->keys + site_frames;
+          for (uintptr_t k = 0; k < nframe - site_frames; k++)
+            diff |= (uintptr_t)keys[k] ^ (uintptr_t)p[-(intptr_t)k];
+          if (!diff)
+            return e->id;
+        } else if (record_matches(tb, site, empty)) {
           return e->id;
-      } else if (plain) {
-        uintptr_t diff = site ? (uintptr_t)tb->keys[0] ^ (uintptr_t)site : 0;
-        const struct tm_site *const *keys = tb->keys + site_frames;
-        for (uintptr_t k = 0; k < nframe - site_frames; k++)
-          diff |= (uintptr_t)keys[k] ^ (uintptr_t)p[-(intptr_t)k];
-        if (!diff)
-          return e->id;
-      } else if (record_matches(tb, site, empty)) {
-        return e->id;
+        }
       }
     }
   }
   uint32_t id = capture_global(site, limit, total);
   if (id) {
-    e->tag = (uint32_t)(h >> 32);
+    e->key = key;
+    e->check = check;
     e->id = id;
-    e->epoch = epoch;
   }
   return id;
 }
 
 void tm_traceback_reset(void) {
   tm_spin_lock(&intern_lock);
-  // Every cached id of every thread is stale from now on.
+  // Every cached id of every thread is stale from now on (each thread
+  // empties its cache at its next capture: tm_tb_thread_sync).
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
   tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
   while (set) {

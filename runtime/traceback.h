@@ -11,12 +11,16 @@
  *
  * Capture cost. Each thread keeps (shadow_stack.h) a memo of its last
  * stack's total_nframe, checked by comparing the slot pointers with the
- * memoised ones (no load through them), and a direct-mapped cache from a
- * cheap key (site, the slots that supply the first `limit` frames,
- * total_nframe) to the interned id; a hit is verified against the record
- * exactly as the intern set verifies a candidate, so both give the same id.
- * Both are tagged with an epoch that tm_traceback_reset and every module
- * load bump.
+ * memoised ones (no load through them, two per vector operation), and a
+ * direct-mapped cache to the interned id: at limit 1 with a site, keyed
+ * exactly by (site, total_nframe), which is that traceback's whole identity
+ * (no verification: tm_traceback_cached, inlined into the allocation
+ * path); otherwise by a cheap hash of (site, the slots that supply the
+ * first `limit` frames, total_nframe), a hit being verified against the
+ * record exactly as the intern set verifies a candidate. Either way the
+ * cache gives the id the set would. Both belong to an epoch that
+ * tm_traceback_reset and every module load bump (and to a limit); a thread
+ * empties them when it sees another.
  *
  * Locking: tm_traceback_capture must be called with a trace-table lock held
  * (a shard lock or the domains lock): tm_traceback_reset runs with all of
@@ -26,8 +30,11 @@
 #ifndef TM_TRACEBACK_H
 #define TM_TRACEBACK_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "shadow_stack.h"
 #include "tracemalloc_abi.h"
 
 typedef struct tm_tb {
@@ -54,8 +61,101 @@ typedef struct tm_rframe {
  * (NULL: an uninstrumented caller, attributed to the nearest instrumented
  * frame), keeping at most `limit` frames. Returns its id (> 0), or 0 when the
  * runtime is out of memory. Caller holds a trace-table lock. */
-uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit);
+__attribute__((visibility("hidden"))) uint32_t
+tm_traceback_capture(const struct tm_site *site, unsigned limit);
 /* (Or, while the process is single-threaded, with no lock: trace_table.c.) */
+
+/* ---- The inlined fast path (trace_table.c's allocation path) ----------- */
+
+/* Bumped by tm_traceback_reset and by every module load; a thread's cache
+ * and memo belong to one epoch and one limit (shadow_stack.h). */
+__attribute__((visibility("hidden"))) extern _Atomic uint64_t tm_tb_epoch;
+
+__attribute__((visibility("hidden"))) void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit);
+
+/* Make t's cache and memo those of the current epoch and `limit`. */
+static inline void tm_tb_thread_sync(tm_thread_t *t, unsigned limit) {
+  uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
+  if (__builtin_expect(t->epoch != epoch || t->limit != limit, 0))
+    tm_tb_thread_sync_slow(t, epoch, limit);
+}
+
+/* Slot of the exact (limit 1, site) entry of (site, total_nframe). */
+static inline uint32_t tm_tb_exact_index(const struct tm_site *site,
+                                         uint32_t total) {
+  // Sites are constants laid out one after another (40 bytes each): their
+  // address / 8 already spreads them; the total tells stacks apart.
+  return (uint32_t)(((uintptr_t)site >> 3) ^ total) & (TM_TB_CACHE_SIZE - 1);
+}
+
+/* Do a[0..n) hold the same pointers as m[0..n)? (m 16-byte aligned.) Two
+ * slots per vector operation, no branch per slot. */
+static inline __attribute__((always_inline)) bool
+tm_tb_memo_same(const struct tm_site *const *a,
+                const struct tm_site *const *m, uintptr_t n) {
+  typedef uint64_t v2 __attribute__((vector_size(16)));
+#define TM_MEMO_PAIR(k)                                                        \
+  do {                                                                         \
+    v2 x_, y_;                                                                 \
+    __builtin_memcpy(&x_, a + (k), sizeof x_);                                 \
+    y_ = *(const v2 *)(m + (k)); /* even k: 16-byte aligned */                \
+    acc |= x_ ^ y_;                                                            \
+  } while (0)
+  m = (const struct tm_site *const *)__builtin_assume_aligned(m, 16);
+  v2 acc = {0, 0};
+  uint64_t d = n & 1 ? (uintptr_t)a[n - 1] ^ (uintptr_t)m[n - 1] : 0;
+  uintptr_t pairs = n >> 1;
+  if (pairs > 8) {
+    for (uintptr_t k = 16; k < (n & ~(uintptr_t)1); k += 2)
+      TM_MEMO_PAIR(k);
+    pairs = 8;
+  }
+  // Straight-line for the common depths: one jump, then 3 operations per
+  // pair of slots.
+  switch (pairs) {
+  case 8: TM_MEMO_PAIR(14); /* fall through */
+  case 7: TM_MEMO_PAIR(12); /* fall through */
+  case 6: TM_MEMO_PAIR(10); /* fall through */
+  case 5: TM_MEMO_PAIR(8); /* fall through */
+  case 4: TM_MEMO_PAIR(6); /* fall through */
+  case 3: TM_MEMO_PAIR(4); /* fall through */
+  case 2: TM_MEMO_PAIR(2); /* fall through */
+  case 1: TM_MEMO_PAIR(0); /* fall through */
+  default: break;
+  }
+#undef TM_MEMO_PAIR
+  d |= acc[0] | acc[1];
+  return d == 0;
+}
+
+/* The id tm_traceback_capture(site, limit) would return, for the thread
+ * whose state is t (tm_thread_self, non-NULL), when it is the common case:
+ * limit 1, a site that is one frame (no inlined_at), every slot below it
+ * known, the slots below it those of the memo (so total_nframe is 1 + the
+ * memo's), and (site, total_nframe) in the exact cache entry (which
+ * tm_traceback_capture fills). 0 otherwise: then call that. Reads only. */
+static inline __attribute__((always_inline)) uint32_t
+tm_traceback_cached(const struct tm_site *site, unsigned limit,
+                    tm_thread_t *t) {
+  uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
+  if (__builtin_expect(limit != 1 || site == NULL || t->epoch1 != epoch ||
+                           site->inlined_at != NULL,
+                       0))
+    return 0;
+  // The slots below the site: 1..depth, or 1..depth-1 when the site's
+  // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
+  // which fails the test below: tm_traceback_capture handles it.)
+  uintptr_t i = __tm_depth - (site->flags & TM_SITE_OWN_FRAME);
+  // Known slots only (i < cap), within the memo, and the memo's stack.
+  if (__builtin_expect(i >= __tm_frames_cap || t->memo_n != i, 0) ||
+      !tm_tb_memo_same(__tm_frames + 1, t->memo_slots, i))
+    return 0;
+  uint32_t total = (uint32_t)t->memo_total1;
+  const tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
+  if (__builtin_expect(e->key == (uintptr_t)site && e->check == total, 1))
+    return e->id;
+  return 0;
+}
 
 const tm_tb_t *tm_traceback_get(uint32_t id);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "internal.h" /* tm_core_on_alloc, tm_core_on_free */
 #include "raw_alloc.h"
 #include "shadow_stack.h"
 #include "tracemalloc.h"
@@ -130,6 +131,20 @@ static void test_domain0_edges(void) {
   TRACED(0, 11 + (size_t)UINT32_MAX);
   CHECK_EQ_INT(tm_untrack(0, 0), 0);
   TRACED(0, 11 + (size_t)UINT32_MAX);
+  // The same through the hooks' entry points (their free has a fast path
+  // that must hand a big size to the slow one).
+  static const struct tm_site big_site = {"big.c", "big", NULL, 1, 0, 0, 0};
+  tm_reset_peak();
+  tm_core_on_alloc((void *)0x40, (size_t)5 << 32, &big_site);
+  tm_core_on_alloc((void *)0x50, UINT32_MAX, &big_site);
+  tm_core_on_alloc((void *)0x60, 7, &big_site);
+  TRACED(((size_t)5 << 32) + UINT32_MAX + 7, ((size_t)5 << 32) + UINT32_MAX + 7);
+  tm_core_on_free((void *)0x40);
+  TRACED((size_t)UINT32_MAX + 7, ((size_t)5 << 32) + UINT32_MAX + 7);
+  tm_core_on_free((void *)0x50);
+  tm_core_on_free((void *)0x60);
+  tm_core_on_free((void *)0x60); // no longer traced: nothing
+  TRACED(0, ((size_t)5 << 32) + UINT32_MAX + 7);
   tm_stop();
   TRACED(0, 0);
 }

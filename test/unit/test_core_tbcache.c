@@ -4,8 +4,10 @@
  * capacity, OWN_FRAME, no site), each allocated from several times so that
  * later captures hit the cache and the memo, with slots changed in place
  * between captures (same depth, so only the slot contents tell), across
- * limits 1, 3 and 25 and across tm_clear_traces (ids are reused). Every
- * recorded traceback must be exactly the model's. */
+ * limits 1, 3 and 25 and across tm_clear_traces (ids are reused) and
+ * module loads. Runs of allocations from one stack exercise the inlined
+ * limit-1 fast path (memo hit, exact cache entry). Every recorded
+ * traceback must be exactly the model's. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "check.h"
 #include "internal.h"
+#include "shadow_stack.h" /* tm_thread_self */
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
 
@@ -145,10 +148,25 @@ static void run(unsigned limit) {
   CHECK_EQ_INT(tm_start((int)limit), TM_OK);
   uintptr_t ptr = 0x1000;
   unsigned k = 0;
-  for (int round = 0; round < 4000; round++) {
-    stack_t *s = &stacks[rnd(NSTACKS)];
+  stack_t *prev = NULL;
+  for (int round = 0; round < 20000; round++) {
+    // Mostly the stack of the previous allocation, as a loop allocating
+    // from one place would: the memo and the exact (limit 1) entries of
+    // the inlined fast path (traceback.h) hit; sometimes another stack,
+    // another site on the same stack, a slot changed in place (same
+    // depth: only the contents tell), or a module load (epoch bump).
+    stack_t *s = prev && rnd(4) != 0 ? prev : &stacks[rnd(NSTACKS)];
+    prev = s;
     if (rnd(8) == 0) // change one slot in place: same depth
       s->slots[1 + rnd(MAXD)] = random_slot();
+    if (rnd(8) == 0) // another site, same slots
+      s->site = rnd(5) == 0 ? NULL : &sites[rnd(NSITES)];
+    if (rnd(8) == 0) // deeper or shallower, same slots
+      s->depth = rnd(MAXD + 1);
+    if (rnd(16) == 0) // another capacity (a thread set up or exiting)
+      s->cap = rnd(4) == 0 ? rnd(MAXD + 2) : MAXD + 1;
+    if (rnd(300) == 0)
+      __tm_module_init_v1();
     want_t *w = &batch[k];
     w->total = model(s, limit, w->frames, &w->n);
     __tm_frames = s->slots;
@@ -166,9 +184,90 @@ static void run(unsigned limit) {
       // Forget every trace (their sizes are reused by the next batch),
       // and with them every interned id, which the next captures reuse.
       tm_clear_traces();
+      // Give the first ids of the new epoch other tracebacks: a stale id
+      // cached before the clear would now name the wrong one. Captured
+      // without this thread's cache (as a thread without runtime state
+      // is), so that it is not emptied for the epoch here but by the next
+      // capture of the loop itself, which is what is tested.
+      tm_thread_t *self = tm_thread_self;
+      tm_thread_self = NULL;
+      for (int j = 0; j < 2 * BATCH; j++) {
+        const stack_t *o = &stacks[rnd(NSTACKS)];
+        __tm_frames = (const struct tm_site **)o->slots;
+        __tm_frames_cap = o->cap;
+        __tm_depth = rnd(MAXD + 1);
+        // Distinct addresses: most shards get a table again, so the next
+        // allocation of the loop is not sent to the slow path (which
+        // would empty the cache) by an empty shard.
+        void *q = (void *)(uintptr_t)(0x100000 + 16 * j);
+        tm_core_on_alloc(q, 1, &sites[rnd(NSITES)]);
+        tm_core_on_free(q);
+      }
+      tm_thread_self = self;
+      __tm_frames = saved;
+      __tm_frames_cap = saved_cap;
+      __tm_depth = saved_depth;
     }
   }
   check_batch(k);
+  tm_stop();
+}
+
+/* The exact (limit 1) cache entries are direct-mapped by (site, total) and
+ * must compare the total, not only the site: two stacks of the same depth
+ * whose totals differ by 256 (one slot expands to 257 frames) may share an
+ * entry. Allocate at site S on stack B, then at another site on stack A
+ * (the memo now holds A), then at S on A: the memo hits, the entry is B's
+ * and must not be taken. (This is the only way to catch a fast path that
+ * compares the site alone: with fewer than 256 frames, two totals never
+ * share an entry for one site.) */
+static struct tm_site chain[257];
+
+static unsigned total_of_size(size_t size) {
+  tm_snapshot_t *snap = NULL;
+  unsigned total = 0;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  if (!snap)
+    return 0;
+  const tm_trace_t *t = tm_snapshot_traces(snap);
+  for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+    if (t[i].size == size)
+      total = tm_traceback_total_nframe(t[i].traceback);
+  tm_snapshot_free(snap);
+  return total;
+}
+
+static void test_total_collision(void) {
+  for (int k = 0; k < 257; k++)
+    chain[k] = (struct tm_site){"chain.c", "inl", k + 1 < 257 ? &chain[k + 1] : NULL,
+                                (uint32_t)k + 1, 1, 0, 0};
+  const struct tm_site *a[4] = {NULL, &chain[0], &sites[1], &sites[2]};
+  const struct tm_site *b[4] = {NULL, &sites[0], &sites[1], &sites[2]};
+  const struct tm_site *s1 = &sites[2], *s2 = &sites[4]; // one frame each
+  const struct tm_site **saved = __tm_frames;
+  uintptr_t saved_cap = __tm_frames_cap, saved_depth = __tm_depth;
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  // Give the shards of these addresses a table first: an empty shard
+  // sends an allocation to the slow path, whatever the cache says.
+  for (uintptr_t p = 0x7000; p <= 0x7030; p += 0x10) {
+    tm_core_on_alloc((void *)p, 1, s2);
+    tm_core_on_free((void *)p);
+  }
+  __tm_frames_cap = 4;
+  __tm_depth = 3;
+  __tm_frames = b;
+  tm_core_on_alloc((void *)(uintptr_t)0x7000, 1001, s1);
+  __tm_frames = a;
+  tm_core_on_alloc((void *)(uintptr_t)0x7010, 1002, s2);
+  tm_core_on_alloc((void *)(uintptr_t)0x7020, 1003, s1);
+  tm_core_on_alloc((void *)(uintptr_t)0x7030, 1004, s1);
+  __tm_frames = saved;
+  __tm_frames_cap = saved_cap;
+  __tm_depth = saved_depth;
+  CHECK_EQ_INT(total_of_size(1001), 4);
+  CHECK_EQ_INT(total_of_size(1002), 260);
+  CHECK_EQ_INT(total_of_size(1003), 260);
+  CHECK_EQ_INT(total_of_size(1004), 260);
   tm_stop();
 }
 
@@ -188,5 +287,6 @@ int main(void) {
   run(3);
   run(25);
   run(1);
+  test_total_collision();
   return CHECK_DONE();
 }
