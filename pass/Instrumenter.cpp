@@ -20,6 +20,7 @@
 #include "RuntimeABI.h"
 #include "ShadowStack.h"
 #include "SiteTable.h"
+#include "SkipAnnotations.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/Statistic.h"
@@ -43,30 +44,6 @@ STATISTIC(NumSlotStores, "Call sites storing their site into the frame");
 
 namespace tmpass {
 namespace {
-
-// Functions named in __attribute__((annotate("tm_skip"))).
-SmallPtrSet<const Function *, 8> annotatedSkips(Module &M) {
-  SmallPtrSet<const Function *, 8> Out;
-  GlobalVariable *GA = M.getNamedGlobal("llvm.global.annotations");
-  if (!GA || !GA->hasInitializer())
-    return Out;
-  auto *Arr = dyn_cast<ConstantArray>(GA->getInitializer());
-  if (!Arr)
-    return Out;
-  for (Value *Op : Arr->operands()) {
-    auto *S = dyn_cast<ConstantStruct>(Op);
-    if (!S || S->getNumOperands() < 2)
-      continue;
-    auto *F = dyn_cast<Function>(S->getOperand(0)->stripPointerCasts());
-    auto *Str = dyn_cast<GlobalVariable>(S->getOperand(1)->stripPointerCasts());
-    if (!F || !Str || !Str->hasInitializer())
-      continue;
-    if (auto *CDA = dyn_cast<ConstantDataArray>(Str->getInitializer()))
-      if (CDA->isCString() && CDA->getAsCString() == SkipAnnotation)
-        Out.insert(F);
-  }
-  return Out;
-}
 
 // p = NAME(args)  ->  p = __tm_NAME(args, site); invoke stays invoke.
 void rewriteAllocCall(CallBase &CB, const HookInfo &H, Constant *Site) {
@@ -132,7 +109,7 @@ public:
   }
 
 private:
-  bool wantsInstrumentation(const Function &F) const {
+  bool wantsInstrumentation(Function &F) const {
     if (F.isDeclaration() || F.hasAvailableExternallyLinkage())
       return false;
     if (F.hasFnAttribute(InstrumentedAttr) ||
@@ -231,7 +208,7 @@ private:
   const Options &Opts;
   FramePolicy Policy;
   SiteStrings Strings;
-  SmallPtrSet<const Function *, 8> Skips;
+  SmallPtrSet<Function *, 8> Skips;
 };
 
 // The runtime itself (or a program that links its sources) must not be

@@ -1,12 +1,16 @@
 //===- Plugin.cpp - registration of libtmpass.so ----------------------------===//
 //
 //   clang -fpass-plugin=libtmpass.so ...        OptimizerLast, every -O level
+//                                               (+ PipelineStart: tm_skip
+//                                               functions made noinline)
 //   opt -load-pass-plugin=libtmpass.so -passes=tm-instrument
 //   opt ... -passes='tm-instrument<site-only>'
+//   opt ... -passes=tm-mark-skips               (what PipelineStart runs)
 //
 //===----------------------------------------------------------------------===//
 #include "Compat.h"
 #include "Instrumenter.h"
+#include "SkipAnnotations.h"
 
 #include "llvm/Passes/PassBuilder.h"
 
@@ -26,7 +30,17 @@ void registerCallbacks(PassBuilder &PB) {
           MPM.addPass(tmpass::TmInstrumentPass(/*ForceSiteOnly=*/true));
           return true;
         }
+        if (Name == "tm-mark-skips") {
+          MPM.addPass(tmpass::TmMarkSkipsPass());
+          return true;
+        }
         return false;
+      });
+  // annotate("tm_skip") functions must not be inlined before the pass sees
+  // them (see SkipAnnotations.h).
+  PB.registerPipelineStartEPCallback(
+      [](ModulePassManager &MPM, OptimizationLevel) {
+        MPM.addPass(tmpass::TmMarkSkipsPass());
       });
   // The generic tail accepts LLVM 20+'s extra ThinOrFullLTOPhase argument.
   PB.registerOptimizerLastEPCallback(

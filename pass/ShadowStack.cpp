@@ -26,7 +26,6 @@ GlobalVariable *getTLS(Module &M, StringRef Name, Type *Ty) {
                             nullptr, GlobalValue::InitialExecTLSModel);
 }
 
-
 // To is reachable from From by a non-empty path.
 bool reaches(BasicBlock *From, BasicBlock *To) {
   SmallVector<BasicBlock *, 16> Work(succ_begin(From), succ_end(From));

@@ -22,7 +22,8 @@ else
   SUDO=
 fi
 
-pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind)
+# tcl: SQLite's source tree needs tclsh to build (test/real).
+pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind tcl)
 for v in "${versions[@]}"; do
   pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for

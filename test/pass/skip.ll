@@ -3,6 +3,11 @@
 ; available_externally; and calls it leaves alone: a mismatched function type
 ; (K&R / bitcast callee), a prototype whose arity differs from the .def.
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
+; The PipelineStart part makes annotated functions noinline, so that no copy
+; is inlined (and instrumented) into a caller before OptimizerLast.
+; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-mark-skips,verify' -S %s | FileCheck %s --check-prefix=MARK
+; MARK: define {{i8\*|ptr}} @annotated(i64 %n) [[ATTR:#[0-9]+]]
+; MARK: attributes [[ATTR]] = { noinline }
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
