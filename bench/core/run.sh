@@ -49,6 +49,12 @@ echo "no thread was ever created (glibc's \`__libc_single_threaded\`: the core"
 echo "skips its shard locks and counter read-modify-writes, and so does glibc's"
 echo "malloc); multi-threaded: an idle second thread exists. Target: <= 2.5x at"
 echo "nframe=1."
+echo
+echo "In a multi-threaded process a traced pair does four atomic read-modify-writes"
+echo "(the shard lock and the global \`current\` counter, on malloc and on free)."
+echo "An exact peak needs every change of \`current\` in one total order, so the"
+echo "counter is shared; two threads allocating at once bounce its cache line,"
+echo "which is what the 2-thread column measures."
 
 if [[ ${TM_BENCH_NO_CALLGRIND:-0} != 1 ]] && command -v valgrind >/dev/null; then
   # Instructions per pair: the difference of two runs of different length,

@@ -36,6 +36,10 @@ echo "## Pass: shadow-stack cost, not tracing (LLVM $major, -O2)"
 echo
 echo "$(uname -m), $(nproc) CPUs; best of 3x7 runs; tmcc = clang-$major -O2 + libtmpass.so + libtracemalloc.a, TRACEMALLOC unset."
 echo "Wall times on a shared machine are noisy; the callgrind counts below are exact."
+echo "The qsort kernel is also sensitive to code and heap layout: glibc's merge"
+echo "buffer and the array can alias, and linking one more object (even an empty"
+echo "constructor) into the *plain* build moves its time by up to 1.5x with the"
+echo "same instructions. For qsort, read the instruction count."
 echo
 echo "| kernel | plain (ms) | tmcc (ms) | ratio |"
 echo "|---|---:|---:|---:|"
