@@ -97,7 +97,8 @@ const char *cli_size(double size, bool sign);
 const char *cli_statistic(const tm_statistic_t *st);
 const char *cli_statistic_diff(const tm_statistic_diff_t *d);
 
-/* "#N: size=..., count=N, average=..." for a traceback group. */
+/* "#N: size=..., count=N, average=..." for a traceback group, then its
+ * Traceback.format(most_recent_first=True) lines. */
 void cli_print_group(size_t index, const tm_statistic_t *s);
 
 /* The first source line of frame 0 of tb ("    text"), or NULL. */

@@ -344,4 +344,11 @@ void cli_print_group(size_t index, const tm_statistic_t *s) {
   if (s->count)
     printf(", average=%s", cli_size((double)s->size / (double)s->count, false));
   putchar('\n');
+  char *text = NULL;
+  if (tm_traceback_format(s->traceback, false, 0, true, &text) == TM_OK &&
+      text) {
+    if (*text)
+      puts(text);
+    tm_free(text);
+  }
 }

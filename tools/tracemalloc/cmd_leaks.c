@@ -56,14 +56,6 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
       putchar('\n');
       cli_print_group(i + 1, &items[i]);
-      char *text = NULL;
-      if (tm_traceback_format(items[i].traceback, false, 0, true, &text) ==
-              TM_OK &&
-          text) {
-        if (*text)
-          puts(text);
-        tm_free(text);
-      }
     }
     rc = cli_finish_output(stdout, "<stdout>");
   }

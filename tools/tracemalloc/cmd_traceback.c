@@ -28,14 +28,6 @@ int cmd_traceback(const cli_command_t *cmd, int argc, char **argv) {
     printf("Top %zu tracebacks (of %zu):\n", shown, n);
     for (size_t i = 0; i < shown; i++) {
       cli_print_group(i + 1, &items[i]);
-      char *text = NULL;
-      if (tm_traceback_format(items[i].traceback, false, 0, true, &text) ==
-              TM_OK &&
-          text) {
-        if (*text)
-          puts(text);
-        tm_free(text);
-      }
     }
     rc = cli_finish_output(stdout, "<stdout>");
   }
