@@ -21,7 +21,9 @@
  *   allocation site), like CPython's raw trace tuples. CPython's Traceback
  *   class shows them oldest first; the format functions do that for you.
  * - Thread safety: the module functions (tm_start ... tm_untrack) may be called
- *   from any thread. A snapshot and the objects derived from it are immutable
+ *   from any thread, but not from a signal handler (they are not
+ *   async-signal-safe: tm_stop or tm_clear_traces in a handler that
+ *   interrupted the runtime could corrupt the trace table). A snapshot and the objects derived from it are immutable
  *   after construction and may be read from several threads; building one
  *   (tm_snapshot_add_trace) is not thread-safe.
  * - The runtime never calls malloc for itself, never aborts the program, and
