@@ -28,7 +28,7 @@ tmp=$(mktemp)
   echo "Every ratio is against a baseline run side by side in the same run."
   echo "Shared machines are noisy: wall-clock figures vary by ~10% between runs;"
   echo "instruction counts (callgrind) do not."
-  for area in core pass analysis io; do
+  for area in core pass analysis io real; do
     if [[ -x bench/$area/run.sh ]]; then
       echo
       bench/$area/run.sh "$build" || echo "(bench/$area/run.sh failed)"

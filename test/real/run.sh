@@ -30,53 +30,14 @@ command -v apt-get >/dev/null || skip "apt-get is not available"
 # SQLite's source tree generates its amalgamation with tclsh.
 command -v tclsh >/dev/null || fail "SQLite's build needs tclsh (apt-get install tcl)"
 
-# STEP 1: sources, with a private apt configuration.
-apt_dir=$work/apt
-mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" \
-         "$apt_dir/cache/archives/partial" "$work/src"
-cat > "$apt_dir/sources.list.d/bookworm-src.sources" <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-apt_opts=(-o Dir::Etc::SourceList=/dev/null
-          -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
-          -o "Dir::State::Lists=$apt_dir/lists"
-          -o "Dir::Cache=$apt_dir/cache"
-          -o Debug::NoLocking=1 -o APT::Sandbox::User=root -qq)
-if ! ls "$work"/src/sqlite3_*.orig.tar.* "$work"/src/lua5.4_*.orig.tar.* >/dev/null 2>&1; then
-  apt-get "${apt_opts[@]}" update >"$work/apt.log" 2>&1 ||
-    skip "apt-get update failed (no network?): $(tail -1 "$work/apt.log")"
-  (cd "$work/src" && apt-get "${apt_opts[@]}" source --download-only sqlite3 lua5.4) \
-    >>"$work/apt.log" 2>&1 || skip "apt-get source failed: $(tail -1 "$work/apt.log")"
-fi
-
+# STEP 1: sources, with a private apt configuration (test/real/fetch-build.sh).
 # STEP 2: one build per flavour (plain, tm) in its own tree.
-build_sqlite() { # flavour cc
-  local d=$work/sqlite-$1
-  if [ ! -x "$d/speedtest1" ] || [ ! -x "$d/sqlite3" ]; then
-    rm -rf "$d" && mkdir -p "$d"
-    tar -xf "$work"/src/sqlite3_*.orig.tar.xz -C "$d" --strip-components=1
-    (cd "$d" && CC=$2 CFLAGS="-O2" ./configure --disable-tcl --disable-readline \
-       >"$d/configure.log" 2>&1 && make -j"$(nproc)" speedtest1 sqlite3 >"$d/make.log" 2>&1) ||
-      fail "sqlite ($1) did not build: see $d/*.log"
-  fi
-}
-build_lua() { # flavour cc
-  local d=$work/lua-$1
-  if [ ! -x "$d/src/lua" ]; then
-    rm -rf "$d" && mkdir -p "$d"
-    tar -xf "$work"/src/lua5.4_*.orig.tar.gz -C "$d" --strip-components=1
-    make -C "$d/src" -j"$(nproc)" linux CC="$2" MYCFLAGS="-O2" >"$d/make.log" 2>&1 ||
-      fail "lua ($1) did not build: see $d/make.log"
-  fi
-}
-build_sqlite plain "$clang"
-build_sqlite tm "$tmcc"
-build_lua plain "$clang"
-build_lua tm "$tmcc"
+. "$(dirname "$0")/fetch-build.sh"
+real_fetch
+real_build_sqlite plain "$clang"
+real_build_sqlite tm "$tmcc"
+real_build_lua plain "$clang"
+real_build_lua tm "$tmcc"
 
 # STEP 3: same output, traced, and the dump points into the sources.
 cat > "$work/bench.lua" <<'LUA'
