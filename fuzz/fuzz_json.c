@@ -8,17 +8,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static tm_status_t load_json(const void *data, size_t len, const char *name,
+                             tm_snapshot_t **out) {
+  return tm_io_load_json(data, len, name, out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fuzz_init();
-  if (size > FUZZ_MAX_INPUT)
-    return 0;
-  tm_snapshot_t *s = NULL;
-  tm_status_t st = tm_io_load_json(data, size, "fuzz.json", &s);
-  if (st != TM_OK) {
-    fuzz_check_rejection(st, s, "fuzz.json");
-    return 0;
-  }
-  fuzz_roundtrip(s);
-  tm_snapshot_free(s);
-  return 0;
+  return fuzz_one(data, size, load_json, "fuzz.json");
 }

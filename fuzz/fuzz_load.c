@@ -11,16 +11,5 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fuzz_init();
-  if (size > FUZZ_MAX_INPUT)
-    return 0;
-  tm_snapshot_t *s = NULL;
-  tm_status_t st = tm_snapshot_load_buffer(data, size, "fuzz.tmd", &s);
-  if (st != TM_OK) {
-    fuzz_check_rejection(st, s, "fuzz.tmd");
-    return 0;
-  }
-  fuzz_roundtrip(s);
-  tm_snapshot_free(s);
-  return 0;
+  return fuzz_one(data, size, tm_snapshot_load_buffer, "fuzz.tmd");
 }

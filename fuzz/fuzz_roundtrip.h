@@ -84,4 +84,25 @@ static void fuzz_check_rejection(tm_status_t st, tm_snapshot_t *s,
     FUZZ_ASSERT(strncmp(tm_error_message(), name, strlen(name)) == 0);
 }
 
+/* One fuzz input through `load`: accepted snapshots must round-trip, rejected
+ * ones must fail cleanly with a message naming `name`. */
+typedef tm_status_t (*fuzz_loader_t)(const void *data, size_t len,
+                                     const char *name, tm_snapshot_t **out);
+
+static int fuzz_one(const uint8_t *data, size_t size, fuzz_loader_t load,
+                    const char *name) {
+  fuzz_init();
+  if (size > FUZZ_MAX_INPUT)
+    return 0;
+  tm_snapshot_t *s = NULL;
+  tm_status_t st = load(data, size, name, &s);
+  if (st != TM_OK) {
+    fuzz_check_rejection(st, s, name);
+    return 0;
+  }
+  fuzz_roundtrip(s);
+  tm_snapshot_free(s);
+  return 0;
+}
+
 #endif /* TM_FUZZ_ROUNDTRIP_H */
