@@ -223,15 +223,7 @@ static bool ends_with_json(const char *path) {
 }
 
 tm_status_t tm_snapshot_dump(const tm_snapshot_t *snap, const char *path) {
-  if (!snap || !path)
-    return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
-  if (ends_with_json(path))
+  if (path && ends_with_json(path))
     return tm_snapshot_dump_json(snap, path);
-  tm_buf_t buf;
-  tm_status_t st = tm_io_serialize_binary(snap, &buf);
-  if (st != TM_OK)
-    return st;
-  st = tm_io_write_atomic(path, buf.data, buf.len);
-  tm_buf_free(&buf);
-  return st;
+  return tm_io_dump_with(snap, path, tm_io_serialize_binary);
 }

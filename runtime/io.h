@@ -69,6 +69,13 @@ uint32_t tm_crc32c(const void *data, size_t len);
  * the temporary file is removed and path is untouched. TM_EIO naming path. */
 tm_status_t tm_io_write_atomic(const char *path, const void *data, size_t len);
 
+/* Serialize `snap` with `serialize` and write it atomically to `path`: the
+ * body of tm_snapshot_dump and tm_snapshot_dump_json. */
+typedef tm_status_t (*tm_io_serializer_t)(const tm_snapshot_t *snap,
+                                          tm_buf_t *out);
+tm_status_t tm_io_dump_with(const tm_snapshot_t *snap, const char *path,
+                            tm_io_serializer_t serialize);
+
 /* Serialise a snapshot in memory (the CLI writes these to stdout). The
  * buffer belongs to the caller (tm_buf_free). */
 tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out);

@@ -316,3 +316,16 @@ out:
   tm_raw_free(tmp);
   return st;
 }
+
+tm_status_t tm_io_dump_with(const tm_snapshot_t *snap, const char *path,
+                            tm_io_serializer_t serialize) {
+  if (!snap || !path)
+    return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
+  tm_buf_t buf;
+  tm_status_t st = serialize(snap, &buf);
+  if (st != TM_OK)
+    return st;
+  st = tm_io_write_atomic(path, buf.data, buf.len);
+  tm_buf_free(&buf);
+  return st;
+}

@@ -198,13 +198,5 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
 }
 
 tm_status_t tm_snapshot_dump_json(const tm_snapshot_t *snap, const char *path) {
-  if (!snap || !path)
-    return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
-  tm_buf_t buf;
-  tm_status_t st = tm_io_serialize_json(snap, &buf);
-  if (st != TM_OK)
-    return st;
-  st = tm_io_write_atomic(path, buf.data, buf.len);
-  tm_buf_free(&buf);
-  return st;
+  return tm_io_dump_with(snap, path, tm_io_serialize_json);
 }
