@@ -151,26 +151,81 @@ bool ShadowFrame::isPushedAt(const Instruction &I) const {
   return DT.dominates(Push, I.getParent());
 }
 
+// The edges into Exit (which the push does not dominate) from blocks the
+// push dominates, appended to Edges: restoring on them instead of in Exit
+// spares the paths that reach Exit without pushing, which have nothing to
+// restore. False when they would not cover exactly the pushed paths: a
+// predecessor reachable from the push but not dominated by it (it may or may
+// not have pushed), or an edge that cannot be split.
+bool ShadowFrame::collectPushedEdges(BasicBlock &Exit,
+                                     SmallVectorImpl<Edge> &Edges) const {
+  if (Exit.isEHPad())
+    return false;
+  SmallPtrSet<BasicBlock *, 8> Seen; // a switch may have several edges to Exit
+  for (BasicBlock *Pred : predecessors(&Exit)) {
+    if (!Reachable.count(Pred) || !Seen.insert(Pred).second)
+      continue; // never pushed: nothing to restore
+    Instruction *T = Pred->getTerminator();
+    if (!DT.dominates(Push, Pred) ||
+        !(isa<BranchInst>(T) || isa<SwitchInst>(T)))
+      return false;
+    Edges.push_back({Pred, &Exit});
+  }
+  return true;
+}
+
+// Where the restore on edge From -> To goes: the end of From when To is its
+// only successor, else a new block on the edge (one for all of From's edges
+// to To). To also has a predecessor the push does not dominate, so the edge
+// is critical and splits.
+Instruction *ShadowFrame::restorePointOn(const Edge &E) {
+  Instruction *T = E.first->getTerminator();
+  if (T->getNumSuccessors() == 1)
+    return T;
+  BasicBlock *Mid = SplitCriticalEdge(
+      E.first, E.second,
+      CriticalEdgeSplittingOptions(&DT).setMergeIdenticalEdges());
+  assert(Mid && "a br/switch edge into a non-pad join is critical");
+  return Mid->getTerminator();
+}
+
 void ShadowFrame::emit(const ShadowStackGlobals &G,
                        ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
-  // Exits reachable from the push restore d; d is loaded where it dominates
-  // all of them: at the push when possible, else at entry.
-  SmallVector<Instruction *, 8> Exits;
-  bool ExitsDominated = true;
+  // Exits reachable from the push restore d, where only pushed paths pass:
+  // before the terminator of an exit the push dominates, else on the edges
+  // into the exit from the pushed side (the `if (!t) return 0;` of a tree
+  // walk shares its ret with the recursion at -O2, and must not pay for
+  // it). d is then loaded at the push. If some exit allows neither, d is
+  // loaded at entry and every reachable exit restores (harmless where the
+  // push did not run: the depth is d there anyway).
+  SmallVector<Instruction *, 8> Exits, PushedOnly;
+  SmallVector<Edge, 8> Edges;
+  bool AtEntry = false;
   for (BasicBlock &BB : F) {
     Instruction *T = BB.getTerminator();
     if (!Reachable.count(&BB) || !(isa<ReturnInst>(T) || isa<ResumeInst>(T)))
       continue;
-    // A musttail call must stay right before its ret: restore first.
-    if (CallInst *MT = BB.getTerminatingMustTailCall())
-      Exits.push_back(MT);
-    else
-      Exits.push_back(T);
-    ExitsDominated &= DT.dominates(Push, &BB);
+    // A musttail call must stay right before its ret: restore first. Not on
+    // the edges into its block: such an exit is rare (the musttail call
+    // itself usually stores a slot, so the push dominates it), keep the
+    // restore next to the call.
+    CallInst *MT = BB.getTerminatingMustTailCall();
+    Instruction *At = MT ? MT : T;
+    Exits.push_back(At);
+    if (DT.dominates(Push, &BB))
+      PushedOnly.push_back(At);
+    else if (MT || !collectPushedEdges(BB, Edges))
+      AtEntry = true;
+  }
+  if (!AtEntry) {
+    // Only now: splitting an edge changes the CFG the queries above saw.
+    for (const Edge &E : Edges)
+      PushedOnly.push_back(restorePointOn(E));
+    Exits = std::move(PushedOnly);
   }
 
   Type *P = tm_compat::getI8PtrTy(F.getContext());
-  BasicBlock &LoadBB = ExitsDominated ? *Push : F.getEntryBlock();
+  BasicBlock &LoadBB = AtEntry ? F.getEntryBlock() : *Push;
   IRBuilder<> B(&LoadBB, pushPoint(LoadBB));
   // No source line: the push is prologue, not the first statement.
   B.SetCurrentDebugLocation(DebugLoc());

@@ -13,11 +13,17 @@
 // Placement (shrink-wrapping): the push goes to the nearest common dominator
 // P of the calls that store a slot, the landing pads and the returns_twice
 // calls, hoisted out of any cycle (into a preheader, split if need be) so
-// that it runs at most once per invocation; exits reachable from P restore d (harmless where P did not
-// run: the depth is d there anyway). Paths that make no such call - the
-// `if (!node) return 0;` of a tree walk - pay nothing. A hook call gets
-// TM_SITE_OWN_FRAME iff P dominates it; one that P may or may not precede is
-// folded into the dominator computation, so the flag is always exact.
+// that it runs at most once per invocation. Exits reachable from P restore d
+// on the paths through P only: in the exit when P dominates it, else on its
+// edges from blocks P dominates (split if need be); d is loaded at P. Paths
+// that make no such call - the `if (!node) return 0;` of a tree walk, even
+// when -O2 merges its ret with the recursion's - pay nothing. If an exit has
+// a predecessor that may or may not follow P (or an edge that cannot be
+// split), d is loaded at entry instead and every exit reachable from P
+// restores it (harmless where P did not run: the depth is d there anyway).
+// A hook call gets TM_SITE_OWN_FRAME iff P dominates it; one that P may or
+// may not precede is folded into the dominator computation, so the flag is
+// always exact.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TM_PASS_SHADOWSTACK_H
@@ -66,6 +72,10 @@ private:
   void collectRestorePoints();
   void computeReachable();
   llvm::BasicBlock *hoistOutOfCycle(llvm::BasicBlock *BB);
+  using Edge = std::pair<llvm::BasicBlock *, llvm::BasicBlock *>;
+  bool collectPushedEdges(llvm::BasicBlock &Exit,
+                          llvm::SmallVectorImpl<Edge> &Edges) const;
+  llvm::Instruction *restorePointOn(const Edge &E);
 
   llvm::Function &F;
   llvm::DominatorTree DT;
