@@ -10,6 +10,7 @@
  * machine do not count; contention between our own threads still does.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,29 @@
 void *__tm_malloc(size_t size, const struct tm_site *site);
 void __tm_free(void *ptr, const struct tm_site *site);
 
-enum { RING = 256, DEPTH = 10 };
+enum { RING = 256, DEPTH = 10, SYNC_FLOOR = 2, COUNTER_FLOOR = 3 };
+
+/* The synchronisation floor of a traced pair in a multi-threaded process,
+ * with nothing else: on malloc and on free, take and release a lock (one
+ * atomic exchange, one release store) and add to a counter shared by all
+ * threads (one atomic fetch_add). That is what an exact current/peak
+ * without a global lock needs at least: the table slot must be claimed
+ * against other threads (an RMW on a per-shard word) and every change of
+ * current must take its place in one total order (an RMW on one word).
+ * The lock is per thread, so that it is never contended (as with shards,
+ * at best); the counter is one. */
+static _Thread_local _Alignas(64) _Atomic int floor_lock;
+static _Alignas(64) _Atomic size_t floor_current;
+
+static inline void floor_sync(long delta, int lock) {
+  if (lock) {
+    while (atomic_exchange_explicit(&floor_lock, 1, memory_order_acquire))
+      ;
+    atomic_store_explicit(&floor_lock, 0, memory_order_release);
+  }
+  atomic_fetch_add_explicit(&floor_current, (size_t)delta,
+                            memory_order_relaxed);
+}
 
 static struct tm_site frames_sites[DEPTH + 1];
 static const struct tm_site alloc_site = {
@@ -32,7 +55,9 @@ static const struct tm_site free_site = {
     "bench.c", "alloc", NULL, 101, 1, TM_SITE_OWN_FRAME, 0};
 
 typedef struct job {
-  int hooked; /* __tm_* (1) or plain malloc/free (0) */
+  int hooked; /* __tm_* (1), plain malloc/free (0), or plain plus the
+                 synchronisation a traced pair needs (SYNC_FLOOR), or plus
+                 its counter part only (COUNTER_FLOOR) */
   long iters;
   double ns;
 } job_t;
@@ -57,14 +82,20 @@ static void *run(void *arg) {
   __tm_depth = DEPTH;
   void *ring[RING];
   for (int i = 0; i < RING; i++)
-    ring[i] = j->hooked ? __tm_malloc(32, &alloc_site) : malloc(32);
+    ring[i] = j->hooked == 1 ? __tm_malloc(32, &alloc_site) : malloc(32);
   double t0 = now();
   for (long n = 0; n < j->iters; n++) {
     unsigned i = (unsigned)n % RING;
     size_t size = 16 + (n & 63);
-    if (j->hooked) {
+    if (j->hooked == 1) {
       __tm_free(ring[i], &free_site);
       ring[i] = __tm_malloc(size, &alloc_site);
+    } else if (j->hooked == SYNC_FLOOR || j->hooked == COUNTER_FLOOR) {
+      int lock = j->hooked == SYNC_FLOOR;
+      floor_sync(-(long)size, lock);
+      free(ring[i]);
+      ring[i] = malloc(size);
+      floor_sync((long)size, lock);
     } else {
       free(ring[i]);
       ring[i] = malloc(size);
@@ -72,7 +103,7 @@ static void *run(void *arg) {
   }
   j->ns = (now() - t0) / (double)j->iters;
   for (int i = 0; i < RING; i++)
-    j->hooked ? __tm_free(ring[i], &free_site) : free(ring[i]);
+    j->hooked == 1 ? __tm_free(ring[i], &free_site) : free(ring[i]);
   __tm_frames = saved;
   __tm_frames_cap = saved_cap;
   __tm_depth = saved_depth;
@@ -105,9 +136,17 @@ static double measure(int hooked, int nthreads, long iters, int reps) {
   return best;
 }
 
-/* One configuration: mode is plain, off or an nframe. */
+/* One configuration: mode is plain, floor (plain plus the synchronisation
+ * floor), counter (plus its counter part), off or an nframe. */
 static void one(const char *mode, const char *column, int nthreads, long iters,
                 int reps) {
+  if (strcmp(mode, "floor") == 0 || strcmp(mode, "counter") == 0) {
+    int floor = mode[0] == 'f' ? SYNC_FLOOR : COUNTER_FLOOR;
+    printf("%s %s %.2f\n",
+           floor == SYNC_FLOOR ? "floor:lock+counter" : "floor:counter", column,
+           measure(floor, nthreads, iters, reps));
+    return;
+  }
   int hooked = strcmp(mode, "plain") != 0;
   int nframe = hooked && strcmp(mode, "off") != 0 ? atoi(mode) : 0;
   if (nframe)
@@ -126,15 +165,20 @@ static void sleeper_wait(void);
  *   st  one thread, in a process that has never created a thread
  *   mt  one thread, while another (idle) thread exists
  *   2   two threads allocating at once (ns per pair per thread)
- * With MODE (plain, off, 1, 25, ...) and COLUMN (st, mt, 2): that one
- * configuration only (for callgrind). Prints "<mode> <column> <ns>". */
+ * Modes: plain, off, 1, 25, and floor: plain plus only the synchronisation
+ * that a traced pair needs in a multi-threaded process (SYNC_FLOOR); counter:
+ * plain plus only its shared-counter part (COUNTER_FLOOR).
+ * With MODE (plain, floor, counter, off, 1, 25, ...) and COLUMN (st, mt, 2):
+ * that one configuration only (for callgrind). Prints "<mode> <column> <ns>".
+ */
 int main(int argc, char **argv) {
   long iters = argc > 1 ? atol(argv[1]) : 2000000;
   int reps = argc > 2 ? atoi(argv[2]) : 5;
   for (int i = 1; i <= DEPTH; i++)
     frames_sites[i] =
         (struct tm_site){"bench.c", "caller", NULL, (uint32_t)i, 1, 0, 0};
-  const char *modes[] = {"plain", "off", "1", "25"};
+  const char *modes[] = {"plain", "counter", "floor", "off", "1", "25"};
+  enum { NMODES = sizeof modes / sizeof *modes };
   const char *cols[] = {"st", "mt", "2"};
   if (argc > 4) {
     int c = 0;
@@ -146,12 +190,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   // Single-threaded first: no thread may have been created before.
-  for (int m = 0; m < 4; m++)
+  for (int m = 0; m < NMODES; m++)
     one(modes[m], "st", 0, iters, reps);
   sleeper_wait();
-  for (int m = 0; m < 4; m++)
+  for (int m = 0; m < NMODES; m++)
     one(modes[m], "mt", 0, iters, reps);
-  for (int m = 0; m < 4; m++)
+  for (int m = 0; m < NMODES; m++)
     one(modes[m], "2", 2, iters, reps);
   return 0;
 }

@@ -55,6 +55,32 @@ echo "(the shard lock and the global \`current\` counter, on malloc and on free)
 echo "An exact peak needs every change of \`current\` in one total order, so the"
 echo "counter is shared; two threads allocating at once bounce its cache line,"
 echo "which is what the 2-thread column measures."
+echo
+echo "The two floor rows price that synchronisation alone, with no bookkeeping:"
+echo "plain malloc/free plus, on each, an atomic fetch_add on one shared counter"
+echo "(floor:counter), or that plus taking and releasing an uncontended lock"
+echo "(floor:lock+counter, one atomic exchange and a release store). An exact"
+echo "current/peak puts every change of \`current\` by any thread in one order:"
+echo "one read-modify-write of a shared word per malloc and per free, whether"
+echo "that word is a counter or a global lock, so floor:counter is the least any"
+echo "such design pays in a multi-threaded process. Adding the bookkeeping a"
+echo "traced pair needs anyway (nframe=1 minus plain in the single-threaded"
+echo "column, which has no atomic) gives a lower bound. (The runtime skips both"
+echo "in a single-threaded process; that column shows what they would cost.)"
+echo
+echo "$pair" | awk '
+  { ns[$1 " " $2] = $3 }
+  END {
+    b = ns["nframe=1 st"] - ns["plain st"]
+    for (c = 0; c < 2; c++) {
+      col = c ? "2" : "mt"; name = c ? "2 threads" : "1 thread, multi-threaded process"
+      lb = ns["floor:counter " col] + b
+      printf "Lower bound, %s: %.1f + %.1f = about %.1f ns, %.2fx plain (measured: %.2fx).\n",
+        name, ns["floor:counter " col], b, lb, lb / ns["plain " col],
+        ns["nframe=1 " col] / ns["plain " col]
+      if (!c) print ""
+    }
+  }'
 
 if [[ ${TM_BENCH_NO_CALLGRIND:-0} != 1 ]] && command -v valgrind >/dev/null; then
   # Instructions per pair: the difference of two runs of different length,
