@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "tree.h"
+
 #define NOINLINE __attribute__((noinline))
 
 static volatile int trigger = -1; /* never matches: allocation reachable, not taken */
@@ -33,27 +35,12 @@ NOINLINE long fib_alloc(int n) {
   return fib_alloc(n - 1) + fib_alloc(n - 2);
 }
 
-struct node {
-  struct node *l, *r;
-  long v;
-};
-
 NOINLINE long walk(const struct node *t) {
   if (!t)
     return 0;
   if (t->v == trigger)
     sink = malloc(8);
   return t->v + walk(t->l) + walk(t->r);
-}
-
-static struct node *build(int depth, long *next) {
-  if (depth == 0)
-    return NULL;
-  struct node *n = malloc(sizeof *n);
-  n->v = (*next)++;
-  n->l = build(depth - 1, next);
-  n->r = build(depth - 1, next);
-  return n;
 }
 
 static int cmp_int(const void *a, const void *b) {

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "tree.h"
+
 #define NOINLINE __attribute__((noinline))
 #define TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -48,11 +50,6 @@ NOINLINE long fib_depth(int n) {
   return r + n;
 }
 
-struct node {
-  struct node *l, *r;
-  long v;
-};
-
 /* Likewise walk: bench.c's walk with its last call turned into a loop. */
 NOINLINE long walk_plain(const struct node *t) {
   long r = 0;
@@ -77,16 +74,6 @@ NOINLINE long walk_depth(const struct node *t) {
   }
   floor_depth = d;
   return r;
-}
-
-static struct node *build(int depth, long *next) {
-  if (depth == 0)
-    return NULL;
-  struct node *n = malloc(sizeof *n);
-  n->v = (*next)++;
-  n->l = build(depth - 1, next);
-  n->r = build(depth - 1, next);
-  return n;
 }
 
 static long long now_ns(void) {
