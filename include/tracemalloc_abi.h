@@ -13,21 +13,32 @@
  *    so on: a site expands to 1 + (length of the inlined_at chain) frames,
  *    innermost first.
  *
- * 2. Shadow stack (per thread, initial-exec TLS, four words):
+ * 2. Shadow stack (per thread): one initial-exec TLS struct of two words,
+ *    __tm_shadow = { depth, frames }, and a ring of TM_SHADOW_RING_SLOTS
+ *    site pointers that `frames` points to (a power of two: the slot of
+ *    depth k is frames[k & TM_SHADOW_RING_MASK]).
  *
- *      function entry:  d    = __tm_depth;          // saved depth
+ *      function entry:  d    = __tm_shadow.depth;     // saved depth
  *                       own  = d + 1;
- *                       __tm_depth = own;
- *                       slot = own < __tm_frames_cap ? &__tm_frames[own]
- *                                                   : &__tm_sink;
- *      before a call:   *slot = &site_of_this_call;
- *      ret / resume:    __tm_depth = d;     (before a musttail call)
+ *                       __tm_shadow.depth = own;
+ *                       slot = &__tm_shadow.frames[own & TM_SHADOW_RING_MASK];
+ *      before a call:   *slot = &site_of_this_call;   (relaxed atomic store)
+ *                       (or once, right after the push, when the function
+ *                       has a single such call: the slot is its own)
+ *      ret / resume:    __tm_shadow.depth = d;   (before a musttail call)
  *      landing pad,
- *      after a returns_twice call:  __tm_depth = own;
+ *      after a returns_twice call:  __tm_shadow.depth = own;
  *
- *    A thread whose frame array the runtime has not set up yet has
- *    __tm_frames_cap == 0, so every store goes to __tm_sink: nothing is ever
- *    written out of bounds, whatever the depth.
+ *    Why a ring: no capacity check and no branch or select on the entry
+ *    path, and any depth is safe. `frames` always points to a whole ring: a
+ *    thread the runtime has not set up yet (or no longer has) uses one
+ *    shared ring that the runtime never reads (it is TLS-initialised to it),
+ *    which is why slot stores are relaxed atomics. The ring holds the
+ *    innermost TM_SHADOW_RING_SLOTS frames of a deeper stack; each nested
+ *    instrumented frame takes at least 16 bytes of machine stack, so only a
+ *    thread with more than 16 MiB of stack can wrap it (section 3); after
+ *    it has, a live frame whose slot a deeper one took reads as that deeper
+ *    frame's site until it stores again.
  *    Hook calls (__tm_*) do not store into the slot: their site is passed as
  *    an argument.
  *
@@ -35,11 +46,13 @@
  *    thread at depth D:
  *      frames = expand(S);
  *      i      = (S->flags & TM_SITE_OWN_FRAME) ? D - 1 : D;
- *      for (; i >= 1; i--) frames += expand(__tm_frames[i]) (or an unknown
- *                                     frame when i >= cap or the slot is NULL);
+ *      for (; i >= 1; i--) frames += expand(ring[i & TM_SHADOW_RING_MASK])
+ *                  (or one unknown frame when the slot is NULL, the thread
+ *                  has no ring of its own, or D - i >= TM_SHADOW_RING_SLOTS,
+ *                  a slot a deeper live frame has taken);
  *    For an allocation that reaches the runtime without a site (malloc called
  *    by uninstrumented code, through interposition or sanitizer hooks),
- *    frames = expand(__tm_frames[D]) ... expand(__tm_frames[1]): the line of
+ *    frames = expand(slot D) ... expand(slot 1): the line of
  *    the nearest instrumented caller. An empty result is CPython's
  *    ('<unknown>', 0) frame with total_nframe 1.
  */
@@ -53,11 +66,12 @@
 extern "C" {
 #endif
 
-#define TM_ABI_VERSION 1
+#define TM_ABI_VERSION 2
 
 /* tm_site.flags */
 #define TM_SITE_OWN_FRAME 0x1u /* the function holding this call pushed a
-                                  shadow frame (its own slot is __tm_depth) */
+                                  shadow frame (its own slot is the
+                                  depth, __tm_shadow.depth) */
 #define TM_SITE_NO_DEBUG 0x2u  /* no debug info: file is the module's source
                                   file and line is 0 */
 
@@ -75,17 +89,24 @@ struct tm_site {
   uint32_t reserved;                /* 0 */
 };
 
+/* The shadow-stack ring: slots per thread (a power of two; 8 MiB of
+ * address space, of which only the touched pages cost memory). */
+#define TM_SHADOW_RING_SLOTS (1u << 20)
+#define TM_SHADOW_RING_MASK (TM_SHADOW_RING_SLOTS - 1u)
+
 /* Shadow-stack TLS, defined by the runtime with
- * __attribute__((tls_model("initial-exec"))). */
-extern __thread uintptr_t __tm_depth;
-extern __thread const struct tm_site **__tm_frames;
-extern __thread uintptr_t __tm_frames_cap;
-extern __thread const struct tm_site *__tm_sink;
+ * __attribute__((tls_model("initial-exec"))). Layout is fixed: the pass
+ * builds it as the LLVM struct { intptr, ptr }. */
+struct tm_shadow {
+  uintptr_t depth;                /* instrumented frames live now */
+  const struct tm_site **frames;  /* the ring; never NULL */
+};
+extern __thread struct tm_shadow __tm_shadow;
 
 /* Every instrumented module gets a constructor that calls this. It is
  * idempotent and cheap; its name carries TM_ABI_VERSION so that a mismatch
  * between the pass and the runtime fails the link. */
-void __tm_module_init_v1(void);
+void __tm_module_init_v2(void);
 
 /* The hooks: for each TM_HOOK(NAME, RET, PARAMS, ...) in
  * tracemalloc_hooks.def, `RET __tm_NAME(PARAMS..., const struct tm_site *)`.

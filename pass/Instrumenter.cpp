@@ -8,7 +8,7 @@
 //         slot-storing calls, build its site table, push its shadow frame
 //         (unless site-only, readonly/readnone, or nothing below it can
 //         allocate), rewrite the allocation calls to __tm_NAME(args, site);
-// STEP 4  the module constructor calling __tm_module_init_v1.
+// STEP 4  the module constructor calling __tm_module_init_v2.
 //
 //===----------------------------------------------------------------------===//
 #include "Instrumenter.h"
@@ -185,7 +185,7 @@ private:
   }
 
   // One hidden linkonce_odr constructor per linked image (comdat keyed on
-  // itself, as SanitizerCoverage does): __tm_module_init_v1 is idempotent,
+  // itself, as SanitizerCoverage does): __tm_module_init_v2 is idempotent,
   // and its versioned name makes an ABI mismatch a link error.
   void createModuleCtor() {
     if (M.getFunction(ModuleCtorName))
@@ -214,7 +214,7 @@ private:
 // The runtime itself (or a program that links its sources) must not be
 // instrumented: it defines the shadow-stack TLS or the init entry point.
 bool isRuntimeModule(const Module &M) {
-  const GlobalVariable *D = M.getNamedGlobal(DepthName);
+  const GlobalVariable *D = M.getNamedGlobal(ShadowName);
   if (D && !D->isDeclaration())
     return true;
   const Function *Init = M.getFunction(ModuleInitName);

@@ -9,10 +9,29 @@
 
 #include "llvm/ADT/StringMap.h"
 
+#include "tracemalloc_abi.h"
+
+#include <cstddef>
+
 using namespace llvm;
 
 namespace tmpass {
 namespace {
+
+// The constants RuntimeABI.h spells for the pass are the runtime's.
+static_assert(ShadowRingMask == TM_SHADOW_RING_MASK, "ring mask");
+static_assert((TM_SHADOW_RING_SLOTS & TM_SHADOW_RING_MASK) == 0,
+              "the ring is a power of two");
+static_assert(offsetof(tm_shadow, depth) == 0 && ShadowDepthField == 0 &&
+                  offsetof(tm_shadow, frames) == sizeof(uintptr_t) &&
+                  ShadowFramesField == 1,
+              "struct tm_shadow layout");
+static_assert(SiteOwnFrame == TM_SITE_OWN_FRAME &&
+                  SiteNoDebug == TM_SITE_NO_DEBUG,
+              "tm_site flags");
+static_assert(ModuleInitName[sizeof(ModuleInitName) - 2] ==
+                  '0' + TM_ABI_VERSION,
+              "the module init name carries TM_ABI_VERSION");
 
 constexpr unsigned countArgs(const char *Args) {
   // "(a, b, c)" -> 3, "()" -> 0.

@@ -12,17 +12,20 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
+
 namespace tmpass {
 
-// Shadow-stack TLS (initial-exec, defined by the runtime).
-constexpr char DepthName[] = "__tm_depth";
-constexpr char FramesName[] = "__tm_frames";
-constexpr char FramesCapName[] = "__tm_frames_cap";
-constexpr char SinkName[] = "__tm_sink";
+// Shadow-stack TLS (initial-exec, defined by the runtime): the struct
+// { depth, frames } and the ring's index mask (TM_SHADOW_RING_MASK).
+constexpr char ShadowName[] = "__tm_shadow";
+constexpr unsigned ShadowDepthField = 0;
+constexpr unsigned ShadowFramesField = 1;
+constexpr uint64_t ShadowRingMask = (uint64_t(1) << 20) - 1;
 
 // Module constructor: the name carries TM_ABI_VERSION, so a runtime of another
 // ABI fails the link instead of misreading our site descriptors.
-constexpr char ModuleInitName[] = "__tm_module_init_v1";
+constexpr char ModuleInitName[] = "__tm_module_init_v2";
 constexpr char ModuleCtorName[] = "tm.module_ctor";
 constexpr unsigned ModuleCtorPriority = 1; // as MemProf: before user ctors
 

@@ -59,10 +59,9 @@ ShadowStackGlobals::ShadowStackGlobals(Module &M) {
   LLVMContext &Ctx = M.getContext();
   IntPtrTy = M.getDataLayout().getIntPtrType(Ctx);
   Type *P = tm_compat::getI8PtrTy(Ctx);
-  Depth = getTLS(M, DepthName, IntPtrTy);
-  Frames = getTLS(M, FramesName, tm_compat::getPtrTo(P));
-  FramesCap = getTLS(M, FramesCapName, IntPtrTy);
-  Sink = getTLS(M, SinkName, P);
+  ShadowTy = StructType::get(IntPtrTy, tm_compat::getPtrTo(P));
+  Shadow = getTLS(M, ShadowName, ShadowTy);
+  ShadowTy = Shadow->getValueType(); // a module may declare it already
 }
 
 void ShadowFrame::collectRestorePoints() {
@@ -229,39 +228,54 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
   IRBuilder<> B(&LoadBB, pushPoint(LoadBB));
   // No source line: the push is prologue, not the first statement.
   B.SetCurrentDebugLocation(DebugLoc());
-  Value *Saved = B.CreateLoad(G.IntPtrTy, G.Depth, "tm.depth");
+  // Both fields from one address: one thread-pointer offset for the frame.
+  Value *DepthPtr =
+      B.CreateStructGEP(G.ShadowTy, G.Shadow, ShadowDepthField, "tm.depthp");
+  Value *Saved = B.CreateLoad(G.IntPtrTy, DepthPtr, "tm.depth");
   if (&LoadBB != Push) {
     B.SetInsertPoint(Push, pushPoint(*Push));
     B.SetCurrentDebugLocation(DebugLoc());
   }
   Value *Own = B.CreateAdd(Saved, ConstantInt::get(G.IntPtrTy, 1), "tm.own");
-  B.CreateStore(Own, G.Depth);
-  Value *Cap = B.CreateLoad(G.IntPtrTy, G.FramesCap, "tm.cap");
-  Value *Frames = B.CreateLoad(G.Frames->getValueType(), G.Frames, "tm.frames");
-  Value *InBounds = B.CreateICmpULT(Own, Cap, "tm.inbounds");
-  // Not inbounds: past the capacity the address is computed but never used.
-  Value *Elem = B.CreateGEP(P, Frames, Own, "tm.elem");
-  Value *Slot = B.CreateSelect(InBounds, Elem, G.Sink, "tm.slot");
+  B.CreateStore(Own, DepthPtr);
+  Value *FramesPtr = B.CreateStructGEP(G.ShadowTy, G.Shadow,
+                                       ShadowFramesField, "tm.framesp");
+  Value *Frames =
+      B.CreateLoad(tm_compat::getPtrTo(P), FramesPtr, "tm.frames");
+  // A ring: any depth has a slot, so no capacity check, no branch.
+  Value *Index = B.CreateAnd(Own, ConstantInt::get(G.IntPtrTy, ShadowRingMask),
+                             "tm.index");
+  Value *Slot = B.CreateGEP(P, Frames, Index, "tm.slot");
+  const Align SlotAlign(
+      F.getParent()->getDataLayout().getPointerABIAlignment(0));
+  // Relaxed: a thread the runtime has not set up shares one ring.
+  auto StoreSite = [&](IRBuilder<> &At, Constant *Site) {
+    At.CreateAlignedStore(Site, Slot, SlotAlign)
+        ->setAtomic(AtomicOrdering::Monotonic);
+  };
 
   // One storing call: its site is stored once, at the push. The slot is
   // this frame's alone (callees use the ones above it), so the value
   // survives every call; a loop around the call - a recursion -O2 turned
   // into one - then neither stores on each iteration nor keeps the slot's
   // address live across the calls (fib_alloc in bench/pass: 1.45x -> 1.2x
-  // by hand). Past the capacity the slot is the shared sink, which callees
-  // overwrite; no traceback reads it.
-  if (SlotStores.size() == 1)
-    B.CreateStore(SlotStores.front().second, Slot);
-  else
-    for (const auto &CS : SlotStores)
-      IRBuilder<>(CS.first).CreateStore(CS.second, Slot);
+  // by hand). Only a stack deeper than the ring wraps onto it (see
+  // tracemalloc_abi.h section 2).
+  if (SlotStores.size() == 1) {
+    StoreSite(B, SlotStores.front().second);
+  } else {
+    for (const auto &CS : SlotStores) {
+      IRBuilder<> At(CS.first);
+      StoreSite(At, CS.second);
+    }
+  }
   // Pads before exits: a cleanup pad ending in `resume` gets own, then d.
   for (Instruction *I : Pads)
-    IRBuilder<>(I).CreateStore(Own, G.Depth);
+    IRBuilder<>(I).CreateStore(Own, DepthPtr);
   for (Instruction *I : Twice)
-    IRBuilder<>(I->getNextNode()).CreateStore(Own, G.Depth);
+    IRBuilder<>(I->getNextNode()).CreateStore(Own, DepthPtr);
   for (Instruction *I : Exits)
-    IRBuilder<>(I).CreateStore(Saved, G.Depth);
+    IRBuilder<>(I).CreateStore(Saved, DepthPtr);
 }
 
 } // namespace tmpass

@@ -1,14 +1,17 @@
 //===- ShadowStack.h - push/pop of one function's shadow frame ------------===//
 //
 // Emits, per include/tracemalloc_abi.h §2:
-//   push:             d = __tm_depth; own = d + 1; __tm_depth = own;
-//                     slot = own < __tm_frames_cap ? &__tm_frames[own]
-//                                                  : &__tm_sink;
-//   before a call:    *slot = site;
-//   ret / resume:     __tm_depth = d   (before a terminating musttail call);
-//   landing pads and after returns_twice calls: __tm_depth = own.
-// The TLS variables are external initial-exec declarations: a few words, so a
-// dlopen'ed instrumented library never exhausts the static TLS block.
+//   push:             d = __tm_shadow.depth; own = d + 1;
+//                     __tm_shadow.depth = own;
+//                     slot = &__tm_shadow.frames[own & TM_SHADOW_RING_MASK];
+//   before a call:    *slot = site   (relaxed atomic; once at the push when
+//                                     the function has one storing call);
+//   ret / resume:     __tm_shadow.depth = d   (before a terminating musttail
+//                                              call);
+//   landing pads and after returns_twice calls: __tm_shadow.depth = own.
+// __tm_shadow is an external initial-exec declaration of two words, so a
+// dlopen'ed instrumented library never exhausts the static TLS block, and
+// both words are reached from one thread-pointer offset.
 //
 // Placement (shrink-wrapping): the push goes to the nearest common dominator
 // P of the calls that store a slot, the landing pads and the returns_twice
@@ -47,10 +50,11 @@ class Value;
 
 namespace tmpass {
 
-// The four TLS globals of a module (declared on first use).
+// The shadow-stack TLS struct of a module (declared on first use).
 struct ShadowStackGlobals {
   explicit ShadowStackGlobals(llvm::Module &M);
-  llvm::GlobalVariable *Depth, *Frames, *FramesCap, *Sink;
+  llvm::GlobalVariable *Shadow;
+  llvm::Type *ShadowTy; // { intptr, ptr }
   llvm::Type *IntPtrTy;
 };
 

@@ -216,7 +216,7 @@ __attribute__((constructor(101))) static void tm_runtime_constructor(void) {
   tm_runtime_init();
 }
 
-TM_API void __tm_module_init_v1(void) {
+TM_API void __tm_module_init_v2(void) {
   tm_runtime_init();
   tm_shadow_thread_init();
   tm_traceback_invalidate_caches(); // site addresses may be reused

@@ -77,8 +77,8 @@ TM_HIDDEN void tm_core_realloc_end(const tm_core_realloc_token_t *tok,
                                    void *new_ptr, size_t size,
                                    const struct tm_site *site);
 
-/* Make sure this thread has a shadow-stack frame array (called at thread
- * start by the pthread_create wrapper, and lazily by the core). */
+/* Make sure this thread has a shadow-stack ring of its own (called at
+ * thread start by the pthread_create wrapper, and lazily by the core). */
 TM_HIDDEN void tm_shadow_thread_init(void);
 
 /* Defined by the hooks (sanitizer_hooks.c): installs the sanitizer allocator
@@ -89,7 +89,7 @@ TM_HIDDEN void tm_hooks_install(void);
 
 /* Runtime initialisation: idempotent, recursion-safe; reads TRACEMALLOC and
  * TRACEMALLOC_DUMP. Called from the runtime's constructor, from
- * __tm_module_init_v1 and lazily from the hooks. */
+ * __tm_module_init_v2 and lazily from the hooks. */
 TM_HIDDEN void tm_runtime_init(void);
 
 #endif /* TM_INTERNAL_H */

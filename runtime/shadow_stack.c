@@ -1,25 +1,42 @@
 /* shadow_stack.c - the per-thread shadow stack of tracemalloc_abi.h, and
  * the per-thread runtime state that shares its mapping (shadow_stack.h).
  *
- * Design. Instrumented code reads and writes four initial-exec TLS words
- * directly (no call). The runtime gives each thread one mapping: a header
- * page (tm_thread_t: registry links, traceback cache) and the frame array of
- * TM_SHADOW_SLOTS pointers, mapped with MAP_NORESERVE so that only the pages
- * a deep stack really touches cost memory; until then __tm_frames_cap is 0
- * and instrumented code stores into __tm_sink, never out of bounds. The
- * mapping is set up at thread start (the pthread_create wrapper), for the
- * main thread by the runtime constructor, and lazily by the core on a
- * thread's first traced allocation; it is unmapped by a pthread key
- * destructor at thread exit, after which the thread keeps using __tm_sink.
+ * Design. Instrumented code reads and writes one initial-exec TLS struct,
+ * __tm_shadow = {depth, frames}, directly (no call), and stores into
+ * frames[depth & TM_SHADOW_RING_MASK] with no bounds check: `frames` must
+ * always point to a whole ring. Its TLS initial value is the shared unset
+ * ring (shadow_stack.h), which the runtime never reads. The runtime gives
+ * each thread one mapping: a header page (tm_thread_t: registry links,
+ * traceback cache) and the thread's own ring of TM_SHADOW_RING_SLOTS
+ * pointers, mapped with MAP_NORESERVE so that only the pages a deep stack
+ * really touches cost memory. The mapping is set up at thread start (the
+ * pthread_create wrapper), for the main thread by the runtime constructor,
+ * and lazily by the core on a thread's first traced allocation; it is
+ * unmapped by a pthread key destructor at thread exit, after which the
+ * thread writes the unset ring again.
+ *
+ * Order. tm_thread_self != NULL implies that the thread's own ring is
+ * installed (traceback.h's inlined fast path reads the ring without
+ * checking): setup installs the ring before it sets tm_thread_self,
+ * teardown clears tm_thread_self before it puts the unset ring back, each
+ * with a signal fence between the two, so that not even a signal handler
+ * on the thread sees them the other way round. Teardown puts the unset ring
+ * back before munmap: instrumented code that runs later on the thread
+ * (another key's destructor) stores into it, never into unmapped memory.
+ * A frame live across a switch keeps the slot address it computed at
+ * entry: across the lazy setup that is a slot of the unset ring (harmless:
+ * the frame reads as unknown), and no instrumented frame of the thread is
+ * live any more when the key destructor runs.
  *
  * Accounting. Live mappings are linked in a registry (a leaf spinlock), so
- * that tm_shadow_memory can add up their resident pages with mincore();
- * a thread unlinks its mapping under that lock before unmapping it.
+ * that tm_shadow_memory can add up their resident pages with mincore(), and
+ * the unset ring's; a thread unlinks its mapping under that lock before
+ * unmapping it.
  *
  * Reentrancy. pthread_setspecific may calloc its second-level array; the
  * call is bracketed by tm_reentrant so that allocation is not traced and
  * cannot come back here. The per-thread state also stops a destructor-time
- * allocation from mapping a new array after the old one was freed.
+ * allocation from mapping a new ring after the old one was freed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,10 +50,16 @@
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
-TM_API __thread uintptr_t __tm_depth TM_TLS_IE;
-TM_API __thread const struct tm_site **__tm_frames TM_TLS_IE;
-TM_API __thread uintptr_t __tm_frames_cap TM_TLS_IE;
-TM_API __thread const struct tm_site *__tm_sink TM_TLS_IE;
+/* Page-aligned (4 KiB, the smallest page size) so that tm_shadow_memory
+ * counts its own pages only; with larger pages, the first and last pages
+ * counted may also hold neighbouring runtime data. */
+#define UNSET_RING_ALIGN 4096
+
+_Alignas(UNSET_RING_ALIGN) const struct tm_site
+    *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
+
+TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {
+    0, tm_shadow_unset_ring};
 
 __thread int tm_reentrant TM_TLS_IE;
 __thread tm_thread_t *tm_thread_self TM_TLS_IE;
@@ -47,7 +70,8 @@ static __thread int thread_state TM_TLS_IE;
 static pthread_key_t shadow_key;
 static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
-#define SHADOW_BYTES ((size_t)TM_SHADOW_SLOTS * sizeof(const struct tm_site *))
+#define SHADOW_BYTES \
+  ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
 
 static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
 static tm_thread_t *registry; /* live mappings, under registry_lock */
@@ -68,9 +92,10 @@ static void registry_unlink(tm_thread_t *t) {
 
 static void shadow_destroy(void *mem) {
   tm_thread_t *t = mem;
-  __tm_frames_cap = 0; // from now on instrumented code writes to the sink
-  __tm_frames = NULL;
+  // In this order (see Order above): no state, then no ring, then unmap.
   tm_thread_self = NULL;
+  atomic_signal_fence(memory_order_seq_cst);
+  __tm_shadow.frames = tm_shadow_unset_ring;
   thread_state = THREAD_EXITED;
   tm_spin_lock(&registry_lock);
   registry_unlink(t);
@@ -109,32 +134,40 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
     pthread_setspecific(shadow_key, mem);
     tm_reentrant--;
   }
+  // In this order (see Order above): the ring, then the state.
+  __tm_shadow.frames = (const struct tm_site **)((char *)mem + hdr);
+  atomic_signal_fence(memory_order_seq_cst);
   tm_thread_self = t;
-  __tm_frames = (const struct tm_site **)((char *)mem + hdr);
-  __tm_frames_cap = TM_SHADOW_SLOTS;
   errno = saved_errno;
 }
 
 void tm_shadow_thread_init(void) {
-  if (TM_LIKELY(__tm_frames_cap != 0) || thread_state != THREAD_NONE)
+  if (TM_LIKELY(tm_shadow_is_own_ring()) || thread_state != THREAD_NONE)
     return;
   shadow_init_slow();
 }
 
-size_t tm_shadow_memory(void) {
-  size_t ps = tm_raw_page_size(), total = 0;
+/* Resident bytes of [p, p + bytes), whole pages of size ps. */
+static size_t resident_bytes(const void *p, size_t bytes, size_t ps) {
+  uintptr_t start = (uintptr_t)p & ~(uintptr_t)(ps - 1);
+  size_t pages = ((uintptr_t)p + bytes - start + ps - 1) / ps, total = 0;
   unsigned char vec[256];
-  tm_spin_lock(&registry_lock);
-  for (tm_thread_t *t = registry; t; t = t->next) {
-    size_t pages = t->map_bytes / ps;
-    for (size_t off = 0; off < pages; off += sizeof vec) {
-      size_t n = pages - off < sizeof vec ? pages - off : sizeof vec;
-      if (mincore((char *)t + off * ps, n * ps, vec) != 0)
-        continue;
-      for (size_t i = 0; i < n; i++)
-        total += (vec[i] & 1) ? ps : 0;
-    }
+  for (size_t off = 0; off < pages; off += sizeof vec) {
+    size_t n = pages - off < sizeof vec ? pages - off : sizeof vec;
+    if (mincore((void *)(start + off * ps), n * ps, vec) != 0)
+      continue;
+    for (size_t i = 0; i < n; i++)
+      total += (vec[i] & 1) ? ps : 0;
   }
+  return total;
+}
+
+size_t tm_shadow_memory(void) {
+  size_t ps = tm_raw_page_size();
+  size_t total = resident_bytes(tm_shadow_unset_ring, SHADOW_BYTES, ps);
+  tm_spin_lock(&registry_lock);
+  for (tm_thread_t *t = registry; t; t = t->next)
+    total += resident_bytes(t, t->map_bytes, ps);
   tm_spin_unlock(&registry_lock);
   return total;
 }

@@ -1,43 +1,57 @@
-/* shadow_stack.h - the per-thread runtime state: the shadow-stack frame
- * array and the traceback cache, and how their memory is counted.
- * The shadow-stack TLS words themselves are declared in tracemalloc_abi.h;
+/* shadow_stack.h - the per-thread runtime state: the shadow-stack ring and
+ * the traceback cache, and how their memory is counted.
+ * The shadow-stack TLS struct itself is declared in tracemalloc_abi.h;
  * thread setup is tm_shadow_thread_init (internal.h).
  *
  * Memory. Each thread gets one mapping: one page-aligned header
  * (tm_thread_t: registry links and the traceback cache, TM_THREAD_BYTES)
- * followed by the frame array of TM_SHADOW_SLOTS pointers (8 MiB of address
+ * followed by its ring of TM_SHADOW_RING_SLOTS pointers (8 MiB of address
  * space on LP64, MAP_NORESERVE). The kernel only backs the pages a thread
  * really touches: a thread whose instrumented code never goes deeper than a
- * few hundred frames uses one or two pages of the array.
- * tm_get_tracemalloc_memory() therefore counts these mappings by their
- * resident pages, measured with mincore() at query time (tm_shadow_memory),
- * not by their reserved size: exactly the memory they use at that moment
- * (a page that was touched once stays resident until the thread exits).
+ * few hundred frames uses one or two pages of the ring. Threads without a
+ * mapping (not set up yet, or torn down) share tm_shadow_unset_ring, in
+ * .bss, which costs likewise only its touched pages.
+ * tm_get_tracemalloc_memory() therefore counts the mappings and the unset
+ * ring by their resident pages, measured with mincore() at query time
+ * (tm_shadow_memory), not by their reserved size: exactly the memory they
+ * use at that moment (a page that was touched once stays resident until
+ * the thread exits; for the unset ring, until the process does).
  * They are not charged to raw_alloc's TM_MEM_TABLES, and raw_alloc's test
  * limit does not apply to them.
  */
 #ifndef TM_SHADOW_STACK_H
 #define TM_SHADOW_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "tracemalloc_abi.h"
 
-/* The ABI's shadow-stack words are defined initial-exec (tracemalloc_abi.h)
+/* The ABI's shadow-stack struct is defined initial-exec (tracemalloc_abi.h)
  * but declared there without the model; the runtime's own accesses say it,
- * or libtracemalloc.so would reach them through __tls_get_addr. */
-extern __thread uintptr_t __tm_depth __attribute__((tls_model("initial-exec")));
-extern __thread const struct tm_site **__tm_frames
-    __attribute__((tls_model("initial-exec")));
-extern __thread uintptr_t __tm_frames_cap
-    __attribute__((tls_model("initial-exec")));
-extern __thread const struct tm_site *__tm_sink
+ * or libtracemalloc.so would reach it through __tls_get_addr. */
+extern __thread struct tm_shadow __tm_shadow
     __attribute__((tls_model("initial-exec")));
 
-/* Slots per thread: 8 MiB of address space on LP64, touched lazily. Slot 0
- * is never used (depth 0 is "no instrumented frame"). */
-#define TM_SHADOW_SLOTS (1u << 20)
+/* Slot k of a ring is ring[k & TM_SHADOW_RING_MASK]; slot 0 is never used
+ * (depth 0 is "no instrumented frame"). */
+_Static_assert(TM_SHADOW_RING_SLOTS != 0 &&
+                   (TM_SHADOW_RING_SLOTS & TM_SHADOW_RING_MASK) == 0,
+               "the shadow-stack ring is a power of two");
+
+/* The ring of every thread the runtime has not set up (the TLS initial
+ * value of __tm_shadow.frames) or has torn down: shared, written by their
+ * instrumented code (relaxed atomic stores, possibly from several threads
+ * at once), never read by the runtime: its slots are unknown frames. Page
+ * aligned, in .bss. */
+__attribute__((visibility("hidden"))) extern const struct tm_site
+    *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
+
+/* Does this thread write its own ring (as opposed to the unset one)? */
+static inline bool tm_shadow_is_own_ring(void) {
+  return __tm_shadow.frames != tm_shadow_unset_ring;
+}
 
 /* Per-thread traceback cache (traceback.h): direct-mapped, this many
  * entries. */
@@ -89,12 +103,14 @@ typedef struct tm_thread {
 #define TM_THREAD_BYTES sizeof(tm_thread_t)
 
 /* This thread's state, or NULL (no mapping yet, or the thread is exiting).
- * One initial-exec TLS word. */
+ * One initial-exec TLS word. Non-NULL implies that __tm_shadow.frames is
+ * the thread's own ring (shadow_stack.c sets the ring before this and
+ * clears this before the ring), which traceback.h's fast path relies on. */
 extern __thread tm_thread_t *tm_thread_self
     __attribute__((tls_model("initial-exec")));
 
-/* Resident bytes of every live thread's mapping (header and frame array),
- * measured now with mincore(). */
+/* Resident bytes of every live thread's mapping (header and ring) and of
+ * the unset ring, measured now with mincore(). */
 size_t tm_shadow_memory(void);
 
 /* fork(): the registry lock, taken last (after raw_alloc's locks); the

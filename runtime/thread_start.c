@@ -1,10 +1,11 @@
 /* thread_start.c - a pthread_create wrapper that gives every new thread its
- * shadow-stack frame array before the user's start routine runs.
+ * own shadow-stack ring before the user's start routine runs.
  *
- * The pass's code works on a thread with no frame array (every store goes
- * to __tm_sink), but its tracebacks are then empty until the core sets one
- * up lazily. Creating it at thread start makes the first allocation of a
- * thread as cheap as any other and its traceback complete.
+ * The pass's code works on a thread with no ring of its own (its stores go
+ * to the shared unset ring, which the runtime never reads), but its
+ * tracebacks are then unknown frames until the core sets one up lazily.
+ * Creating it at thread start makes the first allocation of a thread as
+ * cheap as any other and its traceback complete.
  *
  * The wrapper passes {start, arg} to a trampoline in a small block from the
  * real allocator (never traced), which the trampoline frees before calling

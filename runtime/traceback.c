@@ -2,11 +2,20 @@
  *
  * Capture (tracemalloc_abi.h section 3). A walker yields the expanded sites
  * of the current allocation, most recent first: the site and its inlined_at
- * chain, then each shadow slot from the top down (NULL when the slot is
- * empty or beyond the thread's capacity), each expanded the same way. The
- * first `limit` of them are the traceback; all of them (capped at 65535) are
- * total_nframe. Nothing is copied on the fast path: the hash is computed
- * while walking, and a candidate record is compared by walking again.
+ * chain, then each shadow slot from the top (slot depth) down, each
+ * expanded the same way, or NULL when the slot is empty, the thread writes
+ * the unset ring (shadow_stack.h), or a deeper live frame has taken the
+ * slot's place in the ring. The first `limit` of them are the traceback;
+ * all of them (capped at 65535) are total_nframe. Nothing is copied on the
+ * fast path: the hash is computed while walking, and a candidate record is
+ * compared by walking again.
+ *
+ * In the common case (the thread's own ring, fewer live slots than the
+ * ring holds) slots 1..i are ring[1..i], one array: the key, the count and
+ * the memo read it directly. Otherwise each slot is looked up on its own;
+ * since every slot is at least one frame, at most 65535 of them are read
+ * (which is also why a slot taken by a deeper frame, 2^20 slots down, can
+ * never show in a traceback: it only counts, and the count is capped).
  *
  * Interning. Records live in a never-moving region (region.h); an id is the
  * record's offset / 16 + 1. The set of ids is an open-addressing table
@@ -36,21 +45,44 @@
 
 /* ---- Walking the current stack ---------------------------------------- */
 
+/* The lowest slot of a stack of `depth` that is known: slot k is
+ * ring[k & TM_SHADOW_RING_MASK] for k >= this, unknown below (a deeper live
+ * frame has taken its place in the ring), and every slot is unknown when
+ * the ring is the unset one, which the runtime never reads. */
+static inline uintptr_t lowest_known(const struct tm_shadow *sh) {
+  if (sh->frames == tm_shadow_unset_ring)
+    return UINTPTR_MAX;
+  return sh->depth >= TM_SHADOW_RING_SLOTS
+             ? sh->depth - (TM_SHADOW_RING_SLOTS - 1)
+             : 1;
+}
+
+/* Slot k of the stack (NULL: unknown). */
+static inline const struct tm_site *slot_at(const struct tm_shadow *sh,
+                                            uintptr_t lo, uintptr_t k) {
+  return k >= lo ? sh->frames[k & TM_SHADOW_RING_MASK] : NULL;
+}
+
+/* The slots below `site`: 1..depth, or 1..depth-1 when the site's function
+ * pushed a frame (the slot of its own frame holds a stale call). */
+static inline uintptr_t top_slot(const struct tm_site *site, uintptr_t depth) {
+  if (site && (site->flags & TM_SITE_OWN_FRAME) && depth > 0)
+    return depth - 1;
+  return depth;
+}
+
 typedef struct walker {
   const struct tm_site *chain; /* rest of the current inlined_at chain */
   uintptr_t slot;              /* next shadow slot to read (0: done) */
-  uintptr_t cap;
-  const struct tm_site **frames;
+  uintptr_t lo;                /* lowest known slot */
+  struct tm_shadow sh;
 } walker_t;
 
 static inline void walker_init(walker_t *w, const struct tm_site *site) {
-  uintptr_t depth = __tm_depth;
+  w->sh = __tm_shadow;
   w->chain = site;
-  w->slot = depth;
-  if (site && (site->flags & TM_SITE_OWN_FRAME) && depth > 0)
-    w->slot = depth - 1;
-  w->cap = __tm_frames_cap;
-  w->frames = __tm_frames;
+  w->slot = top_slot(site, w->sh.depth);
+  w->lo = lowest_known(&w->sh);
 }
 
 /* The next expanded site (NULL for an unknown frame); false at the end. */
@@ -61,7 +93,7 @@ static inline bool walker_next(walker_t *w, const struct tm_site **out) {
     if (i == 0)
       return false;
     w->slot = i - 1;
-    s = i < w->cap ? w->frames[i] : NULL;
+    s = slot_at(&w->sh, w->lo, i);
     if (!s) {
       *out = NULL;
       return true;
@@ -312,8 +344,8 @@ static uint32_t capture_global(const struct tm_site *site, unsigned limit,
   return id ? id : insert_slow(&c, site);
 }
 
-/* Frames that slots 1..i expand to (i <= the capacity, i <= MAX_TOTAL),
- * possibly above MAX_TOTAL (the caller caps). */
+/* Frames that slots 1..i expand to, when they are frames[1..i] (i <
+ * MAX_TOTAL), possibly above MAX_TOTAL (the caller caps). */
 static uintptr_t count_slots_walk(const struct tm_site *const *frames,
                                   uintptr_t i) {
   // The common slot is one frame (no inlined_at chain): count every slot
@@ -378,7 +410,8 @@ void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
  * through them: vectorised), else walked and memoised. Sites are
  * constant: the expansion of a pointer can only change if its module was
  * unloaded and another mapped at the same address, whose constructor
- * (__tm_module_init_v1) bumps the epoch first. t is synced. */
+ * (__tm_module_init_v2) bumps the epoch first. t is synced. Slots 1..i
+ * are frames[1..i]. */
 static inline uintptr_t count_slots(tm_thread_t *t,
                                     const struct tm_site *const *frames,
                                     uintptr_t i) {
@@ -395,6 +428,25 @@ static inline uintptr_t count_slots(tm_thread_t *t,
   return n;
 }
 
+/* Slots i..1 when they are not one array (the unset ring, or a stack
+ * deeper than the ring): mix the first m of them (from slot i down) into
+ * *h, and return n plus the frames they expand to, capped at MAX_TOTAL.
+ * Every slot is at least one frame, so this reads at most MAX_TOTAL of
+ * them, whatever the depth. */
+static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
+                            uintptr_t m, uint64_t *h, uintptr_t n) {
+  uintptr_t lo = lowest_known(sh);
+  for (uintptr_t k = 0; k < i && n < MAX_TOTAL; k++) {
+    const struct tm_site *s = slot_at(sh, lo, i - k);
+    if (k < m)
+      *h = mix_key(*h, (uintptr_t)s);
+    n++;
+    for (s = s ? s->inlined_at : NULL; s && n < MAX_TOTAL; s = s->inlined_at)
+      n++;
+  }
+  return n;
+}
+
 void tm_traceback_invalidate_caches(void) {
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
 }
@@ -405,38 +457,38 @@ uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
   tm_thread_t *t = tm_thread_self;
   if (TM_LIKELY(t != NULL))
     tm_tb_thread_sync(t, limit);
-  uintptr_t depth = __tm_depth, cap = __tm_frames_cap;
-  const struct tm_site **frames = __tm_frames;
-  uintptr_t i = depth;
-  if (site && (site->flags & TM_SITE_OWN_FRAME) && depth > 0)
-    i = depth - 1;
+  struct tm_shadow sh = __tm_shadow;
+  uintptr_t i = top_slot(site, sh.depth);
   uint64_t h = (uintptr_t)site, n = 0;
   for (const struct tm_site *c = site; c && n < MAX_TOTAL; c = c->inlined_at)
     n++;
   uintptr_t site_frames = n;
-  bool plain = true; // no unknown slot, and every frame below is one slot
-  // Slots at or beyond the capacity are one unknown frame each.
-  uintptr_t first_known = cap ? cap - 1 : 0;
-  if (TM_UNLIKELY(i > first_known)) {
-    plain = false;
-    uintptr_t unknown = i - first_known;
-    h = mix_key(h, unknown);
-    n += unknown;
-    i = first_known;
-  }
-  // At most MAX_TOTAL - n more slots can count (each is >= 1 frame).
-  uintptr_t left = n >= MAX_TOTAL ? 0 : MAX_TOTAL - n;
-  if (i > left)
-    i = left;
-  const struct tm_site *const *p = frames + i;
-  // The key: the slots that can supply the first `limit` frames (each
-  // supplies >= 1; with inlined_at chains this takes a few more than
-  // needed, which only costs sharing, never exactness).
+  // The key: the slots that can supply the first `limit` frames, from the
+  // innermost (slot i) down (each supplies >= 1; with inlined_at chains
+  // this takes a few more than needed, which only costs sharing, never
+  // exactness).
   uintptr_t m = n >= limit ? 0 : limit - n;
   m = m < i ? m : i;
-  for (uintptr_t k = 0; k < m; k++)
-    h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
-  n += count_slots(t, frames, i);
+  // Slots 1..i are frames[1..i], one array: the thread's own ring, and no
+  // slot taken by a deeper frame (i < the ring size means depth <= i + 1
+  // <= the ring size).
+  bool contiguous =
+      i < TM_SHADOW_RING_SLOTS && sh.frames != tm_shadow_unset_ring;
+  const struct tm_site *const *p = NULL; // slot i, if contiguous
+  if (TM_LIKELY(contiguous)) {
+    p = sh.frames + i;
+    for (uintptr_t k = 0; k < m; k++)
+      h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
+    // Each slot is >= 1 frame: at i >= MAX_TOTAL - n they reach the cap
+    // without being counted.
+    uintptr_t left = n >= MAX_TOTAL ? 0 : MAX_TOTAL - n;
+    n = i >= left ? MAX_TOTAL : n + count_slots(t, sh.frames, i);
+  } else {
+    n = slots_walk(&sh, i, m, &h, n);
+  }
+  // Slots read as p[0], p[-1], ...: when each is one frame (checked below),
+  // the expanded sites below the site are those pointers themselves.
+  bool plain = contiguous;
   unsigned total = n > MAX_TOTAL ? MAX_TOTAL : (unsigned)n;
   h = (h ^ total) * 0x9e3779b97f4a7c15ull;
   h ^= h >> 29;

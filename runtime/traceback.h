@@ -130,10 +130,12 @@ tm_tb_memo_same(const struct tm_site *const *a,
 
 /* The id tm_traceback_capture(site, limit) would return, for the thread
  * whose state is t (tm_thread_self, non-NULL), when it is the common case:
- * limit 1, a site that is one frame (no inlined_at), every slot below it
- * known, the slots below it those of the memo (so total_nframe is 1 + the
+ * limit 1, a site that is one frame (no inlined_at), the slots below it
+ * ring[1..i] contiguously, those of the memo (so total_nframe is 1 + the
  * memo's), and (site, total_nframe) in the exact cache entry (which
- * tm_traceback_capture fills). 0 otherwise: then call that. Reads only. */
+ * tm_traceback_capture fills). 0 otherwise: then call that. Reads only.
+ * t non-NULL means the thread's own ring is installed (shadow_stack.h), so
+ * the ring is not checked against the unset one here. */
 static inline __attribute__((always_inline)) uint32_t
 tm_traceback_cached(const struct tm_site *site, unsigned limit,
                     tm_thread_t *t) {
@@ -142,13 +144,16 @@ tm_traceback_cached(const struct tm_site *site, unsigned limit,
                            site->inlined_at != NULL,
                        0))
     return 0;
+  struct tm_shadow sh = __tm_shadow;
   // The slots below the site: 1..depth, or 1..depth-1 when the site's
   // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
   // which fails the test below: tm_traceback_capture handles it.)
-  uintptr_t i = __tm_depth - (site->flags & TM_SITE_OWN_FRAME);
-  // Known slots only (i < cap), within the memo, and the memo's stack.
-  if (__builtin_expect(i >= __tm_frames_cap || t->memo_n != i, 0) ||
-      !tm_tb_memo_same(__tm_frames + 1, t->memo_slots, i))
+  uintptr_t i = sh.depth - (site->flags & TM_SITE_OWN_FRAME);
+  // i < TM_SHADOW_RING_SLOTS: slots 1..i are ring[1..i] and none was taken
+  // by a deeper frame (depth <= i + 1 <= TM_SHADOW_RING_SLOTS); within the
+  // memo, and the memo's stack.
+  if (__builtin_expect(i >= TM_SHADOW_RING_SLOTS || t->memo_n != i, 0) ||
+      !tm_tb_memo_same(sh.frames + 1, t->memo_slots, i))
     return 0;
   uint32_t total = (uint32_t)t->memo_total1;
   const tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
@@ -170,7 +175,7 @@ const tm_rframe_t *tm_traceback_frame(uint32_t frame_id);
 uint32_t tm_traceback_id_bound(void);
 uint32_t tm_traceback_frame_bound(void);
 
-/* A module was loaded (__tm_module_init_v1): its site addresses may be
+/* A module was loaded (__tm_module_init_v2): its site addresses may be
  * those of an unloaded module; drop every thread's cached results. */
 void tm_traceback_invalidate_caches(void);
 

@@ -71,15 +71,14 @@ static double now(void) {
 
 static void *run(void *arg) {
   job_t *j = arg;
+  // A private ring: the runtime reads slots 1..DEPTH, stack[1..DEPTH].
   const struct tm_site *stack[DEPTH + 2] = {NULL};
   for (int i = 1; i <= DEPTH; i++) // what instrumented callers stored
     stack[i] = &frames_sites[i];
-  __tm_module_init_v1(); // as an instrumented thread: runtime state set up
-  const struct tm_site **saved = __tm_frames;
-  uintptr_t saved_cap = __tm_frames_cap, saved_depth = __tm_depth;
-  __tm_frames = stack;
-  __tm_frames_cap = DEPTH + 2;
-  __tm_depth = DEPTH;
+  __tm_module_init_v2(); // as an instrumented thread: runtime state set up
+  struct tm_shadow saved = __tm_shadow;
+  __tm_shadow.frames = stack;
+  __tm_shadow.depth = DEPTH;
   void *ring[RING];
   for (int i = 0; i < RING; i++)
     ring[i] = j->hooked == 1 ? __tm_malloc(32, &alloc_site) : malloc(32);
@@ -104,9 +103,7 @@ static void *run(void *arg) {
   j->ns = (now() - t0) / (double)j->iters;
   for (int i = 0; i < RING; i++)
     j->hooked == 1 ? __tm_free(ring[i], &free_site) : free(ring[i]);
-  __tm_frames = saved;
-  __tm_frames_cap = saved_cap;
-  __tm_depth = saved_depth;
+  __tm_shadow = saved;
   return NULL;
 }
 

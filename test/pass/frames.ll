@@ -75,9 +75,9 @@ define i32 @calls_fib() {
 ; Only allocation calls: the site is an argument, no frame needed; the hook
 ; site has no OWN_FRAME flag.
 ; CHECK-LABEL: define {{i8\*|ptr}} @only_hooks(
-; CHECK-NOT: __tm_depth
+; CHECK-NOT: __tm_shadow
 ; CHECK: call {{i8\*|ptr}} @__tm_malloc(
-; CHECK-NOT: __tm_depth
+; CHECK-NOT: __tm_shadow
 ; CHECK: ret
 define i8* @only_hooks(i64 %n) {
   %p = call i8* @malloc(i64 %n)
@@ -86,8 +86,8 @@ define i8* @only_hooks(i64 %n) {
 
 ; Calls a local function that may allocate: frame + slot store.
 ; CHECK-LABEL: define {{i8\*|ptr}} @calls_local_alloc(
-; CHECK: load i64, {{i64\*|ptr}} @__tm_depth
-; CHECK: store {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.slot
+; CHECK: load i64, {{.*}}@__tm_shadow{{.*}}
+; CHECK: store atomic {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: call {{i8\*|ptr}} @only_hooks(
 define i8* @calls_local_alloc() {
   %p = call i8* @only_hooks(i64 8)
@@ -97,12 +97,12 @@ define i8* @calls_local_alloc() {
 ; A recursive walk that calls an unknown external: frame, and a slot store
 ; before each call that may allocate (the recursive one and @ext).
 ; CHECK-LABEL: define void @walk(
-; CHECK: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
-; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot
+; CHECK: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
+; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: call void @ext()
-; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot
+; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: call void @walk(
-; CHECK: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: ret void
 define void @walk(i32 %n) {
   call void @ext()
@@ -119,7 +119,7 @@ done:
 ; An indirect call (maybe malloc through a pointer, caught by the runtime's
 ; interposition) stores its slot: the caller's line is the traceback.
 ; CHECK-LABEL: define {{i8\*|ptr}} @indirect(
-; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot
+; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: %p = call {{i8\*|ptr}} %fp(i64 16)
 define i8* @indirect(i8* (i64)* %fp) {
   %p = call i8* %fp(i64 16)
@@ -128,7 +128,7 @@ define i8* @indirect(i8* (i64)* %fp) {
 
 ; Mixed: a frame, and the hook site flagged OWN_FRAME (1), the slot site not.
 ; CHECK-LABEL: define {{i8\*|ptr}} @mixed(
-; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot
+; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: call void @ext()
 ; CHECK: call {{i8\*|ptr}} @__tm_malloc(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
 define i8* @mixed(i64 %n) {

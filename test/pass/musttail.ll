@@ -10,8 +10,8 @@ declare void @ext()
 ; CHECK-LABEL: define {{i8\*|ptr}} @tc(
 ; CHECK: %tm.depth = load i64
 ; CHECK: call void @ext()
-; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: %r = musttail call {{i8\*|ptr}} @target(i64 %n)
 ; CHECK-NEXT: ret {{i8\*|ptr}} %r
 define i8* @tc(i64 %n) {

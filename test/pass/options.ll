@@ -20,8 +20,8 @@ declare i8* @malloc(i64)
 declare void @ext()
 
 ; COMMON-LABEL: define {{i8\*|ptr}} @f(
-; SITE-NOT: __tm_depth
-; FRAME: load i64, {{i64\*|ptr}} @__tm_depth
+; SITE-NOT: __tm_shadow
+; FRAME: load i64, {{.*}}@__tm_shadow{{.*}}
 ; COMMON: call {{i8\*|ptr}} @__tm_malloc(
 ; SKIP-NOT: __tm_
 define i8* @f(i64 %n) {

@@ -25,10 +25,10 @@ void sink(void *);
 void ext(void);
 
 // CHECK-LABEL: define {{.*}}@get(
-// CHECK: load i64, {{.*}}@__tm_depth
+// CHECK: load i64, {{.*}}@__tm_shadow
 // CHECK: call {{.*}}@__tm_malloc(
 // SITE-LABEL: define {{.*}}@get(
-// SITE-NOT: __tm_depth
+// SITE-NOT: __tm_shadow
 // SITE: call {{.*}}@__tm_malloc(
 // SKIP-NOT: __tm_
 __attribute__((noinline)) void *get(unsigned long n) {

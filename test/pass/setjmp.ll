@@ -13,11 +13,11 @@ declare void @ext()
 ; CHECK-LABEL: define i32 @f(
 ; CHECK: %tm.own = add i64 %tm.depth, 1
 ; CHECK: %r = call i32 @_setjmp(
-; CHECK-NEXT: store i64 %tm.own, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.own, {{.*}}@__tm_shadow{{.*}}
 ; CHECK: call void @ext()
 ; CHECK: %pid = call i32 @vfork()
-; CHECK-NEXT: store i64 %tm.own, {{i64\*|ptr}} @__tm_depth
-; CHECK: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.own, {{.*}}@__tm_shadow{{.*}}
+; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: ret i32
 define i32 @f() {
   %r = call i32 @_setjmp(%struct.jmp* @jb)

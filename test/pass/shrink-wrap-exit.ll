@@ -22,15 +22,15 @@ declare i32 @ext_i32()
 ; CHECK-NEXT: %null = icmp eq
 ; CHECK-NEXT: br i1 %null, label %ret, label %rec
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
 ; CHECK: loop:
-; CHECK-NOT: @__tm_depth
+; CHECK-NOT: @__tm_shadow
 ; CHECK: call {{i8\*|ptr}} @__tm_malloc(
-; CHECK-NOT: @__tm_depth
+; CHECK-NOT: @__tm_shadow
 ; CHECK: br i1 %done, label %[[POP:[^,]+]], label %loop
 ; CHECK: [[POP]]: {{ *}}; preds = %next{{$}}
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: br label %ret
 ; CHECK: ret:
 ; CHECK-NEXT: %res = phi i64 [ 0, %entry ], [ %s, %[[POP]] ]
@@ -76,16 +76,16 @@ ret:
 ; CHECK-NEXT: %z = icmp eq i32 %k, 0
 ; CHECK-NEXT: br i1 %z, label %ret, label %rec
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK: switch i32 %a, label %[[POP:[^ ]+]] [
 ; CHECK-NEXT: i32 1, label %[[POP]]
 ; CHECK-NEXT: i32 2, label %more
 ; CHECK: [[POP]]: {{ *}}; preds = %rec, %rec{{$}}
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: br label %ret
 ; CHECK: more:
 ; CHECK: call void @ext()
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: br label %ret
 ; CHECK: ret:
 ; CHECK-NEXT: %v = phi i32 [ 0, %entry ], [ %a, %[[POP]] ], [ 1, %more ]
@@ -113,7 +113,7 @@ ret:
 ; the push stays in its block and the exit restores (as before).
 ; CHECK-LABEL: define void @fallback(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: br i1 %c, label %push, label %mid
 ; CHECK: push:
 ; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
@@ -122,7 +122,7 @@ ret:
 ; CHECK: mid:
 ; CHECK-NEXT: br label %exit
 ; CHECK: exit:
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: ret void
 define void @fallback(i1 %c, i1 %d) {
 entry:

@@ -20,9 +20,9 @@ declare void @ext()
 ; CHECK: leaf:
 ; CHECK-NEXT: ret i64 0
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
-; CHECK: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: ret i64 %s
 define i64 @walk(%node* %t) {
 entry:
@@ -44,10 +44,10 @@ rec:
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %tm.depth = load i64
 ; CHECK: body:
-; CHECK-NOT: @__tm_depth
+; CHECK-NOT: @__tm_shadow
 ; CHECK: call void @ext()
 ; CHECK: exit:
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 define void @loop(i32 %n) {
 entry:
   br label %body
@@ -119,10 +119,10 @@ join:
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: br i1 %c
 ; CHECK: then:
-; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
 ; CHECK: call void @ext()
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: br label %join
 ; CHECK: join:
 ; CHECK-NEXT: ret void
@@ -142,9 +142,9 @@ join:
 ; CHECK: entry:
 ; CHECK: %tm.own = add i64 %tm.depth, 1
 ; CHECK: for.cond:
-; CHECK-NOT: @__tm_depth
+; CHECK-NOT: @__tm_shadow
 ; CHECK: for.end:
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} @__tm_depth
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: ret void
 define void @o0_loop(i32 %n) {
 entry:

@@ -48,7 +48,7 @@ define i8* @dsi(i64 %n) disable_sanitizer_instrumentation {
 }
 
 ; CHECK-LABEL: define {{i8\*|ptr}} @__tm_helper(
-; CHECK-NOT: __tm_depth
+; CHECK-NOT: __tm_shadow
 ; CHECK: call {{i8\*|ptr}} @malloc(
 define i8* @__tm_helper(i64 %n) {
   call void @ext()

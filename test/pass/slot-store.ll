@@ -14,8 +14,8 @@ declare void @ext()
 
 ; bench/pass's fib_alloc at -O2: one recursive call, in a loop.
 ; CHECK-LABEL: define i64 @fib(
-; CHECK: %tm.slot = select
-; CHECK-NEXT: store {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.slot
+; CHECK: %tm.slot = getelementptr
+; CHECK-NEXT: store atomic {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK: loop:
 ; CHECK-NOT: %tm.slot
 ; CHECK: call i64 @fib(
@@ -52,10 +52,10 @@ done:
 
 ; Two storing calls: one store right before each, with its own site.
 ; CHECK-LABEL: define void @two(
-; CHECK: %tm.slot = select
-; CHECK-NEXT: store {{i8\*|ptr}} [[S1:.*]], {{i8\*\*|ptr}} %tm.slot
+; CHECK: %tm.slot = getelementptr
+; CHECK-NEXT: store atomic {{i8\*|ptr}} [[S1:.*]], {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: call void @ext()
-; CHECK-NEXT: store {{i8\*|ptr}} [[S2:.*]], {{i8\*\*|ptr}} %tm.slot
+; CHECK-NEXT: store atomic {{i8\*|ptr}} [[S2:.*]], {{i8\*\*|ptr}} %tm.slot monotonic, align 8
 ; CHECK-NEXT: call void @two()
 define void @two() {
   call void @ext()

@@ -1,9 +1,16 @@
-/* test_core_shadow.c - the per-thread shadow stack: the main thread has one
- * from the constructor; another thread gets one (8 MiB of address space,
+/* test_core_shadow.c - the per-thread shadow stack: the main thread has its
+ * own ring from the constructor; a thread started by the pthread_create
+ * wrapper has one before its start routine runs (8 MiB of address space,
  * counted in tm_get_tracemalloc_memory by its resident pages only: an idle
- * thread costs a few pages, each page it touches counts exactly once) and
- * gives it back at exit; a thread without one gets it lazily on its first
- * traced allocation; its deepest slot is writable. */
+ * thread costs a few pages, each page it touches counts exactly once; its
+ * deepest slot is writable) and gives it back at exit: back on the unset
+ * ring before the ring is unmapped, so that instrumented code in a later
+ * key destructor still runs, its slots read as unknown frames, and the
+ * unset ring's pages are counted too; a thread started without the wrapper
+ * is on the unset ring until its first traced allocation gives it its own
+ * ring lazily. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -15,58 +22,156 @@
 #include "tracemalloc.h"
 
 static size_t usage_in_thread, usage_idle, usage_deep;
-static uintptr_t cap_after_track;
-static int track_rc;
+static size_t usage_exited, usage_unset_page;
+static int own_at_start, own_after_init, dtor_ran;
+static const struct tm_site **ring_at_start;
+static pthread_key_t late_key;
 
 static const struct tm_site s_t = {"t.c", "t", NULL, 5, 0, 0, 0};
+static const struct tm_site s_u = {"u.c", "u", NULL, 7, 0, 0, 0};
+
+/* One instrumented frame storing `site` into its slot (tracemalloc_abi.h
+ * section 2), around `expr`. */
+#define CALL_FROM(site, expr)                                                  \
+  do {                                                                         \
+    uintptr_t d_ = __tm_shadow.depth, own_ = d_ + 1;                           \
+    __tm_shadow.depth = own_;                                                  \
+    __atomic_store_n(&__tm_shadow.frames[own_ & TM_SHADOW_RING_MASK], (site),  \
+                     __ATOMIC_RELAXED);                                        \
+    __asm__ volatile("" ::: "memory");                                         \
+    expr;                                                                      \
+    __asm__ volatile("" ::: "memory");                                         \
+    __tm_shadow.depth = d_;                                                    \
+  } while (0)
+
+/* Runs at thread exit after the runtime's own key destructor (this key was
+ * created later, and glibc runs destructors in key order): the thread's
+ * ring is gone, instrumented code stores into the unset ring. */
+static void late_destructor(void *arg) {
+  (void)arg;
+  dtor_ran = 1;
+  CHECK(!tm_shadow_is_own_ring());
+  CHECK(__tm_shadow.frames == tm_shadow_unset_ring);
+  CHECK(tm_thread_self == NULL);
+  usage_exited = tm_get_tracemalloc_memory();
+  // A frame whose slot is on the unset ring's last page (untouched so far):
+  // that page now counts; the slot is never read (an unknown frame).
+  uintptr_t depth = __tm_shadow.depth;
+  __tm_shadow.depth = TM_SHADOW_RING_SLOTS - 2;
+  CALL_FROM(&s_t, usage_unset_page = tm_get_tracemalloc_memory();
+            CHECK_EQ_INT(tm_track(4, 0xc0, 3), 0));
+  __tm_shadow.depth = depth;
+  CHECK(!tm_shadow_is_own_ring()); // no new ring after teardown
+}
 
 static void *thread_main(void *arg) {
   (void)arg;
-  if (__tm_frames_cap == 0) { // no wrapper gave us one: the lazy path
-    track_rc = tm_track(4, 0x40, 1);
-    cap_after_track = __tm_frames_cap;
-  } else {
-    track_rc = 0;
-    cap_after_track = __tm_frames_cap;
-  }
+  own_at_start = tm_shadow_is_own_ring() && tm_thread_self != NULL;
+  ring_at_start = __tm_shadow.frames;
   tm_shadow_thread_init(); // idempotent
+  own_after_init = __tm_shadow.frames == ring_at_start;
   usage_idle = tm_get_tracemalloc_memory();
-  __tm_frames[TM_SHADOW_SLOTS - 1] = &s_t; // touches exactly one new page
+  __tm_shadow.frames[TM_SHADOW_RING_SLOTS - 1] = &s_t; // one new page
   usage_deep = tm_get_tracemalloc_memory();
-  __tm_frames[1] = &s_t;
-  __tm_depth = 1;
-  tm_track(4, 0x80, 2); // attributed to t.c:5
-  __tm_depth = 0;
+  CALL_FROM(&s_t, tm_track(4, 0x80, 2)); // attributed to t.c:5
   usage_in_thread = tm_get_tracemalloc_memory();
+  pthread_setspecific(late_key, &late_key);
   return NULL;
 }
 
+/* ---- A thread started without the wrapper ----------------------------- */
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
+                         void *(*)(void *), void *);
+/* Weak: present only when a sanitizer runtime is linked in (as in
+ * thread_start.c: the sanitizer must still see the thread). */
+extern int __interceptor_pthread_create(pthread_t *, const pthread_attr_t *,
+                                        void *(*)(void *), void *)
+    __attribute__((weak));
+
+static int lazy_unset_at_start, lazy_own_after_track, lazy_rc;
+static pthread_barrier_t tracing_again;
+
+static void *thread_lazy(void *arg) {
+  (void)arg;
+  lazy_unset_at_start = __tm_shadow.frames == tm_shadow_unset_ring &&
+                        __tm_shadow.depth == 0 && tm_thread_self == NULL;
+  pthread_barrier_wait(&tracing_again); // started
+  pthread_barrier_wait(&tracing_again); // main is tracing again
+  // Its frame stored into the unset ring: after the lazy setup its slot in
+  // the thread's new ring is empty, an unknown frame.
+  CALL_FROM(&s_u, lazy_rc = tm_track(4, 0x100, 4));
+  lazy_own_after_track = tm_shadow_is_own_ring() && tm_thread_self != NULL;
+  CALL_FROM(&s_u, tm_track(4, 0x140, 5)); // a new frame: on the new ring
+  return NULL;
+}
+
+static int create_unwrapped(pthread_t *th, void *(*fn)(void *)) {
+  create_fn next = __interceptor_pthread_create
+                       ? __interceptor_pthread_create
+                       : (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+  CHECK(next != NULL && next != pthread_create);
+  return next ? next(th, NULL, fn, NULL) : -1;
+}
+
+/* The first frame of the trace at (domain, ptr), or lineno -1. */
+static long first_line(unsigned domain, uintptr_t ptr, const char *file) {
+  tm_traceback_t *tb = NULL;
+  long line = -1;
+  if (tm_get_traceback(domain, ptr, &tb) == TM_OK && tb &&
+      tm_traceback_length(tb) >= 1) {
+    CHECK_EQ_STR(tm_traceback_frames(tb)[0].filename, file);
+    line = tm_traceback_frames(tb)[0].lineno;
+  }
+  tm_traceback_free(tb);
+  return line;
+}
+
 int main(void) {
-  CHECK(__tm_frames_cap == TM_SHADOW_SLOTS);
-  CHECK(__tm_frames != NULL);
+  CHECK(tm_shadow_is_own_ring());
+  CHECK(__tm_shadow.frames != NULL);
+  CHECK(tm_thread_self != NULL);
+  CHECK_EQ_INT(pthread_key_create(&late_key, late_destructor), 0);
   CHECK_EQ_INT(tm_start(1), TM_OK);
   size_t before = tm_get_tracemalloc_memory();
   pthread_t th;
   pthread_create(&th, NULL, thread_main, NULL);
   pthread_join(th, NULL);
-  CHECK_EQ_INT(track_rc, 0);
-  CHECK(cap_after_track == TM_SHADOW_SLOTS);
+  CHECK(own_at_start); // the wrapper set it up
+  CHECK(own_after_init);
   size_t ps = (size_t)sysconf(_SC_PAGESIZE);
   CHECK_EQ_INT(usage_deep, usage_idle + ps);
-  // Idle, the thread's 8 MiB mapping costs a few pages, not 8 MiB (the
-  // lazy path's tm_track may have added some table memory too).
-  CHECK(usage_idle < before + TM_SHADOW_SLOTS * sizeof(void *) / 8);
+  // Idle, the thread's 8 MiB mapping costs a few pages, not 8 MiB.
+  CHECK(usage_idle < before + TM_SHADOW_RING_SLOTS * sizeof(void *) / 8);
   CHECK(usage_in_thread >= usage_deep + ps); // slot 1's page
+  CHECK_EQ_INT(first_line(4, 0x80, "t.c"), 5);
+  // At exit the mapping was unmapped and no longer counted: its header
+  // page, the deepest slot's page and slot 1's page.
+  CHECK(dtor_ran);
+  CHECK(usage_exited + 3 * ps <= usage_in_thread);
+  CHECK_EQ_INT(usage_unset_page, usage_exited + ps);
+  // The unset ring's slot was not read: unknown frames only.
+  CHECK_EQ_INT(first_line(4, 0xc0, "<unknown>"), 0);
+
+  // Not tracing until the thread's start routine runs: a sanitizer's own
+  // allocations on it before that (seen through its allocator hooks) would
+  // set it up lazily first.
+  tm_stop();
+  pthread_barrier_init(&tracing_again, NULL, 2);
+  CHECK_EQ_INT(create_unwrapped(&th, thread_lazy), 0);
+  pthread_barrier_wait(&tracing_again);
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  pthread_barrier_wait(&tracing_again);
+  pthread_join(th, NULL);
+  pthread_barrier_destroy(&tracing_again);
+  CHECK(lazy_unset_at_start);
+  CHECK_EQ_INT(lazy_rc, 0);
+  CHECK(lazy_own_after_track);
+  CHECK_EQ_INT(first_line(4, 0x100, "<unknown>"), 0);
+  CHECK_EQ_INT(first_line(4, 0x140, "u.c"), 7);
+
   CHECK_EQ_INT(tm_get_tracemalloc_memory(),
                tm_raw_usage(TM_MEM_TABLES) + tm_shadow_memory());
-  tm_traceback_t *tb = NULL;
-  CHECK_EQ_INT(tm_get_traceback(4, 0x80, &tb), TM_OK);
-  CHECK(tb && tm_traceback_frames(tb)[0].lineno == 5);
-  tm_traceback_free(tb);
-  // The exited thread's mapping is unmapped and no longer counted: its
-  // header page, the deepest slot's page and slot 1's page (the traces of
-  // the thread stay; they were counted in `usage_in_thread` too).
-  CHECK(tm_get_tracemalloc_memory() + 3 * ps <= usage_in_thread);
   tm_stop();
   return CHECK_DONE();
 }

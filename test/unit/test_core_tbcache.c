@@ -1,13 +1,13 @@
 /* test_core_tbcache.c - the per-thread traceback cache and total_nframe memo
  * (traceback.c) against an independent model of tracemalloc_abi.h section
- * 3: many random stacks (inlined_at chains, NULL slots, slots beyond the
- * capacity, OWN_FRAME, no site), each allocated from several times so that
- * later captures hit the cache and the memo, with slots changed in place
- * between captures (same depth, so only the slot contents tell), across
- * limits 1, 3 and 25 and across tm_clear_traces (ids are reused) and
- * module loads. Runs of allocations from one stack exercise the inlined
- * limit-1 fast path (memo hit, exact cache entry). Every recorded
- * traceback must be exactly the model's. */
+ * 3: many random stacks (inlined_at chains, NULL slots, the unset ring of a
+ * thread without runtime state, OWN_FRAME, no site), each allocated from
+ * several times so that later captures hit the cache and the memo, with
+ * slots changed in place between captures (same depth, so only the slot
+ * contents tell), across limits 1, 3 and 25 and across tm_clear_traces
+ * (ids are reused) and module loads. Runs of allocations from one stack
+ * exercise the inlined limit-1 fast path (memo hit, exact cache entry).
+ * Every recorded traceback must be exactly the model's. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,9 +32,12 @@ static unsigned rnd(unsigned n) {
   return (unsigned)(rng % n);
 }
 
+/* A stack: its own ring (`slots`, a private one: depths stay below its
+ * size), or, when !own, the unset ring of a thread without runtime state. */
 typedef struct stack {
   const struct tm_site *slots[MAXD + 1];
-  uintptr_t depth, cap;
+  uintptr_t depth;
+  bool own;
   const struct tm_site *site; /* may be NULL */
 } stack_t;
 
@@ -57,7 +60,7 @@ static unsigned model(const stack_t *s, unsigned limit,
   if (s->site && (s->site->flags & TM_SITE_OWN_FRAME) && i > 0)
     i--;
   for (; i >= 1; i--) {
-    const struct tm_site *c = i < s->cap ? s->slots[i] : NULL;
+    const struct tm_site *c = s->own ? s->slots[i] : NULL;
     if (!c)
       PUSH(NULL);
     for (; c; c = c->inlined_at)
@@ -136,15 +139,31 @@ static const struct tm_site *random_slot(void) {
 static void random_stack(stack_t *s) {
   memset(s, 0, sizeof *s);
   s->depth = rnd(MAXD + 1);
-  s->cap = rnd(4) == 0 ? rnd(MAXD + 2) : MAXD + 1; // sometimes too small
+  s->own = rnd(4) != 0; // sometimes no ring of its own
   for (uintptr_t i = 1; i <= MAXD; i++)
     s->slots[i] = random_slot();
   s->site = rnd(5) == 0 ? NULL : &sites[rnd(NSITES)];
 }
 
+/* What the unset ring holds: stores of other threads without runtime state,
+ * which must never show (every slot of such a thread is one unknown frame;
+ * this one would expand to two). */
+static const struct tm_site s_other_up = {"other.c", "up", NULL, 2, 1, 0, 0};
+static const struct tm_site s_other = {"other.c", "other", &s_other_up, 1, 1,
+                                       0, 0};
+
+/* Install s as this thread's shadow stack. A thread on the unset ring has
+ * no runtime state (shadow_stack.h: tm_thread_self implies its own ring). */
+static void install(const stack_t *s, tm_thread_t *self) {
+  __tm_shadow.depth = s->depth;
+  __tm_shadow.frames = s->own ? (const struct tm_site **)s->slots
+                              : tm_shadow_unset_ring;
+  tm_thread_self = s->own ? self : NULL;
+}
+
 static void run(unsigned limit) {
-  const struct tm_site **saved = __tm_frames;
-  uintptr_t saved_cap = __tm_frames_cap, saved_depth = __tm_depth;
+  struct tm_shadow saved = __tm_shadow;
+  tm_thread_t *self = tm_thread_self;
   CHECK_EQ_INT(tm_start((int)limit), TM_OK);
   uintptr_t ptr = 0x1000;
   unsigned k = 0;
@@ -163,20 +182,17 @@ static void run(unsigned limit) {
       s->site = rnd(5) == 0 ? NULL : &sites[rnd(NSITES)];
     if (rnd(8) == 0) // deeper or shallower, same slots
       s->depth = rnd(MAXD + 1);
-    if (rnd(16) == 0) // another capacity (a thread set up or exiting)
-      s->cap = rnd(4) == 0 ? rnd(MAXD + 2) : MAXD + 1;
+    if (rnd(16) == 0) // another ring (a thread set up or torn down)
+      s->own = rnd(4) != 0;
     if (rnd(300) == 0)
-      __tm_module_init_v1();
+      __tm_module_init_v2();
     want_t *w = &batch[k];
     w->total = model(s, limit, w->frames, &w->n);
-    __tm_frames = s->slots;
-    __tm_frames_cap = s->cap;
-    __tm_depth = s->depth;
+    install(s, self);
     ptr += 16;
     tm_core_on_alloc((void *)ptr, k + 1, s->site);
-    __tm_frames = saved;
-    __tm_frames_cap = saved_cap;
-    __tm_depth = saved_depth;
+    __tm_shadow = saved;
+    tm_thread_self = self;
     check_frames(ptr, w);
     if (++k == BATCH) {
       check_batch(k);
@@ -189,13 +205,9 @@ static void run(unsigned limit) {
       // without this thread's cache (as a thread without runtime state
       // is), so that it is not emptied for the epoch here but by the next
       // capture of the loop itself, which is what is tested.
-      tm_thread_t *self = tm_thread_self;
-      tm_thread_self = NULL;
       for (int j = 0; j < 2 * BATCH; j++) {
-        const stack_t *o = &stacks[rnd(NSTACKS)];
-        __tm_frames = (const struct tm_site **)o->slots;
-        __tm_frames_cap = o->cap;
-        __tm_depth = rnd(MAXD + 1);
+        install(&stacks[rnd(NSTACKS)], NULL);
+        __tm_shadow.depth = rnd(MAXD + 1);
         // Distinct addresses: most shards get a table again, so the next
         // allocation of the loop is not sent to the slow path (which
         // would empty the cache) by an empty shard.
@@ -204,9 +216,7 @@ static void run(unsigned limit) {
         tm_core_on_free(q);
       }
       tm_thread_self = self;
-      __tm_frames = saved;
-      __tm_frames_cap = saved_cap;
-      __tm_depth = saved_depth;
+      __tm_shadow = saved;
     }
   }
   check_batch(k);
@@ -244,8 +254,7 @@ static void test_total_collision(void) {
   const struct tm_site *a[4] = {NULL, &chain[0], &sites[1], &sites[2]};
   const struct tm_site *b[4] = {NULL, &sites[0], &sites[1], &sites[2]};
   const struct tm_site *s1 = &sites[2], *s2 = &sites[4]; // one frame each
-  const struct tm_site **saved = __tm_frames;
-  uintptr_t saved_cap = __tm_frames_cap, saved_depth = __tm_depth;
+  struct tm_shadow saved = __tm_shadow;
   CHECK_EQ_INT(tm_start(1), TM_OK);
   // Give the shards of these addresses a table first: an empty shard
   // sends an allocation to the slow path, whatever the cache says.
@@ -253,17 +262,14 @@ static void test_total_collision(void) {
     tm_core_on_alloc((void *)p, 1, s2);
     tm_core_on_free((void *)p);
   }
-  __tm_frames_cap = 4;
-  __tm_depth = 3;
-  __tm_frames = b;
+  __tm_shadow.depth = 3; // private rings of 4 slots
+  __tm_shadow.frames = b;
   tm_core_on_alloc((void *)(uintptr_t)0x7000, 1001, s1);
-  __tm_frames = a;
+  __tm_shadow.frames = a;
   tm_core_on_alloc((void *)(uintptr_t)0x7010, 1002, s2);
   tm_core_on_alloc((void *)(uintptr_t)0x7020, 1003, s1);
   tm_core_on_alloc((void *)(uintptr_t)0x7030, 1004, s1);
-  __tm_frames = saved;
-  __tm_frames_cap = saved_cap;
-  __tm_depth = saved_depth;
+  __tm_shadow = saved;
   CHECK_EQ_INT(total_of_size(1001), 4);
   CHECK_EQ_INT(total_of_size(1002), 260);
   CHECK_EQ_INT(total_of_size(1003), 260);
@@ -283,6 +289,8 @@ int main(void) {
   }
   for (int k = 0; k < NSTACKS; k++)
     random_stack(&stacks[k]);
+  for (int i = 1; i <= MAXD; i++)
+    __atomic_store_n(&tm_shadow_unset_ring[i], &s_other, __ATOMIC_RELAXED);
   run(1);
   run(3);
   run(25);

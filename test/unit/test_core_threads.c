@@ -48,14 +48,12 @@ static void phase_exact(int t) {
 /* Hook-path recording with per-thread shadow stacks, racing with the main
  * thread's snapshots and clears. */
 static void phase_churn(int t) {
+  // A private ring: depths stay below its 4 slots.
   const struct tm_site *frames[4] = {NULL, &s_a, &s_b, &s_c};
-  uintptr_t depth = __tm_depth;
-  const struct tm_site **saved = __tm_frames;
-  uintptr_t cap = __tm_frames_cap;
-  __tm_frames = frames;
-  __tm_frames_cap = 4;
+  struct tm_shadow saved = __tm_shadow;
+  __tm_shadow.frames = frames;
   for (unsigned n = 0; !atomic_load(&stop_churn); n++) {
-    __tm_depth = 1 + n % 3;
+    __tm_shadow.depth = 1 + n % 3;
     void *p = (void *)key(t, (int)(n % 1024) + 1);
     tm_core_on_alloc(p, 16, n % 2 ? &s_c : &s_b);
     if (n % 3 == 0)
@@ -67,9 +65,7 @@ static void phase_churn(int t) {
       tm_untrack(7, (uintptr_t)p);
     }
   }
-  __tm_depth = depth;
-  __tm_frames = saved;
-  __tm_frames_cap = cap;
+  __tm_shadow = saved;
 }
 
 static void *worker(void *arg) {

@@ -1,11 +1,14 @@
 /* test_core_traceback.c - traceback capture (tracemalloc_abi.h section 3)
  * with hand-made site descriptors and a hand-set shadow stack: inlined_at
- * expansion, OWN_FRAME, NULL and out-of-capacity slots, the nframe cut,
- * total_nframe (true depth, capped at 65535), the empty traceback, interning
- * and copying of the strings.
+ * expansion, OWN_FRAME, NULL slots, a thread on the unset ring (every slot
+ * unknown), the nframe cut, total_nframe (true depth, capped at 65535),
+ * stacks deeper than 65535 (the innermost frames are kept) and deeper than
+ * the ring (slot k is ring[k & mask]), the empty traceback, interning and
+ * copying of the strings.
  *
- * The test thread's real shadow-stack words are saved and replaced by a
- * local array, as instrumented code would have filled them. */
+ * The test thread's real __tm_shadow is saved and replaced by a local array
+ * (a private ring: the depths stay below its size), as instrumented code
+ * would have filled it, or used with a depth beyond the ring. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 
 #include "check.h"
 #include "internal.h"
+#include "shadow_stack.h"
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
 
@@ -31,14 +35,25 @@ static const struct tm_site s_alloc_own = {
 static const struct tm_site s_alloc = {"k.c", "k", &s_j, 50, 1, 0, 0};
 
 static const struct tm_site *stack[8];
-static uintptr_t saved_depth, saved_cap;
-static const struct tm_site **saved_frames;
+static struct tm_shadow saved;
+static tm_thread_t *saved_self;
 
-static void set_stack(uintptr_t depth, const struct tm_site **frames,
-                      uintptr_t cap) {
-  __tm_depth = depth;
-  __tm_frames = frames;
-  __tm_frames_cap = cap;
+static void set_stack(uintptr_t depth, const struct tm_site **frames) {
+  __tm_shadow.depth = depth;
+  __tm_shadow.frames = frames;
+}
+
+/* As a thread the runtime has not set up (or has torn down): the unset
+ * ring, and no runtime state (shadow_stack.h: tm_thread_self implies the
+ * thread's own ring). */
+static void set_unset(uintptr_t depth) {
+  set_stack(depth, tm_shadow_unset_ring);
+  tm_thread_self = NULL;
+}
+
+static void restore(void) {
+  __tm_shadow = saved;
+  tm_thread_self = saved_self;
 }
 
 /* The snapshot trace of `domain` with `size` (sizes are unique here). */
@@ -82,7 +97,7 @@ static void test_capture(int limit) {
   stack[1] = &s_main;
   stack[2] = &s_f;
   stack[3] = &s_h;
-  set_stack(3, stack, 8);
+  set_stack(3, stack);
   CHECK_EQ_INT(tm_track(1, 0x100, 1), 0);
   // An allocation site with OWN_FRAME: slot 3 (the function's own, stale)
   // is skipped; the site expands through its inlined_at chain.
@@ -90,17 +105,23 @@ static void test_capture(int limit) {
   tm_core_on_alloc((void *)0x300, 3, &s_alloc_own);
   // Without OWN_FRAME, slot 3 (the caller's call) follows the site.
   tm_core_on_alloc((void *)0x400, 4, &s_alloc);
-  // Empty and out-of-capacity slots are unknown frames, still counted.
+  // Empty slots are unknown frames, still counted.
   stack[2] = NULL;
   tm_core_on_alloc((void *)0x500, 5, &s_alloc);
-  set_stack(3, stack, 2);
+  // A thread on the unset ring: every slot is one unknown frame, whatever
+  // it holds (the ring is shared: other threads' stores; s_h would expand
+  // to two frames).
+  for (int k = 1; k <= 3; k++)
+    __atomic_store_n(&tm_shadow_unset_ring[k], &s_h, __ATOMIC_RELAXED);
+  set_unset(3);
   CHECK_EQ_INT(tm_track(1, 0x600, 6), 0);
+  restore();
   // Depth 0 and no site: CPython's ('<unknown>', 0), total_nframe 1.
-  set_stack(0, stack, 8);
+  set_stack(0, stack);
   CHECK_EQ_INT(tm_track(1, 0x700, 7), 0);
   // A site at depth 0 with OWN_FRAME must not wrap around.
   tm_core_on_alloc((void *)0x800, 8, &s_alloc_own);
-  set_stack(saved_depth, saved_frames, saved_cap);
+  restore();
 
   tm_snapshot_t *snap = NULL;
   CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
@@ -116,7 +137,7 @@ static void test_capture(int limit) {
            "g.c:30", "f.c:20", "main.c:10");
     EXPECT(find(snap, 0, 5), 7, "k.c:50", "j.c:60", "f.c:21", "h.c:40",
            "g.c:30", "<unknown>:0", "main.c:10");
-    EXPECT(find(snap, 1, 6), 3, "<unknown>:0", "<unknown>:0", "main.c:10");
+    EXPECT(find(snap, 1, 6), 3, "<unknown>:0", "<unknown>:0", "<unknown>:0");
     EXPECT(find(snap, 0, 8), 3, "k.c:50", "j.c:60", "f.c:21");
   } else { // limit 2: cut, total_nframe is still the true depth
     EXPECT(tb1, 4, "h.c:40", "g.c:30");
@@ -133,29 +154,133 @@ static void test_capture(int limit) {
   tm_stop();
 }
 
-/* Deeper than 65535: total_nframe saturates, the kept frames are the top. */
+/* tm_track(domain, ptr, size) on this thread; returns the key of the
+ * traceback-cache entry it wrote (shadow_stack.h), 0 if none. */
+static uintptr_t track_cache_key(unsigned domain, uintptr_t ptr, size_t size) {
+  static tm_tb_cache_entry_t before[TM_TB_CACHE_SIZE];
+  memcpy(before, saved_self->cache, sizeof before);
+  CHECK_EQ_INT(tm_track(domain, ptr, size), 0);
+  for (int k = 0; k < TM_TB_CACHE_SIZE; k++) {
+    const tm_tb_cache_entry_t *e = &saved_self->cache[k];
+    if (e->key != 0 && memcmp(e, &before[k], sizeof *e) != 0)
+      return e->key;
+  }
+  return 0;
+}
+
+/* Deeper than 65535 (a private ring, deep but within the ring's size):
+ * total_nframe saturates, the kept frames are the innermost ones, from slot
+ * depth down, and two stacks that differ only there are told apart, also
+ * on the second capture (the cache), and have different cache keys: the
+ * key is made of the innermost slots too (it once was made of slots 65535
+ * and below, which gave both stacks one key). */
 static void test_deep(void) {
   enum { DEPTH = 70000 };
   const struct tm_site **deep =
       mmap(NULL, (DEPTH + 1) * sizeof *deep, PROT_READ | PROT_WRITE,
            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   CHECK(deep != MAP_FAILED);
+  if (deep == MAP_FAILED)
+    return;
   for (int i = 1; i <= DEPTH; i++)
     deep[i] = &s_f;
   deep[DEPTH] = &s_main;
-  CHECK_EQ_INT(tm_start(3), TM_OK);
-  set_stack(DEPTH, deep, DEPTH + 1);
-  CHECK_EQ_INT(tm_track(2, 0x10, 1), 0);
-  set_stack(1u << 30, deep, DEPTH + 1); // far beyond the array: unknown
-  CHECK_EQ_INT(tm_track(2, 0x20, 2), 0);
-  set_stack(saved_depth, saved_frames, saved_cap);
+  deep[DEPTH - 1] = &s_h; // expands to h, g
+  CHECK_EQ_INT(tm_start(5), TM_OK);
+  set_stack(DEPTH, deep);
+  uintptr_t key_a = track_cache_key(2, 0x10, 1);
+  CHECK_EQ_INT(tm_track(2, 0x11, 2), 0);
+  deep[DEPTH] = &s_g; // the innermost slot only
+  uintptr_t key_b = track_cache_key(2, 0x20, 3);
+  CHECK_EQ_INT(tm_track(2, 0x21, 4), 0);
+  CHECK(key_a != 0 && key_b != 0 && key_a != key_b);
+  // With a site that pushed its own frame: slot DEPTH is skipped.
+  tm_core_on_alloc((void *)0x30, 5, &s_alloc_own);
+  tm_core_on_alloc((void *)0x31, 6, &s_alloc_own);
+  // Far deeper, on the unset ring: unknown frames only.
+  set_unset(1u << 30);
+  CHECK_EQ_INT(tm_track(2, 0x40, 7), 0);
+  restore();
   tm_snapshot_t *snap = NULL;
   CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
-  EXPECT(find(snap, 2, 1), 65535, "main.c:10", "f.c:20", "f.c:20");
-  EXPECT(find(snap, 2, 2), 65535, "<unknown>:0", "<unknown>:0", "<unknown>:0");
+  for (size_t size = 1; size <= 2; size++)
+    EXPECT(find(snap, 2, size), 65535, "main.c:10", "h.c:40", "g.c:30",
+           "f.c:20", "f.c:20");
+  for (size_t size = 3; size <= 4; size++)
+    EXPECT(find(snap, 2, size), 65535, "g.c:30", "h.c:40", "g.c:30",
+           "f.c:20", "f.c:20");
+  for (size_t size = 5; size <= 6; size++)
+    EXPECT(find(snap, 0, size), 65535, "k.c:50", "j.c:60", "f.c:21",
+           "h.c:40", "g.c:30");
+  EXPECT(find(snap, 2, 7), 65535, "<unknown>:0", "<unknown>:0", "<unknown>:0",
+         "<unknown>:0", "<unknown>:0");
   tm_snapshot_free(snap);
   tm_stop();
   munmap(deep, (DEPTH + 1) * sizeof *deep);
+}
+
+/* Deeper than the ring, on the thread's real ring: slot k is
+ * ring[k & TM_SHADOW_RING_MASK] (tracemalloc_abi.h section 3), from slot
+ * depth down, wrapping from ring[0] to ring[TM_SHADOW_RING_SLOTS - 1];
+ * total_nframe saturates. Only the slots read for the kept frames are
+ * written (the others read as NULL: unknown). At limit 5 (hashed cache
+ * entries) and limit 1 (exact entries, and the inlined fast path, which
+ * must decline), each stack twice (the second capture may hit the cache). */
+static void test_beyond_ring(void) {
+  const struct tm_site **ring = saved.frames;
+  const uintptr_t top = TM_SHADOW_RING_SLOTS - 1;
+  CHECK_EQ_INT(tm_start(5), TM_OK);
+  // Depth RING + 5: slots RING+5 .. RING+2 are ring[5] .. ring[2].
+  ring[5] = &s_main;
+  ring[4] = &s_f;
+  ring[3] = &s_g;
+  ring[2] = &s_h;
+  set_stack(TM_SHADOW_RING_SLOTS + 5, ring);
+  CHECK_EQ_INT(tm_track(3, 0x10, 1), 0);
+  CHECK_EQ_INT(tm_track(3, 0x11, 2), 0);
+  // Depth RING + 1: slot RING+1 is ring[1], slot RING is ring[0], slot
+  // RING-1 is ring[RING-1].
+  ring[1] = &s_g;
+  ring[0] = &s_main;
+  ring[top] = &s_h;
+  ring[top - 1] = &s_f;
+  set_stack(TM_SHADOW_RING_SLOTS + 1, ring);
+  CHECK_EQ_INT(tm_track(3, 0x20, 3), 0);
+  CHECK_EQ_INT(tm_track(3, 0x21, 4), 0);
+  // Depth RING with a site that pushed its own frame (its slot is ring[0],
+  // stale): slots RING-1 down, the last of the contiguous case.
+  set_stack(TM_SHADOW_RING_SLOTS, ring);
+  tm_core_on_alloc((void *)0x30, 5, &s_alloc_own);
+  tm_core_on_alloc((void *)0x31, 6, &s_alloc_own);
+  restore();
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  for (size_t size = 1; size <= 2; size++)
+    EXPECT(find(snap, 3, size), 65535, "main.c:10", "f.c:20", "g.c:30",
+           "h.c:40", "g.c:30");
+  for (size_t size = 3; size <= 4; size++)
+    EXPECT(find(snap, 3, size), 65535, "g.c:30", "main.c:10", "h.c:40",
+           "g.c:30", "f.c:20");
+  for (size_t size = 5; size <= 6; size++)
+    EXPECT(find(snap, 0, size), 65535, "k.c:50", "j.c:60", "f.c:21",
+           "h.c:40", "g.c:30");
+  tm_snapshot_free(snap);
+  tm_stop();
+
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  set_stack(TM_SHADOW_RING_SLOTS + 5, ring);
+  tm_core_on_alloc((void *)0x40, 7, &s_f);
+  tm_core_on_alloc((void *)0x41, 8, &s_f);
+  restore();
+  snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  for (size_t size = 7; size <= 8; size++)
+    EXPECT(find(snap, 0, size), 65535, "f.c:20");
+  tm_snapshot_free(snap);
+  tm_stop();
+  for (uintptr_t k = 0; k <= 5; k++)
+    ring[k] = NULL;
+  ring[top] = ring[top - 1] = NULL;
 }
 
 /* tm_get_traceback: frames of one block, total_nframe None. */
@@ -163,9 +288,9 @@ static void test_get_traceback(void) {
   CHECK_EQ_INT(tm_start(25), TM_OK);
   stack[1] = &s_main;
   stack[2] = &s_f;
-  set_stack(2, stack, 8);
+  set_stack(2, stack);
   tm_core_on_alloc((void *)0x1234, 10, &s_alloc_own);
-  set_stack(saved_depth, saved_frames, saved_cap);
+  restore();
   tm_traceback_t *tb = NULL;
   CHECK_EQ_INT(tm_get_object_traceback((void *)0x1234, &tb), TM_OK);
   EXPECT(tb, TM_TOTAL_NFRAME_NONE, "k.c:50", "j.c:60", "f.c:21", "main.c:10");
@@ -180,13 +305,15 @@ static void test_get_traceback(void) {
 }
 
 int main(void) {
-  saved_depth = __tm_depth;
-  saved_frames = __tm_frames;
-  saved_cap = __tm_frames_cap;
-  CHECK(saved_cap > 0); // the constructor gave the main thread its array
+  saved = __tm_shadow;
+  saved_self = tm_thread_self;
+  // The constructor gave the main thread its own ring and runtime state.
+  CHECK(tm_shadow_is_own_ring());
+  CHECK(saved_self != NULL);
   test_capture(25);
   test_capture(2);
   test_deep();
+  test_beyond_ring();
   test_get_traceback();
   return CHECK_DONE();
 }

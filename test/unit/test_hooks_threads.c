@@ -1,7 +1,7 @@
 /* test_hooks_threads.c - several threads allocating, reallocating and
  * freeing at the same time, through the hooks AND through plain malloc
  * (interposed, or the sanitizer hooks): the totals are exact afterwards, and
- * every thread started with pthread_create had its shadow frame array
+ * every thread started with pthread_create had its own shadow-stack ring
  * before its start routine ran.
  *
  * Each thread ends holding a known set of blocks, so the traced bytes are
@@ -17,6 +17,7 @@
 
 #include "hooks.h"
 #include "hooks/hooks_test.h"
+#include "shadow_stack.h"
 
 #define NTHREADS 6
 #define ROUNDS 20000
@@ -25,7 +26,7 @@
 struct worker {
   pthread_t thread;
   int id;
-  int had_frames; /* __tm_frames_cap > 0 when the start routine began */
+  int had_ring;   /* its own ring when the start routine began */
   size_t kept;    /* bytes this thread still holds at the end */
   void *blocks[KEEP];
 };
@@ -63,7 +64,7 @@ static void *worker_main(void *arg) {
   HT_SITE(s_realloc);
   HT_SITE(s_plain);
   struct worker *w = arg;
-  w->had_frames = __tm_frames_cap > 0;
+  w->had_ring = tm_shadow_is_own_ring() && tm_thread_self != NULL;
   unsigned state = (unsigned)w->id * 7919u + 1;
   size_t sizes[KEEP] = {0};
   pthread_barrier_wait(&start_line);
@@ -131,7 +132,7 @@ int main(void) {
   size_t expected = 0, nblocks = 0;
   for (int i = 0; i < NTHREADS; i++) {
     pthread_join(w[i].thread, NULL);
-    CHECK(w[i].had_frames);
+    CHECK(w[i].had_ring);
     expected += w[i].kept;
     for (int k = 0; k < KEEP; k++)
       nblocks += w[i].blocks[k] != NULL;

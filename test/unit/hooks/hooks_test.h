@@ -88,22 +88,23 @@ static void *volatile ht_sink;
                                       0, 0}
 
 /* Run `expr` as an instrumented function would run a call: push a shadow
- * frame whose slot holds `site` (the caller's line), then pop it. The
- * barriers stand for what the pass guarantees by running last: the compiler
- * knows malloc reads no program memory and would otherwise drop the push and
- * pop around a plain malloc as dead stores. */
+ * frame whose slot holds `site` (the caller's line), then pop it, exactly
+ * as tracemalloc_abi.h section 2 says (the slot store is a relaxed atomic:
+ * the ring may be the unset one, shared by threads). The barriers stand
+ * for what the pass guarantees by running last: the compiler knows malloc
+ * reads no program memory and would otherwise drop the push and pop around
+ * a plain malloc as dead stores. */
 #define HT_CALL_FROM(site, expr)                                               \
   do {                                                                         \
-    uintptr_t ht_d_ = __tm_depth, ht_own_ = ht_d_ + 1;                         \
-    __tm_depth = ht_own_;                                                      \
-    const struct tm_site **ht_slot_ = ht_own_ < __tm_frames_cap                \
-                                          ? &__tm_frames[ht_own_]              \
-                                          : &__tm_sink;                        \
-    *ht_slot_ = (site);                                                        \
+    uintptr_t ht_d_ = __tm_shadow.depth, ht_own_ = ht_d_ + 1;                  \
+    __tm_shadow.depth = ht_own_;                                               \
+    const struct tm_site **ht_slot_ =                                          \
+        &__tm_shadow.frames[ht_own_ & TM_SHADOW_RING_MASK];                    \
+    __atomic_store_n(ht_slot_, (site), __ATOMIC_RELAXED);                      \
     __asm__ volatile("" ::: "memory");                                         \
     expr;                                                                      \
     __asm__ volatile("" ::: "memory");                                         \
-    __tm_depth = ht_d_;                                                        \
+    __tm_shadow.depth = ht_d_;                                                 \
   } while (0)
 
 static inline size_t ht_current(void) {
