@@ -91,9 +91,11 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
                          ArrayRef<CallBase *> HookCalls)
     : F(F), DT(F) {
   collectRestorePoints();
+  SmallVector<BasicBlock *, 16> Needing; // blocks that need the frame
   auto Include = [&](BasicBlock *BB) {
     if (!DT.isReachableFromEntry(BB))
       return;
+    Needing.push_back(BB);
     Push = Push ? DT.findNearestCommonDominator(Push, BB) : BB;
   };
   for (CallBase *CB : SlotCalls)
@@ -104,8 +106,14 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
     Include(I->getParent());
   if (!Push) // every call is in dead code: push at entry, keep it simple
     Push = &F.getEntryBlock();
-  // Hoist out of cycles, and over hook calls that P may or may not precede,
-  // until stable (P only moves up the dominator tree).
+  while (Push != &F.getEntryBlock() && onCycle(Push))
+    Push = hoistOutOfCycle(Push);
+  computeReachable();
+  if (computeRegion(Needing))
+    return;
+  // Fallback: the frame lasts from P to the exits. Hoist P out of cycles,
+  // and over hook calls that P may or may not precede, until stable (P only
+  // moves up the dominator tree).
   for (bool Changed = true; Changed;) {
     Changed = false;
     while (Push != &F.getEntryBlock() && onCycle(Push)) {
@@ -122,6 +130,58 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
       }
     }
   }
+}
+
+// The region: the blocks reachable from P from which a block that needs the
+// frame is reachable (they are all dominated by P: P is on no cycle and
+// dominates those blocks), and the blocks entered from those only. The frame is popped on every edge that leaves it,
+// so a path that is done with its calls - fib's base case that -O2 merged
+// with the end of the recursion, or an allocation after the last call -
+// runs with the frame popped, and a hook call out of the region is exactly
+// one that runs without the frame. False, leaving the region empty, when an
+// edge out of it cannot take a restore (an invoke's or callbr's, or one into
+// an EH pad).
+bool ShadowFrame::computeRegion(ArrayRef<BasicBlock *> Needing) {
+  SmallVector<BasicBlock *, 16> Work(Needing.begin(), Needing.end());
+  Work.push_back(Push);
+  while (!Work.empty()) {
+    BasicBlock *B = Work.pop_back_val();
+    if (!Reachable.count(B) || !Region.insert(B).second)
+      continue;
+    Work.append(pred_begin(B), pred_end(B));
+  }
+  // Grow it over the blocks entered from it only: they run with the frame
+  // pushed anyway, and popping at their rets instead of on the edges into
+  // them takes fewer stores and no new blocks (a walk's shared `ret`).
+  for (bool Grew = true; Grew;) {
+    Grew = false;
+    for (BasicBlock &B : F) {
+      if (Region.count(&B) || !Reachable.count(&B) || B.isEHPad())
+        continue;
+      if (all_of(predecessors(&B),
+                 [&](BasicBlock *Pred) { return Region.count(Pred); })) {
+        Region.insert(&B);
+        Grew = true;
+      }
+    }
+  }
+  for (BasicBlock &B : F) { // in function order: deterministic output
+    if (!Region.count(&B))
+      continue;
+    Instruction *T = B.getTerminator();
+    SmallPtrSet<BasicBlock *, 4> Seen; // a switch may have several edges
+    for (BasicBlock *S : successors(&B)) {
+      if (Region.count(S) || !Seen.insert(S).second)
+        continue;
+      if (S->isEHPad() || !(isa<BranchInst>(T) || isa<SwitchInst>(T))) {
+        Region.clear();
+        RegionExits.clear();
+        return false;
+      }
+      RegionExits.push_back({&B, S});
+    }
+  }
+  return true;
 }
 
 // The block before BB's cycle: when BB is a loop header entered by a single
@@ -147,6 +207,8 @@ BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
 }
 
 bool ShadowFrame::isPushedAt(const Instruction &I) const {
+  if (!Region.empty())
+    return Region.count(I.getParent());
   return DT.dominates(Push, I.getParent());
 }
 
@@ -174,32 +236,32 @@ bool ShadowFrame::collectPushedEdges(BasicBlock &Exit,
 }
 
 // Where the restore on edge From -> To goes: the end of From when To is its
-// only successor, else a new block on the edge (one for all of From's edges
-// to To). To also has a predecessor the push does not dominate, so the edge
-// is critical and splits.
+// only successor, the start of To when From is its only predecessor, else a
+// new block on the edge (one for all of From's edges to To).
 Instruction *ShadowFrame::restorePointOn(const Edge &E) {
   Instruction *T = E.first->getTerminator();
   if (T->getNumSuccessors() == 1)
     return T;
+  if (E.second->getUniquePredecessor() == E.first)
+    return &*E.second->getFirstInsertionPt();
   BasicBlock *Mid = SplitCriticalEdge(
       E.first, E.second,
       CriticalEdgeSplittingOptions(&DT).setMergeIdenticalEdges());
-  assert(Mid && "a br/switch edge into a non-pad join is critical");
+  assert(Mid && "a br/switch edge into a non-pad join splits");
   return Mid->getTerminator();
 }
 
-void ShadowFrame::emit(const ShadowStackGlobals &G,
-                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
-  // Exits reachable from the push restore d, where only pushed paths pass:
-  // before the terminator of an exit the push dominates, else on the edges
-  // into the exit from the pushed side (the `if (!t) return 0;` of a tree
-  // walk shares its ret with the recursion at -O2, and must not pay for
-  // it). d is then loaded at the push. If some exit allows neither, d is
-  // loaded at entry and every reachable exit restores (harmless where the
-  // push did not run: the depth is d there anyway).
-  SmallVector<Instruction *, 8> Exits, PushedOnly;
+// Where the fallback (no region) restores d: exits reachable from the push,
+// where only pushed paths pass: before the terminator of an exit the push
+// dominates, else on the edges into the exit from the pushed side. d is
+// then loaded at the push. If some exit allows neither, AtEntry: d is loaded
+// at entry and every reachable exit restores (harmless where the push did
+// not run: the depth is d there anyway).
+void ShadowFrame::collectFallbackExits(SmallVectorImpl<Instruction *> &Exits,
+                                       bool &AtEntry) {
+  SmallVector<Instruction *, 8> PushedOnly;
   SmallVector<Edge, 8> Edges;
-  bool AtEntry = false;
+  AtEntry = false;
   for (BasicBlock &BB : F) {
     Instruction *T = BB.getTerminator();
     if (!Reachable.count(&BB) || !(isa<ReturnInst>(T) || isa<ResumeInst>(T)))
@@ -220,9 +282,29 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
     // Only now: splitting an edge changes the CFG the queries above saw.
     for (const Edge &E : Edges)
       PushedOnly.push_back(restorePointOn(E));
-    Exits = std::move(PushedOnly);
+    Exits.assign(PushedOnly.begin(), PushedOnly.end());
   }
+}
 
+void ShadowFrame::emit(const ShadowStackGlobals &G,
+                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+  SmallVector<Instruction *, 8> Exits;
+  bool AtEntry = false;
+  if (!Region.empty()) {
+    // Pop on the way out of the region: at its rets (before a musttail
+    // call, which must stay right before its ret) and on its exit edges.
+    for (BasicBlock &BB : F) {
+      Instruction *T = BB.getTerminator();
+      if (!Region.count(&BB) || !(isa<ReturnInst>(T) || isa<ResumeInst>(T)))
+        continue;
+      CallInst *MT = BB.getTerminatingMustTailCall();
+      Exits.push_back(MT ? MT : T);
+    }
+    for (const Edge &E : RegionExits)
+      Exits.push_back(restorePointOn(E));
+  } else {
+    collectFallbackExits(Exits, AtEntry);
+  }
   Type *P = tm_compat::getI8PtrTy(F.getContext());
   BasicBlock &LoadBB = AtEntry ? F.getEntryBlock() : *Push;
   IRBuilder<> B(&LoadBB, pushPoint(LoadBB));

@@ -16,17 +16,20 @@
 // Placement (shrink-wrapping): the push goes to the nearest common dominator
 // P of the calls that store a slot, the landing pads and the returns_twice
 // calls, hoisted out of any cycle (into a preheader, split if need be) so
-// that it runs at most once per invocation. Exits reachable from P restore d
-// on the paths through P only: in the exit when P dominates it, else on its
-// edges from blocks P dominates (split if need be); d is loaded at P. Paths
-// that make no such call - the `if (!node) return 0;` of a tree walk, even
-// when -O2 merges its ret with the recursion's - pay nothing. If an exit has
-// a predecessor that may or may not follow P (or an edge that cannot be
-// split), d is loaded at entry instead and every exit reachable from P
-// restores it (harmless where P did not run: the depth is d there anyway).
-// A hook call gets TM_SITE_OWN_FRAME iff P dominates it; one that P may or
-// may not precede is folded into the dominator computation, so the flag is
-// always exact.
+// that it runs at most once per invocation; d is loaded at P. The frame
+// lives in the *region*: the blocks reachable from P from which one of those
+// is reachable. It is popped (d restored) at the region's rets and on every
+// edge out of it (split if need be), so paths that make no such call - the
+// `if (!node) return 0;` of a tree walk, fib's base case that -O2 merged
+// with the end of the recursion - and paths that are done with their calls
+// run with no frame. A hook call gets TM_SITE_OWN_FRAME iff it is in the
+// region, which is exactly when the frame is pushed.
+// Fallback, when an edge out of the region cannot take a store (an invoke's
+// or callbr's, or one into an EH pad): the frame lasts from P to the exits,
+// P is also hoisted over hook calls it may or may not precede (so the flag
+// stays exact: TM_SITE_OWN_FRAME iff P dominates the hook), and exits
+// restore on the pushed paths only where that is possible, else d is loaded
+// at entry and every exit reachable from P restores it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TM_PASS_SHADOWSTACK_H
@@ -75,6 +78,9 @@ public:
 private:
   void collectRestorePoints();
   void computeReachable();
+  bool computeRegion(llvm::ArrayRef<llvm::BasicBlock *> Needing);
+  void collectFallbackExits(llvm::SmallVectorImpl<llvm::Instruction *> &Exits,
+                            bool &AtEntry);
   llvm::BasicBlock *hoistOutOfCycle(llvm::BasicBlock *BB);
   using Edge = std::pair<llvm::BasicBlock *, llvm::BasicBlock *>;
   bool collectPushedEdges(llvm::BasicBlock &Exit,
@@ -85,6 +91,9 @@ private:
   llvm::DominatorTree DT;
   llvm::BasicBlock *Push = nullptr;
   llvm::SmallPtrSet<const llvm::BasicBlock *, 32> Reachable; // from Push
+  // The frame's region, and the edges out of it; empty in the fallback.
+  llvm::SmallPtrSet<const llvm::BasicBlock *, 32> Region;
+  llvm::SmallVector<Edge, 8> RegionExits;
   llvm::SmallVector<llvm::Instruction *, 8> Pads, Twice;
 };
 

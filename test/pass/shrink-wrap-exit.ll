@@ -1,8 +1,8 @@
 ; Restores at an exit shared by pushed and unpushed paths: the restore goes on
 ; the edges from the pushed side (a new block, or the end of a predecessor
 ; whose only successor is the exit) and d is loaded at the push, so the path
-; that never pushed touches no TLS. When an exit has a predecessor that may or
-; may not follow the push, d is loaded at entry and the exit restores it.
+; that never pushed touches no TLS. When a block may or may not follow the
+; push, the frame is popped on the edges into it from the pushed side.
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -12,6 +12,7 @@ target triple = "x86_64-pc-linux-gnu"
 @sink = global i8* null
 declare i8* @malloc(i64)
 declare void @ext()
+declare i32 @__gxx_personality_v0(...)
 declare i32 @ext_i32()
 
 ; bench/pass's walk at -O2: the second recursive call became a loop, and the
@@ -108,23 +109,28 @@ ret:
   ret i32 %v
 }
 
-; Fallback: `mid` reaches the exit and is reached both from the push and
-; from entry alone, so it may or may not have pushed. d is loaded at entry,
-; the push stays in its block and the exit restores (as before).
-; CHECK-LABEL: define void @fallback(
+; `mid` reaches the exit and is reached both from the push and from entry
+; alone, so it may or may not have pushed: the frame is popped on both edges
+; out of `push` (split), and the path through entry alone touches no TLS.
+; CHECK-LABEL: define void @popped_early(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: br i1 %c, label %push, label %mid
 ; CHECK: push:
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
 ; CHECK: call void @ext()
-; CHECK-NEXT: br i1 %d, label %mid, label %exit
+; CHECK-NEXT: br i1 %d, label %[[TOMID:[^,]+]], label %[[TOEXIT:[^,]+]]
+; CHECK: [[TOEXIT]]: {{ *}}; preds = %push{{$}}
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: br label %exit
+; CHECK: [[TOMID]]: {{ *}}; preds = %push{{$}}
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: br label %mid
 ; CHECK: mid:
 ; CHECK-NEXT: br label %exit
 ; CHECK: exit:
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
 ; CHECK-NEXT: ret void
-define void @fallback(i1 %c, i1 %d) {
+define void @popped_early(i1 %c, i1 %d) {
 entry:
   br i1 %c, label %push, label %mid
 push:
@@ -134,4 +140,41 @@ mid:
   br label %exit
 exit:
   ret void
+}
+
+; Fallback: the invoke's normal edge leaves the region into `mid`, which is
+; also reached from entry alone, and an invoke's edge cannot take a store.
+; So the frame lasts to the exit; `mid` may or may not have pushed, so d is
+; loaded at entry and the exit restores it (harmless on the path that never
+; pushed: the depth is d there anyway).
+; CHECK-LABEL: define void @fallback(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: br i1 %c, label %push, label %mid
+; CHECK: push:
+; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK: invoke void @ext()
+; CHECK: mid:
+; CHECK-NEXT: br label %exit
+; CHECK: exit:
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: ret void
+; CHECK: lp:
+; CHECK-NEXT: landingpad
+; CHECK-NEXT: cleanup
+; CHECK-NEXT: store i64 %tm.own, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: resume
+define void @fallback(i1 %c) personality i8* bitcast (i32 (...)* @__gxx_personality_v0 to i8*) {
+entry:
+  br i1 %c, label %push, label %mid
+push:
+  invoke void @ext() to label %mid unwind label %lp
+mid:
+  br label %exit
+exit:
+  ret void
+lp:
+  %e = landingpad { i8*, i32 } cleanup
+  resume { i8*, i32 } %e
 }

@@ -1,7 +1,8 @@
 ; Frame placement: the push goes to the nearest common dominator of the calls
 ; that store a slot (and pads, returns_twice calls), never inside a cycle;
-; paths without such calls touch no TLS; hook sites are flagged OWN_FRAME
-; exactly when the push dominates them.
+; paths without such calls touch no TLS; the frame is popped on the edges out
+; of its region (the blocks from which such a call is still reachable); hook
+; sites are flagged OWN_FRAME exactly when the frame is pushed at them.
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
 ; RUN: FileCheck %s < %t
 ; RUN: FileCheck %s --check-prefix=TABLE < %t
@@ -11,6 +12,7 @@ target triple = "x86_64-pc-linux-gnu"
 %node = type { %node*, %node*, i64 }
 declare i8* @malloc(i64)
 declare void @ext()
+declare i32 @__gxx_personality_v0(...)
 
 ; Tree walk: the null check returns before any call, without TLS access.
 ; CHECK-LABEL: define i64 @walk(
@@ -89,15 +91,22 @@ rec:
 }
 ; fib's leaf hook has no OWN_FRAME: without debug info it shares the row of
 ; the recursive call sites (flags 2 = NO_DEBUG). The only OWN_FRAME site of
-; the module is @merge's (below).
+; the module is @merge_invoke's (below).
 
-; A hook after the merge of a branch with a call: the push may or may not
-; precede it, so it is hoisted to dominate the hook (flag OWN_FRAME = 1|2).
+; A hook after the merge of a branch with a call: the frame is popped at the
+; end of `then`, so the hook runs without it on both paths (no OWN_FRAME),
+; and the path through entry alone touches no TLS.
 ; CHECK-LABEL: define {{i8\*|ptr}} @merge(
 ; CHECK-NEXT: entry:
+; CHECK-NEXT: br i1 %c, label %then, label %join
+; CHECK: then:
 ; CHECK-NEXT: %tm.depth = load i64
+; CHECK: call void @ext()
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: br label %join
 ; CHECK: join:
-; CHECK-NEXT: %p = call {{.*}}@__tm_sites
+; CHECK-NEXT: %p = call {{.*}}@__tm_malloc(i64 8, {{.*}}@__tm_sites
+; CHECK-NEXT: ret
 define i8* @merge(i1 %c) {
 entry:
   br i1 %c, label %then, label %join
@@ -107,6 +116,34 @@ then:
 join:
   %p = call i8* @malloc(i64 8)
   ret i8* %p
+}
+
+; The same with an invoke: its normal edge out of the region cannot take a
+; store, so the fallback applies: the push is hoisted to dominate the hook
+; (flag OWN_FRAME = 1|2) and the exits restore.
+; CHECK-LABEL: define {{i8\*|ptr}} @merge_invoke(
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %tm.depth = load i64
+; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK: store atomic
+; CHECK-NEXT: br i1 %c
+; CHECK: then:
+; CHECK-NEXT: invoke void @ext()
+; CHECK: join:
+; CHECK-NEXT: %p = call {{.*}}@__tm_sites
+; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: ret
+define i8* @merge_invoke(i1 %c) personality i8* bitcast (i32 (...)* @__gxx_personality_v0 to i8*) {
+entry:
+  br i1 %c, label %then, label %join
+then:
+  invoke void @ext() to label %join unwind label %lp
+join:
+  %p = call i8* @malloc(i64 8)
+  ret i8* %p
+lp:
+  %e = landingpad { i8*, i32 } cleanup
+  resume { i8*, i32 } %e
 }
 ; TABLE: @__tm_sites{{.*}} = private constant [2 x {{.*}}] [{{.*}}, i32 0, i32 0, i32 3, i32 0 }, {{.*}}, i32 0, i32 0, i32 2, i32 0 }]
 ; TABLE-NOT: i32 0, i32 0, i32 3, i32 0
