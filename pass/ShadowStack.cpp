@@ -134,13 +134,13 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
 
 // The region: the blocks reachable from P from which a block that needs the
 // frame is reachable (they are all dominated by P: P is on no cycle and
-// dominates those blocks), and the blocks entered from those only. The frame is popped on every edge that leaves it,
-// so a path that is done with its calls - fib's base case that -O2 merged
-// with the end of the recursion, or an allocation after the last call -
-// runs with the frame popped, and a hook call out of the region is exactly
-// one that runs without the frame. False, leaving the region empty, when an
-// edge out of it cannot take a restore (an invoke's or callbr's, or one into
-// an EH pad).
+// dominates those blocks), and the blocks entered from those only. The
+// frame is popped on every edge that leaves it, so a path that is done with
+// its calls - fib's base case that -O2 merged with the end of the
+// recursion, or an allocation after the last call - runs with the frame
+// popped, and a hook call out of the region is exactly one that runs
+// without the frame. False, leaving the region empty, when an edge out of
+// it cannot take a restore (an invoke's or callbr's, or one into an EH pad).
 bool ShadowFrame::computeRegion(ArrayRef<BasicBlock *> Needing) {
   SmallVector<BasicBlock *, 16> Work(Needing.begin(), Needing.end());
   Work.push_back(Push);
