@@ -236,14 +236,14 @@ bool ShadowFrame::collectPushedEdges(BasicBlock &Exit,
 }
 
 // Where the restore on edge From -> To goes: the end of From when To is its
-// only successor, the start of To when From is its only predecessor, else a
-// new block on the edge (one for all of From's edges to To).
+// only successor, else a new block on the edge (one for all of From's edges
+// to To). To always has another predecessor (the region absorbs a block
+// entered from it only; a fallback exit has a predecessor the push does not
+// dominate), so the edge is critical and splits.
 Instruction *ShadowFrame::restorePointOn(const Edge &E) {
   Instruction *T = E.first->getTerminator();
   if (T->getNumSuccessors() == 1)
     return T;
-  if (E.second->getUniquePredecessor() == E.first)
-    return &*E.second->getFirstInsertionPt();
   BasicBlock *Mid = SplitCriticalEdge(
       E.first, E.second,
       CriticalEdgeSplittingOptions(&DT).setMergeIdenticalEdges());
