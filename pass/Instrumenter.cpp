@@ -22,6 +22,7 @@
 #include "SiteTable.h"
 #include "SkipAnnotations.h"
 
+#include "llvm/ADT/SCCIterator.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/IR/Constants.h"
@@ -45,8 +46,35 @@ STATISTIC(NumSlotStores, "Call sites storing their site into the frame");
 namespace tmpass {
 namespace {
 
+// The blocks of F that lie on a cycle of its CFG.
+SmallPtrSet<BasicBlock *, 16> blocksOnCycles(Function &F) {
+  SmallPtrSet<BasicBlock *, 16> OnCycle;
+  for (auto I = scc_begin(&F); !I.isAtEnd(); ++I)
+    if (I.hasCycle())
+      OnCycle.insert(I->begin(), I->end());
+  return OnCycle;
+}
+
+// The site operand of a hook call. A hook call on a cycle LOADS its site
+// (volatile, from a private constant) instead of materialising the address:
+// the backend hoists a materialised address out of the loop (MachineLICM
+// hoists every rematerialisable instruction) and keeps it in a callee-saved
+// register across the loop's calls, so the whole function pays a push and a
+// pop on every call for an allocation that seldom runs (bench/pass
+// tree_walk: 2.25 instructions per call). A load costs the same one
+// instruction on the allocation path and cannot be hoisted.
+Value *siteOperand(CallBase &Hooked, SiteTable &Table, unsigned Index,
+                   const SmallPtrSetImpl<BasicBlock *> &OnCycle) {
+  if (!OnCycle.count(Hooked.getParent()))
+    return Table.address(Index);
+  GlobalVariable *Ref = Table.reference(Index);
+  IRBuilder<> B(&Hooked);
+  return B.CreateLoad(Ref->getValueType(), Ref, /*isVolatile=*/true,
+                      "tm.site");
+}
+
 // p = NAME(args)  ->  p = __tm_NAME(args, site); invoke stays invoke.
-void rewriteAllocCall(CallBase &CB, const HookInfo &H, Constant *Site) {
+void rewriteAllocCall(CallBase &CB, const HookInfo &H, Value *Site) {
   Module &M = *CB.getModule();
   LLVMContext &Ctx = M.getContext();
   FunctionType *FT = CB.getFunctionType();
@@ -178,9 +206,11 @@ private:
       ++NumFrames;
       NumSlotStores += SlotCalls.size();
     }
+    SmallPtrSet<BasicBlock *, 16> OnCycle = blocksOnCycles(F);
     for (size_t I = 0; I < Allocs.size(); ++I)
       rewriteAllocCall(*Allocs[I].Call, *Allocs[I].Hook,
-                       Table.address(AllocSite[I]));
+                       siteOperand(*Allocs[I].Call, Table, AllocSite[I],
+                                   OnCycle));
     return true;
   }
 

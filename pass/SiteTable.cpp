@@ -167,4 +167,18 @@ Constant *SiteTable::address(unsigned I) const {
   return ConstantExpr::getPointerCast(GEP, tm_compat::getI8PtrTy(Ctx));
 }
 
+GlobalVariable *SiteTable::reference(unsigned I) {
+  GlobalVariable *&Ref = References[I];
+  if (!Ref) {
+    Constant *Site = address(I);
+    Ref = new GlobalVariable(*F.getParent(), Site->getType(),
+                             /*isConstant=*/true, GlobalValue::PrivateLinkage,
+                             Site, "__tm_site_ref");
+    Ref->setAlignment(Align(8));
+    if (Comdat *C = F.getComdat())
+      Ref->setComdat(C);
+  }
+  return Ref;
+}
+
 } // namespace tmpass

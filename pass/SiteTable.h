@@ -16,7 +16,7 @@
 // kept (GNU ld and lld alike).
 //
 // Use: add() every (location, flags) first, then finalize(), then
-// address(index).
+// address(index) or reference(index).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TM_PASS_SITETABLE_H
@@ -73,6 +73,11 @@ public:
   // `const struct tm_site *` constant for an index (i8* on typed LLVM 14).
   llvm::Constant *address(unsigned Index) const;
 
+  // A private constant holding address(Index), for a hook call that loads
+  // its site instead of materialising it (see Instrumenter.cpp, hooks on a
+  // cycle). One per index, in F's comdat like the array.
+  llvm::GlobalVariable *reference(unsigned Index);
+
   size_t size() const { return Rows.size(); }
 
 private:
@@ -91,6 +96,7 @@ private:
       Index;
   llvm::StructType *SiteTy;
   llvm::GlobalVariable *Array = nullptr;
+  llvm::DenseMap<unsigned, llvm::GlobalVariable *> References;
 };
 
 } // namespace tmpass
