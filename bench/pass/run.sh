@@ -14,38 +14,76 @@ clang=clang-$major
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$clang" -O2 "$here/bench.c" -o "$work/plain"
-"$tmcc" -O2 "$here/bench.c" -o "$work/tm"
+# These kernels run a dozen instructions per call, so where the linker
+# happens to place a function or a loop moves its time by 10-20% with the
+# very same code (the same fib_pure code in two binaries: 4.67 vs 4.82 ms),
+# in either direction. One layout is one draw: each pair is built in
+# several layouts (function and loop alignments) and the median ratio over
+# layouts is the figure, with its range. Callgrind counts are exact and
+# use the default layout.
+layouts=("" "-falign-functions=32" "-falign-functions=64 -falign-loops=32"
+  "-falign-functions=64 -falign-loops=64" "-falign-functions=128 -falign-loops=16")
+nl=${#layouts[@]}
+for i in "${!layouts[@]}"; do
+  "$clang" -O2 ${layouts[$i]} "$here/bench.c" -o "$work/plain.$i"
+  "$tmcc" -O2 ${layouts[$i]} "$here/bench.c" -o "$work/tm.$i"
+  "$clang" -O2 ${layouts[$i]} "$here/floor.c" "$here/floor_tls.c" -o "$work/floor.$i"
+done
+cp "$work/plain.0" "$work/plain"
+cp "$work/tm.0" "$work/tm"
+cp "$work/floor.0" "$work/floor"
 
-# Interleave the two binaries so that machine noise hits both alike; keep
-# each kernel's best of 3 rounds (each round is already a best of 7).
-declare -A best_plain best_tm calls
+# best[binary/kernel] = best time in ns. Rounds interleave every binary so
+# that machine noise hits all alike; each run is already a best of 7.
+declare -A best
+time_binary() { # NAME: one run, keep each kernel's best
+  local name ns
+  while read -r name ns _; do
+    local key="$1/$name" cur=${best[$1/$name]:-}
+    if [ -z "$cur" ] || [ "$ns" -lt "$cur" ]; then best[$key]=$ns; fi
+  done < <(env -u TRACEMALLOC "$work/$1")
+}
 for round in 1 2 3; do
-  for v in plain tm; do
-    while read -r name ns n; do
-      calls[$name]=$n
-      if [ "$v" = plain ]; then cur=${best_plain[$name]:-}; else cur=${best_tm[$name]:-}; fi
-      if [ -z "$cur" ] || [ "$ns" -lt "$cur" ]; then
-        if [ "$v" = plain ]; then best_plain[$name]=$ns; else best_tm[$name]=$ns; fi
-      fi
-    done < <(env -u TRACEMALLOC "$work/$v")
+  for ((i = 0; i < nl; i++)); do
+    time_binary "plain.$i"
+    time_binary "tm.$i"
+    time_binary "floor.$i"
   done
 done
 
+# "median (min..max)" of the ratios best[NUM.i/KNUM] / best[DEN.i/KDEN].
+ratio_over_layouts() { # NUM KNUM DEN KDEN
+  for ((i = 0; i < nl; i++)); do
+    echo "${best[$1.$i/$2]} ${best[$3.$i/$4]}"
+  done | awk '{ printf "%.6f\n", $1 / $2 }' | sort -g |
+    awk '{ r[NR] = $1 }
+      END { n = NR; m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+            printf "%.3fx (%.3f..%.3f)", m, r[1], r[n] }'
+}
+# Median over layouts of best[VARIANT.i/KERNEL], in ms.
+ms_over_layouts() { # VARIANT KERNEL
+  for ((i = 0; i < nl; i++)); do echo "${best[$1.$i/$2]}"; done |
+    sort -n | awk '{ t[NR] = $1 } END { n = NR; m = n % 2 ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2; printf "%.2f", m / 1e6 }'
+}
+
 echo "## Pass: shadow-stack cost, not tracing (LLVM $major, -O2)"
 echo
-echo "$(uname -m), $(nproc) CPUs; best of 3x7 runs; tmcc = clang-$major -O2 + libtmpass.so + libtracemalloc.a, TRACEMALLOC unset."
+echo "$(uname -m), $(nproc) CPUs; tmcc = clang-$major -O2 + libtmpass.so + libtracemalloc.a, TRACEMALLOC unset."
+echo "Each kernel is timed in $nl code layouts (default, then function/loop"
+echo "alignments of 32/-, 64/32, 64/64, 128/16 bytes, the same on both sides):"
+echo "with a dozen instructions per call, code placement alone moves these"
+echo "kernels by 10-20% either way. Per layout: best of 3 interleaved rounds"
+echo "of best-of-7 runs. The ratio is the median over layouts, with the range."
 echo "Wall times on a shared machine are noisy; the callgrind counts below are exact."
-echo "The qsort kernel is also sensitive to code and heap layout: glibc's merge"
+echo "The qsort kernel is also sensitive to heap layout: glibc's merge"
 echo "buffer and the array can alias, and linking one more object (even an empty"
 echo "constructor) into the *plain* build moves its time by up to 1.5x with the"
 echo "same instructions. For qsort, read the instruction count."
 echo
-echo "| kernel | plain (ms) | tmcc (ms) | ratio |"
+echo "| kernel | plain (ms, median) | tmcc (ms, median) | ratio: median (range over layouts) |"
 echo "|---|---:|---:|---:|"
 for k in fib_pure fib_alloc tree_walk qsort; do
-  p=${best_plain[$k]} t=${best_tm[$k]}
-  awk -v k="$k" -v p="$p" -v t="$t" 'BEGIN { printf "| %s | %.2f | %.2f | %.3fx |\n", k, p/1e6, t/1e6, t/p }'
+  echo "| $k | $(ms_over_layouts plain "$k") | $(ms_over_layouts tm "$k") | $(ratio_over_layouts tm "$k" plain "$k") |"
 done
 
 if command -v valgrind >/dev/null 2>&1; then
@@ -76,30 +114,20 @@ fi
 
 # The design's own minimum (floor.c): the kernels with only the depth save /
 # bump / restore, and with that plus the slot store DESIGN.md requires, by
-# plain clang, interleaved.
-"$clang" -O2 "$here/floor.c" "$here/floor_tls.c" -o "$work/floor"
-declare -A best_floor
-for round in 1 2 3; do
-  while read -r name ns _; do
-    cur=${best_floor[$name]:-}
-    if [ -z "$cur" ] || [ "$ns" -lt "$cur" ]; then best_floor[$name]=$ns; fi
-  done < <("$work/floor")
-done
+# plain clang, timed above with the same layouts.
 echo
 echo "Design floor (bench/pass/floor.c, plain clang-$major -O2): the same kernels,"
 echo "hand-written, with only the depth (load the thread's depth, store depth + 1,"
 echo "store it back at exit), and with everything DESIGN.md requires of a frame"
 echo "(the depth, and the site stored into the frame's ring slot once per frame)."
 echo "Both push at entry. The gap between the slot column and tmcc is what the"
-echo "pass's code generation costs beyond the design. Kernels of a few"
-echo "instructions per call move by up to 10% with code alignment alone (compare"
-echo "the plain columns of the two tables): read ratios near 1.0x as equal."
+echo "pass's code generation costs beyond the design. Same layouts and rounds"
+echo "as above; each ratio is against floor.c's own plain kernel."
 echo
-echo "| kernel | plain (ms) | depth only (ms) | ratio | depth + slot (ms) | ratio |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| kernel | plain (ms, median) | depth only: ratio | depth + slot: ratio |"
+echo "|---|---:|---:|---:|"
 for k in fib walk; do
-  p=${best_floor[${k}_plain]} t=${best_floor[${k}_depth]} s=${best_floor[${k}_slot]}
-  awk -v k="$k" -v p="$p" -v t="$t" -v s="$s" 'BEGIN { printf "| %s | %.2f | %.2f | %.3fx | %.2f | %.3fx |\n", k, p/1e6, t/1e6, t/p, s/1e6, s/p }'
+  echo "| $k | $(ms_over_layouts floor "${k}_plain") | $(ratio_over_layouts floor "${k}_depth" floor "${k}_plain") | $(ratio_over_layouts floor "${k}_slot" floor "${k}_plain") |"
 done
 
 if command -v valgrind >/dev/null 2>&1; then
