@@ -1,7 +1,7 @@
 # TM_SANITIZE=address builds the runtime, CLI and unit tests with ASan+UBSan
 # (-fno-sanitize-recover=all); TM_SANITIZE=thread with TSan. Under a sanitizer
 # the runtime does not interpose malloc (the sanitizer owns it) and uses
-# __sanitizer_install_malloc_and_free_hooks instead (runtime/sanitizer_hooks.c).
+# __sanitizer_install_malloc_and_free_hooks instead (runtime/hooks/sanitizer_hooks.c).
 set(TM_SANITIZE_FLAGS "")
 if(TM_SANITIZE STREQUAL "address")
   set(TM_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

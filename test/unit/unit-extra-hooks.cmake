@@ -13,7 +13,7 @@ endif()
 foreach(name ${TM_HOOKS_CXX_TESTS})
   add_executable(${name} ${name}.cpp)
   target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
-    ${PROJECT_SOURCE_DIR}/runtime ${PROJECT_SOURCE_DIR}/include)
+    $<TARGET_PROPERTY:tm_internal_headers,INTERFACE_INCLUDE_DIRECTORIES> ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(${name} PRIVATE tracemalloc_static)
   tracemalloc_sanitize(${name})
   add_test(NAME unit.${name} COMMAND ${name})

@@ -19,7 +19,7 @@
 
 #ifndef TM_INTERNAL_H
 /* Core internals the tests drive directly (hidden, but the static library
- * links them into the test). C tests get them from runtime/internal.h. */
+ * links them into the test). C tests get them from runtime/core/internal.h. */
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,7 +31,7 @@ void tm_shadow_thread_init(void);
 #endif
 
 #ifdef __cplusplus
-/* The hook prototypes (C code gets them from runtime/hooks.h). */
+/* The hook prototypes (C code gets them from runtime/hooks/hooks.h). */
 #define HT_APPEND_SITE(...) (__VA_ARGS__, const struct tm_site *site)
 extern "C" {
 #define TM_HOOK(NAME, RET, PARAMS, ARGS, KIND)                                 \
