@@ -2,8 +2,7 @@
 //
 // One source builds against LLVM 14, 15, 16, 19 and 22. Every #if on
 // LLVM_VERSION_MAJOR lives here and nowhere else; the rest of the pass calls
-// these helpers. Each entry names the version that changed and why we care
-// (see /work/shared/reference/llvm-plugin-facts.md for the probes).
+// these helpers. Each entry names the version that changed and why we care.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TM_PASS_COMPAT_H

@@ -5,7 +5,7 @@
  *   *_plain   the kernel, an allocation reachable and never taken;
  *   *_depth   plus the depth alone: entry loads the thread's depth and
  *             stores depth + 1, exit stores the saved depth back.
- *   *_slot    plus everything DESIGN.md's shadow stack requires of every
+ *   *_slot    plus everything ABI v2's shadow stack requires of every
  *             frame: the depth as above, and the site of its call stored
  *             into the frame's slot (ABI v2: one TLS struct, the ring
  *             indexed by depth & mask), once, at the push.

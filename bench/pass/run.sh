@@ -113,12 +113,12 @@ if command -v valgrind >/dev/null 2>&1; then
 fi
 
 # The design's own minimum (floor.c): the kernels with only the depth save /
-# bump / restore, and with that plus the slot store DESIGN.md requires, by
+# bump / restore, and with that plus the slot store ABI v2 requires, by
 # plain clang, timed above with the same layouts.
 echo
 echo "Design floor (bench/pass/floor.c, plain clang-$major -O2): the same kernels,"
 echo "hand-written, with only the depth (load the thread's depth, store depth + 1,"
-echo "store it back at exit), and with everything DESIGN.md requires of a frame"
+echo "store it back at exit), and with everything ABI v2 requires of a frame"
 echo "(the depth, and the site stored into the frame's ring slot once per frame)."
 echo "Both push at entry. The gap between the slot column and tmcc is what the"
 echo "pass's code generation costs beyond the design. Same layouts and rounds"

@@ -1,5 +1,5 @@
 /* json_read.c - the reader of the "tracemalloc-json" exchange format
- * (DESIGN.md), used by tm_snapshot_load.
+ * (docs/design.md), used by tm_snapshot_load.
  *
  * Design: no DOM. The schema drives the strict lexer of json_lex.c: the
  * top-level object, then the traces array, each trace object and its

@@ -1,6 +1,6 @@
 /* json_write.c - the JSON exchange format writer (tm_snapshot_dump_json).
  *
- * Design: the document is exactly DESIGN.md's "tracemalloc-json" version 1,
+ * Design: the document is exactly docs/design.md's "tracemalloc-json" version 1,
  * one trace per line so that it diffs and greps well:
  *
  *   {"format": "tracemalloc-json", "version": 1, "traceback_limit": 25,

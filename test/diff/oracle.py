@@ -5,7 +5,7 @@
     oracle.py diff OLD.json NEW.json [same options]
 
 Builds tracemalloc.Snapshot objects from the tracemalloc-json exchange format
-exactly as DESIGN.md says (a list of 4-tuples, frames and frames tuples as
+exactly as docs/design.md says (a list of 4-tuples, frames and frames tuples as
 tuples, most recent first; total_nframe may be None) and prints
 str(Statistic) / str(StatisticDiff) lines, which is what `tracemalloc stats`
 and `tracemalloc diff` must print. FILTERS follow the CLI: --include and

@@ -87,8 +87,9 @@ if os.path.exists(os.path.join(tools, "ld.lld")):
     if major >= 15:
         config.available_features.add("lld-pass-plugin")
 
-# The runtime is written in parallel with the pass: end-to-end tests need a
-# library that really defines the hooks (REQUIRES: runtime).
+# End-to-end tests need a runtime library that defines the hooks of this
+# ABI (REQUIRES: runtime): a build with -DTM_BUILD_PASS=OFF, or a stale
+# library of another ABI version, leaves them unsupported.
 def runtime_complete(lib):
     try:
         out = subprocess.run([os.path.join(tools, "llvm-nm"), "--defined-only",

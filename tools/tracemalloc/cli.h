@@ -1,7 +1,7 @@
 /* cli.h - what the `tracemalloc` subcommands share: the option parser, the
  * snapshot loader with the CLI's error convention, and output helpers.
  *
- * Exit codes (DESIGN.md): 0 ok, 1 failure (cannot write the output, out of
+ * Exit codes (docs/design.md): 0 ok, 1 failure (cannot write the output, out of
  * memory), 2 usage error or unreadable/invalid input. Errors are one line on
  * stderr: "tracemalloc: error: FILE: reason"; usage errors add a hint line.
  */
