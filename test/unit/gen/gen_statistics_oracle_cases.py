@@ -23,7 +23,10 @@ import random
 import sys
 import tracemalloc
 
-import ctable
+# The generators run from the source tree (ctest unit.gen_tables too): leave
+# no __pycache__ there.
+sys.dont_write_bytecode = True
+import ctable  # noqa: E402
 
 DEFAULT_SEED = 20240611
 DEFAULT_CASES = 14
