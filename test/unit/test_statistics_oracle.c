@@ -3,7 +3,8 @@
  * filter_traces() with random Filter / DomainFilter combinations, on the
  * snapshots of test_statistics_oracle_cases.h; and 3000 fnmatch cases of
  * test_filter_fnmatch_cases.h. The expected values were printed by CPython
- * 3.11.7 itself (str() of each result), so this pins exact text and order.
+ * 3.11 itself (str() of each result; the generators are in gen/), so this
+ * pins exact text and order.
  */
 #include <stdlib.h>
 
