@@ -1,7 +1,8 @@
 # An instrumented library is dlclosed while one of its blocks is still live,
 # and another instrumented library is then loaded at the very same address.
 # Each block must keep the name of the library that allocated it: liba.c:3
-# for the survivor of liba, libb.c:7 for libb's, in a snapshot taken right
+# in a_inner for the survivor of liba, libb.c:7 in b_inner for libb's (the
+# strings of an unloaded module are gone: the runtime must have copied them), in a snapshot taken right
 # after the unload, in one taken after the reload, and in the exit dump;
 # with the traceback limit 1 (the exact per-thread cache) and 5 (the hashed
 # cache and the interned records), and with the same stack shape repeated so
@@ -13,19 +14,21 @@ source "$TM_HOSTS/lib.sh"
 # puts libb where liba was.
 cat >liba.c <<'C'
 #include <stdlib.h>
-void *lib_alloc(size_t n) {
+__attribute__((noinline)) static void *a_inner(size_t n) {
   return malloc(n);
 }
+void *lib_alloc(size_t n) { return a_inner(n); }
 C
 cat >libb.c <<'C'
 #include <stdlib.h>
 
 
-void *lib_alloc(size_t n) {
+__attribute__((noinline)) static void *b_inner(size_t n) {
 
 
   return malloc(n);
 }
+void *lib_alloc(size_t n) { return b_inner(n); }
 C
 cat >host.c <<'C'
 #define _GNU_SOURCE
@@ -63,7 +66,8 @@ static void where(const char *what, void *p) {
     return;
   }
   const tm_frame_t *f = tm_traceback_frames(tb);
-  printf("%s: %s:%u\n", what, f[0].filename, (unsigned)f[0].lineno);
+  printf("%s: %s:%u in %s\n", what, f[0].filename, (unsigned)f[0].lineno,
+         f[0].function ? f[0].function : "?");
   tm_traceback_free(tb);
 }
 
@@ -123,11 +127,11 @@ for limit in 1 5; do
   fi
   expect_match "libb.so loaded where liba.so was" "same address: yes" "$out"
   expect_match "in process, after unload" \
-    "after unload, liba block: (.*/)?liba\.c:3$" "$out"
+    "after unload, liba block: (.*/)?liba\.c:3 in a_inner$" "$out"
   expect_match "in process, liba block after reload" \
-    "after reload, liba block: (.*/)?liba\.c:3$" "$out"
+    "after reload, liba block: (.*/)?liba\.c:3 in a_inner$" "$out"
   expect_match "in process, libb block after reload" \
-    "after reload, libb block: (.*/)?libb\.c:7$" "$out"
+    "after reload, libb block: (.*/)?libb\.c:7 in b_inner$" "$out"
   for d in after-unload after-reload exit; do
     stats=$("$TM_CLI" stats --key lineno "$d.tmd")
     echo "$stats"
