@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "dump_path.h"
 #include "error.h"
 #include "internal.h"
 #include "raw_alloc.h"
@@ -90,31 +91,14 @@ static void start_from_env(void) {
     tm_start((int)n);
 }
 
-/* TRACEMALLOC_DUMP with every "%p" replaced by the pid; false if too long. */
-static bool expand_dump_path(char *out, size_t len) {
-  char pid[24];
-  int np = snprintf(pid, sizeof pid, "%ld", (long)getpid());
-  size_t o = 0;
-  for (const char *s = dump_path; *s; s++) {
-    const char *piece = s;
-    size_t n = 1;
-    if (s[0] == '%' && s[1] == 'p') {
-      piece = pid;
-      n = (size_t)np;
-      s++;
-    }
-    if (o + n >= len)
-      return false;
-    memcpy(out + o, piece, n);
-    o += n;
-  }
-  out[o] = '\0';
-  return true;
-}
-
 static void dump_at_exit(void) {
+  // %n: this process's dumps, numbered from 0 (dump_path.h).
+  static _Atomic unsigned long dump_seq;
   char path[PATH_MAX];
-  if (!expand_dump_path(path, sizeof path)) {
+  if (!tm_dump_path_expand(dump_path, (long)getpid(),
+                           atomic_fetch_add(&dump_seq, 1),
+                           program_invocation_short_name, path,
+                           sizeof path)) {
     warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
          "snapshot written");
     return;

@@ -28,6 +28,7 @@
  */
 #include "traceback.h"
 
+#include <link.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -114,6 +115,7 @@ static inline uint64_t hash_step(uint64_t h, uintptr_t v) {
 
 typedef struct tbset {
   struct tbset *retired; /* previous (smaller) table, freed at reset */
+  struct tbset *dead;    /* set of an earlier module generation */
   uint32_t mask;
   _Atomic uint32_t slots[];
 } tbset_t;
@@ -122,6 +124,12 @@ static tm_region_t tb_region = {.reserved = TB_RESERVE};
 static tm_region_t frame_region = {.reserved = FRAMES_RESERVE};
 static _Atomic(tbset_t *) tb_set;
 static uint32_t tb_count;
+/* Sets of earlier module generations (tm_traceback_invalidate_caches):
+ * never searched again, kept readable until reset like retired tables. */
+static tbset_t *dead_sets;
+/* dl_iterate_phdr's dlpi_subs (objects unloaded so far) when the current
+ * module generation began. */
+static unsigned long long generation_subs;
 static tm_spinlock_t intern_lock = TM_SPINLOCK_INIT;
 
 /* Frame resolution: site pointer -> frame id, under the intern lock. */
@@ -447,8 +455,66 @@ static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
   return n;
 }
 
+/* ---- Module generations ------------------------------------------------ *
+ *
+ * A site pointer names a site only while its module is loaded: after a
+ * dlclose, another module can be mapped at the same address and hand the
+ * runtime the same pointers for other sites. So every table keyed by site
+ * pointers belongs to a module generation, and a module loaded after any
+ * unload starts a new one (its constructor, __tm_module_init_v2, runs
+ * before any code of the module can allocate: it has the first
+ * constructor priority). The records and frames of earlier generations stay
+ * (live traces use them; their strings are copies, filenames.h) but are
+ * never found by a site pointer again: the intern set starts empty, the
+ * site -> frame map is emptied, and every thread's cache and memo are
+ * dropped (the epoch). A load that follows no unload cannot reuse an
+ * address, so it keeps the tables and their sharing.
+ *
+ * The unload count is dl_iterate_phdr's dlpi_subs, read here, in a
+ * constructor, with no runtime lock held: dl_iterate_phdr takes the
+ * loader's lock, and a thread holding that lock may be inside malloc and
+ * waiting for a trace-table lock, so it is never called from a hook. */
+
+static int read_subs(struct dl_phdr_info *info, size_t size, void *out) {
+  if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+    return -1; // a loader without the counters
+  *(unsigned long long *)out = info->dlpi_subs;
+  return 1; // the counter is the same in every entry: one is enough
+}
+
 void tm_traceback_invalidate_caches(void) {
+  unsigned long long subs = 0;
+  // Without the counter (never with glibc >= 2.4), assume an unload.
+  bool known = dl_iterate_phdr(read_subs, &subs) == 1;
+  tm_spin_lock(&intern_lock);
+  if (!known || subs != generation_subs) {
+    generation_subs = subs;
+    tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
+    if (set) {
+      set->dead = dead_sets;
+      dead_sets = set;
+    }
+    // Lookups that already loaded the old set finish in it: they are
+    // captures of sites that are still mapped (no code of the new module
+    // has run yet), whose old records are still right.
+    atomic_store_explicit(&tb_set, NULL, memory_order_release);
+    tb_count = 0;
+    tm_raw_free(frame_set);
+    frame_set = NULL;
+    frame_set_cap = frame_set_count = 0;
+  }
+  tm_spin_unlock(&intern_lock);
+  // Every load: the per-thread memo (slot pointers -> total_nframe) and
+  // cache are keyed by pointers too, and cost nothing to refill.
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
+}
+
+static void free_set_chain(tbset_t *set) {
+  while (set) {
+    tbset_t *prev = set->retired;
+    tm_raw_free(set);
+    set = prev;
+  }
 }
 
 uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
@@ -549,11 +615,11 @@ void tm_traceback_reset(void) {
   // Every cached id of every thread is stale from now on (each thread
   // empties its cache at its next capture: tm_tb_thread_sync).
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
-  tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
-  while (set) {
-    tbset_t *prev = set->retired;
-    tm_raw_free(set);
-    set = prev;
+  free_set_chain(atomic_load_explicit(&tb_set, memory_order_relaxed));
+  while (dead_sets) {
+    tbset_t *next = dead_sets->dead;
+    free_set_chain(dead_sets);
+    dead_sets = next;
   }
   atomic_store_explicit(&tb_set, NULL, memory_order_relaxed);
   tb_count = 0;

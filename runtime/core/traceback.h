@@ -176,7 +176,11 @@ uint32_t tm_traceback_id_bound(void);
 uint32_t tm_traceback_frame_bound(void);
 
 /* A module was loaded (__tm_module_init_v2): its site addresses may be
- * those of an unloaded module; drop every thread's cached results. */
+ * those of an unloaded module. Drops every thread's cached results and,
+ * when any module was unloaded since the last call, starts a new module
+ * generation: no site pointer finds a record or frame interned before it
+ * (traceback.c). Call with no runtime lock held (it calls
+ * dl_iterate_phdr). */
 void tm_traceback_invalidate_caches(void);
 
 /* Forget every traceback, frame and string (tm_clear_traces, tm_stop).

@@ -66,8 +66,20 @@ uint32_t tm_crc32c(const void *data, size_t len);
 
 /* Write len bytes to path atomically: a temporary file in the same
  * directory, fsync, rename over path, fsync of the directory. On any failure
- * the temporary file is removed and path is untouched. TM_EIO naming path. */
+ * the temporary file is removed and path is untouched. TM_EIO naming path.
+ * On success, temporaries of the same path left by dead writers are
+ * removed. Any path up to PATH_MAX whose last component fits NAME_MAX. */
 tm_status_t tm_io_write_atomic(const char *path, const void *data, size_t len);
+
+/* The temporary name (no directory) for dumping to the file `name` (a last
+ * path component) by process pid, attempt n: hidden, at most 100 bytes
+ * whatever name's length, never ending in ".tmd" or ".json". Its length, or
+ * 0 if it does not fit cap. */
+size_t tm_io_temp_name(const char *name, long pid, unsigned n, char *out,
+                       size_t cap);
+/* The writer pid of directory entry `entry` if it is a temporary of `name`
+ * (as tm_io_temp_name makes them), else -1. */
+long tm_io_temp_writer(const char *entry, const char *name);
 
 /* Serialize `snap` with `serialize` and write it atomically to `path`: the
  * body of tm_snapshot_dump and tm_snapshot_dump_json. */

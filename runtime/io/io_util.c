@@ -1,25 +1,16 @@
 /* io_util.c - what the binary and JSON writers and loaders share: a byte
  * buffer with varints, a pointer -> index map (tables of interned strings
- * and tracebacks), UTF-8 validation, CRC-32C and the atomic file write.
+ * and tracebacks), UTF-8 validation and CRC-32C.
  *
  * Design: writers serialise the whole snapshot into one tm_buf_t (memory from
  * tm_raw_alloc, never malloc, because TRACEMALLOC_DUMP runs inside the traced
- * program at exit), then hand it to tm_io_write_atomic, which is the only
- * place that touches the file system. A reader never sees a half-written
- * dump: the bytes go to "<path>.tmp.<pid>.<n>" in the same directory (same
- * file system, so rename(2) is atomic), are fsync'ed, and only then renamed
- * over the target; the directory is fsync'ed so the rename itself survives a
- * crash.
+ * program at exit), then hand it to tm_io_write_atomic (atomic_write.c),
+ * which is the only place that touches the file system.
  */
 #include "io.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "raw_alloc.h"
@@ -228,104 +219,4 @@ uint32_t tm_crc32c(const void *data, size_t len) {
   while (len--)
     c = (c >> 8) ^ crc_table[0][(c ^ *p++) & 0xff];
   return c ^ 0xFFFFFFFFu;
-}
-
-/* ---- atomic write ------------------------------------------------------- */
-
-static atomic_uint tmp_counter;
-
-static int write_all(int fd, const unsigned char *p, size_t len) {
-  while (len) {
-    ssize_t n = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
-/* fsync the directory holding path so that the rename is durable. Failure is
- * ignored: some file systems refuse fsync on directories. */
-static void sync_parent_dir(const char *path, char *scratch, size_t cap) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) {
-    snprintf(scratch, cap, ".");
-  } else {
-    size_t n = (size_t)(slash - path);
-    snprintf(scratch, cap, "%.*s", n ? (int)n : 1, n ? path : "/");
-  }
-  int dfd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-}
-
-/* Create "<path>.tmp.<pid>.<n>" exclusively; 0666 so the umask applies as
- * for any new file. Returns the fd or -1 (errno set). */
-static int open_temp(const char *path, char *tmp, size_t cap) {
-  for (int attempt = 0; attempt < 100; attempt++) {
-    snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(),
-             atomic_fetch_add(&tmp_counter, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST)
-      return fd;
-  }
-  return -1;
-}
-
-tm_status_t tm_io_write_atomic(const char *path, const void *data, size_t len) {
-  if (!path || !*path)
-    return tm_set_error(TM_EINVAL, "the dump path must not be empty");
-  size_t cap = strlen(path) + 64;
-  char *tmp = tm_raw_alloc(cap, TM_MEM_OBJECTS);
-  if (!tmp)
-    return tm_set_error(TM_ENOMEM, "%s: out of memory", path);
-  tm_status_t st = TM_OK;
-  int fd = open_temp(path, tmp, cap);
-  if (fd < 0) {
-    st = tm_set_error(TM_EIO, "%s: cannot create temporary file: %s", path,
-                      strerror(errno));
-    goto out;
-  }
-  const char *what = NULL;
-  if (write_all(fd, data, len) != 0)
-    what = "write";
-  else if (fsync(fd) != 0)
-    what = "fsync";
-  int err = errno;
-  if (close(fd) != 0 && !what) {
-    what = "close";
-    err = errno;
-  }
-  if (!what && rename(tmp, path) != 0) {
-    what = "rename";
-    err = errno;
-  }
-  if (what) {
-    unlink(tmp);
-    st = tm_set_error(TM_EIO, "%s: %s failed: %s", path, what, strerror(err));
-    goto out;
-  }
-  sync_parent_dir(path, tmp, cap);
-out:
-  tm_raw_free(tmp);
-  return st;
-}
-
-tm_status_t tm_io_dump_with(const tm_snapshot_t *snap, const char *path,
-                            tm_io_serializer_t serialize) {
-  if (!snap || !path)
-    return tm_set_error(TM_EINVAL, "snapshot and path must not be NULL");
-  tm_buf_t buf;
-  tm_status_t st = serialize(snap, &buf);
-  if (st != TM_OK)
-    return st;
-  st = tm_io_write_atomic(path, buf.data, buf.len);
-  tm_buf_free(&buf);
-  return st;
 }
