@@ -9,7 +9,8 @@
  *   real allocator is glibc's __libc_* entry points. The __tm_* hooks call
  *   __libc_* directly, never the interposed symbols, so a block is seen once.
  *
- * - Sanitizer (TM_SANITIZER_MODE: ASan, TSan, MSan, HWASan own malloc). The
+ * - Sanitizer (TM_SANITIZER_MODE: ASan, TSan, MSan, HWASan and standalone
+ *   LSan own malloc; clang's leak_sanitizer feature means LSan alone). The
  *   runtime defines no malloc; uninstrumented allocations are seen through
  *   __sanitizer_install_malloc_and_free_hooks (sanitizer_hooks.c). The real
  *   allocator is the sanitizer's malloc, so a __tm_* hook raises tm_reentrant
@@ -45,7 +46,7 @@ extern __thread int tm_reentrant __attribute__((tls_model("initial-exec")));
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||        \
     defined(__SANITIZE_HWADDRESS__) || TM_HAS_FEATURE(address_sanitizer) ||  \
     TM_HAS_FEATURE(thread_sanitizer) || TM_HAS_FEATURE(memory_sanitizer) ||  \
-    TM_HAS_FEATURE(hwaddress_sanitizer)
+    TM_HAS_FEATURE(hwaddress_sanitizer) || TM_HAS_FEATURE(leak_sanitizer)
 #define TM_SANITIZER_MODE 1
 #else
 #define TM_SANITIZER_MODE 0
