@@ -21,7 +21,7 @@ static int OWNS(void *p) {
   return ctl != NULL && ctl("arenas.lookup", &arena, &len, &p, sizeof p) == 0;
 }
 C
-source "$TM_HOSTS/allocators/foreign_prog.sh"
+source "$TM_HOSTS/allocators/Inputs/foreign_prog.sh"
 "$TMCC" -O1 prog.c -ljemalloc -o linked_static
 check_run "linked, static runtime" 1 ./linked_static
 TMCC_RUNTIME=shared "$TMCC" -O1 prog.c -ljemalloc -o linked_shared

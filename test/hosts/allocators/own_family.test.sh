@@ -5,7 +5,7 @@
 # free of one reaches it, no foreign pointer ever does (own_alloc.c aborts
 # on one), and the instrumented allocations are traced at their lines.
 source "$TM_HOSTS/lib.sh"
-cp "$TM_HOSTS/allocators/own_alloc.c" "$TM_HOSTS/allocators/own.h" .
+cp "$TM_HOSTS/allocators/Inputs/own_alloc.c" "$TM_HOSTS/allocators/Inputs/own.h" .
 cat > prog.c <<'C'
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -94,4 +94,29 @@ for rt in static shared; do
   rm -f libown.a && ar rcs libown.a own_lib.o
   TMCC_RUNTIME=$rt "$TMCC" -O1 prog.c -L. -lown -o "lib_$rt"
   run_all "lib_$rt"
+done
+
+# C++: operator new/delete (ours, on the real allocator) and libstdc++'s
+# std::string reach the program's allocator too.
+cat > cxx.cpp <<'CXX'
+#include <cstdio>
+#include <string>
+extern "C" {
+#include "own.h"
+}
+int main() {
+  int *volatile p = new int[25];
+  std::string *s = new std::string(200, 'x');
+  std::printf("%d %d\n", own_contains(p), own_contains(s) && own_contains(s->data()));
+  delete s;
+  delete[] p;
+  return 0;
+}
+CXX
+for rt in static shared; do
+  TMCC_RUNTIME=$rt "$TMCXX" -O1 cxx.cpp -L. -lown -o "cxx_$rt"
+  out=$(./"cxx_$rt" 2>&1) || fail "C++, $rt runtime, tracing off: exit $?: $out"
+  expect_eq "C++, $rt runtime, tracing off" "1 1" "$out"
+  out=$(TRACEMALLOC=5 ./"cxx_$rt" 2>&1) || fail "C++, $rt runtime, tracing on: exit $?: $out"
+  expect_eq "C++, $rt runtime, tracing on" "1 1" "$out"
 done

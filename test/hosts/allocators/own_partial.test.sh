@@ -7,7 +7,7 @@
 # up to max_align_t = its malloc, beyond that ENOMEM. Static and shared
 # runtime, tracing off and on; own_alloc.c aborts on any foreign pointer.
 source "$TM_HOSTS/lib.sh"
-cp "$TM_HOSTS/allocators/own_alloc.c" "$TM_HOSTS/allocators/own.h" .
+cp "$TM_HOSTS/allocators/Inputs/own_alloc.c" "$TM_HOSTS/allocators/Inputs/own.h" .
 cat > prog.c <<'C'
 #define _GNU_SOURCE
 #include <errno.h>

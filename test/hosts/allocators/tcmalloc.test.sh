@@ -14,7 +14,7 @@ static int OWNS(void *p) {
   return own != NULL && own(p) == 1; /* MallocExtension_kOwned */
 }
 C
-source "$TM_HOSTS/allocators/foreign_prog.sh"
+source "$TM_HOSTS/allocators/Inputs/foreign_prog.sh"
 "$TMCC" -O1 prog.c -ltcmalloc -o linked_static
 check_run "linked, static runtime" 1 ./linked_static
 TMCC_RUNTIME=shared "$TMCC" -O1 prog.c -ltcmalloc -o linked_shared
