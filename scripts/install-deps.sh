@@ -23,7 +23,10 @@ else
 fi
 
 # tcl: SQLite's source tree needs tclsh to build (test/real).
-pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind tcl)
+# libjemalloc-dev, libgoogle-perftools-dev: the allocator host tests
+# (test/hosts/allocators) link and preload jemalloc and tcmalloc.
+pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind tcl
+  libjemalloc-dev libgoogle-perftools-dev)
 for v in "${versions[@]}"; do
   pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for

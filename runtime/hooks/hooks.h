@@ -5,9 +5,12 @@
  * Two modes, chosen at compile time:
  *
  * - Interposition (default). The runtime defines malloc, free, calloc, ...
- *   itself (interpose.c) so that uninstrumented code is traced too; the
- *   real allocator is glibc's __libc_* entry points. The __tm_* hooks call
- *   __libc_* directly, never the interposed symbols, so a block is seen once.
+ *   itself (interpose.c, weakly) so that uninstrumented code is traced too;
+ *   the real allocator is chosen once per process (real_alloc.c): the next
+ *   malloc after ours (glibc, jemalloc, tcmalloc), or the program's own
+ *   family when its definition wins over ours. The __tm_* hooks call the
+ *   real allocator directly, never the interposed symbols, so a block is
+ *   seen once.
  *
  * - Sanitizer (TM_SANITIZER_MODE: ASan, TSan, MSan, HWASan and standalone
  *   LSan own malloc; clang's leak_sanitizer feature means LSan alone). The
@@ -78,44 +81,67 @@ extern __thread int tm_reentrant __attribute__((tls_model("initial-exec")));
 #define tm_real_pvalloc pvalloc
 #define tm_real_aligned_alloc aligned_alloc
 #define tm_real_posix_memalign posix_memalign
+#define tm_real_malloc_usable_size malloc_usable_size
 #else
-/* glibc's own entry points (exported, not declared in any header). */
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t nmemb, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void __libc_free(void *ptr);
-extern void *__libc_memalign(size_t alignment, size_t size);
-extern void *__libc_valloc(size_t size);
-extern void *__libc_pvalloc(size_t size);
-#define tm_real_malloc __libc_malloc
-#define tm_real_calloc __libc_calloc
-#define tm_real_realloc __libc_realloc
-#define tm_real_free __libc_free
-#define tm_real_memalign __libc_memalign
-#define tm_real_valloc __libc_valloc
-#define tm_real_pvalloc __libc_pvalloc
-/* In glibc 2.36 aligned_alloc is an alias of __libc_memalign (no C17
- * alignment check: that came in 2.38). */
-#define tm_real_aligned_alloc __libc_memalign
-/* glibc's posix_memalign, on top of __libc_memalign: the argument check,
- * the error code, *memptr untouched on failure. */
-static inline int tm_real_posix_memalign(void **memptr, size_t alignment,
-                                         size_t size) {
-  size_t q = alignment / sizeof(void *);
-  if (alignment % sizeof(void *) != 0 || q == 0 || (q & (q - 1)) != 0)
-    return EINVAL;
-  void *p = __libc_memalign(alignment, size);
-  if (p == NULL)
-    return ENOMEM;
-  *memptr = p;
-  return 0;
-}
+/* The allocator chosen once per process (real_alloc.c): glibc, or the
+ * program's own malloc family, or a jemalloc/tcmalloc linked or preloaded.
+ * Each entry starts out as a "resolve, then call" function, so a call is
+ * one relaxed load of the pointer and one indirect call, never a test. */
+struct tm_real_allocator {
+  void *(*_Atomic malloc)(size_t);
+  void *(*_Atomic calloc)(size_t, size_t);
+  void *(*_Atomic realloc)(void *, size_t);
+  void (*_Atomic free)(void *);
+  void *(*_Atomic memalign)(size_t, size_t);
+  void *(*_Atomic aligned_alloc)(size_t, size_t);
+  int (*_Atomic posix_memalign)(void **, size_t, size_t);
+  void *(*_Atomic valloc)(size_t);
+  void *(*_Atomic pvalloc)(size_t);
+  size_t (*_Atomic malloc_usable_size)(void *);
+};
+TM_HIDDEN extern struct tm_real_allocator tm_real;
+
+/* 1 when the malloc in effect is ours (interpose.c), so every allocation
+ * of the process passes through us; 0 when the program's own family (or a
+ * malloc library loaded before ours, or static glibc's) is in effect: then
+ * interpose.c's remaining functions must not record what the program's
+ * free, not ours, will release. Valid once the table is resolved. */
+TM_HIDDEN extern _Atomic int tm_real_ours_in_effect;
+
+/* interpose.c's definitions; the global malloc, free, ... are weak aliases
+ * of them, which real_alloc.c compares with the symbols in effect. */
+TM_HIDDEN void *tm_interpose_malloc(size_t);
+TM_HIDDEN void *tm_interpose_calloc(size_t, size_t);
+TM_HIDDEN void *tm_interpose_realloc(void *, size_t);
+TM_HIDDEN void *tm_interpose_reallocarray(void *, size_t, size_t);
+TM_HIDDEN void tm_interpose_free(void *);
+TM_HIDDEN void *tm_interpose_memalign(size_t, size_t);
+TM_HIDDEN void *tm_interpose_aligned_alloc(size_t, size_t);
+TM_HIDDEN int tm_interpose_posix_memalign(void **, size_t, size_t);
+TM_HIDDEN void *tm_interpose_valloc(size_t);
+TM_HIDDEN void *tm_interpose_pvalloc(size_t);
+TM_HIDDEN size_t tm_interpose_malloc_usable_size(void *);
+
+/* Resolve the table now if nothing has (idempotent). */
+TM_HIDDEN void tm_real_resolve(void);
+
+#define TM_REAL_FN(F) atomic_load_explicit(&tm_real.F, memory_order_relaxed)
+#define tm_real_malloc TM_REAL_FN(malloc)
+#define tm_real_calloc TM_REAL_FN(calloc)
+#define tm_real_realloc TM_REAL_FN(realloc)
+#define tm_real_free TM_REAL_FN(free)
+#define tm_real_memalign TM_REAL_FN(memalign)
+#define tm_real_valloc TM_REAL_FN(valloc)
+#define tm_real_pvalloc TM_REAL_FN(pvalloc)
+#define tm_real_aligned_alloc TM_REAL_FN(aligned_alloc)
+#define tm_real_posix_memalign TM_REAL_FN(posix_memalign)
+#define tm_real_malloc_usable_size TM_REAL_FN(malloc_usable_size)
 #endif
 
 /* Bracket a real-allocator call made by a hook that records the block
  * itself. In sanitizer mode the sanitizer's malloc hook would otherwise see
- * the same block (with no site); in interposition mode __libc_* never comes
- * back to us, so the bracket costs nothing. */
+ * the same block (with no site); in interposition mode the real allocator
+ * never comes back to us, so the bracket costs nothing. */
 #if TM_SANITIZER_MODE
 #define TM_REAL_BEGIN() (tm_reentrant++)
 #define TM_REAL_END() (tm_reentrant--)

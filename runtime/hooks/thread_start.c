@@ -15,7 +15,8 @@
  * The next pthread_create: under a sanitizer, its interceptor (compiler-rt
  * defines pthread_create weak and __interceptor_pthread_create as the way to
  * chain to it; bypassing it would hide the thread from TSan/ASan);
- * otherwise dlsym(RTLD_NEXT), i.e. libc's. If that lookup or the start block
+ * otherwise dlsym(RTLD_NEXT), i.e. libc's (in a -static program, static
+ * glibc's __pthread_create_2_1). If that lookup or the start block
  * fails, the thread is created unwrapped and the core's lazy setup covers
  * it: pthread_create never fails because of us.
  */
@@ -30,6 +31,13 @@ typedef int (*tm_pthread_create_fn)(pthread_t *, const pthread_attr_t *,
 /* Weak: present only when a sanitizer runtime is linked in. */
 extern int __interceptor_pthread_create(pthread_t *, const pthread_attr_t *,
                                         void *(*)(void *), void *)
+    __attribute__((weak));
+
+/* Weak: static glibc's implementation (libc.a's pthread_create.o), the
+ * next pthread_create of a -static program, where dlsym(RTLD_NEXT) has no
+ * answer; tmcc -static links it in (-u). libc.so does not export it. */
+extern int __pthread_create_2_1(pthread_t *, const pthread_attr_t *,
+                                void *(*)(void *), void *)
     __attribute__((weak));
 
 const char tm_thread_start_linked = 1;
@@ -50,6 +58,8 @@ static tm_pthread_create_fn resolve_next(void) {
     fn = __interceptor_pthread_create;
   else
     fn = (tm_pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+  if (fn == NULL)
+    fn = __pthread_create_2_1; /* a -static program, or NULL */
   if (fn != NULL)
     atomic_store_explicit(&next_create, fn, memory_order_release);
   return fn;
