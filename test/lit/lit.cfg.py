@@ -27,7 +27,7 @@ config.suffixes = [".ll", ".c", ".cpp", ".test"]
 config.test_source_root = os.path.join(config.tm_src_root, "test")
 config.test_exec_root = os.path.join(config.tm_obj_root, "test", "lit-out")
 # Directories of test/ that hold no lit tests.
-config.excludes = ["Inputs", "unit", "lit", "real", "package", "CMakeLists.txt"]
+config.excludes = ["Inputs", "unit", "lit", "real", "package", "hosts", "CMakeLists.txt"]
 
 # The pass reads these; a developer's shell must not change test results.
 for var in ["TM_PASS_SITE_ONLY", "TM_PASS_SKIP_FILES", "TRACEMALLOC",
