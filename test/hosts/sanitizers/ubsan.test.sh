@@ -24,7 +24,7 @@ C
 
 # UBSan alone: the normal runtime, which defines malloc in the program.
 "$TMCC" -fsanitize=undefined -g -O0 -o prog prog.c
-expect_match "normal runtime linked (program defines malloc)" " T malloc$" "$(nm prog)"
+expect_match "normal runtime linked (its interposed malloc is in the program)" " t tm_interpose_malloc$" "$(nm prog)"
 rc=0; out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=u.tmd ./prog 2>&1) || rc=$?
 expect_eq "exit code" 0 "$rc"
 expect_match "UBSan report" "prog\.c:9:[0-9]+: runtime error: signed integer overflow" "$out"
@@ -33,7 +33,7 @@ expect_match "uninstrumented strdup traced at its caller's line" \
 
 # -fsanitize=address,undefined: the ASan variant (ASan's malloc).
 "$TMCC" -fsanitize=address,undefined -g -O0 -o prog_au prog.c
-expect_no_match "ASan variant linked (malloc left to ASan)" " T malloc$" "$(nm prog_au)"
+expect_no_match "ASan variant linked (malloc left to ASan)" " t tm_interpose_malloc$" "$(nm prog_au)"
 rc=0; out=$(TRACEMALLOC=1 ./prog_au hbo 2>&1) || rc=$?
 expect_eq "address,undefined: exit code" 1 "$rc"
 expect_match "address,undefined: UBSan report" "prog\.c:9:[0-9]+: runtime error: signed integer overflow" "$out"
@@ -45,7 +45,7 @@ expect_match "address,undefined: traced" "prog\.c:6: size=22 B, count=1, average
 
 # -fno-sanitize=address after it: back to the normal runtime.
 "$TMCC" -fsanitize=address,undefined -fno-sanitize=address -g -O0 -o prog_u prog.c
-expect_match "-fno-sanitize=address: normal runtime" " T malloc$" "$(nm prog_u)"
+expect_match "-fno-sanitize=address: normal runtime" " t tm_interpose_malloc$" "$(nm prog_u)"
 rc=0; out=$(TRACEMALLOC=1 ./prog_u 2>&1) || rc=$?
 expect_eq "-fno-sanitize=address: exit code" 0 "$rc"
 expect_match "-fno-sanitize=address: UBSan report" "runtime error: signed integer overflow" "$out"
