@@ -2,7 +2,9 @@
 # which exports the hooks), both linked against it and dlopen'ing it: the
 # library's libtracemalloc.so stays dormant, the program's runtime traces
 # the program's and the library's allocations, each exactly once, with
-# their lines.
+# their lines. An uninstrumented library's constructor, which runs before
+# any constructor of the program or of libdemo, is traced too (through
+# malloc interposition, no line: <unknown>).
 source "$TM_HOSTS/lib.sh"
 source "$TM_HOSTS/shlib/demo-lib.sh"
 cat > linked.c <<'C'
@@ -34,7 +36,16 @@ int main(void) {
   return 0;
 }
 C
-"$TMCC" -O1 -o linked linked.c -L. -ldemo -Wl,-rpath,"$PWD"
+cat > plain.c <<'C'
+#include <stdlib.h>
+void *volatile plain_boot;
+__attribute__((constructor)) static void plain_init(void) {
+  plain_boot = malloc(300);
+}
+C
+"$TM_C_COMPILER" -shared -fPIC -O1 -o libplain.so plain.c
+# libplain after libdemo: the loader initialises it first.
+"$TMCC" -O1 -o linked linked.c -L. -ldemo -lplain -Wl,-rpath,"$PWD"
 "$TMCC" -O1 -o opened opened.c -ldl
 for prog in linked opened; do
   out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=$prog.tmd ./$prog 2>err.txt) ||
@@ -45,3 +56,5 @@ for prog in linked opened; do
   expect_match "$prog: the program's own block" \
     "/$prog\.c:6: size=4000 B, count=1," "$("$TM_CLI" stats $prog.tmd)"
 done
+expect_match "linked: the uninstrumented constructor's block" \
+  "^<unknown>:0: size=300 B, count=1," "$("$TM_CLI" stats linked.tmd)"
