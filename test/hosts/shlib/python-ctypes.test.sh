@@ -18,6 +18,12 @@ demo.demo_keep()
 p = demo.demo_temp(3000)
 libc.free(p)               # the host frees it: the runtime does not see it
 q = demo.demo_temp(3000)   # same size class: glibc hands out the same block
+# A thread Python creates (no pthread_create wrapper in this process): its
+# shadow stack is set up at its first traced allocation.
+import threading
+kept = []
+t = threading.Thread(target=lambda: kept.append(demo.demo_temp(5000)))
+t.start(); t.join()
 print("reused" if p == q else "moved")
 PY
 out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=py.tmd "$PY" host.py 2>err.txt) ||
@@ -26,9 +32,12 @@ expect_eq "no stderr" "" "$(cat err.txt)"
 expect_eq "address reused" reused "$out"
 check_demo_dump python py.tmd
 stats=$("$TM_CLI" stats py.tmd)
-expect_match "stale trace replaced, not counted twice" \
-  "/demo\.c:$DEMO_TEMP_LINE: size=3000 B, count=1, average=3000 B$" "$stats"
+# demo_temp's line: the 3000-byte block once (the stale trace of the
+# host-freed one was replaced at the reused address, not counted twice)
+# and the Python thread's 5000-byte block.
+expect_match "stale trace replaced; the thread's block traced" \
+  "/demo\.c:$DEMO_TEMP_LINE: size=8000 B, count=2, average=4000 B$" "$stats"
 
-# Without TRACEMALLOC the library just works, and no dump is written.
+# Without TRACEMALLOC the library just works.
 out=$("$PY" -c 'import ctypes; d = ctypes.CDLL("./libdemo.so"); d.demo_keep(); print("ok")')
 expect_eq "untraced run" ok "$out"

@@ -50,11 +50,20 @@ a = ctypes.CDLL("./" + first)
 b = ctypes.CDLL("./" + second)
 ctypes.CDLL("./libdemo.so").demo_keep()
 ctypes.CDLL("./libother.so").other_keep()
+# The dormant copy refuses to start (it would be a second active runtime).
+dormant = ctypes.CDLL(sys.argv[3])
+dormant.tm_error_message.restype = ctypes.c_char_p
+if dormant.tm_start(1) == 0:
+    sys.exit("the dormant copy started")
+print(dormant.tm_error_message().decode())
 print("ok")
 PY
-out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=a.tmd "$PY" host.py libdemo.so libother.so 2>err.txt) ||
+out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=a.tmd "$PY" host.py libdemo.so libother.so \
+  "$PWD/v1/libtracemalloc.so.1" 2>err.txt) ||
   fail "python (demo first) failed: $(cat err.txt)"
-expect_eq "demo first: ran" ok "$out"
+expect_eq "demo first: ran, dormant copy refused tm_start" \
+  "another tracemalloc runtime is active in this process (this copy is dormant)
+ok" "$out"
 expect_eq "demo first: one stderr line" 1 "$(wc -l <err.txt)"
 expect_match "demo first: the line" \
   "${line_re}0\.1\.0 \(ABI 2\) in .*/libtracemalloc\.so\.0[^;]* traces; 1\.0\.0 \(ABI 2\) in .*/v1/libtracemalloc\.so\.1 stays dormant$" \
@@ -63,9 +72,12 @@ check_demo_dump "demo first" a.tmd
 expect_no_match "demo first: libother untraced" "other\.c" "$("$TM_CLI" stats a.tmd)"
 
 # 2. The other order: 1.0.0 starts and traces libother; 0.1.0 is dormant.
-out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=b.tmd "$PY" host.py libother.so libdemo.so 2>err.txt) ||
+out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=b.tmd "$PY" host.py libother.so libdemo.so \
+  "$TM_LIBDIR/libtracemalloc.so.0" 2>err.txt) ||
   fail "python (other first) failed: $(cat err.txt)"
-expect_eq "other first: ran" ok "$out"
+expect_eq "other first: ran, dormant copy refused tm_start" \
+  "another tracemalloc runtime is active in this process (this copy is dormant)
+ok" "$out"
 expect_eq "other first: one stderr line" 1 "$(wc -l <err.txt)"
 expect_match "other first: the line" \
   "${line_re}1\.0\.0 \(ABI 2\) in .*/v1/libtracemalloc\.so\.1 traces; 0\.1\.0 \(ABI 2\) in .*/libtracemalloc\.so\.0[^;]* stays dormant$" \
