@@ -20,7 +20,6 @@
 #include <elf.h>
 #include <limits.h>
 #include <link.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -183,9 +182,8 @@ static int visit(struct dl_phdr_info *info, size_t size, void *data) {
   if (r && r != &self && r->magic == TM_RENDEZVOUS_MAGIC &&
       atomic_load_explicit(&((struct tm_rendezvous *)r)->state,
                            memory_order_acquire) == STATE_ACTIVE) {
-    s->active = r;
-    object_of(r, s->active_path, sizeof s->active_path);
-    return 1; // stop at the first active copy
+    s->active = r; // named after the walk: dladdr takes the loader lock
+    return 1;      // stop at the first active copy
   }
   return 0;
 }
@@ -204,6 +202,7 @@ bool tm_rendezvous_claim(void) {
   atomic_store_explicit(&self.state, STATE_DORMANT, memory_order_release);
   const struct tm_rendezvous *a = s.active;
   if (a->version_number != self.version_number || a->abi != self.abi) {
+    object_of(a, s.active_path, sizeof s.active_path);
     char here[PATH_MAX], line[3 * PATH_MAX];
     // The other copy's version string is read only if its layout has one.
     const char *theirs = a->layout >= 1 && a->version ? a->version : "?";
