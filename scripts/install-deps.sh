@@ -25,8 +25,9 @@ fi
 # tcl: SQLite's source tree needs tclsh to build (test/real).
 # libjemalloc-dev, libgoogle-perftools-dev: the allocator host tests
 # (test/hosts/allocators) link and preload jemalloc and tcmalloc.
-pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind tcl
-  libjemalloc-dev libgoogle-perftools-dev)
+# python3-dev, python3-setuptools: test/hosts/python builds a CPython extension.
+pkgs=(build-essential cmake ninja-build python3 python3-dev python3-setuptools git
+  ca-certificates valgrind tcl libjemalloc-dev libgoogle-perftools-dev)
 for v in "${versions[@]}"; do
   pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for

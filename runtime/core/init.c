@@ -8,6 +8,13 @@
  * Invalid values print exactly one warning line on stderr and leave tracing
  * off; the runtime never aborts the program.
  *
+ * One runtime per process. The first thing the initialisation does is to
+ * claim the process (rendezvous.h): a copy that finds another one already
+ * active stays dormant. An instrumented executable initialises from its
+ * .preinit_array (preinit.c), before any library's constructor; a
+ * libtracemalloc.so from its constructor or, loaded as a dependency of a
+ * `tmcc -shared` library, before that library's constructors.
+ *
  * Fork. The prepare handler takes, in the documented order, the control
  * lock, every trace-table lock, the intern lock, raw_alloc's locks and the
  * shadow-stack registry lock, so
@@ -30,6 +37,7 @@
 #include "error.h"
 #include "internal.h"
 #include "raw_alloc.h"
+#include "rendezvous.h"
 #include "shadow_stack.h"
 #include "trace_table.h"
 #include "traceback.h"
@@ -177,6 +185,14 @@ static __attribute__((noinline)) void init_slow(void) {
   }
   init_on_this_thread = 1;
   tm_reentrant++;
+  if (!tm_rendezvous_claim()) {
+    // Another runtime copy traces this process: this one does nothing,
+    // ever (no shadow stack, no environment, no dump, no fork handlers).
+    tm_reentrant--;
+    init_on_this_thread = 0;
+    atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+    return;
+  }
   tm_shadow_thread_init();
   tm_hooks_install(); // also links the hook objects into static programs
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -202,6 +218,8 @@ __attribute__((constructor(101))) static void tm_runtime_constructor(void) {
 
 TM_API void __tm_module_init_v2(void) {
   tm_runtime_init();
+  if (tm_rendezvous_dormant())
+    return;
   tm_shadow_thread_init();
   tm_traceback_invalidate_caches(); // site addresses may be reused
 }

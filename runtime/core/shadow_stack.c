@@ -45,6 +45,7 @@
 
 #include "internal.h"
 #include "raw_alloc.h"
+#include "rendezvous.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
 
@@ -109,6 +110,11 @@ static void make_key(void) {
 }
 
 static __attribute__((noinline)) void shadow_init_slow(void) {
+  // A dormant copy never touches __tm_shadow: inside libtracemalloc.so that
+  // name is the executable's when the executable has a runtime (the active
+  // one), whose rings this copy must not replace.
+  if (tm_rendezvous_dormant())
+    return;
   int saved_errno = errno;
   thread_state = THREAD_LIVE; // no recursion from here on
   pthread_once(&shadow_once, make_key);

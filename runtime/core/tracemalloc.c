@@ -12,6 +12,7 @@
 #include "error.h"
 #include "internal.h"
 #include "raw_alloc.h"
+#include "rendezvous.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
 #include "trace_table.h"
@@ -28,6 +29,9 @@ tm_status_t tm_start(int nframe) {
     return tm_set_error(TM_EINVAL,
                         "the number of frames must be in range [1; 65535]");
   tm_runtime_init();
+  if (tm_rendezvous_dormant())
+    return tm_set_error(TM_EINVAL, "another tracemalloc runtime is active in "
+                                   "this process (this copy is dormant)");
   tm_reentrant++;
   tm_shadow_thread_init();
   tm_spin_lock(&control_lock);

@@ -1,0 +1,7 @@
+# The same extension module built by hand with tmcc -shared and
+# python3-config's flags, imported by the system python3.
+source "$TM_HOSTS/lib.sh"
+source "$TM_HOSTS/python/ext-src.sh"
+"$TMCC" -shared -fPIC -O1 $("$PY-config" --includes) tmext.c \
+  -o "tmext$("$PY-config" --extension-suffix)"
+check_ext by-hand
