@@ -225,3 +225,58 @@ bool tm_rendezvous_dormant(void) {
   return atomic_load_explicit(&self.state, memory_order_relaxed) ==
          STATE_DORMANT;
 }
+
+struct containing {
+  uintptr_t addr;
+  bool interposer;
+};
+
+static bool contains(const struct dl_phdr_info *info, uintptr_t addr) {
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && addr >= lo && addr - lo < ph->p_memsz)
+      return true;
+  }
+  return false;
+}
+
+static int visit_containing(struct dl_phdr_info *info, size_t size,
+                            void *data) {
+  (void)size;
+  struct containing *c = data;
+  if (!contains(info, c->addr))
+    return 0;
+  c->interposer =
+      object_lookup(info, "__tm_interposed_malloc") == (const void *)c->addr;
+  return 1;
+}
+
+bool tm_rendezvous_is_interposer(const void *fn) {
+  struct containing c = {(uintptr_t)fn, false};
+  dl_iterate_phdr(visit_containing, &c);
+  return c.interposer;
+}
+
+struct after {
+  uintptr_t self;
+  const char *name;
+  bool passed, found;
+};
+
+static int visit_after(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct after *a = data;
+  if (!a->passed) {
+    a->passed = contains(info, a->self);
+    return 0;
+  }
+  a->found = object_lookup(info, a->name) != NULL;
+  return a->found;
+}
+
+bool tm_rendezvous_defined_after(const void *from, const char *name) {
+  struct after a = {(uintptr_t)from, name, false, false};
+  dl_iterate_phdr(visit_after, &a);
+  return a.found;
+}

@@ -10,10 +10,11 @@
  *
  * Each copy exports one object under a name and layout that no version may
  * change (the rendezvous below). At its first initialisation a copy looks
- * for that symbol in every loaded object (dl_iterate_phdr, then dlsym on
- * the object's handle, which also finds copies loaded RTLD_LOCAL, as
- * Python loads extensions), and goes dormant if another copy is active. A
- * copy of another version is reported in one line on stderr by the copy
+ * for that symbol in every loaded object (dl_iterate_phdr, then a lookup in
+ * the object's own dynamic symbol table, which also finds copies loaded
+ * RTLD_LOCAL, as Python loads extensions, and runs no constructor, as
+ * dlopen(RTLD_NOLOAD) would), and goes dormant if another copy is active.
+ * A copy of another version is reported in one line on stderr by the copy
  * that goes dormant.
  */
 #ifndef TM_RENDEZVOUS_H
@@ -28,5 +29,19 @@ bool tm_rendezvous_claim(void);
 
 /* True once tm_rendezvous_claim decided that another copy is active. */
 bool tm_rendezvous_dormant(void);
+
+/* True if `fn` is the interposed malloc of a runtime copy (this one
+ * included): the object that holds it exports it as __tm_interposed_malloc
+ * too. The real-allocator resolution uses it: a malloc in effect that is
+ * another copy's interposer forwards down its own chain, so it must not be
+ * taken for the program's allocator (each copy would call the other
+ * forever). Takes the loader's lock: never call it holding a runtime lock. */
+bool tm_rendezvous_is_interposer(const void *fn);
+
+/* True if an object after the one holding `from` in the loader's list
+ * defines `name`: whether dlsym(RTLD_NEXT, name) called from there can
+ * succeed. A failing dlsym allocates its error message with the malloc in
+ * effect, which another copy would trace as the program's block. */
+bool tm_rendezvous_defined_after(const void *from, const char *name);
 
 #endif /* TM_RENDEZVOUS_H */

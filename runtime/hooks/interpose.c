@@ -70,6 +70,11 @@ TM_HIDDEN void *tm_interpose_malloc(size_t size) {
   return p;
 }
 TM_INTERPOSE(malloc);
+/* Under a name of its own, so that another runtime copy can tell "the malloc
+ * in effect is a tracemalloc interposer" from "the program's own malloc"
+ * (tm_rendezvous_is_interposer). No version may rename it. */
+extern __typeof(tm_interpose_malloc) __tm_interposed_malloc
+    __attribute__((alias("tm_interpose_malloc"), visibility("default")));
 
 TM_HIDDEN void *tm_interpose_calloc(size_t nmemb, size_t size) {
   void *p = tm_real_calloc(nmemb, size);

@@ -41,6 +41,7 @@
  * Racing threads resolve the same values; the stores are relaxed atomics.
  */
 #include "hooks.h"
+#include "rendezvous.h"
 
 #if !TM_SANITIZER_MODE
 
@@ -293,11 +294,22 @@ static void resolve(void) {
   size_t arena_before = atomic_load(&arena_used);
   void *global_malloc = opaque((void *)malloc);
   int ours = global_malloc == (void *)TM_OURS(malloc);
+  /* Another runtime copy's interposer in effect (a tmcc program run with
+   * LD_PRELOAD=libtracemalloc.so): it forwards to the next allocator after
+   * itself, perhaps us; taking it for the program's allocator would make
+   * the two call each other forever. Go down our own chain instead. */
+  int chain = ours || tm_rendezvous_is_interposer(global_malloc);
+  /* Only ask dlsym(RTLD_NEXT) when it can answer: when ours is not in
+   * effect, its error message would be allocated by the other copy's
+   * malloc and traced as the program's. Ours in effect: such a block comes
+   * from the arena. Nothing after us: glibc's __libc_* below. */
+  int next = ours || (chain && tm_rendezvous_defined_after((void *)resolve,
+                                                           "malloc"));
   void *owner;
 #define CANDIDATE(NAME)                                                        \
-  (ours ? dlsym(RTLD_NEXT, #NAME) : opaque((void *)NAME))
-  if (ours) {
-    owner = dlsym(RTLD_NEXT, "malloc");
+  (chain ? (next ? dlsym(RTLD_NEXT, #NAME) : NULL) : opaque((void *)NAME))
+  if (chain) {
+    owner = next ? dlsym(RTLD_NEXT, "malloc") : NULL;
     if (owner == NULL)
       owner = (void *)__libc_malloc; /* glibc, seen from a static program */
   } else {
@@ -316,7 +328,7 @@ static void resolve(void) {
   void *fn_pvalloc = PICK(pvalloc);
 #undef PICK
 #undef CANDIDATE
-  if (ours && owner == (void *)__libc_malloc) {
+  if (chain && owner == (void *)__libc_malloc) {
     /* No dlsym answer: glibc's __libc_* family, complete. */
     fn_calloc = (void *)__libc_calloc;
     fn_realloc = (void *)__libc_realloc;
