@@ -74,6 +74,19 @@ long tm_init_parse_nframe(const char *value) {
   return v > TM_MAX_NFRAME ? -2 : v;
 }
 
+/* Before tracing starts, so that its first record is bounded already. */
+static void max_memory_from_env(void) {
+  const char *value = secure_getenv("TRACEMALLOC_MAX_MEMORY");
+  long long bytes = tm_init_parse_size(value);
+  char shown[80];
+  if (bytes < 0)
+    warn("tracemalloc: warning: TRACEMALLOC_MAX_MEMORY=%s: invalid size "
+         "(a positive number of bytes, or with a K, M or G suffix), no limit",
+         printable(value, shown, sizeof shown));
+  else if (bytes > 0)
+    tm_init_set_max_memory((size_t)bytes);
+}
+
 static void start_from_env(void) {
   const char *value = secure_getenv("TRACEMALLOC");
   long n = tm_init_parse_nframe(value);
@@ -196,6 +209,7 @@ static __attribute__((noinline)) void init_slow(void) {
   tm_shadow_thread_init();
   tm_hooks_install(); // also links the hook objects into static programs
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  max_memory_from_env();
   start_from_env();
   dump_from_env();
   tm_reentrant--;
