@@ -136,9 +136,10 @@ static void dump_at_exit(void) {
   tm_snapshot_t *snap = NULL;
   tm_status_t st = tm_take_snapshot(&snap);
   if (st == TM_OK) {
-    tm_reentrant++; // the writer's own stdio allocations are not traced
+    // The writer's own stdio allocations are not traced.
+    tm_reentrant += TM_REENTRANT_IGNORE;
     st = tm_snapshot_dump(snap, path);
-    tm_reentrant--;
+    tm_reentrant -= TM_REENTRANT_IGNORE;
   }
   if (st != TM_OK)
     warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
@@ -205,14 +206,15 @@ static __attribute__((noinline)) void init_slow(void) {
     return;
   }
   init_on_this_thread = 1;
-  tm_reentrant++;
+  // libc may allocate for the runtime here (pthread_atfork, atexit).
+  tm_reentrant += TM_REENTRANT_IGNORE;
   tm_shadow_thread_init();
   tm_hooks_install(); // also links the hook objects into static programs
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   max_memory_from_env();
   start_from_env();
   dump_from_env();
-  tm_reentrant--;
+  tm_reentrant -= TM_REENTRANT_IGNORE;
   init_on_this_thread = 0;
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
 }

@@ -26,6 +26,7 @@ void *tm_region_alloc(tm_region_t *r, size_t size) {
     if (!c)
       return NULL;
     r->chunk[n] = c;
+    r->adj[n] = (uintptr_t)c - tm_region_chunk_start(n);
     r->nchunks = n + 1;
   }
   r->prev_used = r->used;
@@ -40,6 +41,7 @@ void tm_region_reset(tm_region_t *r) {
   for (unsigned k = 0; k < r->nchunks; k++) {
     tm_raw_unmap(r->chunk[k], TM_REGION_STEP << k, TM_MEM_TABLES);
     r->chunk[k] = NULL;
+    r->adj[k] = 0;
   }
   r->nchunks = 0;
   r->used = r->last = r->prev_used = 0;

@@ -35,6 +35,10 @@ typedef struct tm_region {
   size_t prev_used; /* `used` before the last allocation (for unalloc) */
   unsigned nchunks; /* chunks mapped: 0 .. nchunks-1 */
   char *chunk[TM_REGION_CHUNKS];
+  /* chunk[k] - tm_region_chunk_start(k), as an integer: the address of
+   * offset `off` in chunk k is adj[k] + off (one load and one add after
+   * finding k: tm_region_at is on the traceback-capture path). */
+  uintptr_t adj[TM_REGION_CHUNKS];
 } tm_region_t;
 
 /* `size` bytes aligned to 16, or NULL (past `reserved`, the system refused
@@ -57,8 +61,7 @@ static inline size_t tm_region_chunk_start(unsigned k) {
 
 /* The memory at offset `off` (an offset tm_region_alloc handed out). */
 static inline void *tm_region_at(const tm_region_t *r, size_t off) {
-  unsigned k = tm_region_chunk_of(off);
-  return r->chunk[k] + (off - tm_region_chunk_start(k));
+  return (void *)(r->adj[tm_region_chunk_of(off)] + off);
 }
 
 #endif /* TM_REGION_H */
