@@ -23,10 +23,16 @@ static atomic_int done;
 static pthread_t target;
 static void *volatile sink;
 
+static int free_mode; // every other handler frees the previous block
+
 static void on_signal(int sig) {
   (void)sig;
   int n = atomic_load(&handled);
   kept[n] = malloc(200);
+  if (free_mode && n % 2 == 1) {
+    free(kept[n - 1]);
+    kept[n - 1] = NULL;
+  }
   atomic_store(&handled, n + 1);
 }
 
@@ -41,7 +47,9 @@ static void *sender(void *arg) {
   return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  (void)argv;
+  free_mode = argc > 1;
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -57,7 +65,7 @@ int main(void) {
   }
   pthread_join(t, NULL);
   int failed = 0;
-  for (int i = 0; i < SIGNALS; i++)
+  for (int i = free_mode; i < SIGNALS; i += 1 + free_mode)
     failed += kept[i] == NULL;
   printf("handled %d failed %d loops %lu dropped %llu\n", atomic_load(&handled),
          failed, loops, (unsigned long long)tm_get_dropped_traces());
@@ -67,15 +75,30 @@ EOF
 "$TMCC" -O1 -g -I"$TM_INCDIR" -pthread sig.c -o sig
 handler_line=$(grep -n 'kept\[n\] = malloc(200)' sig.c | cut -d: -f1)
 
-for run in 1 2; do
-  out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=sig$run.tmd ./sig)
-  echo "$out"
-  expect_match "run $run: every signal handled, every block allocated" \
-    "^handled 2048 failed 0 " "$out"
-  top=$("$TM_CLI" top sig$run.tmd)
-  dropped=$(sed -nE 's/^Traces: [0-9]+ \(dropped: ([0-9]+)\).*/\1/p' <<<"$top")
-  traced=$(sed -nE "s/.*sig\.c:$handler_line: .*count=([0-9]+),.*/\1/p" <<<"$top")
-  echo "run $run: traced at sig.c:$handler_line: ${traced:-0}, dropped: $dropped"
-  expect_eq "run $run: traced + dropped == handler allocations" 2048 \
-    $(( ${traced:-0} + dropped ))
-done
+# nframe 1, every block kept: traced + dropped == 2048, exactly.
+out=$(TRACEMALLOC=1 TRACEMALLOC_DUMP=keep.tmd ./sig)
+echo "$out"
+expect_match "every signal handled, every block allocated" \
+  "^handled 2048 failed 0 " "$out"
+top=$("$TM_CLI" top keep.tmd)
+dropped=$(sed -nE 's/^Traces: [0-9]+ \(dropped: ([0-9]+)\).*/\1/p' <<<"$top")
+traced=$(sed -nE "s/.*sig\.c:$handler_line: .*count=([0-9]+),.*/\1/p" <<<"$top")
+echo "traced at sig.c:$handler_line: ${traced:-0}, dropped: $dropped"
+expect_eq "traced + dropped == handler allocations" 2048 \
+  $(( ${traced:-0} + dropped ))
+
+# nframe 25, handlers free every other block (deferred frees too): the 1024
+# live blocks are traced (+ dropped allocations), the freed ones are gone.
+out=$(TRACEMALLOC=25 TRACEMALLOC_DUMP=free.tmd ./sig free)
+echo "$out"
+expect_match "every signal handled (free mode)" "^handled 2048 failed 0 " "$out"
+top=$("$TM_CLI" top free.tmd)
+dropped=$(sed -nE 's/^Traces: [0-9]+ \(dropped: ([0-9]+)\).*/\1/p' <<<"$top")
+traced=$(sed -nE "s/.*sig\.c:$handler_line: .*count=([0-9]+),.*/\1/p" <<<"$top")
+echo "traced at sig.c:$handler_line: ${traced:-0}, dropped: $dropped"
+if (( dropped == 0 )); then
+  expect_eq "no drop: the 1024 live blocks exactly" 1024 "${traced:-0}"
+else
+  (( ${traced:-0} <= 1024 && ${traced:-0} + dropped >= 1024 )) ||
+    fail "traced ${traced:-0} + dropped $dropped does not account for 1024 live blocks"
+fi
