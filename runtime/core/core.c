@@ -31,6 +31,75 @@ static inline bool core_active(void) {
 /* tm_core_on_alloc and tm_core_on_free: trace_table.c (the hot path, with
  * the table and the common traceback capture inlined). */
 
+/* ---- Signal handlers while the runtime is busy (internal.h) ------------ */
+
+void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
+                   bool is_free) {
+  if (tm_reentrant >= TM_REENTRANT_IGNORE)
+    return; // the runtime's own call into the allocator: not the program's
+  tm_thread_t *t = tm_thread_own;
+  uint32_t tail = t ? t->defer_tail : 0;
+  if (!t || tail - t->defer_head >= TM_DEFER_SLOTS) {
+    // No queue (the thread is exiting) or a full one. A lost free leaves
+    // its trace until the address is traced again (docs/semantics.md).
+    if (!is_free)
+      tm_trace_table_count_drop();
+    return;
+  }
+  // Reserve, then fill: a nested handler takes the next slot.
+  t->defer_tail = tail + 1;
+  atomic_signal_fence(memory_order_seq_cst);
+  t->defer[tail & (TM_DEFER_SLOTS - 1)] = (tm_deferred_t){
+      ptr, size, site, is_free ? UINTPTR_MAX : __tm_shadow.depth};
+  atomic_signal_fence(memory_order_seq_cst);
+  // Park: the thread's next allocation takes the slow path, which flushes.
+  tm_thread_self = NULL;
+}
+
+void tm_core_defer_free(void *ptr) {
+  if (ptr)
+    tm_core_defer((uintptr_t)ptr, 0, NULL, true);
+}
+
+void tm_core_flush_queue(tm_thread_t *t) {
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  // A handler that interrupts this loop sees the runtime busy and appends;
+  // the loop takes its entry too.
+  while (t->defer_head != t->defer_tail) {
+    tm_deferred_t d = t->defer[t->defer_head & (TM_DEFER_SLOTS - 1)];
+    atomic_signal_fence(memory_order_seq_cst);
+    t->defer_head++;
+    if (d.depth == UINTPTR_MAX) {
+      tm_trace_table_remove(0, d.ptr);
+      continue;
+    }
+    // The traceback is captured as the handler's: its depth, and the
+    // slots as the handler left them (nothing instrumented ran since on
+    // this thread but the interrupted frames, below that depth, and other
+    // handlers, which take the same slots).
+    uintptr_t depth = __tm_shadow.depth;
+    __tm_shadow.depth = d.depth;
+    tm_trace_table_add(0, d.ptr, d.size, d.site);
+    __tm_shadow.depth = depth;
+  }
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+}
+
+void tm_core_flush_deferred(void) {
+  tm_thread_t *t = tm_thread_own;
+  if (!t || tm_reentrant)
+    return;
+  if (t->defer_head != t->defer_tail)
+    tm_core_flush_queue(t);
+  // Unpark, unless a handler queued again since: then the next allocation
+  // flushes. (A handler that parks between the test and the store is
+  // flushed by the next slow path: the runtime's own entry points.)
+  if (t->defer_head == t->defer_tail)
+    tm_thread_self = t;
+}
+
 static __attribute__((noinline)) void
 on_realloc_slow(void *old, void *new_ptr, size_t size,
                 const struct tm_site *site) {
@@ -43,10 +112,25 @@ on_realloc_slow(void *old, void *new_ptr, size_t size,
   tm_reentrant--;
 }
 
+/* realloc seen while the runtime is busy on this thread (a handler): the
+ * same as on_realloc_slow, deferred. */
+static __attribute__((noinline)) void
+defer_realloc(void *old, void *new_ptr, size_t size,
+              const struct tm_site *site) {
+  if (old && old != new_ptr)
+    tm_core_defer((uintptr_t)old, 0, NULL, true);
+  tm_core_defer((uintptr_t)new_ptr, size, site, false);
+}
+
 void tm_core_on_realloc(void *old, void *new_ptr, size_t size,
                         const struct tm_site *site) {
-  if (TM_LIKELY(!core_active()) || !new_ptr)
+  if (TM_LIKELY(!core_active()) || !new_ptr) {
+    if (new_ptr && tm_reentrant &&
+        atomic_load_explicit(&tm_tracing, memory_order_relaxed))
+      defer_realloc(old, new_ptr, size, site);
     return;
+  }
+  tm_core_flush_deferred();
   on_realloc_slow(old, new_ptr, size, site);
 }
 
@@ -54,6 +138,7 @@ void tm_core_realloc_begin(void *old, tm_core_realloc_token_t *tok) {
   *tok = (tm_core_realloc_token_t){.old = old};
   if (TM_LIKELY(!core_active()) || !old)
     return;
+  tm_core_flush_deferred();
   tm_detached_t d;
   tm_reentrant++;
   if (tm_trace_table_detach((uintptr_t)old, &d)) {
@@ -67,8 +152,14 @@ void tm_core_realloc_begin(void *old, tm_core_realloc_token_t *tok) {
 
 void tm_core_realloc_end(const tm_core_realloc_token_t *tok, void *new_ptr,
                          size_t size, const struct tm_site *site) {
-  if (TM_LIKELY(!core_active()))
+  if (TM_LIKELY(!core_active())) {
+    // A handler's realloc while the runtime was busy: begin detached
+    // nothing, so the old trace goes with the deferred free.
+    if (new_ptr && tm_reentrant &&
+        atomic_load_explicit(&tm_tracing, memory_order_relaxed))
+      defer_realloc(tok->old, new_ptr, size, site);
     return;
+  }
   tm_reentrant++;
   if (new_ptr) {
     tm_trace_table_add(0, (uintptr_t)new_ptr, size, site);

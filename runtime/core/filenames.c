@@ -35,7 +35,7 @@ static uint64_t hash_str(const char *s, size_t len) {
 }
 
 static str_hdr_t *hdr_at(uint32_t id) {
-  return (str_hdr_t *)(strings.base + (size_t)(id - 1) * 16);
+  return (str_hdr_t *)tm_region_at(&strings, (size_t)(id - 1) * 16);
 }
 
 static int set_grow(void) {
@@ -65,7 +65,7 @@ static const char *insert(const char *s, size_t len, uint64_t h, uint32_t j) {
   hdr->hash = h;
   hdr->len = len;
   memcpy(hdr + 1, s, len + 1);
-  set[j] = (uint32_t)(((char *)hdr - strings.base) / 16 + 1);
+  set[j] = (uint32_t)(tm_region_last(&strings) / 16 + 1);
   set_count++;
   return (const char *)(hdr + 1);
 }

@@ -83,6 +83,19 @@ long tm_init_parse_nframe(const char *value) {
   return v > TM_MAX_NFRAME ? -2 : v;
 }
 
+/* Before tracing starts, so that its first record is bounded already. */
+static void max_memory_from_env(void) {
+  const char *value = secure_getenv("TRACEMALLOC_MAX_MEMORY");
+  long long bytes = tm_init_parse_size(value);
+  char shown[80];
+  if (bytes < 0)
+    warn("tracemalloc: warning: TRACEMALLOC_MAX_MEMORY=%s: invalid size "
+         "(a positive number of bytes, or with a K, M or G suffix), no limit",
+         printable(value, shown, sizeof shown));
+  else if (bytes > 0)
+    tm_init_set_max_memory((size_t)bytes);
+}
+
 static void start_from_env(void) {
   const char *value = secure_getenv("TRACEMALLOC");
   long n = tm_init_parse_nframe(value);
@@ -115,9 +128,10 @@ static void dump_at_exit(void) {
   tm_snapshot_t *snap = NULL;
   tm_status_t st = tm_take_snapshot(&snap);
   if (st == TM_OK) {
-    tm_reentrant++; // the writer's own stdio allocations are not traced
+    // The writer's own stdio allocations are not traced.
+    tm_reentrant += TM_REENTRANT_IGNORE;
     st = tm_snapshot_dump(snap, path);
-    tm_reentrant--;
+    tm_reentrant -= TM_REENTRANT_IGNORE;
   }
   if (st != TM_OK)
     warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
@@ -184,11 +198,12 @@ static __attribute__((noinline)) void init_slow(void) {
     return;
   }
   init_on_this_thread = 1;
-  tm_reentrant++;
+  // libc may allocate for the runtime here (pthread_atfork, atexit).
+  tm_reentrant += TM_REENTRANT_IGNORE;
   if (!tm_rendezvous_claim()) {
     // Another runtime copy traces this process: this one does nothing,
     // ever (no shadow stack, no environment, no dump, no fork handlers).
-    tm_reentrant--;
+    tm_reentrant -= TM_REENTRANT_IGNORE;
     init_on_this_thread = 0;
     atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
     return;
@@ -196,9 +211,10 @@ static __attribute__((noinline)) void init_slow(void) {
   tm_shadow_thread_init();
   tm_hooks_install(); // also links the hook objects into static programs
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  max_memory_from_env();
   start_from_env();
   dump_from_env();
-  tm_reentrant--;
+  tm_reentrant -= TM_REENTRANT_IGNORE;
   init_on_this_thread = 0;
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
 }

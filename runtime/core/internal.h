@@ -34,6 +34,30 @@ TM_HIDDEN extern _Atomic int tm_tracing;
 TM_HIDDEN extern __thread int tm_reentrant
     __attribute__((tls_model("initial-exec")));
 
+/* tm_reentrant is a sum of two kinds of bracket:
+ *  - busy (+1): the runtime changes its tables on this thread, or holds one
+ *    of their locks. An allocation seen then can only come from a signal
+ *    handler that interrupted it; it cannot touch the tables (the lock may
+ *    be held by the very code it interrupted), so it is deferred: queued on
+ *    the thread (lock-free, the thread's own queue) and recorded as soon as
+ *    the runtime is no longer busy there (tm_core_flush_deferred), or
+ *    counted as dropped when the queue is full.
+ *  - ignore (+TM_REENTRANT_IGNORE): the runtime itself calls into the
+ *    allocator or libc (a delegated operator new, the sanitizer's malloc,
+ *    pthread_setspecific, the dump writer's stdio): the allocations nested
+ *    in it are the runtime's, or recorded by the caller with its site, and
+ *    are not traced. */
+#define TM_REENTRANT_IGNORE 0x10000
+
+/* Queue an allocation (free: is_free) that a signal handler made while the
+ * runtime was busy on this thread. Async-signal-safe; no lock. */
+TM_HIDDEN void tm_core_defer(uintptr_t ptr, size_t size,
+                             const struct tm_site *site, bool is_free);
+/* tm_core_defer(ptr, 0, NULL, true) unless ptr is NULL. */
+TM_HIDDEN void tm_core_defer_free(void *ptr);
+/* Record what this thread's handlers queued (call with tm_reentrant 0). */
+TM_HIDDEN void tm_core_flush_deferred(void);
+
 /* These entry points test tm_tracing and tm_reentrant themselves (and do
  * nothing when the runtime is already running on this thread), and never
  * change errno except as documented.

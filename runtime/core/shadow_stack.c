@@ -64,6 +64,7 @@ TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {
 
 __thread int tm_reentrant TM_TLS_IE;
 __thread tm_thread_t *tm_thread_self TM_TLS_IE;
+__thread tm_thread_t *tm_thread_own TM_TLS_IE;
 
 enum { THREAD_NONE, THREAD_LIVE, THREAD_EXITED };
 static __thread int thread_state TM_TLS_IE;
@@ -93,6 +94,11 @@ static void registry_unlink(tm_thread_t *t) {
 
 static void shadow_destroy(void *mem) {
   tm_thread_t *t = mem;
+  // Handlers queue no more (they count drops instead); what they queued
+  // is recorded before the queue goes.
+  tm_thread_own = NULL;
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_core_flush_queue(t);
   // In this order (see Order above): no state, then no ring, then unmap.
   tm_thread_self = NULL;
   atomic_signal_fence(memory_order_seq_cst);
@@ -136,13 +142,14 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   registry = t;
   tm_spin_unlock(&registry_lock);
   if (shadow_key != (pthread_key_t)-1) {
-    tm_reentrant++;
+    tm_reentrant += TM_REENTRANT_IGNORE;
     pthread_setspecific(shadow_key, mem);
-    tm_reentrant--;
+    tm_reentrant -= TM_REENTRANT_IGNORE;
   }
   // In this order (see Order above): the ring, then the state.
   __tm_shadow.frames = (const struct tm_site **)((char *)mem + hdr);
   atomic_signal_fence(memory_order_seq_cst);
+  tm_thread_own = t;
   tm_thread_self = t;
   errno = saved_errno;
 }

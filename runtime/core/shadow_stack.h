@@ -76,6 +76,18 @@ typedef struct tm_tb_cache_entry {
  * up to this many slots. */
 #define TM_TOTAL_MEMO_SLOTS 64
 
+/* Allocations a signal handler made while the runtime was busy on the
+ * thread (internal.h, TM_REENTRANT_IGNORE's comment), in order. A power of
+ * two. */
+#define TM_DEFER_SLOTS 64
+
+typedef struct tm_deferred {
+  uintptr_t ptr;
+  size_t size;
+  const struct tm_site *site;
+  uintptr_t depth; /* __tm_shadow.depth in the handler; UINTPTR_MAX: free */
+} tm_deferred_t;
+
 /* The header of a thread's mapping. Only its own thread reads or writes the
  * cache and the memo; the links belong to the registry lock. */
 typedef struct tm_thread {
@@ -97,6 +109,13 @@ typedef struct tm_thread {
   uintptr_t memo_total1;
   _Alignas(16) const struct tm_site *memo_slots[TM_TOTAL_MEMO_SLOTS];
   tm_tb_cache_entry_t cache[TM_TB_CACHE_SIZE];
+  /* The deferred queue: entries [defer_head, defer_tail) (free-running
+   * indices). Only this thread touches it: its signal handlers append
+   * (reserve a slot by raising defer_tail, then fill it: a handler runs to
+   * its end before the code it interrupted goes on), and the runtime
+   * consumes when it is not busy, so no producer is ever half done then. */
+  uint32_t defer_head, defer_tail;
+  tm_deferred_t defer[TM_DEFER_SLOTS];
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */
@@ -108,6 +127,19 @@ typedef struct tm_thread {
  * clears this before the ring), which traceback.h's fast path relies on. */
 extern __thread tm_thread_t *tm_thread_self
     __attribute__((tls_model("initial-exec")));
+
+/* This thread's state while it is live, even while tm_thread_self is
+ * parked at NULL: a handler that queues a deferred allocation sets
+ * tm_thread_self to NULL, so that the thread's next allocation leaves the
+ * hooks' fast path (which reads tm_thread_self anyway) for the slow path,
+ * which records the queue first (tm_core_flush_deferred), at no cost to
+ * the fast path. NULL once the thread is exiting. */
+extern __thread tm_thread_t *tm_thread_own
+    __attribute__((tls_model("initial-exec")));
+
+/* Record the deferred queue of `t`, this thread's (core.c; tm_reentrant
+ * must be 0). */
+void tm_core_flush_queue(tm_thread_t *t);
 
 /* Resident bytes of every live thread's mapping (header and ring) and of
  * the unset ring, measured now with mincore(). */

@@ -174,6 +174,7 @@ tm_status_t tm_take_snapshot(tm_snapshot_t **out) {
   if (!atomic_load_explicit(&tm_tracing, memory_order_acquire))
     return tm_set_error(TM_ENOTTRACING, "%s", not_tracing_msg);
   int saved_errno = errno;
+  tm_core_flush_deferred(); // this thread's handlers' allocations are in
   tm_reentrant++;
   tm_trace_table_lock_all();
   tm_status_t st = snapshot_locked(out);

@@ -440,6 +440,7 @@ int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
  * paths, which do the whole job from scratch. */
 static __attribute__((noinline)) tm_thread_t *thread_init_slow(void) {
   int saved_errno = errno; // mmap may fail and set it
+  tm_core_flush_deferred();
   tm_shadow_thread_init();
   errno = saved_errno;
   return tm_thread_self;
@@ -447,13 +448,16 @@ static __attribute__((noinline)) tm_thread_t *thread_init_slow(void) {
 
 void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
                            const struct tm_site *site) {
+  // No state: a thread not set up yet, or one whose signal handler queued
+  // allocations (tm_core_defer parks it), which happened before this one.
+  // Neither is busy work: a handler that interrupts it records directly.
+  if (TM_UNLIKELY(tm_thread_self == NULL))
+    thread_init_slow();
   tm_reentrant++;
   // Make the runtime's compiler-visible ordering explicit: a signal
   // handler on this thread must see tm_reentrant raised before any table
   // change (the single-threaded path has no lock to order it).
   atomic_signal_fence(memory_order_seq_cst);
-  if (TM_UNLIKELY(tm_thread_self == NULL))
-    thread_init_slow();
   bool st = tm_single_threaded();
   shard_t *sh = shard_of(ptr);
   if (!st)
@@ -472,6 +476,8 @@ void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
 }
 
 void tm_core_on_free_slow(uintptr_t ptr) {
+  if (TM_UNLIKELY(tm_thread_self == NULL))
+    tm_core_flush_deferred();
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();

@@ -227,8 +227,10 @@ tm_tt_current_sub(size_t size, bool st) {
  * re-checked under the shard lock). */
 static inline __attribute__((always_inline)) void
 tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
-  if (__builtin_expect(tm_reentrant != 0, 0))
+  if (__builtin_expect(tm_reentrant != 0, 0)) {
+    tm_core_defer((uintptr_t)p, size, site, false);
     return;
+  }
   uintptr_t ptr = (uintptr_t)p;
   tm_thread_t *t = tm_thread_self;
   // The limit changes only while not tracing (tm_start); the fast path
@@ -287,8 +289,10 @@ tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
 /* tm_core_on_free for a caller that has just seen tm_tracing set. */
 static inline __attribute__((always_inline)) void
 tm_core_on_free_inline(void *p) {
-  if (__builtin_expect(tm_reentrant != 0 || p == NULL, 0))
+  if (__builtin_expect(tm_reentrant != 0 || p == NULL, 0)) {
+    tm_core_defer_free(p);
     return;
+  }
   uintptr_t ptr = (uintptr_t)p;
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);

@@ -143,14 +143,14 @@ static uint32_t frame_set_cap, frame_set_count;
 static const tm_rframe_t unknown_frame = {"<unknown>", NULL, 0, 0, 0};
 
 const tm_tb_t *tm_traceback_get(uint32_t id) {
-  return (const tm_tb_t *)(tb_region.base + (size_t)(id - 1) * 16);
+  return (const tm_tb_t *)tm_region_at(&tb_region, (size_t)(id - 1) * 16);
 }
 
 const tm_rframe_t *tm_traceback_frame(uint32_t frame_id) {
   if (frame_id == TM_FRAME_UNKNOWN)
     return &unknown_frame;
-  return (const tm_rframe_t *)(frame_region.base +
-                               (size_t)(frame_id - 1) * sizeof(tm_rframe_t));
+  return (const tm_rframe_t *)tm_region_at(
+      &frame_region, (size_t)(frame_id - 1) * sizeof(tm_rframe_t));
 }
 
 uint32_t tm_traceback_id_bound(void) {
@@ -243,10 +243,10 @@ static uint32_t resolve_frame(const struct tm_site *site) {
   if (!f)
     return UINT32_MAX;
   if (!make_frame(f, site)) {
-    tm_region_unalloc(&frame_region, sizeof *f);
+    tm_region_unalloc(&frame_region);
     return UINT32_MAX;
   }
-  uint32_t id = (uint32_t)(((char *)f - frame_region.base) / sizeof *f + 1);
+  uint32_t id = (uint32_t)(tm_region_last(&frame_region) / sizeof *f + 1);
   frame_set[j].site = site;
   frame_set[j].id = id;
   frame_set_count++;
@@ -298,11 +298,11 @@ static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
     tb->keys[k] = s;
     ids[k] = resolve_frame(s);
     if (ids[k] == UINT32_MAX) {
-      tm_region_unalloc(&tb_region, size);
+      tm_region_unalloc(&tb_region);
       return 0;
     }
   }
-  return (uint32_t)(((char *)tb - tb_region.base) / 16 + 1);
+  return (uint32_t)(tm_region_last(&tb_region) / 16 + 1);
 }
 
 static __attribute__((noinline)) uint32_t

@@ -143,8 +143,8 @@ TM_HIDDEN void tm_real_resolve(void);
  * the same block (with no site); in interposition mode the real allocator
  * never comes back to us, so the bracket costs nothing. */
 #if TM_SANITIZER_MODE
-#define TM_REAL_BEGIN() (tm_reentrant++)
-#define TM_REAL_END() (tm_reentrant--)
+#define TM_REAL_BEGIN() (tm_reentrant += TM_REENTRANT_IGNORE)
+#define TM_REAL_END() (tm_reentrant -= TM_REENTRANT_IGNORE)
 #else
 #define TM_REAL_BEGIN() ((void)0)
 #define TM_REAL_END() ((void)0)

@@ -169,10 +169,10 @@ static inline int cxx_own(void) {
  * normal exit and when an exception unwinds through it. */
 static void reentrant_leave(int *unused) {
   (void)unused;
-  tm_reentrant--;
+  tm_reentrant -= TM_REENTRANT_IGNORE;
 }
 #define TM_REENTRANT_SCOPE()                                                   \
-  tm_reentrant++;                                                              \
+  tm_reentrant += TM_REENTRANT_IGNORE;                                         \
   int tm_scope_ __attribute__((cleanup(reentrant_leave), unused)) = 0
 
 /* ---- Own mode ---------------------------------------------------------------- */

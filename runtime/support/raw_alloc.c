@@ -233,51 +233,6 @@ void tm_raw_unmap(void *p, size_t size, tm_mem_category_t cat) {
   uncharge(cat, size);
 }
 
-void *tm_raw_map_noreserve(size_t size, tm_mem_category_t cat) {
-  size_t ps = page_size();
-  size = (size + ps - 1) & ~(ps - 1);
-  if (!charge(cat, size))
-    return NULL;
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) {
-    uncharge(cat, size);
-    return NULL;
-  }
-  return p;
-}
-
-void *tm_raw_reserve(size_t size) {
-  void *p = mmap(NULL, size, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
-
-int tm_raw_commit(void *p, size_t size, tm_mem_category_t cat) {
-  if (!charge(cat, size))
-    return -1;
-  if (mprotect(p, size, PROT_READ | PROT_WRITE) != 0) {
-    uncharge(cat, size);
-    return -1;
-  }
-  return 0;
-}
-
-void tm_raw_decommit(void *p, size_t size, tm_mem_category_t cat) {
-  if (!size)
-    return;
-  // Mapping fresh PROT_NONE pages over the range drops the old ones (and
-  // their commit charge) in one call.
-  mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-       MAP_FIXED, -1, 0);
-  uncharge(cat, size);
-}
-
-void tm_raw_release(void *p, size_t size) {
-  if (p)
-    munmap(p, size);
-}
-
 size_t tm_raw_page_size(void) { return page_size(); }
 
 size_t tm_raw_usage(tm_mem_category_t cat) {

@@ -41,23 +41,6 @@ void tm_raw_free(void *p);
 void *tm_raw_map(size_t size, tm_mem_category_t cat);
 void tm_raw_unmap(void *p, size_t size, tm_mem_category_t cat);
 
-/* Address-space regions for arenas that must never move (interned
- * tracebacks, frames, strings): tm_raw_reserve takes `size` bytes of address
- * space (PROT_NONE, not charged, no commit charge either); tm_raw_commit
- * makes [p, p+size) readable and writable and charges it to `cat`;
- * tm_raw_decommit gives the pages back to the system (the range becomes
- * PROT_NONE again) and uncharges it. Offsets and sizes are page multiples.
- * tm_raw_commit returns 0, or -1 when the system or the test limit says no. */
-void *tm_raw_reserve(size_t size);
-int tm_raw_commit(void *p, size_t size, tm_mem_category_t cat);
-void tm_raw_decommit(void *p, size_t size, tm_mem_category_t cat);
-void tm_raw_release(void *p, size_t size);
-
-/* Like tm_raw_map, but MAP_NORESERVE: for big, sparsely touched arrays.
- * Charged at its full size. (The shadow stacks do not use it: they are
- * counted by resident pages, shadow_stack.h.) */
-void *tm_raw_map_noreserve(size_t size, tm_mem_category_t cat);
-
 /* The system page size. */
 size_t tm_raw_page_size(void);
 

@@ -1,4 +1,4 @@
-/* region.c - reserved, never-moving bump regions (see region.h). */
+/* region.c - never-moving bump regions mapped chunk by chunk (region.h). */
 #include "region.h"
 
 #include "raw_alloc.h"
@@ -7,38 +7,42 @@ static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 void *tm_region_alloc(tm_region_t *r, size_t size) {
   size = round16(size);
-  // Under an address-space limit (ulimit -v) take what there is.
-  while (!r->base && r->reserved >= TM_REGION_STEP) {
-    r->base = tm_raw_reserve(r->reserved);
-    if (!r->base)
-      r->reserved /= 2;
-  }
-  if (!r->base)
-    return NULL;
-  if (size > r->reserved - r->used)
-    return NULL;
-  size_t end = r->used + size;
-  if (end > r->committed) {
-    size_t want =
-        (end - r->committed + TM_REGION_STEP - 1) & ~(TM_REGION_STEP - 1);
-    if (want > r->reserved - r->committed)
-      want = r->reserved - r->committed;
-    if (tm_raw_commit(r->base + r->committed, want, TM_MEM_TABLES) != 0)
+  size_t off = r->used;
+  for (;;) {
+    unsigned k = tm_region_chunk_of(off);
+    if (k >= TM_REGION_CHUNKS)
       return NULL;
-    r->committed += want;
+    size_t end = tm_region_chunk_start(k + 1);
+    if (size <= end - off)
+      break;
+    off = end; // does not fit in chunk k: start the next one
   }
-  void *p = r->base + r->used;
-  r->used = end;
-  return p;
+  if (size > r->reserved || off > r->reserved - size)
+    return NULL;
+  unsigned k = tm_region_chunk_of(off);
+  while (r->nchunks <= k) {
+    unsigned n = r->nchunks;
+    char *c = tm_raw_map(TM_REGION_STEP << n, TM_MEM_TABLES);
+    if (!c)
+      return NULL;
+    r->chunk[n] = c;
+    r->adj[n] = (uintptr_t)c - tm_region_chunk_start(n);
+    r->nchunks = n + 1;
+  }
+  r->prev_used = r->used;
+  r->last = off;
+  r->used = off + size;
+  return tm_region_at(r, off);
 }
 
-void tm_region_unalloc(tm_region_t *r, size_t size) {
-  r->used -= round16(size);
-}
+void tm_region_unalloc(tm_region_t *r) { r->used = r->prev_used; }
 
 void tm_region_reset(tm_region_t *r) {
-  if (r->base)
-    tm_raw_decommit(r->base, r->committed, TM_MEM_TABLES);
-  r->committed = 0;
-  r->used = 0;
+  for (unsigned k = 0; k < r->nchunks; k++) {
+    tm_raw_unmap(r->chunk[k], TM_REGION_STEP << k, TM_MEM_TABLES);
+    r->chunk[k] = NULL;
+    r->adj[k] = 0;
+  }
+  r->nchunks = 0;
+  r->used = r->last = r->prev_used = 0;
 }
