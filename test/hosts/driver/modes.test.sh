@@ -94,11 +94,18 @@ expect_no_match "-r: no runtime in the partial link" ' [TD] tm_version_number' "
 expect_eq "-r: then linked into a traced program" \
   "k.c:4: size=1000 B, count=1, average=1000 B" "$(traced from_partial)"
 
-# -shared: never the static runtime in a library.
+# The same asked of the linker directly (libtool's reload_cmds).
+"$TMCC" -no-pie -nostdlib -Wl,-r k.o -o partial2.o
+expect_no_match "-Wl,-r: no runtime in the partial link" ' [TD] tm_version_number' "$(nm partial2.o)"
+
+# -shared: never the static runtime in a library; libtracemalloc.so, so that
+# it links with --no-undefined.
 printf '#include <stdlib.h>\nvoid *lib_alloc(void) { return malloc(77); }\n' >lib.c
-"$TMCC" -shared -fPIC lib.c -o liblib.so
+"$TMCC" -shared -fPIC -Wl,--no-undefined lib.c -o liblib.so
 expect_no_match "-shared: no static runtime in the library" ' [TD] tm_version_number' \
   "$(nm -D --defined-only liblib.so)"
+expect_match "-shared: libtracemalloc.so is needed" 'NEEDED.*libtracemalloc\.so' \
+  "$(readelf -d liblib.so)"
 
 # -nodefaultlibs / -nostdlib: the user links the system libraries; the
 # program gets libtracemalloc.so, which names its own dependencies.
