@@ -23,7 +23,10 @@ else
 fi
 
 # tcl: SQLite's source tree needs tclsh to build (test/real).
-pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind tcl)
+# autoconf automake meson pkg-config shellcheck: the build-system host tests
+# (test/hosts/build, test/package) and the tmcc lint (test/hosts/driver).
+pkgs=(build-essential cmake ninja-build python3 git ca-certificates valgrind tcl
+      autoconf automake meson pkg-config shellcheck)
 for v in "${versions[@]}"; do
   pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for
