@@ -23,6 +23,7 @@
 #include "SkipAnnotations.h"
 
 #include "llvm/ADT/SCCIterator.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/IR/Constants.h"
@@ -133,6 +134,7 @@ public:
     }
     if (UsesRuntime)
       createModuleCtor();
+    keepAllocatorReferences();
     return Changed;
   }
 
@@ -207,6 +209,9 @@ private:
       NumSlotStores += SlotCalls.size();
     }
     SmallPtrSet<BasicBlock *, 16> OnCycle = blocksOnCycles(F);
+    for (const AllocCall &A : Allocs)
+      if (Function *Callee = A.Call->getCalledFunction())
+        Rewritten.insert(Callee);
     for (size_t I = 0; I < Allocs.size(); ++I)
       rewriteAllocCall(*Allocs[I].Call, *Allocs[I].Hook,
                        siteOperand(*Allocs[I].Call, Table, AllocSite[I],
@@ -234,11 +239,34 @@ private:
     appendToGlobalCtors(M, Ctor, ModuleCtorPriority, Ctor);
   }
 
+  // The object still references every allocation function whose calls it
+  // rewrote. Without a reference, a program whose malloc comes from a static
+  // library (-lmyalloc) would no longer pull that library's member out of
+  // the archive: its calls now name __tm_malloc only, and the runtime's weak
+  // malloc would silently take the allocator's place. A private array in
+  // llvm.compiler.used keeps the undefined symbols in the object (and in an
+  // LTO module's symbol table) at the cost of one pointer each.
+  void keepAllocatorReferences() {
+    if (Rewritten.empty())
+      return;
+    SmallVector<Constant *, 8> Refs(Rewritten.begin(), Rewritten.end());
+    auto *Ty = ArrayType::get(tm_compat::getI8PtrTy(M.getContext()),
+                              Refs.size());
+    for (Constant *&C : Refs)
+      C = ConstantExpr::getPointerCast(C, Ty->getElementType());
+    auto *GV = new GlobalVariable(M, Ty, /*isConstant=*/true,
+                                  GlobalValue::PrivateLinkage,
+                                  ConstantArray::get(Ty, Refs),
+                                  "__tm_allocator_refs");
+    appendToCompilerUsed(M, {GV});
+  }
+
   Module &M;
   const Options &Opts;
   FramePolicy Policy;
   SiteStrings Strings;
   SmallPtrSet<Function *, 8> Skips;
+  SetVector<Function *> Rewritten; // allocation functions whose calls we rewrote
 };
 
 // The runtime itself (or a program that links its sources) must not be

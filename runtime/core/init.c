@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -122,6 +123,20 @@ static void dump_at_exit(void) {
                            sizeof path)) {
     warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
          "snapshot written");
+    return;
+  }
+  if (!tm_is_tracing()) {
+    // CPython's "must be tracing" names the module; say what to set here.
+    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
+         "TRACEMALLOC=N to trace from the start), no snapshot written",
+         path);
+    return;
+  }
+  struct stat st_path;
+  if (stat(path, &st_path) == 0 && S_ISDIR(st_path.st_mode)) {
+    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: is a directory (end it "
+         "with / to write %s/<program>.<pid>.tmd), no snapshot written",
+         path, path);
     return;
   }
   int saved_errno = errno;

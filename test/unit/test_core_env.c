@@ -146,10 +146,16 @@ static void test_dump(void) {
   const char *env3[] = {"TRACEMALLOC_DUMP=/tmp/never-written.tmd", NULL};
   run(&r, env3);
   CHECK_EQ_STR(r.err, "tracemalloc: warning: "
-                      "TRACEMALLOC_DUMP=/tmp/never-written.tmd: the "
-                      "tracemalloc module must be tracing memory "
-                      "allocations to take a snapshot, no snapshot written\n");
+                      "TRACEMALLOC_DUMP=/tmp/never-written.tmd: tracing is "
+                      "off (set TRACEMALLOC=N to trace from the start), no "
+                      "snapshot written\n");
   CHECK(access("/tmp/never-written.tmd", F_OK) != 0);
+  // An existing directory without the trailing '/': say how to ask for one.
+  const char *env4[] = {"TRACEMALLOC=1", "TRACEMALLOC_DUMP=/tmp", NULL};
+  run(&r, env4);
+  CHECK_EQ_STR(r.err, "tracemalloc: warning: TRACEMALLOC_DUMP=/tmp: is a "
+                      "directory (end it with / to write "
+                      "/tmp/<program>.<pid>.tmd), no snapshot written\n");
 }
 
 int main(int argc, char **argv) {
