@@ -5,7 +5,8 @@
 #      differential vs python3, fuzz smoke runs, package, real programs;
 #   2. the runtime, CLI and unit tests under ASan+UBSan;
 #   3. the same under TSan;
-#   4. the pass and the lit suite against LLVM 14, 15, 16 and 22.
+#   4. the unit tests against a TM_DEBUG runtime (invariant checks on);
+#   5. the pass and the lit suite against LLVM 14, 15, 16 and 22.
 # Prints each ctest summary and a total line; exits non-zero on any failure.
 #
 #   bash scripts/test-all.sh
@@ -69,8 +70,13 @@ echo "== 3. TSan: runtime, unit tests"
 configure_build tsan build/tsan "${L19[@]}" -DTM_SANITIZE=thread -DTM_BUILD_PASS=OFF &&
   run_ctest tsan build/tsan -L unit
 
+echo "== 4. TM_DEBUG (TM_ASSERT, lock-holder checks): unit tests"
+configure_build debug build/debug "${L19[@]}" -DTM_DEBUG=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DTM_BUILD_PASS=OFF -DTM_SANITIZER_RUNTIMES=OFF &&
+  run_ctest debug build/debug -L unit
+
 for v in 14 15 16 22; do
-  echo "== 4. the pass against LLVM $v: lit suite"
+  echo "== 5. the pass against LLVM $v: lit suite"
   configure_build "llvm$v" "build/llvm$v" -DLLVM_DIR="$(llvm-config-$v --cmakedir)" \
     -DCMAKE_C_COMPILER=clang-$v -DCMAKE_CXX_COMPILER=clang++-$v &&
     run_ctest "llvm$v" "build/llvm$v" -L lit

@@ -178,7 +178,7 @@ static void atfork_prepare(void) {
   tm_reentrant++;
   tm_module_atfork_prepare();
   tm_trace_table_lock_all();
-  tm_traceback_atfork_prepare();
+  tm_intern_atfork_prepare();
   tm_raw_atfork_prepare();
   tm_shadow_atfork_prepare();
 }
@@ -186,7 +186,7 @@ static void atfork_prepare(void) {
 static void atfork_parent(void) {
   tm_shadow_atfork_parent();
   tm_raw_atfork_parent();
-  tm_traceback_atfork_parent();
+  tm_intern_atfork_parent();
   tm_trace_table_unlock_all();
   tm_module_atfork_parent();
   tm_reentrant--;
@@ -195,7 +195,7 @@ static void atfork_parent(void) {
 static void atfork_child(void) {
   tm_shadow_atfork_child();
   tm_raw_atfork_child();
-  tm_traceback_atfork_child();
+  tm_intern_atfork_child();
   tm_trace_table_reset_locks();
   tm_module_atfork_child();
   tm_reentrant--;
@@ -252,5 +252,5 @@ TM_API void __tm_module_init_v2(void) {
   if (tm_rendezvous_dormant())
     return;
   tm_shadow_thread_init();
-  tm_traceback_invalidate_caches(); // site addresses may be reused
+  tm_intern_invalidate_caches(); // site addresses may be reused
 }

@@ -44,7 +44,7 @@ typedef struct convert {
 static bool frame_strings(convert_t *c, uint32_t fid, frame_strings_t *out) {
   frame_strings_t *fs = &c->frame_map[fid];
   if (!fs->filename) {
-    const tm_rframe_t *f = tm_traceback_frame(fid);
+    const tm_rframe_t *f = tm_intern_frame(fid);
     fs->filename =
         tm_snapshot_intern_string(c->snap, f->filename, strlen(f->filename));
     if (f->function)
@@ -60,14 +60,14 @@ static bool frame_strings(convert_t *c, uint32_t fid, frame_strings_t *out) {
 }
 
 static const tm_traceback_t *convert_tb(convert_t *c, uint32_t id) {
-  const tm_tb_t *tb = tm_traceback_get(id);
+  const tm_tb_t *tb = tm_intern_get(id);
   const uint32_t *fids = tm_tb_frame_ids(tb);
   for (unsigned k = 0; k < tb->nframe; k++) {
     frame_strings_t fs;
     if (!frame_strings(c, fids[k], &fs))
       return NULL;
     c->frames[k] = (tm_frame_t){
-        fs.filename, tm_traceback_frame(fids[k])->lineno, fs.function};
+        fs.filename, tm_intern_frame(fids[k])->lineno, fs.function};
   }
   return tm_snapshot_intern_traceback(c->snap, c->frames, tb->nframe,
                                       tb->total_nframe);
@@ -87,8 +87,8 @@ static int add_trace(void *arg, unsigned domain, size_t size, uint32_t id) {
 
 /* Fill `snap` from the tables (every lock held). */
 static tm_status_t copy_traces(tm_snapshot_t *snap, int limit) {
-  size_t tb_bytes = tm_traceback_id_bound() * sizeof(void *);
-  size_t fr_bytes = tm_traceback_frame_bound() * sizeof(frame_strings_t);
+  size_t tb_bytes = tm_intern_id_bound() * sizeof(void *);
+  size_t fr_bytes = tm_intern_frame_bound() * sizeof(frame_strings_t);
   size_t sc_bytes = (size_t)limit * sizeof(tm_frame_t);
   convert_t c = {.snap = snap};
   c.tb_map = tm_raw_calloc(tb_bytes, TM_MEM_OBJECTS);
@@ -143,6 +143,7 @@ static tm_status_t set_info(tm_snapshot_t *snap, size_t current, size_t peak,
 
 /* With every lock held: a new snapshot of the tables, and its info. */
 static tm_status_t snapshot_locked(tm_snapshot_t **out) {
+  TM_ASSERT(tm_trace_table_all_locked());
   if (!atomic_load_explicit(&tm_tracing, memory_order_acquire))
     return tm_set_error(TM_ENOTTRACING, "%s", not_tracing_msg);
   int limit = atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
@@ -186,14 +187,14 @@ tm_status_t tm_take_snapshot(tm_snapshot_t **out) {
 
 /* A stand-alone copy of runtime traceback `id` (the key's lock held). */
 static tm_traceback_t *copy_traceback(uint32_t id) {
-  const tm_tb_t *tb = tm_traceback_get(id);
+  const tm_tb_t *tb = tm_intern_get(id);
   tm_frame_t *frames =
       tm_raw_alloc((size_t)tb->nframe * sizeof *frames, TM_MEM_OBJECTS);
   if (!frames)
     return NULL;
   const uint32_t *fids = tm_tb_frame_ids(tb);
   for (unsigned k = 0; k < tb->nframe; k++) {
-    const tm_rframe_t *f = tm_traceback_frame(fids[k]);
+    const tm_rframe_t *f = tm_intern_frame(fids[k]);
     frames[k] = (tm_frame_t){f->filename, f->lineno, f->function};
   }
   // CPython's get_object_traceback gives a Traceback with total_nframe None.

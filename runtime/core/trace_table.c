@@ -72,82 +72,64 @@
 #include "raw_alloc.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "tm_assert.h"
 #include "traceback.h"
-
-#define BIG_SIZE TM_TT_BIG_SIZE
-#define SHARD_BITS TM_TT_SHARD_BITS
-
-/* The domain-0 shards and the counters are shared with the inlined hot
- * path (trace_table.h); these are their names here. */
-typedef tm_tt_entry_t entry_t;
-typedef tm_tt_table_t table_t;
-typedef tm_tt_pair_t pair_t;
-typedef tm_tt_shard_t shard_t;
-#define shards tm_tt_shards
-#define traced_current tm_traced_current
-#define traced_peak tm_traced_peak
 
 typedef struct domain_tab {
   unsigned domain;
-  pair_t t;
+  tm_tt_pair_t t;
 } domain_tab_t;
 
 _Atomic int tm_trace_limit = 1;
 
-shard_t shards[TM_TRACE_SHARDS];
+/* The domain-0 shards and the counters are shared with the inlined hot
+ * path (trace_table.h). */
+tm_tt_shard_t tm_tt_shards[TM_TRACE_SHARDS];
 static tm_spinlock_t domains_lock = TM_SPINLOCK_INIT;
 static domain_tab_t *domains;
 static uint32_t ndomains, domains_cap;
 
-_Alignas(64) _Atomic size_t traced_current;
-_Alignas(64) _Atomic size_t traced_peak;
+_Alignas(64) _Atomic size_t tm_traced_current;
+_Alignas(64) _Atomic size_t tm_traced_peak;
 static _Alignas(64) _Atomic uint64_t dropped;
 static uint64_t clear_generation; /* changed with every lock held */
-
-/* ---- Hashing (trace_table.h: tm_tt_hash) ------------------------------ */
-
-
-static inline uint32_t home(uint64_t key, uint32_t cap) {
-  return tm_tt_home(key, cap);
-}
-
-static inline shard_t *shard_of(uintptr_t ptr) { return tm_tt_shard_of(ptr); }
 
 /* ---- One table -------------------------------------------------------- */
 
 static const uint32_t small_caps[] = {15, 31, 63, 127, 255};
 
 /* Fresh zeroed slots for at least `want` entries. */
-static entry_t *slots_alloc(uint32_t want, uint32_t *cap, bool *mapped) {
+static tm_tt_entry_t *slots_alloc(uint32_t want, uint32_t *cap, bool *mapped) {
   for (unsigned i = 0; i < sizeof small_caps / sizeof *small_caps; i++) {
     if (want <= small_caps[i]) {
       // cap*16 + raw_alloc's 16-byte header is exactly a size class.
       *cap = small_caps[i];
       *mapped = false;
-      return tm_raw_calloc((size_t)*cap * sizeof(entry_t), TM_MEM_TABLES);
+      return tm_raw_calloc((size_t)*cap * sizeof(tm_tt_entry_t), TM_MEM_TABLES);
     }
   }
   size_t ps = tm_raw_page_size();
-  size_t bytes = ((size_t)want * sizeof(entry_t) + ps - 1) & ~(ps - 1);
-  if (bytes / sizeof(entry_t) > UINT32_MAX)
+  size_t bytes = ((size_t)want * sizeof(tm_tt_entry_t) + ps - 1) & ~(ps - 1);
+  if (bytes / sizeof(tm_tt_entry_t) > UINT32_MAX)
     return NULL;
-  *cap = (uint32_t)(bytes / sizeof(entry_t));
+  *cap = (uint32_t)(bytes / sizeof(tm_tt_entry_t));
   *mapped = true;
   return tm_raw_map(bytes, TM_MEM_TABLES); // fresh mappings are zeroed
 }
 
-static void slots_free(table_t *t) {
+static void slots_free(tm_tt_table_t *t) {
   if (t->mapped)
-    tm_raw_unmap(t->slots, (size_t)t->cap * sizeof(entry_t), TM_MEM_TABLES);
+    tm_raw_unmap(t->slots, (size_t)t->cap * sizeof(tm_tt_entry_t), TM_MEM_TABLES);
   else
     tm_raw_free(t->slots);
   t->slots = NULL;
   t->cap = t->count = t->max_count = 0;
 }
 
-static inline void place(entry_t *slots, uint32_t cap, uint64_t key,
+static inline void place(tm_tt_entry_t *slots, uint32_t cap, uint64_t key,
                          uint64_t val) {
-  uint32_t i = home(key, cap);
+  TM_ASSERT(key != 0 && cap != 0);
+  uint32_t i = tm_tt_home(key, cap);
   while (slots[i].key)
     i = i + 1 == cap ? 0 : i + 1;
   slots[i].key = key;
@@ -156,13 +138,13 @@ static inline void place(entry_t *slots, uint32_t cap, uint64_t key,
 
 /* Room for one more entry: grow at load 0.8; if growing fails, keep going
  * while one slot stays empty (probing must terminate). */
-static bool tab_reserve(table_t *t) {
+static bool tab_reserve(tm_tt_table_t *t) {
   if (t->count + 1 <= t->max_count) // load <= 0.8
     return true;
   uint32_t ncap;
   bool mapped;
   uint64_t want = (uint64_t)(t->count + 1) * 15 / 8 + 1;
-  entry_t *n =
+  tm_tt_entry_t *n =
       want > UINT32_MAX ? NULL : slots_alloc((uint32_t)want, &ncap, &mapped);
   if (!n)
     return t->count + 2 <= t->cap;
@@ -180,12 +162,12 @@ static bool tab_reserve(table_t *t) {
 }
 
 static inline __attribute__((always_inline)) uint64_t *
-tab_lookup(table_t *t, uint64_t key) {
+tab_lookup(tm_tt_table_t *t, uint64_t key) {
   if (!key)
     return t->has_zero ? &t->zero_val : NULL;
   if (!t->count)
     return NULL;
-  for (uint32_t i = home(key, t->cap);; i = i + 1 == t->cap ? 0 : i + 1) {
+  for (uint32_t i = tm_tt_home(key, t->cap);; i = i + 1 == t->cap ? 0 : i + 1) {
     if (t->slots[i].key == key)
       return &t->slots[i].val;
     if (!t->slots[i].key)
@@ -195,7 +177,7 @@ tab_lookup(table_t *t, uint64_t key) {
 
 /* Insert a key known to be absent; false on out-of-memory. */
 static inline __attribute__((always_inline)) bool
-tab_insert(table_t *t, uint64_t key, uint64_t val) {
+tab_insert(tm_tt_table_t *t, uint64_t key, uint64_t val) {
   if (!key) {
     t->has_zero = true;
     t->zero_val = val;
@@ -203,31 +185,34 @@ tab_insert(table_t *t, uint64_t key, uint64_t val) {
   }
   if (!tab_reserve(t))
     return false;
+  // One slot stays empty, or probing for an absent key never ends.
+  TM_ASSERT(t->count + 1 < t->cap);
   place(t->slots, t->cap, key, val);
   t->count++;
   return true;
 }
 
 /* Remove the entry whose value `v` points to (backward-shift deletion). */
-static inline __attribute__((always_inline)) void tab_erase(table_t *t,
+static inline __attribute__((always_inline)) void tab_erase(tm_tt_table_t *t,
                                                             uint64_t *v) {
   if (v == &t->zero_val) {
     t->has_zero = false;
     return;
   }
-  entry_t *e = (entry_t *)((char *)v - offsetof(entry_t, val));
+  tm_tt_entry_t *e = (tm_tt_entry_t *)((char *)v - offsetof(tm_tt_entry_t, val));
+  TM_ASSERT(e >= t->slots && e < t->slots + t->cap && e->key != 0);
   tm_tt_erase_at(t, (uint32_t)(e - t->slots));
 }
 
-static void tab_free(table_t *t) {
+static void tab_free(tm_tt_table_t *t) {
   slots_free(t);
   t->has_zero = false;
 }
 
 /* ---- A domain's pair of tables ---------------------------------------- */
 
-static size_t pair_size(pair_t *p, uint64_t key, uint64_t val) {
-  if ((uint32_t)val != BIG_SIZE)
+static size_t pair_size(tm_tt_pair_t *p, uint64_t key, uint64_t val) {
+  if ((uint32_t)val != TM_TT_BIG_SIZE)
     return (uint32_t)val;
   uint64_t *b = tab_lookup(&p->big, key);
   return b ? (size_t)*b : 0;
@@ -235,12 +220,12 @@ static size_t pair_size(pair_t *p, uint64_t key, uint64_t val) {
 
 /* Remove (key); true and its size if it was there. */
 static inline __attribute__((always_inline)) bool
-pair_remove(pair_t *p, uint64_t key, size_t *size) {
+pair_remove(tm_tt_pair_t *p, uint64_t key, size_t *size) {
   uint64_t *v = tab_lookup(&p->main, key);
   if (!v)
     return false;
   *size = pair_size(p, key, *v);
-  if ((uint32_t)*v == BIG_SIZE) {
+  if ((uint32_t)*v == TM_TT_BIG_SIZE) {
     uint64_t *b = tab_lookup(&p->big, key);
     if (b)
       tab_erase(&p->big, b);
@@ -250,34 +235,22 @@ pair_remove(pair_t *p, uint64_t key, size_t *size) {
 }
 
 /* Store (key -> size, tb) where key is absent; false on out-of-memory. */
-static bool pair_insert(pair_t *p, uint64_t key, size_t size, uint32_t tb) {
-  uint32_t s32 = size >= BIG_SIZE ? BIG_SIZE : (uint32_t)size;
-  if (s32 == BIG_SIZE && !tab_insert(&p->big, key, (uint64_t)size))
+static bool pair_insert(tm_tt_pair_t *p, uint64_t key, size_t size, uint32_t tb) {
+  uint32_t s32 = size >= TM_TT_BIG_SIZE ? TM_TT_BIG_SIZE : (uint32_t)size;
+  if (s32 == TM_TT_BIG_SIZE && !tab_insert(&p->big, key, (uint64_t)size))
     return false;
   if (tab_insert(&p->main, key, (uint64_t)tb << 32 | s32))
     return true;
-  if (s32 == BIG_SIZE)
+  if (s32 == TM_TT_BIG_SIZE)
     tab_erase(&p->big, tab_lookup(&p->big, key));
   return false;
 }
 
 /* ---- Counters --------------------------------------------------------- */
 
-static void peak_update(size_t post) { tm_tt_peak_update(post); }
-
-static inline __attribute__((always_inline)) void current_add(size_t delta,
-                                                              bool st) {
-  tm_tt_current_add(delta, st);
-}
-
-static inline __attribute__((always_inline)) void current_sub(size_t size,
-                                                              bool st) {
-  tm_tt_current_sub(size, st);
-}
-
 void tm_trace_table_traced_memory(size_t *current, size_t *peak) {
-  size_t c = atomic_load_explicit(&traced_current, memory_order_relaxed);
-  size_t p = atomic_load_explicit(&traced_peak, memory_order_relaxed);
+  size_t c = atomic_load_explicit(&tm_traced_current, memory_order_relaxed);
+  size_t p = atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
   if (current)
     *current = c;
   if (peak)
@@ -286,11 +259,11 @@ void tm_trace_table_traced_memory(size_t *current, size_t *peak) {
 
 void tm_trace_table_reset_peak(void) {
   atomic_store_explicit(
-      &traced_peak, atomic_load_explicit(&traced_current, memory_order_relaxed),
+      &tm_traced_peak, atomic_load_explicit(&tm_traced_current, memory_order_relaxed),
       memory_order_relaxed);
   // An add between the load and the store may have raised current: the
   // peak must not stay below it.
-  peak_update(atomic_load_explicit(&traced_current, memory_order_relaxed));
+  tm_tt_peak_update(atomic_load_explicit(&tm_traced_current, memory_order_relaxed));
 }
 
 uint64_t tm_trace_table_dropped(void) {
@@ -304,7 +277,28 @@ void tm_trace_table_count_drop(void) {
 /* ---- Locating a key --------------------------------------------------- */
 
 static tm_spinlock_t *lock_of(unsigned domain, uintptr_t ptr) {
-  return domain == 0 ? &shard_of(ptr)->lock : &domains_lock;
+  return domain == 0 ? &tm_tt_shard_of(ptr)->lock : &domains_lock;
+}
+
+/* For TM_ASSERT only (unused, so not emitted, in release builds). Is the
+ * lock of (domain, ptr) held by this thread, or is there none to hold (a
+ * domain-0 key while the process is single-threaded: trace_table.c's top
+ * comment)? */
+static inline __attribute__((unused)) bool key_lock_held(unsigned domain,
+                                                         uintptr_t ptr) {
+  return (domain == 0 && tm_single_threaded()) ||
+         tm_spin_held(lock_of(domain, ptr));
+}
+
+/* The same for the tables `p` (a shard's or a domain's); `st`: the caller
+ * decided it runs single-threaded and took no lock. */
+static inline __attribute__((unused)) bool pair_lock_held(const tm_tt_pair_t *p,
+                                                          bool st) {
+  uintptr_t a = (uintptr_t)p, lo = (uintptr_t)tm_tt_shards,
+            hi = (uintptr_t)(tm_tt_shards + TM_TRACE_SHARDS);
+  if (a < lo || a >= hi)
+    return tm_spin_held(&domains_lock);
+  return st || tm_spin_held(&tm_tt_shards[(a - lo) / sizeof *tm_tt_shards].lock);
 }
 
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr) {
@@ -317,10 +311,11 @@ void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr) {
 
 /* The tables of (domain, ptr), its lock held; created on demand for a
  * non-zero domain when `create` (NULL if that fails or if absent). */
-static inline __attribute__((always_inline)) pair_t *
+static inline __attribute__((always_inline)) tm_tt_pair_t *
 pair_of_locked(unsigned domain, uintptr_t ptr, bool create) {
+  TM_ASSERT(key_lock_held(domain, ptr));
   if (domain == 0)
-    return &shard_of(ptr)->t;
+    return &tm_tt_shard_of(ptr)->t;
   for (uint32_t i = 0; i < ndomains; i++)
     if (domains[i].domain == domain)
       return &domains[i].t;
@@ -337,12 +332,14 @@ pair_of_locked(unsigned domain, uintptr_t ptr, bool create) {
   }
   domain_tab_t *d = &domains[ndomains++];
   *d = (domain_tab_t){.domain = domain};
+  TM_ASSERT(ndomains <= domains_cap);
   return &d->t;
 }
 
 bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
                                 uint32_t *tb) {
-  pair_t *p = pair_of_locked(domain, ptr, false);
+  TM_ASSERT(tm_spin_held(lock_of(domain, ptr)));
+  tm_tt_pair_t *p = pair_of_locked(domain, ptr, false);
   uint64_t *v = p ? tab_lookup(&p->main, ptr) : NULL;
   if (!v)
     return false;
@@ -356,25 +353,26 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
 /* Store (ptr -> size, tb) under the key's lock, replacing any trace there;
  * tb 0 (the capture failed) or no table `p`: drop. -1 when dropped. */
 static inline __attribute__((always_inline)) int
-store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
+store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
   if (TM_UNLIKELY(!p)) { // no table for a new domain: out of memory
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     return -1;
   }
-  table_t *t = &p->main;
+  TM_ASSERT(pair_lock_held(p, st));
+  tm_tt_table_t *t = &p->main;
   // The common case, one probe: a new block of less than 4 GiB at a
   // non-zero address, into a table that has room.
-  if (TM_LIKELY(tb && size < BIG_SIZE && ptr && t->count + 1 <= t->max_count)) {
-    entry_t *slots = t->slots;
+  if (TM_LIKELY(tb && size < TM_TT_BIG_SIZE && ptr && t->count + 1 <= t->max_count)) {
+    tm_tt_entry_t *slots = t->slots;
     uint32_t cap = t->cap;
-    uint32_t i = home(ptr, cap);
+    uint32_t i = tm_tt_home(ptr, cap);
     for (;;) {
       uint64_t k = slots[i].key;
       if (!k) {
         slots[i].key = ptr;
         slots[i].val = (uint64_t)tb << 32 | size;
         t->count++;
-        current_add(size, st);
+        tm_tt_current_add(size, st);
         return 0;
       }
       if (k == ptr)
@@ -383,26 +381,26 @@ store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
     }
   }
   uint64_t *v = tab_lookup(&p->main, ptr);
-  bool big = size >= BIG_SIZE;
+  bool big = size >= TM_TT_BIG_SIZE;
   if (tb && !v && !big && tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
-    current_add(size, st);
+    tm_tt_current_add(size, st);
     return 0;
   }
-  if (tb && v && big == ((uint32_t)*v == BIG_SIZE)) {
+  if (tb && v && big == ((uint32_t)*v == TM_TT_BIG_SIZE)) {
     // Replace in place (realloc in place, tm_track again): one delta, so
     // the old and the new size are never counted together.
     size_t old = pair_size(p, ptr, *v);
     if (big)
       *tab_lookup(&p->big, ptr) = size;
-    *v = (uint64_t)tb << 32 | (big ? BIG_SIZE : (uint32_t)size);
-    current_add(size - old, st);
+    *v = (uint64_t)tb << 32 | (big ? TM_TT_BIG_SIZE : (uint32_t)size);
+    tm_tt_current_add(size - old, st);
     return 0;
   }
   size_t old = 0;
   if (v && pair_remove(p, ptr, &old))
-    current_sub(old, st); // replaced by the insert below, or dropped
+    tm_tt_current_sub(old, st); // replaced by the insert below, or dropped
   if (tb && (v || big) && pair_insert(p, ptr, size, tb)) {
-    current_add(size, st);
+    tm_tt_current_add(size, st);
     return 0;
   }
   atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
@@ -410,11 +408,12 @@ store_locked(pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
 }
 
 static inline __attribute__((always_inline)) int
-add_locked(pair_t *p, uintptr_t ptr, size_t size, const struct tm_site *site,
+add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, const struct tm_site *site,
            bool st) {
+  TM_ASSERT(!p || pair_lock_held(p, st));
   unsigned limit =
       (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-  return store_locked(p, ptr, size, p ? tm_traceback_capture(site, limit) : 0,
+  return store_locked(p, ptr, size, p ? tm_intern_capture(site, limit) : 0,
                       st);
 }
 
@@ -459,14 +458,14 @@ void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
   // change (the single-threaded path has no lock to order it).
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  shard_t *sh = shard_of(ptr);
+  tm_tt_shard_t *sh = tm_tt_shard_of(ptr);
   if (!st)
     tm_spin_lock(&sh->lock);
   // Re-checked under the lock: tm_stop clears with every lock held.
   if (TM_LIKELY(atomic_load_explicit(&tm_tracing, memory_order_acquire))) {
     unsigned limit =
         (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-    uint32_t tb = tm_traceback_capture(site, limit);
+    uint32_t tb = tm_intern_capture(site, limit);
     store_locked(&sh->t, ptr, size, tb, st);
   }
   if (!st)
@@ -481,12 +480,12 @@ void tm_core_on_free_slow(uintptr_t ptr) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  shard_t *sh = shard_of(ptr);
+  tm_tt_shard_t *sh = tm_tt_shard_of(ptr);
   if (!st)
     tm_spin_lock(&sh->lock);
   size_t old;
   if (pair_remove(&sh->t, ptr, &old))
-    current_sub(old, st);
+    tm_tt_current_sub(old, st);
   if (!st)
     tm_spin_unlock(&sh->lock);
   atomic_signal_fence(memory_order_seq_cst);
@@ -510,17 +509,17 @@ void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {
   tm_spinlock_t *lock = lock_of(domain, ptr);
   if (!st)
     tm_spin_lock(lock);
-  pair_t *p = pair_of_locked(domain, ptr, false);
+  tm_tt_pair_t *p = pair_of_locked(domain, ptr, false);
   size_t old;
   if (p && pair_remove(p, ptr, &old))
-    current_sub(old, st);
+    tm_tt_current_sub(old, st);
   if (!st)
     tm_spin_unlock(lock);
 }
 
 /* realloc without the reuse window (core.c, tm_core_realloc_begin). */
 bool tm_trace_table_detach(uintptr_t ptr, tm_detached_t *d) {
-  shard_t *sh = shard_of(ptr);
+  tm_tt_shard_t *sh = tm_tt_shard_of(ptr);
   tm_spin_lock(&sh->lock);
   uint64_t *v = tab_lookup(&sh->t.main, ptr);
   d->found = v != NULL;
@@ -528,7 +527,7 @@ bool tm_trace_table_detach(uintptr_t ptr, tm_detached_t *d) {
     d->tb = (uint32_t)(*v >> 32);
     d->generation = clear_generation;
     pair_remove(&sh->t, ptr, &d->size);
-    current_sub(d->size, false);
+    tm_tt_current_sub(d->size, false);
   }
   tm_spin_unlock(&sh->lock);
   return d->found;
@@ -537,7 +536,7 @@ bool tm_trace_table_detach(uintptr_t ptr, tm_detached_t *d) {
 void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
   if (!d->found)
     return;
-  shard_t *sh = shard_of(ptr);
+  tm_tt_shard_t *sh = tm_tt_shard_of(ptr);
   tm_spin_lock(&sh->lock);
   // A clear or stop since the detach forgot the traceback (and the trace).
   if (atomic_load_explicit(&tm_tracing, memory_order_acquire) &&
@@ -551,61 +550,74 @@ void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
 void tm_trace_table_lock_all(void) {
   tm_spin_lock(&domains_lock);
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
-    tm_spin_lock(&shards[i].lock);
+    tm_spin_lock(&tm_tt_shards[i].lock);
 }
 
 void tm_trace_table_unlock_all(void) {
   for (unsigned i = TM_TRACE_SHARDS; i-- > 0;)
-    tm_spin_unlock(&shards[i].lock);
+    tm_spin_unlock(&tm_tt_shards[i].lock);
   tm_spin_unlock(&domains_lock);
 }
 
+#ifdef TM_DEBUG
+bool tm_trace_table_all_locked(void) {
+  if (!tm_spin_held(&domains_lock))
+    return false;
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
+    if (!tm_spin_held(&tm_tt_shards[i].lock))
+      return false;
+  return true;
+}
+#endif
+
 void tm_trace_table_reset_locks(void) {
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
-    tm_spin_reset(&shards[i].lock);
+    tm_spin_reset(&tm_tt_shards[i].lock);
   tm_spin_reset(&domains_lock);
 }
 
-static void pair_free(pair_t *p) {
+static void pair_free(tm_tt_pair_t *p) {
   tab_free(&p->main);
   tab_free(&p->big);
 }
 
 void tm_trace_table_clear_locked(void) {
+  TM_ASSERT(tm_trace_table_all_locked());
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
-    pair_free(&shards[i].t);
+    pair_free(&tm_tt_shards[i].t);
   for (uint32_t i = 0; i < ndomains; i++)
     pair_free(&domains[i].t);
   tm_raw_free(domains);
   domains = NULL;
   ndomains = domains_cap = 0;
-  tm_traceback_reset();
+  tm_intern_reset();
   clear_generation++;
-  atomic_store_explicit(&traced_current, 0, memory_order_relaxed);
-  atomic_store_explicit(&traced_peak, 0, memory_order_relaxed);
+  atomic_store_explicit(&tm_traced_current, 0, memory_order_relaxed);
+  atomic_store_explicit(&tm_traced_peak, 0, memory_order_relaxed);
   atomic_store_explicit(&dropped, 0, memory_order_relaxed);
 }
 
-static size_t pair_count(const pair_t *p) {
+static size_t pair_count(const tm_tt_pair_t *p) {
   return p->main.count + (p->main.has_zero ? 1 : 0);
 }
 
 size_t tm_trace_table_count_locked(void) {
+  TM_ASSERT(tm_trace_table_all_locked());
   size_t n = 0;
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
-    n += pair_count(&shards[i].t);
+    n += pair_count(&tm_tt_shards[i].t);
   for (uint32_t i = 0; i < ndomains; i++)
     n += pair_count(&domains[i].t);
   return n;
 }
 
-static int pair_foreach(pair_t *p, unsigned domain, tm_trace_fn fn, void *arg) {
+static int pair_foreach(tm_tt_pair_t *p, unsigned domain, tm_trace_fn fn, void *arg) {
   int rc = 0;
   if (p->main.has_zero)
     rc = fn(arg, domain, pair_size(p, 0, p->main.zero_val),
             (uint32_t)(p->main.zero_val >> 32));
   for (uint32_t i = 0; !rc && i < p->main.cap; i++) {
-    entry_t *e = &p->main.slots[i];
+    tm_tt_entry_t *e = &p->main.slots[i];
     if (e->key)
       rc = fn(arg, domain, pair_size(p, e->key, e->val),
               (uint32_t)(e->val >> 32));
@@ -614,10 +626,138 @@ static int pair_foreach(pair_t *p, unsigned domain, tm_trace_fn fn, void *arg) {
 }
 
 int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg) {
+  TM_ASSERT(tm_trace_table_all_locked());
   int rc = 0;
   for (unsigned i = 0; !rc && i < TM_TRACE_SHARDS; i++)
-    rc = pair_foreach(&shards[i].t, 0, fn, arg);
+    rc = pair_foreach(&tm_tt_shards[i].t, 0, fn, arg);
   for (uint32_t i = 0; !rc && i < ndomains; i++)
     rc = pair_foreach(&domains[i].t, domains[i].domain, fn, arg);
   return rc;
 }
+
+/* ---- Validation (trace_table.h: tm_trace_table_validate) --------------- */
+
+/* One table: count, free slot, reachability, shard of each key. `shard`:
+ * the index of the shard it belongs to, or -1 for another domain's. *big
+ * counts the entries marked "size in the big table" (main tables). */
+static const char *tab_validate(const tm_tt_table_t *t, int shard,
+                                uint32_t *big) {
+  if (!t->slots)
+    return t->cap || t->count ? "trace table: count or capacity without slots"
+                              : NULL;
+  if (t->max_count != tm_tt_max_count(t->cap))
+    return "trace table: max_count is not 4/5 of the capacity";
+  uint32_t occupied = 0;
+  for (uint32_t i = 0; i < t->cap; i++) {
+    uint64_t k = t->slots[i].key;
+    if (!k)
+      continue;
+    occupied++;
+    if ((uint32_t)t->slots[i].val == TM_TT_BIG_SIZE)
+      ++*big;
+    if (shard >= 0 && tm_tt_shard_of(k) != &tm_tt_shards[shard])
+      return "trace table: a key in a shard it does not hash to";
+    // Linear probing finds k only if no empty slot lies between its home
+    // slot and its slot.
+    for (uint32_t j = tm_tt_home(k, t->cap); j != i;
+         j = j + 1 == t->cap ? 0 : j + 1)
+      if (!t->slots[j].key)
+        return "trace table: a key not found again from its home slot";
+  }
+  if (occupied != t->count)
+    return "trace table: count differs from the occupied slots";
+  if (occupied >= t->cap)
+    return "trace table: no empty slot left (probing would not end)";
+  return NULL;
+}
+
+/* One domain's pair: both tables, the big entries, and the sizes and ids of
+ * its traces (added to *sum). */
+static const char *pair_validate(const tm_tt_pair_t *p, int shard,
+                                 uint32_t id_bound, size_t *sum) {
+  uint32_t marked = 0, unused = 0;
+  const char *err = tab_validate(&p->main, shard, &marked);
+  if (!err)
+    err = tab_validate(&p->big, shard, &unused);
+  if (err)
+    return err;
+  if (p->main.has_zero && (uint32_t)p->main.zero_val == TM_TT_BIG_SIZE)
+    marked++;
+  if (marked != p->big.count + (p->big.has_zero ? 1u : 0u))
+    return "trace table: big-size marks differ from the big table's entries";
+  // Each big entry must belong to a marked main entry (then, the counts
+  // being equal, each marked entry has its big entry).
+  for (uint32_t i = 0; i < p->big.cap; i++) {
+    uint64_t k = p->big.slots[i].key;
+    if (!k)
+      continue;
+    uint64_t *v = tab_lookup((tm_tt_table_t *)&p->main, k);
+    if (!v || (uint32_t)*v != TM_TT_BIG_SIZE)
+      return "trace table: a big entry with no marked main entry";
+    if (p->big.slots[i].val < TM_TT_BIG_SIZE)
+      return "trace table: a big entry below 4 GiB - 1";
+  }
+  if (p->big.has_zero && !(p->main.has_zero &&
+                           (uint32_t)p->main.zero_val == TM_TT_BIG_SIZE))
+    return "trace table: a big entry with no marked main entry";
+  if (p->main.has_zero) {
+    uint32_t id = (uint32_t)(p->main.zero_val >> 32);
+    if (id == 0 || id >= id_bound)
+      return "trace table: a traceback id the intern set never handed out";
+    *sum += pair_size((tm_tt_pair_t *)p, 0, p->main.zero_val);
+  }
+  for (uint32_t i = 0; i < p->main.cap; i++) {
+    const tm_tt_entry_t *e = &p->main.slots[i];
+    if (!e->key)
+      continue;
+    uint32_t id = (uint32_t)(e->val >> 32);
+    if (id == 0 || id >= id_bound)
+      return "trace table: a traceback id the intern set never handed out";
+    *sum += pair_size((tm_tt_pair_t *)p, e->key, e->val);
+  }
+  return NULL;
+}
+
+const char *tm_trace_table_validate(void) {
+  tm_reentrant++; // a signal handler's malloc must not wait for our locks
+  tm_trace_table_lock_all();
+  uint32_t id_bound = tm_intern_id_bound();
+  size_t sum = 0;
+  const char *err = NULL;
+  for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
+    err = pair_validate(&tm_tt_shards[i].t, i, id_bound, &sum);
+  for (uint32_t i = 0; !err && i < ndomains; i++) {
+    if (domains[i].domain == 0)
+      err = "trace table: domain 0 among the other domains";
+    for (uint32_t j = 0; !err && j < i; j++)
+      if (domains[j].domain == domains[i].domain)
+        err = "trace table: a domain with two tables";
+    if (!err)
+      err = pair_validate(&domains[i].t, -1, id_bound, &sum);
+  }
+  size_t current =
+      atomic_load_explicit(&tm_traced_current, memory_order_relaxed);
+  size_t peak = atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
+  if (!err && ndomains > domains_cap)
+    err = "trace table: more domains than room for them";
+  if (!err && current != sum)
+    err = "trace table: current differs from the sum of the traced sizes";
+  if (!err && peak < current)
+    err = "trace table: peak below current";
+  tm_trace_table_unlock_all();
+  tm_reentrant--;
+  return err;
+}
+
+#ifdef TM_DEBUG
+void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
+                                  int64_t delta) {
+  tm_trace_table_lock_all();
+  if (what == TM_TT_CORRUPT_COUNT)
+    tm_tt_shard_of(ptr)->t.main.count += (uint32_t)delta;
+  else
+    atomic_fetch_add_explicit(&tm_traced_current, (size_t)delta,
+                              memory_order_relaxed);
+  tm_trace_table_unlock_all();
+}
+#endif

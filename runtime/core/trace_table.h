@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "tm_assert.h"
 #include "traceback.h"
 #include "tracemalloc_abi.h"
 
@@ -64,6 +65,9 @@ void tm_trace_table_lock_all(void);
 void tm_trace_table_unlock_all(void);
 /* fork child: reset every lock instead of unlocking. */
 void tm_trace_table_reset_locks(void);
+/* Does this thread hold every lock? For TM_ASSERT: defined in TM_DEBUG
+ * builds only (release builds do not know who holds a lock). */
+bool tm_trace_table_all_locked(void);
 
 /* With every lock held: drop every trace of every domain, every interned
  * traceback; current = peak = dropped = 0. */
@@ -76,6 +80,33 @@ size_t tm_trace_table_count_locked(void);
 typedef int (*tm_trace_fn)(void *arg, unsigned domain, size_t size,
                            uint32_t tb);
 int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg);
+
+/* Check the table's invariants; takes every lock (call with none held, and
+ * not from inside the runtime). NULL when they hold, else what is broken:
+ *  - in each table (every shard, every other domain): the count equals the
+ *    occupied slots, one slot at least stays empty, every key is found
+ *    again from its home slot (no hole in its probe run) and, in a shard,
+ *    hashes to that shard; each main entry marked "size in the big table"
+ *    has exactly one big entry of at least 4 GiB - 1, and no other;
+ *  - every entry's traceback id is one the intern set handed out;
+ *  - current equals the sum of the traced sizes (all domains: current is
+ *    one counter for all of them), and peak is at least current.
+ * Exact at any time: every change of a table and of current happens under
+ * the key's lock (or on the only thread), so with every lock held none is
+ * half done. For the unit tests. */
+const char *tm_trace_table_validate(void);
+
+#ifdef TM_DEBUG
+/* Debug-only hooks that break one invariant on purpose, so that a test can
+ * check tm_trace_table_validate sees it. Each adds `delta` (wrapping) to
+ * one counter: */
+typedef enum tm_tt_corruption {
+  TM_TT_CORRUPT_COUNT,   /* the count of the shard table of `ptr` */
+  TM_TT_CORRUPT_CURRENT, /* current */
+} tm_tt_corruption_t;
+void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
+                                  int64_t delta);
+#endif
 
 /* Counters. */
 void tm_trace_table_traced_memory(size_t *current, size_t *peak);
@@ -90,7 +121,7 @@ void tm_trace_table_count_drop(void);
  * path. The fast paths are here, static inline, so that the __tm_* hooks
  * (hooks_c.c) record a block with no call of their own beyond the real
  * allocator: the common allocation (a traceback cached by this thread,
- * tm_traceback_cached; a new key of less than 4 GiB at a non-zero address;
+ * tm_intern_cached; a new key of less than 4 GiB at a non-zero address;
  * a table with room) is one probe and one store, and the common free is one
  * lookup and a backward-shift erase. A fast path changes nothing until it
  * knows it can finish; anything else calls the slow path, which does the
@@ -165,6 +196,7 @@ static inline tm_tt_shard_t *tm_tt_shard_of(uintptr_t ptr) {
 /* Backward-shift deletion of the entry in slot i of t. */
 static inline __attribute__((always_inline)) void
 tm_tt_erase_at(tm_tt_table_t *t, uint32_t i) {
+  TM_ASSERT(i < t->cap && t->count > 0 && t->slots[i].key != 0);
   tm_tt_entry_t *s = t->slots;
   uint32_t cap = t->cap;
   for (uint32_t j = i;;) {
@@ -214,13 +246,18 @@ tm_tt_current_add(size_t delta, bool st) {
 
 static inline __attribute__((always_inline)) void
 tm_tt_current_sub(size_t size, bool st) {
-  if (st)
-    atomic_store_explicit(
-        &tm_traced_current,
-        atomic_load_explicit(&tm_traced_current, memory_order_relaxed) - size,
-        memory_order_relaxed);
-  else
-    atomic_fetch_sub_explicit(&tm_traced_current, size, memory_order_relaxed);
+  // current is the sum of the traced sizes, `size` among them: it cannot
+  // go below zero (wrap).
+  if (st) {
+    size_t pre = atomic_load_explicit(&tm_traced_current, memory_order_relaxed);
+    TM_ASSERT(pre >= size);
+    atomic_store_explicit(&tm_traced_current, pre - size,
+                          memory_order_relaxed);
+  } else {
+    size_t pre = atomic_fetch_sub_explicit(&tm_traced_current, size,
+                                           memory_order_relaxed);
+    TM_ASSERT(pre >= size);
+  }
 }
 
 /* tm_core_on_alloc for a caller that has just seen tm_tracing set (it is
@@ -234,7 +271,7 @@ tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
   uintptr_t ptr = (uintptr_t)p;
   tm_thread_t *t = tm_thread_self;
   // The limit changes only while not tracing (tm_start); the fast path
-  // serves limit 1 (tm_traceback_cached checks it again).
+  // serves limit 1 (tm_intern_cached checks it again).
   unsigned limit =
       (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
   if (__builtin_expect(t == NULL || limit != 1 || size >= TM_TT_BIG_SIZE ||
@@ -254,7 +291,7 @@ tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
   // Re-checked under the lock: tm_stop clears with every lock held.
   if (__builtin_expect(
           atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0, 1)) {
-    uint32_t tb = tm_traceback_cached(site, limit, t);
+    uint32_t tb = tm_intern_cached(site, limit, t);
     tm_tt_table_t *tab = &sh->t.main;
     if (__builtin_expect(tb != 0 && tab->count < tab->max_count, 1)) {
       tm_tt_entry_t *slots = tab->slots;

@@ -22,7 +22,7 @@
  * (power of two, linear probing, load <= 1/2) read without a lock: a slot
  * goes from 0 to an id once (release store) and never changes, and a grown
  * table is published with a release store while the old one is kept until
- * tm_traceback_reset. Inserts, frame resolution and string interning take
+ * tm_intern_reset. Inserts, frame resolution and string interning take
  * the intern lock. Readers always hold a trace-table lock, and reset runs
  * with all of them held, so no reader can see memory being reclaimed.
  */
@@ -39,6 +39,7 @@
 #include "region.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "tm_assert.h"
 
 #define TB_RESERVE ((size_t)16 << 30)
 #define FRAMES_RESERVE ((size_t)2 << 30)
@@ -124,7 +125,7 @@ static tm_region_t tb_region = {.reserved = TB_RESERVE};
 static tm_region_t frame_region = {.reserved = FRAMES_RESERVE};
 static _Atomic(tbset_t *) tb_set;
 static uint32_t tb_count;
-/* Sets of earlier module generations (tm_traceback_invalidate_caches):
+/* Sets of earlier module generations (tm_intern_invalidate_caches):
  * never searched again, kept readable until reset like retired tables. */
 static tbset_t *dead_sets;
 /* dl_iterate_phdr's dlpi_subs (objects unloaded so far) when the current
@@ -142,22 +143,23 @@ static uint32_t frame_set_cap, frame_set_count;
 
 static const tm_rframe_t unknown_frame = {"<unknown>", NULL, 0, 0, 0};
 
-const tm_tb_t *tm_traceback_get(uint32_t id) {
+const tm_tb_t *tm_intern_get(uint32_t id) {
+  TM_ASSERT(id != 0); // 0 is "out of memory", never a record
   return (const tm_tb_t *)tm_region_at(&tb_region, (size_t)(id - 1) * 16);
 }
 
-const tm_rframe_t *tm_traceback_frame(uint32_t frame_id) {
+const tm_rframe_t *tm_intern_frame(uint32_t frame_id) {
   if (frame_id == TM_FRAME_UNKNOWN)
     return &unknown_frame;
   return (const tm_rframe_t *)tm_region_at(
       &frame_region, (size_t)(frame_id - 1) * sizeof(tm_rframe_t));
 }
 
-uint32_t tm_traceback_id_bound(void) {
+uint32_t tm_intern_id_bound(void) {
   return (uint32_t)(tb_region.used / 16 + 1);
 }
 
-uint32_t tm_traceback_frame_bound(void) {
+uint32_t tm_intern_frame_bound(void) {
   return (uint32_t)(frame_region.used / sizeof(tm_rframe_t) + 1);
 }
 
@@ -193,7 +195,7 @@ static uint32_t lookup(const capture_t *c, const struct tm_site *site,
     uint32_t id = atomic_load_explicit(&set->slots[j], memory_order_acquire);
     if (!id)
       return 0;
-    const tm_tb_t *tb = tm_traceback_get(id);
+    const tm_tb_t *tb = tm_intern_get(id);
     if (tb->hash == (uint32_t)c->hash && tb->nframe == c->nframe &&
         tb->total_nframe == c->total && record_matches(tb, site, c->empty))
       return id;
@@ -230,6 +232,7 @@ static bool make_frame(tm_rframe_t *f, const struct tm_site *site) {
 
 /* Frame id of `site` (intern lock held); UINT32_MAX on out-of-memory. */
 static uint32_t resolve_frame(const struct tm_site *site) {
+  TM_ASSERT(tm_spin_held(&intern_lock));
   if (!site)
     return TM_FRAME_UNKNOWN;
   if ((frame_set_count + 1) * 2 > frame_set_cap && frame_set_grow() != 0)
@@ -256,6 +259,7 @@ static uint32_t resolve_frame(const struct tm_site *site) {
 /* Make room for one more id (intern lock held). The old table stays
  * readable by concurrent lookups until reset. */
 static tbset_t *tbset_reserve(tbset_t *set) {
+  TM_ASSERT(tm_spin_held(&intern_lock));
   uint32_t cap = set ? set->mask + 1 : 0;
   if ((tb_count + 1) * 2 <= cap)
     return set;
@@ -270,7 +274,7 @@ static tbset_t *tbset_reserve(tbset_t *set) {
     uint32_t id = atomic_load_explicit(&set->slots[i], memory_order_relaxed);
     if (!id)
       continue;
-    uint32_t j = tm_traceback_get(id)->hash & n->mask;
+    uint32_t j = tm_intern_get(id)->hash & n->mask;
     while (atomic_load_explicit(&n->slots[j], memory_order_relaxed))
       j = (j + 1) & n->mask;
     atomic_store_explicit(&n->slots[j], id, memory_order_relaxed);
@@ -281,6 +285,8 @@ static tbset_t *tbset_reserve(tbset_t *set) {
 
 /* Build the record for capture `c` (intern lock held); 0 on failure. */
 static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
+  TM_ASSERT(tm_spin_held(&intern_lock));
+  TM_ASSERT(c->nframe >= 1 && c->nframe <= c->total);
   size_t size = record_size(c->nframe);
   tm_tb_t *tb = tm_region_alloc(&tb_region, size);
   if (!tb)
@@ -317,6 +323,7 @@ insert_slow(const capture_t *c, const struct tm_site *site) {
       j = (j + 1) & set->mask;
     atomic_store_explicit(&set->slots[j], id, memory_order_release);
     tb_count++;
+    TM_ASSERT(tb_count * 8 <= (set->mask + 1) * 7); // tbset_reserve's bound
   }
   tm_spin_unlock(&intern_lock);
   return id;
@@ -387,14 +394,14 @@ static uintptr_t count_slots_walk(const struct tm_site *const *frames,
  *  - Limit 1 with a site (the common configuration): the traceback is the
  *    site alone and total_nframe, so (site, total_nframe) is its exact
  *    identity: the entry stores both and a hit needs no verification
- *    (tm_traceback_cached in traceback.h is that path, inlined).
+ *    (tm_intern_cached in traceback.h is that path, inlined).
  *  - Otherwise: the site pointer, the raw slot pointers that supply the
  *    first `limit` frames (a slot supplies 1 + the length of its inlined_at
  *    chain), and total_nframe, hashed. A hit is verified exactly as the
  *    intern set's lookup verifies a candidate (same nframe, same
  *    total_nframe, same expanded sites).
  * Either way the cache returns exactly the id the set would: records are
- * unique by that content until the next reset. tm_traceback_reset (and a
+ * unique by that content until the next reset. tm_intern_reset (and a
  * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
  * epoch (or was filled under another limit) empties it and its memo before
  * using them (tm_tb_thread_sync), so no id of an earlier epoch is ever
@@ -482,7 +489,7 @@ static int read_subs(struct dl_phdr_info *info, size_t size, void *out) {
   return 1; // the counter is the same in every entry: one is enough
 }
 
-void tm_traceback_invalidate_caches(void) {
+void tm_intern_invalidate_caches(void) {
   unsigned long long subs = 0;
   // Without the counter (never with glibc >= 2.4), assume an unload.
   bool known = dl_iterate_phdr(read_subs, &subs) == 1;
@@ -517,7 +524,7 @@ static void free_set_chain(tbset_t *set) {
   }
 }
 
-uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
+uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   if (limit > MAX_TOTAL)
     limit = MAX_TOTAL;
   tm_thread_t *t = tm_thread_self;
@@ -576,7 +583,7 @@ uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
     key = (uintptr_t)h | 1;
     check = 0;
     if (e->key == key) {
-      const tm_tb_t *tb = tm_traceback_get(e->id);
+      const tm_tb_t *tb = tm_intern_get(e->id);
       bool empty = total == 0;
       unsigned nframe = empty ? 1 : total < limit ? total : limit;
       if (tb->nframe == nframe && tb->total_nframe == (empty ? 1 : total)) {
@@ -610,7 +617,7 @@ uint32_t tm_traceback_capture(const struct tm_site *site, unsigned limit) {
   return id;
 }
 
-void tm_traceback_reset(void) {
+void tm_intern_reset(void) {
   tm_spin_lock(&intern_lock);
   // Every cached id of every thread is stale from now on (each thread
   // empties its cache at its next capture: tm_tb_thread_sync).
@@ -632,6 +639,84 @@ void tm_traceback_reset(void) {
   tm_spin_unlock(&intern_lock);
 }
 
-void tm_traceback_atfork_prepare(void) { tm_spin_lock(&intern_lock); }
-void tm_traceback_atfork_parent(void) { tm_spin_unlock(&intern_lock); }
-void tm_traceback_atfork_child(void) { tm_spin_reset(&intern_lock); }
+void tm_intern_atfork_prepare(void) { tm_spin_lock(&intern_lock); }
+void tm_intern_atfork_parent(void) { tm_spin_unlock(&intern_lock); }
+void tm_intern_atfork_child(void) { tm_spin_reset(&intern_lock); }
+
+/* ---- Validation (traceback.h: tm_intern_validate) ---------------------- */
+
+static bool same_record(const tm_tb_t *a, const tm_tb_t *b) {
+  if (a->hash != b->hash || a->nframe != b->nframe ||
+      a->total_nframe != b->total_nframe)
+    return false;
+  for (unsigned k = 0; k < a->nframe; k++)
+    if (a->keys[k] != b->keys[k])
+      return false;
+  return true;
+}
+
+/* One record: sizes and frame ids in range. */
+static const char *record_validate(const tm_tb_t *tb, uint32_t frame_bound) {
+  if (tb->nframe == 0 || tb->total_nframe < tb->nframe)
+    return "intern set: a record with nframe 0 or above total_nframe";
+  const uint32_t *ids = tm_tb_frame_ids(tb);
+  for (unsigned k = 0; k < tb->nframe; k++) {
+    if (ids[k] >= frame_bound)
+      return "intern set: a frame id never handed out";
+    if ((ids[k] == TM_FRAME_UNKNOWN) != (tb->keys[k] == NULL))
+      return "intern set: a frame id that does not match its site";
+  }
+  return NULL;
+}
+
+const char *tm_intern_validate(void) {
+  tm_reentrant++;
+  tm_spin_lock(&intern_lock);
+  const char *err = NULL;
+  const tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
+  uint32_t bound = tm_intern_id_bound(), frame_bound = tm_intern_frame_bound();
+  uint32_t occupied = 0, cap = set ? set->mask + 1 : 0;
+  if (cap & (cap - 1))
+    err = "intern set: capacity not a power of two";
+  for (uint32_t i = 0; !err && i < cap; i++) {
+    uint32_t id = atomic_load_explicit(&set->slots[i], memory_order_relaxed);
+    if (!id)
+      continue;
+    occupied++;
+    if (id >= bound) {
+      err = "intern set: an id past the records";
+      break;
+    }
+    const tm_tb_t *tb = tm_intern_get(id);
+    err = record_validate(tb, frame_bound);
+    // Found again by its key: lookup probes from the home slot of the
+    // record's hash, stops at the first empty slot, and returns the first
+    // record with the same content. So every slot from home to i is
+    // occupied and none holds the same content (which also means no id is
+    // in the set twice: the second copy would find the first).
+    for (uint32_t j = tb->hash & set->mask; !err && j != i;
+         j = (j + 1) & set->mask) {
+      uint32_t other =
+          atomic_load_explicit(&set->slots[j], memory_order_relaxed);
+      if (!other)
+        err = "intern set: a traceback not found again from its key";
+      else if (other < bound && same_record(tm_intern_get(other), tb))
+        err = "intern set: one traceback under two slots (ids not unique)";
+    }
+  }
+  if (!err && occupied != tb_count)
+    err = "intern set: count differs from the occupied slots";
+  if (!err && set && occupied >= cap)
+    err = "intern set: no empty slot left (lookups would not end)";
+  tm_spin_unlock(&intern_lock);
+  tm_reentrant--;
+  return err;
+}
+
+#ifdef TM_DEBUG
+void tm_intern_debug_corrupt_count(int32_t delta) {
+  tm_spin_lock(&intern_lock);
+  tb_count += (uint32_t)delta;
+  tm_spin_unlock(&intern_lock);
+}
+#endif

@@ -1,5 +1,10 @@
 /* traceback.h - traceback capture from the shadow stack, and interning.
  *
+ * Names: tm_intern_* is this interning of the runtime's tracebacks, named
+ * by 32-bit ids; tm_tb_* its records and per-thread cache. The public
+ * tm_traceback_* functions (tracemalloc.h) are the snapshot's traceback
+ * objects, another thing.
+ *
  * A runtime traceback is interned once and named by a 32-bit id (so that a
  * trace-table entry stays 16 bytes). Its identity is the sequence of expanded
  * site pointers (tracemalloc_abi.h section 3) cut at the limit, plus
@@ -14,16 +19,16 @@
  * memoised ones (no load through them, two per vector operation), and a
  * direct-mapped cache to the interned id: at limit 1 with a site, keyed
  * exactly by (site, total_nframe), which is that traceback's whole identity
- * (no verification: tm_traceback_cached, inlined into the allocation
+ * (no verification: tm_intern_cached, inlined into the allocation
  * path); otherwise by a cheap hash of (site, the slots that supply the
  * first `limit` frames, total_nframe), a hit being verified against the
  * record exactly as the intern set verifies a candidate. Either way the
  * cache gives the id the set would. Both belong to an epoch that
- * tm_traceback_reset and every module load bump (and to a limit); a thread
+ * tm_intern_reset and every module load bump (and to a limit); a thread
  * empties them when it sees another.
  *
- * Locking: tm_traceback_capture must be called with a trace-table lock held
- * (a shard lock or the domains lock): tm_traceback_reset runs with all of
+ * Locking: tm_intern_capture must be called with a trace-table lock held
+ * (a shard lock or the domains lock): tm_intern_reset runs with all of
  * them held, which is what makes the lock-free lookup safe. Records and
  * frames never move until that reset.
  */
@@ -62,12 +67,12 @@ typedef struct tm_rframe {
  * frame), keeping at most `limit` frames. Returns its id (> 0), or 0 when the
  * runtime is out of memory. Caller holds a trace-table lock. */
 __attribute__((visibility("hidden"))) uint32_t
-tm_traceback_capture(const struct tm_site *site, unsigned limit);
+tm_intern_capture(const struct tm_site *site, unsigned limit);
 /* (Or, while the process is single-threaded, with no lock: trace_table.c.) */
 
 /* ---- The inlined fast path (trace_table.c's allocation path) ----------- */
 
-/* Bumped by tm_traceback_reset and by every module load; a thread's cache
+/* Bumped by tm_intern_reset and by every module load; a thread's cache
  * and memo belong to one epoch and one limit (shadow_stack.h). */
 __attribute__((visibility("hidden"))) extern _Atomic uint64_t tm_tb_epoch;
 
@@ -128,16 +133,16 @@ tm_tb_memo_same(const struct tm_site *const *a,
   return d == 0;
 }
 
-/* The id tm_traceback_capture(site, limit) would return, for the thread
+/* The id tm_intern_capture(site, limit) would return, for the thread
  * whose state is t (tm_thread_self, non-NULL), when it is the common case:
  * limit 1, a site that is one frame (no inlined_at), the slots below it
  * ring[1..i] contiguously, those of the memo (so total_nframe is 1 + the
  * memo's), and (site, total_nframe) in the exact cache entry (which
- * tm_traceback_capture fills). 0 otherwise: then call that. Reads only.
+ * tm_intern_capture fills). 0 otherwise: then call that. Reads only.
  * t non-NULL means the thread's own ring is installed (shadow_stack.h), so
  * the ring is not checked against the unset one here. */
 static inline __attribute__((always_inline)) uint32_t
-tm_traceback_cached(const struct tm_site *site, unsigned limit,
+tm_intern_cached(const struct tm_site *site, unsigned limit,
                     tm_thread_t *t) {
   uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
   if (__builtin_expect(limit != 1 || site == NULL || t->epoch1 != epoch ||
@@ -147,7 +152,7 @@ tm_traceback_cached(const struct tm_site *site, unsigned limit,
   struct tm_shadow sh = __tm_shadow;
   // The slots below the site: 1..depth, or 1..depth-1 when the site's
   // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
-  // which fails the test below: tm_traceback_capture handles it.)
+  // which fails the test below: tm_intern_capture handles it.)
   uintptr_t i = sh.depth - (site->flags & TM_SITE_OWN_FRAME);
   // i < TM_SHADOW_RING_SLOTS: slots 1..i are ring[1..i] and none was taken
   // by a deeper frame (depth <= i + 1 <= TM_SHADOW_RING_SLOTS); within the
@@ -162,18 +167,18 @@ tm_traceback_cached(const struct tm_site *site, unsigned limit,
   return 0;
 }
 
-const tm_tb_t *tm_traceback_get(uint32_t id);
+const tm_tb_t *tm_intern_get(uint32_t id);
 
 static inline const uint32_t *tm_tb_frame_ids(const tm_tb_t *tb) {
   return (const uint32_t *)(tb->keys + tb->nframe);
 }
 
-const tm_rframe_t *tm_traceback_frame(uint32_t frame_id);
+const tm_rframe_t *tm_intern_frame(uint32_t frame_id);
 
 /* Exclusive upper bounds of the ids handed out so far (for dense temporary
  * maps in take_snapshot). Caller holds every trace-table lock. */
-uint32_t tm_traceback_id_bound(void);
-uint32_t tm_traceback_frame_bound(void);
+uint32_t tm_intern_id_bound(void);
+uint32_t tm_intern_frame_bound(void);
 
 /* A module was loaded (__tm_module_init_v2): its site addresses may be
  * those of an unloaded module. Drops every thread's cached results and,
@@ -181,15 +186,30 @@ uint32_t tm_traceback_frame_bound(void);
  * generation: no site pointer finds a record or frame interned before it
  * (traceback.c). Call with no runtime lock held (it calls
  * dl_iterate_phdr). */
-void tm_traceback_invalidate_caches(void);
+void tm_intern_invalidate_caches(void);
 
 /* Forget every traceback, frame and string (tm_clear_traces, tm_stop).
  * Caller holds every trace-table lock. */
-void tm_traceback_reset(void);
+void tm_intern_reset(void);
+
+/* Check the intern set's invariants (takes the intern lock: call with no
+ * runtime lock held). NULL when they hold, else what is broken: the count
+ * equals the occupied slots and one slot at least stays empty; every id is
+ * one a record was built for; every record is found again from its key
+ * (its hash's home slot, no empty slot before it) and no two slots hold
+ * the same traceback (so ids are unique); each record's frame ids were
+ * handed out and are "<unknown>" exactly for unknown frames. For the unit
+ * tests. */
+const char *tm_intern_validate(void);
+#ifdef TM_DEBUG
+/* Debug-only: add `delta` to the set's count, for a test to check that
+ * tm_intern_validate notices. */
+void tm_intern_debug_corrupt_count(int32_t delta);
+#endif
 
 /* fork(): the intern lock, taken after every trace-table lock. */
-void tm_traceback_atfork_prepare(void);
-void tm_traceback_atfork_parent(void);
-void tm_traceback_atfork_child(void);
+void tm_intern_atfork_prepare(void);
+void tm_intern_atfork_parent(void);
+void tm_intern_atfork_child(void);
 
 #endif /* TM_TRACEBACK_H */

@@ -7,6 +7,11 @@
  * usable inside malloc. Not recursive: the runtime raises tm_reentrant while
  * it holds one, so a signal handler's malloc on the same thread is not traced
  * and never tries to take it again.
+ *
+ * Debug builds (TM_DEBUG) also record the holder (pthread_self), so that
+ * code that needs a lock can assert it holds it (tm_spin_held), and taking
+ * a lock twice or releasing another thread's lock fails at once instead of
+ * deadlocking or corrupting a table. Release builds keep the one int.
  */
 #ifndef TM_SPINLOCK_H
 #define TM_SPINLOCK_H
@@ -14,6 +19,13 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "tm_assert.h"
+
+#ifdef TM_DEBUG
+#include <pthread.h>
+#endif
 
 #if defined(__has_include)
 #if __has_include(<sys/single_threaded.h>)
@@ -24,7 +36,28 @@
 
 typedef struct tm_spinlock {
   _Atomic int v;
+#ifdef TM_DEBUG
+  /* (uintptr_t)pthread_self() of the holder; 0 when free. Written only by
+   * the holder, read by anyone (relaxed: only the holder's own reads
+   * decide anything, and it wrote the value itself). */
+  _Atomic uintptr_t owner;
+#endif
 } tm_spinlock_t;
+
+#ifdef TM_DEBUG
+static inline uintptr_t tm_spin_self(void) { return (uintptr_t)pthread_self(); }
+
+/* Does the calling thread hold l? */
+static inline bool tm_spin_held(const tm_spinlock_t *l) {
+  return atomic_load_explicit(&l->owner, memory_order_relaxed) ==
+         tm_spin_self();
+}
+#else
+/* Release builds do not record the holder: declared only so that a
+ * TM_ASSERT (which does not evaluate its condition there) can name it. Any
+ * other use fails to link. */
+bool tm_spin_held(const tm_spinlock_t *l);
+#endif
 
 #define TM_SPINLOCK_INIT                                                       \
   { 0 }
@@ -51,13 +84,25 @@ tm_spin_lock_slow(tm_spinlock_t *l) {
 }
 
 static inline void tm_spin_lock(tm_spinlock_t *l) {
+#ifdef TM_DEBUG
+  // Not recursive: taking it again would spin forever.
+  TM_ASSERT(!tm_spin_held(l));
+  if (atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+    tm_spin_lock_slow(l);
+  atomic_store_explicit(&l->owner, tm_spin_self(), memory_order_relaxed);
+#else
   if (__builtin_expect(
           !atomic_exchange_explicit(&l->v, 1, memory_order_acquire), 1))
     return;
   tm_spin_lock_slow(l);
+#endif
 }
 
 static inline void tm_spin_unlock(tm_spinlock_t *l) {
+#ifdef TM_DEBUG
+  TM_ASSERT(tm_spin_held(l));
+  atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+#endif
   atomic_store_explicit(&l->v, 0, memory_order_release);
 }
 
@@ -76,6 +121,9 @@ static inline bool tm_single_threaded(void) {
 
 /* fork child: whoever held the lock in the parent does not exist here. */
 static inline void tm_spin_reset(tm_spinlock_t *l) {
+#ifdef TM_DEBUG
+  atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+#endif
   atomic_store_explicit(&l->v, 0, memory_order_relaxed);
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "check_valid.h"
 #include "internal.h"
 #include "raw_alloc.h"
 #include "shadow_stack.h"
@@ -59,6 +60,7 @@ int main(void) {
   CHECK_EQ_INT(cur, want - 100 + 2);
   CHECK(tm_get_tracemalloc_memory() ==
         tm_raw_usage(TM_MEM_TABLES) + tm_shadow_memory());
+  CHECK_VALID(); // full tables that could not grow: still whole
 
   // Memory comes back: tracing goes on; clear resets the counter.
   tm_raw_set_limit(TM_MEM_TABLES, 0);
@@ -71,6 +73,7 @@ int main(void) {
   tm_traceback_free(tb2);
   tm_clear_traces();
   CHECK_EQ_INT(tm_get_dropped_traces(), 0);
+  CHECK_VALID();
   tm_stop();
 
   // Tracing starts under exhaustion: nothing recorded, nothing breaks.

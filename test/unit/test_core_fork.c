@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "check_valid.h"
 #include "tracemalloc.h"
 
 static _Atomic int stop;
@@ -44,7 +45,11 @@ static int child_checks(void) {
   size_t after;
   tm_get_traced_memory(&after, NULL);
   bad += after != cur + 5;
+  // The parent's other thread vanished mid-operation: the tables it was
+  // changing must still be whole (the prepare handler held every lock).
+  bad += check_valid_error() != NULL;
   tm_stop();
+  bad += check_valid_error() != NULL;
   return bad;
 }
 
@@ -74,6 +79,7 @@ int main(void) {
       d7 += tm_snapshot_traces(snap)[i].size;
   CHECK_EQ_INT(d7, 7000); // the children's track did not leak back
   tm_snapshot_free(snap);
+  CHECK_VALID();
   tm_stop();
   return CHECK_DONE();
 }

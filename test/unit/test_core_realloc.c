@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "check_valid.h"
 #include "internal.h"
 #include "tracemalloc.h"
 
@@ -53,7 +54,9 @@ static void test_on_realloc(void) {
   tm_core_on_free(NULL);
   traced(&cur, NULL);
   CHECK(cur == 11 + 400 * MB);
+  CHECK_VALID();
   tm_stop();
+  CHECK_VALID();
 }
 
 static void test_begin_end(void) {
@@ -79,6 +82,7 @@ static void test_begin_end(void) {
   tm_core_realloc_begin((void *)0x30, &tok);
   tm_core_realloc_end(&tok, (void *)0x30, 1, &s_realloc);
   CHECK_EQ_INT(line_of((void *)0x30), 2);
+  CHECK_VALID();
   // A clear between begin and end: nothing is restored (its traceback is
   // gone with the clear).
   tm_core_realloc_begin((void *)0x20, &tok);
@@ -87,6 +91,7 @@ static void test_begin_end(void) {
   traced(&cur, &peak);
   CHECK(cur == 0 && peak == 0);
   CHECK_EQ_INT(line_of((void *)0x20), 0);
+  CHECK_VALID();
   // Not tracing at begin, tracing at end: a plain new trace.
   tm_stop();
   tm_core_realloc_begin((void *)0x40, &tok);
@@ -94,7 +99,9 @@ static void test_begin_end(void) {
   tm_core_realloc_end(&tok, (void *)0x50, 9, &s_realloc);
   traced(&cur, NULL);
   CHECK(cur == 9);
+  CHECK_VALID();
   tm_stop();
+  CHECK_VALID();
 }
 
 int main(void) {

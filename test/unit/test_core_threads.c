@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "check_valid.h"
 #include "internal.h"
 #include "tracemalloc.h"
 
@@ -101,15 +102,18 @@ int main(void) {
   }
   pthread_barrier_wait(&barrier);
   check_traced(all, all, __LINE__);
+  CHECK_VALID(); // the workers wait at the barrier
   CHECK_EQ_INT(atomic_load(&failures), 0);
   pthread_barrier_wait(&barrier);
   pthread_barrier_wait(&barrier);
   check_traced(half, all, __LINE__);
   tm_reset_peak();
   check_traced(half, half, __LINE__);
+  CHECK_VALID();
   pthread_barrier_wait(&barrier);
   pthread_barrier_wait(&barrier);
   check_traced(all, all, __LINE__); // each replace raised current
+  CHECK_VALID();
   pthread_barrier_wait(&barrier);
 
   int snaps = 0;
@@ -138,5 +142,6 @@ int main(void) {
   for (int t = 0; t < NTHREADS; t++)
     pthread_join(th[t], NULL);
   check_traced(0, 0, __LINE__);
+  CHECK_VALID();
   return CHECK_DONE();
 }
