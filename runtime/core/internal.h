@@ -17,8 +17,8 @@
 
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
+#include "visibility.h"
 
-#define TM_HIDDEN __attribute__((visibility("hidden")))
 #define TM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

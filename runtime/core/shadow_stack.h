@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "tracemalloc_abi.h"
+#include "visibility.h"
 
 /* The ABI's shadow-stack struct is defined initial-exec (tracemalloc_abi.h)
  * but declared there without the model; the runtime's own accesses say it,
@@ -45,7 +46,7 @@ _Static_assert(TM_SHADOW_RING_SLOTS != 0 &&
  * instrumented code (relaxed atomic stores, possibly from several threads
  * at once), never read by the runtime: its slots are unknown frames. Page
  * aligned, in .bss. */
-__attribute__((visibility("hidden"))) extern const struct tm_site
+TM_HIDDEN extern const struct tm_site
     *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
 
 /* Does this thread write its own ring (as opposed to the unset one)? */

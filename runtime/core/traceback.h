@@ -41,6 +41,7 @@
 
 #include "shadow_stack.h"
 #include "tracemalloc_abi.h"
+#include "visibility.h"
 
 typedef struct tm_tb {
   uint32_t hash;
@@ -66,17 +67,16 @@ typedef struct tm_rframe {
  * (NULL: an uninstrumented caller, attributed to the nearest instrumented
  * frame), keeping at most `limit` frames. Returns its id (> 0), or 0 when the
  * runtime is out of memory. Caller holds a trace-table lock. */
-__attribute__((visibility("hidden"))) uint32_t
-tm_intern_capture(const struct tm_site *site, unsigned limit);
+TM_HIDDEN uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit);
 /* (Or, while the process is single-threaded, with no lock: trace_table.c.) */
 
 /* ---- The inlined fast path (trace_table.c's allocation path) ----------- */
 
 /* Bumped by tm_intern_reset and by every module load; a thread's cache
  * and memo belong to one epoch and one limit (shadow_stack.h). */
-__attribute__((visibility("hidden"))) extern _Atomic uint64_t tm_tb_epoch;
+TM_HIDDEN extern _Atomic uint64_t tm_tb_epoch;
 
-__attribute__((visibility("hidden"))) void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit);
+TM_HIDDEN void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit);
 
 /* Make t's cache and memo those of the current epoch and `limit`. */
 static inline void tm_tb_thread_sync(tm_thread_t *t, unsigned limit) {

@@ -174,15 +174,14 @@ TM_HIDDEN void *tm_hooks_untraced_malloc(size_t size);
 TM_HIDDEN void tm_hooks_untraced_free(void *ptr);
 
 /* Install the sanitizer malloc/free hooks (sanitizer mode; a no-op
- * otherwise). Idempotent. Also run by a constructor. Referring to it (the
- * hooks do; tm_runtime_init should) links every entry point of this family
- * into a program that uses the static library: see tm_hooks_link_keep. */
+ * otherwise). Idempotent. Also run by a constructor; a static link gets it
+ * with any hook through anchors.c. */
 TM_HIDDEN void tm_hooks_install(void);
 
-/* One per object file that defines symbols nobody refers to by a name the
- * static linker would look for in libtracemalloc.a (malloc, pthread_create:
- * a sanitizer runtime already defines them, weakly). */
+/* Static-link anchors: each defined in the object it pulls in, all
+ * referred to from anchors.c (which says why each exists). */
 TM_HIDDEN extern const char tm_interpose_linked;
 TM_HIDDEN extern const char tm_thread_start_linked;
+TM_HIDDEN extern const char tm_hooks_anchors_linked;
 
 #endif /* TM_HOOKS_H */

@@ -246,7 +246,6 @@ char *__tm_strndup(const char *s, size_t n, const struct tm_site *site) {
 
 /* With the static library an object file is linked only when something
  * refers to it: whoever calls a hook also gets the interposition, the
- * thread-start wrapper and the sanitizer hooks (tm_hooks_install's file
- * refers to the others). */
-__attribute__((used)) static void (*const tm_hooks_link_keep)(void) =
-    tm_hooks_install;
+ * thread-start wrapper and the sanitizer hooks (anchors.c). */
+__attribute__((used)) static const char *const tm_hooks_link_keep =
+    &tm_hooks_anchors_linked;

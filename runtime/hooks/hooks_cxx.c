@@ -47,48 +47,11 @@ typedef void (*tm_new_handler)(void);
 extern tm_new_handler _ZSt15get_new_handlerv(void) TM_WEAK;
 extern void _ZSt17__throw_bad_allocv(void) TM_WEAK __attribute__((noreturn));
 
-/* Every C++ operator in tracemalloc_hooks.def. New: NAME, params, args,
- * aligned?, the alignment (an expression), nothrow?. Delete: NAME, params,
- * args. */
-#define TM_CXX_NEW_OPS(X)                                                      \
-  X(_Znwm, (size_t size), (size), 0, 0, 0)                                     \
-  X(_Znam, (size_t size), (size), 0, 0, 0)                                     \
-  X(_ZnwmRKSt9nothrow_t, (size_t size, const void *nt), (size, nt), 0, 0, 1)   \
-  X(_ZnamRKSt9nothrow_t, (size_t size, const void *nt), (size, nt), 0, 0, 1)   \
-  X(_ZnwmSt11align_val_t, (size_t size, size_t align), (size, align), 1,       \
-    align, 0)                                                                  \
-  X(_ZnamSt11align_val_t, (size_t size, size_t align), (size, align), 1,       \
-    align, 0)                                                                  \
-  X(_ZnwmSt11align_val_tRKSt9nothrow_t,                                        \
-    (size_t size, size_t align, const void *nt), (size, align, nt), 1, align,  \
-    1)                                                                         \
-  X(_ZnamSt11align_val_tRKSt9nothrow_t,                                        \
-    (size_t size, size_t align, const void *nt), (size, align, nt), 1, align,  \
-    1)
-
-#define TM_CXX_DELETE_OPS(X)                                                   \
-  X(_ZdlPv, (void *ptr), (ptr))                                                \
-  X(_ZdaPv, (void *ptr), (ptr))                                                \
-  X(_ZdlPvm, (void *ptr, size_t size), (ptr, size))                            \
-  X(_ZdaPvm, (void *ptr, size_t size), (ptr, size))                            \
-  X(_ZdlPvRKSt9nothrow_t, (void *ptr, const void *nt), (ptr, nt))              \
-  X(_ZdaPvRKSt9nothrow_t, (void *ptr, const void *nt), (ptr, nt))              \
-  X(_ZdlPvSt11align_val_t, (void *ptr, size_t align), (ptr, align))            \
-  X(_ZdaPvSt11align_val_t, (void *ptr, size_t align), (ptr, align))            \
-  X(_ZdlPvSt11align_val_tRKSt9nothrow_t,                                       \
-    (void *ptr, size_t align, const void *nt), (ptr, align, nt))               \
-  X(_ZdaPvSt11align_val_tRKSt9nothrow_t,                                       \
-    (void *ptr, size_t align, const void *nt), (ptr, align, nt))               \
-  X(_ZdlPvmSt11align_val_t, (void *ptr, size_t size, size_t align),            \
-    (ptr, size, align))                                                        \
-  X(_ZdaPvmSt11align_val_t, (void *ptr, size_t size, size_t align),            \
-    (ptr, size, align))
-
-#define TM_DECLARE_NEW(NAME, PARAMS, ARGS, ALIGNED, ALIGN, NOTHROW)            \
+/* Every C++ operator of tracemalloc_hooks.def (hooks_cxx_ops.h). */
+#define TM_CXX_NEW(NAME, PARAMS, ARGS, ALIGNED, ALIGN, NOTHROW)                \
   extern void *NAME PARAMS TM_WEAK;
-#define TM_DECLARE_DELETE(NAME, PARAMS, ARGS) extern void NAME PARAMS TM_WEAK;
-TM_CXX_NEW_OPS(TM_DECLARE_NEW)
-TM_CXX_DELETE_OPS(TM_DECLARE_DELETE)
+#define TM_CXX_DELETE(NAME, PARAMS, ARGS) extern void NAME PARAMS TM_WEAK;
+#include "hooks_cxx_ops.h"
 
 /* ---- Mode ------------------------------------------------------------------ */
 
@@ -111,10 +74,9 @@ static int from_libstdcxx(void *fn) {
  * bound; otherwise (a C program that dlopen'ed C++ code: the reference was
  * resolved, to NULL, before libstdc++ was loaded) whatever dlsym finds now.
  * Written before cxx_mode is published (release), read after (acquire). */
-#define TM_DECLARE_FN(NAME, ...) static _Atomic(void *) NAME##_fn;
-TM_CXX_NEW_OPS(TM_DECLARE_FN)
-TM_CXX_DELETE_OPS(TM_DECLARE_FN)
-#undef TM_DECLARE_FN
+#define TM_CXX_NEW(NAME, ...) static _Atomic(void *) NAME##_fn;
+#define TM_CXX_DELETE(NAME, ...) static _Atomic(void *) NAME##_fn;
+#include "hooks_cxx_ops.h"
 
 static void *resolve_op(void *weak_ref, const char *name) {
   static const char *const runtimes[] = {"libstdc++.so.6", "libc++.so.1"};
@@ -140,14 +102,15 @@ static void *resolve_op(void *weak_ref, const char *name) {
 static TM_NOINLINE int detect_mode(void) {
   int own = !TM_SANITIZER_MODE && _ZSt15get_new_handlerv != NULL &&
             _ZSt17__throw_bad_allocv != NULL;
-#define TM_RESOLVE_OP(NAME, ...)                                               \
+#define TM_RESOLVE_OP(NAME)                                                    \
   {                                                                            \
     void *fn = resolve_op((void *)NAME, #NAME);                                \
     atomic_store_explicit(&NAME##_fn, fn, memory_order_relaxed);               \
     own = own && from_libstdcxx(fn);                                           \
   }
-  TM_CXX_NEW_OPS(TM_RESOLVE_OP)
-  TM_CXX_DELETE_OPS(TM_RESOLVE_OP)
+#define TM_CXX_NEW(NAME, ...) TM_RESOLVE_OP(NAME)
+#define TM_CXX_DELETE(NAME, ...) TM_RESOLVE_OP(NAME)
+#include "hooks_cxx_ops.h"
 #undef TM_RESOLVE_OP
   int mode = own ? MODE_OWN : MODE_DELEGATE;
   atomic_store_explicit(&cxx_mode, mode, memory_order_release);
@@ -221,7 +184,7 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned,
 
 /* ---- The new hooks ------------------------------------------------------------ */
 
-#define TM_DEFINE_NEW(NAME, PARAMS, ARGS, ALIGNED, ALIGN, NOTHROW)             \
+#define TM_CXX_NEW(NAME, PARAMS, ARGS, ALIGNED, ALIGN, NOTHROW)                \
   void *__tm_##NAME TM_HOOK_APPEND_SITE PARAMS {                               \
     void *p = NULL;                                                            \
     if (TM_LIKELY(cxx_own())) {                                                \
@@ -244,11 +207,12 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned,
       tm_hooks_record_alloc(p, size, site);                                    \
     return p;                                                                  \
   }
-TM_CXX_NEW_OPS(TM_DEFINE_NEW)
+#define TM_CXX_DELETE(NAME, PARAMS, ARGS)
+#include "hooks_cxx_ops.h"
 
 /* ---- The delete hooks ------------------------------------------------------- */
 
-#define TM_DEFINE_DELETE(NAME, PARAMS, ARGS)                                   \
+#define TM_CXX_DELETE(NAME, PARAMS, ARGS)                                      \
   void __tm_##NAME TM_HOOK_APPEND_SITE PARAMS {                                \
     (void)site;                                                                \
     if (TM_UNLIKELY(tm_hooks_tracing()) && ptr != NULL)                        \
@@ -262,4 +226,5 @@ TM_CXX_NEW_OPS(TM_DEFINE_NEW)
     TM_REENTRANT_SCOPE();                                                      \
     TM_OP(NAME, void, PARAMS) ARGS;                                            \
   }
-TM_CXX_DELETE_OPS(TM_DEFINE_DELETE)
+#define TM_CXX_NEW(NAME, PARAMS, ARGS, ALIGNED, ALIGN, NOTHROW)
+#include "hooks_cxx_ops.h"

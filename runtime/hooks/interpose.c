@@ -39,6 +39,7 @@
  */
 #include "hooks.h"
 
+/* Static-link anchor: see anchors.c. */
 const char tm_interpose_linked = 1;
 
 #if !TM_SANITIZER_MODE

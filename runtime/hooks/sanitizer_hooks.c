@@ -76,7 +76,3 @@ __attribute__((constructor(101))) static void install_at_startup(void) {
 void tm_hooks_install(void) {}
 
 #endif
-
-/* Linking this file links the other entry points (see hooks.h). */
-__attribute__((used)) static const char *const tm_hooks_link_keep[] = {
-    &tm_interpose_linked, &tm_thread_start_linked};

@@ -40,6 +40,7 @@ extern int __pthread_create_2_1(pthread_t *, const pthread_attr_t *,
                                 void *(*)(void *), void *)
     __attribute__((weak));
 
+/* Static-link anchor: see anchors.c. */
 const char tm_thread_start_linked = 1;
 
 struct tm_thread_start {

@@ -195,9 +195,10 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   writer_t w;
   memset(&w, 0, sizeof w);
   size_t n = tm_snapshot_count(snap);
-  bool ok = tm_ptr_map_init(&w.string_ids, 256) &&
-            tm_ptr_map_init(&w.traceback_ids, n < 1024 ? 1024 : n / 4);
-  ok = ok && write_traces(&w, snap);
+  tm_ptr_map_init(&w.string_ids, sizeof(tm_ptr_index_slot_t), 256);
+  tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
+                  n < 1024 ? 1024 : n / 4);
+  bool ok = write_traces(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
                             w.tracebacks.len + w.traces.len);

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ptr_map.h"
 #include "tracemalloc.h"
+#include "utf8.h"
 
 /* A growable byte buffer. `failed` latches the first allocation failure so
  * that writers can append without checking every call. */
@@ -33,32 +35,6 @@ void tm_buf_puts(tm_buf_t *b, const char *s);
 void tm_buf_put_varint(tm_buf_t *b, uint64_t v);
 void tm_buf_put_u64_decimal(tm_buf_t *b, uint64_t v);
 void tm_buf_free(tm_buf_t *b);
-
-/* A pointer -> index map (open addressing, linear probing). Tracebacks and
- * strings are interned per snapshot, so pointer identity is the identity
- * that matters; a duplicate would only cost space, never correctness. */
-typedef struct tm_ptr_slot {
-  const void *key; /* NULL: empty */
-  uint32_t value;
-} tm_ptr_slot_t;
-
-typedef struct tm_ptr_map {
-  tm_ptr_slot_t *slots; /* key and value side by side: one cache miss */
-  size_t mask;
-  size_t count;
-} tm_ptr_map_t;
-
-bool tm_ptr_map_init(tm_ptr_map_t *m, size_t expected);
-void tm_ptr_map_free(tm_ptr_map_t *m);
-/* The index of key, inserting next_index if absent (*added = true).
- * Returns false on out-of-memory. */
-bool tm_ptr_map_index(tm_ptr_map_t *m, const void *key, uint32_t next_index,
-                      uint32_t *index, bool *added);
-
-/* Length of the valid UTF-8 sequence starting at s (n > 0 bytes available):
- * 1..4, or 0 if invalid (overlong forms, surrogates, > U+10FFFF). ASCII
- * bytes (< 0x80) are not handled here: callers treat them first. */
-size_t tm_utf8_seq_len(const unsigned char *s, size_t n);
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, init and final xor
  * 0xFFFFFFFF): crc32c("123456789") == 0xE3069283. */

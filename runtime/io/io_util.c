@@ -1,6 +1,6 @@
 /* io_util.c - what the binary and JSON writers and loaders share: a byte
- * buffer with varints, a pointer -> index map (tables of interned strings
- * and tracebacks), UTF-8 validation and CRC-32C.
+ * buffer with varints and CRC-32C. (Their pointer -> index maps are
+ * support/ptr_map.h, their UTF-8 decoder support/utf8.h.)
  *
  * Design: writers serialise the whole snapshot into one tm_buf_t (memory from
  * tm_raw_alloc, never malloc, because TRACEMALLOC_DUMP runs inside the traced
@@ -81,102 +81,6 @@ void tm_buf_put_u64_decimal(tm_buf_t *b, uint64_t v) {
 void tm_buf_free(tm_buf_t *b) {
   tm_raw_free(b->data);
   memset(b, 0, sizeof *b);
-}
-
-/* ---- pointer map -------------------------------------------------------- */
-
-bool tm_ptr_map_init(tm_ptr_map_t *m, size_t expected) {
-  size_t cap = 64;
-  while (cap < expected * 2)
-    cap *= 2;
-  m->slots = tm_raw_calloc(cap * sizeof *m->slots, TM_MEM_OBJECTS);
-  m->mask = cap - 1;
-  m->count = 0;
-  return m->slots != NULL;
-}
-
-void tm_ptr_map_free(tm_ptr_map_t *m) {
-  tm_raw_free(m->slots);
-  m->slots = NULL;
-}
-
-static size_t ptr_hash(const void *p) {
-  uint64_t x = (uint64_t)(uintptr_t)p;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return (size_t)x;
-}
-
-static bool ptr_map_grow(tm_ptr_map_t *m) {
-  tm_ptr_map_t n;
-  if (!tm_ptr_map_init(&n, m->mask + 1))
-    return false;
-  for (size_t i = 0; i <= m->mask; i++) {
-    if (!m->slots[i].key)
-      continue;
-    size_t j = ptr_hash(m->slots[i].key) & n.mask;
-    while (n.slots[j].key)
-      j = (j + 1) & n.mask;
-    n.slots[j] = m->slots[i];
-  }
-  n.count = m->count;
-  tm_ptr_map_free(m);
-  *m = n;
-  return true;
-}
-
-bool tm_ptr_map_index(tm_ptr_map_t *m, const void *key, uint32_t next_index,
-                      uint32_t *index, bool *added) {
-  if ((m->count + 1) * 2 > m->mask + 1 && !ptr_map_grow(m))
-    return false;
-  size_t j = ptr_hash(key) & m->mask;
-  while (m->slots[j].key) {
-    if (m->slots[j].key == key) {
-      *index = m->slots[j].value;
-      *added = false;
-      return true;
-    }
-    j = (j + 1) & m->mask;
-  }
-  m->slots[j].key = key;
-  m->slots[j].value = next_index;
-  m->count++;
-  *index = next_index;
-  *added = true;
-  return true;
-}
-
-/* ---- UTF-8 ------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid (overlong
- * forms, surrogates and code points above U+10FFFF are invalid). */
-size_t tm_utf8_seq_len(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0)
-      lo = 0xA0;
-    else if (c == 0xED)
-      hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0)
-      lo = 0x90;
-    else if (c == 0xF4)
-      hi = 0x8F;
-  } else
-    return 0;
-  if (n < len || s[1] < lo || s[1] > hi)
-    return 0;
-  for (size_t i = 2; i < len; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF)
-      return 0;
-  return len;
 }
 
 /* ---- CRC-32C ------------------------------------------------------------ */

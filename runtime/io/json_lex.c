@@ -186,7 +186,8 @@ tm_status_t tm_json_read_string(jp_t *p) {
       tm_buf_putc(&p->str, c);
       p->pos++;
     } else {
-      size_t n = tm_utf8_seq_len(p->s + p->pos, p->len - p->pos);
+      uint32_t cp;
+      size_t n = tm_utf8_decode(p->s + p->pos, p->len - p->pos, &cp);
       if (!n)
         return jfail(p, "invalid UTF-8 in a string");
       tm_buf_append(&p->str, p->s + p->pos, n);

@@ -34,13 +34,6 @@ tm_status_t tm_json_fail(jp_t *p, tm_status_t st, const char *fmt, ...)
     TM_PRINTF(3, 4);
 #define jfail(p, ...) tm_json_fail(p, TM_EFORMAT, __VA_ARGS__)
 
-#define TRY(expr)                                                              \
-  do {                                                                         \
-    tm_status_t try_st_ = (expr);                                              \
-    if (try_st_ != TM_OK)                                                      \
-      return try_st_;                                                          \
-  } while (0)
-
 void tm_json_skip_ws(jp_t *p);
 /* The next significant byte, or 0 at end of input. */
 int tm_json_peek(jp_t *p);

@@ -64,13 +64,14 @@ static void put_string(tm_buf_t *b, const char *str) {
                             : c == '\f' ? "\\f"
                                         : NULL;
     size_t len;
+    uint32_t cp;
     if (short_esc) {
       tm_buf_append(b, short_esc, 2);
       i++;
     } else if (c < 0x80) {
       put_escape_u(b, 0x00, c); // other controls and DEL
       i++;
-    } else if ((len = tm_utf8_seq_len(s + i, n - i)) != 0) {
+    } else if ((len = tm_utf8_decode(s + i, n - i, &cp)) != 0) {
       tm_buf_append(b, s + i, len);
       i += len;
     } else {
@@ -176,7 +177,8 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
   const tm_trace_t *t = tm_snapshot_traces(snap);
   tail_cache_t cache;
   memset(&cache, 0, sizeof cache);
-  bool ok = tm_ptr_map_init(&cache.ids, 1024);
+  tm_ptr_map_init(&cache.ids, sizeof(tm_ptr_index_slot_t), 1024);
+  bool ok = true;
   tm_buf_reserve(out, 256 + n * 80);
   put_header(out, snap);
   for (size_t i = 0; ok && i < n && !out->failed; i++) {

@@ -131,13 +131,6 @@ static tm_status_t oom(reader_t *r) {
   return fail(r->name, TM_ENOMEM, "out of memory while loading");
 }
 
-#define TRY(expr)                                                              \
-  do {                                                                         \
-    tm_status_t try_st_ = (expr);                                              \
-    if (try_st_ != TM_OK)                                                      \
-      return try_st_;                                                          \
-  } while (0)
-
 /* STEP 1: info; creates the snapshot (it needs the traceback limit). */
 static tm_status_t read_info(reader_t *r) {
   uint64_t limit, flags, v[4], pid, time_ns;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "ptr_map.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
 
@@ -39,8 +40,9 @@ bool tm_filter_match_filename(const char *filename, const char *pattern) {
 
 enum { M_FALSE = 0, M_TRUE = 1, M_INDEX_ERROR = 2 };
 
+/* A slot of the per-traceback cache (ptr_map.h: the key comes first). */
 typedef struct tb_entry {
-  const tm_traceback_t *tb;   /* NULL: empty slot */
+  const tm_traceback_t *tb;   /* the key */
   const tm_traceback_t *copy; /* in the result snapshot, once needed */
   size_t res;                 /* offset of this traceback's m bytes */
 } tb_entry_t;
@@ -49,36 +51,11 @@ typedef struct ctx {
   const tm_filter_t *filters;
   size_t nf;
   tm_glob_t **globs; /* per filter; NULL for domain filters */
-  tb_entry_t *slots;
-  size_t nslots, cap;
-  unsigned char *res; /* nf bytes per distinct traceback */
+  tm_ptr_map_t entries; /* traceback pointer -> tb_entry_t */
+  unsigned char *res;   /* nf bytes per distinct traceback */
   size_t nres, res_cap;
   tm_snapshot_t *dst;
 } ctx_t;
-
-static inline size_t ptr_hash(const void *p) {
-  uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
-  return (size_t)(h ^ (h >> 29));
-}
-
-static bool slots_grow(ctx_t *c) {
-  size_t ncap = c->cap ? c->cap * 2 : 256;
-  tb_entry_t *s = tm_raw_calloc(ncap * sizeof *s, TM_MEM_OBJECTS);
-  if (!s)
-    return false;
-  for (size_t i = 0; i < c->cap; i++) {
-    if (!c->slots[i].tb)
-      continue;
-    size_t j = ptr_hash(c->slots[i].tb) & (ncap - 1);
-    while (s[j].tb)
-      j = (j + 1) & (ncap - 1);
-    s[j] = c->slots[i];
-  }
-  tm_raw_free(c->slots);
-  c->slots = s;
-  c->cap = ncap;
-  return true;
-}
 
 /* CPython's Filter._match_frame_impl. */
 static bool frame_match(const tm_filter_t *f, const tm_glob_t *g,
@@ -105,13 +82,9 @@ static unsigned char traceback_match(const tm_filter_t *f, const tm_glob_t *g,
 
 /* The cache entry of tb, computing its m bytes on first sight. */
 static tb_entry_t *entry_of(ctx_t *c, const tm_traceback_t *tb) {
-  if ((c->nslots + 1) * 2 > c->cap && !slots_grow(c))
-    return NULL;
-  size_t mask = c->cap - 1, j = ptr_hash(tb) & mask;
-  while (c->slots[j].tb && c->slots[j].tb != tb)
-    j = (j + 1) & mask;
-  tb_entry_t *e = &c->slots[j];
-  if (e->tb)
+  bool added;
+  tb_entry_t *e = tm_ptr_map_get(&c->entries, tb, &added);
+  if (!e || !added)
     return e;
   if (c->nres + c->nf > c->res_cap) {
     size_t ncap = c->res_cap ? c->res_cap * 2 : 1024;
@@ -123,14 +96,11 @@ static tb_entry_t *entry_of(ctx_t *c, const tm_traceback_t *tb) {
     c->res = r;
     c->res_cap = ncap;
   }
-  e->tb = tb;
-  e->copy = NULL;
   e->res = c->nres;
   for (size_t k = 0; k < c->nf; k++)
     c->res[c->nres + k] =
         c->globs[k] ? traceback_match(&c->filters[k], c->globs[k], tb) : 0;
   c->nres += c->nf;
-  c->nslots++;
   return e;
 }
 
@@ -281,6 +251,7 @@ tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
   if (st != TM_OK)
     return st;
   ctx_t c = {.filters = filters, .nf = n};
+  tm_ptr_map_init(&c.entries, sizeof(tb_entry_t), 128);
   c.globs = tm_raw_calloc((n ? n : 1) * sizeof *c.globs, TM_MEM_OBJECTS);
   if (!c.globs)
     return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
@@ -294,7 +265,7 @@ tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
   for (size_t k = 0; k < n; k++)
     tm_glob_free(c.globs[k]);
   tm_raw_free(c.globs);
-  tm_raw_free(c.slots);
+  tm_ptr_map_free(&c.entries);
   tm_raw_free(c.res);
   if (st != TM_OK) {
     tm_snapshot_free(c.dst);

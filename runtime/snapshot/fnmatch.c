@@ -20,6 +20,7 @@
 
 #include "raw_alloc.h"
 #include "snapshot.h"
+#include "utf8.h"
 
 enum { TOK_LIT, TOK_ANY, TOK_STAR, TOK_SET };
 
@@ -42,31 +43,18 @@ struct tm_glob {
   size_t nranges;
 };
 
-/* One code point of s[0..len), its byte length in *adv. */
+/* One code point of s[0..len), its byte length in *adv: a byte that does
+ * not start a valid sequence is one character U+DC80..U+DCFF. */
 static inline uint32_t utf8_next(const unsigned char *s, size_t len,
                                  size_t *adv) {
-  unsigned c = s[0];
-  if (c < 0x80) {
-    *adv = 1;
-    return c;
+  uint32_t cp;
+  size_t n = tm_utf8_decode(s, len, &cp);
+  if (n) {
+    *adv = n;
+    return cp;
   }
-  size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-  if (need == 0 || c > 0xf4 || need > len)
-    goto bad;
-  uint32_t cp = c & (0x3f >> (need - 1));
-  for (size_t i = 1; i < need; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      goto bad;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    goto bad;
-  *adv = need;
-  return cp;
-bad:
   *adv = 1;
-  return 0xdc00 + c; /* surrogateescape */
+  return 0xdc00 + s[0]; /* surrogateescape */
 }
 
 static size_t pyc_len(const char *s, size_t len, bool pyc) {

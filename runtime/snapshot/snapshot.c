@@ -183,6 +183,10 @@ bool tm_traceback_equal(const tm_traceback_t *a, const tm_traceback_t *b) {
 /* The snapshot                                                              */
 /* ------------------------------------------------------------------------ */
 
+/* The interning sets below are keyed by CONTENT (a stored hash, then the
+ * bytes or frames compared), not by pointer identity, so they are not
+ * ptr_map.h maps: a slot keeps its hash so that a probe rejects most
+ * non-matches, and regrowth, without touching the strings or frames. */
 typedef struct str_slot {
   uint64_t hash;
   const char *s; /* NULL: empty slot */

@@ -30,8 +30,8 @@
 
 #include "snapshot_build.h"
 #include "tracemalloc.h"
+#include "visibility.h"
 
-#define TM_HIDDEN_API __attribute__((visibility("hidden")))
 
 /* ---- Arena: bump allocation in chunks from tm_raw_alloc(TM_MEM_OBJECTS),
  * freed all at once. */
@@ -43,10 +43,10 @@ typedef struct tm_arena {
   size_t next_size;
 } tm_arena_t;
 
-TM_HIDDEN_API void tm_arena_init(tm_arena_t *a);
+TM_HIDDEN void tm_arena_init(tm_arena_t *a);
 /* 8-byte aligned; NULL on out-of-memory. */
-TM_HIDDEN_API void *tm_arena_alloc(tm_arena_t *a, size_t size);
-TM_HIDDEN_API void tm_arena_free(tm_arena_t *a);
+TM_HIDDEN void *tm_arena_alloc(tm_arena_t *a, size_t size);
+TM_HIDDEN void tm_arena_free(tm_arena_t *a);
 
 /* ---- Tracebacks */
 struct tm_traceback {
@@ -57,45 +57,45 @@ struct tm_traceback {
 };
 
 /* Content hash of a string, given its bytes (what interning uses). */
-TM_HIDDEN_API uint64_t tm_hash_bytes(const void *p, size_t n);
+TM_HIDDEN uint64_t tm_hash_bytes(const void *p, size_t n);
 /* Hash / length of an interned string (read from its hidden header). */
-TM_HIDDEN_API uint64_t tm_string_hash(const char *interned);
-TM_HIDDEN_API size_t tm_string_length(const char *interned);
+TM_HIDDEN uint64_t tm_string_hash(const char *interned);
+TM_HIDDEN size_t tm_string_length(const char *interned);
 /* Hash of one (filename, lineno) frame and of a frame sequence; content only
  * (function names ignored). tm_frames_hash(f, 1) == tm_frame_hash(f->filename,
  * f->lineno). */
-TM_HIDDEN_API uint64_t tm_frame_hash(const char *interned_filename,
+TM_HIDDEN uint64_t tm_frame_hash(const char *interned_filename,
                                      unsigned int lineno);
-TM_HIDDEN_API uint64_t tm_frames_hash(const tm_frame_t *frames, size_t n);
+TM_HIDDEN uint64_t tm_frames_hash(const tm_frame_t *frames, size_t n);
 
 /* CPython's Traceback ordering: lexicographic over the OLDEST-first frames,
  * each by (filename in code-point order, lineno); a proper prefix is smaller.
  * Returns <0, 0, >0. Works across snapshots (compares bytes). */
-TM_HIDDEN_API int tm_traceback_cmp(const tm_traceback_t *a,
+TM_HIDDEN int tm_traceback_cmp(const tm_traceback_t *a,
                                    const tm_traceback_t *b);
 /* CPython's Traceback equality (frames only). */
-TM_HIDDEN_API bool tm_traceback_equal(const tm_traceback_t *a,
+TM_HIDDEN bool tm_traceback_equal(const tm_traceback_t *a,
                                       const tm_traceback_t *b);
 
 /* A stand-alone traceback in one block (strings copied and interned-like),
  * for tm_get_object_traceback / tm_get_traceback in the core. Released with
  * tm_traceback_free (implemented in snapshot.c). NULL on out-of-memory. */
-TM_HIDDEN_API tm_traceback_t *tm_traceback_new_copy(const tm_frame_t *frames,
+TM_HIDDEN tm_traceback_t *tm_traceback_new_copy(const tm_frame_t *frames,
                                                     size_t nframe,
                                                     uint32_t total_nframe);
 
 /* Intern a string whose content hash is already known (copying between
  * snapshots without rehashing). */
-TM_HIDDEN_API const char *tm_snapshot_intern_string_hashed(tm_snapshot_t *snap,
+TM_HIDDEN const char *tm_snapshot_intern_string_hashed(tm_snapshot_t *snap,
                                                            const char *s,
                                                            size_t len,
                                                            uint64_t hash);
 
 /* Number of distinct interned tracebacks (for dumpers sizing tables). */
-TM_HIDDEN_API size_t tm_snapshot_traceback_count(const tm_snapshot_t *snap);
+TM_HIDDEN size_t tm_snapshot_traceback_count(const tm_snapshot_t *snap);
 
 /* The snapshot's info without the size dance (program never NULL). */
-TM_HIDDEN_API const tm_snapshot_info_t *
+TM_HIDDEN const tm_snapshot_info_t *
 tm_snapshot_info_ref(const tm_snapshot_t *snap);
 
 /* ---- Python's fnmatch (fnmatch.c), compiled once per Filter */
@@ -104,16 +104,16 @@ typedef struct tm_glob tm_glob_t;
 /* Compile `pattern` (UTF-8) exactly as Python 3.11's fnmatch.translate reads
  * it; with pyc_normalize, Filter's ".pyc" -> ".py" applies to it first.
  * NULL on out-of-memory. */
-TM_HIDDEN_API tm_glob_t *tm_glob_compile(const char *pattern,
+TM_HIDDEN tm_glob_t *tm_glob_compile(const char *pattern,
                                          bool pyc_normalize);
 /* Whole-string match of `name` (len bytes); with pyc_normalize a trailing
  * ".pyc" of the name is matched as ".py". */
-TM_HIDDEN_API bool tm_glob_match(const tm_glob_t *g, const char *name,
+TM_HIDDEN bool tm_glob_match(const tm_glob_t *g, const char *name,
                                  size_t len, bool pyc_normalize);
-TM_HIDDEN_API void tm_glob_free(tm_glob_t *g);
+TM_HIDDEN void tm_glob_free(tm_glob_t *g);
 
 /* ---- Traceback.format's line cache (traceback_format.c): forget every
  * cached source file (tests; memory held is otherwise bounded). */
-TM_HIDDEN_API void tm_linecache_clear(void);
+TM_HIDDEN void tm_linecache_clear(void);
 
 #endif /* TM_SNAPSHOT_H */

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "ptr_map.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
 
@@ -113,55 +114,15 @@ static tm_status_t check_key(tm_key_t key, bool cumulative) {
 /* Pass 1: sums per traceback pointer                                        */
 /* ------------------------------------------------------------------------ */
 
+/* A slot of the pointer table (ptr_map.h: the key comes first). */
 typedef struct ptr_slot {
-  const tm_traceback_t *tb; /* NULL: empty */
+  const tm_traceback_t *tb; /* the key */
   uint64_t size;
   uint64_t count;
 } ptr_slot_t;
 
-typedef struct ptr_table {
-  ptr_slot_t *slots;
-  size_t n, cap;
-} ptr_table_t;
-
-static inline size_t ptr_hash(const void *p) {
-  uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
-  return (size_t)(h ^ (h >> 29));
-}
-
-static bool ptr_grow(ptr_table_t *t) {
-  size_t ncap = t->cap ? t->cap * 2 : 1024;
-  ptr_slot_t *s = tm_raw_calloc(ncap * sizeof *s, TM_MEM_OBJECTS);
-  if (!s)
-    return false;
-  for (size_t i = 0; i < t->cap; i++) {
-    if (!t->slots[i].tb)
-      continue;
-    size_t j = ptr_hash(t->slots[i].tb) & (ncap - 1);
-    while (s[j].tb)
-      j = (j + 1) & (ncap - 1);
-    s[j] = t->slots[i];
-  }
-  tm_raw_free(t->slots);
-  t->slots = s;
-  t->cap = ncap;
-  return true;
-}
-
-static ptr_slot_t *ptr_find(ptr_table_t *t, const tm_traceback_t *tb) {
-  if ((t->n + 1) * 2 > t->cap && !ptr_grow(t))
-    return NULL;
-  size_t mask = t->cap - 1, j = ptr_hash(tb) & mask;
-  while (t->slots[j].tb && t->slots[j].tb != tb)
-    j = (j + 1) & mask;
-  if (!t->slots[j].tb) {
-    t->slots[j].tb = tb;
-    t->n++;
-  }
-  return &t->slots[j];
-}
-
-static tm_status_t sum_by_pointer(const tm_snapshot_t *snap, ptr_table_t *t) {
+static tm_status_t sum_by_pointer(const tm_snapshot_t *snap,
+                                  tm_ptr_map_t *t) {
   size_t n = tm_snapshot_count(snap);
   const tm_trace_t *traces = tm_snapshot_traces(snap);
   ptr_slot_t *last = NULL;
@@ -169,7 +130,8 @@ static tm_status_t sum_by_pointer(const tm_snapshot_t *snap, ptr_table_t *t) {
     const tm_traceback_t *tb = traces[i].traceback;
     /* Runs of one traceback are common (loops): skip the probe. */
     if (!last || last->tb != tb) {
-      last = ptr_find(t, tb);
+      bool added;
+      last = tm_ptr_map_get(t, tb, &added);
       if (!last)
         return tm_set_error(TM_ENOMEM, "out of memory grouping traces");
     }
@@ -198,7 +160,8 @@ typedef struct group {
 
 /* While grouping, items is a linear-probing table of cap slots (load <=
  * 3/4, 64-byte aligned); grouping_compact then moves the n groups to
- * items[0..n). */
+ * items[0..n). Not a ptr_map.h map: groups are keyed by content, and the
+ * table is compacted in place into the result's order of items. */
 typedef struct grouping {
   group_t *items;
   size_t n, cap;
@@ -336,13 +299,15 @@ static tm_status_t group_by(const tm_snapshot_t *snap, tm_key_t kt,
                             bool cumulative, grouping_t *g) {
   if (!table_grow(g))
     return tm_set_error(TM_ENOMEM, "out of memory grouping traces");
-  ptr_table_t pt = {0};
+  tm_ptr_map_t pt;
+  tm_ptr_map_init(&pt, sizeof(ptr_slot_t), 512);
   tm_status_t st = sum_by_pointer(snap, &pt);
   for (size_t i = 0; st == TM_OK && i < pt.cap; i++) {
-    if (pt.slots[i].tb)
-      st = merge_one(g, &pt.slots[i], kt, cumulative);
+    const ptr_slot_t *p = tm_ptr_map_slot_at(&pt, i);
+    if (p->tb)
+      st = merge_one(g, p, kt, cumulative);
   }
-  tm_raw_free(pt.slots);
+  tm_ptr_map_free(&pt);
   if (st == TM_ENOMEM)
     return tm_set_error(TM_ENOMEM, "out of memory grouping traces");
   return st;

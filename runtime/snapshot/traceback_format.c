@@ -31,6 +31,7 @@
 #include "error.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------------------ */
 /* Growable output                                                           */
@@ -68,34 +69,10 @@ static void sb_puts(sbuf_t *b, const char *s) { sb_write(b, s, strlen(s)); }
 /* Decoding (tokenize.detect_encoding + strict decoders)                     */
 /* ------------------------------------------------------------------------ */
 
-/* Length of a valid UTF-8 sequence at s (Python's strict decoder: no
- * overlongs, no surrogates, <= U+10FFFF), or 0. *cp gets the code point. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp) {
-  unsigned c = s[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-  if (!need || c > 0xf4 || need > n)
-    return 0;
-  uint32_t v = c & (0x3f >> (need - 1));
-  for (size_t i = 1; i < need; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    v = (v << 6) | (s[i] & 0x3f);
-  }
-  if ((need == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
-      (need == 4 && (v < 0x10000 || v > 0x10ffff)))
-    return 0;
-  *cp = v;
-  return need;
-}
-
 static bool utf8_valid(const unsigned char *s, size_t n) {
   uint32_t cp;
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_seq(s + i, n - i, &cp);
+    size_t k = tm_utf8_decode(s + i, n - i, &cp);
     if (!k)
       return false;
     i += k;
@@ -379,7 +356,7 @@ static void strip(const char **s, size_t *n) {
   size_t b = 0, e = *n;
   uint32_t cp;
   while (b < e) {
-    size_t k = utf8_seq(u + b, e - b, &cp);
+    size_t k = tm_utf8_decode(u + b, e - b, &cp);
     if (!k || !py_space(cp))
       break;
     b += k;
@@ -388,7 +365,7 @@ static void strip(const char **s, size_t *n) {
     size_t k = 1;
     while (k < e - b && (u[e - k] & 0xc0) == 0x80 && k < 4)
       k++;
-    if (utf8_seq(u + e - k, k, &cp) != k || !py_space(cp))
+    if (tm_utf8_decode(u + e - k, k, &cp) != k || !py_space(cp))
       break;
     e -= k;
   }

@@ -19,6 +19,16 @@
 tm_status_t tm_set_error(tm_status_t status, const char *fmt, ...)
     TM_PRINTF(2, 3);
 
+/* Evaluate a tm_status_t expression and return its status from the
+ * enclosing function unless it is TM_OK: the loaders' steps are chains of
+ * such calls, and each failure has already recorded its message. */
+#define TRY(expr)                                                              \
+  do {                                                                         \
+    tm_status_t try_st_ = (expr);                                              \
+    if (try_st_ != TM_OK)                                                      \
+      return try_st_;                                                          \
+  } while (0)
+
 /* Forget the last message (used by functions that succeed after a retry). */
 void tm_clear_error(void);
 

@@ -94,6 +94,7 @@ static void put_xml(FILE *out, const char *str, size_t max_chars) {
     }
     unsigned char c = s[i];
     size_t len = 1;
+    uint32_t cp;
     if (c == '&')
       fputs("&amp;", out);
     else if (c == '<')
@@ -108,7 +109,7 @@ static void put_xml(FILE *out, const char *str, size_t max_chars) {
       fputc('?', out);
     else if (c < 0x80)
       fputc(c, out);
-    else if ((len = tm_utf8_seq_len(s + i, n - i)) != 0)
+    else if ((len = tm_utf8_decode(s + i, n - i, &cp)) != 0)
       fwrite(s + i, 1, len, out);
     else {
       fputs("\xEF\xBF\xBD", out);
