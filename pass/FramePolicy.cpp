@@ -3,6 +3,7 @@
 
 #include "AllocSiteFinder.h"
 #include "Compat.h"
+#include "Debug.h"
 #include "RuntimeABI.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -14,6 +15,8 @@
 #include "llvm/IR/Module.h"
 
 using namespace llvm;
+
+#define DEBUG_TYPE "tm-instrument"
 
 namespace tmpass {
 namespace {
@@ -95,6 +98,15 @@ FramePolicy::FramePolicy(Module &M) {
       switch (classify(*CB, &Local)) {
       case CallClass::Alloc:
       case CallClass::Hook:
+        TM_DEBUG(if (!Direct) {
+          const Value *Callee = CB->getCalledOperand()->stripPointerCasts();
+          dbgs() << "tm-instrument: '" << F.getName()
+                 << "' may allocate: calls "
+                 << (isa<Function>(Callee)
+                         ? "'" + Callee->getName().str() + "'"
+                         : std::string("through a pointer"))
+                 << "\n";
+        });
         Direct = true;
         break;
       case CallClass::Local:
@@ -114,8 +126,12 @@ FramePolicy::FramePolicy(Module &M) {
     if (It == Callers.end())
       continue;
     for (const Function *Caller : It->second)
-      if (MayAlloc.insert(Caller).second)
+      if (MayAlloc.insert(Caller).second) {
+        TM_DEBUG(dbgs() << "tm-instrument: '" << Caller->getName()
+                        << "' may allocate: calls '" << F->getName()
+                        << "', which may\n");
         Worklist.push_back(Caller);
+      }
   }
 }
 

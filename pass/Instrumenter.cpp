@@ -15,6 +15,7 @@
 
 #include "AllocSiteFinder.h"
 #include "Compat.h"
+#include "Debug.h"
 #include "FramePolicy.h"
 #include "Options.h"
 #include "RuntimeABI.h"
@@ -79,6 +80,18 @@ void rewriteAllocCall(CallBase &CB, const HookInfo &H, Value *Site) {
   Module &M = *CB.getModule();
   LLVMContext &Ctx = M.getContext();
   FunctionType *FT = CB.getFunctionType();
+  // Only what matchAllocCall accepted is rewritten, and never a hook call
+  // (a second run must find nothing to rewrite).
+  assert(matchAllocCall(CB) == &H && "rewriting a call that is no allocation");
+  assert(!tm_compat::startsWith(
+             CB.getCalledOperand()->stripPointerCasts()->getName(),
+             HookPrefix) &&
+         "rewriting a hook call");
+  assert(FT->getNumParams() == H.NumParams &&
+         FT->getReturnType()->isVoidTy() == H.ReturnsVoid &&
+         "call prototype differs from tracemalloc_hooks.def");
+  assert(Site->getType() == tm_compat::getI8PtrTy(Ctx) &&
+         "the site operand is a `const struct tm_site *`");
   SmallVector<Type *, 4> Params(FT->param_begin(), FT->param_end());
   Params.push_back(tm_compat::getI8PtrTy(Ctx));
   // A plain declaration: no allocator attributes, or LLVM would delete or
@@ -112,6 +125,11 @@ void rewriteAllocCall(CallBase &CB, const HookInfo &H, Value *Site) {
       Ctx, AttributeList::ReturnIndex,
       AttrBuilder(Ctx, CB.getAttributes().getRetAttrs()));
   New->setAttributes(Ret);
+  // The hook returns what the call returned: its users are kept as they are.
+  assert(New->getType() == CB.getType() &&
+         New->arg_size() == CB.arg_size() + 1 &&
+         isa<InvokeInst>(New) == isa<InvokeInst>(CB) &&
+         "the hook call must be the call plus a site argument");
   New->takeName(&CB);
   CB.replaceAllUsesWith(New);
   CB.eraseFromParent();
@@ -125,9 +143,17 @@ public:
 
   bool run() {
     bool Changed = false, UsesRuntime = false;
+    TM_DEBUG(dbgs() << "tm-instrument: module '" << M.getName() << "'"
+                    << (Opts.SiteOnly ? ", site-only" : "")
+                    << (Opts.SkipFiles.empty() ? "" : ", skip-files") << "\n");
     for (Function &F : M) {
-      if (!wantsInstrumentation(F))
+      if (const char *Why = skipReason(F)) {
+        // Declarations are most of a module and never instrumented: noise.
+        if (!F.isDeclaration())
+          TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                          << "': not instrumented: " << Why << "\n");
         continue;
+      }
       F.addFnAttr(InstrumentedAttr);
       Changed = true;
       UsesRuntime |= instrumentFunction(F);
@@ -139,34 +165,75 @@ public:
   }
 
 private:
-  bool wantsInstrumentation(Function &F) const {
-    if (F.isDeclaration() || F.hasAvailableExternallyLinkage())
-      return false;
-    if (F.hasFnAttribute(InstrumentedAttr) ||
-        F.hasFnAttribute(Attribute::Naked) ||
-        F.hasFnAttribute(Attribute::DisableSanitizerInstrumentation))
-      return false;
-    if (tm_compat::startsWith(F.getName(), HookPrefix) ||
-        F.getName() == ModuleCtorName || Skips.count(&F))
-      return false;
+  // Why F is left alone, or null when it is to be instrumented.
+  const char *skipReason(Function &F) const {
+    if (F.isDeclaration())
+      return "declaration";
+    if (F.hasAvailableExternallyLinkage())
+      return "available_externally";
+    // Idempotence: fat LTO and ThinLTO backends run the pass again.
+    if (F.hasFnAttribute(InstrumentedAttr))
+      return "already instrumented";
+    if (F.hasFnAttribute(Attribute::Naked))
+      return "naked";
+    if (F.hasFnAttribute(Attribute::DisableSanitizerInstrumentation))
+      return "disable_sanitizer_instrumentation";
+    if (tm_compat::startsWith(F.getName(), HookPrefix))
+      return "runtime function (__tm_*)";
+    if (F.getName() == ModuleCtorName)
+      return "module constructor";
+    if (Skips.count(&F))
+      return "annotate(\"tm_skip\")";
     if (!Opts.SkipFiles.empty()) {
       if (Opts.isSkippedFile(M.getSourceFileName()))
-        return false;
+        return "skipped file (module source)";
       if (const DISubprogram *SP = F.getSubprogram())
         if (Opts.isSkippedFile(sourcePathOf(SP)))
-          return false;
+          return "skipped file (function's DISubprogram)";
     }
-    return true;
+    return nullptr;
+  }
+
+  // Why F gets no frame before its calls are looked at, or null.
+  const char *noFrameReason(Function &F) const {
+    if (Opts.SiteOnly)
+      return "site-only mode";
+    if (F.onlyReadsMemory())
+      return "readonly/readnone";
+    if (tm_compat::isPresplitCoroutine(F))
+      return "presplit coroutine";
+    return nullptr;
   }
 
   bool needsFrame(Function &F, SmallVectorImpl<CallBase *> &SlotCalls) {
-    if (Opts.SiteOnly || F.onlyReadsMemory() ||
-        tm_compat::isPresplitCoroutine(F))
+    if (const char *Why = noFrameReason(F)) {
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                      << "': no frame: " << Why << "\n");
       return false;
+    }
     for (Instruction &I : instructions(F))
       if (auto *CB = dyn_cast<CallBase>(&I))
-        if (Policy.callNeedsSlot(*CB))
+        if (Policy.callNeedsSlot(*CB)) {
+          // A call is either rewritten (its site is an argument) or stores
+          // its site in the slot, never both.
+          assert(!matchAllocCall(*CB) && "an allocation call needs no slot");
           SlotCalls.push_back(CB);
+        }
+    TM_DEBUG({
+      if (SlotCalls.empty())
+        dbgs() << "tm-instrument: '" << F.getName()
+               << "': no frame: no call may allocate below it\n";
+      else
+        dbgs() << "tm-instrument: '" << F.getName() << "': frame: "
+               << SlotCalls.size() << " call(s) may allocate below it\n";
+      for (CallBase *CB : SlotCalls) {
+        const Value *Callee = CB->getCalledOperand()->stripPointerCasts();
+        dbgs() << "tm-instrument:   slot store before call to "
+               << (isa<Function>(Callee) ? "'" + Callee->getName().str() + "'"
+                                         : std::string("<indirect>"))
+               << " at " << locationOf(*CB) << "\n";
+      }
+    });
     return !SlotCalls.empty();
   }
 
@@ -174,8 +241,11 @@ private:
     SmallVector<AllocCall, 8> Allocs = findAllocCalls(F);
     SmallVector<CallBase *, 16> SlotCalls;
     bool Frame = needsFrame(F, SlotCalls);
-    if (Allocs.empty() && !Frame)
+    if (Allocs.empty() && !Frame) {
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                      << "': no allocation call, no frame: unchanged\n");
       return false;
+    }
 
     std::optional<ShadowFrame> SF;
     if (Frame) {
@@ -212,10 +282,22 @@ private:
     for (const AllocCall &A : Allocs)
       if (Function *Callee = A.Call->getCalledFunction())
         Rewritten.insert(Callee);
-    for (size_t I = 0; I < Allocs.size(); ++I)
-      rewriteAllocCall(*Allocs[I].Call, *Allocs[I].Hook,
-                       siteOperand(*Allocs[I].Call, Table, AllocSite[I],
-                                   OnCycle));
+    for (size_t I = 0; I < Allocs.size(); ++I) {
+      CallBase &CB = *Allocs[I].Call;
+      const HookInfo &H = *Allocs[I].Hook;
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': "
+                      << (isa<InvokeInst>(CB) ? "invoke" : "call") << " '"
+                      << H.Name << "' -> '" << HookPrefix << H.Name
+                      << "' at " << locationOf(CB) << " in "
+                      << blockName(CB.getParent())
+                      << (SF && SF->isPushedAt(CB) ? ", own frame"
+                                                   : ", no own frame")
+                      << (OnCycle.count(CB.getParent())
+                              ? ", site loaded (on a cycle)"
+                              : ", site constant")
+                      << "\n");
+      rewriteAllocCall(CB, H, siteOperand(CB, Table, AllocSite[I], OnCycle));
+    }
     return true;
   }
 
@@ -223,8 +305,16 @@ private:
   // itself, as SanitizerCoverage does): __tm_module_init_v2 is idempotent,
   // and its versioned name makes an ABI mismatch a link error.
   void createModuleCtor() {
-    if (M.getFunction(ModuleCtorName))
+    if (Function *Existing = M.getFunction(ModuleCtorName)) {
+      // Only this pass makes it (a second run, or modules linked for LTO).
+      assert(Existing->hasFnAttribute(InstrumentedAttr) &&
+             "a tm.module_ctor the pass did not create");
+      (void)Existing;
+      TM_DEBUG(dbgs() << "tm-instrument: module constructor already there\n");
       return;
+    }
+    TM_DEBUG(dbgs() << "tm-instrument: module constructor '" << ModuleCtorName
+                    << "' calling '" << ModuleInitName << "'\n");
     LLVMContext &Ctx = M.getContext();
     auto *VoidFT = FunctionType::get(Type::getVoidTy(Ctx), false);
     Function *Ctor = Function::Create(VoidFT, GlobalValue::LinkOnceODRLinkage,
@@ -282,8 +372,11 @@ bool isRuntimeModule(const Module &M) {
 } // namespace
 
 PreservedAnalyses TmInstrumentPass::run(Module &M, ModuleAnalysisManager &) {
-  if (isRuntimeModule(M))
+  if (isRuntimeModule(M)) {
+    TM_DEBUG(dbgs() << "tm-instrument: module '" << M.getName()
+                    << "' defines the runtime: not instrumented\n");
     return PreservedAnalyses::all();
+  }
   std::string Error;
   Options Opts = Options::fromCommandLineAndEnv(Error);
   if (!Error.empty())

@@ -2,6 +2,7 @@
 //
 // TM_PASS_SITE_ONLY=1            same as -tm-site-only
 // TM_PASS_SKIP_FILES=G1,G2,...   same as -tm-skip-files=G1,G2,...
+// TM_PASS_DEBUG=1                same as -tm-debug (Debug.h)
 // Globs use llvm::GlobPattern (*, ?, [...]) and are matched against the whole
 // path as the compiler saw it, so "*/third_party/*" or "*.gen.c".
 //
@@ -30,6 +31,12 @@ cl::opt<std::string> ClSkipFiles(
     cl::desc("tracemalloc: comma-separated globs of source files not to "
              "instrument (env TM_PASS_SKIP_FILES)"),
     cl::Hidden, cl::init(""));
+
+cl::opt<bool> ClDebug(
+    "tm-debug",
+    cl::desc("tracemalloc: print every instrumentation decision to stderr "
+             "(env TM_PASS_DEBUG=1)"),
+    cl::Hidden, cl::init(false));
 
 bool envFlag(const char *Name) {
   const char *V = std::getenv(Name);
@@ -64,6 +71,15 @@ Options Options::fromCommandLineAndEnv(std::string &Error) {
     O.SkipFiles.push_back(P.str());
   }
   return O;
+}
+
+bool debugOutputRequested() {
+  // Asked at every decision, so read once; by then the command line has been
+  // parsed (the pass runs after it).
+  static const bool On = ClDebug.getNumOccurrences()
+                             ? bool(ClDebug)
+                             : envFlag("TM_PASS_DEBUG");
+  return On;
 }
 
 bool Options::isSkippedFile(StringRef Path) const {

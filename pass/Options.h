@@ -1,12 +1,13 @@
 //===- Options.h - user configuration of the pass ---------------------------===//
 //
 // Two ways in, one result:
-//   * cl::opt flags (-tm-site-only, -tm-skip-files=GLOBS), usable with `opt`,
-//     with `clang -Xclang -load -Xclang libtmpass.so -mllvm ...`, and with
-//     plain `-mllvm` from LLVM 22 on;
-//   * environment variables (TM_PASS_SITE_ONLY, TM_PASS_SKIP_FILES), because
-//     before LLVM 22 clang rejects `-mllvm <plugin flag>` when the plugin is
-//     loaded with -fpass-plugin alone.
+//   * cl::opt flags (-tm-site-only, -tm-skip-files=GLOBS, -tm-debug), usable
+//     with `opt`, with `clang -Xclang -load -Xclang libtmpass.so -mllvm ...`,
+//     and with plain `-mllvm` from LLVM 22 on;
+//   * environment variables (TM_PASS_SITE_ONLY, TM_PASS_SKIP_FILES,
+//     TM_PASS_DEBUG), because before LLVM 22 clang rejects
+//     `-mllvm <plugin flag>` when the plugin is loaded with -fpass-plugin
+//     alone.
 // A flag given on the command line wins over the environment; the pipeline
 // parameter `tm-instrument<site-only>` wins over both.
 //
@@ -36,6 +37,11 @@ struct Options {
 
   bool isSkippedFile(llvm::StringRef Path) const;
 };
+
+// -tm-debug / TM_PASS_DEBUG=1: print the pass's decisions (Debug.h). Not a
+// field of Options: every file of the pass asks, including the ones that
+// never see the Options of a run.
+bool debugOutputRequested();
 
 } // namespace tmpass
 

@@ -2,6 +2,7 @@
 #include "ShadowStack.h"
 
 #include "Compat.h"
+#include "Debug.h"
 #include "RuntimeABI.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -14,6 +15,8 @@
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
 using namespace llvm;
+
+#define DEBUG_TYPE "tm-instrument"
 
 namespace tmpass {
 namespace {
@@ -106,11 +109,19 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
     Include(I->getParent());
   if (!Push) // every call is in dead code: push at entry, keep it simple
     Push = &F.getEntryBlock();
+  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': push in "
+                  << blockName(Push) << " (dominates the " << Needing.size()
+                  << " call(s) and landing pad(s) needing the frame)\n");
   while (Push != &F.getEntryBlock() && onCycle(Push))
     Push = hoistOutOfCycle(Push);
   computeReachable();
-  if (computeRegion(Needing))
+  if (computeRegion(Needing)) {
+    TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': region of "
+                    << Region.size() << " block(s) from " << blockName(Push)
+                    << ", popped on " << RegionExits.size()
+                    << " edge(s) out of it and at its exits\n");
     return;
+  }
   // Fallback: the frame lasts from P to the exits. Hoist P out of cycles,
   // and over hook calls that P may or may not precede, until stable (P only
   // moves up the dominator tree).
@@ -126,10 +137,26 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
       if (Reachable.count(B) && !DT.dominates(Push, B) &&
           DT.isReachableFromEntry(B)) {
         Push = DT.findNearestCommonDominator(Push, B);
+        TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                        << "': push hoisted to " << blockName(Push)
+                        << " over the hook call in " << blockName(B)
+                        << " (it may or may not run after the push)\n");
         Changed = true;
       }
     }
   }
+  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                  << "': no region: the frame lasts from " << blockName(Push)
+                  << " to the exits\n");
+  // Every hook call the push may precede, it dominates: the own-frame flag
+  // is exact.
+  assert(all_of(HookCalls,
+                [&](CallBase *H) {
+                  BasicBlock *B = H->getParent();
+                  return !Reachable.count(B) || !DT.isReachableFromEntry(B) ||
+                         DT.dominates(Push, B);
+                }) &&
+         "a hook call may or may not run with the frame pushed");
 }
 
 // The region: the blocks reachable from P from which a block that needs the
@@ -174,6 +201,12 @@ bool ShadowFrame::computeRegion(ArrayRef<BasicBlock *> Needing) {
       if (Region.count(S) || !Seen.insert(S).second)
         continue;
       if (S->isEHPad() || !(isa<BranchInst>(T) || isa<SwitchInst>(T))) {
+        TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': edge "
+                        << blockName(&B) << " -> " << blockName(S)
+                        << " out of the region cannot take a restore ("
+                        << (S->isEHPad() ? "into an EH pad"
+                                         : T->getOpcodeName())
+                        << ")\n");
         Region.clear();
         RegionExits.clear();
         return false;
@@ -181,6 +214,19 @@ bool ShadowFrame::computeRegion(ArrayRef<BasicBlock *> Needing) {
       RegionExits.push_back({&B, S});
     }
   }
+#ifndef NDEBUG
+  // The push starts the region and dominates all of it: a block reachable
+  // from it and reaching a block it dominates, but not dominated by it,
+  // would put the push on a cycle (hoistOutOfCycle ruled that out).
+  assert(Region.count(Push) && "the push is outside its region");
+  for (const BasicBlock *B : Region)
+    assert(DT.dominates(Push, B) && "a region block the push does not dominate");
+  for (BasicBlock *B : Needing)
+    assert(Region.count(B) && "a block needing the frame is outside the region");
+  for (const Edge &E : RegionExits)
+    assert(Region.count(E.first) && !Region.count(E.second) &&
+           !E.second->isEHPad() && "a region exit edge that does not leave it");
+#endif
   return true;
 }
 
@@ -197,13 +243,30 @@ BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
       ++Entering;
     }
   if (Entering == 1 && !BB->isEHPad() && !reaches(BB, Outside)) {
-    if (Outside->getSingleSuccessor() == BB)
+    if (Outside->getSingleSuccessor() == BB) {
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                      << "': push hoisted out of the cycle of "
+                      << blockName(BB) << " to its preheader "
+                      << blockName(Outside) << "\n");
       return Outside;
+    }
     Instruction *T = Outside->getTerminator();
-    if (isa<BranchInst>(T) || isa<SwitchInst>(T))
-      return SplitEdge(Outside, BB, &DT);
+    if (isa<BranchInst>(T) || isa<SwitchInst>(T)) {
+      BasicBlock *Pre = SplitEdge(Outside, BB, &DT);
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                      << "': push hoisted out of the cycle of "
+                      << blockName(BB) << " to a new preheader on the edge "
+                      << blockName(Outside) << " -> " << blockName(BB)
+                      << "\n");
+      return Pre;
+    }
   }
-  return DT.getNode(BB)->getIDom()->getBlock();
+  BasicBlock *IDom = DT.getNode(BB)->getIDom()->getBlock();
+  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                  << "': push hoisted out of the cycle of " << blockName(BB)
+                  << " to its immediate dominator " << blockName(IDom)
+                  << "\n");
+  return IDom;
 }
 
 bool ShadowFrame::isPushedAt(const Instruction &I) const {
@@ -284,6 +347,11 @@ void ShadowFrame::collectFallbackExits(SmallVectorImpl<Instruction *> &Exits,
       PushedOnly.push_back(restorePointOn(E));
     Exits.assign(PushedOnly.begin(), PushedOnly.end());
   }
+  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': "
+                  << (AtEntry ? "depth loaded at entry, restored at every "
+                                "exit reachable from the push"
+                              : "depth restored on the pushed paths only")
+                  << " (" << Exits.size() << " restore(s))\n");
 }
 
 void ShadowFrame::emit(const ShadowStackGlobals &G,
@@ -343,7 +411,11 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
   // address live across the calls (fib_alloc in bench/pass: 1.45x -> 1.2x
   // by hand). Only a stack deeper than the ring wraps onto it (see
   // tracemalloc_abi.h section 2).
+  assert(!SlotStores.empty() && "a frame with no call to store a site for");
   if (SlotStores.size() == 1) {
+    TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                    << "': one storing call: its site is stored once, at "
+                       "the push\n");
     StoreSite(B, SlotStores.front().second);
   } else {
     for (const auto &CS : SlotStores) {
@@ -358,6 +430,10 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
     IRBuilder<>(I->getNextNode()).CreateStore(Own, DepthPtr);
   for (Instruction *I : Exits)
     IRBuilder<>(I).CreateStore(Saved, DepthPtr);
+  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': "
+                  << Exits.size() << " pop(s), " << Pads.size()
+                  << " landing pad(s) and " << Twice.size()
+                  << " returns_twice call(s) set the depth back to own\n");
 }
 
 } // namespace tmpass

@@ -91,6 +91,9 @@ SiteTable::SiteTable(Function &F, SiteStrings &Strings)
 }
 
 unsigned SiteTable::add(const Instruction &I, unsigned Flags) {
+  // The array is built from the rows once: a later row would be missing.
+  assert(!Array && "SiteTable::add() after finalize()");
+  assert(I.getFunction() == &F && "a site of another function");
   if (const DILocation *L = I.getDebugLoc().get())
     return addLocation(L, Flags);
   return addNoLocation(Flags);
@@ -137,6 +140,7 @@ unsigned SiteTable::addNoLocation(unsigned Flags) {
 }
 
 void SiteTable::finalize() {
+  assert(!Array && "SiteTable::finalize() twice");
   Module &M = *F.getParent();
   LLVMContext &Ctx = M.getContext();
   auto *ArrTy = ArrayType::get(SiteTy, Rows.size());
@@ -159,6 +163,8 @@ void SiteTable::finalize() {
 }
 
 Constant *SiteTable::address(unsigned I) const {
+  assert(Array && "SiteTable::address() before finalize()");
+  assert(I < Rows.size() && "no such site");
   LLVMContext &Ctx = F.getContext();
   Type *I32 = Type::getInt32Ty(Ctx);
   Constant *Idx[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, I)};

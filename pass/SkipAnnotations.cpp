@@ -1,6 +1,7 @@
 //===- SkipAnnotations.cpp - annotate("tm_skip") ----------------------------===//
 #include "SkipAnnotations.h"
 
+#include "Debug.h"
 #include "RuntimeABI.h"
 
 #include "llvm/IR/Constants.h"
@@ -9,6 +10,8 @@
 #include "llvm/IR/Module.h"
 
 using namespace llvm;
+
+#define DEBUG_TYPE "tm-instrument"
 
 namespace tmpass {
 
@@ -44,6 +47,8 @@ PreservedAnalyses TmMarkSkipsPass::run(Module &M, ModuleAnalysisManager &) {
       continue;
     F->removeFnAttr(Attribute::AlwaysInline);
     F->addFnAttr(Attribute::NoInline);
+    TM_DEBUG(dbgs() << "tm-instrument: '" << F->getName()
+                    << "': annotate(\"tm_skip\"): made noinline\n");
     Changed = true;
   }
   return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();

@@ -30,8 +30,8 @@ config.test_exec_root = os.path.join(config.tm_obj_root, "test", "lit-out")
 config.excludes = ["Inputs", "unit", "lit", "real", "package", "hosts", "CMakeLists.txt"]
 
 # The pass reads these; a developer's shell must not change test results.
-for var in ["TM_PASS_SITE_ONLY", "TM_PASS_SKIP_FILES", "TRACEMALLOC",
-            "TRACEMALLOC_DUMP"]:
+for var in ["TM_PASS_SITE_ONLY", "TM_PASS_SKIP_FILES", "TM_PASS_DEBUG",
+            "TRACEMALLOC", "TRACEMALLOC_DUMP"]:
     config.environment.pop(var, None)
 
 tools = config.llvm_tools_dir
