@@ -89,8 +89,9 @@ static void fuzz_check_rejection(tm_status_t st, tm_snapshot_t *s,
 typedef tm_status_t (*fuzz_loader_t)(const void *data, size_t len,
                                      const char *name, tm_snapshot_t **out);
 
-static int fuzz_one(const uint8_t *data, size_t size, fuzz_loader_t load,
-                    const char *name) {
+/* (inline: fuzz_filter_args.c includes this header for the other helpers.) */
+static inline int fuzz_one(const uint8_t *data, size_t size,
+                           fuzz_loader_t load, const char *name) {
   fuzz_init();
   if (size > FUZZ_MAX_INPUT)
     return 0;

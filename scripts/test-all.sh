@@ -11,7 +11,7 @@
 #
 #   bash scripts/test-all.sh
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 
 scripts/install-deps.sh --all-llvm || exit 1

@@ -93,7 +93,8 @@ if [[ ${TM_BENCH_NO_CALLGRIND:-0} != 1 ]] && command -v valgrind >/dev/null; the
     norand=(setarch "$(uname -m)" -R)
   fi
   count() { # mode column iterations
-    local out=$(mktemp)
+    local out
+    out=$(mktemp)
     "${norand[@]}" valgrind --tool=callgrind --callgrind-out-file="$out" \
       "$bin/bench_core_pair" "$3" 1 "$1" "$2" >/dev/null 2>&1
     awk '/^summary:|^totals:/ { print $2; exit }' "$out"

@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${TM_BUILD_DIR:-/tmp/pass-build-19}}
 tmcc=$build/bin/tmcc
 [ -x "$tmcc" ] || { echo "bench/pass: no $tmcc (build the project first)" >&2; exit 1; }
+# shellcheck disable=SC2016 # \$ is a literal dollar for sed
 major=$(sed -n 's/^major=\${TMCC_LLVM:-\([0-9]*\)}$/\1/p' "$tmcc")
 clang=clang-$major
 work=$(mktemp -d)
@@ -24,6 +25,7 @@ trap 'rm -rf "$work"' EXIT
 layouts=("" "-falign-functions=32" "-falign-functions=64 -falign-loops=32"
   "-falign-functions=64 -falign-loops=64" "-falign-functions=128 -falign-loops=16")
 nl=${#layouts[@]}
+# shellcheck disable=SC2086 # a layout is several flags, or none
 for i in "${!layouts[@]}"; do
   "$clang" -O2 ${layouts[$i]} "$here/bench.c" -o "$work/plain.$i"
   "$tmcc" -O2 ${layouts[$i]} "$here/bench.c" -o "$work/tm.$i"
@@ -43,7 +45,7 @@ time_binary() { # NAME: one run, keep each kernel's best
     if [ -z "$cur" ] || [ "$ns" -lt "$cur" ]; then best[$key]=$ns; fi
   done < <(env -u TRACEMALLOC "$work/$1")
 }
-for round in 1 2 3; do
+for _ in 1 2 3; do
   for ((i = 0; i < nl; i++)); do
     time_binary "plain.$i"
     time_binary "tm.$i"

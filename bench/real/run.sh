@@ -17,6 +17,7 @@ build=$(cd "${1:?usage: bench/real/run.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-5}
 tmcc=$build/bin/tmcc
 cli=$build/tools/tracemalloc/tracemalloc
+# shellcheck disable=SC2016 # \$ is a literal dollar for sed
 major=$(sed -n 's/^major=\${TMCC_LLVM:-\([0-9]*\)}$/\1/p' "$tmcc")
 clang=clang-$major
 work=$build/test-real-work   # sources and builds, shared with test/real
@@ -44,7 +45,6 @@ cmd[lua-strings]="$work/lua-@F@/src/lua strings.lua @N@";   full[lua-strings]=18
 cmd[lua-closures]="$work/lua-@F@/src/lua closures.lua @N@"; full[lua-closures]=4000000; small[lua-closures]=100000
 cmd[speedtest1]="$work/sqlite-@F@/speedtest1 --size @N@";   full[speedtest1]=80;       small[speedtest1]=4
 variants=(plain off t1 t25)
-declare -A vlabel=([plain]="plain" [off]="tm off" [t1]="tm 1" [t25]="tm 25")
 
 argv_of() { # variant program size -> ARGV
   local f=tm c

@@ -19,7 +19,8 @@
 
 #include "raw_alloc.h"
 
-tm_status_t tm_json_fail(jp_t *p, tm_status_t st, const char *fmt, ...) {
+// (The name in parentheses: json_lex.h may define a macro of that name.)
+tm_status_t(tm_json_fail)(jp_t *p, tm_status_t st, const char *fmt, ...) {
   size_t line = 1, col = 1;
   size_t end = p->pos < p->len ? p->pos : p->len;
   for (size_t i = 0; i < end; i++) {

@@ -34,7 +34,9 @@ const char *tm_strerror(tm_status_t status) {
 
 const char *tm_error_message(void) { return last_message; }
 
-tm_status_t tm_set_error(tm_status_t status, const char *fmt, ...) {
+// (The name in parentheses: error.h may define a tm_set_error macro for the
+// static analyzer.)
+tm_status_t(tm_set_error)(tm_status_t status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_message, sizeof last_message, fmt, ap);

@@ -8,7 +8,9 @@
 #   TM_HOSTS    test/hosts/ in the source tree
 # Each check prints what it expected and what it got, and fails the test.
 set -euo pipefail
+# shellcheck disable=SC2034 # used by the test scripts that source this file
 TMCC=$TM_BIN/tmcc
+# shellcheck disable=SC2034
 TMCXX=$TM_BIN/tmc++
 rm -rf "$TM_WORK"
 mkdir -p "$TM_WORK"

@@ -7,6 +7,7 @@
 # then calls real_fetch and real_build_sqlite / real_build_lua FLAVOUR CC.
 # Builds are cached: a tree with its binaries is not rebuilt.
 
+# shellcheck disable=SC2154 # work is set by the caller (above)
 real_fetch() {
   command -v apt-get >/dev/null || skip "apt-get is not available"
   local apt_dir=$work/apt

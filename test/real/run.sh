@@ -20,6 +20,7 @@ build=$(cd "${1:?usage: run.sh BUILD_DIR CLI}" && pwd)
 cli=${2:?usage: run.sh BUILD_DIR CLI}
 work=$build/test-real-work
 tmcc=$build/bin/tmcc
+# shellcheck disable=SC2016 # \$ is a literal dollar for sed
 major=$(sed -n 's/^major=\${TMCC_LLVM:-\([0-9]*\)}$/\1/p' "$tmcc")
 clang=clang-$major
 skip() { echo "test/real: SKIPPED: $*"; exit 77; }

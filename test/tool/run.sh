@@ -56,7 +56,9 @@ for t in "${tests[@]}"; do
     cmd=${cmd//%t/$tmp}
     if ! (
       set -o pipefail
+      # shellcheck disable=SC2317 # called by the eval'd RUN: line
       not() { if "$@"; then return 1; else return 0; fi; }
+      # shellcheck disable=SC2317
       FileCheck() { "$filecheck" "$@"; }
       cd "$work" && eval "$cmd"
     ) >"$work/out" 2>&1; then

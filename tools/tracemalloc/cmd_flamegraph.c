@@ -228,14 +228,16 @@ int cmd_flamegraph(const cli_command_t *cmd, int argc, char **argv) {
     char *svg = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&svg, &len);
-    if (!mem)
-      return cli_error(CLI_FAILURE, "out of memory");
-    write_svg(mem, &root, depth, o.width,
-              o.title ? o.title : "Live bytes by traceback");
-    if (fclose(mem) != 0)
+    if (!mem) {
       rc = cli_error(CLI_FAILURE, "out of memory");
-    else if (tm_io_write_atomic(o.output, svg, len) != TM_OK)
-      rc = cli_error(CLI_FAILURE, "%s", tm_error_message());
+    } else {
+      write_svg(mem, &root, depth, o.width,
+                o.title ? o.title : "Live bytes by traceback");
+      if (fclose(mem) != 0)
+        rc = cli_error(CLI_FAILURE, "out of memory");
+      else if (tm_io_write_atomic(o.output, svg, len) != TM_OK)
+        rc = cli_error(CLI_FAILURE, "%s", tm_error_message());
+    }
     free(svg);
   }
   free_tree(&root);

@@ -6,7 +6,7 @@
 # shared runtime after -ljemalloc, jemalloc's malloc is in effect: libc's
 # blocks are still jemalloc's, but not traced.
 source "$TM_HOSTS/lib.sh"
-JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
+JE=$(compgen -G '/usr/lib/*/libjemalloc.so.2' | head -1 || true)
 [[ -n $JE && -e /usr/include/jemalloc/jemalloc.h ]] ||
   fail "jemalloc is not installed (Debian: libjemalloc-dev; scripts/install-deps.sh)"
 cat > owns.h <<'C'

@@ -2,7 +2,7 @@
 # block (MallocExtension_GetOwnership), instrumented allocations are
 # traced, and libc's too when our malloc is in effect (static runtime).
 source "$TM_HOSTS/lib.sh"
-TC=$(ls /usr/lib/*/libtcmalloc.so.4 2>/dev/null | head -1)
+TC=$(compgen -G '/usr/lib/*/libtcmalloc.so.4' | head -1 || true)
 [[ -n $TC && -e /usr/include/gperftools/malloc_extension_c.h ]] ||
   fail "tcmalloc is not installed (Debian: libgoogle-perftools-dev; scripts/install-deps.sh)"
 cat > owns.h <<'C'

@@ -2,6 +2,7 @@
 # python3-config's flags, imported by the system python3.
 source "$TM_HOSTS/lib.sh"
 source "$TM_HOSTS/python/ext-src.sh"
+# shellcheck disable=SC2046 # --includes prints several -I words
 "$TMCC" -shared -fPIC -O1 $("$PY-config" --includes) tmext.c \
   -o "tmext$("$PY-config" --extension-suffix)"
 check_ext by-hand

@@ -2,6 +2,7 @@
 # `tmcc -shared` in the current folder and defines the checks on its trace.
 # The line numbers below are the lines of demo.c that allocate.
 DEMO_KEEP_LINE=7
+# shellcheck disable=SC2034 # used by python-ctypes.test.sh
 DEMO_TEMP_LINE=10
 DEMO_CTOR_LINE=17
 cat > demo.c <<'C'
