@@ -16,16 +16,17 @@
  * - Results come back through out-parameters. Whatever a tm_*_new, *_take,
  *   *_load, *_statistics, *_compare_to, *_filter_traces or *_format function
  *   hands out belongs to the caller and is released with the matching
- *   tm_*_free (tm_free for strings), never with free(). Destructors accept NULL.
+ *   tm_*_free (tm_free for strings), never with free(). Destructors accept
+ * NULL.
  * - Frames of a traceback are stored most recent first (index 0 is the
  *   allocation site), like CPython's raw trace tuples. CPython's Traceback
  *   class shows them oldest first; the format functions do that for you.
  * - Thread safety: the module functions (tm_start ... tm_untrack) may be called
  *   from any thread, but not from a signal handler (they are not
  *   async-signal-safe: tm_stop or tm_clear_traces in a handler that
- *   interrupted the runtime could corrupt the trace table). A snapshot and the objects derived from it are immutable
- *   after construction and may be read from several threads; building one
- *   (tm_snapshot_add_trace) is not thread-safe.
+ *   interrupted the runtime could corrupt the trace table). A snapshot and the
+ * objects derived from it are immutable after construction and may be read from
+ * several threads; building one (tm_snapshot_add_trace) is not thread-safe.
  * - The runtime never calls malloc for itself, never aborts the program, and
  *   never makes an allocation fail that the real allocator would satisfy.
  */
@@ -72,13 +73,13 @@ TM_API int tm_version_number(void);
 
 typedef enum tm_status {
   TM_OK = 0,
-  TM_ENOMEM,       /* the runtime's own memory is exhausted */
-  TM_EINVAL,       /* bad argument (message says which) */
-  TM_ENOTTRACING,  /* the call needs tracing to be on */
-  TM_EIO,          /* a file could not be read or written (errno in message) */
-  TM_EFORMAT,      /* a file is not a valid snapshot (truncated, corrupt,
-                      wrong magic, bad checksum, bad JSON, ...) */
-  TM_EVERSION      /* a snapshot file of an unsupported format version */
+  TM_ENOMEM,      /* the runtime's own memory is exhausted */
+  TM_EINVAL,      /* bad argument (message says which) */
+  TM_ENOTTRACING, /* the call needs tracing to be on */
+  TM_EIO,         /* a file could not be read or written (errno in message) */
+  TM_EFORMAT,     /* a file is not a valid snapshot (truncated, corrupt,
+                     wrong magic, bad checksum, bad JSON, ...) */
+  TM_EVERSION     /* a snapshot file of an unsupported format version */
 } tm_status_t;
 
 /* Static text for a status ("invalid argument", ...). */
@@ -195,15 +196,15 @@ typedef struct tm_trace {
  * sizeof(tm_snapshot_info_t) before calling tm_snapshot_get_info. */
 typedef struct tm_snapshot_info {
   size_t size;
-  uint64_t traced_current;     /* get_traced_memory() at the time */
+  uint64_t traced_current; /* get_traced_memory() at the time */
   uint64_t traced_peak;
   uint64_t tracemalloc_memory; /* get_tracemalloc_memory() at the time */
   uint64_t dropped_traces;
-  int64_t pid;                 /* -1 when unknown */
-  int64_t time_ns;             /* CLOCK_REALTIME, ns; 0 when unknown */
-  const char *program;         /* program name; "" when unknown; owned by
-                                  the snapshot (lives as long as it) */
-  bool has_traced_memory;      /* false when loaded from JSON without it */
+  int64_t pid;            /* -1 when unknown */
+  int64_t time_ns;        /* CLOCK_REALTIME, ns; 0 when unknown */
+  const char *program;    /* program name; "" when unknown; owned by
+                             the snapshot (lives as long as it) */
+  bool has_traced_memory; /* false when loaded from JSON without it */
 } tm_snapshot_info_t;
 
 /* CPython's take_snapshot(): TM_ENOTTRACING with the message "the tracemalloc
@@ -323,8 +324,7 @@ TM_API tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
 /* Python's fnmatch.fnmatch on POSIX (what Filter uses): '*', '?' (one UTF-8
  * code point), '[...]', '[!...]', '[^' literal, no backslash escapes, whole
  * string; plus Filter's ".pyc" -> ".py" normalisation of both sides. */
-TM_API bool tm_filter_match_filename(const char *filename,
-                                     const char *pattern);
+TM_API bool tm_filter_match_filename(const char *filename, const char *pattern);
 
 /* ------------------------------------------------------------------------ */
 /* Text, exactly CPython's str()                                             */
@@ -334,8 +334,7 @@ TM_API bool tm_filter_match_filename(const char *filename,
  * buflen) and return the length the full text needs, like snprintf. */
 
 /* _format_size(size, sign): "10.0 KiB", "+0 B", "-1024 B", ... */
-TM_API size_t tm_format_size(char *buf, size_t buflen, double size,
-                             bool sign);
+TM_API size_t tm_format_size(char *buf, size_t buflen, double size, bool sign);
 /* str(Frame): "a.c:12" */
 TM_API size_t tm_format_frame(char *buf, size_t buflen,
                               const tm_frame_t *frame);
@@ -356,9 +355,9 @@ TM_API size_t tm_format_statistic_diff(char *buf, size_t buflen,
  * as one string joined by '\n' in *out (caller frees with tm_free).
  * has_limit=false is limit=None. Source lines are read from the files
  * (stripped; omitted when unreadable or blank), like linecache. */
-TM_API tm_status_t tm_traceback_format(const tm_traceback_t *tb,
-                                       bool has_limit, int limit,
-                                       bool most_recent_first, char **out);
+TM_API tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
+                                       int limit, bool most_recent_first,
+                                       char **out);
 
 /* ------------------------------------------------------------------------ */
 /* Dump and load                                                             */

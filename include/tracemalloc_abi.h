@@ -69,11 +69,13 @@ extern "C" {
 #define TM_ABI_VERSION 2
 
 /* tm_site.flags */
-#define TM_SITE_OWN_FRAME 0x1u /* the function holding this call pushed a
-                                  shadow frame (its own slot is the
-                                  depth, __tm_shadow.depth) */
-#define TM_SITE_NO_DEBUG 0x2u  /* no debug info: file is the module's source
-                                  file and line is 0 */
+#define TM_SITE_OWN_FRAME                                                      \
+  0x1u /* the function holding this call pushed a                              \
+          shadow frame (its own slot is the                                    \
+          depth, __tm_shadow.depth) */
+#define TM_SITE_NO_DEBUG                                                       \
+  0x2u /* no debug info: file is the module's source                           \
+          file and line is 0 */
 
 /* One static call site. Layout is fixed: the pass builds it as the LLVM
  * struct { ptr, ptr, ptr, i32, i32, i32, i32 }. */
@@ -98,8 +100,8 @@ struct tm_site {
  * __attribute__((tls_model("initial-exec"))). Layout is fixed: the pass
  * builds it as the LLVM struct { intptr, ptr }. */
 struct tm_shadow {
-  uintptr_t depth;                /* instrumented frames live now */
-  const struct tm_site **frames;  /* the ring; never NULL */
+  uintptr_t depth;               /* instrumented frames live now */
+  const struct tm_site **frames; /* the ring; never NULL */
 };
 extern __thread struct tm_shadow __tm_shadow;
 

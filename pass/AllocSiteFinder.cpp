@@ -1,4 +1,5 @@
-//===- AllocSiteFinder.cpp - match allocation calls by callee name ---------===//
+//===- AllocSiteFinder.cpp - match allocation calls by callee name
+//---------===//
 #include "AllocSiteFinder.h"
 
 #include "llvm/IR/InstIterator.h"

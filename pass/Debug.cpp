@@ -1,4 +1,5 @@
-//===- Debug.cpp - names and locations for the decision trace ---------------===//
+//===- Debug.cpp - names and locations for the decision trace
+//---------------===//
 #include "Debug.h"
 
 #include "llvm/IR/BasicBlock.h"

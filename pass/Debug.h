@@ -1,4 +1,5 @@
-//===- Debug.h - the pass's decision trace ----------------------------------===//
+//===- Debug.h - the pass's decision trace
+//----------------------------------===//
 //
 // TM_DEBUG(dbgs() << "...\n") records one decision of the pass: a function
 // instrumented or not and why, its frame or why none, where the frame is

@@ -1,4 +1,5 @@
-//===- FramePolicy.h - which functions push a shadow frame, which calls ----===//
+//===- FramePolicy.h - which functions push a shadow frame, which calls
+//----===//
 //                     store their site into it
 //
 // A shadow frame exists only to say "this function called that line" when an

@@ -1,9 +1,11 @@
-//===- Instrumenter.cpp - drive the instrumentation of a module ------------===//
+//===- Instrumenter.cpp - drive the instrumentation of a module
+//------------===//
 //
 // STEP 1  skip the runtime itself and read the options;
 // STEP 2  decide per function: skipped (declaration, available_externally,
-//         naked, __tm_*, disable_sanitizer_instrumentation, annotate("tm_skip"),
-//         skipped file, already instrumented) or instrumented;
+//         naked, __tm_*, disable_sanitizer_instrumentation,
+//         annotate("tm_skip"), skipped file, already instrumented) or
+//         instrumented;
 // STEP 3  per instrumented function: collect allocation calls and
 //         slot-storing calls, build its site table, push its shadow frame
 //         (unless site-only, readonly/readnone, or nothing below it can
@@ -71,8 +73,7 @@ Value *siteOperand(CallBase &Hooked, SiteTable &Table, unsigned Index,
     return Table.address(Index);
   GlobalVariable *Ref = Table.reference(Index);
   IRBuilder<> B(&Hooked);
-  return B.CreateLoad(Ref->getValueType(), Ref, /*isVolatile=*/true,
-                      "tm.site");
+  return B.CreateLoad(Ref->getValueType(), Ref, /*isVolatile=*/true, "tm.site");
 }
 
 // p = NAME(args)  ->  p = __tm_NAME(args, site); invoke stays invoke.
@@ -83,10 +84,10 @@ void rewriteAllocCall(CallBase &CB, const HookInfo &H, Value *Site) {
   // Only what matchAllocCall accepted is rewritten, and never a hook call
   // (a second run must find nothing to rewrite).
   assert(matchAllocCall(CB) == &H && "rewriting a call that is no allocation");
-  assert(!tm_compat::startsWith(
-             CB.getCalledOperand()->stripPointerCasts()->getName(),
-             HookPrefix) &&
-         "rewriting a hook call");
+  assert(
+      !tm_compat::startsWith(
+          CB.getCalledOperand()->stripPointerCasts()->getName(), HookPrefix) &&
+      "rewriting a hook call");
   assert(FT->getNumParams() == H.NumParams &&
          FT->getReturnType()->isVoidTy() == H.ReturnsVoid &&
          "call prototype differs from tracemalloc_hooks.def");
@@ -121,9 +122,9 @@ void rewriteAllocCall(CallBase &CB, const HookInfo &H, Value *Site) {
   }
   New->setCallingConv(CB.getCallingConv());
   New->setDebugLoc(CB.getDebugLoc());
-  AttributeList Ret = AttributeList::get(
-      Ctx, AttributeList::ReturnIndex,
-      AttrBuilder(Ctx, CB.getAttributes().getRetAttrs()));
+  AttributeList Ret =
+      AttributeList::get(Ctx, AttributeList::ReturnIndex,
+                         AttrBuilder(Ctx, CB.getAttributes().getRetAttrs()));
   New->setAttributes(Ret);
   // The hook returns what the call returned: its users are kept as they are.
   assert(New->getType() == CB.getType() &&
@@ -224,8 +225,9 @@ private:
         dbgs() << "tm-instrument: '" << F.getName()
                << "': no frame: no call may allocate below it\n";
       else
-        dbgs() << "tm-instrument: '" << F.getName() << "': frame: "
-               << SlotCalls.size() << " call(s) may allocate below it\n";
+        dbgs() << "tm-instrument: '" << F.getName()
+               << "': frame: " << SlotCalls.size()
+               << " call(s) may allocate below it\n";
       for (CallBase *CB : SlotCalls) {
         const Value *Callee = CB->getCalledOperand()->stripPointerCasts();
         dbgs() << "tm-instrument:   slot store before call to "
@@ -258,8 +260,8 @@ private:
     SiteTable Table(F, Strings);
     SmallVector<unsigned, 8> AllocSite, SlotSite;
     for (const AllocCall &A : Allocs)
-      AllocSite.push_back(Table.add(
-          *A.Call, SF && SF->isPushedAt(*A.Call) ? SiteOwnFrame : 0));
+      AllocSite.push_back(
+          Table.add(*A.Call, SF && SF->isPushedAt(*A.Call) ? SiteOwnFrame : 0));
     for (CallBase *CB : SlotCalls)
       SlotSite.push_back(Table.add(*CB, 0));
     Table.finalize();
@@ -285,17 +287,15 @@ private:
     for (size_t I = 0; I < Allocs.size(); ++I) {
       CallBase &CB = *Allocs[I].Call;
       const HookInfo &H = *Allocs[I].Hook;
-      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': "
-                      << (isa<InvokeInst>(CB) ? "invoke" : "call") << " '"
-                      << H.Name << "' -> '" << HookPrefix << H.Name
-                      << "' at " << locationOf(CB) << " in "
-                      << blockName(CB.getParent())
-                      << (SF && SF->isPushedAt(CB) ? ", own frame"
-                                                   : ", no own frame")
-                      << (OnCycle.count(CB.getParent())
-                              ? ", site loaded (on a cycle)"
-                              : ", site constant")
-                      << "\n");
+      TM_DEBUG(dbgs()
+               << "tm-instrument: '" << F.getName()
+               << "': " << (isa<InvokeInst>(CB) ? "invoke" : "call") << " '"
+               << H.Name << "' -> '" << HookPrefix << H.Name << "' at "
+               << locationOf(CB) << " in " << blockName(CB.getParent())
+               << (SF && SF->isPushedAt(CB) ? ", own frame" : ", no own frame")
+               << (OnCycle.count(CB.getParent()) ? ", site loaded (on a cycle)"
+                                                 : ", site constant")
+               << "\n");
       rewriteAllocCall(CB, H, siteOperand(CB, Table, AllocSite[I], OnCycle));
     }
     return true;
@@ -340,14 +340,13 @@ private:
     if (Rewritten.empty())
       return;
     SmallVector<Constant *, 8> Refs(Rewritten.begin(), Rewritten.end());
-    auto *Ty = ArrayType::get(tm_compat::getI8PtrTy(M.getContext()),
-                              Refs.size());
+    auto *Ty =
+        ArrayType::get(tm_compat::getI8PtrTy(M.getContext()), Refs.size());
     for (Constant *&C : Refs)
       C = ConstantExpr::getPointerCast(C, Ty->getElementType());
-    auto *GV = new GlobalVariable(M, Ty, /*isConstant=*/true,
-                                  GlobalValue::PrivateLinkage,
-                                  ConstantArray::get(Ty, Refs),
-                                  "__tm_allocator_refs");
+    auto *GV = new GlobalVariable(
+        M, Ty, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+        ConstantArray::get(Ty, Refs), "__tm_allocator_refs");
     appendToCompilerUsed(M, {GV});
   }
 
@@ -356,7 +355,8 @@ private:
   FramePolicy Policy;
   SiteStrings Strings;
   SmallPtrSet<Function *, 8> Skips;
-  SetVector<Function *> Rewritten; // allocation functions whose calls we rewrote
+  SetVector<Function *>
+      Rewritten; // allocation functions whose calls we rewrote
 };
 
 // The runtime itself (or a program that links its sources) must not be

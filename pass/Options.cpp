@@ -1,4 +1,5 @@
-//===- Options.cpp - flags and environment variables of the pass -----------===//
+//===- Options.cpp - flags and environment variables of the pass
+//-----------===//
 //
 // TM_PASS_SITE_ONLY=1            same as -tm-site-only
 // TM_PASS_SKIP_FILES=G1,G2,...   same as -tm-skip-files=G1,G2,...
@@ -63,9 +64,9 @@ Options Options::fromCommandLineAndEnv(std::string &Error) {
       continue;
     Expected<GlobPattern> G = GlobPattern::create(P);
     if (!G) {
-      Error = "tracemalloc: bad pattern '" + P.str() +
-              "' in TM_PASS_SKIP_FILES/-tm-skip-files: " +
-              toString(G.takeError());
+      Error =
+          "tracemalloc: bad pattern '" + P.str() +
+          "' in TM_PASS_SKIP_FILES/-tm-skip-files: " + toString(G.takeError());
       continue;
     }
     O.SkipFiles.push_back(P.str());
@@ -76,9 +77,8 @@ Options Options::fromCommandLineAndEnv(std::string &Error) {
 bool debugOutputRequested() {
   // Asked at every decision, so read once; by then the command line has been
   // parsed (the pass runs after it).
-  static const bool On = ClDebug.getNumOccurrences()
-                             ? bool(ClDebug)
-                             : envFlag("TM_PASS_DEBUG");
+  static const bool On =
+      ClDebug.getNumOccurrences() ? bool(ClDebug) : envFlag("TM_PASS_DEBUG");
   return On;
 }
 

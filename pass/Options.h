@@ -1,4 +1,5 @@
-//===- Options.h - user configuration of the pass ---------------------------===//
+//===- Options.h - user configuration of the pass
+//---------------------------===//
 //
 // Two ways in, one result:
 //   * cl::opt flags (-tm-site-only, -tm-skip-files=GLOBS, -tm-debug), usable

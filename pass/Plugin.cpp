@@ -1,4 +1,5 @@
-//===- Plugin.cpp - registration of libtmpass.so ----------------------------===//
+//===- Plugin.cpp - registration of libtmpass.so
+//----------------------------===//
 //
 //   clang -fpass-plugin=libtmpass.so ...        OptimizerLast, every -O level
 //                                               (+ PipelineStart: tm_skip
@@ -52,8 +53,9 @@ void registerCallbacks(PassBuilder &PB) {
 } // namespace
 
 // Built with -fvisibility=hidden: only the entry point is exported.
-extern "C" LLVM_ATTRIBUTE_WEAK __attribute__((visibility("default")))
-PassPluginLibraryInfo llvmGetPassPluginInfo() {
+extern "C" LLVM_ATTRIBUTE_WEAK
+    __attribute__((visibility("default"))) PassPluginLibraryInfo
+    llvmGetPassPluginInfo() {
   return {LLVM_PLUGIN_API_VERSION, "tmpass", LLVM_VERSION_STRING,
           registerCallbacks};
 }

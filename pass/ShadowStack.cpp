@@ -201,12 +201,12 @@ bool ShadowFrame::computeRegion(ArrayRef<BasicBlock *> Needing) {
       if (Region.count(S) || !Seen.insert(S).second)
         continue;
       if (S->isEHPad() || !(isa<BranchInst>(T) || isa<SwitchInst>(T))) {
-        TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': edge "
-                        << blockName(&B) << " -> " << blockName(S)
-                        << " out of the region cannot take a restore ("
-                        << (S->isEHPad() ? "into an EH pad"
-                                         : T->getOpcodeName())
-                        << ")\n");
+        TM_DEBUG(
+            dbgs() << "tm-instrument: '" << F.getName() << "': edge "
+                   << blockName(&B) << " -> " << blockName(S)
+                   << " out of the region cannot take a restore ("
+                   << (S->isEHPad() ? "into an EH pad" : T->getOpcodeName())
+                   << ")\n");
         Region.clear();
         RegionExits.clear();
         return false;
@@ -220,9 +220,11 @@ bool ShadowFrame::computeRegion(ArrayRef<BasicBlock *> Needing) {
   // would put the push on a cycle (hoistOutOfCycle ruled that out).
   assert(Region.count(Push) && "the push is outside its region");
   for (const BasicBlock *B : Region)
-    assert(DT.dominates(Push, B) && "a region block the push does not dominate");
+    assert(DT.dominates(Push, B) &&
+           "a region block the push does not dominate");
   for (BasicBlock *B : Needing)
-    assert(Region.count(B) && "a block needing the frame is outside the region");
+    assert(Region.count(B) &&
+           "a block needing the frame is outside the region");
   for (const Edge &E : RegionExits)
     assert(Region.count(E.first) && !Region.count(E.second) &&
            !E.second->isEHPad() && "a region exit edge that does not leave it");
@@ -245,27 +247,24 @@ BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
   if (Entering == 1 && !BB->isEHPad() && !reaches(BB, Outside)) {
     if (Outside->getSingleSuccessor() == BB) {
       TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
-                      << "': push hoisted out of the cycle of "
-                      << blockName(BB) << " to its preheader "
-                      << blockName(Outside) << "\n");
+                      << "': push hoisted out of the cycle of " << blockName(BB)
+                      << " to its preheader " << blockName(Outside) << "\n");
       return Outside;
     }
     Instruction *T = Outside->getTerminator();
     if (isa<BranchInst>(T) || isa<SwitchInst>(T)) {
       BasicBlock *Pre = SplitEdge(Outside, BB, &DT);
       TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
-                      << "': push hoisted out of the cycle of "
-                      << blockName(BB) << " to a new preheader on the edge "
-                      << blockName(Outside) << " -> " << blockName(BB)
-                      << "\n");
+                      << "': push hoisted out of the cycle of " << blockName(BB)
+                      << " to a new preheader on the edge "
+                      << blockName(Outside) << " -> " << blockName(BB) << "\n");
       return Pre;
     }
   }
   BasicBlock *IDom = DT.getNode(BB)->getIDom()->getBlock();
   TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
                   << "': push hoisted out of the cycle of " << blockName(BB)
-                  << " to its immediate dominator " << blockName(IDom)
-                  << "\n");
+                  << " to its immediate dominator " << blockName(IDom) << "\n");
   return IDom;
 }
 
@@ -388,10 +387,9 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
   }
   Value *Own = B.CreateAdd(Saved, ConstantInt::get(G.IntPtrTy, 1), "tm.own");
   B.CreateStore(Own, DepthPtr);
-  Value *FramesPtr = B.CreateStructGEP(G.ShadowTy, G.Shadow,
-                                       ShadowFramesField, "tm.framesp");
-  Value *Frames =
-      B.CreateLoad(tm_compat::getPtrTo(P), FramesPtr, "tm.frames");
+  Value *FramesPtr =
+      B.CreateStructGEP(G.ShadowTy, G.Shadow, ShadowFramesField, "tm.framesp");
+  Value *Frames = B.CreateLoad(tm_compat::getPtrTo(P), FramesPtr, "tm.frames");
   // A ring: any depth has a slot, so no capacity check, no branch.
   Value *Index = B.CreateAnd(Own, ConstantInt::get(G.IntPtrTy, ShadowRingMask),
                              "tm.index");
@@ -430,9 +428,9 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
     IRBuilder<>(I->getNextNode()).CreateStore(Own, DepthPtr);
   for (Instruction *I : Exits)
     IRBuilder<>(I).CreateStore(Saved, DepthPtr);
-  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': "
-                  << Exits.size() << " pop(s), " << Pads.size()
-                  << " landing pad(s) and " << Twice.size()
+  TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': " << Exits.size()
+                  << " pop(s), " << Pads.size() << " landing pad(s) and "
+                  << Twice.size()
                   << " returns_twice call(s) set the depth back to own\n");
 }
 

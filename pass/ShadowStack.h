@@ -71,9 +71,9 @@ public:
   bool isPushedAt(const llvm::Instruction &I) const;
 
   // Push, slot stores (call, site) and every restore.
-  void emit(const ShadowStackGlobals &G,
-            llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>>
-                SlotStores);
+  void emit(
+      const ShadowStackGlobals &G,
+      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
 
 private:
   void collectRestorePoints();

@@ -1,4 +1,5 @@
-//===- SiteTable.cpp - per-function site arrays ----------------------------===//
+//===- SiteTable.cpp - per-function site arrays
+//----------------------------===//
 //
 // File names: a DILocation's file is joined with its DIFile directory (or the
 // compile unit's) when relative, and "./" components are removed, so
@@ -108,8 +109,12 @@ unsigned SiteTable::addLocation(const DILocation *L, unsigned Flags) {
   if (const DILocation *IA = L->getInlinedAt())
     Parent = int(addLocation(IA, 0));
   const DILocalScope *Scope = L->getScope();
-  Row R{sourcePathOf(Scope), functionName(Scope->getSubprogram(), F), Parent,
-        L->getLine(), L->getColumn(), Flags};
+  Row R{sourcePathOf(Scope),
+        functionName(Scope->getSubprogram(), F),
+        Parent,
+        L->getLine(),
+        L->getColumn(),
+        Flags};
   unsigned N = Rows.size();
   Rows.push_back(std::move(R));
   Index[Key] = N;
@@ -144,8 +149,9 @@ void SiteTable::finalize() {
   Module &M = *F.getParent();
   LLVMContext &Ctx = M.getContext();
   auto *ArrTy = ArrayType::get(SiteTy, Rows.size());
-  Array = new GlobalVariable(M, ArrTy, /*isConstant=*/true,
-                             GlobalValue::PrivateLinkage, nullptr, "__tm_sites");
+  Array =
+      new GlobalVariable(M, ArrTy, /*isConstant=*/true,
+                         GlobalValue::PrivateLinkage, nullptr, "__tm_sites");
   Array->setAlignment(Align(8));
   if (Comdat *C = F.getComdat())
     Array->setComdat(C);

@@ -92,8 +92,7 @@ private:
   llvm::Function &F;
   SiteStrings &Strings;
   llvm::SmallVector<Row, 16> Rows;
-  llvm::DenseMap<std::pair<const llvm::DILocation *, unsigned>, unsigned>
-      Index;
+  llvm::DenseMap<std::pair<const llvm::DILocation *, unsigned>, unsigned> Index;
   llvm::StructType *SiteTy;
   llvm::GlobalVariable *Array = nullptr;
   llvm::DenseMap<unsigned, llvm::GlobalVariable *> References;

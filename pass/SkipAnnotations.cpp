@@ -1,4 +1,5 @@
-//===- SkipAnnotations.cpp - annotate("tm_skip") ----------------------------===//
+//===- SkipAnnotations.cpp - annotate("tm_skip")
+//----------------------------===//
 #include "SkipAnnotations.h"
 
 #include "Debug.h"

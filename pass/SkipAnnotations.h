@@ -1,4 +1,5 @@
-//===- SkipAnnotations.h - functions the user keeps out of the pass --------===//
+//===- SkipAnnotations.h - functions the user keeps out of the pass
+//--------===//
 //
 // TM_NO_INSTRUMENT (include/tracemalloc.h) is __attribute__((annotate(
 // "tm_skip"))): clang lists the function in llvm.global.annotations. The

@@ -119,8 +119,7 @@ static void dump_at_exit(void) {
   char path[PATH_MAX];
   if (!tm_dump_path_expand(dump_path, (long)getpid(),
                            atomic_fetch_add(&dump_seq, 1),
-                           program_invocation_short_name, path,
-                           sizeof path)) {
+                           program_invocation_short_name, path, sizeof path)) {
     warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
          "snapshot written");
     return;

@@ -32,10 +32,23 @@ long long tm_init_parse_size(const char *value) {
   }
   unsigned shift = 0;
   switch (*s) {
-  case 'k': case 'K': shift = 10; s++; break;
-  case 'm': case 'M': shift = 20; s++; break;
-  case 'g': case 'G': shift = 30; s++; break;
-  default: break;
+  case 'k':
+  case 'K':
+    shift = 10;
+    s++;
+    break;
+  case 'm':
+  case 'M':
+    shift = 20;
+    s++;
+    break;
+  case 'g':
+  case 'G':
+    shift = 30;
+    s++;
+    break;
+  default:
+    break;
   }
   if (*s != '\0' || v == 0 || v > ((unsigned long long)INT64_MAX >> shift))
     return -1;

@@ -33,4 +33,4 @@ static void tm_preinit(int argc, char **argv, char **envp) {
 }
 
 __attribute__((section(".preinit_array"), used)) static void (
-    *const tm_preinit_entry)(int, char **, char **) = tm_preinit;
+        *const tm_preinit_entry)(int, char **, char **) = tm_preinit;

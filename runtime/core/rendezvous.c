@@ -37,8 +37,8 @@ enum { STATE_UNDECIDED, STATE_ACTIVE, STATE_DORMANT };
 #define TM_STR_(x) #x
 #define TM_STR(x) TM_STR_(x)
 #define TM_VERSION_STRING                                                      \
-  TM_STR(TM_VERSION_MAJOR) "." TM_STR(TM_VERSION_MINOR) "." TM_STR(          \
-      TM_VERSION_PATCH)
+  TM_STR(TM_VERSION_MAJOR)                                                     \
+  "." TM_STR(TM_VERSION_MINOR) "." TM_STR(TM_VERSION_PATCH)
 
 /* Layout 1. Never reorder or remove a field; append only, and bump
  * layout. */
@@ -52,8 +52,8 @@ struct tm_rendezvous {
 };
 
 static struct tm_rendezvous self = {TM_RENDEZVOUS_MAGIC, TM_RENDEZVOUS_LAYOUT,
-                                    TM_ABI_VERSION, TM_VERSION_NUMBER,
-                                    STATE_UNDECIDED, TM_VERSION_STRING};
+                                    TM_ABI_VERSION,      TM_VERSION_NUMBER,
+                                    STATE_UNDECIDED,     TM_VERSION_STRING};
 
 /* The exported name: an alias of `self`, so that no reference of ours goes
  * through it. */
@@ -139,7 +139,7 @@ static const void *object_lookup(const struct dl_phdr_info *info,
   if (!symtab || !strtab)
     return NULL;
 #define TM_MATCH(i)                                                            \
-  (symtab[i].st_shndx != SHN_UNDEF && symtab[i].st_value != 0 &&              \
+  (symtab[i].st_shndx != SHN_UNDEF && symtab[i].st_value != 0 &&               \
    strcmp(strtab + symtab[i].st_name, name) == 0)
   if (gnu) {
     uint32_t nbuckets = gnu[0], symoffset = gnu[1], bloom_size = gnu[2];

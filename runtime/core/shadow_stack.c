@@ -56,11 +56,11 @@
  * counted may also hold neighbouring runtime data. */
 #define UNSET_RING_ALIGN 4096
 
-_Alignas(UNSET_RING_ALIGN) const struct tm_site
-    *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
+_Alignas(UNSET_RING_ALIGN) const
+    struct tm_site *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
 
-TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {
-    0, tm_shadow_unset_ring};
+TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {0,
+                                                          tm_shadow_unset_ring};
 
 __thread int tm_reentrant TM_TLS_IE;
 __thread tm_thread_t *tm_thread_self TM_TLS_IE;
@@ -72,7 +72,7 @@ static __thread int thread_state TM_TLS_IE;
 static pthread_key_t shadow_key;
 static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
-#define SHADOW_BYTES \
+#define SHADOW_BYTES                                                           \
   ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
 
 static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;

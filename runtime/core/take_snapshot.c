@@ -66,8 +66,8 @@ static const tm_traceback_t *convert_tb(convert_t *c, uint32_t id) {
     frame_strings_t fs;
     if (!frame_strings(c, fids[k], &fs))
       return NULL;
-    c->frames[k] = (tm_frame_t){
-        fs.filename, tm_intern_frame(fids[k])->lineno, fs.function};
+    c->frames[k] = (tm_frame_t){fs.filename, tm_intern_frame(fids[k])->lineno,
+                                fs.function};
   }
   return tm_snapshot_intern_traceback(c->snap, c->frames, tb->nframe,
                                       tb->total_nframe);

@@ -119,7 +119,8 @@ static tm_tt_entry_t *slots_alloc(uint32_t want, uint32_t *cap, bool *mapped) {
 
 static void slots_free(tm_tt_table_t *t) {
   if (t->mapped)
-    tm_raw_unmap(t->slots, (size_t)t->cap * sizeof(tm_tt_entry_t), TM_MEM_TABLES);
+    tm_raw_unmap(t->slots, (size_t)t->cap * sizeof(tm_tt_entry_t),
+                 TM_MEM_TABLES);
   else
     tm_raw_free(t->slots);
   t->slots = NULL;
@@ -199,7 +200,8 @@ static inline __attribute__((always_inline)) void tab_erase(tm_tt_table_t *t,
     t->has_zero = false;
     return;
   }
-  tm_tt_entry_t *e = (tm_tt_entry_t *)((char *)v - offsetof(tm_tt_entry_t, val));
+  tm_tt_entry_t *e =
+      (tm_tt_entry_t *)((char *)v - offsetof(tm_tt_entry_t, val));
   TM_ASSERT(e >= t->slots && e < t->slots + t->cap && e->key != 0);
   tm_tt_erase_at(t, (uint32_t)(e - t->slots));
 }
@@ -235,7 +237,8 @@ pair_remove(tm_tt_pair_t *p, uint64_t key, size_t *size) {
 }
 
 /* Store (key -> size, tb) where key is absent; false on out-of-memory. */
-static bool pair_insert(tm_tt_pair_t *p, uint64_t key, size_t size, uint32_t tb) {
+static bool pair_insert(tm_tt_pair_t *p, uint64_t key, size_t size,
+                        uint32_t tb) {
   uint32_t s32 = size >= TM_TT_BIG_SIZE ? TM_TT_BIG_SIZE : (uint32_t)size;
   if (s32 == TM_TT_BIG_SIZE && !tab_insert(&p->big, key, (uint64_t)size))
     return false;
@@ -259,11 +262,13 @@ void tm_trace_table_traced_memory(size_t *current, size_t *peak) {
 
 void tm_trace_table_reset_peak(void) {
   atomic_store_explicit(
-      &tm_traced_peak, atomic_load_explicit(&tm_traced_current, memory_order_relaxed),
+      &tm_traced_peak,
+      atomic_load_explicit(&tm_traced_current, memory_order_relaxed),
       memory_order_relaxed);
   // An add between the load and the store may have raised current: the
   // peak must not stay below it.
-  tm_tt_peak_update(atomic_load_explicit(&tm_traced_current, memory_order_relaxed));
+  tm_tt_peak_update(
+      atomic_load_explicit(&tm_traced_current, memory_order_relaxed));
 }
 
 uint64_t tm_trace_table_dropped(void) {
@@ -298,7 +303,8 @@ static inline __attribute__((unused)) bool pair_lock_held(const tm_tt_pair_t *p,
             hi = (uintptr_t)(tm_tt_shards + TM_TRACE_SHARDS);
   if (a < lo || a >= hi)
     return tm_spin_held(&domains_lock);
-  return st || tm_spin_held(&tm_tt_shards[(a - lo) / sizeof *tm_tt_shards].lock);
+  return st ||
+         tm_spin_held(&tm_tt_shards[(a - lo) / sizeof *tm_tt_shards].lock);
 }
 
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr) {
@@ -353,7 +359,8 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
 /* Store (ptr -> size, tb) under the key's lock, replacing any trace there;
  * tb 0 (the capture failed) or no table `p`: drop. -1 when dropped. */
 static inline __attribute__((always_inline)) int
-store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) {
+store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb,
+             bool st) {
   if (TM_UNLIKELY(!p)) { // no table for a new domain: out of memory
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     return -1;
@@ -362,7 +369,8 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) 
   tm_tt_table_t *t = &p->main;
   // The common case, one probe: a new block of less than 4 GiB at a
   // non-zero address, into a table that has room.
-  if (TM_LIKELY(tb && size < TM_TT_BIG_SIZE && ptr && t->count + 1 <= t->max_count)) {
+  if (TM_LIKELY(tb && size < TM_TT_BIG_SIZE && ptr &&
+                t->count + 1 <= t->max_count)) {
     tm_tt_entry_t *slots = t->slots;
     uint32_t cap = t->cap;
     uint32_t i = tm_tt_home(ptr, cap);
@@ -382,7 +390,8 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) 
   }
   uint64_t *v = tab_lookup(&p->main, ptr);
   bool big = size >= TM_TT_BIG_SIZE;
-  if (tb && !v && !big && tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
+  if (tb && !v && !big &&
+      tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
     tm_tt_current_add(size, st);
     return 0;
   }
@@ -408,13 +417,12 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st) 
 }
 
 static inline __attribute__((always_inline)) int
-add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, const struct tm_site *site,
-           bool st) {
+add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
+           const struct tm_site *site, bool st) {
   TM_ASSERT(!p || pair_lock_held(p, st));
   unsigned limit =
       (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-  return store_locked(p, ptr, size, p ? tm_intern_capture(site, limit) : 0,
-                      st);
+  return store_locked(p, ptr, size, p ? tm_intern_capture(site, limit) : 0, st);
 }
 
 int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
@@ -611,7 +619,8 @@ size_t tm_trace_table_count_locked(void) {
   return n;
 }
 
-static int pair_foreach(tm_tt_pair_t *p, unsigned domain, tm_trace_fn fn, void *arg) {
+static int pair_foreach(tm_tt_pair_t *p, unsigned domain, tm_trace_fn fn,
+                        void *arg) {
   int rc = 0;
   if (p->main.has_zero)
     rc = fn(arg, domain, pair_size(p, 0, p->main.zero_val),
@@ -697,8 +706,8 @@ static const char *pair_validate(const tm_tt_pair_t *p, int shard,
     if (p->big.slots[i].val < TM_TT_BIG_SIZE)
       return "trace table: a big entry below 4 GiB - 1";
   }
-  if (p->big.has_zero && !(p->main.has_zero &&
-                           (uint32_t)p->main.zero_val == TM_TT_BIG_SIZE))
+  if (p->big.has_zero &&
+      !(p->main.has_zero && (uint32_t)p->main.zero_val == TM_TT_BIG_SIZE))
     return "trace table: a big entry with no marked main entry";
   if (p->main.has_zero) {
     uint32_t id = (uint32_t)(p->main.zero_val >> 32);

@@ -244,15 +244,14 @@ tm_tt_current_add(size_t delta, bool st) {
   tm_tt_peak_update(post);
 }
 
-static inline __attribute__((always_inline)) void
-tm_tt_current_sub(size_t size, bool st) {
+static inline __attribute__((always_inline)) void tm_tt_current_sub(size_t size,
+                                                                    bool st) {
   // current is the sum of the traced sizes, `size` among them: it cannot
   // go below zero (wrap).
   if (st) {
     size_t pre = atomic_load_explicit(&tm_traced_current, memory_order_relaxed);
     TM_ASSERT(pre >= size);
-    atomic_store_explicit(&tm_traced_current, pre - size,
-                          memory_order_relaxed);
+    atomic_store_explicit(&tm_traced_current, pre - size, memory_order_relaxed);
   } else {
     size_t pre = atomic_fetch_sub_explicit(&tm_traced_current, size,
                                            memory_order_relaxed);
@@ -274,9 +273,8 @@ tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
   // serves limit 1 (tm_intern_cached checks it again).
   unsigned limit =
       (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-  if (__builtin_expect(t == NULL || limit != 1 || size >= TM_TT_BIG_SIZE ||
-                           ptr == 0,
-                       0)) {
+  if (__builtin_expect(
+          t == NULL || limit != 1 || size >= TM_TT_BIG_SIZE || ptr == 0, 0)) {
     tm_core_on_alloc_slow(ptr, size, site);
     return;
   }

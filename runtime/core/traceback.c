@@ -427,12 +427,12 @@ void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
  * unloaded and another mapped at the same address, whose constructor
  * (__tm_module_init_v2) bumps the epoch first. t is synced. Slots 1..i
  * are frames[1..i]. */
-static inline uintptr_t count_slots(tm_thread_t *t,
-                                    const struct tm_site *const *frames,
-                                    uintptr_t i) {
+static inline uintptr_t
+count_slots(tm_thread_t *t, const struct tm_site *const *frames, uintptr_t i) {
   if (TM_UNLIKELY(!t || i > TM_TOTAL_MEMO_SLOTS))
     return count_slots_walk(frames, i);
-  if (TM_LIKELY(t->memo_n == i && tm_tb_memo_same(frames + 1, t->memo_slots, i)))
+  if (TM_LIKELY(t->memo_n == i &&
+                tm_tb_memo_same(frames + 1, t->memo_slots, i)))
     return t->memo_total;
   uintptr_t n = count_slots_walk(frames, i);
   for (uintptr_t k = 0; k < i; k++)

@@ -67,7 +67,8 @@ typedef struct tm_rframe {
  * (NULL: an uninstrumented caller, attributed to the nearest instrumented
  * frame), keeping at most `limit` frames. Returns its id (> 0), or 0 when the
  * runtime is out of memory. Caller holds a trace-table lock. */
-TM_HIDDEN uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit);
+TM_HIDDEN uint32_t tm_intern_capture(const struct tm_site *site,
+                                     unsigned limit);
 /* (Or, while the process is single-threaded, with no lock: trace_table.c.) */
 
 /* ---- The inlined fast path (trace_table.c's allocation path) ----------- */
@@ -76,7 +77,8 @@ TM_HIDDEN uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit)
  * and memo belong to one epoch and one limit (shadow_stack.h). */
 TM_HIDDEN extern _Atomic uint64_t tm_tb_epoch;
 
-TM_HIDDEN void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit);
+TM_HIDDEN void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch,
+                                      unsigned limit);
 
 /* Make t's cache and memo those of the current epoch and `limit`. */
 static inline void tm_tb_thread_sync(tm_thread_t *t, unsigned limit) {
@@ -96,14 +98,14 @@ static inline uint32_t tm_tb_exact_index(const struct tm_site *site,
 /* Do a[0..n) hold the same pointers as m[0..n)? (m 16-byte aligned.) Two
  * slots per vector operation, no branch per slot. */
 static inline __attribute__((always_inline)) bool
-tm_tb_memo_same(const struct tm_site *const *a,
-                const struct tm_site *const *m, uintptr_t n) {
+tm_tb_memo_same(const struct tm_site *const *a, const struct tm_site *const *m,
+                uintptr_t n) {
   typedef uint64_t v2 __attribute__((vector_size(16)));
 #define TM_MEMO_PAIR(k)                                                        \
   do {                                                                         \
     v2 x_, y_;                                                                 \
     __builtin_memcpy(&x_, a + (k), sizeof x_);                                 \
-    y_ = *(const v2 *)(m + (k)); /* even k: 16-byte aligned */                \
+    y_ = *(const v2 *)(m + (k)); /* even k: 16-byte aligned */                 \
     acc |= x_ ^ y_;                                                            \
   } while (0)
   m = (const struct tm_site *const *)__builtin_assume_aligned(m, 16);
@@ -118,15 +120,24 @@ tm_tb_memo_same(const struct tm_site *const *a,
   // Straight-line for the common depths: one jump, then 3 operations per
   // pair of slots.
   switch (pairs) {
-  case 8: TM_MEMO_PAIR(14); /* fall through */
-  case 7: TM_MEMO_PAIR(12); /* fall through */
-  case 6: TM_MEMO_PAIR(10); /* fall through */
-  case 5: TM_MEMO_PAIR(8); /* fall through */
-  case 4: TM_MEMO_PAIR(6); /* fall through */
-  case 3: TM_MEMO_PAIR(4); /* fall through */
-  case 2: TM_MEMO_PAIR(2); /* fall through */
-  case 1: TM_MEMO_PAIR(0); /* fall through */
-  default: break;
+  case 8:
+    TM_MEMO_PAIR(14); /* fall through */
+  case 7:
+    TM_MEMO_PAIR(12); /* fall through */
+  case 6:
+    TM_MEMO_PAIR(10); /* fall through */
+  case 5:
+    TM_MEMO_PAIR(8); /* fall through */
+  case 4:
+    TM_MEMO_PAIR(6); /* fall through */
+  case 3:
+    TM_MEMO_PAIR(4); /* fall through */
+  case 2:
+    TM_MEMO_PAIR(2); /* fall through */
+  case 1:
+    TM_MEMO_PAIR(0); /* fall through */
+  default:
+    break;
   }
 #undef TM_MEMO_PAIR
   d |= acc[0] | acc[1];
@@ -142,8 +153,7 @@ tm_tb_memo_same(const struct tm_site *const *a,
  * t non-NULL means the thread's own ring is installed (shadow_stack.h), so
  * the ring is not checked against the unset one here. */
 static inline __attribute__((always_inline)) uint32_t
-tm_intern_cached(const struct tm_site *site, unsigned limit,
-                    tm_thread_t *t) {
+tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
   uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
   if (__builtin_expect(limit != 1 || site == NULL || t->epoch1 != epoch ||
                            site->inlined_at != NULL,

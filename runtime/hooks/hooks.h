@@ -46,9 +46,9 @@ extern __thread int tm_reentrant __attribute__((tls_model("initial-exec")));
 #else
 #define TM_HAS_FEATURE(x) 0 /* GCC: __SANITIZE_*__ instead */
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||        \
-    defined(__SANITIZE_HWADDRESS__) || TM_HAS_FEATURE(address_sanitizer) ||  \
-    TM_HAS_FEATURE(thread_sanitizer) || TM_HAS_FEATURE(memory_sanitizer) ||  \
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||           \
+    defined(__SANITIZE_HWADDRESS__) || TM_HAS_FEATURE(address_sanitizer) ||    \
+    TM_HAS_FEATURE(thread_sanitizer) || TM_HAS_FEATURE(memory_sanitizer) ||    \
     TM_HAS_FEATURE(hwaddress_sanitizer) || TM_HAS_FEATURE(leak_sanitizer)
 #define TM_SANITIZER_MODE 1
 #else

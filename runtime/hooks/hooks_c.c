@@ -24,8 +24,7 @@
 /* ---- Recording helpers -------------------------------------------------- */
 
 /* The core tests tm_tracing and tm_reentrant itself and keeps errno. */
-void tm_hooks_record_alloc(void *ptr, size_t size,
-                           const struct tm_site *site) {
+void tm_hooks_record_alloc(void *ptr, size_t size, const struct tm_site *site) {
   tm_core_on_alloc(ptr, size, site);
 }
 
@@ -101,7 +100,7 @@ static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
 static TM_NOINLINE void *calloc_slow(size_t nmemb, size_t size,
                                      const struct tm_site *site) {
   /* A non-NULL result means nmemb * size did not overflow. */
-  TM_ALLOC_SLOW(void *, tm_real_calloc(nmemb, size), nmemb * size);
+  TM_ALLOC_SLOW(void *, tm_real_calloc(nmemb, size), nmemb *size);
 }
 
 static TM_NOINLINE void free_slow(void *ptr) {
@@ -204,8 +203,7 @@ int __tm_posix_memalign(void **memptr, size_t alignment, size_t size,
   return posix_memalign_slow(memptr, alignment, size, site);
 }
 
-void *__tm_memalign(size_t alignment, size_t size,
-                    const struct tm_site *site) {
+void *__tm_memalign(size_t alignment, size_t size, const struct tm_site *site) {
   if (TM_LIKELY(!tm_hooks_tracing()))
     return tm_real_memalign(alignment, size);
   return memalign_slow(alignment, size, 0, site);

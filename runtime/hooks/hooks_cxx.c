@@ -53,7 +53,8 @@ extern void _ZSt17__throw_bad_allocv(void) TM_WEAK __attribute__((noreturn));
 #define TM_CXX_DELETE(NAME, PARAMS, ARGS) extern void NAME PARAMS TM_WEAK;
 #include "hooks_cxx_ops.h"
 
-/* ---- Mode ------------------------------------------------------------------ */
+/* ---- Mode ------------------------------------------------------------------
+ */
 
 enum { MODE_UNKNOWN = 0, MODE_OWN, MODE_DELEGATE };
 static atomic_int cxx_mode;
@@ -138,7 +139,8 @@ static void reentrant_leave(int *unused) {
   tm_reentrant += TM_REENTRANT_IGNORE;                                         \
   int tm_scope_ __attribute__((cleanup(reentrant_leave), unused)) = 0
 
-/* ---- Own mode ---------------------------------------------------------------- */
+/* ---- Own mode
+ * ---------------------------------------------------------------- */
 
 static inline int valid_align(size_t align) {
   return align != 0 && (align & (align - 1)) == 0;
@@ -155,8 +157,7 @@ static inline void *own_try(size_t size, int aligned, size_t align) {
 }
 
 /* The throwing new after a failed first attempt: libstdc++'s loop. */
-static TM_NOINLINE void *own_new_retry(size_t size, int aligned,
-                                       size_t align) {
+static TM_NOINLINE void *own_new_retry(size_t size, int aligned, size_t align) {
   if (aligned && !valid_align(align))
     _ZSt17__throw_bad_allocv();
   for (;;) {
@@ -182,7 +183,8 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned,
     }                                                                          \
   } while (0)
 
-/* ---- The new hooks ------------------------------------------------------------ */
+/* ---- The new hooks
+ * ------------------------------------------------------------ */
 
 #define TM_CXX_NEW(NAME, PARAMS, ARGS, ALIGNED, ALIGN, NOTHROW)                \
   void *__tm_##NAME TM_HOOK_APPEND_SITE PARAMS {                               \
@@ -195,10 +197,10 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned,
         else                                                                   \
           p = own_new_retry(size, ALIGNED, ALIGN);                             \
       }                                                                        \
-    } else if (TM_LIKELY(TM_OP(NAME, void *, PARAMS) != NULL)) {              \
+    } else if (TM_LIKELY(TM_OP(NAME, void *, PARAMS) != NULL)) {               \
       TM_REENTRANT_SCOPE();                                                    \
       p = TM_OP(NAME, void *, PARAMS) ARGS;                                    \
-    } else { /* no C++ runtime at all: cannot happen, do not crash */         \
+    } else { /* no C++ runtime at all: cannot happen, do not crash */          \
       TM_REAL_BEGIN();                                                         \
       p = own_try(size, ALIGNED, ALIGN);                                       \
       TM_REAL_END();                                                           \
@@ -210,14 +212,15 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned,
 #define TM_CXX_DELETE(NAME, PARAMS, ARGS)
 #include "hooks_cxx_ops.h"
 
-/* ---- The delete hooks ------------------------------------------------------- */
+/* ---- The delete hooks -------------------------------------------------------
+ */
 
 #define TM_CXX_DELETE(NAME, PARAMS, ARGS)                                      \
   void __tm_##NAME TM_HOOK_APPEND_SITE PARAMS {                                \
     (void)site;                                                                \
     if (TM_UNLIKELY(tm_hooks_tracing()) && ptr != NULL)                        \
       tm_hooks_record_free(ptr);                                               \
-    if (TM_LIKELY(cxx_own()) || TM_OP(NAME, void, PARAMS) == NULL) {          \
+    if (TM_LIKELY(cxx_own()) || TM_OP(NAME, void, PARAMS) == NULL) {           \
       TM_REAL_BEGIN();                                                         \
       tm_real_free(ptr);                                                       \
       TM_REAL_END();                                                           \

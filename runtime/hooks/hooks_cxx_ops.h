@@ -24,9 +24,9 @@
 #define TM_CXX_SHAPE_3(size, align, nt) 1, align, 1
 /* Expands the argument list (the shape) before X sees it. */
 #define TM_CXX_APPLY(X, ARGLIST) X ARGLIST
-#define TM_CXX_OP_TM_HOOK_ALLOC(NAME, PARAMS, ARGS)                           \
+#define TM_CXX_OP_TM_HOOK_ALLOC(NAME, PARAMS, ARGS)                            \
   TM_CXX_APPLY(TM_CXX_NEW, (NAME, PARAMS, ARGS, TM_CXX_SHAPE(ARGS)))
-#define TM_CXX_OP_TM_HOOK_FREE(NAME, PARAMS, ARGS)                            \
+#define TM_CXX_OP_TM_HOOK_FREE(NAME, PARAMS, ARGS)                             \
   TM_CXX_DELETE(NAME, PARAMS, ARGS)
 #endif
 

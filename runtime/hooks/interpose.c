@@ -49,8 +49,8 @@ const char tm_interpose_linked = 1;
 
 /* The global symbol NAME: a weak, exported alias of tm_interpose_NAME. */
 #define TM_INTERPOSE(NAME)                                                     \
-  extern __typeof(tm_interpose_##NAME) NAME                                    \
-      __attribute__((weak, alias("tm_interpose_" #NAME), visibility("default")))
+  extern __typeof(tm_interpose_##NAME) NAME __attribute__((                    \
+      weak, alias("tm_interpose_" #NAME), visibility("default")))
 
 static TM_NOINLINE void *record(void *p, size_t size) {
   if (p != NULL &&

@@ -64,7 +64,8 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 extern void *__libc_valloc(size_t size);
 extern void *__libc_pvalloc(size_t size);
 
-/* ---- Bootstrap arena ------------------------------------------------------ */
+/* ---- Bootstrap arena ------------------------------------------------------
+ */
 
 #define ARENA_SIZE 16384
 static _Alignas(64) unsigned char arena[ARENA_SIZE];
@@ -100,7 +101,8 @@ static size_t arena_size(const void *p) {
   return n;
 }
 
-/* ---- The table -------------------------------------------------------------- */
+/* ---- The table --------------------------------------------------------------
+ */
 
 static void *boot_malloc(size_t);
 static void *boot_calloc(size_t, size_t);
@@ -143,7 +145,8 @@ static struct {
 #define LOAD(F) atomic_load_explicit(&tm_real.F, memory_order_relaxed)
 #define STORE(F, V) atomic_store_explicit(&tm_real.F, (V), memory_order_relaxed)
 
-/* ---- Derived functions (a partial set) ---------------------------------------- */
+/* ---- Derived functions (a partial set)
+ * ---------------------------------------- */
 
 static void *derived_calloc(size_t nmemb, size_t size) {
   size_t total;
@@ -194,8 +197,8 @@ static void *derived_memalign(size_t alignment, size_t size) {
     return rc == 0 ? p : NULL;
   }
   if (have.aligned_alloc != NULL)
-    return have.aligned_alloc(alignment, (size + alignment - 1) &
-                                             ~(alignment - 1));
+    return have.aligned_alloc(alignment,
+                              (size + alignment - 1) & ~(alignment - 1));
   if (pow2(alignment) && alignment <= _Alignof(max_align_t))
     return LOAD(malloc)(size);
   errno = ENOMEM;
@@ -239,7 +242,8 @@ static size_t derived_malloc_usable_size(void *ptr) {
   return 0;
 }
 
-/* ---- Arena-aware wrappers (installed only if the arena was used) ------------- */
+/* ---- Arena-aware wrappers (installed only if the arena was used)
+ * ------------- */
 
 static void arena_aware_free(void *ptr) {
   if (!in_arena(ptr))
@@ -263,7 +267,8 @@ static size_t arena_aware_malloc_usable_size(void *ptr) {
   return have.malloc_usable_size ? have.malloc_usable_size(ptr) : 0;
 }
 
-/* ---- Resolution ------------------------------------------------------------------ */
+/* ---- Resolution
+ * ------------------------------------------------------------------ */
 
 /* Hide where a function address came from, so that the compiler cannot
  * fold "is the global malloc our definition?" at compile time. */
@@ -303,8 +308,8 @@ static void resolve(void) {
    * effect, its error message would be allocated by the other copy's
    * malloc and traced as the program's. Ours in effect: such a block comes
    * from the arena. Nothing after us: glibc's __libc_* below. */
-  int next = ours || (chain && tm_rendezvous_defined_after((void *)resolve,
-                                                           "malloc"));
+  int next =
+      ours || (chain && tm_rendezvous_defined_after((void *)resolve, "malloc"));
   void *owner;
 #define CANDIDATE(NAME)                                                        \
   (chain ? (next ? dlsym(RTLD_NEXT, #NAME) : NULL) : opaque((void *)NAME))
@@ -320,7 +325,7 @@ static void resolve(void) {
   void *fn_realloc = PICK(realloc);
   void *fn_free = PICK(free);
   have.malloc = (void *(*)(size_t))owner;
-  have.malloc_usable_size = (size_t(*)(void *))PICK(malloc_usable_size);
+  have.malloc_usable_size = (size_t (*)(void *))PICK(malloc_usable_size);
   have.memalign = (void *(*)(size_t, size_t))PICK(memalign);
   have.aligned_alloc = (void *(*)(size_t, size_t))PICK(aligned_alloc);
   have.posix_memalign = (int (*)(void **, size_t, size_t))PICK(posix_memalign);
@@ -342,13 +347,13 @@ static void resolve(void) {
       fn_realloc ? (void *(*)(void *, size_t))fn_realloc : derived_realloc;
 
   STORE(malloc, have.malloc);
-  STORE(calloc, fn_calloc ? (void *(*)(size_t, size_t))fn_calloc
-                          : derived_calloc);
+  STORE(calloc,
+        fn_calloc ? (void *(*)(size_t, size_t))fn_calloc : derived_calloc);
   STORE(memalign, have.memalign ? have.memalign : derived_memalign);
   STORE(aligned_alloc,
         have.aligned_alloc ? have.aligned_alloc : derived_aligned_alloc);
-  STORE(posix_memalign, have.posix_memalign ? have.posix_memalign
-                                            : derived_posix_memalign);
+  STORE(posix_memalign,
+        have.posix_memalign ? have.posix_memalign : derived_posix_memalign);
   STORE(valloc, fn_valloc ? (void *(*)(size_t))fn_valloc : derived_valloc);
   STORE(pvalloc, fn_pvalloc ? (void *(*)(size_t))fn_pvalloc : derived_pvalloc);
   if (atomic_load(&arena_used) != arena_before || arena_before != 0) {
@@ -371,7 +376,8 @@ void tm_real_resolve(void) {
     resolve();
 }
 
-/* ---- The bootstrap entry points ------------------------------------------------- */
+/* ---- The bootstrap entry points
+ * ------------------------------------------------- */
 
 /* A call that arrives while this thread resolves (dlsym's own allocation)
  * is served from the arena; any other resolves first, then forwards. */

@@ -129,8 +129,7 @@ static void remove_stale_temps(int dfd, const char *name) {
       const char *entry = buf + off + 19;
       off += reclen;
       long pid = tm_io_temp_writer(entry, name);
-      if (pid > 0 && pid != self && kill((pid_t)pid, 0) != 0 &&
-          errno == ESRCH)
+      if (pid > 0 && pid != self && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         unlinkat(fd, entry, 0);
     }
   }

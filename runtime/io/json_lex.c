@@ -265,7 +265,7 @@ tm_status_t tm_json_read_int(jp_t *p, const char *what, int64_t min,
   uint64_t mag;
   TRY(read_number(p, &neg, &mag, &exact));
   bool ok = exact &&
-            (neg ? (min < 0 && mag <= (uint64_t) - (min + 1) + 1) : mag <= max);
+            (neg ? (min < 0 && mag <= (uint64_t)-(min + 1) + 1) : mag <= max);
   if (!ok) {
     p->pos = at;
     if (!exact && p->s[p->pos] != '-')

@@ -1,7 +1,7 @@
 /* json_write.c - the JSON exchange format writer (tm_snapshot_dump_json).
  *
- * Design: the document is exactly docs/design.md's "tracemalloc-json" version 1,
- * one trace per line so that it diffs and greps well:
+ * Design: the document is exactly docs/design.md's "tracemalloc-json" version
+ * 1, one trace per line so that it diffs and greps well:
  *
  *   {"format": "tracemalloc-json", "version": 1, "traceback_limit": 25,
  *    "traced_memory": {"current": 123, "peak": 456},

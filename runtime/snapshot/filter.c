@@ -50,7 +50,7 @@ typedef struct tb_entry {
 typedef struct ctx {
   const tm_filter_t *filters;
   size_t nf;
-  tm_glob_t **globs; /* per filter; NULL for domain filters */
+  tm_glob_t **globs;    /* per filter; NULL for domain filters */
   tm_ptr_map_t entries; /* traceback pointer -> tb_entry_t */
   unsigned char *res;   /* nf bytes per distinct traceback */
   size_t nres, res_cap;
@@ -187,10 +187,8 @@ static tm_status_t validate(const tm_filter_t *filters, size_t n) {
         filters[k].kind != TM_FILTER_DOMAIN)
       return tm_set_error(TM_EINVAL, "filter %zu: unknown kind %d", k,
                           (int)filters[k].kind);
-    if (filters[k].kind == TM_FILTER_FILENAME &&
-        !filters[k].filename_pattern)
-      return tm_set_error(TM_EINVAL, "filter %zu: filename_pattern is NULL",
-                          k);
+    if (filters[k].kind == TM_FILTER_FILENAME && !filters[k].filename_pattern)
+      return tm_set_error(TM_EINVAL, "filter %zu: filename_pattern is NULL", k);
   }
   return TM_OK;
 }
@@ -215,13 +213,13 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
     int keep = c->nf ? keep_trace(c, c->res + e->res, t[i].domain) : 1;
     if (keep < 0)
       return tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
-                          "filter on an empty traceback)");
+                                     "filter on an empty traceback)");
     if (!keep)
       continue;
     if (!e->copy && !(e->copy = copy_traceback(c->dst, e->tb)))
       return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
-    tm_status_t st = tm_snapshot_append(c->dst, t[i].domain, t[i].size,
-                                        e->copy);
+    tm_status_t st =
+        tm_snapshot_append(c->dst, t[i].domain, t[i].size, e->copy);
     if (st != TM_OK)
       return st;
   }

@@ -85,8 +85,7 @@ static void add_tok(compiler_t *c, uint32_t kind, uint32_t cp) {
 
 /* fnmatch.translate's hyphen-chunk algorithm over p[i..j) (i is just after
  * '['), written as atoms: chunks separated by JOINTs. Returns the count. */
-static size_t set_atoms(const uint32_t *p, size_t i, size_t j,
-                        uint32_t *a) {
+static size_t set_atoms(const uint32_t *p, size_t i, size_t j, uint32_t *a) {
   size_t na = 0;
   bool has_dash = false;
   for (size_t x = i; x < j; x++)

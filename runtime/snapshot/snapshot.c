@@ -275,9 +275,8 @@ static bool strs_grow(tm_snapshot_t *snap) {
   return true;
 }
 
-const char *tm_snapshot_intern_string_hashed(tm_snapshot_t *snap,
-                                             const char *s, size_t len,
-                                             uint64_t hash) {
+const char *tm_snapshot_intern_string_hashed(tm_snapshot_t *snap, const char *s,
+                                             size_t len, uint64_t hash) {
   if ((snap->nstrs + 1) * 2 > snap->strs_cap && !strs_grow(snap))
     return NULL;
   size_t mask = snap->strs_cap - 1, j = hash & mask;
@@ -422,8 +421,7 @@ static tm_status_t intern_frames(tm_snapshot_t *snap, const tm_frame_t *frames,
   for (size_t i = 0; i < nframe; i++) {
     const char *fn = frames[i].filename, *func = frames[i].function;
     if (!fn)
-      return tm_set_error(TM_EINVAL, "frame %zu: filename must not be NULL",
-                          i);
+      return tm_set_error(TM_EINVAL, "frame %zu: filename must not be NULL", i);
     tmp[i].filename = tm_snapshot_intern_string(snap, fn, strlen(fn));
     tmp[i].lineno = frames[i].lineno;
     tmp[i].function =

@@ -32,7 +32,6 @@
 #include "tracemalloc.h"
 #include "visibility.h"
 
-
 /* ---- Arena: bump allocation in chunks from tm_raw_alloc(TM_MEM_OBJECTS),
  * freed all at once. */
 typedef struct tm_arena_chunk tm_arena_chunk_t;
@@ -52,8 +51,8 @@ TM_HIDDEN void tm_arena_free(tm_arena_t *a);
 struct tm_traceback {
   const tm_frame_t *frames; /* most recent first */
   uint32_t nframe;
-  uint32_t total_nframe;    /* TM_TOTAL_NFRAME_NONE for None */
-  uint64_t hash;            /* tm_frames_hash(frames, nframe) */
+  uint32_t total_nframe; /* TM_TOTAL_NFRAME_NONE for None */
+  uint64_t hash;         /* tm_frames_hash(frames, nframe) */
 };
 
 /* Content hash of a string, given its bytes (what interning uses). */
@@ -65,31 +64,31 @@ TM_HIDDEN size_t tm_string_length(const char *interned);
  * (function names ignored). tm_frames_hash(f, 1) == tm_frame_hash(f->filename,
  * f->lineno). */
 TM_HIDDEN uint64_t tm_frame_hash(const char *interned_filename,
-                                     unsigned int lineno);
+                                 unsigned int lineno);
 TM_HIDDEN uint64_t tm_frames_hash(const tm_frame_t *frames, size_t n);
 
 /* CPython's Traceback ordering: lexicographic over the OLDEST-first frames,
  * each by (filename in code-point order, lineno); a proper prefix is smaller.
  * Returns <0, 0, >0. Works across snapshots (compares bytes). */
 TM_HIDDEN int tm_traceback_cmp(const tm_traceback_t *a,
-                                   const tm_traceback_t *b);
+                               const tm_traceback_t *b);
 /* CPython's Traceback equality (frames only). */
 TM_HIDDEN bool tm_traceback_equal(const tm_traceback_t *a,
-                                      const tm_traceback_t *b);
+                                  const tm_traceback_t *b);
 
 /* A stand-alone traceback in one block (strings copied and interned-like),
  * for tm_get_object_traceback / tm_get_traceback in the core. Released with
  * tm_traceback_free (implemented in snapshot.c). NULL on out-of-memory. */
 TM_HIDDEN tm_traceback_t *tm_traceback_new_copy(const tm_frame_t *frames,
-                                                    size_t nframe,
-                                                    uint32_t total_nframe);
+                                                size_t nframe,
+                                                uint32_t total_nframe);
 
 /* Intern a string whose content hash is already known (copying between
  * snapshots without rehashing). */
 TM_HIDDEN const char *tm_snapshot_intern_string_hashed(tm_snapshot_t *snap,
-                                                           const char *s,
-                                                           size_t len,
-                                                           uint64_t hash);
+                                                       const char *s,
+                                                       size_t len,
+                                                       uint64_t hash);
 
 /* Number of distinct interned tracebacks (for dumpers sizing tables). */
 TM_HIDDEN size_t tm_snapshot_traceback_count(const tm_snapshot_t *snap);
@@ -104,12 +103,11 @@ typedef struct tm_glob tm_glob_t;
 /* Compile `pattern` (UTF-8) exactly as Python 3.11's fnmatch.translate reads
  * it; with pyc_normalize, Filter's ".pyc" -> ".py" applies to it first.
  * NULL on out-of-memory. */
-TM_HIDDEN tm_glob_t *tm_glob_compile(const char *pattern,
-                                         bool pyc_normalize);
+TM_HIDDEN tm_glob_t *tm_glob_compile(const char *pattern, bool pyc_normalize);
 /* Whole-string match of `name` (len bytes); with pyc_normalize a trailing
  * ".pyc" of the name is matched as ".py". */
-TM_HIDDEN bool tm_glob_match(const tm_glob_t *g, const char *name,
-                                 size_t len, bool pyc_normalize);
+TM_HIDDEN bool tm_glob_match(const tm_glob_t *g, const char *name, size_t len,
+                             bool pyc_normalize);
 TM_HIDDEN void tm_glob_free(tm_glob_t *g);
 
 /* ---- Traceback.format's line cache (traceback_format.c): forget every

@@ -55,8 +55,11 @@ static void py_repr(char *out, size_t outlen, const char *s) {
   PUT(q);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     unsigned c = *p;
-    const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-                    : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+    const char *esc = c == '\\'   ? "\\\\"
+                      : c == '\n' ? "\\n"
+                      : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t"
+                                  : NULL;
     char hex[8];
     if (!esc && c == (unsigned char)q) {
       hex[0] = '\\', hex[1] = (char)q, hex[2] = '\0';
@@ -121,8 +124,7 @@ typedef struct ptr_slot {
   uint64_t count;
 } ptr_slot_t;
 
-static tm_status_t sum_by_pointer(const tm_snapshot_t *snap,
-                                  tm_ptr_map_t *t) {
+static tm_status_t sum_by_pointer(const tm_snapshot_t *snap, tm_ptr_map_t *t) {
   size_t n = tm_snapshot_count(snap);
   const tm_trace_t *traces = tm_snapshot_traces(snap);
   ptr_slot_t *last = NULL;
@@ -271,8 +273,8 @@ static tm_status_t merge_one(grouping_t *g, const ptr_slot_t *p, tm_key_t kt,
   const tm_traceback_t *tb = p->tb;
   tm_traceback_t key;
   tm_frame_t scratch;
-  if (kt == TM_KEY_TRACEBACK || (kt == TM_KEY_LINENO && tb->nframe == 0 &&
-                                 !cumulative)) {
+  if (kt == TM_KEY_TRACEBACK ||
+      (kt == TM_KEY_LINENO && tb->nframe == 0 && !cumulative)) {
     /* all frames (an empty traceback is its own 'lineno' key: frames[:1]) */
     key = *tb;
     key.total_nframe = TM_TOTAL_NFRAME_NONE;
@@ -281,7 +283,7 @@ static tm_status_t merge_one(grouping_t *g, const ptr_slot_t *p, tm_key_t kt,
   if (!cumulative) {
     if (tb->nframe == 0)
       return tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
-                          "'filename' key of an empty traceback)");
+                                     "'filename' key of an empty traceback)");
     frame_key(&key, &tb->frames[0], kt, &scratch);
     return group_add(g, &key, p->size, p->count) ? TM_OK : TM_ENOMEM;
   }
@@ -398,9 +400,7 @@ tm_status_t tm_snapshot_statistics(const tm_snapshot_t *snap, tm_key_t key,
   return TM_OK;
 }
 
-size_t tm_statistics_count(const tm_statistics_t *st) {
-  return st ? st->n : 0;
-}
+size_t tm_statistics_count(const tm_statistics_t *st) { return st ? st->n : 0; }
 
 const tm_statistic_t *tm_statistics_items(const tm_statistics_t *st) {
   return st ? st->items : NULL;
@@ -464,8 +464,8 @@ static tm_status_t build_diffs(tm_statistic_diffs_t *r, const grouping_t *gn,
       ocount = b->count;
     }
     r->items[n++] = (tm_statistic_diff_t){
-        &tn[i], (size_t)a->size, (int64_t)(a->size - osize),
-        (size_t)a->count, (int64_t)(a->count - ocount)};
+        &tn[i], (size_t)a->size, (int64_t)(a->size - osize), (size_t)a->count,
+        (int64_t)(a->count - ocount)};
   }
   grouping_compact(go);
   tm_traceback_t *to = own_keys(&r->arena, go);
@@ -473,9 +473,9 @@ static tm_status_t build_diffs(tm_statistic_diffs_t *r, const grouping_t *gn,
     return tm_set_error(TM_ENOMEM, "out of memory comparing snapshots");
   for (size_t i = 0; i < go->n; i++) {
     if (go->items[i].key.total_nframe != 0)
-      r->items[n++] = (tm_statistic_diff_t){
-          &to[i], 0, -(int64_t)go->items[i].size, 0,
-          -(int64_t)go->items[i].count};
+      r->items[n++] =
+          (tm_statistic_diff_t){&to[i], 0, -(int64_t)go->items[i].size, 0,
+                                -(int64_t)go->items[i].count};
   }
   r->n = n;
   qsort(r->items, n, sizeof *r->items, diff_order);
@@ -483,8 +483,8 @@ static tm_status_t build_diffs(tm_statistic_diffs_t *r, const grouping_t *gn,
 }
 
 tm_status_t tm_snapshot_compare_to(const tm_snapshot_t *snap_new,
-                                   const tm_snapshot_t *snap_old,
-                                   tm_key_t key, bool cumulative,
+                                   const tm_snapshot_t *snap_old, tm_key_t key,
+                                   bool cumulative,
                                    tm_statistic_diffs_t **out) {
   if (!out)
     return tm_set_error(TM_EINVAL, "out must not be NULL");

@@ -209,10 +209,10 @@ typedef struct lc_entry {
   ino_t ino;
   off_t size;
   struct timespec mtime;
-  char *text;     /* decoded; NULL when the file does not decode */
-  size_t *lines;  /* 2 * nlines offsets: [start, end) of each line */
+  char *text;    /* decoded; NULL when the file does not decode */
+  size_t *lines; /* 2 * nlines offsets: [start, end) of each line */
   size_t nlines;
-  uint64_t used;  /* LRU clock */
+  uint64_t used; /* LRU clock */
 } lc_entry_t;
 
 static pthread_mutex_t lc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -305,8 +305,8 @@ static lc_entry_t *lc_get(const char *name) {
   for (int i = 0; i < LC_ENTRIES; i++) {
     lc_entry_t *e = &lc[i];
     if (e->name && !strcmp(e->name, name)) {
-      if (e->dev == st.st_dev && e->ino == st.st_ino &&
-          e->size == st.st_size && e->mtime.tv_sec == st.st_mtim.tv_sec &&
+      if (e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
+          e->mtime.tv_sec == st.st_mtim.tv_sec &&
           e->mtime.tv_nsec == st.st_mtim.tv_nsec) {
         e->used = ++lc_clock;
         return e;
@@ -397,8 +397,7 @@ static void put_source(sbuf_t *b, const char *name, unsigned int lineno) {
 /* ------------------------------------------------------------------------ */
 
 tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
-                                int limit, bool most_recent_first,
-                                char **out) {
+                                int limit, bool most_recent_first, char **out) {
   if (!out)
     return tm_set_error(TM_EINVAL, "out must not be NULL");
   *out = NULL;

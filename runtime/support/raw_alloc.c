@@ -28,9 +28,9 @@
 
 typedef struct header {
   uint16_t magic;
-  uint16_t klass;    /* size class index, or LARGE_CLASS */
+  uint16_t klass; /* size class index, or LARGE_CLASS */
   uint32_t category;
-  uint64_t size;     /* total block size, header included */
+  uint64_t size; /* total block size, header included */
 } header_t;
 _Static_assert(sizeof(header_t) == HEADER_SIZE, "header must be 16 bytes");
 
@@ -39,8 +39,8 @@ typedef struct free_block {
 } free_block_t;
 
 static const uint32_t class_sizes[] = {
-    32,   48,   64,   80,   96,   128,  160,  192,  256,  320,  384,
-    512,  640,  768,  1024, 1280, 1536, 2048, 2560, 3072, 4096, 4112};
+    32,  48,  64,  80,   96,   128,  160,  192,  256,  320,  384,
+    512, 640, 768, 1024, 1280, 1536, 2048, 2560, 3072, 4096, 4112};
 #define NCLASSES (sizeof class_sizes / sizeof class_sizes[0])
 _Static_assert(TM_RAW_MAX_SMALL + HEADER_SIZE == 4112,
                "the last class must fit the largest small request");
@@ -88,8 +88,8 @@ static void *map_pages(size_t size) {
 /* Reserve `size` bytes of budget in `cat`; false if the test limit says no. */
 static bool charge(tm_mem_category_t cat, size_t size) {
   size_t limit = atomic_load_explicit(&limits[cat], memory_order_relaxed);
-  size_t old = atomic_fetch_add_explicit(&usage[cat], size,
-                                         memory_order_relaxed);
+  size_t old =
+      atomic_fetch_add_explicit(&usage[cat], size, memory_order_relaxed);
   if (limit && old + size > limit) {
     atomic_fetch_sub_explicit(&usage[cat], size, memory_order_relaxed);
     return false;

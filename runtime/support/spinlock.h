@@ -59,8 +59,7 @@ static inline bool tm_spin_held(const tm_spinlock_t *l) {
 bool tm_spin_held(const tm_spinlock_t *l);
 #endif
 
-#define TM_SPINLOCK_INIT                                                       \
-  { 0 }
+#define TM_SPINLOCK_INIT {0}
 
 static inline void tm_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -34,9 +34,8 @@ tm_assert_fail(const char *msg, size_t len) {
 #define TM_ASSERT(cond)                                                        \
   do {                                                                         \
     if (__builtin_expect(!(cond), 0)) {                                        \
-      static const char tm_assert_msg_[] =                                     \
-          __FILE__ ":" TM_ASSERT_STR(__LINE__) ": assertion failed: " #cond    \
-                                               "\n";                           \
+      static const char tm_assert_msg_[] = __FILE__                            \
+          ":" TM_ASSERT_STR(__LINE__) ": assertion failed: " #cond "\n";       \
       tm_assert_fail(tm_assert_msg_, sizeof tm_assert_msg_ - 1);               \
     }                                                                          \
   } while (0)

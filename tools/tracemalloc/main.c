@@ -4,8 +4,8 @@
  * Design: this file only holds the command table and the dispatch; each
  * subcommand lives in cmd_<name>.c and shares the option parser, loader and
  * output helpers of cli_common.c. The command-line contract (subcommands,
- * options, exit codes, error lines) is fixed by docs/design.md; the statistic and
- * diff lines are exactly CPython's str() because they come from the
+ * options, exit codes, error lines) is fixed by docs/design.md; the statistic
+ * and diff lines are exactly CPython's str() because they come from the
  * library's tm_format_* functions.
  */
 #include <stdio.h>
