@@ -28,10 +28,11 @@ fi
 # python3-dev, python3-setuptools: test/hosts/python builds a CPython extension.
 # autoconf automake meson pkg-config shellcheck: the build-system host tests
 # (test/hosts/build, test/package) and the tmcc lint (test/hosts/driver).
-# clang-tidy-19 and shellcheck: the static checks (ctest -L lint, test/lint).
+# clang-tidy-19, clang-format-19 and shellcheck: the static checks (ctest -L lint, test/lint).
 pkgs=(build-essential cmake ninja-build python3 python3-dev python3-setuptools git
   ca-certificates valgrind tcl libjemalloc-dev libgoogle-perftools-dev
-  autoconf automake meson pkg-config shellcheck clang-tidy-19)
+  autoconf automake meson pkg-config shellcheck clang-tidy-19
+  clang-format-19)
 for v in "${versions[@]}"; do
   pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for
