@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Run every benchmark side by side in one run and write docs/performance.md.
 #
 #   bench/run-all.sh [BUILD_DIR]

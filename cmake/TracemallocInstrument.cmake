@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tracemalloc_instrument(<target> [RUNTIME STATIC|SHARED] [SITE_ONLY])
 #
 # Compile <target>'s C and C++ sources with the tracemalloc pass and link the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # TM_SANITIZE=address builds the runtime, CLI and unit tests with ASan+UBSan
 # (-fno-sanitize-recover=all); TM_SANITIZE=thread with TSan. Under a sanitizer
 # the runtime does not interpose malloc (the sanitizer owns it) and uses

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Defaults when tracemalloc is part of another project's build
 # (add_subdirectory or FetchContent) rather than built on its own:
 # - no tests, benchmarks or fuzzers of ours in the consumer's build;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Warnings for our own C and C++ code (not for the LLVM headers).
 function(tracemalloc_warnings target)
   target_compile_options(${target} PRIVATE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fuzz_filter_args.c - libFuzzer target for the CLI's FILTERS parser
  * (tools/tracemalloc/filter_args.c) and, through it, the library's filter
  * engine and fnmatch with hostile patterns.

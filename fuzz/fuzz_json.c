@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fuzz_json.c - libFuzzer target for the JSON reader alone (json_read.c),
  * with the round-trip oracle of fuzz_roundtrip.h. Seeds: corpus/fuzz_json
  * (documents written by the JSON writer, plus edge cases). */

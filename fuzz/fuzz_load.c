@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fuzz_load.c - libFuzzer target for tm_snapshot_load_buffer (binary dumps
  * and JSON, detected by content). Anything accepted must round-trip through
  * both writers (fuzz_roundtrip.h); anything rejected must fail cleanly with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fuzz_roundtrip.h - the oracle shared by the loader fuzzers: whatever the
  * loader accepts must survive a binary round trip exactly and a JSON round
  * trip exactly except for function names (the exchange format has none).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* replay_main.c - runs a fuzz target over files and directories without
  * libFuzzer, so the seed corpus (and every crash saved into it) also runs
  * under GCC and in plain builds: `fuzz_load_replay corpus/fuzz_load`. */

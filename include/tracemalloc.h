@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* tracemalloc.h - CPython's tracemalloc for C and C++ programs.
  *
  * Build the program with `clang -fpass-plugin=libtmpass.so` (or the `tmcc` /

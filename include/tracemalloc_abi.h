@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* tracemalloc_abi.h - the contract between the compiler pass and the runtime.
  *
  * Nothing here is for users: it is what `clang -fpass-plugin=libtmpass.so`

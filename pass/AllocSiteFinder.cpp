@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- AllocSiteFinder.cpp - match allocation calls by callee name
 //---------===//
 #include "AllocSiteFinder.h"

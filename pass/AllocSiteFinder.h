@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- AllocSiteFinder.h - which calls are allocation calls to rewrite ----===//
 //
 // A call or invoke is rewritten to __tm_NAME when its callee, after stripping

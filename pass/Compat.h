@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- Compat.h - every LLVM-version difference the pass depends on -------===//
 //
 // One source builds against LLVM 14, 15, 16, 19 and 22. Every #if on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- Debug.cpp - names and locations for the decision trace
 //---------------===//
 #include "Debug.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- Debug.h - the pass's decision trace
 //----------------------------------===//
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- FramePolicy.cpp - may-allocate fixpoint over the module ------------===//
 #include "FramePolicy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- FramePolicy.h - which functions push a shadow frame, which calls
 //----===//
 //                     store their site into it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- Instrumenter.cpp - drive the instrumentation of a module
 //------------===//
 //

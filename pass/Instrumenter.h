@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- Instrumenter.h - the tm-instrument module pass ---------------------===//
 //
 // `opt -passes=tm-instrument` and, from Plugin.cpp, the OptimizerLast

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- Options.cpp - flags and environment variables of the pass
 //-----------===//
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- Options.h - user configuration of the pass
 //---------------------------===//
 //

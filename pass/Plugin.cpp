@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- Plugin.cpp - registration of libtmpass.so
 //----------------------------===//
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- RuntimeABI.cpp - the hook table, built from tracemalloc_hooks.def --===//
 //
 // The .def gives C prototypes; the pass only needs the arity and whether the

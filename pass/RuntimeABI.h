@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- RuntimeABI.h - names and constants shared with the runtime ---------===//
 //
 // Everything the instrumented code references in libtracemalloc, spelled once.

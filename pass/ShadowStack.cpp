@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- ShadowStack.cpp - shadow frame placement and code generation -------===//
 #include "ShadowStack.h"
 

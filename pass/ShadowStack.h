@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- ShadowStack.h - push/pop of one function's shadow frame ------------===//
 //
 // Emits, per include/tracemalloc_abi.h §2:

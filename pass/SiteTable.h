@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- SiteTable.h - constant site descriptors of one function ------------===//
 //
 // Each instrumented function gets ONE private constant array of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===- SkipAnnotations.cpp - annotate("tm_skip")
 //----------------------------===//
 #include "SkipAnnotations.h"

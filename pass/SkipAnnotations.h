@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- SkipAnnotations.h - functions the user keeps out of the pass
 //--------===//
 //

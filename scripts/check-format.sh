@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # check-format.sh [--fix]: the product code (runtime/, pass/, include/,
 # tools/tracemalloc/) is formatted as .clang-format says, by Debian's
 # clang-format-19. Lists each file that is not and fails; --fix formats

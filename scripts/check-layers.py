@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Symbol-level dependency check of the runtime's layers (ctest lint.layers).
 
 The include paths (runtime/CMakeLists.txt) stop a layer from including a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Runs shellcheck over the project's shell scripts (.shellcheckrc: bash, and
 # `source`d files followed) and over the generated tmcc/tmc++, which are
 # POSIX sh (build tree and install copies in BUILD_DIR).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # clang-tidy (the checks of .clang-tidy) over the product's C sources,
 # runtime/ and tools/, as compiled in BUILD_DIR (its compile_commands.json).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The main job, on a fresh Debian 12 machine: install what is needed, build
 # tracemalloc, instrument the example program with tmcc, run it with tracing
 # on, and print its report.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Install what building and testing tracemalloc needs on Debian 12 (bookworm).
 #
 #   scripts/install-deps.sh             the default toolchain (LLVM 19)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # llvm-matrix.sh N [BUILD_DIR] - build the pass against LLVM N and run the
 # lit suite with that LLVM's tools (opt, clang, FileCheck, lit).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Every test, on a fresh Debian 12 machine: installs what is needed (all the
 # LLVM versions the pass supports), then
 #   1. the main build (LLVM 19): unit, lit (pass IR, end-to-end, CLI golden),

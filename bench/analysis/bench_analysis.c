@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* bench_analysis.c - time statistics(), compare_to(), filter_traces() and
  * str() formatting on a large synthetic snapshot.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Print the markdown section of the analysis benchmark.
 #   bench/analysis/run.sh BUILD_DIR [bench_analysis options]
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* bench_core_memory.c - runtime memory per live trace with 1M live blocks
  * (tm_get_tracemalloc_memory delta / 1M), at nframe=1 and nframe=25, all
  * blocks from one allocation site (the common case: few tracebacks, many

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* bench_core_pair.c - cost of a malloc/free pair as instrumented code pays
  * it: __tm_malloc/__tm_free with a static site at a shadow depth of 10,
  * against plain malloc/free, with tracing off, nframe=1 and nframe=25, on 1

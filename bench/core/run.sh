@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Tracing-core benchmarks: prints a markdown section on stdout.
 #
 #   bench/core/run.sh BUILD_DIR [ITERATIONS] [REPS]

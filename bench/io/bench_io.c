@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* bench_io.c - time dump and load of large snapshots and measure the dump
  * size per trace.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* bench.c - call-heavy code that seldom allocates, to price the shadow stack.
  *
  * Kernels (each prints "name best_ns calls"):

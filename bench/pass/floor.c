@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* floor.c - what the shadow stack's design costs on its own, below anything
  * the pass emits: hand-written variants of bench.c's fib_alloc and walk,
  * compiled by plain clang -O2 (bench/pass/run.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* floor_tls.c - the thread-locals of floor.c, in a translation unit of
  * their own so that floor.c reaches them as instrumented code reaches the
  * runtime's: initial-exec TLS of another object. */

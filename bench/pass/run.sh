@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # bench/pass/run.sh [BUILD_DIR] - cost of the shadow stack when NOT tracing:
 # bench.c built with plain clang-N -O2 and with tmcc -O2 (same clang), run
 # side by side in one go; ratios per kernel (target <= 1.10x), then

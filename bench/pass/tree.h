@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* tree.h - the binary tree of bench.c's and floor.c's tree walks. */
 #ifndef BENCH_PASS_TREE_H
 #define BENCH_PASS_TREE_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # bench/real/run.sh BUILD_DIR [RUNS] - whole-program overhead on real code:
 # the Lua 5.4 interpreter (running bench/real/*.lua) and SQLite's speedtest1,
 # from Debian bookworm's source packages, fetched and built by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* core.c - what the allocation hooks call (internal.h): record, forget and
  * re-tag blocks in domain 0.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* core.h - glue between the tracing core's files that the hooks do not need
  * (internal.h is the hooks' view). */
 #ifndef TM_CORE_H

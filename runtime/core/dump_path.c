@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* dump_path.c - expansion of TRACEMALLOC_DUMP's template (dump_path.h). */
 #include "dump_path.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* dump_path.h - TRACEMALLOC_DUMP's template: the path of each dump.
  *
  *   %p  the process id (of the process that dumps: a forked child writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* filenames.c - string interning for filenames and function names.
  *
  * Design. Strings are copied, NUL-terminated, into a reserved region

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* filenames.h - interned copies of the filenames and function names of the
  * traced sites.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* init.c - runtime start-up: the constructor, TRACEMALLOC and
  * TRACEMALLOC_DUMP, the fork handlers, and the pass's module hook.
  *

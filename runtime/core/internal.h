@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* internal.h - what the allocation hooks (hooks*.c, interpose.c,
  * sanitizer_hooks.c) need from the tracing core (trace table, traceback
  * capture, counters), and nothing else.

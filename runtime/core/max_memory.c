@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* max_memory.c - TRACEMALLOC_MAX_MEMORY: a bound on the runtime's tables.
  *
  * The value is a size in bytes, optionally followed by one binary suffix

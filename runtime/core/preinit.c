@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* preinit.c - start the runtime of an instrumented executable before any
  * shared library's constructor runs. Static library only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* rendezvous.c - find the other runtime copies of this process and decide
  * which one traces (rendezvous.h).
  *

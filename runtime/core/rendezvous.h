@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* rendezvous.h - one active runtime per process.
  *
  * A process can hold several copies of the runtime: the static one tmcc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* shadow_stack.c - the per-thread shadow stack of tracemalloc_abi.h, and
  * the per-thread runtime state that shares its mapping (shadow_stack.h).
  *

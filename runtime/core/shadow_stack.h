@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* shadow_stack.h - the per-thread runtime state: the shadow-stack ring and
  * the traceback cache, and how their memory is counted.
  * The shadow-stack TLS struct itself is declared in tracemalloc_abi.h;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* take_snapshot.c - tm_take_snapshot and the traceback of one block
  * (tm_get_traceback, tm_get_object_traceback).
  *

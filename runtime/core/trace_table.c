@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* trace_table.c - sharded trace tables and the current/peak counters.
  *
  * Layout. A table maps a pointer to a 16-byte entry {ptr, tb id:32 |

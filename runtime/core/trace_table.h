@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* trace_table.h - the traces: (domain, ptr) -> (size, traceback id), and the
  * current / peak / dropped counters.
  *

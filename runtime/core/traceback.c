@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* traceback.c - capture a traceback from the shadow stack and intern it.
  *
  * Capture (tracemalloc_abi.h section 3). A walker yields the expanded sites

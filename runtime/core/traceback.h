@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* traceback.h - traceback capture from the shadow stack, and interning.
  *
  * Names: tm_intern_* is this interning of the runtime's tracebacks, named

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* tracemalloc.c - the module functions of CPython's tracemalloc: start,
  * stop, clear_traces, get_traced_memory, reset_peak, track/untrack, ...
  *

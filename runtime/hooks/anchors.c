@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* anchors.c - the static-link anchors of libtracemalloc, in one place.
  *
  * With libtracemalloc.a an object file is linked only when something the

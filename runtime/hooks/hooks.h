@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* hooks.h - the allocation entry points: the __tm_* hooks the pass calls,
  * the real allocator they forward to, and the recording helpers shared by
  * hooks_c.c, hooks_cxx.c, interpose.c and sanitizer_hooks.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* hooks_c.c - the C allocation hooks (__tm_malloc ... __tm_strndup) the pass
  * calls instead of the malloc family, and the recording helpers the other
  * entry points (interpose.c, sanitizer_hooks.c, hooks_cxx.c) share.

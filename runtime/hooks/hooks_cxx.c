@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* hooks_cxx.c - the C++ operator new/delete hooks (__tm__Znwm ...), in C.
  * Compiled with -fexceptions: exceptions (std::bad_alloc, or whatever a
  * new_handler throws) pass through these frames and run their cleanups.

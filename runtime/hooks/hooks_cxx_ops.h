@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* hooks_cxx_ops.h - expands the includer's TM_CXX_NEW and TM_CXX_DELETE
  * over the C++ operators of tracemalloc_hooks.def, in its order, then
  * #undefs both. Include it as often as needed (no include guard): the .def

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* interpose.c - the malloc family, defined by the runtime so that code that
  * is not instrumented (libc, libstdc++, any library built without the pass)
  * is traced too.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* real_alloc.c - "the real allocator": where the __tm_* hooks, the C++
  * operators and the interposed malloc family (interpose.c) send a block.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* sanitizer_hooks.c - sanitizer mode: trace uninstrumented allocations
  * through the sanitizer allocator's malloc/free hooks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* thread_start.c - a pthread_create wrapper that gives every new thread its
  * own shadow-stack ring before the user's start routine runs.
  *

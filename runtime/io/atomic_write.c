@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* atomic_write.c - tm_io_write_atomic: a dump appears whole or not at all.
  *
  * Design. The bytes go to a temporary file in the target's directory (same

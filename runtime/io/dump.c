@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* dump.c - the binary snapshot writer (tm_snapshot_dump).
  *
  * Design: the snapshot is serialised into memory, then written atomically by

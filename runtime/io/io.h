@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* io.h - shared pieces of the snapshot writers and loaders (dump.c, load.c,
  * json_write.c, json_read.c): a growable byte buffer on the runtime's own
  * allocator, LEB128 varints, CRC-32C, and the atomic file write.

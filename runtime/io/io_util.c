@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* io_util.c - what the binary and JSON writers and loaders share: a byte
  * buffer with varints and CRC-32C. (Their pointer -> index maps are
  * support/ptr_map.h, their UTF-8 decoder support/utf8.h.)

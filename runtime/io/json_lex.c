@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* json_lex.c - the strict JSON lexer (json_lex.h) under the
  * tracemalloc-json reader.
  *

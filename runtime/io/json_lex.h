@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* json_lex.h - the strict JSON lexer under json_read.c: whitespace,
  * strings (with the surrogateescape rule), integers, literals, skipping of
  * unknown values, and object-member iteration with duplicate detection.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* json_read.c - the reader of the "tracemalloc-json" exchange format
  * (docs/design.md), used by tm_snapshot_load.
  *

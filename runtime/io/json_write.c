@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* json_write.c - the JSON exchange format writer (tm_snapshot_dump_json).
  *
  * Design: the document is exactly docs/design.md's "tracemalloc-json" version

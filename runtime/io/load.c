@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* load.c - tm_snapshot_load / tm_snapshot_load_buffer and the binary loader.
  *
  * Design: every byte is hostile. The header is checked first (magic, format

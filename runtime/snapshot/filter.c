@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* filter.c - CPython's Snapshot.filter_traces() with Filter and
  * DomainFilter, and tm_filter_match_filename.
  *

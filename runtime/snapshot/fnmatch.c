@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fnmatch.c - Python 3.11's fnmatch.fnmatch on POSIX, without a regex
  * engine: what tracemalloc.Filter matches filenames with.
  *

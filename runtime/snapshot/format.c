@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* format.c - CPython's text forms: _format_size and str() of Frame,
  * Traceback, Trace, Statistic and StatisticDiff (Lib/tracemalloc.py).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* snapshot.c - the snapshot model: traces in insertion order, per-snapshot
  * interning of strings and tracebacks, the fast builder (snapshot_build.h),
  * accessors and the info block.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* snapshot.h - the snapshot model shared by the analysis code (statistics,
  * filters, formats) and by the core and the loaders.
  *

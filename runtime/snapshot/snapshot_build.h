@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* snapshot_build.h - the fast way to fill a snapshot, for take_snapshot
  * (1M traces in well under 0.5 s) and for the loaders.
  *

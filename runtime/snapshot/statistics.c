@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* statistics.c - CPython's Snapshot.statistics() and compare_to(), and the
  * key_type names.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* traceback_format.c - CPython's Traceback.format(limit, most_recent_first)
  * with the source lines that linecache.getline would return.
  *

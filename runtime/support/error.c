@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* error.c - status strings and the per-thread last-error message. */
 #include "error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* error.h - status codes plus a per-thread message (tm_error_message()).
  *
  * Every public function that fails calls tm_set_error() with the status and a

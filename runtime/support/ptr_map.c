@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* ptr_map.c - growth of the pointer-identity map (ptr_map.h); lookups are
  * inline in the header. */
 #include "ptr_map.h"

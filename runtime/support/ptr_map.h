@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* ptr_map.h - a map keyed by pointer identity: open addressing, linear
  * probing, power-of-two capacity, load factor at most 1/2, memory from
  * tm_raw_alloc(TM_MEM_OBJECTS).

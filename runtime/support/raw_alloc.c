@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* raw_alloc.c - the runtime's own mmap-backed allocator (see raw_alloc.h).
  *
  * Small blocks: the request plus a 16-byte header is rounded up to one of

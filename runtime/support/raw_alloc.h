@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* raw_alloc.h - the runtime's own memory: mmap-backed, never malloc.
  *
  * Everything the runtime keeps for itself comes from here, so that (1) it is

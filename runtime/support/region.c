@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* region.c - never-moving bump regions mapped chunk by chunk (region.h). */
 #include "region.h"
 

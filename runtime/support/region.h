@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* region.h - bump allocation in never-moving memory, mapped as it fills.
  *
  * Design. The interned tracebacks, frames and strings are read without a

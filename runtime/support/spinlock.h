@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* spinlock.h - the small lock of the trace-table shards and intern tables.
  *
  * Design. A test-and-test-and-set lock: one atomic exchange when free (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* tm_assert.h - TM_ASSERT, the runtime's invariant checks.
  *
  * Active only in a TM_DEBUG build (cmake -DTM_DEBUG=ON, which defines

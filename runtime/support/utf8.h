@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* utf8.h - the runtime's one UTF-8 decoder.
  *
  * Python's strict decoder: overlong forms, surrogates (U+D800..U+DFFF) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* visibility.h - TM_HIDDEN, the one spelling of "internal to the runtime".
  *
  * Every layer is compiled with -fvisibility=hidden, but a declaration that

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """oracle.py - CPython's real tracemalloc as the reference for our CLI.
 
     oracle.py stats SNAP.json [--key K] [--cumulative] [--limit N] [FILTERS]

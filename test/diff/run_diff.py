@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """run_diff.py - differential test: our `tracemalloc` CLI against CPython's
 real tracemalloc module, line for line.
 

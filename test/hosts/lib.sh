@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Sourced by every test/hosts/*/*.test.sh. The environment ctest gives:
 #   TM_SRC      the source tree            TM_BUILD   the build tree
 #   TM_BIN      build/bin (tmcc, tmc++)    TM_LIBDIR  libtracemalloc.{a,so}

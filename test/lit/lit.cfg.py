@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # -*- Python -*-
 # The tracemalloc lit suite: test/pass (IR), test/e2e (programs), test/tool
 # (CLI). Everything runs with the tools of the LLVM the pass was built for.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Install this build into a fresh prefix, then build and test a consumer
 # project against it.
 #   run.sh BUILD_DIR WORK_DIR C_COMPILER CXX_COMPILER SCENARIO

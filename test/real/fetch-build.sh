@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # test/real/fetch-build.sh - sourced by test/real/run.sh and bench/real/run.sh.
 #
 # Fetches Debian bookworm's sqlite3 and lua5.4 SOURCE packages with a PRIVATE

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # test/real/run.sh BUILD_DIR CLI - real Debian programs built with tmcc -O2:
 # SQLite's speedtest1 and shell, and the Lua 5.4 interpreter.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* check.h - tiny assertion helpers for the C unit tests.
  *
  * CHECK(cond) and CHECK_EQ_*(a, b) print the expression, both values and the

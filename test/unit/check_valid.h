@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* check_valid.h - CHECK_VALID(): the runtime's own invariant validators
  * (tm_trace_table_validate, tm_intern_validate), as one CHECK for the core
  * unit tests to run at quiet points. Prints what is broken on failure. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_defer.c - allocations seen while the runtime is busy on the
  * thread (what a signal handler that interrupts it does): queued, recorded
  * in order once the runtime is done (with their own site), counted as

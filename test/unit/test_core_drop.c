@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_drop.c - runtime memory exhaustion (tm_raw_set_limit): traces
  * are dropped and counted, the accounting stays exact, nothing crashes, and
  * tracing recovers when memory comes back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_dump_path.c - TRACEMALLOC_DUMP's template (dump_path.h): %p,
  * %n, %%, a directory ending in '/', and the length limits (PATH_MAX for
  * the whole path, NAME_MAX for each component). */

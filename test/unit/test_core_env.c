@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_env.c - TRACEMALLOC and TRACEMALLOC_DUMP, read at start-up:
  * the test re-executes itself with a given environment and checks what the
  * child reports on stdout and writes on stderr (exactly one warning line

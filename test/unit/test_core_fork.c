@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_fork.c - fork() while another thread records: the child gets
  * consistent tables (its snapshot adds up to its traced memory, the parent's
  * stable traces are all there) and keeps tracing; the parent is unchanged.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_max_memory.c - TRACEMALLOC_MAX_MEMORY: the size syntax, and the
  * bound itself: past it traces are dropped and counted, the tables stay
  * under it, and tracing goes on for what fits once frees give memory back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_module.c - the module functions against CPython's semantics
  * (reference §6.1-6.4, §6.6): start/stop/limit, errors and messages,
  * get_traced_memory, reset_peak, clear_traces, track/untrack return codes,

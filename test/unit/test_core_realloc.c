@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_realloc.c - CPython's realloc rules (reference §6.5) through
  * tm_core_on_realloc and tm_core_realloc_begin/_end: re-tag at the realloc
  * site, untraced blocks get a trace, a moving realloc never counts old and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_shadow.c - the per-thread shadow stack: the main thread has its
  * own ring from the constructor; a thread started by the pthread_create
  * wrapper has one before its start routine runs (8 MiB of address space,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_snapshot.c - tm_take_snapshot: every trace of every domain
  * (domain 0 first), identical tracebacks shared, the limit, and the info
  * block (counters at the time, pid, time, program name). */

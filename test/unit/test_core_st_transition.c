@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_st_transition.c - the single-threaded fast path (trace_table.c)
  * and the switch to locking: the main thread records and removes traces
  * while the process has one thread (no locks, plain counter stores), then

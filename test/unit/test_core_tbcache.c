@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_tbcache.c - the per-thread traceback cache and total_nframe memo
  * (traceback.c) against an independent model of tracemalloc_abi.h section
  * 3: many random stacks (inlined_at chains, NULL slots, the unset ring of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_threads.c - concurrent tm_track/tm_untrack and hook-path
  * recording from 8 threads: exact current and peak at every barrier, in
  * domain 0 (sharded) and in other domains; then a churn phase racing with

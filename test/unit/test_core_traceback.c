@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_traceback.c - traceback capture (tracemalloc_abi.h section 3)
  * with hand-made site descriptors and a hand-set shadow stack: inlined_at
  * expansion, OWN_FRAME, NULL slots, a thread on the unset ring (every slot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_validate.c - the validators themselves: they pass on tables
  * that use every kind of entry (domain 0 and others, key 0, sizes of 4 GiB
  * and more, growth, replacement, removal, clear), and, in a TM_DEBUG build,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_filter.c - Snapshot.filter_traces(), Filter, DomainFilter and
  * Python's fnmatch: CPython's TestFilters (filter_match truth table,
  * filename match, the joker table, match_trace table), TestSnapshot's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_format.c - CPython's text forms: _format_size (every row of the
  * reference's §5.1 tables, both signs, float inputs), str() of Frame,
  * Traceback (the OLDEST frame), Trace, Statistic and StatisticDiff (§5.2's

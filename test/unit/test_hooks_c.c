@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_hooks_c.c - the C allocation hooks (__tm_malloc ... __tm_strndup):
  * the semantics of the function each replaces (results, errno, glibc's
  * argument checks) and the accounting (size recorded = size requested, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // test_hooks_cxx.cpp - the C++ operator hooks (__tm__Znwm ...): C++'s
 // semantics (new_handler loop, std::bad_alloc thrown through the C hook,
 // nothrow returning NULL, new(0), alignment) and the accounting (size

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // test_hooks_cxx_replace.cpp - a program that replaces operator new and
 // delete: the hooks must call the replacement (not bypass it with their own
 // malloc), not record the replacement's inner malloc, and record the block

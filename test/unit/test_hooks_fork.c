@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_hooks_fork.c - fork() while a second thread is allocating through
  * the hooks and plain malloc: the child can go on tracing, with exact
  * counters and a consistent table (no lock left held by the thread that did

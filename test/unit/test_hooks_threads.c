@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_hooks_threads.c - several threads allocating, reallocating and
  * freeing at the same time, through the hooks AND through plain malloc
  * (interposed, or the sanitizer hooks): the totals are exact afterwards, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_hooks_uninstr.c - allocations made by code that is not instrumented
  * (libc, libstdc++, a helper shared library built without the pass) are
  * traced with the line of the nearest instrumented caller, and a block freed

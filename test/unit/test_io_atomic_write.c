@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_io_atomic_write.c - tm_io_write_atomic's paths and temporaries:
  * every last component up to NAME_MAX and every path up to PATH_MAX works;
  * the temporary name is short, hidden, names its target and writer, and

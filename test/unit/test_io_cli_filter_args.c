@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_io_cli_filter_args.c - the CLI's FILTERS parser (tools/tracemalloc/
  * filter_args.c): GLOB[:LINE] splitting on the LAST ':' only when it is
  * followed by digits, domains, range checks, --all-frames, and the reasons

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_io_load_errors.c - every rejection path of the binary loader, with
  * the exact messages: truncation at every byte offset, every single-bit
  * flip, bad magic, future version, unknown flags, and hostile payloads that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_io_roundtrip.c - binary and JSON dump/load round trips: every field
  * (traces in order, tracebacks with function names and total_nframe incl.
  * None, traceback limit, info), 0 traces, empty tracebacks, non-UTF-8 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_json_read.c - the tracemalloc-json reader: accepted documents (key
  * order, traces before traceback_limit, unknown members, null total_nframe,
  * escapes, surrogate pairs, surrogateescape bytes, BOM) and every rejection,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_json_write.c - the tracemalloc-json writer: the exact document for a
  * small snapshot (layout, traced_memory present or not, null total_nframe,
  * empty traces), the string escaping rules, and the surrogateescape round

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_snapshot.c - the snapshot model: insertion order, copying, per-
  * snapshot interning (identical tracebacks share a pointer), the builder of
  * snapshot_build.h, info, and CPython's test_create_snapshot / fixtures. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_snapshot_fixtures.h - CPython's create_snapshots() fixtures
  * (Lib/test/test_tracemalloc.py) and small helpers shared by the analysis
  * unit tests (snapshot, statistics, filters, formats). */

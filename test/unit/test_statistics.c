@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_statistics.c - Snapshot.statistics() and compare_to(): every case of
  * CPython's TestSnapshot (group_by_line/file/traceback/cumulative, the
  * statistic and statistic_diff formats), the reference's "additional

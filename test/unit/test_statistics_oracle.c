@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_statistics_oracle.c - parity with CPython 3.11 on random inputs:
  * statistics() and compare_to() for every valid (key, cumulative) pair and
  * filter_traces() with random Filter / DomainFilter combinations, on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_statistics_threads.c - a built snapshot is read-only: statistics,
  * compare_to, filter_traces, the str() forms and Traceback.format (with its
  * shared line cache) run on the same snapshots from several threads at once

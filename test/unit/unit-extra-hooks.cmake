@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The allocation-hook tests that need more than one C file: the C++ operator
 # tests, and a helper shared library built without the pass (standing for any
 # uninstrumented third-party code) for test_hooks_uninstr.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cli.h - what the `tracemalloc` subcommands share: the option parser, the
  * snapshot loader with the CLI's error convention, and output helpers.
  *

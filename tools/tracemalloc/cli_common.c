@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cli_common.c - the option parser, error reporting, snapshot loading and
  * formatting helpers shared by the subcommands.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_diff.c - `tracemalloc diff OLD NEW`: str(StatisticDiff) lines of
  * NEW.compare_to(OLD, key, cumulative), in CPython's order.
  *

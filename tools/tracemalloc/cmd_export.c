@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_export.c - `tracemalloc export SNAP --format json|binary [-o FILE]`.
  *
  * Design: serialises in memory with the library's writers (the same bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_flamegraph.c - `tracemalloc flamegraph SNAP -o out.svg`: a
  * self-contained SVG flame graph of live bytes by traceback.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_leaks.c - `tracemalloc leaks SNAP`: for a dump written at exit
  * (TRACEMALLOC_DUMP), everything still allocated, grouped by traceback,
  * largest first, each with its full traceback (most recent call first):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_stats.c - `tracemalloc stats SNAP`: str(Statistic) lines of
  * Snapshot.statistics(key, cumulative), in CPython's order.
  *

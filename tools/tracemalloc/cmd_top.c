@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_top.c - `tracemalloc top SNAP`: a short summary of the snapshot and the
  * biggest allocation lines with their source, in the spirit of the
  * "display_top" recipe of CPython's documentation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* cmd_traceback.c - `tracemalloc traceback SNAP`: the biggest traceback
  * groups (Snapshot.statistics('traceback')), each followed by
  * Traceback.format(most_recent_first=True), like the "get the traceback of a

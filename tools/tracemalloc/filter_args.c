@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* filter_args.c - parsing of the FILTERS options (see filter_args.h).
  *
  * Design: pure string handling with no I/O, so that it can be fuzzed; every

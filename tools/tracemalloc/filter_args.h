@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* filter_args.h - the CLI's FILTERS options, parsed into tm_filter_t.
  *
  *   --include GLOB[:LINE]   Filter(True, GLOB, LINE)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* main.c - `tracemalloc`: read snapshot dumps (binary or JSON) and print
  * CPython's statistics, diffs and a few human reports.
  *

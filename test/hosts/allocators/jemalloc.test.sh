@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # jemalloc linked (-ljemalloc) and preloaded (LD_PRELOAD): jemalloc makes
 # and frees every block (checked with its arenas.lookup, which fails or
 # crashes on a foreign pointer), instrumented allocations are traced, and so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # An allocator that comes only from a static library (-lbump), whose other
 # symbols the program never names: the program's malloc calls are all that
 # pull the library's member out of the archive. tmcc rewrites those calls to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A program that defines the whole malloc family (in its own file, and in a
 # static library) links with the static and the shared runtime and runs with
 # tracing off and on. Every block, from instrumented code and from libc

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A program that defines only malloc and free (a partial set). The rule:
 # the family is the program's; what it lacks is derived from what it has or
 # fails, and never comes from another allocator. calloc = its malloc +

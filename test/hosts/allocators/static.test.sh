@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc -static: static glibc's malloc wins over the runtime's weak one, so
 # it is the real allocator; instrumented allocations are traced (in main
 # and in a thread: pthread_create is wrapped there too) and libc's own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tcmalloc linked (-ltcmalloc) and preloaded: tcmalloc makes and frees every
 # block (MallocExtension_GetOwnership), instrumented allocations are
 # traced, and libc's too when our malloc is in effect (static runtime).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc as CC for an autoconf/automake project: configure's feature probes give
 # the same answers as with clang, and the program built by make is traced.
 source "$TM_HOSTS/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc/tmc++ as CMAKE_C_COMPILER/CMAKE_CXX_COMPILER of a plain CMake project
 # (no find_package): CMake's compiler checks pass and the program is traced.
 # The shared library links with -Wl,--no-undefined, and every command goes

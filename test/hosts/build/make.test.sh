@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc as CC of a plain Makefile: objects compiled one by one with dependency
 # files, a static library made with ar, a program linked from them, and a
 # generated program compiled from a pipe (-x c -).

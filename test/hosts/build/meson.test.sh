@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc as the C compiler of a Meson project: Meson's sanity checks pass and
 # the program is traced. Every command goes through a response file
 # (MESON_RSP_THRESHOLD=0, as Meson does for long command lines): tmcc must

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # An instrumented library is dlclosed while one of its blocks is still live,
 # and another instrumented library is then loaded at the very same address.
 # Each block must keep the name of the library that allocated it: liba.c:3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc as a drop-in clang: every mode of the driver behaves as clang's, and
 # the runtime is added only where a link makes a program.
 source "$TM_HOSTS/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The generated tmcc/tmc++ (build tree and install copies) are clean POSIX sh
 # for shellcheck: they run under whatever /bin/sh the user's build has.
 source "$TM_HOSTS/lib.sh"

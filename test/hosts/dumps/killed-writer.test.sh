@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A dump killed while it is being written (SIGXFSZ from RLIMIT_FSIZE, in
 # the middle of write(2)) leaves only a hidden temporary that does not end
 # in .tmd or .json, which the CLI refuses as a dump; the next successful

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # TRACEMALLOC_DUMP names whose last component is 241..255 bytes (NAME_MAX)
 # and a path of PATH_MAX - 1 bytes: each gets its dump, and nothing else is
 # left in the directory. One byte more than NAME_MAX: one warning line.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Shared by the dumps/*.test.sh scripts (sourced after lib.sh): builds
 # ./prog, an instrumented program that keeps 3 blocks of 4321 bytes
 # allocated at prog.c:8 until exit (and, with an argument N, N more blocks

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # TRACEMALLOC_DUMP templates: DIR/ writes DIR/<program>.<pid>.tmd; %p is the
 # pid, %n the number of the dump in the process (0 for the exit dump), %%
 # a percent sign; a name ending in .json is JSON.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # TRACEMALLOC_MAX_MEMORY bounds the runtime's own memory: past it traces are
 # dropped and counted (in the dump too), the program's allocations all
 # succeed, and traced + dropped accounts for every block. An invalid value:

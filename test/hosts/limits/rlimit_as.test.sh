@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Under RLIMIT_AS (ulimit -v), a traced program's allocations succeed
 # whenever the untraced program's would, given room for the runtime's real
 # memory use: 2M live 16-byte blocks, under a limit computed from a first

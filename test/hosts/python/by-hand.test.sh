@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The same extension module built by hand with tmcc -shared and
 # python3-config's flags, imported by the system python3.
 source "$TM_HOSTS/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Sourced by the python tests after lib.sh: writes tmext.c, a CPython
 # extension module in C whose allocations the tests look for, and the
 # script that imports it. EXT_LINE is the line of tmext.c that allocates.

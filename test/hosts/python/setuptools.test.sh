@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A CPython extension module in C built with tmcc by setuptools
 # (CC=tmcc LDSHARED="tmcc -shared"), imported by the system python3 with
 # no LD_PRELOAD: its allocations are in the dump with their C file:line.

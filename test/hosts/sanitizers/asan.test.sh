@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # tmcc/tmc++ -fsanitize=address: ASan keeps its malloc (the runtime variant
 # libtracemalloc-asan leaves it alone), so overflows and use-after-free are
 # still reported, and the blocks are still traced with their file:line.

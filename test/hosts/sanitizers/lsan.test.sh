@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Leak detection still works with tracemalloc: standalone LeakSanitizer
 # (-fsanitize=leak, runtime variant libtracemalloc-lsan) and ASan's. The
 # runtime keeps its traces in its own mmap'ed memory, which LSan does not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # -fsanitize=memory: MSan needs every byte it sees written by instrumented
 # code, so the runtime variant libtracemalloc-msan is compiled with MSan. A
 # traced program (hooks, interning, snapshots, the dump at exit) runs clean,

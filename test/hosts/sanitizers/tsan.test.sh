@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # -fsanitize=thread: the runtime variant libtracemalloc-tsan is compiled with
 # TSan, so TSan sees its locks and atomics; no race may be reported inside
 # it while threads allocate, free each other's blocks and the main thread

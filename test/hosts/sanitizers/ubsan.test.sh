@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # -fsanitize=undefined: UBSan does not own malloc, so the normal
 # (interposing) runtime is linked and traces everything; UBSan's checks run.
 # Combined with ASan (comma list) the ASan variant is linked and both

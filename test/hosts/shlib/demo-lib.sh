@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Sourced by the shlib tests after lib.sh: builds libdemo.so with
 # `tmcc -shared` in the current folder and defines the checks on its trace.
 # The line numbers below are the lines of demo.c that allocate.

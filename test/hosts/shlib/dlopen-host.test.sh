@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A `tmcc -shared` library dlopen'ed by a C program built without
 # tracemalloc: it loads (its runtime comes with it), and TRACEMALLOC /
 # TRACEMALLOC_DUMP trace its allocations with their lines.

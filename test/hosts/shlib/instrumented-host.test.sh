@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A `tmcc -shared` library in a program built with tmcc (static runtime,
 # which exports the hooks), both linked against it and dlopen'ing it: the
 # library's libtracemalloc.so stays dormant, the program's runtime traces

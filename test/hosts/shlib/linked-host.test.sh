@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A C program built without tracemalloc and linked against a `tmcc -shared`
 # library (DT_NEEDED): TRACEMALLOC traces the library's allocations.
 source "$TM_HOSTS/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # LD_PRELOAD=libtracemalloc.so with a `tmcc -shared` library: in a program
 # built without tracemalloc the preloaded runtime is the library's own (one
 # copy, and malloc interposition traces the program too); in a tmcc program

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # A `tmcc -shared` library loaded by an uninstrumented Python with ctypes,
 # no LD_PRELOAD: TRACEMALLOC/TRACEMALLOC_DUMP trace its allocations, and a
 # block the host frees with libc's free (unseen) leaves a stale trace that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Two runtime versions in one process: libdemo.so (this runtime, via
 # libtracemalloc.so.0) and libother.so built against a runtime of another
 # version (1.0.0, libtracemalloc.so.1, compiled here from the same sources

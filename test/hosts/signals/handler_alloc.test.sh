@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # An allocation made in a signal handler is traced, or counted as dropped,
 # never silently lost, even when the signal interrupts the runtime itself
 # (the thread allocates and frees in a loop while a second thread sends it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Tracing starts before any shared library's constructor: an empty C++
 # program built with tmc++ and run with TRACEMALLOC=1 holds, in its exit
 # dump, the blocks libstdc++'s constructors allocated (its exception

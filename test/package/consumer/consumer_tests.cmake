@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The consumer's checks, shared with the subproject build: the program's own
 # line and the plugin's are both traced.
 enable_testing()

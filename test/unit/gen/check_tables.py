@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """check_tables.py - each generated table of test/unit must be exactly what
 its generator prints, so that no table drifts from its generator.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """ctable.py - what both table generators share: C literals and the header.
 
 A generated header must be byte-identical from run to run and from machine to

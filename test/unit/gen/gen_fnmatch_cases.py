@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """gen_fnmatch_cases.py - writes test/unit/test_filter_fnmatch_cases.h.
 
     gen_fnmatch_cases.py [--seed N] [--count N] [-o FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """gen_statistics_oracle_cases.py - writes
 test/unit/test_statistics_oracle_cases.h.
 

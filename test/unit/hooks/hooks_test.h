@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* hooks_test.h - helpers for the allocation-hook tests (test_hooks_*).
  *
  * The unit tests are not built with the pass, so they do by hand what it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // uninstr_helper.cpp - a shared library built WITHOUT the pass, standing for
 // any third-party C++ library: its allocations reach the runtime only
 // through malloc interposition (or the sanitizer hooks), with no site.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Sourced by the jemalloc / tcmalloc tests: writes prog.c, which checks
 # with OWNS(p) (defined by the test, from the allocator's own API) that
 # every block it gets, from instrumented code and from libc, is that
