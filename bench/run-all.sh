@@ -7,7 +7,11 @@
 # BUILD_DIR is a Release build with the pass (default: build/bench, which is
 # configured and built here with LLVM 19). Each bench/<area>/run.sh takes the
 # build dir and prints a markdown section; ratios are always against a
-# baseline measured in the same run on the same machine.
+# baseline measured in the same run on the same machine. bench/real/whole.sh
+# (whole programs, median and range of paired runs beside heaptrack, ASan
+# and MemProf: the figures issues #14 and #15 are judged by) runs last; it
+# fetches and builds Lua, SQLite and libxml2 the first time (a few minutes)
+# and then takes about 20 minutes. TM_BENCH_PAIRS sets its pairs (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/bench}
@@ -35,6 +39,8 @@ tmp=$(mktemp)
       bench/$area/run.sh "$build" || echo "(bench/$area/run.sh failed)"
     fi
   done
+  echo
+  bench/real/whole.sh "$build" "${TM_BENCH_PAIRS:-5}" || echo "(bench/real/whole.sh failed)"
 } >"$tmp"
 mv "$tmp" "$out"
 echo "wrote $out"

@@ -16,7 +16,7 @@ command -v shellcheck >/dev/null ||
 # From the root: .shellcheckrc's source-path=test/hosts is relative to it.
 cd "$root"
 shopt -s globstar nullglob
-scripts=(scripts/*.sh bench/*.sh bench/*/run.sh test/**/*.sh)
+scripts=(scripts/*.sh bench/*.sh bench/*/*.sh test/**/*.sh)
 rc=0
 shellcheck --external-sources "${scripts[@]}" || rc=1
 echo "check-shell: ${#scripts[@]} scripts"

@@ -5,17 +5,26 @@
 #   scripts/install-deps.sh             the default toolchain (LLVM 19)
 #   scripts/install-deps.sh --all-llvm  also LLVM 14, 15, 16 and 22 (the pass
 #                                       is tested against each of them)
+#   scripts/install-deps.sh --bench     also what bench/real/whole.sh compares
+#                                       against and measures with: heaptrack,
+#                                       GNU time (peak RSS)
+# The flags combine.
 #
 # Needs root (apt-get). Idempotent: packages already installed are skipped.
 set -euo pipefail
 
 versions=(19)
-if [[ "${1:-}" == "--all-llvm" ]]; then
-  versions=(19 14 15 16 22)
-elif [[ $# -gt 0 ]]; then
-  echo "usage: $0 [--all-llvm]" >&2
-  exit 2
-fi
+bench=0
+for arg in "$@"; do
+  case $arg in
+    --all-llvm) versions=(19 14 15 16 22) ;;
+    --bench) bench=1 ;;
+    *)
+      echo "usage: $0 [--all-llvm] [--bench]" >&2
+      exit 2
+      ;;
+  esac
+done
 
 if [[ $(id -u) -ne 0 ]]; then
   SUDO=sudo
@@ -34,6 +43,9 @@ pkgs=(build-essential cmake ninja-build python3 python3-dev python3-setuptools g
   ca-certificates valgrind tcl libjemalloc-dev libgoogle-perftools-dev
   autoconf automake meson pkg-config shellcheck clang-tidy-19
   clang-format-19)
+# heaptrack and time: bench/real/whole.sh's heaptrack column and peak RSS.
+# (ASan and MemProf come with libclang-rt-19-dev.)
+[[ $bench == 1 ]] && pkgs+=(heaptrack time)
 for v in "${versions[@]}"; do
   pkgs+=("llvm-$v-dev" "clang-$v" "llvm-$v-tools" "lld-$v")
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for
