@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+# TRACEMALLOC_DUMP_SIGNAL: each signal writes a dump while the program runs
+# (4 threads allocating all along), every one loadable; the README's
+# `kill -USR2 PID; tracemalloc diff before after` with no code change; no
+# %n: each dump replaces the last one, atomically; a handler the program
+# installs itself wins; invalid values warn once and change nothing.
+source "$TM_HOSTS/lib.sh"
+source "$TM_HOSTS/dumps/server.inc.sh"
+
+# Five dumps on SIGUSR2, one at a time, while the threads allocate; SIGUSR1
+# stops the server: exit 0, and the exit dump is the next %n.
+export TRACEMALLOC=5 TRACEMALLOC_DUMP=d-%n.tmd TRACEMALLOC_DUMP_SIGNAL=SIGUSR2
+start_server
+for n in 0 1 2 3 4; do
+  kill -USR2 "$SERVER_PID"
+  wait_for "dump $n written" test -e "d-$n.tmd"
+done
+kill -USR1 "$SERVER_PID"
+server_wait
+expect_eq "the server ends normally" 0 "$SERVER_STATUS"
+expect_match "... after its threads stopped" '^bye' "$(cat server.out)"
+expect_eq "no warning" "" "$(cat server.err)"
+expect_eq "five signal dumps and the exit dump" \
+  "d-0.tmd d-1.tmd d-2.tmd d-3.tmd d-4.tmd d-5.tmd" "$(echo $(ls -A d-*))"
+check_loadable "the exit dump loads" d-5.tmd
+for n in 0 1 2 3 4; do
+  check_loadable "dump $n loads" "d-$n.tmd"
+  expect_match "dump $n saw the threads allocate" "server\.c:$WORK_LINE: " \
+    "$("$TM_CLI" stats "d-$n.tmd")"
+done
+rm -f d-*
+
+# A number and a name without SIG work as well; diff two dumps taken
+# around 100 more allocations.
+TRACEMALLOC_DUMP=before-after-%n.tmd TRACEMALLOC_DUMP_SIGNAL=12 start_server grow 100
+kill -USR2 "$SERVER_PID"
+wait_for "the 'before' dump" test -e before-after-0.tmd
+kill -USR1 "$SERVER_PID"
+wait_for "the server grew" grep -q '^grown 1' server.out
+kill -USR2 "$SERVER_PID"
+wait_for "the 'after' dump" test -e before-after-1.tmd
+kill -TERM "$SERVER_PID"
+server_wait
+expect_eq "SIGTERM still ends it with 143" 143 "$SERVER_STATUS"
+diff=$("$TM_CLI" diff before-after-0.tmd before-after-1.tmd)
+expect_match "diff: the 100 new blocks" \
+  "server\.c:$GROW_LINE: size=97\.7 KiB \(\+97\.7 KiB\), count=100 \(\+100\), average=1000 B" \
+  "$diff"
+expect_match "diff: the kept blocks did not change" \
+  "server\.c:$KEEP_LINE: size=12\.7 KiB \(\+0 B\), count=3 \(\+0\)" "$diff"
+
+# No %n: one file, replaced by each dump (no temporary left behind).
+TRACEMALLOC_DUMP=last.tmd TRACEMALLOC_DUMP_SIGNAL=usr2 start_server
+for _ in 1 2 3; do
+  before=$(stat -c %i last.tmd 2>/dev/null || echo none)
+  kill -USR2 "$SERVER_PID"
+  wait_for "a new last.tmd" test "$(stat -c %i last.tmd 2>/dev/null || echo none)" != "$before"
+  check_loadable "last.tmd replaced whole" last.tmd
+done
+kill -USR1 "$SERVER_PID"
+server_wait
+expect_eq "the server ends normally (no %n)" 0 "$SERVER_STATUS"
+expect_eq "only last.tmd" "last.tmd" "$(ls -A | grep last)"
+
+# The program's own SIGUSR2 handler (installed after the runtime's start-up)
+# wins: SIGUSR2 stops it, and no signal dump is written.
+TRACEMALLOC_DUMP=own-%n.tmd start_server own
+kill -USR2 "$SERVER_PID"
+server_wait
+expect_eq "the program's handler ran" 0 "$SERVER_STATUS"
+expect_eq "only the exit dump" "own-0.tmd" "$(echo $(ls -A own-*))"
+
+# Invalid values: one warning line naming the variable and the value; the
+# program runs as without it (its exit dump as usual).
+for bad in SIGNOPE 0 65 SIGKILL SEGV 32 'USR2 ' ''; do
+  rm -f bad.tmd
+  out=$(TRACEMALLOC_DUMP=bad.tmd TRACEMALLOC_DUMP_SIGNAL="$bad" \
+    ./server own 2>&1 >/dev/null &
+    pid=$!
+    sleep 0.3
+    kill -USR1 "$pid"
+    wait "$pid" && echo "status 0")
+  if [[ -z $bad ]]; then
+    expect_eq "empty TRACEMALLOC_DUMP_SIGNAL: off, silently" "status 0" "$out"
+  else
+    expect_match "TRACEMALLOC_DUMP_SIGNAL=$bad: warns" \
+      "^tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=$bad: .*, no signal dumps$" \
+      "$out"
+    expect_eq "TRACEMALLOC_DUMP_SIGNAL=$bad: one line, then a normal run" 2 \
+      "$(wc -l <<<"$out")"
+    expect_match "TRACEMALLOC_DUMP_SIGNAL=$bad: the exit code is unchanged" \
+      "^status 0$" "$out"
+  fi
+  check_loadable "TRACEMALLOC_DUMP_SIGNAL=$bad: the exit dump" bad.tmd
+done
+
+# Without TRACEMALLOC_DUMP there is nowhere to write: one warning.
+out=$(env -u TRACEMALLOC_DUMP TRACEMALLOC_DUMP_SIGNAL=USR2 ./server own 2>&1 >/dev/null &
+  pid=$!
+  sleep 0.3
+  kill -USR1 "$pid"
+  wait "$pid" && echo "status 0")
+expect_eq "no TRACEMALLOC_DUMP: one warning" \
+  "tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=USR2: TRACEMALLOC_DUMP is not set, no dumps
+status 0" "$out"
