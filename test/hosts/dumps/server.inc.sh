@@ -87,6 +87,9 @@ KEEP_LINE=$(grep -n '// KEEP_LINE' server.c | cut -d: -f1)
 WORK_LINE=$(grep -n '// WORK_LINE' server.c | cut -d: -f1)
 GROW_LINE=$(grep -n '// GROW_LINE' server.c | cut -d: -f1)
 
+# A check that fails leaves no server behind.
+trap '[[ -z ${SERVER_PID:-} ]] || kill -KILL "$SERVER_PID" 2>/dev/null || true' EXIT
+
 # start_server ARGS...: runs ./server in the background with the current
 # environment (SIGINT back to the default action: a background job of a
 # script has it ignored), output in server.out, errors in server.err; sets

@@ -50,11 +50,13 @@ expect_match "diff: the kept blocks did not change" \
   "server\.c:$KEEP_LINE: size=12\.7 KiB \(\+0 B\), count=3 \(\+0\)" "$diff"
 
 # No %n: one file, replaced by each dump (no temporary left behind).
+identity() { stat -c '%i %.9Y %s' last.tmd 2>/dev/null || echo none; }
+replaced() { [[ $(identity) != "$before" ]]; }
 TRACEMALLOC_DUMP=last.tmd TRACEMALLOC_DUMP_SIGNAL=usr2 start_server
 for _ in 1 2 3; do
-  before=$(stat -c %i last.tmd 2>/dev/null || echo none)
+  before=$(identity)
   kill -USR2 "$SERVER_PID"
-  wait_for "a new last.tmd" test "$(stat -c %i last.tmd 2>/dev/null || echo none)" != "$before"
+  wait_for "a new last.tmd" replaced
   check_loadable "last.tmd replaced whole" last.tmd
 done
 kill -USR1 "$SERVER_PID"
