@@ -3,7 +3,8 @@
 # (4 threads allocating all along), every one loadable; the README's
 # `kill -USR2 PID; tracemalloc diff before after` with no code change; no
 # %n: each dump replaces the last one, atomically; a handler the program
-# installs itself wins; invalid values warn once and change nothing.
+# installs itself wins; invalid values warn once and change nothing; a
+# forked child dumps on its own signal.
 source "$TM_HOSTS/lib.sh"
 source "$TM_HOSTS/dumps/server.inc.sh"
 
@@ -105,3 +106,55 @@ out=$(env -u TRACEMALLOC_DUMP TRACEMALLOC_DUMP_SIGNAL=USR2 ./server own 2>&1 >/d
 expect_eq "no TRACEMALLOC_DUMP: one warning" \
   "tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=USR2: TRACEMALLOC_DUMP is not set, no dumps
 status 0" "$out"
+
+# A forked child has a dump thread of its own: SIGUSR2 sent to the child
+# writes the child's dump (%p: its pid), the parent's stays untouched.
+cat >forker.c <<'C'
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static atomic_int stop;
+static void *volatile keep[2]; // volatile: the blocks stay
+static void on_stop(int sig) {
+  (void)sig;
+  atomic_store(&stop, 1);
+}
+int main(void) {
+  signal(SIGUSR1, on_stop);
+  keep[0] = malloc(111);
+  pid_t child = fork();
+  if (child == 0) {
+    keep[1] = malloc(2222); // CHILD_LINE
+    printf("child %ld\n", (long)getpid());
+    fflush(stdout);
+    while (!atomic_load(&stop))
+      pause();
+    return 0;
+  }
+  int status;
+  waitpid(child, &status, 0);
+  printf("child status %d\n", status);
+  return 0;
+}
+C
+"$TMCC" -O1 -g forker.c -o forker
+TRACEMALLOC_DUMP=fork-%p-%n.tmd TRACEMALLOC_DUMP_SIGNAL=USR2 ./forker >forker.out &
+SERVER_PID=$!
+wait_for "the child runs" grep -q '^child [0-9]' forker.out
+child=$(sed -n 's/^child \([0-9]*\)$/\1/p' forker.out)
+kill -USR2 "$child"
+wait_for "the child's signal dump" test -e "fork-$child-0.tmd"
+kill -USR1 "$child"
+server_wait
+expect_eq "parent and child end normally" "0 child status 0" \
+  "$SERVER_STATUS $(grep status forker.out)"
+child_line=$(grep -n CHILD_LINE forker.c | cut -d: -f1)
+expect_match "the child's dump has its block" "forker\.c:$child_line: size=2222 B, count=1" \
+  "$("$TM_CLI" stats "fork-$child-0.tmd")"
+expect_eq "the child's signal and exit dumps, the parent's exit dump" \
+  "$(printf '%s\n' "fork-$child-0.tmd" "fork-$child-1.tmd" "fork-$SERVER_PID-0.tmd" | sort)" \
+  "$(ls -A fork-*.tmd | sort)"
