@@ -13,28 +13,42 @@
  * %n). Requests that arrive while a dump is written are served by one more
  * dump after it.
  *
- * The dump thread exists only when a trigger is armed; it is created at
- * the end of the initialisation with every signal blocked (so no
- * process-directed signal is ever delivered to it, and the program's
- * handlers never run on it), a small stack, and tm_reentrant raised for its
- * whole life: nothing it does is traced. It goes through pthread_create
- * like any thread (a sanitizer must know it).
+ * The dump thread is created at the end of the initialisation when
+ * TRACEMALLOC_DUMP_SIGNAL or TRACEMALLOC_DUMP_INTERVAL asks for it, and
+ * otherwise (TRACEMALLOC_DUMP alone, for the termination dumps) only when
+ * the program creates its first thread: a single-threaded program stays
+ * single-threaded (glibc's single-thread shortcuts, and the two blocks its
+ * creation takes from the program's allocator, are the program's
+ * business). It starts with every signal blocked (no process-directed
+ * signal is delivered to it, the program's handlers never run on it), a
+ * small stack, and tm_reentrant raised for its whole life: nothing it does
+ * is traced. It goes through pthread_create like any thread (a sanitizer
+ * must know it).
  *
  * Termination signals. With TRACEMALLOC_DUMP set, a handler is installed
  * for SIGTERM, SIGINT, SIGHUP and SIGABRT, each only if its disposition is
  * still the default one (an ignored or handled signal is left alone, and a
- * handler the program installs later replaces ours). On arrival it asks
- * the dump thread for the exit dump, waits for it (at most
- * FATAL_WAIT_SECONDS), then restores the default action and raises the
- * signal again: the program ends exactly as it would have (same signal,
- * same status, same core dump). A second termination signal during the
- * wait ends it at once. When the signal interrupted the runtime itself on
- * this thread (which may hold a table lock the dump needs), the handler
- * returns at once and the dump thread, its dump written, ends the process
- * with the same signal sent to the same thread.
+ * handler the program installs later replaces ours). On arrival it gets
+ * the exit dump written, waits for it (at most FATAL_WAIT_SECONDS), then
+ * restores the default action and raises the signal again on the same
+ * thread: the program ends exactly as it would have (same signal, same
+ * status, same core dump). A second termination signal during the wait
+ * ends it at once. Who writes the dump:
+ *  - the dump thread, when there is one. If the signal interrupted the
+ *    runtime on this thread (which may hold a table lock the dump needs),
+ *    the handler returns at once and the dump thread, its dump written,
+ *    sends the same signal to the same thread with the default action.
+ *  - otherwise (a single-threaded program) a child process made with
+ *    _Fork (async-signal-safe, no fork handlers): with one thread, the only
+ *    locks it can find taken are this thread's, and those exist only while
+ *    the runtime is busy here; then the handler returns and a one-shot
+ *    timer delivers the same signal to this thread 1 ms later (at most
+ *    FATAL_RETRIES times). Whatever goes wrong in the child costs at most
+ *    the wait, never the program's end.
  *
  * Fork. The child has no dump thread and shares the parent's pipe: the
- * atfork child handler gives it a pipe and a thread of its own.
+ * atfork child handler gives it a pipe and a thread of its own when signal
+ * or periodic dumps need one, and otherwise waits for its first thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +69,7 @@
 
 enum {
   FATAL_WAIT_SECONDS = 10,
+  FATAL_RETRIES = 1000, // of 1 ms each
   DUMP_THREAD_STACK = 256 * 1024,
 };
 
@@ -66,12 +82,17 @@ static const int fatal_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGABRT};
 static int req_pipe[2] = {-1, -1};
 static int dump_signal;           // 0: no signal dumps
 static long long interval_ns;     // 0: no periodic dumps
-static bool fatal_armed;          // handlers installed for fatal_signals
 static _Atomic int fatal_request; // 1 once a termination signal arrived
 static _Atomic int fatal_done;    // 1 once its dump was attempted
 static _Atomic int fatal_sig;     // the first termination signal
 static _Atomic int fatal_tid;     // and the thread it was delivered to
 static _Atomic bool fatal_waiter; // its handler waits for the dump
+static _Atomic bool thread_up;    // the dump thread runs
+static _Atomic int thread_lazy;   // 1: start it when the program has threads
+static _Atomic int dump_child;    // the child writing the dump, or 0
+static _Atomic int fatal_retries; // redeliveries asked by retry_later
+static _Atomic bool retry_armed;  // retry_timer exists
+static timer_t retry_timer;
 
 /* One line on stderr, without stdio. */
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -133,30 +154,116 @@ static void die(int sig) {
   raise(sig);
 }
 
+/* Hand the exit dump to the dump thread and wait for it. False when this
+ * thread is busy in the runtime: the handler must return (see below). */
+static bool dump_by_thread(int sig) {
+  atomic_store(&fatal_sig, sig);
+  atomic_store(&fatal_tid, (int)gettid());
+  // Busy on this thread: the runtime holds a lock the dump needs, so this
+  // thread must go on. The dump thread ends the process with this signal
+  // once the dump is written (an abort() from there ends at once: it
+  // re-raises with the default action itself).
+  bool busy = (tm_reentrant % TM_REENTRANT_IGNORE) != 0;
+  atomic_store(&fatal_waiter, !busy);
+  post(REQ_FATAL);
+  if (busy)
+    return false;
+  long long deadline = now_ns() + FATAL_WAIT_SECONDS * 1000000000LL;
+  struct timespec tick = {0, 1000000}; // 1 ms
+  while (!atomic_load(&fatal_done) && now_ns() < deadline)
+    nanosleep(&tick, NULL);
+  return true;
+}
+
+/* No dump thread: a child process (_Fork: async-signal-safe, no fork
+ * handlers) writes the dump of its copy of the memory, named with our pid;
+ * we wait for it, at most FATAL_WAIT_SECONDS. Whatever the child meets (a
+ * lock held by a thread that does not exist in it) costs at most the wait,
+ * never our end. SIGCHLD stays blocked: the program's handler never hears
+ * of this child, and we end before it could. */
+static void dump_by_child(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &chld, NULL);
+  long parent = (long)getpid();
+  pid_t child = _Fork();
+  if (child == 0) {
+    // A second Ctrl-C (sent to the process group) ends the child too.
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+      signal(fatal_signals[i], SIG_DFL);
+    tm_env_dump(parent, true);
+    _exit(0);
+  }
+  if (child < 0)
+    return;
+  atomic_store(&dump_child, (int)child);
+  long long deadline = now_ns() + FATAL_WAIT_SECONDS * 1000000000LL;
+  struct timespec tick = {0, 1000000}; // 1 ms
+  for (;;) {
+    pid_t r = waitpid(child, NULL, WNOHANG);
+    if (r == child || (r < 0 && errno != EINTR))
+      break;
+    if (now_ns() >= deadline) {
+      kill(child, SIGKILL);
+      waitpid(child, NULL, 0);
+      break;
+    }
+    nanosleep(&tick, NULL);
+  }
+  atomic_store(&dump_child, 0);
+}
+
+/* No dump thread, and the signal interrupted the runtime on this thread
+ * (the child would find the table lock it holds taken forever): let the
+ * thread finish, and have the kernel deliver the same signal to it again
+ * in 1 ms (a one-shot timer; timer_create with SIGEV_THREAD_ID is a plain
+ * system call). False when that is not possible. */
+static bool retry_later(int sig) {
+  if (atomic_fetch_add(&fatal_retries, 1) >= FATAL_RETRIES)
+    return false;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = sig;
+  sev._sigev_un._tid = gettid(); // glibc 2.36 has no sigev_notify_thread_id
+  if (timer_create(CLOCK_MONOTONIC, &sev, &retry_timer) != 0)
+    return false;
+  struct itimerspec once = {{0, 0}, {0, 1000000}};
+  if (timer_settime(retry_timer, 0, &once, NULL) != 0) {
+    timer_delete(retry_timer);
+    return false;
+  }
+  atomic_store(&retry_armed, true);
+  return true;
+}
+
 static void on_fatal_signal(int sig) {
   int saved_errno = errno;
-  if (atomic_exchange(&fatal_request, 1) == 0) {
-    atomic_store(&fatal_sig, sig);
-    atomic_store(&fatal_tid, (int)gettid());
-    // Busy on this thread: the runtime holds a lock the dump needs, so
-    // this thread must go on. The dump thread ends the process with this
-    // signal once the dump is written (an abort() from there ends at once:
-    // it re-raises with the default action itself).
-    bool busy = (tm_reentrant % TM_REENTRANT_IGNORE) != 0;
-    atomic_store(&fatal_waiter, !busy);
-    post(REQ_FATAL);
-    if (busy) {
+  if (atomic_exchange(&retry_armed, false))
+    timer_delete(retry_timer); // this may be its arrival
+  if (!atomic_load(&fatal_request)) {
+    if (atomic_load(&thread_up)) {
+      atomic_store(&fatal_request, 1);
+      if (!dump_by_thread(sig)) {
+        errno = saved_errno;
+        return;
+      }
+    } else if ((tm_reentrant % TM_REENTRANT_IGNORE) != 0 && retry_later(sig)) {
       errno = saved_errno;
       return;
+    } else {
+      atomic_store(&fatal_request, 1);
+      if ((tm_reentrant % TM_REENTRANT_IGNORE) == 0)
+        dump_by_child();
     }
-    // Then the signal again, here, so that a core dump shows this thread.
-    long long deadline = now_ns() + FATAL_WAIT_SECONDS * 1000000000LL;
-    struct timespec tick = {0, 1000000}; // 1 ms
-    while (!atomic_load(&fatal_done) && now_ns() < deadline)
-      nanosleep(&tick, NULL);
   }
-  // A second termination signal (SA_NODEFER lets it in during the wait)
-  // ends the program at once.
+  // Then the signal again, here, so that a core dump shows this thread. A
+  // second termination signal (SA_NODEFER lets it in during the wait) ends
+  // the program at once.
+  int child = atomic_exchange(&dump_child, 0);
+  if (child > 0)
+    kill(child, SIGKILL);
   die(sig);
   errno = saved_errno; // not reached for these signals' default actions
 }
@@ -197,7 +304,7 @@ static void *dump_thread(void *arg) {
     if (r == 0) {
       if (now_ns() < next)
         continue;
-      periodic_ok = tm_env_dump(periodic_ok);
+      periodic_ok = tm_env_dump((long)getpid(), periodic_ok);
       next += interval_ns;
       long long now = now_ns();
       if (next <= now) // the dump took longer than the interval: no burst
@@ -215,7 +322,7 @@ static void *dump_thread(void *arg) {
     if (n == 0)
       return NULL;
     if (fatal || asked)
-      tm_env_dump(true);
+      tm_env_dump((long)getpid(), true);
     if (fatal) {
       atomic_store(&fatal_done, 1);
       if (!atomic_load(&fatal_waiter))
@@ -224,10 +331,12 @@ static void *dump_thread(void *arg) {
   }
 }
 
-static bool start_thread(void) {
+/* 0, or the error that kept the thread from starting. */
+static int start_thread(void) {
   if (pipe2(req_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    int err = errno;
     req_pipe[0] = req_pipe[1] = -1;
-    return false;
+    return err;
   }
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -248,10 +357,11 @@ static bool start_thread(void) {
     close(req_pipe[0]);
     close(req_pipe[1]);
     req_pipe[0] = req_pipe[1] = -1;
-    return false;
+    return rc;
   }
   pthread_setname_np(t, "tracemalloc");
-  return true;
+  atomic_store(&thread_up, true);
+  return 0;
 }
 
 /* ---- arming ------------------------------------------------------------ */
@@ -327,15 +437,20 @@ void tm_dump_triggers_arm(bool exit_dump) {
       dump_signal = 0;
     }
   }
-  if (!exit_dump && !dump_signal && !interval_ns)
-    return;
-  if (!start_thread()) {
-    warn("tracemalloc: warning: cannot start the dump thread (%s), no "
-         "dumps on signals%s",
-         strerror(errno), interval_ns ? " or intervals" : "");
-    dump_signal = 0;
-    interval_ns = 0;
-    return;
+  if (dump_signal || interval_ns) {
+    int err = start_thread();
+    if (err) {
+      warn("tracemalloc: warning: cannot start the dump thread (%s), no "
+           "dumps on signals or intervals",
+           strerror(err));
+      dump_signal = 0;
+      interval_ns = 0;
+    }
+  } else if (exit_dump) {
+    // Only the termination dumps: no thread while the program has none of
+    // its own (a single-threaded program stays one: glibc's shortcuts, its
+    // allocator's counts); the first pthread_create starts it.
+    atomic_store(&thread_lazy, 1);
   }
   // SA_RESTART: the program's system calls go on as if nothing happened.
   if (dump_signal)
@@ -344,31 +459,38 @@ void tm_dump_triggers_arm(bool exit_dump) {
     for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
       if (fatal_signals[i] != dump_signal && is_default(fatal_signals[i]))
         install(fatal_signals[i], on_fatal_signal, SA_NODEFER);
-    fatal_armed = true;
   }
 }
 
-void tm_dump_triggers_atfork_child(void) {
-  if (req_pipe[0] < 0)
+void tm_dump_triggers_thread_created(void) {
+  if (TM_LIKELY(atomic_load_explicit(&thread_lazy, memory_order_relaxed) == 0))
     return;
+  if (atomic_exchange(&thread_lazy, 0) == 1)
+    start_thread(); // failing: the termination dumps use a child process
+}
+
+void tm_dump_triggers_atfork_child(void) {
+  atomic_store(&fatal_request, 0);
+  atomic_store(&fatal_done, 0);
+  atomic_store(&fatal_retries, 0);
+  atomic_store(&retry_armed, false); // timers are not inherited
+  if (!atomic_load(&thread_up))
+    return;
+  // The parent's dump thread is not here, its pipe is shared with it.
+  atomic_store(&thread_up, false);
   close(req_pipe[0]);
   close(req_pipe[1]);
   req_pipe[0] = req_pipe[1] = -1;
-  atomic_store(&fatal_request, 0);
-  atomic_store(&fatal_done, 0);
-  // The handlers stay installed (the child inherits them); without a
-  // thread they would wait for nobody: put the defaults back then.
-  if (!start_thread()) {
-    struct sigaction cur;
+  if (!dump_signal && !interval_ns) {
+    atomic_store(&thread_lazy, 1); // the child is single-threaded again
+    return;
+  }
+  if (start_thread() != 0) {
     // Ignored, not the default: the user did not want this signal to end
-    // the program.
+    // the program. (The termination dumps use a child process.)
+    struct sigaction cur;
     if (dump_signal && sigaction(dump_signal, NULL, &cur) == 0 &&
         cur.sa_handler == on_dump_signal)
       install(dump_signal, SIG_IGN, 0);
-    if (fatal_armed)
-      for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
-        if (sigaction(fatal_signals[i], NULL, &cur) == 0 &&
-            cur.sa_handler == on_fatal_signal)
-          install(fatal_signals[i], SIG_DFL, 0);
   }
 }

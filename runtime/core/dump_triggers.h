@@ -10,9 +10,11 @@
 #include <stdbool.h>
 
 /* Write one dump to TRACEMALLOC_DUMP's path (the next %n) now, from any
- * thread but not from a signal handler (init.c). `warn`: print the reason
- * on stderr when nothing is written. True when a dump was written. */
-bool tm_env_dump(bool warn);
+ * thread but not from a signal handler (init.c). `pid` names it (%p,
+ * DIR/): getpid(), or the parent's in the child that dumps for it. `warn`:
+ * print the reason on stderr when nothing is written. True when a dump was
+ * written. */
+bool tm_env_dump(long pid, bool warn);
 
 /* Read TRACEMALLOC_DUMP_SIGNAL and TRACEMALLOC_DUMP_INTERVAL and arm what
  * they ask for, plus the termination-signal dumps when `exit_dump` (the
@@ -20,6 +22,11 @@ bool tm_env_dump(bool warn);
  * TRACEMALLOC_DUMP was read; warns on stderr and arms nothing on a bad
  * value. */
 void tm_dump_triggers_arm(bool exit_dump);
+
+/* A thread of the program was created (the pthread_create wrapper): start
+ * the dump thread if the termination dumps were waiting for one. Cheap:
+ * one relaxed load once it is done. Declared for the hooks in internal.h. */
+void tm_dump_triggers_thread_created(void);
 
 /* fork child: the parent's dump thread does not exist here; start the
  * child's own (and a fresh request pipe) when triggers are armed. */

@@ -116,12 +116,11 @@ static void start_from_env(void) {
 }
 
 /* The exit dump, and every dump of dump_triggers.c (the next %n). */
-bool tm_env_dump(bool verbose) {
+bool tm_env_dump(long pid, bool verbose) {
   // %n: this process's dumps, numbered from 0 (dump_path.h).
   static _Atomic unsigned long dump_seq;
   char path[PATH_MAX];
-  if (!tm_dump_path_expand(dump_path, (long)getpid(),
-                           atomic_fetch_add(&dump_seq, 1),
+  if (!tm_dump_path_expand(dump_path, pid, atomic_fetch_add(&dump_seq, 1),
                            program_invocation_short_name, path, sizeof path)) {
     if (verbose)
       warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
@@ -162,7 +161,7 @@ bool tm_env_dump(bool verbose) {
   return st == TM_OK;
 }
 
-static void dump_at_exit(void) { tm_env_dump(true); }
+static void dump_at_exit(void) { tm_env_dump((long)getpid(), true); }
 
 /* True when the exit dump is registered. */
 static bool dump_from_env(void) {
