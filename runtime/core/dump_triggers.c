@@ -375,6 +375,8 @@ static bool install(int sig, void (*handler)(int), int flags) {
   return sigaction(sig, &sa, NULL) == 0;
 }
 
+/* (Our own handler reads as SIG_DFL through the sigaction wrapper: both
+ * mean the default action here.) */
 static bool is_default(int sig) {
   struct sigaction cur;
   return sigaction(sig, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
@@ -460,6 +462,10 @@ void tm_dump_triggers_arm(bool exit_dump) {
       if (fatal_signals[i] != dump_signal && is_default(fatal_signals[i]))
         install(fatal_signals[i], on_fatal_signal, SA_NODEFER);
   }
+}
+
+bool tm_dump_triggers_is_default(void (*handler)(int)) {
+  return handler == on_fatal_signal;
 }
 
 void tm_dump_triggers_thread_created(void) {

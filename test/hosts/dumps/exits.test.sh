@@ -79,6 +79,46 @@ expect_eq "single-threaded abort(): one dump, with the program's pid" \
 expect_match "single-threaded abort(): the dump holds the kept block" \
   "single\.c:$kept_line: size=7777 B, count=1" "$("$TM_CLI" stats "$check")"
 
+# The runtime's termination handlers read as the default action: a
+# program that asks sees SIG_DFL (CPython decides on it: its SIGINT
+# handler, signal.getsignal), and a raised SIGTERM still dumps.
+cat >query.c <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+static void *volatile kept;
+int main(void) {
+  kept = malloc(5555); // QUERY_KEPT
+  const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGABRT};
+  for (int i = 0; i < 4; i++) {
+    struct sigaction sa;
+    sigaction(sigs[i], NULL, &sa);
+    printf("%d:%s ", sigs[i], sa.sa_handler == SIG_DFL && sa.sa_flags == 0 ? "default" : "handled");
+  }
+  printf("\n");
+  fflush(stdout);
+  raise(SIGTERM);
+  return 0;
+}
+C
+"$TMCC" -O1 -g query.c -o query
+rm -f query.tmd
+rc=0
+out=$(TRACEMALLOC_DUMP=query.tmd env --default-signal=INT ./query) || rc=$?
+expect_eq "sigaction shows the default action" \
+  "15:default 2:default 1:default 6:default " "$out"
+expect_eq "raise(SIGTERM): status 143" 143 "$rc"
+expect_match "raise(SIGTERM): the exit dump" "query\.c:$(grep -n QUERY_KEPT query.c | cut -d: -f1): size=5555 B" \
+  "$("$TM_CLI" stats query.tmd)"
+if command -v python3 >/dev/null; then
+  ask='import signal; print(signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))'
+  want=$(env -u TRACEMALLOC --default-signal=INT python3 -c "$ask")
+  expect_match "CPython alone: KeyboardInterrupt" "^<built-in function default_int_handler> " "$want"
+  expect_eq "CPython under LD_PRELOAD: the same handlers" "$want" \
+    "$(LD_PRELOAD="$TM_LIBDIR/libtracemalloc.so" TRACEMALLOC_DUMP=py.tmd \
+      env --default-signal=INT python3 -c "$ask")"
+fi
+
 # An ignored SIGTERM stays ignored (no handler of ours: no dump either).
 rm -f exit.tmd
 TRACEMALLOC_DUMP=exit.tmd env --ignore-signal=TERM ./server >server.out &
