@@ -84,16 +84,19 @@ int main(int argc, char **argv) {
 C
 "$TMCC" -O1 -g -pthread server.c -o server
 KEEP_LINE=$(grep -n '// KEEP_LINE' server.c | cut -d: -f1)
+# shellcheck disable=SC2034 # used by the test scripts that source this file
 WORK_LINE=$(grep -n '// WORK_LINE' server.c | cut -d: -f1)
+# shellcheck disable=SC2034
 GROW_LINE=$(grep -n '// GROW_LINE' server.c | cut -d: -f1)
 
 # A check that fails leaves no server behind.
 trap '[[ -z ${SERVER_PID:-} ]] || kill -KILL "$SERVER_PID" 2>/dev/null || true' EXIT
 
-# start_server ARGS...: runs ./server in the background with the current
+# start_server [ARGS...]: runs ./server in the background with the current
 # environment (SIGINT back to the default action: a background job of a
 # script has it ignored), output in server.out, errors in server.err; sets
 # SERVER_PID once it printed "ready".
+# shellcheck disable=SC2120 # the arguments are optional
 start_server() {
   env --default-signal=INT ./server "$@" >server.out 2>server.err &
   SERVER_PID=$!
@@ -114,7 +117,9 @@ wait_for() {
 # server_wait: wait for the server to end; its exit status in SERVER_STATUS
 # (not a $(...): a subshell cannot wait for its parent's child).
 server_wait() {
+  # shellcheck disable=SC2034 # read by the test scripts
   SERVER_STATUS=0
+  # shellcheck disable=SC2034
   wait "$SERVER_PID" || SERVER_STATUS=$?
 }
 

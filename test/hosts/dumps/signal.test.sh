@@ -22,7 +22,7 @@ expect_eq "the server ends normally" 0 "$SERVER_STATUS"
 expect_match "... after its threads stopped" '^bye' "$(cat server.out)"
 expect_eq "no warning" "" "$(cat server.err)"
 expect_eq "five signal dumps and the exit dump" \
-  "d-0.tmd d-1.tmd d-2.tmd d-3.tmd d-4.tmd d-5.tmd" "$(echo $(ls -A d-*))"
+  "d-0.tmd d-1.tmd d-2.tmd d-3.tmd d-4.tmd d-5.tmd" "$(echo d-*)"
 check_loadable "the exit dump loads" d-5.tmd
 for n in 0 1 2 3 4; do
   check_loadable "dump $n loads" "d-$n.tmd"
@@ -63,7 +63,7 @@ done
 kill -USR1 "$SERVER_PID"
 server_wait
 expect_eq "the server ends normally (no %n)" 0 "$SERVER_STATUS"
-expect_eq "only last.tmd" "last.tmd" "$(ls -A | grep last)"
+expect_eq "only last.tmd" "./last.tmd" "$(find . -maxdepth 1 -name '*last*')"
 
 # The program's own SIGUSR2 handler (installed after the runtime's start-up)
 # wins: SIGUSR2 stops it, and no signal dump is written.
@@ -71,7 +71,7 @@ TRACEMALLOC_DUMP=own-%n.tmd start_server own
 kill -USR2 "$SERVER_PID"
 server_wait
 expect_eq "the program's handler ran" 0 "$SERVER_STATUS"
-expect_eq "only the exit dump" "own-0.tmd" "$(echo $(ls -A own-*))"
+expect_eq "only the exit dump" "own-0.tmd" "$(echo own-*)"
 
 # Invalid values: one warning line naming the variable and the value; the
 # program runs as without it (its exit dump as usual).
@@ -157,4 +157,4 @@ expect_match "the child's dump has its block" "forker\.c:$child_line: size=2222 
   "$("$TM_CLI" stats "fork-$child-0.tmd")"
 expect_eq "the child's signal and exit dumps, the parent's exit dump" \
   "$(printf '%s\n' "fork-$child-0.tmd" "fork-$child-1.tmd" "fork-$SERVER_PID-0.tmd" | sort)" \
-  "$(ls -A fork-*.tmd | sort)"
+  "$(printf '%s\n' fork-*.tmd | sort)"
