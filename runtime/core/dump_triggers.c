@@ -93,6 +93,8 @@ static _Atomic int dump_child;    // the child writing the dump, or 0
 static _Atomic int fatal_retries; // redeliveries asked by retry_later
 static _Atomic bool retry_armed;  // retry_timer exists
 static timer_t retry_timer;
+static _Atomic int exiting; // exit() began: no new signal or periodic dump
+static _Atomic int dumping; // a signal or periodic dump is being written
 
 /* One line on stderr, without stdio. */
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -282,6 +284,29 @@ static void end_process(void) {
 
 /* ---- the dump thread --------------------------------------------------- */
 
+/* A signal or periodic dump, unless the program is exiting. The two
+ * seq_cst store-then-load pairs (here and in quiesce_at_exit) make sure
+ * that either the exit sees this dump and waits, or this sees the exit. */
+static bool dump_while_running(bool warn_failure) {
+  atomic_store(&dumping, 1);
+  bool ok = true;
+  if (!atomic_load(&exiting))
+    ok = tm_env_dump((long)getpid(), warn_failure);
+  atomic_store(&dumping, 0);
+  return ok;
+}
+
+/* atexit, before the exit dump (registered after it): a dump being written
+ * is finished first (at most FATAL_WAIT_SECONDS), so that exit never cuts
+ * one short and leaves its temporary file behind; none starts after. */
+static void quiesce_at_exit(void) {
+  atomic_store(&exiting, 1);
+  long long deadline = now_ns() + FATAL_WAIT_SECONDS * 1000000000LL;
+  struct timespec tick = {0, 1000000}; // 1 ms
+  while (atomic_load(&dumping) && now_ns() < deadline)
+    nanosleep(&tick, NULL);
+}
+
 static void *dump_thread(void *arg) {
   (void)arg;
   // Everything this thread does is the runtime's, never traced.
@@ -304,7 +329,7 @@ static void *dump_thread(void *arg) {
     if (r == 0) {
       if (now_ns() < next)
         continue;
-      periodic_ok = tm_env_dump((long)getpid(), periodic_ok);
+      periodic_ok = dump_while_running(periodic_ok);
       next += interval_ns;
       long long now = now_ns();
       if (next <= now) // the dump took longer than the interval: no burst
@@ -321,8 +346,10 @@ static void *dump_thread(void *arg) {
       }
     if (n == 0)
       return NULL;
-    if (fatal || asked)
+    if (fatal)
       tm_env_dump((long)getpid(), true);
+    else if (asked)
+      dump_while_running(true);
     if (fatal) {
       atomic_store(&fatal_done, 1);
       if (!atomic_load(&fatal_waiter))
@@ -447,6 +474,8 @@ void tm_dump_triggers_arm(bool exit_dump) {
            strerror(err));
       dump_signal = 0;
       interval_ns = 0;
+    } else {
+      atexit(quiesce_at_exit); // runs before the exit dump (registered first)
     }
   } else if (exit_dump) {
     // Only the termination dumps: no thread while the program has none of

@@ -35,3 +35,17 @@ for bad in 0 0.0009 -1 1e3 abc 1.5s ' 1' 1.2345678901 2000000000; do
 status 0" "$out"
   check_loadable "TRACEMALLOC_DUMP_INTERVAL=$bad: the exit dump" bad.tmd
 done
+
+# Exit while periodic dumps are being written (every millisecond): the
+# exit waits for the one in progress, so no temporary file is left behind
+# and the last dump is the exit dump, whole.
+for run in 1 2 3 4 5; do
+  TRACEMALLOC_DUMP=fast.tmd TRACEMALLOC_DUMP_INTERVAL=0.001 start_server
+  sleep 0.2
+  kill -USR1 "$SERVER_PID"
+  server_wait
+  expect_eq "fast periodic dumps, run $run: a normal exit" 0 "$SERVER_STATUS"
+  expect_eq "fast periodic dumps, run $run: only fast.tmd, no temporary" \
+    "./fast.tmd" "$(find . -maxdepth 1 -name '*fast*')"
+  check_loadable "fast periodic dumps, run $run: the exit dump" fast.tmd
+done
