@@ -20,28 +20,30 @@
  * the default action). The dump signal's handler (TRACEMALLOC_DUMP_SIGNAL)
  * is shown as it is: the user asked for it.
  *
- * The next sigaction: under a sanitizer, its interceptor (compiler-rt
- * defines sigaction weak and __interceptor_sigaction to chain to it; TSan
- * must see every handler); otherwise glibc's __sigaction, which both
- * libc.so and libc.a export (sigaction is its weak alias).
+ * Under a sanitizer (TM_SANITIZER_MODE) this file defines no sigaction:
+ * the sanitizer's interceptor owns the name, and with the shared runtime
+ * its REAL(sigaction), looked up with RTLD_NEXT, would be this wrapper,
+ * which would chain back into the interceptor during the sanitizer's own
+ * start-up (a deadlock in AsanInitFromRtl). There the termination
+ * handlers read as what they are (docs/semantics.md).
+ *
+ * The next sigaction: glibc's __sigaction, which both libc.so and libc.a
+ * export (sigaction is its weak alias).
  */
 #include "hooks.h"
 
 #include <signal.h>
 #include <string.h>
 
-extern int __interceptor_sigaction(int, const struct sigaction *,
-                                   struct sigaction *) __attribute__((weak));
-extern int __sigaction(int, const struct sigaction *, struct sigaction *);
-
 /* Static-link anchor: see anchors.c. */
 const char tm_signal_hooks_linked = 1;
 
+#if !TM_SANITIZER_MODE
+extern int __sigaction(int, const struct sigaction *, struct sigaction *);
+
 TM_EXPORT int sigaction(int sig, const struct sigaction *act,
                         struct sigaction *old) {
-  int rc = __interceptor_sigaction != NULL
-               ? __interceptor_sigaction(sig, act, old)
-               : __sigaction(sig, act, old);
+  int rc = __sigaction(sig, act, old);
   if (rc == 0 && old != NULL && !(old->sa_flags & SA_SIGINFO) &&
       tm_dump_triggers_is_default(old->sa_handler)) {
     memset(old, 0, sizeof *old);
@@ -50,3 +52,4 @@ TM_EXPORT int sigaction(int sig, const struct sigaction *act,
   }
   return rc;
 }
+#endif /* !TM_SANITIZER_MODE */
