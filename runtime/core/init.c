@@ -36,6 +36,7 @@
 
 #include "core.h"
 #include "dump_path.h"
+#include "dump_triggers.h"
 #include "error.h"
 #include "internal.h"
 #include "raw_alloc.h"
@@ -114,30 +115,33 @@ static void start_from_env(void) {
     tm_start((int)n);
 }
 
-static void dump_at_exit(void) {
+/* The exit dump, and every dump of dump_triggers.c (the next %n). */
+bool tm_env_dump(long pid, bool verbose) {
   // %n: this process's dumps, numbered from 0 (dump_path.h).
   static _Atomic unsigned long dump_seq;
   char path[PATH_MAX];
-  if (!tm_dump_path_expand(dump_path, (long)getpid(),
-                           atomic_fetch_add(&dump_seq, 1),
+  if (!tm_dump_path_expand(dump_path, pid, atomic_fetch_add(&dump_seq, 1),
                            program_invocation_short_name, path, sizeof path)) {
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
-         "snapshot written");
-    return;
+    if (verbose)
+      warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
+           "snapshot written");
+    return false;
   }
   if (!tm_is_tracing()) {
     // CPython's "must be tracing" names the module; say what to set here.
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
-         "TRACEMALLOC=N to trace from the start), no snapshot written",
-         path);
-    return;
+    if (verbose)
+      warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
+           "TRACEMALLOC=N to trace from the start), no snapshot written",
+           path);
+    return false;
   }
   struct stat st_path;
   if (stat(path, &st_path) == 0 && S_ISDIR(st_path.st_mode)) {
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: is a directory (end it "
-         "with / to write %s/<program>.<pid>.tmd), no snapshot written",
-         path, path);
-    return;
+    if (verbose)
+      warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: is a directory (end "
+           "it with / to write %s/<program>.<pid>.tmd), no snapshot written",
+           path, path);
+    return false;
   }
   int saved_errno = errno;
   tm_snapshot_t *snap = NULL;
@@ -148,28 +152,35 @@ static void dump_at_exit(void) {
     st = tm_snapshot_dump(snap, path);
     tm_reentrant -= TM_REENTRANT_IGNORE;
   }
-  if (st != TM_OK)
+  if (st != TM_OK && verbose)
     warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
          "written",
          path, tm_error_message());
   tm_snapshot_free(snap);
   errno = saved_errno;
+  return st == TM_OK;
 }
 
-static void dump_from_env(void) {
+static void dump_at_exit(void) { tm_env_dump((long)getpid(), true); }
+
+/* True when the exit dump is registered. */
+static bool dump_from_env(void) {
   const char *value = secure_getenv("TRACEMALLOC_DUMP");
   if (!value || !*value)
-    return;
+    return false;
   if (strlen(value) >= sizeof dump_path) {
     warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
          "snapshot will be written");
-    return;
+    return false;
   }
   strcpy(dump_path, value);
-  if (atexit(dump_at_exit) != 0)
+  if (atexit(dump_at_exit) != 0) {
     warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: cannot register the "
          "exit handler, no snapshot will be written",
          value);
+    return false;
+  }
+  return true;
 }
 
 /* ---- fork ------------------------------------------------------------- */
@@ -199,6 +210,7 @@ static void atfork_child(void) {
   tm_trace_table_reset_locks();
   tm_module_atfork_child();
   tm_reentrant--;
+  tm_dump_triggers_atfork_child();
 }
 
 /* ---- Initialisation --------------------------------------------------- */
@@ -228,7 +240,7 @@ static __attribute__((noinline)) void init_slow(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   max_memory_from_env();
   start_from_env();
-  dump_from_env();
+  tm_dump_triggers_arm(dump_from_env());
   tm_reentrant -= TM_REENTRANT_IGNORE;
   init_on_this_thread = 0;
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);

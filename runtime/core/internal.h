@@ -112,6 +112,14 @@ TM_HIDDEN void tm_shadow_thread_init(void);
  * when the program itself never calls a __tm_* hook. */
 TM_HIDDEN void tm_hooks_install(void);
 
+/* A thread of the program was created (dump_triggers.c): the wrapper of
+ * pthread_create calls it after a successful creation. */
+TM_HIDDEN void tm_dump_triggers_thread_created(void);
+
+/* Is `handler` the runtime's termination handler, which stands for the
+ * default action (dump_triggers.c; the sigaction wrapper reports SIG_DFL)? */
+TM_HIDDEN bool tm_dump_triggers_is_default(void (*handler)(int));
+
 /* Runtime initialisation: idempotent, recursion-safe; reads TRACEMALLOC and
  * TRACEMALLOC_DUMP. Called from the runtime's constructor, from
  * __tm_module_init_v2 and lazily from the hooks. */

@@ -183,6 +183,7 @@ TM_HIDDEN void tm_hooks_install(void);
  * referred to from anchors.c (which says why each exists). */
 TM_HIDDEN extern const char tm_interpose_linked;
 TM_HIDDEN extern const char tm_thread_start_linked;
+TM_HIDDEN extern const char tm_signal_hooks_linked;
 TM_HIDDEN extern const char tm_hooks_anchors_linked;
 
 #endif /* TM_HOOKS_H */

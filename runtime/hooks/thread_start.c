@@ -87,5 +87,7 @@ TM_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   int rc = next(thread, attr, thread_trampoline, s);
   if (rc != 0)
     tm_hooks_untraced_free(s);
+  else
+    tm_dump_triggers_thread_created(); // the process is multithreaded now
   return rc;
 }
