@@ -100,6 +100,7 @@ static void print_lines(const tm_statistics_t *st, size_t limit) {
 int cmd_top(const cli_command_t *cmd, int argc, char **argv) {
   static const tm_key_t key = TM_KEY_LINENO;
   cli_report_t r;
+  cli_escape_stdout(true);
   int rc = cli_report_begin(cmd, argc, argv, &key, &r);
   tm_snapshot_t *snap = r.snap;
   tm_statistics_t *st = r.stats;
