@@ -153,7 +153,12 @@ static void test_json_roundtrip(void) {
     CHECK(i.has_traced_memory);
     CHECK_EQ_INT(i.traced_current, 123);
     CHECK_EQ_INT(i.traced_peak, 456);
-    CHECK_EQ_INT(i.pid, -1);
+    // The optional members keep the info (json_write.c).
+    CHECK_EQ_INT(i.pid, 4242);
+    CHECK_EQ_INT(i.dropped_traces, 5);
+    CHECK_EQ_INT(i.tracemalloc_memory, 789);
+    CHECK_EQ_INT(i.time_ns, 1700000000123456789LL);
+    CHECK_EQ_STR(i.program, "/usr/bin/prog \xff");
     // JSON -> binary -> load keeps it too.
     CHECK_EQ_INT(tm_snapshot_dump(l, path_in_dir("again.tmd")), TM_OK);
     CHECK_EQ_INT(tm_snapshot_load(path_in_dir("again.tmd"), &l2), TM_OK);
