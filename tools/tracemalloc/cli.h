@@ -29,6 +29,7 @@ enum {
   OPT_TITLE = 1 << 6,       /* --title TEXT */
   OPT_WIDTH = 1 << 7,       /* --width PIXELS */
   OPT_ALL_DOMAINS = 1 << 8, /* --all-domains */
+  OPT_LIMIT_ALL = 1 << 9,   /* --limit all (reports whose default is 10) */
 };
 
 /* How many frames of one traceback the human reports (traceback, leaks)
@@ -60,7 +61,8 @@ typedef struct cli_opts {
   bool all_domains;
   cli_filters_t filters;
   const char *output; /* NULL: stdout */
-  const char *format; /* "json" (default) or "binary" */
+  const char *format; /* "json" (default), "binary", "pickle", "pprof",
+                         "collapsed" */
   const char *title;
   unsigned width;
   const char *args[2]; /* positional arguments */

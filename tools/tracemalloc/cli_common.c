@@ -95,8 +95,8 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
   } else if (strcmp(name, "--all-domains") == 0) {
     o->all_domains = true;
   } else if (strcmp(name, "--limit") == 0 && strcmp(value, "all") == 0 &&
-             (cmd->options & OPT_ALL_DOMAINS)) {
-    o->limit_all = true; // leaks: every group
+             (cmd->options & OPT_LIMIT_ALL)) {
+    o->limit_all = true; // top, traceback, leaks: every group
     o->has_limit = false;
   } else if (strcmp(name, "--limit") == 0) {
     o->limit_all = false;
@@ -112,10 +112,15 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
   } else if (strcmp(name, "--output") == 0 || strcmp(name, "-o") == 0) {
     o->output = value;
   } else if (strcmp(name, "--format") == 0) {
-    if (strcmp(value, "json") != 0 && strcmp(value, "binary") != 0)
+    static const char *const formats[] = {"json", "binary", "pickle", "pprof",
+                                          "collapsed"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+      known |= strcmp(value, formats[i]) == 0;
+    if (!known)
       return cli_usage_error(cmd,
-                             "unknown --format '%s': expected json or "
-                             "binary",
+                             "unknown --format '%s': expected json, binary, "
+                             "pickle, pprof or collapsed",
                              value);
     o->format = value;
   } else if (strcmp(name, "--title") == 0) {

@@ -107,7 +107,7 @@ int cmd_top(const cli_command_t *cmd, int argc, char **argv) {
   const cli_opts_t *op = &r.opts;
   if (rc == CLI_OK) {
     print_summary(snap, tm_snapshot_count(snap));
-    print_lines(st, op->has_limit ? op->limit : 10);
+    print_lines(st, cli_group_limit(op, 10));
     rc = cli_finish_output(stdout, "<stdout>");
   }
   return cli_report_end(&r, rc);
