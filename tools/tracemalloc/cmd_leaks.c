@@ -135,7 +135,7 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
   rc = cli_load(o.args[0], &o, &snap);
   if (rc == CLI_OK && !(d = domain_sums(snap, &nd)))
     rc = cli_error(CLI_FAILURE, "out of memory");
-  if (rc == CLI_OK && !o.all_domains) {
+  if (rc == CLI_OK && d && !o.all_domains) {
     rc = report_domain(snap, &o, 0, false, true);
     for (size_t i = 0; rc == CLI_OK && i < nd; i++)
       if (d[i].domain != 0)
@@ -144,7 +144,7 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
                i == 0 || d[i - 1].domain == 0 ? "\n" : "", d[i].domain,
                cli_size((double)d[i].size, false),
                (unsigned long long)d[i].count, d[i].count == 1 ? "" : "s");
-  } else if (rc == CLI_OK) {
+  } else if (rc == CLI_OK && d) {
     if (nd == 0)
       rc = report_domain(snap, &o, 0, false, true);
     for (size_t i = 0; rc == CLI_OK && i < nd; i++) {
