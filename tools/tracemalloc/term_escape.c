@@ -111,7 +111,9 @@ static int esc_close(void *cookie) {
 static escaper_t the_escaper;
 
 void cli_escape_stdout(bool always) {
-  if (!always && !isatty(STDOUT_FILENO))
+  // Once per process: a command run twice (the report fuzzer) must not
+  // stack filters.
+  if (the_escaper.out || (!always && !isatty(STDOUT_FILENO)))
     return;
   the_escaper.out = stdout;
   cookie_io_functions_t io = {NULL, esc_write, NULL, esc_close};
