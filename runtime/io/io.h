@@ -77,6 +77,28 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
 tm_status_t tm_io_load_json(const unsigned char *data, size_t len,
                             const char *name, tm_snapshot_t **out);
 
+/* Read a snapshot file from fd into tm_raw memory (the caller frees *data),
+ * checking the first bytes before reading more: anything that is not a
+ * binary dump or tracemalloc-json is refused after at most 64 KiB, a binary
+ * dump is read up to the length its header announces, JSON from a stream
+ * that is not a regular file up to 1 GiB. Errors name `name`. */
+tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
+                                   unsigned char **data, size_t *len);
+
+/* The loaders' shared rules for what a trace may hold.
+ *
+ * Sizes: the sizes of one snapshot must total at most TM_IO_MAX_TOTAL_SIZE
+ * (INT64_MAX) bytes. Every sum the analysis makes (a group, a cumulative
+ * group, a difference between two snapshots) then fits its integer type
+ * exactly, as Python's integers would; a larger total cannot come from a
+ * real process, so the file is refused rather than wrapped or saturated.
+ *
+ * An empty traceback is read as the single frame ("<unknown>", 0): what
+ * CPython's tracemalloc records when it has no frame, so that grouping by
+ * filename or lineno works on it as in CPython. */
+#define TM_IO_MAX_TOTAL_SIZE ((uint64_t)INT64_MAX)
+#define TM_IO_UNKNOWN_FILE "<unknown>"
+
 /* The binary header, shared by the writer and the loader. */
 #define TM_DUMP_MAGIC "\x89TMSNAP\n"
 #define TM_DUMP_MAGIC_LEN 8

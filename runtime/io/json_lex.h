@@ -23,8 +23,11 @@ typedef struct jp {
   const unsigned char *s;
   size_t len, pos;
   const char *name;
-  tm_buf_t str;       /* the last decoded string, NUL-terminated */
-  tm_frame_t *frames; /* scratch for one traceback */
+  tm_buf_t str;        /* the last decoded string, NUL-terminated */
+  tm_frame_t *frames;  /* scratch for one traceback */
+  uint64_t total_size; /* sum of the trace sizes so far (io.h) */
+  const char **funcs;  /* scratch for one trace's "functions" */
+  size_t funcs_cap;
   size_t frames_cap;
   tm_snapshot_t *snap;
   size_t key_pos; /* where the last object key started */

@@ -17,7 +17,10 @@
  * Required: format ("tracemalloc-json"), version (1; another version is
  * TM_EVERSION), traceback_limit, traces; each trace needs domain, size,
  * traceback ([[file, line], ...], most recent first) and total_nframe
- * (an integer, or null for CPython's None). traced_memory is optional.
+ * (an integer, or null for CPython's None). traced_memory is optional, and
+ * so are the members that carry the rest of a binary dump's content
+ * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
+ * at the top level, "functions" (names or null, one per frame) per trace.
  */
 #include <string.h>
 
@@ -75,7 +78,52 @@ static tm_status_t read_traceback(jp_t *p, size_t *nframe) {
   }
 }
 
-enum { K_DOMAIN = 1, K_SIZE = 2, K_TRACEBACK = 4, K_TOTAL = 8 };
+/* "functions": [name|null, ...] into p->funcs; returns the count. */
+static tm_status_t read_functions(jp_t *p, size_t *nfunc) {
+  TRY(tm_json_expect(p, '[', "to start the functions list"));
+  size_t n = 0;
+  if (tm_json_peek(p) == ']') {
+    p->pos++;
+    *nfunc = 0;
+    return TM_OK;
+  }
+  for (;;) {
+    if (n == p->funcs_cap) {
+      size_t cap = p->funcs_cap ? p->funcs_cap * 2 : 64;
+      const char **f =
+          tm_raw_realloc(p->funcs, cap * sizeof *f, TM_MEM_OBJECTS);
+      if (!f)
+        return tm_json_fail(p, TM_ENOMEM, "out of memory");
+      p->funcs = f;
+      p->funcs_cap = cap;
+    }
+    int c = tm_json_peek(p);
+    if (c == 'n') {
+      TRY(tm_json_read_literal(p, "null"));
+      p->funcs[n++] = NULL;
+    } else if (c == '"') {
+      TRY(tm_json_read_string(p));
+      const char *name = tm_snapshot_intern_string(
+          p->snap, (const char *)p->str.data, p->str.len);
+      if (!name)
+        return tm_json_fail(p, TM_ENOMEM, "out of memory");
+      p->funcs[n++] = name;
+    } else {
+      return jfail(p, "functions: expected a function name or null");
+    }
+    c = tm_json_peek(p);
+    if (c == ']') {
+      p->pos++;
+      *nfunc = n;
+      return TM_OK;
+    }
+    if (c != ',')
+      return jfail(p, "expected ',' or ']' in the functions list");
+    p->pos++;
+  }
+}
+
+enum { K_DOMAIN = 1, K_SIZE = 2, K_TRACEBACK = 4, K_TOTAL = 8, K_FUNCS = 16 };
 
 /* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
 static tm_status_t read_trace(jp_t *p, size_t index) {
@@ -84,7 +132,7 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
   unsigned seen = 0;
   bool first = true, done;
   uint64_t domain = 0, size = 0, total = TM_TOTAL_NFRAME_NONE;
-  size_t nframe = 0;
+  size_t nframe = 0, nfunc = 0;
   for (;;) {
     TRY(tm_json_next_member(p, &first, &done, "in a trace object"));
     if (done)
@@ -105,10 +153,23 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
       else
         TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL,
                              &total));
+    } else if (tm_json_key_is(p, "functions")) {
+      TRY(tm_json_mark_key(p, &seen, K_FUNCS));
+      TRY(read_functions(p, &nfunc));
     } else {
       TRY(tm_json_skip_value(p, 3));
     }
   }
+  if ((seen & K_FUNCS) && nfunc != nframe) {
+    p->pos = start;
+    return jfail(p,
+                 "trace %zu: \"functions\" has %zu entries, the traceback "
+                 "%zu frames",
+                 index, nfunc, nframe);
+  }
+  for (size_t i = 0; (seen & K_FUNCS) && i < nframe; i++)
+    p->frames[i].function = p->funcs[i];
+  seen &= ~(unsigned)K_FUNCS;
   if (seen != (K_DOMAIN | K_SIZE | K_TRACEBACK | K_TOTAL)) {
     const char *missing = !(seen & K_DOMAIN)      ? "domain"
                           : !(seen & K_SIZE)      ? "size"
@@ -117,8 +178,26 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
     p->pos = start;
     return jfail(p, "trace %zu: missing key \"%s\"", index, missing);
   }
+  if (size > TM_IO_MAX_TOTAL_SIZE - p->total_size) {
+    p->pos = start;
+    return jfail(p,
+                 "trace %zu: the sizes total more than %llu bytes (2^63-1), "
+                 "which no process can hold",
+                 index, (unsigned long long)TM_IO_MAX_TOTAL_SIZE);
+  }
+  p->total_size += size;
+  tm_frame_t unknown = {NULL, 0, NULL};
+  const tm_frame_t *frames = p->frames;
+  if (nframe == 0) { // CPython's empty traceback (io.h)
+    unknown.filename = tm_snapshot_intern_string(p->snap, TM_IO_UNKNOWN_FILE,
+                                                 strlen(TM_IO_UNKNOWN_FILE));
+    if (!unknown.filename)
+      return tm_json_fail(p, TM_ENOMEM, "out of memory");
+    frames = &unknown;
+    nframe = 1;
+  }
   const tm_traceback_t *tb =
-      tm_snapshot_intern_traceback(p->snap, p->frames, nframe, (uint32_t)total);
+      tm_snapshot_intern_traceback(p->snap, frames, nframe, (uint32_t)total);
   if (!tb || tm_snapshot_append(p->snap, (unsigned)domain, (size_t)size, tb))
     return tm_json_fail(p, TM_ENOMEM, "out of memory");
   return TM_OK;
@@ -174,7 +253,18 @@ static tm_status_t read_traced_memory(jp_t *p, tm_snapshot_info_t *info) {
   return TM_OK;
 }
 
-enum { T_FORMAT = 1, T_VERSION = 2, T_LIMIT = 4, T_MEMORY = 8, T_TRACES = 16 };
+enum {
+  T_FORMAT = 1,
+  T_VERSION = 2,
+  T_LIMIT = 4,
+  T_MEMORY = 8,
+  T_TRACES = 16,
+  T_PROGRAM = 32,
+  T_PID = 64,
+  T_TIME = 128,
+  T_DROPPED = 256,
+  T_RUNTIME_MEMORY = 512
+};
 
 typedef struct top {
   unsigned seen;
@@ -182,6 +272,7 @@ typedef struct top {
   size_t traces_pos; /* where "traces" starts when it came too early */
   bool traces_deferred;
   tm_snapshot_info_t info;
+  char *program; /* tm_raw copy of "program" */
 } top_t;
 
 static tm_status_t create_snapshot(jp_t *p, top_t *t) {
@@ -221,6 +312,32 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
     TRY(tm_json_mark_key(p, &t->seen, T_LIMIT));
     TRY(tm_json_read_int(p, "traceback_limit", INT32_MIN, INT32_MAX, &t->limit,
                          NULL));
+  } else if (tm_json_key_is(p, "program")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_PROGRAM));
+    if (tm_json_peek(p) != '"')
+      return jfail(p, "program: expected a string");
+    TRY(tm_json_read_string(p));
+    // p->str is reused by the next string: keep a copy until set_info.
+    t->program = tm_raw_alloc(p->str.len + 1, TM_MEM_OBJECTS);
+    if (!t->program)
+      return tm_json_fail(p, TM_ENOMEM, "out of memory");
+    memcpy(t->program, p->str.data, p->str.len + 1);
+    t->info.program = t->program;
+  } else if (tm_json_key_is(p, "pid")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_PID));
+    TRY(tm_json_read_int(p, "pid", -1, INT64_MAX, &t->info.pid, NULL));
+  } else if (tm_json_key_is(p, "time_ns")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_TIME));
+    TRY(tm_json_read_int(p, "time_ns", INT64_MIN, INT64_MAX, &t->info.time_ns,
+                         NULL));
+  } else if (tm_json_key_is(p, "dropped_traces")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_DROPPED));
+    TRY(tm_json_read_int(p, "dropped_traces", 0, UINT64_MAX, NULL,
+                         &t->info.dropped_traces));
+  } else if (tm_json_key_is(p, "tracemalloc_memory")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_RUNTIME_MEMORY));
+    TRY(tm_json_read_int(p, "tracemalloc_memory", 0, UINT64_MAX, NULL,
+                         &t->info.tracemalloc_memory));
   } else if (tm_json_key_is(p, "traced_memory")) {
     TRY(tm_json_mark_key(p, &t->seen, T_MEMORY));
     TRY(read_traced_memory(p, &t->info));
@@ -294,6 +411,8 @@ tm_status_t tm_io_load_json(const unsigned char *data, size_t len,
     st = tm_json_fail(&p, TM_ENOMEM, "out of memory");
   tm_buf_free(&p.str);
   tm_raw_free(p.frames);
+  tm_raw_free(p.funcs);
+  tm_raw_free(t.program);
   if (st != TM_OK) {
     tm_snapshot_free(p.snap);
     return st;

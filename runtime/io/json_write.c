@@ -13,9 +13,17 @@
  *
  * Frames are most recent first (CPython's raw order); total_nframe None is
  * written as null; traced_memory is omitted when the snapshot does not know
- * it (loaded from a JSON file without it). The snapshot info beyond that
- * (pid, program, time, runtime memory, dropped traces) has no place in the
- * exchange format and is only kept by the binary format.
+ * it (loaded from a JSON file without it).
+ *
+ * Optional members carry the rest of what a binary dump holds, so that a
+ * JSON round trip loses nothing; readers that do not know them skip them
+ * (docs/design.md), and a snapshot that has none of them (one loaded from
+ * plain CPython-style JSON) is written exactly as before:
+ *   - top level, when the snapshot knows where it comes from (a program
+ *     name, a pid or a time): "program", "pid",
+ *     "time_ns", "dropped_traces", "tracemalloc_memory";
+ *   - per trace, when a frame has a function name: "functions", a list
+ *     parallel to "traceback" of names or null, after "total_nframe".
  *
  * Strings: '"', '\\' and control characters are escaped (\n, \t, ... or
  * \u00XX); valid UTF-8 is copied as is. A byte that is not part of a valid
@@ -99,6 +107,15 @@ static void put_traceback(tm_buf_t *b, const tm_traceback_t *tb) {
   tm_buf_putc(b, ']');
 }
 
+static void put_i64(tm_buf_t *b, int64_t v) {
+  if (v < 0) {
+    tm_buf_putc(b, '-');
+    tm_buf_put_u64_decimal(b, 0 - (uint64_t)v);
+  } else {
+    tm_buf_put_u64_decimal(b, (uint64_t)v);
+  }
+}
+
 static void put_header(tm_buf_t *b, const tm_snapshot_t *snap) {
   tm_buf_puts(b, "{\"format\": \"tracemalloc-json\", \"version\": 1, "
                  "\"traceback_limit\": ");
@@ -119,6 +136,20 @@ static void put_header(tm_buf_t *b, const tm_snapshot_t *snap) {
     tm_buf_put_u64_decimal(b, info.traced_peak);
     tm_buf_putc(b, '}');
   }
+  bool known =
+      (info.program && *info.program) || info.pid > 0 || info.time_ns > 0;
+  if (known) {
+    tm_buf_puts(b, ",\n \"program\": ");
+    put_string(b, info.program ? info.program : "");
+    tm_buf_puts(b, ", \"pid\": ");
+    put_i64(b, info.pid);
+    tm_buf_puts(b, ", \"time_ns\": ");
+    put_i64(b, info.time_ns);
+    tm_buf_puts(b, ", \"dropped_traces\": ");
+    tm_buf_put_u64_decimal(b, info.dropped_traces);
+    tm_buf_puts(b, ", \"tracemalloc_memory\": ");
+    tm_buf_put_u64_decimal(b, info.tracemalloc_memory);
+  }
   tm_buf_puts(b, ",\n \"traces\": [");
 }
 
@@ -133,6 +164,27 @@ typedef struct tail_cache {
   size_t n, cap;
 } tail_cache_t;
 
+/* `, "functions": [...]` when a frame has a function name. */
+static void put_functions(tm_buf_t *b, const tm_traceback_t *tb) {
+  size_t n = tm_traceback_length(tb);
+  const tm_frame_t *f = tm_traceback_frames(tb);
+  size_t i = 0;
+  while (i < n && !f[i].function)
+    i++;
+  if (i == n)
+    return;
+  tm_buf_puts(b, ", \"functions\": [");
+  for (i = 0; i < n; i++) {
+    if (i)
+      tm_buf_puts(b, ", ");
+    if (f[i].function)
+      put_string(b, f[i].function);
+    else
+      tm_buf_puts(b, "null");
+  }
+  tm_buf_putc(b, ']');
+}
+
 static void put_tail(tm_buf_t *b, const tm_traceback_t *tb) {
   tm_buf_puts(b, ", \"traceback\": ");
   put_traceback(b, tb);
@@ -142,6 +194,7 @@ static void put_tail(tm_buf_t *b, const tm_traceback_t *tb) {
     tm_buf_puts(b, "null");
   else
     tm_buf_put_u64_decimal(b, total);
+  put_functions(b, tb);
   tm_buf_putc(b, '}');
 }
 

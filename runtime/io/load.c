@@ -39,6 +39,8 @@ typedef struct reader {
   uint32_t ntracebacks;
   tm_frame_t *frames; /* scratch for one traceback */
   size_t frames_cap;
+  const char *unknown; /* interned "<unknown>" */
+  uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
 static tm_status_t fail(const char *name, tm_status_t st, const char *fmt, ...)
@@ -229,16 +231,22 @@ static tm_status_t read_traceback(reader_t *r, uint32_t index) {
   uint64_t nframe, total;
   TRY(get_count(r, "frames", 3, &nframe));
   TRY(get_bounded(r, "total_nframe", (uint64_t)UINT32_MAX, &total));
-  if (nframe > r->frames_cap) {
+  if (nframe >= r->frames_cap) {
     tm_frame_t *f =
-        tm_raw_realloc(r->frames, nframe * sizeof *f, TM_MEM_OBJECTS);
+        tm_raw_realloc(r->frames, (nframe + 1) * sizeof *f, TM_MEM_OBJECTS);
     if (!f)
       return oom(r);
     r->frames = f;
-    r->frames_cap = nframe;
+    r->frames_cap = nframe + 1;
   }
   for (size_t i = 0; i < nframe; i++)
     TRY(read_frame(r, index, &r->frames[i]));
+  if (nframe == 0) { // CPython's empty traceback (io.h)
+    r->frames[0].filename = r->unknown;
+    r->frames[0].lineno = 0;
+    r->frames[0].function = NULL;
+    nframe = 1;
+  }
   uint32_t tn = total == 0 ? TM_TOTAL_NFRAME_NONE : (uint32_t)(total - 1);
   r->tracebacks[index] =
       tm_snapshot_intern_traceback(r->snap, r->frames, nframe, tn);
@@ -247,6 +255,10 @@ static tm_status_t read_traceback(reader_t *r, uint32_t index) {
 
 static tm_status_t read_tracebacks(reader_t *r) {
   uint64_t n;
+  r->unknown = tm_snapshot_intern_string(r->snap, TM_IO_UNKNOWN_FILE,
+                                         strlen(TM_IO_UNKNOWN_FILE));
+  if (!r->unknown)
+    return oom(r);
   TRY(get_count(r, "tracebacks", 2, &n));
   if (n > UINT32_MAX)
     return fail(r->name, TM_EFORMAT, "corrupt: too many tracebacks");
@@ -279,6 +291,13 @@ static tm_status_t read_traces(reader_t *r) {
     if (tag & 1)
       TRY(get_bounded(r, "trace domain", UINT32_MAX, &domain));
     TRY(get_bounded(r, "trace size", SIZE_MAX, &size));
+    if (size > TM_IO_MAX_TOTAL_SIZE - r->total_size)
+      return fail(r->name, TM_EFORMAT,
+                  "corrupt: trace %llu: the sizes total more than %llu "
+                  "bytes (2^63-1), which no process can hold",
+                  (unsigned long long)i,
+                  (unsigned long long)TM_IO_MAX_TOTAL_SIZE);
+    r->total_size += size;
     if (tm_snapshot_append(r->snap, (unsigned int)domain, (size_t)size,
                            r->tracebacks[tag >> 1]) != TM_OK)
       return oom(r);
@@ -395,49 +414,138 @@ tm_status_t tm_snapshot_load_buffer(const void *data, size_t len,
               "expected a binary dump or tracemalloc-json)");
 }
 
-/* Read a whole file into tm_raw memory. */
-static tm_status_t read_file(const char *path, unsigned char **data,
-                             size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(path, TM_EIO, "cannot open: %s", strerror(errno));
-  struct stat sb;
-  int err = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-  if (err) {
-    close(fd);
-    return fail(path, TM_EIO, "cannot read: %s", strerror(err));
-  }
-  size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 65536, n = 0;
-  unsigned char *buf = tm_raw_alloc(cap, TM_MEM_OBJECTS);
-  for (;;) {
-    if (!buf) {
-      close(fd);
-      return fail(path, TM_ENOMEM, "out of memory while reading");
-    }
-    if (n == cap) { // pipes and /proc files report no size
-      unsigned char *b = tm_raw_realloc(buf, cap * 2, TM_MEM_OBJECTS);
+/* Reading a snapshot file. The format is recognised from the first bytes
+ * before anything large is read: a file that is neither a binary dump nor
+ * JSON (a device like /dev/zero, a log file, ...) is refused after at most
+ * TM_SNIFF_MAX bytes. A binary dump then says its own length in its header,
+ * and a regular file's size is known; only JSON read from a pipe or a device
+ * has no announced size, so it is read in growing chunks up to
+ * TM_STREAM_MAX. Memory grows with the bytes actually read, never with a
+ * length the input claims. */
+#define TM_SNIFF_MAX ((size_t)64 * 1024)
+#define TM_STREAM_MAX ((size_t)1 << 30)
+
+typedef struct file_in {
+  int fd;
+  const char *name;
+  unsigned char *buf;
+  size_t len, cap;
+  bool eof;
+} file_in_t;
+
+/* Read until at least `want` bytes are buffered or end of file. */
+static tm_status_t fill(file_in_t *f, size_t want) {
+  while (f->len < want && !f->eof) {
+    if (f->len == f->cap) {
+      size_t cap = f->cap ? f->cap * 2 : 4096;
+      unsigned char *b = tm_raw_realloc(f->buf, cap, TM_MEM_OBJECTS);
       if (!b)
-        tm_raw_free(buf);
-      buf = b;
-      cap *= 2;
-      continue;
+        return fail(f->name, TM_ENOMEM, "out of memory while reading");
+      f->buf = b;
+      f->cap = cap;
     }
-    ssize_t got = read(fd, buf + n, cap - n);
+    ssize_t got = read(f->fd, f->buf + f->len, f->cap - f->len);
     if (got < 0 && errno == EINTR)
       continue;
-    if (got < 0) {
-      err = errno;
-      close(fd);
-      tm_raw_free(buf);
-      return fail(path, TM_EIO, "cannot read: %s", strerror(err));
-    }
+    if (got < 0)
+      return fail(f->name, TM_EIO, "cannot read: %s", strerror(errno));
     if (got == 0)
-      break;
-    n += (size_t)got;
+      f->eof = true;
+    f->len += (size_t)got;
   }
-  close(fd);
-  *data = buf;
-  *len = n;
+  return TM_OK;
+}
+
+/* Which format the buffered bytes start: 'b' binary, 'j' JSON, 0 neither,
+ * '?' undecided (only blanks so far). */
+static int sniff(const unsigned char *d, size_t len) {
+  size_t n = len < TM_DUMP_MAGIC_LEN ? len : TM_DUMP_MAGIC_LEN;
+  if (len && memcmp(d, TM_DUMP_MAGIC, n) == 0)
+    return len >= TM_DUMP_MAGIC_LEN ? 'b' : '?';
+  size_t i = 0;
+  if (len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
+    i = 3;
+  else if (len < 3 && len && d[0] == 0xEF)
+    return (len < 2 || d[1] == 0xBB) ? '?' : 0;
+  while (i < len &&
+         (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+    i++;
+  if (i == len)
+    return '?';
+  return d[i] == '{' ? 'j' : 0;
+}
+
+tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
+                                   unsigned char **data, size_t *len) {
+  file_in_t f = {fd, name, NULL, 0, 0, false};
+  struct stat sb;
+  if (fstat(fd, &sb) != 0)
+    return fail(name, TM_EIO, "cannot read: %s", strerror(errno));
+  if (S_ISDIR(sb.st_mode))
+    return fail(name, TM_EIO, "cannot read: %s", strerror(EISDIR));
+  bool regular = S_ISREG(sb.st_mode);
+  tm_status_t st = TM_OK;
+  int kind = '?';
+  // Sniff in small steps so that a foreign stream is refused early.
+  for (size_t want = 64; kind == '?' && st == TM_OK; want *= 2) {
+    st = fill(&f, want);
+    if (st != TM_OK)
+      break;
+    kind = sniff(f.buf, f.len);
+    if (kind == '?' && (f.eof || f.len >= TM_SNIFF_MAX))
+      kind = f.len ? 0 : 'e';
+  }
+  if (st == TM_OK && kind == 'e')
+    st = fail(name, TM_EFORMAT, "empty file, not a tracemalloc snapshot");
+  else if (st == TM_OK && kind == 0)
+    st = fail(name, TM_EFORMAT,
+              "not a tracemalloc snapshot (bad magic; expected a binary "
+              "dump or tracemalloc-json)");
+  // A regular file's size is known (it is what we will read): allocate it
+  // at once rather than doubling.
+  if (st == TM_OK && kind && regular && (uint64_t)sb.st_size < SIZE_MAX / 2 &&
+      (size_t)sb.st_size + 1 > f.cap) {
+    unsigned char *b =
+        tm_raw_realloc(f.buf, (size_t)sb.st_size + 1, TM_MEM_OBJECTS);
+    if (!b)
+      st = fail(name, TM_ENOMEM, "out of memory while reading");
+    else
+      f.buf = b, f.cap = (size_t)sb.st_size + 1;
+  }
+  if (st == TM_OK && kind == 'b') {
+    // The header announces the payload: read exactly that much (and one
+    // byte more, to report trailing garbage), whatever the file is.
+    st = fill(&f, TM_DUMP_HEADER_LEN);
+    if (st == TM_OK && regular) {
+      st = fill(&f, (size_t)sb.st_size + 1);
+    } else if (st == TM_OK && f.len >= TM_DUMP_HEADER_LEN) {
+      uint64_t payload = get_le(f.buf + 16, 8);
+      if (payload <= SIZE_MAX / 2)
+        st = fill(&f, (size_t)payload + TM_DUMP_HEADER_LEN + 1);
+    }
+  } else if (st == TM_OK && kind == 'j') {
+    // A regular file is read whole. Anything else (a pipe, a device, a /proc
+    // file that reports size 0, a file that grows while we read) stops at
+    // TM_STREAM_MAX or at the size it had.
+    size_t max = TM_STREAM_MAX;
+    if (regular && (uint64_t)sb.st_size > SIZE_MAX / 2)
+      st = fail(name, TM_EFORMAT, "too large to load");
+    else if (regular && (size_t)sb.st_size > max)
+      max = (size_t)sb.st_size;
+    if (st == TM_OK)
+      st = fill(&f, max + 1);
+    if (st == TM_OK && f.len > max)
+      st = fail(name, TM_EFORMAT,
+                "more than %zu MiB of JSON from a file that is not a "
+                "regular file of that size; refusing to read further",
+                max >> 20);
+  }
+  if (st != TM_OK) {
+    tm_raw_free(f.buf);
+    return st;
+  }
+  *data = f.buf;
+  *len = f.len;
   return TM_OK;
 }
 
@@ -447,10 +555,16 @@ tm_status_t tm_snapshot_load(const char *path, tm_snapshot_t **out) {
   *out = NULL;
   if (!path)
     return tm_set_error(TM_EINVAL, "path must not be NULL");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(path, TM_EIO, "cannot open: %s", strerror(errno));
   unsigned char *data = NULL;
   size_t len = 0;
-  TRY(read_file(path, &data, &len));
-  tm_status_t st = tm_snapshot_load_buffer(data, len, path, out);
+  tm_status_t st = tm_io_read_snapshot_fd(fd, path, &data, &len);
+  close(fd);
+  if (st != TM_OK)
+    return st;
+  st = tm_snapshot_load_buffer(data, len, path, out);
   tm_raw_free(data);
   return st;
 }

@@ -38,9 +38,13 @@ static tm_snapshot_t *sample(void) {
   for (int i = 0; i < 3; i++)
     tm_snapshot_add_trace(s, 0, 10, f1, 2, 3);
   tm_snapshot_add_trace(s, 1, 2, f2, 2, TM_TOTAL_NFRAME_NONE);
-  tm_snapshot_add_trace(s, 4000000000u, SIZE_MAX, f3, 1, 1);
+  // The biggest size a loaded snapshot allows: the sizes total 2^63-1
+  // (io.h; 30 + 2 + 99 for the others).
+  tm_snapshot_add_trace(s, 4000000000u, (size_t)INT64_MAX - 131, f3, 1, 1);
   tm_snapshot_add_trace(s, 7, 0, f4, 1, UINT32_MAX - 1);
-  tm_snapshot_add_trace(s, 0, 99, NULL, 0, 0);
+  // What an empty traceback loads as (CPython's, io.h).
+  tm_frame_t unknown[] = {{"<unknown>", 0, NULL}};
+  tm_snapshot_add_trace(s, 0, 99, unknown, 1, 0);
   tm_snapshot_info_t info = {.size = sizeof info,
                              .traced_current = 123,
                              .traced_peak = 456,
@@ -149,7 +153,12 @@ static void test_json_roundtrip(void) {
     CHECK(i.has_traced_memory);
     CHECK_EQ_INT(i.traced_current, 123);
     CHECK_EQ_INT(i.traced_peak, 456);
-    CHECK_EQ_INT(i.pid, -1);
+    // The optional members keep the info (json_write.c).
+    CHECK_EQ_INT(i.pid, 4242);
+    CHECK_EQ_INT(i.dropped_traces, 5);
+    CHECK_EQ_INT(i.tracemalloc_memory, 789);
+    CHECK_EQ_INT(i.time_ns, 1700000000123456789LL);
+    CHECK_EQ_STR(i.program, "/usr/bin/prog \xff");
     // JSON -> binary -> load keeps it too.
     CHECK_EQ_INT(tm_snapshot_dump(l, path_in_dir("again.tmd")), TM_OK);
     CHECK_EQ_INT(tm_snapshot_load(path_in_dir("again.tmd"), &l2), TM_OK);

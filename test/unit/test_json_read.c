@@ -80,11 +80,47 @@ static void test_accept(void) {
     CHECK_EQ_INT(i.traced_peak, 9);
   }
   tm_snapshot_free(s);
+  // An empty traceback is CPython's ("<unknown>", 0) frame (io.h).
   s = load_ok(HEAD "[{\"domain\": 0, \"size\": 1, \"traceback\": [], "
                    "\"total_nframe\": 0}]}");
-  if (s)
-    CHECK_EQ_INT(tm_traceback_length(tm_snapshot_traces(s)->traceback), 0);
+  if (s) {
+    const tm_traceback_t *tb = tm_snapshot_traces(s)->traceback;
+    CHECK_EQ_INT(tm_traceback_length(tb), 1);
+    CHECK_EQ_STR(tm_traceback_frames(tb)[0].filename, "<unknown>");
+    CHECK_EQ_INT(tm_traceback_frames(tb)[0].lineno, 0);
+    CHECK_EQ_INT(tm_traceback_total_nframe(tb), 0);
+  }
   tm_snapshot_free(s);
+  // The optional members: function names and the snapshot info.
+  s = load_ok("{\"format\": \"tracemalloc-json\", \"version\": 1, "
+              "\"traceback_limit\": 2, \"program\": \"./a\", \"pid\": 7, "
+              "\"time_ns\": 5, \"dropped_traces\": 3, "
+              "\"tracemalloc_memory\": 9, \"traces\": [{\"functions\": "
+              "[\"f\", null], \"domain\": 0, \"size\": 1, \"traceback\": "
+              "[[\"a.c\", 1], [\"b.c\", 2]], \"total_nframe\": 2}]}");
+  if (s) {
+    const tm_traceback_t *tb = tm_snapshot_traces(s)->traceback;
+    CHECK_EQ_STR(tm_traceback_frames(tb)[0].function, "f");
+    CHECK(tm_traceback_frames(tb)[1].function == NULL);
+    tm_snapshot_info_t i = {.size = sizeof i};
+    CHECK_EQ_INT(tm_snapshot_get_info(s, &i), TM_OK);
+    CHECK_EQ_STR(i.program, "./a");
+    CHECK_EQ_INT(i.pid, 7);
+    CHECK_EQ_INT(i.time_ns, 5);
+    CHECK_EQ_INT(i.dropped_traces, 3);
+    CHECK_EQ_INT(i.tracemalloc_memory, 9);
+  }
+  tm_snapshot_free(s);
+  REJECT(HEAD "[{\"domain\": 0, \"size\": 1, \"traceback\": [[\"a.c\", 1]], "
+              "\"total_nframe\": 1, \"functions\": []}]}",
+         "t.json:1:79: trace 0: \"functions\" has 0 entries, the traceback 1 "
+         "frames");
+  // Sizes that would wrap a 64-bit sum are refused (io.h).
+  REJECT(HEAD "[{\"domain\": 0, \"size\": 9223372036854775807, "
+              "\"traceback\": [], \"total_nframe\": 0}, {\"domain\": 0, "
+              "\"size\": 1, \"traceback\": [], \"total_nframe\": 0}]}",
+         "t.json:1:158: trace 1: the sizes total more than "
+         "9223372036854775807 bytes (2^63-1), which no process can hold");
 }
 
 static void test_reject_syntax(void) {

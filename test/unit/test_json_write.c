@@ -47,7 +47,7 @@ static void test_exact_document(void) {
       " \"traced_memory\": {\"current\": 1, \"peak\": 18446744073709551615},\n"
       " \"traces\": [\n"
       "  {\"domain\": 0, \"size\": 10, \"traceback\": [[\"a.py\", 2], "
-      "[\"b.py\", 4]], \"total_nframe\": 3},\n"
+      "[\"b.py\", 4]], \"total_nframe\": 3, \"functions\": [\"fn\", null]},\n"
       "  {\"domain\": 4294967295, \"size\": 18446744073709551615, "
       "\"traceback\": [[\"b.py\", 4]], \"total_nframe\": null},\n"
       "  {\"domain\": 1, \"size\": 0, \"traceback\": [], \"total_nframe\": 0}\n"

@@ -20,15 +20,26 @@ enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2 };
 
 /* Which options a subcommand accepts. */
 enum {
-  OPT_KEY = 1 << 0,        /* --key filename|lineno|traceback */
-  OPT_CUMULATIVE = 1 << 1, /* --cumulative */
-  OPT_LIMIT = 1 << 2,      /* --limit N */
-  OPT_FILTERS = 1 << 3,    /* FILTERS */
-  OPT_OUTPUT = 1 << 4,     /* -o FILE, --output FILE */
-  OPT_FORMAT = 1 << 5,     /* --format json|binary */
-  OPT_TITLE = 1 << 6,      /* --title TEXT */
-  OPT_WIDTH = 1 << 7,      /* --width PIXELS */
+  OPT_KEY = 1 << 0,         /* --key filename|lineno|traceback */
+  OPT_CUMULATIVE = 1 << 1,  /* --cumulative */
+  OPT_LIMIT = 1 << 2,       /* --limit N */
+  OPT_FILTERS = 1 << 3,     /* FILTERS */
+  OPT_OUTPUT = 1 << 4,      /* -o FILE, --output FILE */
+  OPT_FORMAT = 1 << 5,      /* --format json|binary */
+  OPT_TITLE = 1 << 6,       /* --title TEXT */
+  OPT_WIDTH = 1 << 7,       /* --width PIXELS */
+  OPT_ALL_DOMAINS = 1 << 8, /* --all-domains */
+  OPT_LIMIT_ALL = 1 << 9,   /* --limit all (reports whose default is 10) */
 };
+
+/* How many frames of one traceback the human reports (traceback, leaks)
+ * print, most recent first: Python's default sys.tracebacklimit. With the
+ * default --limit of 10 groups this bounds what a crafted snapshot can make
+ * them print (docs/cli.md). */
+enum { CLI_MAX_FRAMES = 1000 };
+/* Longest line those reports print (PATH_MAX plus the frame's decoration);
+ * a longer one is cut and says how many bytes were left out. */
+enum { CLI_MAX_LINE = 4200 };
 
 typedef struct cli_command {
   const char *name;
@@ -45,10 +56,13 @@ typedef struct cli_opts {
   bool key_set;
   bool cumulative;
   bool has_limit;
+  bool limit_all; /* --limit all */
   size_t limit;
+  bool all_domains;
   cli_filters_t filters;
   const char *output; /* NULL: stdout */
-  const char *format; /* "json" (default) or "binary" */
+  const char *format; /* "json" (default), "binary", "pickle", "pprof",
+                         "collapsed" */
   const char *title;
   unsigned width;
   const char *args[2]; /* positional arguments */
@@ -99,8 +113,18 @@ const char *cli_statistic(const tm_statistic_t *st);
 const char *cli_statistic_diff(const tm_statistic_diff_t *d);
 
 /* "#N: size=..., count=N, average=..." for a traceback group, then its
- * Traceback.format(most_recent_first=True) lines. */
+ * Traceback.format(most_recent_first=True) lines, at most CLI_MAX_FRAMES
+ * frames (then one line saying how many older frames were left out). */
 void cli_print_group(size_t index, const tm_statistic_t *s);
+
+/* Escape control characters and bytes that are not UTF-8 in everything
+ * later printed to stdout (term_escape.c): always when `always`, else only
+ * when stdout is a terminal. */
+void cli_escape_stdout(bool always);
+
+/* The group limit of a human report: --limit N, all with --limit all, else
+ * `dflt`. */
+size_t cli_group_limit(const cli_opts_t *o, size_t dflt);
 
 /* The first source line of frame 0 of tb ("    text"), or NULL. */
 char *cli_source_line(const tm_traceback_t *tb);

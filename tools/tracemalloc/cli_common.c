@@ -15,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
+#include "io.h"
+#include "raw_alloc.h"
 
 int cli_usage_error(const cli_command_t *cmd, const char *fmt, ...) {
   va_list ap;
@@ -73,6 +77,7 @@ static const opt_def_t opt_defs[] = {
     {"--format", OPT_FORMAT, true},
     {"--title", OPT_TITLE, true},
     {"--width", OPT_WIDTH, true},
+    {"--all-domains", OPT_ALL_DOMAINS, false},
 };
 
 static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
@@ -87,7 +92,14 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     o->cumulative = true;
   } else if (strcmp(name, "--all-frames") == 0) {
     o->filters.all_frames = true;
+  } else if (strcmp(name, "--all-domains") == 0) {
+    o->all_domains = true;
+  } else if (strcmp(name, "--limit") == 0 && strcmp(value, "all") == 0 &&
+             (cmd->options & OPT_LIMIT_ALL)) {
+    o->limit_all = true; // top, traceback, leaks: every group
+    o->has_limit = false;
   } else if (strcmp(name, "--limit") == 0) {
+    o->limit_all = false;
     if (!parse_size(value, &o->limit))
       return cli_usage_error(cmd,
                              "invalid --limit '%s': expected a "
@@ -100,10 +112,15 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
   } else if (strcmp(name, "--output") == 0 || strcmp(name, "-o") == 0) {
     o->output = value;
   } else if (strcmp(name, "--format") == 0) {
-    if (strcmp(value, "json") != 0 && strcmp(value, "binary") != 0)
+    static const char *const formats[] = {"json", "binary", "pickle", "pprof",
+                                          "collapsed"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+      known |= strcmp(value, formats[i]) == 0;
+    if (!known)
       return cli_usage_error(cmd,
-                             "unknown --format '%s': expected json or "
-                             "binary",
+                             "unknown --format '%s': expected json, binary, "
+                             "pickle, pprof or collapsed",
                              value);
     o->format = value;
   } else if (strcmp(name, "--title") == 0) {
@@ -192,30 +209,15 @@ int cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_opts_t *o) {
 
 void cli_opts_free(cli_opts_t *o) { cli_filters_free(&o->filters); }
 
-/* Read all of stdin (for the path "-"). */
+/* Read stdin (for the path "-") as a file is read: format checked first. */
 static int load_stdin(tm_snapshot_t **out) {
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n, stdin);
-    n += got;
-    if (got == 0)
-      break;
-    if (n == cap) {
-      char *b = realloc(buf, cap *= 2);
-      if (!b)
-        free(buf);
-      buf = b;
-    }
+  unsigned char *buf = NULL;
+  size_t n = 0;
+  tm_status_t st = tm_io_read_snapshot_fd(STDIN_FILENO, "<stdin>", &buf, &n);
+  if (st == TM_OK) {
+    st = tm_snapshot_load_buffer(buf, n, "<stdin>", out);
+    tm_raw_free(buf);
   }
-  if (!buf)
-    return cli_error(CLI_FAILURE, "<stdin>: out of memory");
-  if (ferror(stdin)) {
-    free(buf);
-    return cli_error(CLI_USAGE, "<stdin>: cannot read: %s", strerror(errno));
-  }
-  tm_status_t st = tm_snapshot_load_buffer(buf, n, "<stdin>", out);
-  free(buf);
   if (st != TM_OK)
     return cli_error(st == TM_ENOMEM ? CLI_FAILURE : CLI_USAGE, "%s",
                      tm_error_message());
@@ -338,6 +340,26 @@ char *cli_source_line(const tm_traceback_t *tb) {
   return line;
 }
 
+/* Print text line by line, each cut at CLI_MAX_LINE bytes: no real path is
+ * longer than PATH_MAX, so only a crafted name is cut, and a report stays
+ * bounded by its number of lines. */
+static void print_lines_cut(const char *text) {
+  while (*text) {
+    const char *nl = strchr(text, '\n');
+    size_t len = nl ? (size_t)(nl - text) : strlen(text);
+    if (len > CLI_MAX_LINE)
+      printf("%.*s... [%zu more bytes]\n", CLI_MAX_LINE, text,
+             len - CLI_MAX_LINE);
+    else
+      printf("%.*s\n", (int)len, text);
+    text += len + (nl != NULL);
+  }
+}
+
+size_t cli_group_limit(const cli_opts_t *o, size_t dflt) {
+  return o->limit_all ? SIZE_MAX : o->has_limit ? o->limit : dflt;
+}
+
 /* "size=..., count=N, average=..." for a group. */
 void cli_print_group(size_t index, const tm_statistic_t *s) {
   printf("#%zu: size=%s, count=%zu", index, cli_size((double)s->size, false),
@@ -346,10 +368,15 @@ void cli_print_group(size_t index, const tm_statistic_t *s) {
     printf(", average=%s", cli_size((double)s->size / (double)s->count, false));
   putchar('\n');
   char *text = NULL;
-  if (tm_traceback_format(s->traceback, false, 0, true, &text) == TM_OK &&
+  size_t n = tm_traceback_length(s->traceback);
+  // limit=K keeps the K most recent frames (Traceback.format's self[-K:]).
+  if (tm_traceback_format(s->traceback, n > CLI_MAX_FRAMES, CLI_MAX_FRAMES,
+                          true, &text) == TM_OK &&
       text) {
-    if (*text)
-      puts(text);
+    print_lines_cut(text);
     tm_free(text);
   }
+  if (n > CLI_MAX_FRAMES)
+    printf("  ... %zu older frames not shown (at most %d are)\n",
+           n - CLI_MAX_FRAMES, CLI_MAX_FRAMES);
 }

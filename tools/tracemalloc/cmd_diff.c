@@ -9,6 +9,8 @@
 
 int cmd_diff(const cli_command_t *cmd, int argc, char **argv) {
   cli_opts_t o;
+  // CPython prints names raw; so do we, except to a terminal.
+  cli_escape_stdout(false);
   int rc = cli_parse(cmd, argc, argv, &o);
   if (rc != CLI_OK) {
     cli_opts_free(&o);

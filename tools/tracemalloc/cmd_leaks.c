@@ -12,11 +12,60 @@
  *
  * or "No leaks: no traced block was still allocated." Dropped traces are
  * reported, since blocks that were never traced cannot be listed.
+ *
+ * Domains. Domain 0 is the heap (malloc, new, ...). Other domains hold
+ * blocks a program tracks itself with tm_track (a pool, an arena, a GPU
+ * heap), and those are often carved out of a malloc'ed block that domain 0
+ * already counts: adding the two would count the same bytes twice. So by
+ * default only domain 0 is reported, with one line saying what other
+ * domains hold; --all-domains reports each domain in a section of its own,
+ * with its own summary, and never adds bytes across domains.
+ *
+ * Bounds: at most --limit groups (10 by default, `--limit all` for every
+ * one), each with at most CLI_MAX_FRAMES frames.
  */
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "cli.h"
 
-static void print_summary(const tm_snapshot_t *snap,
-                          const tm_statistics_t *st) {
+/* Per-domain totals, sorted by domain. */
+typedef struct domain_sum {
+  unsigned domain;
+  uint64_t size, count;
+} domain_sum_t;
+
+static int cmp_domain(const void *a, const void *b) {
+  unsigned x = ((const domain_sum_t *)a)->domain;
+  unsigned y = ((const domain_sum_t *)b)->domain;
+  return x < y ? -1 : x > y;
+}
+
+/* The domains present in snap with their totals (sizes total at most 2^63-1
+ * in a loaded snapshot, so the sums are exact). NULL on out-of-memory. */
+static domain_sum_t *domain_sums(const tm_snapshot_t *snap, size_t *n) {
+  size_t ntr = tm_snapshot_count(snap), nd = 0;
+  const tm_trace_t *t = tm_snapshot_traces(snap);
+  domain_sum_t *d = malloc((ntr ? ntr : 1) * sizeof *d);
+  if (!d)
+    return NULL;
+  for (size_t i = 0; i < ntr; i++)
+    d[i] = (domain_sum_t){t[i].domain, t[i].size, 1};
+  qsort(d, ntr, sizeof *d, cmp_domain);
+  for (size_t i = 0; i < ntr; i++) {
+    if (nd && d[nd - 1].domain == d[i].domain) {
+      d[nd - 1].size += d[i].size;
+      d[nd - 1].count++;
+    } else {
+      d[nd++] = d[i];
+    }
+  }
+  *n = nd;
+  return d;
+}
+
+static void print_summary(const tm_snapshot_t *snap, const char *what,
+                          const tm_statistics_t *st, bool first) {
   size_t n = tm_statistics_count(st);
   const tm_statistic_t *items = tm_statistics_items(st);
   uint64_t size = 0, count = 0;
@@ -27,38 +76,87 @@ static void print_summary(const tm_snapshot_t *snap,
   tm_snapshot_info_t info = {.size = sizeof info};
   tm_snapshot_get_info(snap, &info);
   if (n == 0)
-    printf("No leaks: no traced block was still allocated.");
+    printf("No leaks%s: no traced block was still allocated.", what);
   else
-    printf("Leak summary: %s in %llu block%s from %zu traceback%s",
+    printf("Leak summary%s: %s in %llu block%s from %zu traceback%s", what,
            cli_size((double)size, false), (unsigned long long)count,
            count == 1 ? "" : "s", n, n == 1 ? "" : "s");
   if (info.program && *info.program && info.pid >= 0)
     printf(" (%s, pid %lld)", info.program, (long long)info.pid);
   putchar('\n');
-  if (info.dropped_traces)
+  if (first && info.dropped_traces)
     printf("Warning: %llu allocations were not traced (the runtime ran out of "
            "memory); their leaks, if any, are not listed.\n",
            (unsigned long long)info.dropped_traces);
 }
 
-int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
-  static const tm_key_t key = TM_KEY_TRACEBACK;
-  cli_report_t r;
-  int rc = cli_report_begin(cmd, argc, argv, &key, &r);
-  tm_snapshot_t *snap = r.snap;
-  tm_statistics_t *st = r.stats;
-  const cli_opts_t *op = &r.opts;
-  if (rc == CLI_OK) {
-    print_summary(snap, st);
-    size_t n = tm_statistics_count(st);
-    if (op->has_limit && op->limit < n)
-      n = op->limit;
-    const tm_statistic_t *items = tm_statistics_items(st);
-    for (size_t i = 0; i < n; i++) {
-      putchar('\n');
-      cli_print_group(i + 1, &items[i]);
-    }
-    rc = cli_finish_output(stdout, "<stdout>");
+/* One domain's groups: the summary, then at most `limit` groups. */
+static int report_domain(const tm_snapshot_t *all, const cli_opts_t *op,
+                         unsigned domain, bool say_domain, bool first) {
+  tm_filter_t keep = {
+      .kind = TM_FILTER_DOMAIN, .inclusive = true, .domain = domain};
+  tm_snapshot_t *snap = NULL;
+  tm_statistics_t *st = NULL;
+  if (tm_snapshot_filter_traces(all, &keep, 1, &snap) != TM_OK ||
+      tm_snapshot_statistics(snap, TM_KEY_TRACEBACK, false, &st) != TM_OK) {
+    tm_snapshot_free(snap);
+    return cli_error(CLI_FAILURE, "%s: %s", op->args[0], tm_error_message());
   }
-  return cli_report_end(&r, rc);
+  char what[48] = "";
+  if (say_domain)
+    snprintf(what, sizeof what, " (domain %u)", domain);
+  print_summary(all, what, st, first);
+  size_t n = tm_statistics_count(st), limit = cli_group_limit(op, 10);
+  const tm_statistic_t *items = tm_statistics_items(st);
+  for (size_t i = 0; i < n && i < limit; i++) {
+    putchar('\n');
+    cli_print_group(i + 1, &items[i]);
+  }
+  if (n > limit)
+    printf("\n... %zu more traceback%s not shown (--limit N or --limit "
+           "all)\n",
+           n - limit, n - limit == 1 ? "" : "s");
+  tm_statistics_free(st);
+  tm_snapshot_free(snap);
+  return CLI_OK;
+}
+
+int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
+  cli_opts_t o;
+  cli_escape_stdout(true);
+  int rc = cli_parse(cmd, argc, argv, &o);
+  if (rc != CLI_OK) {
+    cli_opts_free(&o);
+    return rc < 0 ? CLI_OK : rc;
+  }
+  tm_snapshot_t *snap = NULL;
+  domain_sum_t *d = NULL;
+  size_t nd = 0;
+  rc = cli_load(o.args[0], &o, &snap);
+  if (rc == CLI_OK && !(d = domain_sums(snap, &nd)))
+    rc = cli_error(CLI_FAILURE, "out of memory");
+  if (rc == CLI_OK && d && !o.all_domains) {
+    rc = report_domain(snap, &o, 0, false, true);
+    for (size_t i = 0; rc == CLI_OK && i < nd; i++)
+      if (d[i].domain != 0)
+        printf("%sDomain %u (not included; --all-domains): %s in %llu "
+               "block%s\n",
+               i == 0 || d[i - 1].domain == 0 ? "\n" : "", d[i].domain,
+               cli_size((double)d[i].size, false),
+               (unsigned long long)d[i].count, d[i].count == 1 ? "" : "s");
+  } else if (rc == CLI_OK && d) {
+    if (nd == 0)
+      rc = report_domain(snap, &o, 0, false, true);
+    for (size_t i = 0; rc == CLI_OK && i < nd; i++) {
+      if (i)
+        putchar('\n');
+      rc = report_domain(snap, &o, d[i].domain, true, i == 0);
+    }
+  }
+  if (rc == CLI_OK)
+    rc = cli_finish_output(stdout, "<stdout>");
+  free(d);
+  tm_snapshot_free(snap);
+  cli_opts_free(&o);
+  return rc;
 }

@@ -10,6 +10,8 @@
 
 int cmd_stats(const cli_command_t *cmd, int argc, char **argv) {
   cli_report_t r;
+  // CPython prints names raw; so do we, except to a terminal.
+  cli_escape_stdout(false);
   int rc = cli_report_begin(cmd, argc, argv, NULL, &r);
   tm_statistics_t *st = r.stats;
   const cli_opts_t *op = &r.opts;

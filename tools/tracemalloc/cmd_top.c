@@ -100,13 +100,14 @@ static void print_lines(const tm_statistics_t *st, size_t limit) {
 int cmd_top(const cli_command_t *cmd, int argc, char **argv) {
   static const tm_key_t key = TM_KEY_LINENO;
   cli_report_t r;
+  cli_escape_stdout(true);
   int rc = cli_report_begin(cmd, argc, argv, &key, &r);
   tm_snapshot_t *snap = r.snap;
   tm_statistics_t *st = r.stats;
   const cli_opts_t *op = &r.opts;
   if (rc == CLI_OK) {
     print_summary(snap, tm_snapshot_count(snap));
-    print_lines(st, op->has_limit ? op->limit : 10);
+    print_lines(st, cli_group_limit(op, 10));
     rc = cli_finish_output(stdout, "<stdout>");
   }
   return cli_report_end(&r, rc);

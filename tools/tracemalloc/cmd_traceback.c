@@ -19,11 +19,12 @@
 int cmd_traceback(const cli_command_t *cmd, int argc, char **argv) {
   static const tm_key_t key = TM_KEY_TRACEBACK;
   cli_report_t r;
+  cli_escape_stdout(true);
   int rc = cli_report_begin(cmd, argc, argv, &key, &r);
   tm_statistics_t *st = r.stats;
   const cli_opts_t *op = &r.opts;
   if (rc == CLI_OK) {
-    size_t n = tm_statistics_count(st), limit = op->has_limit ? op->limit : 10;
+    size_t n = tm_statistics_count(st), limit = cli_group_limit(op, 10);
     size_t shown = n < limit ? n : limit;
     const tm_statistic_t *items = tm_statistics_items(st);
     printf("Top %zu tracebacks (of %zu):\n", shown, n);

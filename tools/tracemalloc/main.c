@@ -47,35 +47,47 @@ static const cli_command_t commands[] = {
      "str(StatisticDiff) of CPython, in CPython's order. The filters apply\n"
      "to both snapshots.\n\n" GROUP_HELP "\n" FILTERS_HELP,
      OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 2, 2, cmd_diff},
-    {"export", "SNAP [--format json|binary] [-o FILE] [FILTERS]",
-     "convert a snapshot to the JSON exchange format (or binary)",
-     "Write SNAP (after FILTERS) as tracemalloc-json (default) or as a\n"
-     "binary dump, to FILE (written atomically) or to stdout.\n\n"
-     "  --format FORMAT         json (default) or binary\n"
+    {"export",
+     "SNAP [--format json|binary|pickle|pprof|collapsed] [-o FILE] [FILTERS]",
+     "convert a snapshot to JSON, binary, or other tools' formats",
+     "Write SNAP (after FILTERS) to FILE (written atomically) or to stdout:\n"
+     "  json       tracemalloc-json, the exchange format (default)\n"
+     "  binary     a binary dump\n"
+     "  pickle     what Python's tracemalloc.Snapshot.dump writes: load it\n"
+     "             with tracemalloc.Snapshot.load(FILE)\n"
+     "  pprof      gzipped profile.proto (inuse_space, inuse_objects) for\n"
+     "             go tool pprof and profiling services\n"
+     "  collapsed  folded stacks ('main (a.c:3);f (b.c:9) BYTES') for\n"
+     "             flamegraph.pl, inferno and speedscope\n\n"
+     "  --format FORMAT         one of the above\n"
      "  -o, --output FILE       write to FILE instead of "
      "stdout\n\n" FILTERS_HELP,
      OPT_FORMAT | OPT_OUTPUT | OPT_FILTERS, 1, 1, cmd_export},
-    {"top", "SNAP [--limit N] [FILTERS]",
+    {"top", "SNAP [--limit N|all] [FILTERS]",
      "summary and the biggest allocation lines, with source",
      "Print a summary of SNAP (program, pid, traced memory, dropped traces,\n"
      "runtime memory) and the N (default 10) biggest lines by lineno with\n"
      "their source line.\n\n"
-     "  --limit N               show N lines (default 10)\n\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_top},
-    {"traceback", "SNAP [--limit N] [FILTERS]",
+     "  --limit N|all           show N lines (default 10)\n\n" FILTERS_HELP,
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_top},
+    {"traceback", "SNAP [--limit N|all] [FILTERS]",
      "the biggest tracebacks, most recent call first",
      "Print the N (default 10) biggest traceback groups of SNAP, each with\n"
      "Traceback.format(most_recent_first=True).\n\n"
-     "  --limit N               show N tracebacks (default "
+     "  --limit N|all           show N tracebacks (default "
      "10)\n\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_traceback},
-    {"leaks", "SNAP [--limit N] [FILTERS]",
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_traceback},
+    {"leaks", "SNAP [--limit N|all] [--all-domains] [FILTERS]",
      "everything still allocated in an at-exit dump, by traceback",
-     "For a dump written at exit (TRACEMALLOC_DUMP): every block still\n"
-     "allocated, grouped by traceback, largest first, with a summary.\n\n"
-     "  --limit N               show at most N tracebacks (default: "
-     "all)\n\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_leaks},
+     "For a dump written at exit (TRACEMALLOC_DUMP): every block of domain 0\n"
+     "(the heap) still allocated, grouped by traceback, largest first, with\n"
+     "a summary. Other domains (tm_track) are only totalled: their blocks\n"
+     "often live inside heap blocks already counted.\n\n"
+     "  --limit N|all           show at most N tracebacks (default 10)\n"
+     "  --all-domains           report every domain, each on its "
+     "own\n\n" FILTERS_HELP,
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS, 1, 1,
+     cmd_leaks},
     {"flamegraph", "SNAP -o OUT.svg [--title TEXT] [--width PX] [FILTERS]",
      "a self-contained SVG flame graph of live bytes by traceback",
      "Write an SVG flame graph of the live bytes of SNAP by traceback: the\n"

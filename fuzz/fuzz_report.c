@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* fuzz_report.c - libFuzzer target for the report commands themselves:
+ * every input the loader accepts goes through `stats` (each key,
+ * cumulative), `top`, `traceback --limit all`, `leaks --all-domains` and
+ * `flamegraph`, exactly as the CLI runs them (the cmd_* functions with an
+ * argv), so the grouping, the human printers with their bounds and
+ * escaping, and the flame graph's tree are fuzzed on loaded snapshots.
+ * The input is handed over as a file (a memfd: /proc/self/fd/N); stdout
+ * goes to /dev/null, the flame graph to a scratch directory. A command may
+ * fail (exit 1 or 2) but must never crash, and must return 0, 1 or 2.
+ * Seeds: corpus/fuzz_report (the loader's seeds). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fuzz_roundtrip.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The commands as main.c declares them (only the fields the run uses). */
+static const cli_command_t cmds[] = {
+    {"stats", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1,
+     1, cmd_stats},
+    {"top", "", "", "", OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_top},
+    {"traceback", "", "", "", OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1,
+     cmd_traceback},
+    {"leaks", "", "", "",
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS, 1, 1,
+     cmd_leaks},
+    {"flamegraph", "", "", "", OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS,
+     1, 1, cmd_flamegraph},
+};
+
+static char dir[128], svg[256];
+
+static void cleanup(void) {
+  unlink(svg);
+  rmdir(dir);
+}
+
+static void init(void) {
+  static int done;
+  if (done)
+    return;
+  done = 1;
+  if (!freopen("/dev/null", "w", stdout))
+    abort();
+  const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  snprintf(dir, sizeof dir, "%s/fuzz_report.XXXXXX", base);
+  if (!mkdtemp(dir))
+    abort();
+  snprintf(svg, sizeof svg, "%s/out.svg", dir);
+  atexit(cleanup);
+}
+
+static void run(const cli_command_t *c, int argc, const char **argv) {
+  int rc = c->run(c, argc, (char **)argv);
+  FUZZ_ASSERT(rc == 0 || rc == 1 || rc == 2);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_init();
+  init();
+  if (size > FUZZ_MAX_INPUT)
+    return 0;
+  // Only what the loader accepts is worth running five commands on.
+  tm_snapshot_t *s = NULL;
+  if (tm_snapshot_load_buffer(data, size, "fuzz", &s) != TM_OK)
+    return 0;
+  tm_snapshot_free(s);
+  int fd = memfd_create("fuzz_report", MFD_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  if (write(fd, data, size) != (ssize_t)size) {
+    close(fd);
+    return 0;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  static const char *const keys[] = {"lineno", "filename", "traceback"};
+  for (int k = 0; k < 3; k++) {
+    const char *a[] = {"stats", path, "--key", keys[k], NULL};
+    run(&cmds[0], 4, a);
+  }
+  const char *cum[] = {"stats", path, "--cumulative", NULL};
+  run(&cmds[0], 3, cum);
+  const char *top[] = {"top", path, NULL};
+  run(&cmds[1], 2, top);
+  const char *tb[] = {"traceback", path, "--limit", "all", NULL};
+  run(&cmds[2], 4, tb);
+  const char *leaks[] = {"leaks", path, "--all-domains", NULL};
+  run(&cmds[3], 3, leaks);
+  const char *flame[] = {"flamegraph", path, "-o", svg, "--width", "300", NULL};
+  run(&cmds[4], 6, flame);
+  close(fd);
+  return 0;
+}
