@@ -67,7 +67,7 @@
 extern "C" {
 #endif
 
-#define TM_ABI_VERSION 2
+#define TM_ABI_VERSION 3
 
 /* tm_site.flags */
 #define TM_SITE_OWN_FRAME                                                      \
@@ -106,10 +106,15 @@ struct tm_shadow {
 };
 extern __thread struct tm_shadow __tm_shadow;
 
+/* Nonzero while tracing (tm_start .. tm_stop), written by the active runtime
+ * only; read (relaxed) at the entry of every function with an untraced copy
+ * (section 2). A plain byte so that the entry test is one compare. */
+extern __attribute__((visibility("default"))) unsigned char __tm_tracing_flag;
+
 /* Every instrumented module gets a constructor that calls this. It is
  * idempotent and cheap; its name carries TM_ABI_VERSION so that a mismatch
  * between the pass and the runtime fails the link. */
-void __tm_module_init_v2(void);
+void __tm_module_init_v3(void);
 
 /* The hooks: for each TM_HOOK(NAME, RET, PARAMS, ...) in
  * tracemalloc_hooks.def, `RET __tm_NAME(PARAMS..., const struct tm_site *)`.

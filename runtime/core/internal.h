@@ -114,7 +114,7 @@ TM_HIDDEN void tm_hooks_install(void);
 
 /* Runtime initialisation: idempotent, recursion-safe; reads TRACEMALLOC and
  * TRACEMALLOC_DUMP. Called from the runtime's constructor, from
- * __tm_module_init_v2 and lazily from the hooks. */
+ * __tm_module_init_v3 and lazily from the hooks. */
 TM_HIDDEN void tm_runtime_init(void);
 
 #endif /* TM_INTERNAL_H */

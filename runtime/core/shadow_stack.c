@@ -63,6 +63,11 @@ _Alignas(UNSET_RING_ALIGN) const
 TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {0,
                                                           tm_shadow_unset_ring};
 
+/* Defined here, written by tracemalloc.c only: a definition that the same
+ * file never reads, so that libtracemalloc.so's writes go through the GOT
+ * and reach the executable's copy when it has one (a copy relocation). */
+TM_API unsigned char __tm_tracing_flag;
+
 __thread int tm_reentrant TM_TLS_IE;
 __thread tm_thread_t *tm_thread_self TM_TLS_IE;
 __thread tm_thread_t *tm_thread_own TM_TLS_IE;
