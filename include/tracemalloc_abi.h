@@ -14,7 +14,33 @@
  *    so on: a site expands to 1 + (length of the inlined_at chain) frames,
  *    innermost first.
  *
- * 2. Shadow stack (per thread): one initial-exec TLS struct of two words,
+ * 2. Shadow stack (per thread), kept only while tracing (ABI v3).
+ *
+ *    Untraced entry, traced copy. A function that needs a frame (below) is
+ *    emitted twice: under its own name, with its allocation calls rewritten
+ *    to hooks (sites without TM_SITE_OWN_FRAME) and no frame at all, and as
+ *    an internal copy NAME.tm_traced that keeps the frame as described
+ *    below. The entry of NAME, after its static allocas, is
+ *
+ *      if (__tm_tracing_flag)          (one relaxed byte load and compare)
+ *        return NAME.tm_traced(args);  (a tail call)
+ *
+ *    and the traced copies call each other directly (no test). Not tracing,
+ *    a call pays one compare and one not-taken branch; tracing, a frame
+ *    costs what it did in ABI v2. The rule this gives tracebacks: a frame
+ *    entered while not tracing is not in them (nor in total_nframe, which
+ *    counts the frames recorded); a frame entered while tracing is, even
+ *    if tracing stops and starts again while it runs. These functions have
+ *    no untraced copy and always push their frame: the ones that call
+ *    tm_start, directly or through functions defined in the same module
+ *    (so main, in the usual `main -> tm_start` program, is in every
+ *    traceback), and the ones with an EH pad or a returns_twice call (an
+ *    untraced frame could not set the depth back after an unwind or a
+ *    second return into it), variadic ones, and ones with an inalloca,
+ *    preallocated or swifterror parameter. Programs traced from start-up
+ *    (TRACEMALLOC set) enter every frame while tracing.
+ *
+ *    The frame: one initial-exec TLS struct of two words,
  *    __tm_shadow = { depth, frames }, and a ring of TM_SHADOW_RING_SLOTS
  *    site pointers that `frames` points to (a power of two: the slot of
  *    depth k is frames[k & TM_SHADOW_RING_MASK]).
