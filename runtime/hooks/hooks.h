@@ -183,6 +183,8 @@ TM_HIDDEN void tm_hooks_install(void);
  * referred to from anchors.c (which says why each exists). */
 TM_HIDDEN extern const char tm_interpose_linked;
 TM_HIDDEN extern const char tm_thread_start_linked;
+/* context_switch.c: the swapcontext/makecontext wrappers (anchors.c). */
+TM_HIDDEN extern const char tm_context_switch_linked;
 TM_HIDDEN extern const char tm_hooks_anchors_linked;
 
 #endif /* TM_HOOKS_H */
