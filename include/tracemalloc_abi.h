@@ -68,6 +68,14 @@
  *    frame's site until it stores again.
  *    Hook calls (__tm_*) do not store into the slot: their site is passed as
  *    an argument.
+ *    Context switches (runtime side, runtime/hooks/context_switch.c): the
+ *    runtime's swapcontext keeps {depth, frames} of the context it leaves
+ *    and puts them back when that context resumes; its makecontext starts a
+ *    context at depth 0 on a ring of its own (one per makecontext stack).
+ *    So the shadow stack is that of the machine stack the thread is on: a
+ *    coroutine's tracebacks hold its own frames, and the code it switched
+ *    away to never sees them. A signal handler pushes on top of the context
+ *    it interrupted, on sigaltstack or not.
  *
  * 3. Traceback capture (runtime side), for a hook called with site S from a
  *    thread at depth D:
