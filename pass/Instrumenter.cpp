@@ -271,6 +271,8 @@ private:
       // second return into it: it does not know it.
       if (BB.isEHPad())
         return "an EH pad";
+      if (BB.hasAddressTaken())
+        return "a block whose address is taken (blockaddress)";
       for (Instruction &I : BB)
         if (auto *CB = dyn_cast<CallBase>(&I)) {
           if (CB->hasFnAttr(Attribute::ReturnsTwice))
@@ -328,9 +330,20 @@ private:
   void emitDispatch(Function &F, Function &T) {
     LLVMContext &Ctx = F.getContext();
     BasicBlock &Entry = F.getEntryBlock();
+    // Every static alloca of the entry block goes first (a debug intrinsic
+    // may sit between two of them at -O0): one left after the split would
+    // become a dynamic alloca.
+    SmallVector<AllocaInst *, 16> Static;
+    for (Instruction &I : Entry)
+      if (auto *AI = dyn_cast<AllocaInst>(&I))
+        if (AI->isStaticAlloca())
+          Static.push_back(AI);
     BasicBlock::iterator IP = Entry.getFirstInsertionPt();
-    while (isa<AllocaInst>(*IP))
-      ++IP;
+    for (AllocaInst *AI : Static) {
+      if (&*IP != AI)
+        AI->moveBefore(Entry, IP);
+      IP = std::next(AI->getIterator());
+    }
     BasicBlock *Untraced = Entry.splitBasicBlock(IP, "tm.untraced");
     Entry.getTerminator()->eraseFromParent();
     auto *Traced = BasicBlock::Create(Ctx, "tm.traced", &F, Untraced);

@@ -68,10 +68,12 @@ leaf:
 ; from (here, without debug info, by its IR name).
 ; NAMES-NOT: c"rec.tm_traced
 
-; The static allocas stay first in the entry block, before the test.
+; The static allocas stay in the entry block, before the test, even one
+; that came after another instruction.
 ; CHECK-LABEL: define void @with_alloca()
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %buf = alloca [16 x i8]
+; CHECK-NEXT: %late = alloca i64
 ; CHECK-NEXT: %tm.on = load atomic i8
 ; CHECK: tail call void @with_alloca.tm_traced()
 ; CHECK-NEXT: ret void
@@ -81,6 +83,9 @@ leaf:
 define void @with_alloca() {
 entry:
   %buf = alloca [16 x i8]
+  %b0 = getelementptr [16 x i8], [16 x i8]* %buf, i64 0, i64 0
+  store i8 0, i8* %b0
+  %late = alloca i64
   call void @ext()
   ret void
 }
