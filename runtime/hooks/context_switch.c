@@ -40,7 +40,8 @@
  * A dormant runtime copy (rendezvous.h) only forwards: it never touches
  * __tm_shadow. At most MAKE_MAX_ARGS (16) arguments of makecontext are
  * passed on. The next functions: a sanitizer's interceptor if there is one
- * (ASan intercepts swapcontext), else dlsym(RTLD_NEXT), else static glibc's
+ * (ASan intercepts swapcontext, and makecontext in newer versions), else
+ * dlsym(RTLD_NEXT), else static glibc's
  * __swapcontext/__makecontext (tmcc -static pulls them in with -u).
  */
 #include "hooks.h"
@@ -59,6 +60,8 @@ typedef int (*tm_swapcontext_fn)(ucontext_t *, const ucontext_t *);
 typedef void (*tm_makecontext_fn)(ucontext_t *, void (*)(void), int, ...);
 
 extern int __interceptor_swapcontext(ucontext_t *, const ucontext_t *)
+    __attribute__((weak));
+extern void __interceptor_makecontext(ucontext_t *, void (*)(void), int, ...)
     __attribute__((weak));
 extern int __swapcontext(ucontext_t *, const ucontext_t *)
     __attribute__((weak));
@@ -90,7 +93,10 @@ static tm_makecontext_fn resolve_make(void) {
   tm_makecontext_fn fn = atomic_load_explicit(&next_make, memory_order_acquire);
   if (TM_LIKELY(fn != NULL))
     return fn;
-  fn = (tm_makecontext_fn)dlsym(RTLD_NEXT, "makecontext");
+  if (__interceptor_makecontext != NULL)
+    fn = __interceptor_makecontext;
+  else
+    fn = (tm_makecontext_fn)dlsym(RTLD_NEXT, "makecontext");
   if (fn == NULL)
     fn = __makecontext;
   if (fn != NULL)
