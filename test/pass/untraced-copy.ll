@@ -9,7 +9,7 @@
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
 ; RUN: FileCheck %s < %t
 ; RUN: FileCheck %s --check-prefix=NAMES < %t
-; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -tm-untraced-copy=0 -S %s | FileCheck %s --check-prefix=OFF
+; RUN: %opt -load=%tm_plugin -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -tm-untraced-copy=0 -S %s | FileCheck %s --check-prefix=OFF
 ; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=OFF
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
