@@ -287,14 +287,17 @@ private:
     return nullptr;
   }
 
-  // F's traced copy: internal, in F's comdat (dropped with it), never
+  // F's traced copy: private, so that it has no symbol (a symbolizer, a
+  // sanitizer report or a debugger names its code after F, through the
+  // debug info; a symbol `F.tm_traced` would win over it), in F's comdat
+  // (dropped with it), never
   // inlined back into F (F's untraced path would pay the traced path's
   // registers), named after F.
   Function *cloneTraced(Function &F) {
     ValueToValueMapTy VMap;
     Function *T = CloneFunction(&F, VMap);
     T->setName(F.getName() + TracedSuffix);
-    T->setLinkage(GlobalValue::InternalLinkage);
+    T->setLinkage(GlobalValue::PrivateLinkage);
     T->setVisibility(GlobalValue::DefaultVisibility);
     T->setDLLStorageClass(GlobalValue::DefaultStorageClass);
     T->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);

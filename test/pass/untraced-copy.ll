@@ -42,7 +42,7 @@ declare i32 @tm_start(i32)
 ; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@[[USITES]]{{[ ,)]}}
 ; CHECK-NOT: __tm_shadow
 ; CHECK: ret i64
-; CHECK-LABEL: define internal i64 @rec.tm_traced(i64 %n) unnamed_addr
+; CHECK-LABEL: define private i64 @rec.tm_traced(i64 %n) unnamed_addr
 ; CHECK-NOT: __tm_tracing_flag
 ; CHECK: %tm.depth = load i64, {{.*}}@__tm_shadow
 ; CHECK: call i64 @rec.tm_traced(
@@ -77,7 +77,7 @@ leaf:
 ; CHECK-NEXT: %tm.on = load atomic i8
 ; CHECK: tail call void @with_alloca.tm_traced()
 ; CHECK-NEXT: ret void
-; CHECK-LABEL: define internal void @with_alloca.tm_traced()
+; CHECK-LABEL: define private void @with_alloca.tm_traced()
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %buf = alloca [16 x i8]
 define void @with_alloca() {
