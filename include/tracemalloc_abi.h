@@ -20,7 +20,7 @@
  *    emitted twice: under its own name, with its allocation calls rewritten
  *    to hooks (sites without TM_SITE_OWN_FRAME) and no frame at all, and as
  *    a private copy NAME.tm_traced (no symbol) that keeps the frame as
- * described below. The entry of NAME, after its static allocas, is
+ *    described below. The entry of NAME, after its static allocas, is
  *
  *      if (__tm_tracing_flag)          (one relaxed byte load and compare)
  *        return NAME.tm_traced(args);  (a tail call)
