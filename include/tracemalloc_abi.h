@@ -14,7 +14,33 @@
  *    so on: a site expands to 1 + (length of the inlined_at chain) frames,
  *    innermost first.
  *
- * 2. Shadow stack (per thread): one initial-exec TLS struct of two words,
+ * 2. Shadow stack (per thread), kept only while tracing (ABI v3).
+ *
+ *    Untraced entry, traced copy. A function that needs a frame (below) is
+ *    emitted twice: under its own name, with its allocation calls rewritten
+ *    to hooks (sites without TM_SITE_OWN_FRAME) and no frame at all, and as
+ *    a private copy NAME.tm_traced (no symbol) that keeps the frame as
+ *    described below. The entry of NAME, after its static allocas, is
+ *
+ *      if (__tm_tracing_flag)          (one relaxed byte load and compare)
+ *        return NAME.tm_traced(args);  (a tail call)
+ *
+ *    and the traced copies call each other directly (no test). Not tracing,
+ *    a call pays one compare and one not-taken branch; tracing, a frame
+ *    costs what it did in ABI v2. The rule this gives tracebacks: a frame
+ *    entered while not tracing is not in them (nor in total_nframe, which
+ *    counts the frames recorded); a frame entered while tracing is, even
+ *    if tracing stops and starts again while it runs. These functions have
+ *    no untraced copy and always push their frame: the ones that call
+ *    tm_start, directly or through functions defined in the same module
+ *    (so main, in the usual `main -> tm_start` program, is in every
+ *    traceback), and the ones with an EH pad or a returns_twice call (an
+ *    untraced frame could not set the depth back after an unwind or a
+ *    second return into it), variadic ones, and ones with an inalloca,
+ *    preallocated or swifterror parameter. Programs traced from start-up
+ *    (TRACEMALLOC set) enter every frame while tracing.
+ *
+ *    The frame: one initial-exec TLS struct of two words,
  *    __tm_shadow = { depth, frames }, and a ring of TM_SHADOW_RING_SLOTS
  *    site pointers that `frames` points to (a power of two: the slot of
  *    depth k is frames[k & TM_SHADOW_RING_MASK]).
@@ -42,6 +68,14 @@
  *    frame's site until it stores again.
  *    Hook calls (__tm_*) do not store into the slot: their site is passed as
  *    an argument.
+ *    Context switches (runtime side, runtime/hooks/context_switch.c): the
+ *    runtime's swapcontext keeps {depth, frames} of the context it leaves
+ *    and puts them back when that context resumes; its makecontext starts a
+ *    context at depth 0 on a ring of its own (one per makecontext stack).
+ *    So the shadow stack is that of the machine stack the thread is on: a
+ *    coroutine's tracebacks hold its own frames, and the code it switched
+ *    away to never sees them. A signal handler pushes on top of the context
+ *    it interrupted, on sigaltstack or not.
  *
  * 3. Traceback capture (runtime side), for a hook called with site S from a
  *    thread at depth D:
@@ -67,7 +101,7 @@
 extern "C" {
 #endif
 
-#define TM_ABI_VERSION 2
+#define TM_ABI_VERSION 3
 
 /* tm_site.flags */
 #define TM_SITE_OWN_FRAME                                                      \
@@ -106,10 +140,15 @@ struct tm_shadow {
 };
 extern __thread struct tm_shadow __tm_shadow;
 
+/* Nonzero while tracing (tm_start .. tm_stop), written by the active runtime
+ * only; read (relaxed) at the entry of every function with an untraced copy
+ * (section 2). A plain byte so that the entry test is one compare. */
+extern __attribute__((visibility("default"))) unsigned char __tm_tracing_flag;
+
 /* Every instrumented module gets a constructor that calls this. It is
  * idempotent and cheap; its name carries TM_ABI_VERSION so that a mismatch
  * between the pass and the runtime fails the link. */
-void __tm_module_init_v2(void);
+void __tm_module_init_v3(void);
 
 /* The hooks: for each TM_HOOK(NAME, RET, PARAMS, ...) in
  * tracemalloc_hooks.def, `RET __tm_NAME(PARAMS..., const struct tm_site *)`.

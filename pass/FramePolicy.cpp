@@ -160,7 +160,7 @@ FramePolicy::CallClass FramePolicy::classify(const CallBase &CB,
 FramePolicy::FramePolicy(Module &M) {
   // STEP 1: direct facts, and the reverse call graph for the local calls.
   DenseMap<const Function *, SmallVector<const Function *, 4>> Callers;
-  SmallVector<const Function *, 64> Worklist;
+  SmallVector<const Function *, 64> Worklist, StartWorklist;
   for (Function &F : M) {
     if (F.isDeclaration())
       continue;
@@ -169,6 +169,9 @@ FramePolicy::FramePolicy(Module &M) {
       const auto *CB = dyn_cast<CallBase>(&I);
       if (!CB)
         continue;
+      if (const Function *Callee = CB->getCalledFunction())
+        if (Callee->getName() == "tm_start")
+          StartWorklist.push_back(&F);
       const Function *Local = nullptr;
       switch (classify(*CB, &Local)) {
       case CallClass::Alloc:
@@ -193,7 +196,21 @@ FramePolicy::FramePolicy(Module &M) {
     if (Direct && MayAlloc.insert(&F).second)
       Worklist.push_back(&F);
   }
-  // STEP 2: whoever calls a function that may allocate may allocate.
+  // STEP 2: whoever calls a function that may start tracing may too (only
+  // calls to functions defined here are followed: an unknown callee is not
+  // assumed to start tracing).
+  for (const Function *F : StartWorklist)
+    StartsTracing.insert(F);
+  while (!StartWorklist.empty()) {
+    const Function *F = StartWorklist.pop_back_val();
+    auto It = Callers.find(F);
+    if (It == Callers.end())
+      continue;
+    for (const Function *Caller : It->second)
+      if (StartsTracing.insert(Caller).second)
+        StartWorklist.push_back(Caller);
+  }
+  // STEP 3: whoever calls a function that may allocate may allocate.
   while (!Worklist.empty()) {
     const Function *F = Worklist.pop_back_val();
     auto It = Callers.find(F);

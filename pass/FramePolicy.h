@@ -52,12 +52,19 @@ public:
     return MayAlloc.count(&F) != 0;
   }
 
+  // F (defined in this module) calls tm_start, directly or through functions
+  // defined here: it may be entered before tracing starts and still be on
+  // the stack afterwards, so it gets no untraced copy (Instrumenter.cpp).
+  bool mayStartTracing(const llvm::Function &F) const {
+    return StartsTracing.count(&F) != 0;
+  }
+
 private:
   enum class CallClass { NoAlloc, Alloc, Hook, Local };
   static CallClass classify(const llvm::CallBase &CB,
                             const llvm::Function **LocalCallee);
 
-  llvm::DenseSet<const llvm::Function *> MayAlloc;
+  llvm::DenseSet<const llvm::Function *> MayAlloc, StartsTracing;
 };
 
 } // namespace tmpass

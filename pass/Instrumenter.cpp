@@ -11,7 +11,7 @@
 //         slot-storing calls, build its site table, push its shadow frame
 //         (unless site-only, readonly/readnone, or nothing below it can
 //         allocate), rewrite the allocation calls to __tm_NAME(args, site);
-// STEP 4  the module constructor calling __tm_module_init_v2.
+// STEP 4  the module constructor calling __tm_module_init_v3.
 //
 //===----------------------------------------------------------------------===//
 #include "Instrumenter.h"
@@ -26,6 +26,7 @@
 #include "SiteTable.h"
 #include "SkipAnnotations.h"
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SCCIterator.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -35,7 +36,9 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <optional>
@@ -47,6 +50,10 @@ using namespace llvm;
 STATISTIC(NumAllocCalls, "Allocation calls rewritten to __tm_* hooks");
 STATISTIC(NumFrames, "Functions given a shadow frame");
 STATISTIC(NumSlotStores, "Call sites storing their site into the frame");
+STATISTIC(NumDirectTracedCalls,
+          "Calls in traced copies redirected to another traced copy");
+STATISTIC(NumUntracedCopies,
+          "Functions given a traced copy and an untraced entry");
 
 namespace tmpass {
 namespace {
@@ -148,7 +155,12 @@ public:
     TM_DEBUG(dbgs() << "tm-instrument: module '" << M.getName() << "'"
                     << (Opts.SiteOnly ? ", site-only" : "")
                     << (Opts.SkipFiles.empty() ? "" : ", skip-files") << "\n");
-    for (Function &F : M) {
+    // A snapshot: instrumenting a function may add its traced copy to M.
+    SmallVector<Function *, 64> Functions;
+    for (Function &F : M)
+      Functions.push_back(&F);
+    for (Function *FP : Functions) {
+      Function &F = *FP;
       if (const char *Why = skipReason(F)) {
         // Declarations are most of a module and never instrumented: noise.
         if (!F.isDeclaration())
@@ -160,6 +172,7 @@ public:
       Changed = true;
       UsesRuntime |= instrumentFunction(F);
     }
+    callTracedCopiesDirectly();
     if (UsesRuntime)
       createModuleCtor();
     keepAllocatorReferences();
@@ -240,6 +253,150 @@ private:
     return !SlotCalls.empty();
   }
 
+  // Why F, which needs a frame, gets no untraced copy (it then pushes its
+  // frame whether or not tracing is on, as every frame did in ABI v2), or
+  // null.
+  const char *noUntracedCopyReason(Function &F) const {
+    if (Opts.NoUntracedCopy)
+      return "untraced copies disabled (-tm-untraced-copy=0)";
+    if (F.isVarArg())
+      return "variadic (the dispatch cannot forward its arguments)";
+    for (unsigned I = 0; I < F.arg_size(); ++I)
+      if (F.hasParamAttribute(I, Attribute::InAlloca) ||
+          F.hasParamAttribute(I, Attribute::Preallocated) ||
+          F.hasParamAttribute(I, Attribute::SwiftError))
+        return "an inalloca, preallocated or swifterror parameter";
+    for (BasicBlock &BB : F) {
+      // An untraced frame cannot set the depth back after an unwind or a
+      // second return into it: it does not know it.
+      if (BB.isEHPad())
+        return "an EH pad";
+      if (BB.hasAddressTaken())
+        return "a block whose address is taken (blockaddress)";
+      for (Instruction &I : BB)
+        if (auto *CB = dyn_cast<CallBase>(&I)) {
+          if (CB->hasFnAttr(Attribute::ReturnsTwice))
+            return "a returns_twice call";
+        }
+    }
+    // The functions that start tracing keep their frames: they are entered
+    // before tracing starts and stay on the stack (include/tracemalloc_abi.h
+    // section 2).
+    if (Policy.mayStartTracing(F))
+      return "calls tm_start, directly or through functions defined here";
+    return nullptr;
+  }
+
+  // F's traced copy: private, so that it has no symbol (a symbolizer, a
+  // sanitizer report or a debugger names its code after F, through the
+  // debug info; a symbol `F.tm_traced` would win over it), in F's comdat
+  // (dropped with it), never
+  // inlined back into F (F's untraced path would pay the traced path's
+  // registers), named after F.
+  Function *cloneTraced(Function &F) {
+    ValueToValueMapTy VMap;
+    Function *T = CloneFunction(&F, VMap);
+    T->setName(F.getName() + TracedSuffix);
+    T->setLinkage(GlobalValue::PrivateLinkage);
+    T->setVisibility(GlobalValue::DefaultVisibility);
+    T->setDLLStorageClass(GlobalValue::DefaultStorageClass);
+    T->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    T->setComdat(F.getComdat());
+    T->removeFnAttr(Attribute::AlwaysInline);
+    T->addFnAttr(Attribute::NoInline);
+    // Now after F in the module, like the cloned blocks are after F's.
+    T->removeFromParent();
+    F.getParent()->getFunctionList().insertAfter(F.getIterator(), T);
+    return T;
+  }
+
+  // A traced copy runs while tracing: its direct calls of functions that
+  // have a traced copy go to that copy, skipping the entry test. Such a
+  // chain goes on pushing frames if tracing stops meanwhile, until it
+  // returns: exact either way.
+  void callTracedCopiesDirectly() {
+    for (const auto &FT : TracedCopy)
+      for (Instruction &I : instructions(*FT.second))
+        if (auto *CB = dyn_cast<CallBase>(&I)) {
+          auto It = TracedCopy.find(
+              dyn_cast<Function>(CB->getCalledOperand()->stripPointerCasts()));
+          if (It != TracedCopy.end() && CB->getCalledOperand() == It->first &&
+              CB->getFunctionType() == It->second->getFunctionType()) {
+            CB->setCalledFunction(It->second);
+            ++NumDirectTracedCalls;
+          }
+        }
+  }
+
+  // F's entry:  if (__tm_tracing_flag) return F.tm_traced(args...);
+  // after the static allocas (they must stay in the entry block).
+  void emitDispatch(Function &F, Function &T) {
+    LLVMContext &Ctx = F.getContext();
+    BasicBlock &Entry = F.getEntryBlock();
+    // Every static alloca of the entry block goes first (a debug intrinsic
+    // may sit between two of them at -O0): one left after the split would
+    // become a dynamic alloca.
+    SmallVector<AllocaInst *, 16> Static;
+    for (Instruction &I : Entry)
+      if (auto *AI = dyn_cast<AllocaInst>(&I))
+        if (AI->isStaticAlloca())
+          Static.push_back(AI);
+    BasicBlock::iterator IP = Entry.getFirstInsertionPt();
+    for (AllocaInst *AI : Static) {
+      if (&*IP != AI)
+        AI->moveBefore(Entry, IP);
+      IP = std::next(AI->getIterator());
+    }
+    BasicBlock *Untraced = Entry.splitBasicBlock(IP, "tm.untraced");
+    Entry.getTerminator()->eraseFromParent();
+    auto *Traced = BasicBlock::Create(Ctx, "tm.traced", &F, Untraced);
+    IRBuilder<> B(&Entry);
+    B.SetCurrentDebugLocation(DebugLoc());
+    Type *I8 = Type::getInt8Ty(Ctx);
+    LoadInst *On = B.CreateAlignedLoad(I8, tracingFlag(), Align(1), "tm.on");
+    // Relaxed: tm_start/tm_stop in another thread are seen eventually.
+    On->setAtomic(AtomicOrdering::Unordered);
+    // Not tracing is the fall-through; tracing costs one taken branch.
+    B.CreateCondBr(B.CreateICmpNE(On, ConstantInt::get(I8, 0), "tm.tracing"),
+                   Traced, Untraced,
+                   MDBuilder(Ctx).createBranchWeights(1, 1u << 20));
+    B.SetInsertPoint(Traced);
+    // A call inlinable into a function with debug info needs a location.
+    if (DISubprogram *SP = F.getSubprogram())
+      B.SetCurrentDebugLocation(DILocation::get(Ctx, 0, 0, SP));
+    SmallVector<Value *, 8> Args;
+    SmallVector<AttributeSet, 8> ArgAttrs;
+    AttributeList FA = F.getAttributes();
+    for (Argument &A : F.args()) {
+      Args.push_back(&A);
+      ArgAttrs.push_back(FA.getParamAttrs(A.getArgNo()));
+    }
+    CallInst *CI = B.CreateCall(&T, Args);
+    CI->setCallingConv(F.getCallingConv());
+    CI->setAttributes(
+        AttributeList::get(Ctx, AttributeSet(), FA.getRetAttrs(), ArgAttrs));
+    CI->setTailCallKind(CallInst::TCK_Tail);
+    if (F.getReturnType()->isVoidTy())
+      B.CreateRetVoid();
+    else
+      B.CreateRet(CI);
+  }
+
+  GlobalVariable *tracingFlag() {
+    if (GlobalVariable *GV = M.getNamedGlobal(TracingFlagName))
+      return GV;
+    auto *GV =
+        new GlobalVariable(M, Type::getInt8Ty(M.getContext()),
+                           /*isConstant=*/false, GlobalValue::ExternalLinkage,
+                           nullptr, TracingFlagName);
+    // In an executable the flag is the executable's (the static runtime's,
+    // or a copy-relocated one): one RIP-relative compare, no GOT load.
+    if (M.getPICLevel() == PICLevel::NotPIC ||
+        M.getPIELevel() != PIELevel::Default)
+      GV->setDSOLocal(true);
+    return GV;
+  }
+
   bool instrumentFunction(Function &F) {
     SmallVector<AllocCall, 8> Allocs = findAllocCalls(F);
     SmallVector<CallBase *, 16> SlotCalls;
@@ -249,7 +406,39 @@ private:
                       << "': no allocation call, no frame: unchanged\n");
       return false;
     }
+    if (Frame) {
+      if (const char *Why = noUntracedCopyReason(F)) {
+        TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                        << "': no untraced copy: " << Why << "\n");
+      } else {
+        // The traced copy gets the frame; F keeps the hooks only (sites
+        // without TM_SITE_OWN_FRAME) and dispatches to the copy at entry.
+        Function *T = cloneTraced(F);
+        TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                        << "': untraced; frame in its traced copy '"
+                        << T->getName() << "', called at entry while "
+                        << TracingFlagName << " is set\n");
+        SmallVector<AllocCall, 8> TAllocs = findAllocCalls(*T);
+        SmallVector<CallBase *, 16> TSlotCalls;
+        bool TFrame = needsFrame(*T, TSlotCalls);
+        assert(TFrame && "the traced copy needs the frame F needs");
+        instrumentBody(*T, TAllocs, TSlotCalls, TFrame, F.getName());
+        ++NumUntracedCopies;
+        if (!Allocs.empty())
+          instrumentBody(F, Allocs, {}, /*Frame=*/false, F.getName());
+        // F now calls T, which writes the shadow stack.
+        tm_compat::dropMemoryAttrs(F);
+        emitDispatch(F, *T);
+        TracedCopy[&F] = T;
+        return true;
+      }
+    }
+    return instrumentBody(F, Allocs, SlotCalls, Frame, F.getName());
+  }
 
+  bool instrumentBody(Function &F, ArrayRef<AllocCall> Allocs,
+                      ArrayRef<CallBase *> SlotCalls, bool Frame,
+                      StringRef IRName) {
     std::optional<ShadowFrame> SF;
     if (Frame) {
       SmallVector<CallBase *, 8> Hooks;
@@ -258,7 +447,7 @@ private:
       SF.emplace(F, SlotCalls, Hooks);
     }
     // Sites first: every index must exist before the array is built.
-    SiteTable Table(F, Strings);
+    SiteTable Table(F, Strings, IRName);
     SmallVector<unsigned, 8> AllocSite, SlotSite;
     for (const AllocCall &A : Allocs)
       AllocSite.push_back(
@@ -356,6 +545,8 @@ private:
   FramePolicy Policy;
   SiteStrings Strings;
   SmallPtrSet<Function *, 8> Skips;
+  // Function -> its traced copy, in creation order (deterministic output).
+  MapVector<Function *, Function *> TracedCopy;
   SetVector<Function *>
       Rewritten; // allocation functions whose calls we rewrote
 };

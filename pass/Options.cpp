@@ -28,6 +28,13 @@ cl::opt<bool> ClSiteOnly(
              "(env TM_PASS_SITE_ONLY=1)"),
     cl::Hidden, cl::init(false));
 
+cl::opt<bool> ClUntracedCopy(
+    "tm-untraced-copy",
+    cl::desc("tracemalloc: give each function with a frame an untraced "
+             "entry and a traced copy (default on; "
+             "env TM_PASS_UNTRACED_COPY=0 turns it off)"),
+    cl::Hidden, cl::init(true));
+
 cl::opt<std::string> ClSkipFiles(
     "tm-skip-files",
     cl::desc("tracemalloc: comma-separated globs of source files not to "
@@ -53,6 +60,10 @@ Options Options::fromCommandLineAndEnv(std::string &Error) {
   Options O;
   O.SiteOnly = ClSiteOnly.getNumOccurrences() ? bool(ClSiteOnly)
                                               : envFlag("TM_PASS_SITE_ONLY");
+  if (ClUntracedCopy.getNumOccurrences())
+    O.NoUntracedCopy = !ClUntracedCopy;
+  else if (const char *V = std::getenv("TM_PASS_UNTRACED_COPY"))
+    O.NoUntracedCopy = StringRef(V) == "0";
   std::string Globs = ClSkipFiles;
   if (!ClSkipFiles.getNumOccurrences())
     if (const char *V = std::getenv("TM_PASS_SKIP_FILES"))

@@ -28,6 +28,10 @@ struct Options {
   // Rewrite allocation calls only: no shadow stack, tracebacks are the
   // allocation site (with its inlined frames) alone.
   bool SiteOnly = false;
+  // Every frame pushed whether or not tracing is on (ABI v2's code): no
+  // untraced entry, no traced copy. For measuring, and for tests that look
+  // at the frame code alone.
+  bool NoUntracedCopy = false;
   // Source files (module source file name, or the file of a function's
   // DISubprogram) matching one of these globs are not instrumented. Kept as
   // text: a GlobPattern may point into the string it was made from (LLVM

@@ -24,9 +24,15 @@ constexpr unsigned ShadowDepthField = 0;
 constexpr unsigned ShadowFramesField = 1;
 constexpr uint64_t ShadowRingMask = (uint64_t(1) << 20) - 1;
 
+// The runtime's tracing flag (a byte, nonzero while tracing): the entry of
+// a function with an untraced copy tests it (include/tracemalloc_abi.h
+// section 2), and the suffix of the traced copy's name.
+constexpr char TracingFlagName[] = "__tm_tracing_flag";
+constexpr char TracedSuffix[] = ".tm_traced";
+
 // Module constructor: the name carries TM_ABI_VERSION, so a runtime of another
 // ABI fails the link instead of misreading our site descriptors.
-constexpr char ModuleInitName[] = "__tm_module_init_v2";
+constexpr char ModuleInitName[] = "__tm_module_init_v3";
 constexpr char ModuleCtorName[] = "tm.module_ctor";
 constexpr unsigned ModuleCtorPriority = 1; // as MemProf: before user ctors
 

@@ -57,14 +57,14 @@ std::string sourcePathOf(const DIScope *S) {
 
 namespace {
 
-std::string functionName(const DISubprogram *SP, const Function &F) {
+std::string functionName(const DISubprogram *SP, StringRef IRName) {
   if (SP) {
     if (!SP->getName().empty())
       return SP->getName().str();
     if (!SP->getLinkageName().empty())
       return SP->getLinkageName().str();
   }
-  return F.getName().str();
+  return IRName.str();
 }
 
 } // namespace
@@ -84,8 +84,9 @@ Constant *SiteStrings::get(StringRef S) {
   return P;
 }
 
-SiteTable::SiteTable(Function &F, SiteStrings &Strings)
-    : F(F), Strings(Strings) {
+SiteTable::SiteTable(Function &F, SiteStrings &Strings, StringRef IRName)
+    : F(F), IRName(IRName.empty() ? F.getName().str() : IRName.str()),
+      Strings(Strings) {
   LLVMContext &Ctx = F.getContext();
   Type *P = tm_compat::getI8PtrTy(Ctx);
   Type *I32 = Type::getInt32Ty(Ctx);
@@ -111,7 +112,7 @@ unsigned SiteTable::addLocation(const DILocation *L, unsigned Flags) {
     Parent = int(addLocation(IA, 0));
   const DILocalScope *Scope = L->getScope();
   Row R{sourcePathOf(Scope),
-        functionName(Scope->getSubprogram(), F),
+        functionName(Scope->getSubprogram(), IRName),
         Parent,
         L->getLine(),
         L->getColumn(),
@@ -140,7 +141,7 @@ unsigned SiteTable::addNoLocation(unsigned Flags) {
     File = joinPath("", P);
   }
   unsigned N = Rows.size();
-  Rows.push_back(Row{File, functionName(SP, F), -1, 0, 0, Flags});
+  Rows.push_back(Row{File, functionName(SP, IRName), -1, 0, 0, Flags});
   Index[Key] = N;
   return N;
 }

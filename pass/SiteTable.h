@@ -63,7 +63,11 @@ private:
 
 class SiteTable {
 public:
-  SiteTable(llvm::Function &F, SiteStrings &Strings);
+  // IRName names the function in sites without debug info: F's own name,
+  // or, for the traced clone of a function (Instrumenter.cpp), the name of
+  // the function it was cloned from.
+  SiteTable(llvm::Function &F, SiteStrings &Strings,
+            llvm::StringRef IRName = "");
 
   // Index of the site for the call I with the given TM_SITE_* flags.
   unsigned add(const llvm::Instruction &I, unsigned Flags);
@@ -91,6 +95,7 @@ private:
   unsigned addNoLocation(unsigned Flags);
 
   llvm::Function &F;
+  std::string IRName;
   SiteStrings &Strings;
   llvm::SmallVector<Row, 16> Rows;
   llvm::DenseMap<std::pair<const llvm::DILocation *, unsigned>, unsigned> Index;

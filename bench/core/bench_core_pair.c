@@ -76,7 +76,7 @@ static void *run(void *arg) {
   const struct tm_site *stack[DEPTH + 2] = {NULL};
   for (int i = 1; i <= DEPTH; i++) // what instrumented callers stored
     stack[i] = &frames_sites[i];
-  __tm_module_init_v2(); // as an instrumented thread: runtime state set up
+  __tm_module_init_v3(); // as an instrumented thread: runtime state set up
   struct tm_shadow saved = __tm_shadow;
   __tm_shadow.frames = stack;
   __tm_shadow.depth = DEPTH;

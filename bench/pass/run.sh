@@ -93,15 +93,21 @@ if command -v valgrind >/dev/null 2>&1; then
   echo
   echo "Instructions (Ir) inside each kernel, callees included (callgrind --toggle-collect, small inputs):"
   echo
-  echo "| kernel | calls | plain Ir | tmcc Ir | extra Ir per call |"
-  echo "|---|---:|---:|---:|---:|"
-  for v in plain tm; do
+  echo "The last two columns: the same tmcc binary run with TRACEMALLOC=25 (tracing,"
+  echo "the kernels' allocation never taken: the cost of the traced copies' frames)."
+  echo
+  echo "| kernel | calls | plain Ir | tmcc Ir | extra Ir per call | tmcc Ir, tracing | extra Ir per call, tracing |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for v in plain tm tm.traced; do
     # Valgrind 3.19 cannot read clang's DWARF 5: keep symbols, drop debug info.
-    objcopy --strip-debug "$work/$v" "$work/$v.nodebug"
-    # Only the kernel functions: --toggle-collect restricts the count.
+    [ "$v" = tm.traced ] || objcopy --strip-debug "$work/$v" "$work/$v.nodebug"
+    bin=$work/$v.nodebug env=(env -u TRACEMALLOC)
+    [ "$v" = tm.traced ] && bin=$work/tm.nodebug env=(env TRACEMALLOC=25)
+    # Only the kernel functions: --toggle-collect restricts the count; the
+    # pattern takes in a function's traced copy (NAME.tm_traced) too.
     for k in fib_pure fib_alloc walk sort_kernel; do
-      valgrind --tool=callgrind --callgrind-out-file="$work/cg.$v.$k" \
-        --toggle-collect="$k" "$work/$v.nodebug" 0 >"$work/out.$v" 2>/dev/null
+      "${env[@]}" valgrind --tool=callgrind --callgrind-out-file="$work/cg.$v.$k" \
+        --toggle-collect="$k*" "$bin" 0 >"$work/out.$v" 2>/dev/null
     done
   done
   for k in fib_pure fib_alloc walk sort_kernel; do
@@ -110,8 +116,9 @@ if command -v valgrind >/dev/null 2>&1; then
     n=$(awk -v k="$name" '$1 == k { print $3 }' "$work/out.plain")
     ip=$(sed -n 's/^summary: //p' "$work/cg.plain.$k")
     it=$(sed -n 's/^summary: //p' "$work/cg.tm.$k")
-    awk -v k="$name" -v n="$n" -v ip="$ip" -v it="$it" \
-      'BEGIN { printf "| %s | %d | %d | %d | %.2f |\n", k, n, ip, it, (it-ip)/n }'
+    ic=$(sed -n 's/^summary: //p' "$work/cg.tm.traced.$k")
+    awk -v k="$name" -v n="$n" -v ip="$ip" -v it="$it" -v ic="$ic" \
+      'BEGIN { printf "| %s | %d | %d | %d | %.2f | %d | %.2f |\n", k, n, ip, it, (it-ip)/n, ic, (ic-ip)/n }'
   done
 fi
 

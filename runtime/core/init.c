@@ -259,7 +259,7 @@ __attribute__((constructor(101))) static void tm_runtime_constructor(void) {
   tm_runtime_init();
 }
 
-TM_API void __tm_module_init_v2(void) {
+TM_API void __tm_module_init_v3(void) {
   tm_runtime_init();
   if (tm_rendezvous_dormant())
     return;

@@ -63,6 +63,11 @@ _Alignas(UNSET_RING_ALIGN) const
 TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {0,
                                                           tm_shadow_unset_ring};
 
+/* Defined here, written by tracemalloc.c only: a definition that the same
+ * file never reads, so that libtracemalloc.so's writes go through the GOT
+ * and reach the executable's copy when it has one (a copy relocation). */
+TM_API unsigned char __tm_tracing_flag;
+
 __thread int tm_reentrant TM_TLS_IE;
 __thread tm_thread_t *tm_thread_self TM_TLS_IE;
 __thread tm_thread_t *tm_thread_own TM_TLS_IE;
@@ -176,12 +181,39 @@ static size_t resident_bytes(const void *p, size_t bytes, size_t ps) {
   return total;
 }
 
+/* The context mappings: a list through a word in front of the caller's
+ * header, under registry_lock. */
+struct context_map {
+  struct context_map *next;
+  size_t bytes;
+};
+static struct context_map *context_maps;
+
+void *tm_shadow_context_map(size_t header, const struct tm_site ***ring) {
+  size_t ps = tm_raw_page_size();
+  size_t hdr = (sizeof(struct context_map) + header + ps - 1) & ~(ps - 1);
+  void *mem = mmap(NULL, hdr + SHADOW_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED)
+    return NULL;
+  struct context_map *m = mem;
+  m->bytes = hdr + SHADOW_BYTES;
+  tm_spin_lock(&registry_lock);
+  m->next = context_maps;
+  context_maps = m;
+  tm_spin_unlock(&registry_lock);
+  *ring = (const struct tm_site **)((char *)mem + hdr);
+  return m + 1;
+}
+
 size_t tm_shadow_memory(void) {
   size_t ps = tm_raw_page_size();
   size_t total = resident_bytes(tm_shadow_unset_ring, SHADOW_BYTES, ps);
   tm_spin_lock(&registry_lock);
   for (tm_thread_t *t = registry; t; t = t->next)
     total += resident_bytes(t, t->map_bytes, ps);
+  for (struct context_map *m = context_maps; m; m = m->next)
+    total += resident_bytes(m, m->bytes, ps);
   tm_spin_unlock(&registry_lock);
   return total;
 }

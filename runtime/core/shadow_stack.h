@@ -143,8 +143,17 @@ extern __thread tm_thread_t *tm_thread_own
  * must be 0). */
 void tm_core_flush_queue(tm_thread_t *t);
 
-/* Resident bytes of every live thread's mapping (header and ring) and of
- * the unset ring, measured now with mincore(). */
+/* A new mapping for a stack other than a thread's own (a makecontext
+ * stack, hooks/context_switch.c): `header` bytes for the caller, rounded up
+ * to whole pages and zeroed, then a whole ring (MAP_NORESERVE: only the
+ * touched pages cost memory). Stores the ring in *ring and returns the
+ * header, or NULL if the mapping fails. Never unmapped (a context may be
+ * switched to at any time, in a fork child too); counted by
+ * tm_shadow_memory. */
+void *tm_shadow_context_map(size_t header, const struct tm_site ***ring);
+
+/* Resident bytes of every live thread's mapping (header and ring), of the
+ * context mappings and of the unset ring, measured now with mincore(). */
 size_t tm_shadow_memory(void);
 
 /* fork(): the registry lock, taken last (after raw_alloc's locks); the

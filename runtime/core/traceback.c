@@ -426,7 +426,7 @@ void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
  * through them: vectorised), else walked and memoised. Sites are
  * constant: the expansion of a pointer can only change if its module was
  * unloaded and another mapped at the same address, whose constructor
- * (__tm_module_init_v2) bumps the epoch first. t is synced. Slots 1..i
+ * (__tm_module_init_v3) bumps the epoch first. t is synced. Slots 1..i
  * are frames[1..i]. */
 static inline uintptr_t
 count_slots(tm_thread_t *t, const struct tm_site *const *frames, uintptr_t i) {
@@ -469,7 +469,7 @@ static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
  * dlclose, another module can be mapped at the same address and hand the
  * runtime the same pointers for other sites. So every table keyed by site
  * pointers belongs to a module generation, and a module loaded after any
- * unload starts a new one (its constructor, __tm_module_init_v2, runs
+ * unload starts a new one (its constructor, __tm_module_init_v3, runs
  * before any code of the module can allocate: it has the first
  * constructor priority). The records and frames of earlier generations stay
  * (live traces use them; their strings are copies, filenames.h) but are

@@ -191,7 +191,7 @@ const tm_rframe_t *tm_intern_frame(uint32_t frame_id);
 uint32_t tm_intern_id_bound(void);
 uint32_t tm_intern_frame_bound(void);
 
-/* A module was loaded (__tm_module_init_v2): its site addresses may be
+/* A module was loaded (__tm_module_init_v3): its site addresses may be
  * those of an unloaded module. Drops every thread's cached results and,
  * when any module was unloaded since the last call, starts a new module
  * generation: no site pointer finds a record or frame interned before it

@@ -39,6 +39,8 @@ tm_status_t tm_start(int nframe) {
   if (!tracing()) { // already tracing: nothing changes, not even the limit
     atomic_store_explicit(&tm_trace_limit, nframe, memory_order_relaxed);
     atomic_store_explicit(&tm_tracing, 1, memory_order_release);
+    // After tm_tracing: a function entered on the traced copy records.
+    __atomic_store_n(&__tm_tracing_flag, 1, __ATOMIC_RELEASE);
   }
   tm_spin_unlock(&control_lock);
   tm_reentrant--;
@@ -50,8 +52,10 @@ static void clear_all(bool stop) {
   tm_reentrant++;
   tm_spin_lock(&control_lock);
   if (tracing()) {
-    if (stop)
+    if (stop) {
+      __atomic_store_n(&__tm_tracing_flag, 0, __ATOMIC_RELEASE);
       atomic_store_explicit(&tm_tracing, 0, memory_order_release);
+    }
     tm_trace_table_lock_all();
     tm_trace_table_clear_locked();
     tm_trace_table_unlock_all();

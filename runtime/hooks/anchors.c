@@ -34,6 +34,9 @@ __attribute__((used)) static const void *const tm_hooks_anchors[] = {
      * termination handlers as SIG_DFL; a sanitizer runtime defines
      * sigaction too. */
     &tm_signal_hooks_linked,
+    /* context_switch.c: the swapcontext/makecontext wrappers that keep
+     * each context's shadow stack; named by nothing else. */
+    &tm_context_switch_linked,
     /* sanitizer_hooks.c: tm_hooks_install, the sanitizer allocator hooks
      * (a no-op without a sanitizer); its constructor installs them at
      * start-up, so it must be linked even when nobody calls it. */

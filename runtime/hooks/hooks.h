@@ -184,6 +184,8 @@ TM_HIDDEN void tm_hooks_install(void);
 TM_HIDDEN extern const char tm_interpose_linked;
 TM_HIDDEN extern const char tm_thread_start_linked;
 TM_HIDDEN extern const char tm_signal_hooks_linked;
+/* context_switch.c: the swapcontext/makecontext wrappers (anchors.c). */
+TM_HIDDEN extern const char tm_context_switch_linked;
 TM_HIDDEN extern const char tm_hooks_anchors_linked;
 
 #endif /* TM_HOOKS_H */

@@ -57,7 +57,7 @@ define void @all(i64 %n, i8* %s, i8** %pp) {
 ; CHECK-DAG: declare i32 @__tm_posix_memalign({{i8\*\*|ptr}}, i64, i64, {{i8\*|ptr}}){{$}}
 ; The module constructor checks the ABI version at link time.
 ; CHECK: define linkonce_odr hidden void @tm.module_ctor() {{.*}}comdat
-; CHECK-NEXT: call void @__tm_module_init_v2()
+; CHECK-NEXT: call void @__tm_module_init_v3()
 
 attributes #0 = { nounwind allocsize(0) "alloc-family"="malloc" }
 attributes #1 = { nounwind "alloc-family"="malloc" }

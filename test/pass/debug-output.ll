@@ -41,11 +41,15 @@ define i64 @leaf(i64 %x) {
 
 ; CHECK-NEXT: tm-instrument: 'one': frame: 1 call(s) may allocate below it
 ; CHECK-NEXT: tm-instrument:   slot store before call to 'ext' at dbg.c:3:3
-; CHECK-NEXT: tm-instrument: 'one': push in %entry (dominates the 1 call(s) and landing pad(s) needing the frame)
-; CHECK-NEXT: tm-instrument: 'one': region of 1 block(s) from %entry, popped on 0 edge(s) out of it and at its exits
-; CHECK-NEXT: tm-instrument: 'one': one storing call: its site is stored once, at the push
-; CHECK-NEXT: tm-instrument: 'one': 1 pop(s), 0 landing pad(s) and 0 returns_twice call(s) set the depth back to own
-; CHECK-NEXT: tm-instrument: 'one': call 'malloc' -> '__tm_malloc' at dbg.c:4:10 in %entry, own frame, site constant
+; CHECK-NEXT: tm-instrument: 'one': untraced; frame in its traced copy 'one.tm_traced', called at entry while __tm_tracing_flag is set
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': frame: 1 call(s) may allocate below it
+; CHECK-NEXT: tm-instrument:   slot store before call to 'ext' at dbg.c:3:3
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': push in %entry (dominates the 1 call(s) and landing pad(s) needing the frame)
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': region of 1 block(s) from %entry, popped on 0 edge(s) out of it and at its exits
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': one storing call: its site is stored once, at the push
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': 1 pop(s), 0 landing pad(s) and 0 returns_twice call(s) set the depth back to own
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': call 'malloc' -> '__tm_malloc' at dbg.c:4:10 in %entry, own frame, site constant
+; CHECK-NEXT: tm-instrument: 'one': call 'malloc' -> '__tm_malloc' at dbg.c:4:10 in %entry, no own frame, site constant
 ; SITE: tm-instrument: 'one': no frame: site-only mode
 ; SITE-NEXT: tm-instrument: 'one': call 'malloc' -> '__tm_malloc' at dbg.c:4:10 in %entry, no own frame, site constant
 ; SKIP: tm-instrument: 'one': not instrumented: skipped file (module source)
@@ -83,9 +87,10 @@ exit:
 
 ; The frame is popped on the edge out of %work: the malloc in %done runs
 ; without it.
-; CHECK: tm-instrument: 'after': push in %work (dominates the 1 call(s) and landing pad(s) needing the frame)
-; CHECK-NEXT: tm-instrument: 'after': region of 1 block(s) from %work, popped on 1 edge(s) out of it and at its exits
-; CHECK: tm-instrument: 'after': 1 pop(s),
+; CHECK: tm-instrument: 'after.tm_traced': push in %work (dominates the 1 call(s) and landing pad(s) needing the frame)
+; CHECK-NEXT: tm-instrument: 'after.tm_traced': region of 1 block(s) from %work, popped on 1 edge(s) out of it and at its exits
+; CHECK: tm-instrument: 'after.tm_traced': 1 pop(s),
+; CHECK-NEXT: tm-instrument: 'after.tm_traced': call 'malloc' -> '__tm_malloc' at <no location> in %done, no own frame, site constant
 ; CHECK-NEXT: tm-instrument: 'after': call 'malloc' -> '__tm_malloc' at <no location> in %done, no own frame, site constant
 define i8* @after(i1 %c) {
 entry:
@@ -103,7 +108,8 @@ done:
 ; An invoke's normal edge leaves the region and cannot take a restore: the
 ; frame lasts to the exits, and the push moves up over the malloc in %cont,
 ; which it would otherwise precede on one path only.
-; CHECK: tm-instrument: 'fallback': push in %a (dominates the 2 call(s) and landing pad(s) needing the frame)
+; CHECK: tm-instrument: 'fallback': no untraced copy: an EH pad
+; CHECK-NEXT: tm-instrument: 'fallback': push in %a (dominates the 2 call(s) and landing pad(s) needing the frame)
 ; CHECK-NEXT: tm-instrument: 'fallback': edge %a -> %cont out of the region cannot take a restore (invoke)
 ; CHECK-NEXT: tm-instrument: 'fallback': push hoisted to %entry over the hook call in %cont (it may or may not run after the push)
 ; CHECK-NEXT: tm-instrument: 'fallback': no region: the frame lasts from %entry to the exits
@@ -158,7 +164,7 @@ define void @__tm_own() {
   ret void
 }
 
-; CHECK: tm-instrument: module constructor 'tm.module_ctor' calling '__tm_module_init_v2'
+; CHECK: tm-instrument: module constructor 'tm.module_ctor' calling '__tm_module_init_v3'
 ; SITE: tm-instrument: module constructor
 ; SKIP-NOT: module constructor
 

@@ -1,8 +1,10 @@
+; The frame code itself (TM_PASS_UNTRACED_COPY=0: one body that always pushes;
+; untraced-copy.ll checks the untraced entry and the traced copy).
 ; Which functions push a shadow frame: only those making a call below which
 ; something may allocate. Leaf, readnone/readonly, "only known non-allocating
 ; calls", and functions that only reach non-allocating code (recursive fib)
 ; get nothing; indirect calls and unknown externals store their slot.
-; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
+; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
 ; RUN: FileCheck %s < %t
 ; RUN: FileCheck %s --check-prefix=TABLE < %t
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"

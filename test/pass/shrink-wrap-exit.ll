@@ -3,7 +3,7 @@
 ; whose only successor is the exit) and d is loaded at the push, so the path
 ; that never pushed touches no TLS. When a block may or may not follow the
 ; push, the frame is popped on the edges into it from the pushed side.
-; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
+; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 

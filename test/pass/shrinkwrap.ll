@@ -3,7 +3,7 @@
 ; paths without such calls touch no TLS; the frame is popped on the edges out
 ; of its region (the blocks from which such a call is still reachable); hook
 ; sites are flagged OWN_FRAME exactly when the frame is pushed at them.
-; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
+; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
 ; RUN: FileCheck %s < %t
 ; RUN: FileCheck %s --check-prefix=TABLE < %t
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"

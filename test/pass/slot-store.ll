@@ -1,9 +1,11 @@
+; The frame code itself (TM_PASS_UNTRACED_COPY=0: one body that always pushes;
+; untraced-copy.ll checks the untraced entry and the traced copy).
 ; Where a frame's slot is stored. With one call that stores a slot, its site
 ; is stored once, at the push: the slot is the frame's alone, so the value
 ; survives every call, and a loop around the call (a recursion -O2 turned
 ; into a loop) neither stores on each iteration nor keeps the slot live.
 ; With two or more, each call stores its own site right before it.
-; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
+; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 

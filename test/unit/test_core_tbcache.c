@@ -186,7 +186,7 @@ static void run(unsigned limit) {
     if (rnd(16) == 0) // another ring (a thread set up or torn down)
       s->own = rnd(4) != 0;
     if (rnd(300) == 0)
-      __tm_module_init_v2();
+      __tm_module_init_v3();
     want_t *w = &batch[k];
     w->total = model(s, limit, w->frames, &w->n);
     install(s, self);

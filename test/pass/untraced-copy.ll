@@ -1,0 +1,123 @@
+; A function with a frame gets a traced copy (internal, `.tm_traced`) that
+; pushes the frame, and keeps its own name for the untraced code: its entry
+; tests __tm_tracing_flag (one relaxed byte load, after the static allocas)
+; and, while tracing, tail-calls the copy. The untraced body touches no
+; shadow stack and its hook sites are not OWN_FRAME; traced copies call
+; each other directly. No copy for: functions that reach tm_start through
+; functions defined here (they are entered before tracing starts), EH pads,
+; returns_twice calls, variadic functions; or with -tm-untraced-copy=0.
+; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
+; RUN: FileCheck %s < %t
+; RUN: FileCheck %s --check-prefix=NAMES < %t
+; RUN: %opt -load=%tm_plugin -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -tm-untraced-copy=0 -S %s | FileCheck %s --check-prefix=OFF
+; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=OFF
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+declare i8* @malloc(i64)
+declare void @ext()
+declare i32 @tm_start(i32)
+
+; Its address is the untraced entry's, which dispatches.
+@take = global i64 (i64)* @rec
+; CHECK: @take = global {{.*}}@rec
+; The untraced body's site table (after the copy's): flags 2, NO_DEBUG
+; alone, never OWN_FRAME.
+; CHECK: @[[USITES:__tm_sites[.0-9]+]] = private constant [1 x {{.*}}, i32 0, i32 0, i32 2, i32 0 }], align 8
+; In a non-PIC module (an executable): one RIP-relative compare.
+; CHECK: @__tm_tracing_flag = external dso_local global i8
+
+; CHECK-LABEL: define i64 @rec(i64 %n)
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %tm.on = load atomic i8, {{.*}}@__tm_tracing_flag unordered, align 1
+; CHECK-NEXT: %tm.tracing = icmp ne i8 %tm.on, 0
+; CHECK-NEXT: br i1 %tm.tracing, label %tm.traced, label %tm.untraced, !prof
+; CHECK: tm.traced:
+; CHECK-NEXT: %[[R:.*]] = tail call i64 @rec.tm_traced(i64 %n)
+; CHECK-NEXT: ret i64 %[[R]]
+; CHECK: tm.untraced:
+; CHECK-NOT: __tm_shadow
+; CHECK: call {{.*}}@rec(
+; CHECK-NOT: __tm_shadow
+; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@[[USITES]]{{[ ,)]}}
+; CHECK-NOT: __tm_shadow
+; CHECK: ret i64
+; CHECK-LABEL: define private i64 @rec.tm_traced(i64 %n) unnamed_addr
+; CHECK-NOT: __tm_tracing_flag
+; CHECK: %tm.depth = load i64, {{.*}}@__tm_shadow
+; CHECK: call i64 @rec.tm_traced(
+; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@__tm_sites{{[ ,)]}}
+; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow
+; CHECK: ret i64
+define i64 @rec(i64 %n) {
+entry:
+  %small = icmp slt i64 %n, 2
+  br i1 %small, label %leaf, label %more
+
+more:
+  %m = sub i64 %n, 1
+  %r = call i64 @rec(i64 %m)
+  ret i64 %r
+
+leaf:
+  call void @ext()
+  %p = call i8* @malloc(i64 8)
+  ret i64 0
+}
+; Both tables name `rec`: the copy's sites name the function it was copied
+; from (here, without debug info, by its IR name).
+; NAMES-NOT: c"rec.tm_traced
+
+; The static allocas stay in the entry block, before the test, even one
+; that came after another instruction.
+; CHECK-LABEL: define void @with_alloca()
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %buf = alloca [16 x i8]
+; CHECK-NEXT: %late = alloca i64
+; CHECK-NEXT: %tm.on = load atomic i8
+; CHECK: tail call void @with_alloca.tm_traced()
+; CHECK-NEXT: ret void
+; CHECK-LABEL: define private void @with_alloca.tm_traced()
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %buf = alloca [16 x i8]
+define void @with_alloca() {
+entry:
+  %buf = alloca [16 x i8]
+  %b0 = getelementptr [16 x i8], [16 x i8]* %buf, i64 0, i64 0
+  store i8 0, i8* %b0
+  %late = alloca i64
+  call void @ext()
+  ret void
+}
+
+; main reaches tm_start through a function defined here: neither gets a
+; copy, so main's frame is on the stack when tracing starts.
+; CHECK-LABEL: define internal void @start_tracing()
+; CHECK-NOT: __tm_tracing_flag
+; CHECK: %tm.depth = load i64
+; CHECK-LABEL: define i32 @main()
+; CHECK-NOT: __tm_tracing_flag
+; CHECK: %tm.depth = load i64
+define internal void @start_tracing() {
+  %s = call i32 @tm_start(i32 25)
+  ret void
+}
+define i32 @main() {
+  call void @start_tracing()
+  %r = call i64 @rec(i64 10)
+  ret i32 0
+}
+
+; Variadic: the dispatch could not forward the arguments.
+; CHECK-LABEL: define void @variadic(i32 %n, ...)
+; CHECK-NOT: __tm_tracing_flag
+; CHECK: %tm.depth = load i64
+define void @variadic(i32 %n, ...) {
+  call void @ext()
+  ret void
+}
+
+; CHECK-NOT: define {{.*}}tm_traced
+
+; OFF-NOT: __tm_tracing_flag
+; OFF-NOT: tm_traced
