@@ -633,13 +633,16 @@ void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
 /* ---- Header blocks (trace_table.h, "Header mode") ---------------------- */
 
 void *tm_core_hdr_alloc_slow(void *base, size_t size,
-                             const struct tm_site *site, bool data) {
+                             const struct tm_site *site, bool data,
+                             void (*release)(void *)) {
   uintptr_t p = (uintptr_t)base + TM_HDR_SIZE;
+  // Before the first header block exists (a leaf is made for it here).
+  atomic_store_explicit(&tm_core_hdr_release, release, memory_order_relaxed);
   tm_reentrant++;
   _Atomic uint64_t *w = tm_hdr_word_make(p);
   tm_reentrant--;
   if (w)
-    return tm_core_hdr_alloc_inline(base, size, site, data);
+    return tm_core_hdr_alloc_inline(base, size, site, data, release);
   // No leaf for it: a plain block, traced in the side table. It is 16
   // bytes larger than asked; only its data has to move (a realloc).
   if (data)

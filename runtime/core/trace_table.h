@@ -420,22 +420,24 @@ static inline bool tm_core_busy(void) {
 /* The header block could not be made here (no leaf: out of runtime memory,
  * or an address beyond 2^48): trace_table.c makes the leaf, or falls back. */
 TM_HIDDEN void *tm_core_hdr_alloc_slow(void *base, size_t size,
-                                       const struct tm_site *site, bool data);
+                                       const struct tm_site *site, bool data,
+                                       void (*release)(void *));
 
 /* `base` came from the real allocator with size + 16 bytes (data: and holds
  * the block's data from base + 16 on, a realloc). Make it a header block,
  * traced if tracing (with the traceback of `site`), and return the pointer
  * for the program: base + 16, or base itself if no header can be recorded
  * (then the data is moved down and the block traced in the side table; the
- * block is 16 bytes larger than asked, which nothing can see). Call with
- * the runtime not busy on this thread. */
+ * block is 16 bytes larger than asked, which nothing can see). `release`:
+ * the real free, for deferred frees (tm_core_hdr_release). Call with the
+ * runtime not busy on this thread. */
 static inline __attribute__((always_inline)) void *
 tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
-                         bool data) {
+                         bool data, void (*release)(void *)) {
   uintptr_t p = (uintptr_t)b + TM_HDR_SIZE;
   _Atomic uint64_t *w = tm_hdr_word(p);
   if (__builtin_expect(w == NULL, 0))
-    return tm_core_hdr_alloc_slow(b, size, site, data);
+    return tm_core_hdr_alloc_slow(b, size, site, data, release);
   tm_thread_t *t = tm_thread_self;
   if (__builtin_expect(t == NULL, 0))
     t = tm_core_thread_init_slow();
@@ -476,15 +478,19 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
   return (void *)p;
 }
 
-/* p is a header block (tm_hdr_is): forget it (its trace, if of the current
- * generation, and its bit) and return its base, for the real free. NULL if
- * the runtime is busy on this thread (a signal handler's free while a
- * table operation was interrupted): the block is then left allocated and
- * traced, as a free lost from a full deferral queue is (docs/semantics.md). */
+/* The real free of a header block's base, for frees that were deferred
+ * (set by the hooks with the first header block: the core does not call
+ * the allocator itself). */
+TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *base);
+/* Queue the free of header block p (a signal handler's, while the runtime
+ * is busy on this thread): the flush forgets it and releases it. false if
+ * the queue is full. */
+TM_HIDDEN bool tm_core_defer_hdr_free(void *p);
+
+/* p is a header block: forget it (its trace, if of the current generation,
+ * and its bit); returns its base. */
 static inline __attribute__((always_inline)) void *
-tm_core_hdr_free_inline(void *ptr) {
-  if (__builtin_expect(tm_core_busy(), 0))
-    return NULL;
+tm_core_hdr_forget(void *ptr) {
   uintptr_t p = (uintptr_t)ptr;
   tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
   tm_reentrant++;
@@ -506,6 +512,21 @@ tm_core_hdr_free_inline(void *ptr) {
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
   return h;
+}
+
+/* p is a header block (tm_hdr_is): forget it and return its base, for the
+ * real free. NULL if the runtime is busy on this thread (a signal handler's
+ * free while a table operation was interrupted): then the free is queued
+ * and done by the flush (tm_core_defer_hdr_free); with the queue full, the
+ * block is left allocated and traced, as a free lost from a full queue
+ * is (docs/semantics.md). */
+static inline __attribute__((always_inline)) void *
+tm_core_hdr_free_inline(void *ptr) {
+  if (__builtin_expect(tm_core_busy(), 0)) {
+    tm_core_defer_hdr_free(ptr);
+    return NULL;
+  }
+  return tm_core_hdr_forget(ptr);
 }
 
 /* realloc of a header block: take it out before the real realloc may free

@@ -33,6 +33,10 @@ void tm_hooks_record_free(void *ptr) { tm_core_on_free(ptr); }
 
 /* ---- Header blocks (trace_table.h, "Header mode") ---------------------- */
 
+/* The real free of a header block's base, for the frees the core deferred
+ * (a signal handler's, while the runtime was busy on its thread). */
+static void hdr_release(void *base) { tm_real_free(base); }
+
 /* Record a block made with no site (the interposer) only if our family is
  * in effect: else the program's free, not ours, releases it (interpose.c). */
 static inline int record_site(const struct tm_site *site) {
@@ -49,8 +53,9 @@ void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site) {
   if (TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
                 size <= SIZE_MAX - TM_HDR_SIZE)) {
     void *b = tm_real_malloc(size + TM_HDR_SIZE);
-    return TM_LIKELY(b != NULL) ? tm_core_hdr_alloc_inline(b, size, site, false)
-                                : NULL;
+    return TM_LIKELY(b != NULL)
+               ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
+               : NULL;
   }
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);
@@ -67,7 +72,9 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
       !__builtin_mul_overflow(nmemb, size, &total) &&
       total <= SIZE_MAX - TM_HDR_SIZE) {
     void *b = tm_real_calloc(1, total + TM_HDR_SIZE);
-    return b != NULL ? tm_core_hdr_alloc_inline(b, total, site, false) : NULL;
+    return b != NULL
+               ? tm_core_hdr_alloc_inline(b, total, site, false, hdr_release)
+               : NULL;
   }
   TM_REAL_BEGIN();
   void *p = tm_real_calloc(nmemb, size);
@@ -81,7 +88,7 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
 void tm_hooks_free_slow(void *ptr) {
   if (tm_hdr_maybe() && tm_hdr_is(ptr)) {
     void *base = tm_core_hdr_free_inline(ptr);
-    if (base != NULL) /* NULL: a handler's free while the runtime is busy */
+    if (base != NULL) /* NULL: a handler's free, deferred (busy runtime) */
       tm_real_free(base);
     return;
   }
@@ -105,15 +112,17 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
   tm_hdr_t *h = (tm_hdr_t *)((char *)ptr - TM_HDR_SIZE);
   if (tm_core_busy()) {
     /* A signal handler's realloc while the runtime is busy on this thread:
-     * the bitmap cannot change now. A plain copy; the old block is left
-     * allocated (and traced), as a lost free is. */
-    if (size == 0)
-      return NULL;
-    void *n = tm_real_malloc(size);
-    if (n != NULL) {
+     * the bitmap cannot change now. A plain copy (its trace deferred), and
+     * the old block's free deferred too (tm_core_hdr_free_inline). */
+    void *n = NULL;
+    if (size != 0) {
+      n = tm_real_malloc(size);
+      if (n == NULL)
+        return NULL; /* the old block stays valid */
       memcpy(n, ptr, h->size < size ? h->size : size);
-      tm_core_on_alloc(n, size, site); /* deferred */
+      tm_core_on_alloc(n, size, site);
     }
+    tm_core_hdr_free_inline(ptr);
     return n;
   }
   if (size > SIZE_MAX - TM_HDR_SIZE) {
@@ -135,7 +144,7 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
     tm_core_hdr_restore(ptr, &d); /* the block is still valid (CPython) */
     return NULL;
   }
-  return tm_core_hdr_alloc_inline(nb, size, site, true);
+  return tm_core_hdr_alloc_inline(nb, size, site, true, hdr_release);
 }
 
 void *tm_hooks_realloc_slow(void *ptr, size_t size,
@@ -206,8 +215,9 @@ static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
   if (TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
                 size <= SIZE_MAX - TM_HDR_SIZE)) {
     void *b = tm_real_malloc(size + TM_HDR_SIZE);
-    return TM_LIKELY(b != NULL) ? tm_core_hdr_alloc_inline(b, size, site, false)
-                                : NULL;
+    return TM_LIKELY(b != NULL)
+               ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
+               : NULL;
   }
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);
