@@ -206,6 +206,26 @@ static void test_snapshot(void) {
   CHECK_VALID();
 }
 
+/* tm_track / tm_untrack in domain 0 of a header block: its trace is the
+ * header (CPython: tracking an address again replaces its trace). */
+static void test_track_domain0(void) {
+  HT_SITE(s);
+  size_t c0 = ht_current();
+  char *p = __tm_malloc(100, &s);
+  CHECK_EQ_INT(ht_current() - c0, 100);
+  CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 1000), 0);
+  CHECK_EQ_INT(ht_current() - c0, 1000); /* replaced, not added */
+  CHECK(ht_traced(p));
+  CHECK_VALID();
+  CHECK_EQ_INT(tm_untrack(0, (uintptr_t)p), 0);
+  CHECK_EQ_INT(ht_current(), c0);
+  CHECK(!ht_traced(p));
+  CHECK_VALID();
+  __tm_free(p, &s); /* untracked: nothing more to subtract */
+  CHECK_EQ_INT(ht_current(), c0);
+  CHECK_VALID();
+}
+
 /* The child of fork keeps the parent's header blocks: it can free them
  * (with the parent's traces gone from its counters), and resize them. */
 static void test_fork(void) {
@@ -246,6 +266,7 @@ int main(void) {
   test_realloc_before_start();
   test_after_stop_and_clear();
   test_snapshot();
+  test_track_domain0();
   test_fork();
   tm_stop();
   return CHECK_DONE();
