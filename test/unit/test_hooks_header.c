@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,99 @@ static void test_fork(void) {
   CHECK_VALID();
 }
 
+/* Threads free and resize each other's header blocks (each block's lock is
+ * its address region's, whoever frees it) while another thread takes
+ * snapshots: afterwards the traces of this file are exactly the blocks
+ * still held, and the table is valid. */
+enum { XT_THREADS = 4, XT_BLOCKS = 4000, XT_ROUNDS = 3 };
+static void *xt_blocks[XT_THREADS][XT_BLOCKS];
+static pthread_barrier_t xt_line;
+static volatile int xt_stop;
+
+static size_t xt_size(int t, int i) { return 16 + (size_t)((t * 7 + i) % 90); }
+
+static void *xt_worker(void *arg) {
+  int t = (int)(intptr_t)arg;
+  HT_SITE(s);
+  for (int r = 0; r < XT_ROUNDS; r++) {
+    for (int i = 0; i < XT_BLOCKS; i++)
+      xt_blocks[t][i] = __tm_malloc(xt_size(t, i), &s);
+    pthread_barrier_wait(&xt_line);
+    // The next thread's blocks: free the odd ones, grow the even ones.
+    int v = (t + 1) % XT_THREADS;
+    for (int i = 0; i < XT_BLOCKS; i++) {
+      if (i % 2) {
+        __tm_free(xt_blocks[v][i], &s);
+        xt_blocks[v][i] = NULL;
+      } else {
+        xt_blocks[v][i] = __tm_realloc(xt_blocks[v][i], 200, &s);
+      }
+    }
+    pthread_barrier_wait(&xt_line);
+    if (r + 1 < XT_ROUNDS) // freed by their allocating thread this time
+      for (int i = 0; i < XT_BLOCKS; i += 2)
+        g_free(xt_blocks[t][i]);
+    pthread_barrier_wait(&xt_line);
+  }
+  return NULL;
+}
+
+static void *xt_snapshotter(void *arg) {
+  (void)arg;
+  while (!xt_stop) {
+    tm_snapshot_t *snap = NULL;
+    if (tm_take_snapshot(&snap) == TM_OK)
+      tm_snapshot_free(snap);
+  }
+  return NULL;
+}
+
+static size_t traced_here(void) {
+  tm_snapshot_t *snap = NULL;
+  size_t sum = 0;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  const tm_trace_t *tr = tm_snapshot_traces(snap);
+  for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
+    const tm_frame_t *f = tm_traceback_frames(tr[i].traceback);
+    if (tm_traceback_length(tr[i].traceback) > 0 &&
+        strcmp(f[0].filename, __FILE__) == 0)
+      sum += tr[i].size;
+  }
+  tm_snapshot_free(snap);
+  return sum;
+}
+
+static void test_cross_thread(void) {
+  tm_clear_traces();
+  pthread_barrier_init(&xt_line, NULL, XT_THREADS);
+  pthread_t th[XT_THREADS], snapper;
+  pthread_create(&snapper, NULL, xt_snapshotter, NULL);
+  for (int t = 0; t < XT_THREADS; t++)
+    pthread_create(&th[t], NULL, xt_worker, (void *)(intptr_t)t);
+  for (int t = 0; t < XT_THREADS; t++)
+    pthread_join(th[t], NULL);
+  xt_stop = 1;
+  pthread_join(snapper, NULL);
+  pthread_barrier_destroy(&xt_line);
+  // Held: the even blocks of the last round, 200 bytes each.
+  size_t held = 0;
+  for (int t = 0; t < XT_THREADS; t++)
+    for (int i = 0; i < XT_BLOCKS; i++)
+      if (xt_blocks[t][i]) {
+        held += 200;
+        if (HDR)
+          CHECK(tm_hdr_is(xt_blocks[t][i]));
+      }
+  CHECK_EQ_INT(held, (size_t)XT_THREADS * XT_BLOCKS / 2 * 200);
+  CHECK_EQ_INT(traced_here(), held);
+  CHECK_VALID();
+  for (int t = 0; t < XT_THREADS; t++)
+    for (int i = 0; i < XT_BLOCKS; i++)
+      g_free(xt_blocks[t][i]);
+  CHECK_EQ_INT(traced_here(), 0);
+  CHECK_VALID();
+}
+
 int main(void) {
   tm_shadow_thread_init();
   CHECK_EQ_INT(tm_start(25), TM_OK);
@@ -268,6 +362,7 @@ int main(void) {
   test_snapshot();
   test_track_domain0();
   test_fork();
+  test_cross_thread(); /* last: the process is multi-threaded from here */
   tm_stop();
   return CHECK_DONE();
 }
