@@ -4,8 +4,10 @@
 #
 #   bench/core/run.sh BUILD_DIR [ITERATIONS] [REPS]
 #
-# Builds nothing: BUILD_DIR must already contain bench/core/bench_core_pair
-# and bench/core/bench_core_memory (a Release build, no sanitizer). Every
+# Builds nothing: BUILD_DIR must already contain bench/core/bench_core_pair,
+# bench_core_memory and bench_core_live (a Release build, no sanitizer).
+# TM_BENCH_NO_LIVE=1 skips the live-set curve (it allocates up to 10 M
+# blocks, about 1 GB). Every
 # ratio is against plain malloc/free measured in the same run, in the same
 # column. With valgrind installed, also prints callgrind instruction counts
 # per pair (stable on a noisy machine); TM_BENCH_NO_CALLGRIND=1 skips them.
@@ -14,7 +16,7 @@ build=${1:?usage: bench/core/run.sh BUILD_DIR [ITERATIONS] [REPS]}
 iters=${2:-2000000}
 reps=${3:-7}
 bin=$build/bench/core
-for b in bench_core_pair bench_core_memory; do
+for b in bench_core_pair bench_core_memory bench_core_live; do
   [[ -x $bin/$b ]] || { echo "bench/core: $bin/$b not built" >&2; exit 1; }
 done
 
@@ -121,6 +123,33 @@ if [[ ${TM_BENCH_NO_CALLGRIND:-0} != 1 ]] && command -v valgrind >/dev/null; the
     awk -v n="$name" -v s="${ipp[$mode.st]}" -v ps="${ipp[plain.st]}" \
         -v m="${ipp[$mode.mt]}" -v pm="${ipp[plain.mt]}" \
       'BEGIN { printf "| %s | %d | %.2fx | %d | %.2fx |\n", n, s, s / ps, m, m / pm }'
+  done
+fi
+
+if [[ ${TM_BENCH_NO_LIVE:-0} != 1 ]]; then
+  echo
+  echo "### Cost per allocation lifetime as the live set grows"
+  echo
+  echo "bench_core_live: allocate LIVE blocks of 16-79 bytes (\`__tm_malloc\` at a"
+  echo "shadow depth of 10, or plain malloc), then free them all in allocation"
+  echo "order, reverse order or a random order. Thread CPU ns per malloc+free,"
+  echo "best of the runs (200 at 1 K, 3 up to 1 M, 2 at 10 M), single-threaded"
+  echo "process. Target (issue 14): nframe=1 at 10 M live at most 1.5x its cost"
+  echo "at 1 K."
+  echo
+  echo "| live | order | plain | nframe=1 | ratio | nframe=25 | ratio |"
+  echo "|---:|---|---:|---:|---:|---:|---:|"
+  for live in 1000 100000 1000000 10000000; do
+    reps=3
+    (( live <= 1000 )) && reps=200
+    (( live >= 10000000 )) && reps=2
+    for order in alloc reverse random; do
+      p=$("$bin/bench_core_live" plain $live $order $reps | awk '{ print $4 }')
+      t1=$("$bin/bench_core_live" 1 $live $order $reps | awk '{ print $4 }')
+      t25=$("$bin/bench_core_live" 25 $live $order $reps | awk '{ print $4 }')
+      awk -v l=$live -v o=$order -v p="$p" -v a="$t1" -v b="$t25" \
+        'BEGIN { printf "| %d | %s | %.1f | %.1f | %.2fx | %.1f | %.2fx |\n", l, o, p, a, a / p, b, b / p }'
+    done
   done
 fi
 

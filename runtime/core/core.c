@@ -34,27 +34,42 @@ static inline bool core_active(void) {
 
 /* ---- Signal handlers while the runtime is busy (internal.h) ------------ */
 
+/* Queue entries: depth is the shadow depth of an allocation, or one of: */
+#define DEFER_FREE UINTPTR_MAX
+#define DEFER_HDR_FREE (UINTPTR_MAX - 1) /* free of a header block, pending */
+
+static bool defer_entry(uintptr_t ptr, size_t size, const struct tm_site *site,
+                        uintptr_t depth) {
+  tm_thread_t *t = tm_thread_own;
+  uint32_t tail = t ? t->defer_tail : 0;
+  if (!t || tail - t->defer_head >= TM_DEFER_SLOTS)
+    return false;
+  // Reserve, then fill: a nested handler takes the next slot.
+  t->defer_tail = tail + 1;
+  atomic_signal_fence(memory_order_seq_cst);
+  t->defer[tail & (TM_DEFER_SLOTS - 1)] =
+      (tm_deferred_t){ptr, size, site, depth};
+  atomic_signal_fence(memory_order_seq_cst);
+  // Park: the thread's next allocation takes the slow path, which flushes.
+  tm_thread_self = NULL;
+  return true;
+}
+
 void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
                    bool is_free) {
   if (tm_reentrant >= TM_REENTRANT_IGNORE)
     return; // the runtime's own call into the allocator: not the program's
-  tm_thread_t *t = tm_thread_own;
-  uint32_t tail = t ? t->defer_tail : 0;
-  if (!t || tail - t->defer_head >= TM_DEFER_SLOTS) {
-    // No queue (the thread is exiting) or a full one. A lost free leaves
-    // its trace until the address is traced again (docs/semantics.md).
-    if (!is_free)
-      tm_trace_table_count_drop();
-    return;
-  }
-  // Reserve, then fill: a nested handler takes the next slot.
-  t->defer_tail = tail + 1;
-  atomic_signal_fence(memory_order_seq_cst);
-  t->defer[tail & (TM_DEFER_SLOTS - 1)] = (tm_deferred_t){
-      ptr, size, site, is_free ? UINTPTR_MAX : __tm_shadow.depth};
-  atomic_signal_fence(memory_order_seq_cst);
-  // Park: the thread's next allocation takes the slow path, which flushes.
-  tm_thread_self = NULL;
+  // No queue (the thread is exiting) or a full one. A lost free leaves its
+  // trace until the address is traced again (docs/semantics.md).
+  if (!defer_entry(ptr, size, site, is_free ? DEFER_FREE : __tm_shadow.depth) &&
+      !is_free)
+    tm_trace_table_count_drop();
+}
+
+void (*_Atomic tm_core_hdr_release)(void *base);
+
+bool tm_core_defer_hdr_free(void *ptr) {
+  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE);
 }
 
 void tm_core_defer_free(void *ptr) {
@@ -71,8 +86,18 @@ void tm_core_flush_queue(tm_thread_t *t) {
     tm_deferred_t d = t->defer[t->defer_head & (TM_DEFER_SLOTS - 1)];
     atomic_signal_fence(memory_order_seq_cst);
     t->defer_head++;
-    if (d.depth == UINTPTR_MAX) {
+    if (d.depth == DEFER_FREE) {
       tm_trace_table_remove(0, d.ptr);
+      continue;
+    }
+    if (d.depth == DEFER_HDR_FREE) {
+      // The block is still allocated (its free was held back): forget it
+      // and free it now, at its base.
+      void *base = tm_core_hdr_forget((void *)d.ptr);
+      void (*release)(void *) =
+          atomic_load_explicit(&tm_core_hdr_release, memory_order_relaxed);
+      if (release)
+        release(base);
       continue;
     }
     // The traceback is captured as the handler's: its depth, and the

@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* trace_table.c - sharded trace tables and the current/peak counters.
+/* trace_table.c - sharded trace tables, header traces and the current/peak
+ * counters.
+ *
+ * Header traces (trace_table.h, "Header mode"; header_index.h) need no
+ * table: their fast paths are inline in trace_table.h, the rest (realloc's
+ * detach/restore, tm_track of a header block, the walk) is here. Their
+ * count is kept per shard (hdr_count, under the shard's lock) so that
+ * counting traces stays O(shards); tm_clear_traces makes them all untraced
+ * at once by changing tm_hdr_gen. The side tables below are unchanged.
  *
  * Layout. A table maps a pointer to a 16-byte entry {ptr, tb id:32 |
  * size:32} with open addressing, linear probing and backward-shift deletion
@@ -94,6 +102,7 @@ _Alignas(64) _Atomic size_t tm_traced_current;
 _Alignas(64) _Atomic size_t tm_traced_peak;
 static _Alignas(64) _Atomic uint64_t dropped;
 static uint64_t clear_generation; /* changed with every lock held */
+uint32_t tm_hdr_gen = 1;
 
 /* ---- One table -------------------------------------------------------- */
 
@@ -308,12 +317,27 @@ static inline __attribute__((unused)) bool pair_lock_held(const tm_tt_pair_t *p,
          tm_spin_held(&tm_tt_shards[(a - lo) / sizeof *tm_tt_shards].lock);
 }
 
+/* A domain-0 key may be a header block (its lock: the region's shard) or a
+ * side-table key (the hash's shard): take both, in shard order. */
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr) {
-  tm_spin_lock(lock_of(domain, ptr));
+  tm_spinlock_t *a = lock_of(domain, ptr);
+  tm_spinlock_t *b = domain == 0 ? &tm_tt_region_shard(ptr)->lock : a;
+  if (b < a) {
+    tm_spinlock_t *t = a;
+    a = b;
+    b = t;
+  }
+  tm_spin_lock(a);
+  if (b != a)
+    tm_spin_lock(b);
 }
 
 void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr) {
-  tm_spin_unlock(lock_of(domain, ptr));
+  tm_spinlock_t *a = lock_of(domain, ptr);
+  tm_spinlock_t *b = domain == 0 ? &tm_tt_region_shard(ptr)->lock : a;
+  if (b != a)
+    tm_spin_unlock(b);
+  tm_spin_unlock(a);
 }
 
 /* The tables of (domain, ptr), its lock held; created on demand for a
@@ -346,6 +370,14 @@ pair_of_locked(unsigned domain, uintptr_t ptr, bool create) {
 bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
                                 uint32_t *tb) {
   TM_ASSERT(tm_spin_held(lock_of(domain, ptr)));
+  if (domain == 0 && tm_hdr_is((void *)ptr)) {
+    const tm_hdr_t *h = (const tm_hdr_t *)(ptr - TM_HDR_SIZE);
+    if (h->gen != tm_hdr_gen)
+      return false;
+    *size = (size_t)h->size;
+    *tb = h->tb;
+    return true;
+  }
   tm_tt_pair_t *p = pair_of_locked(domain, ptr, false);
   uint64_t *v = p ? tab_lookup(&p->main, ptr) : NULL;
   if (!v)
@@ -426,8 +458,48 @@ add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
   return store_locked(p, ptr, size, p ? tm_intern_capture(site, limit) : 0, st);
 }
 
+/* tm_track(0, p) / tm_untrack(0, p) of a header block: its trace is the
+ * header (CPython: tracking an address again replaces its trace). */
+static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
+                     bool add) {
+  tm_hdr_t *h = (tm_hdr_t *)(ptr - TM_HDR_SIZE);
+  tm_tt_shard_t *sh = tm_tt_region_shard(ptr);
+  tm_spin_lock(&sh->lock);
+  int rc = add ? -2 : 0;
+  bool traced = h->gen == tm_hdr_gen;
+  if (add && atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
+    unsigned limit =
+        (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+    uint32_t tb = tm_intern_capture(site, limit);
+    if (traced) {
+      sh->hdr_count--;
+      tm_tt_current_sub(h->size, false);
+    }
+    h->size = size;
+    h->gen = 0;
+    rc = -1;
+    if (tb) {
+      h->tb = tb;
+      h->gen = tm_hdr_gen;
+      sh->hdr_count++;
+      tm_tt_current_add(size, false);
+      rc = 0;
+    } else {
+      atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    }
+  } else if (!add && traced) {
+    sh->hdr_count--;
+    tm_tt_current_sub(h->size, false);
+    h->gen = 0;
+  }
+  tm_spin_unlock(&sh->lock);
+  return rc;
+}
+
 int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
                        const struct tm_site *site) {
+  if (domain == 0 && tm_hdr_maybe() && tm_hdr_is((void *)ptr))
+    return hdr_track(ptr, size, site, true);
   // Domain 0 only: the other domains' table list may be read by
   // tm_track on any thread, but they are rare; keep them locked always.
   bool st = domain == 0 && tm_single_threaded();
@@ -446,7 +518,7 @@ int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
 /* The hooks' domain-0 entry points (internal.h). The fast paths are
  * inlined (trace_table.h: the hooks inline them too); these are the slow
  * paths, which do the whole job from scratch. */
-static __attribute__((noinline)) tm_thread_t *thread_init_slow(void) {
+tm_thread_t *tm_core_thread_init_slow(void) {
   int saved_errno = errno; // mmap may fail and set it
   tm_core_flush_deferred();
   tm_shadow_thread_init();
@@ -460,7 +532,7 @@ void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
   // allocations (tm_core_defer parks it), which happened before this one.
   // Neither is busy work: a handler that interrupts it records directly.
   if (TM_UNLIKELY(tm_thread_self == NULL))
-    thread_init_slow();
+    tm_core_thread_init_slow();
   tm_reentrant++;
   // Make the runtime's compiler-visible ordering explicit: a signal
   // handler on this thread must see tm_reentrant raised before any table
@@ -514,6 +586,10 @@ void tm_core_on_free(void *p) {
 }
 
 void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {
+  if (domain == 0 && tm_hdr_maybe() && tm_hdr_is((void *)ptr)) {
+    hdr_track(ptr, 0, NULL, false);
+    return;
+  }
   bool st = domain == 0 && tm_single_threaded();
   tm_spinlock_t *lock = lock_of(domain, ptr);
   if (!st)
@@ -554,15 +630,87 @@ void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
   tm_spin_unlock(&sh->lock);
 }
 
+/* ---- Header blocks (trace_table.h, "Header mode") ---------------------- */
+
+void *tm_core_hdr_alloc_slow(void *base, size_t size,
+                             const struct tm_site *site, bool data,
+                             void (*release)(void *)) {
+  uintptr_t p = (uintptr_t)base + TM_HDR_SIZE;
+  // Before the first header block exists (a leaf is made for it here).
+  atomic_store_explicit(&tm_core_hdr_release, release, memory_order_relaxed);
+  tm_reentrant++;
+  _Atomic uint64_t *w = tm_hdr_word_make(p);
+  tm_reentrant--;
+  if (w)
+    return tm_core_hdr_alloc_inline(base, size, site, data, release);
+  // No leaf for it: a plain block, traced in the side table. It is 16
+  // bytes larger than asked; only its data has to move (a realloc).
+  if (data)
+    __builtin_memmove(base, (char *)base + TM_HDR_SIZE, size);
+  tm_core_on_alloc(base, size, site);
+  return base;
+}
+
+void tm_core_hdr_detach(void *ptr, tm_hdr_detached_t *d) {
+  uintptr_t p = (uintptr_t)ptr;
+  tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  tm_tt_shard_t *sh = tm_tt_region_shard(p);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  _Atomic uint64_t *w = tm_hdr_word(p);
+  atomic_store_explicit(
+      w, atomic_load_explicit(w, memory_order_relaxed) & ~tm_hdr_bit(p),
+      memory_order_relaxed);
+  d->traced = h->gen == tm_hdr_gen;
+  if (d->traced) {
+    sh->hdr_count--;
+    tm_tt_current_sub(h->size, st);
+  }
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+}
+
+void tm_core_hdr_restore(void *ptr, const tm_hdr_detached_t *d) {
+  uintptr_t p = (uintptr_t)ptr;
+  tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  tm_tt_shard_t *sh = tm_tt_region_shard(p);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  _Atomic uint64_t *w = tm_hdr_word(p);
+  atomic_store_explicit(
+      w, atomic_load_explicit(w, memory_order_relaxed) | tm_hdr_bit(p),
+      memory_order_relaxed);
+  // A clear or stop since the detach changed the generation: the header's
+  // is then an old one, and the block untraced, as CPython forgets it.
+  if (d->traced && h->gen == tm_hdr_gen) {
+    sh->hdr_count++;
+    tm_tt_current_add(h->size, st);
+  }
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+}
+
 /* ---- Whole-table operations (every lock held) -------------------------- */
 
 void tm_trace_table_lock_all(void) {
   tm_spin_lock(&domains_lock);
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     tm_spin_lock(&tm_tt_shards[i].lock);
+  tm_hdr_lock(); // no leaf half made (fork)
 }
 
 void tm_trace_table_unlock_all(void) {
+  tm_hdr_unlock();
   for (unsigned i = TM_TRACE_SHARDS; i-- > 0;)
     tm_spin_unlock(&tm_tt_shards[i].lock);
   tm_spin_unlock(&domains_lock);
@@ -583,6 +731,7 @@ void tm_trace_table_reset_locks(void) {
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     tm_spin_reset(&tm_tt_shards[i].lock);
   tm_spin_reset(&domains_lock);
+  tm_hdr_reset_lock();
 }
 
 static void pair_free(tm_tt_pair_t *p) {
@@ -592,8 +741,15 @@ static void pair_free(tm_tt_pair_t *p) {
 
 void tm_trace_table_clear_locked(void) {
   TM_ASSERT(tm_trace_table_all_locked());
-  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++) {
     pair_free(&tm_tt_shards[i].t);
+    tm_tt_shards[i].hdr_count = 0;
+  }
+  // Every header trace becomes one of an older generation: untraced. The
+  // blocks stay header blocks (their bits stay) until the program frees
+  // them. 0 means "never traced" and is skipped.
+  if (++tm_hdr_gen == 0)
+    tm_hdr_gen = 1;
   for (uint32_t i = 0; i < ndomains; i++)
     pair_free(&domains[i].t);
   tm_raw_free(domains);
@@ -614,7 +770,7 @@ size_t tm_trace_table_count_locked(void) {
   TM_ASSERT(tm_trace_table_all_locked());
   size_t n = 0;
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
-    n += pair_count(&tm_tt_shards[i].t);
+    n += pair_count(&tm_tt_shards[i].t) + tm_tt_shards[i].hdr_count;
   for (uint32_t i = 0; i < ndomains; i++)
     n += pair_count(&domains[i].t);
   return n;
@@ -635,9 +791,23 @@ static int pair_foreach(tm_tt_pair_t *p, unsigned domain, tm_trace_fn fn,
   return rc;
 }
 
+typedef struct hdr_walk {
+  tm_trace_fn fn;
+  void *arg;
+} hdr_walk_t;
+
+static int hdr_visit(void *arg, uintptr_t p, tm_hdr_t *h) {
+  (void)p;
+  hdr_walk_t *wk = arg;
+  return h->gen == tm_hdr_gen ? wk->fn(wk->arg, 0, (size_t)h->size, h->tb) : 0;
+}
+
 int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg) {
   TM_ASSERT(tm_trace_table_all_locked());
-  int rc = 0;
+  // Header blocks first, in address order (reading a header is safe: with
+  // every lock held, every set bit is a live block), then the side tables.
+  hdr_walk_t wk = {fn, arg};
+  int rc = tm_hdr_maybe() ? tm_hdr_foreach(hdr_visit, &wk) : 0;
   for (unsigned i = 0; !rc && i < TM_TRACE_SHARDS; i++)
     rc = pair_foreach(&tm_tt_shards[i].t, 0, fn, arg);
   for (uint32_t i = 0; !rc && i < ndomains; i++)
@@ -728,12 +898,52 @@ static const char *pair_validate(const tm_tt_pair_t *p, int shard,
   return NULL;
 }
 
+/* Header blocks: each traced header has a valid id, no header claims a
+ * generation that has not begun, and each shard's count is the number of
+ * traced headers in its regions. */
+typedef struct hdr_check {
+  uint32_t id_bound;
+  size_t sum;
+  uint64_t counts[TM_TRACE_SHARDS];
+  const char *err;
+} hdr_check_t;
+
+static int hdr_check_one(void *arg, uintptr_t p, tm_hdr_t *h) {
+  hdr_check_t *c = arg;
+  if (h->gen != tm_hdr_gen) {
+    // Older generations are numbered below the current one, modulo the
+    // 2^32 wrap, which needs 4 billion clears.
+    if (h->gen != 0 && h->gen > tm_hdr_gen)
+      c->err = "trace table: a header from a generation not begun yet";
+    return c->err != NULL;
+  }
+  if (h->tb == 0 || h->tb >= c->id_bound)
+    c->err = "trace table: a header with a traceback id the intern set never "
+             "handed out";
+  c->counts[tm_tt_region_shard(p) - tm_tt_shards]++;
+  c->sum += (size_t)h->size;
+  return c->err != NULL;
+}
+
 const char *tm_trace_table_validate(void) {
   tm_reentrant++; // a signal handler's malloc must not wait for our locks
   tm_trace_table_lock_all();
   uint32_t id_bound = tm_intern_id_bound();
   size_t sum = 0;
   const char *err = NULL;
+  static hdr_check_t hc; // 1 KiB: not on a thread's stack; under the locks
+  hc = (hdr_check_t){.id_bound = id_bound};
+  if (tm_hdr_gen == 0)
+    err = "trace table: header generation 0 (reserved: never traced)";
+  if (!err && tm_hdr_maybe()) {
+    tm_hdr_foreach(hdr_check_one, &hc);
+    err = hc.err;
+  }
+  for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
+    if (hc.counts[i] != tm_tt_shards[i].hdr_count)
+      err = "trace table: a shard's header count differs from its traced "
+            "header blocks";
+  sum = hc.sum;
   for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
     err = pair_validate(&tm_tt_shards[i].t, i, id_bound, &sum);
   for (uint32_t i = 0; !err && i < ndomains; i++) {
@@ -765,6 +975,8 @@ void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
   tm_trace_table_lock_all();
   if (what == TM_TT_CORRUPT_COUNT)
     tm_tt_shard_of(ptr)->t.main.count += (uint32_t)delta;
+  else if (what == TM_TT_CORRUPT_HDR_COUNT)
+    tm_tt_region_shard(ptr)->hdr_count += (uint64_t)delta;
   else
     atomic_fetch_add_explicit(&tm_traced_current, (size_t)delta,
                               memory_order_relaxed);

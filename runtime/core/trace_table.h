@@ -2,11 +2,15 @@
 /* trace_table.h - the traces: (domain, ptr) -> (size, traceback id), and the
  * current / peak / dropped counters.
  *
- * Domain 0 (every allocation the hooks see) is sharded by pointer hash into
- * TM_TRACE_SHARDS tables, each with its own spinlock, so that threads
- * allocating at the same time rarely meet. The other domains (tm_track) are
- * tables created lazily under one lock. current and peak are global atomics:
- * exact under threads (see trace_table.c).
+ * Domain 0 (every allocation the hooks see) has two stores. In header mode
+ * (below, "Header mode") a traced block carries its trace in a 16-byte
+ * header in front of it and a bitmap (header_index.h) says which blocks do;
+ * every other block (aligned allocations, blocks from before tm_start,
+ * processes where a free could bypass us) goes to the side table, sharded
+ * by pointer hash into TM_TRACE_SHARDS tables, each with its own spinlock,
+ * so that threads allocating at the same time rarely meet. The other domains
+ * (tm_track) are tables created lazily under one lock. current and peak are
+ * global atomics: exact under threads (see trace_table.c).
  *
  * Lock order: domains lock, shard 0 .. shard N-1, then the intern lock
  * (traceback.c), then raw_alloc's locks, then the shadow-stack registry lock
@@ -19,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "header_index.h"
 #include "internal.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
@@ -92,6 +97,12 @@ int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg);
  *  - every entry's traceback id is one the intern set handed out;
  *  - current equals the sum of the traced sizes (all domains: current is
  *    one counter for all of them), and peak is at least current.
+ *  - header blocks: no header of a generation not begun yet; every header
+ *    of the current generation has an id the intern set handed out; each
+ *    shard's hdr_count is the number of such headers in its lock regions;
+ *    their sizes count in current like the side tables' (a bit without a
+ *    live header cannot be told from the outside: reading it would be a
+ *    read of freed memory, so frees clear the bit first, under the lock);
  * Exact at any time: every change of a table and of current happens under
  * the key's lock (or on the only thread), so with every lock held none is
  * half done. For the unit tests. */
@@ -102,8 +113,9 @@ const char *tm_trace_table_validate(void);
  * check tm_trace_table_validate sees it. Each adds `delta` (wrapping) to
  * one counter: */
 typedef enum tm_tt_corruption {
-  TM_TT_CORRUPT_COUNT,   /* the count of the shard table of `ptr` */
-  TM_TT_CORRUPT_CURRENT, /* current */
+  TM_TT_CORRUPT_COUNT,     /* the count of the shard table of `ptr` */
+  TM_TT_CORRUPT_CURRENT,   /* current */
+  TM_TT_CORRUPT_HDR_COUNT, /* the header count of the region shard of ptr */
 } tm_tt_corruption_t;
 void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
                                   int64_t delta);
@@ -156,6 +168,9 @@ typedef struct tm_tt_pair {
 
 typedef struct tm_tt_shard {
   tm_spinlock_t lock;
+  /* Header blocks of this shard's lock regions traced in the current
+   * generation (tm_tt_region_shard). */
+  uint64_t hdr_count;
   tm_tt_pair_t t;
 } __attribute__((aligned(64))) tm_tt_shard_t;
 
@@ -169,9 +184,17 @@ TM_HIDDEN extern tm_tt_shard_t tm_tt_shards[TM_TRACE_SHARDS];
 TM_HIDDEN extern _Atomic size_t tm_traced_current;
 TM_HIDDEN extern _Atomic size_t tm_traced_peak;
 
+/* The generation of header traces: a header whose gen differs is not
+ * traced (it was made before the last tm_clear_traces / tm_stop, or while
+ * not tracing: gen 0). Changed with every lock held; never 0. */
+TM_HIDDEN extern uint32_t tm_hdr_gen;
+
 TM_HIDDEN void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
                                      const struct tm_site *site);
 TM_HIDDEN void tm_core_on_free_slow(uintptr_t ptr);
+/* Set up this thread's runtime state (and flush what its signal handlers
+ * queued); returns tm_thread_self, NULL if that failed. */
+TM_HIDDEN tm_thread_t *tm_core_thread_init_slow(void);
 
 static inline uint32_t tm_tt_max_count(uint32_t cap) {
   return (uint32_t)((uint64_t)cap * 4 / 5);
@@ -364,5 +387,154 @@ tm_core_on_free_inline(void *p) {
   if (__builtin_expect(slow, 0))
     tm_core_on_free_slow(ptr);
 }
+
+/* ---- Header mode ---------------------------------------------------------
+ *
+ * When every free of a block is sure to reach the runtime (the hooks decide:
+ * runtime/hooks/hooks.h, tm_hooks_header_mode), malloc(n) while tracing
+ * asks the real allocator for n + 16 bytes at `base` and hands the program
+ * p = base + 16; the trace {size, tb, gen} lives at base (header_index.h)
+ * and the bit of p in the header index says so. free(p) reads the header,
+ * which shares a cache line with the real allocator's own chunk header, so
+ * a traced lifetime adds no cache miss that grows with the live set: the
+ * only other memory touched is the bitmap word (1/128 of the heap, laid out
+ * like it), the lock of the block's 64 KiB region and the counters.
+ *
+ * Lock: the shard whose index is (p >> 16) mod TM_TRACE_SHARDS, so that the
+ * consecutive operations of one thread on nearby blocks take the same,
+ * cache-resident, lock line; snapshots, clear and fork take every shard
+ * lock as before. Single-threaded processes take none (trace_table.c's top
+ * comment: the same argument holds). */
+
+static inline tm_tt_shard_t *tm_tt_region_shard(uintptr_t p) {
+  return &tm_tt_shards[(p >> 16) & (TM_TRACE_SHARDS - 1)];
+}
+
+/* Is the runtime busy on this thread (a signal handler interrupted it):
+ * then the tables and the bitmap cannot be touched. The ignore bracket
+ * alone (the runtime's own call into libc) is not busy. */
+static inline bool tm_core_busy(void) {
+  return (tm_reentrant & (TM_REENTRANT_IGNORE - 1)) != 0;
+}
+
+/* The header block could not be made here (no leaf: out of runtime memory,
+ * or an address beyond 2^48): trace_table.c makes the leaf, or falls back. */
+TM_HIDDEN void *tm_core_hdr_alloc_slow(void *base, size_t size,
+                                       const struct tm_site *site, bool data,
+                                       void (*release)(void *));
+
+/* `base` came from the real allocator with size + 16 bytes (data: and holds
+ * the block's data from base + 16 on, a realloc). Make it a header block,
+ * traced if tracing (with the traceback of `site`), and return the pointer
+ * for the program: base + 16, or base itself if no header can be recorded
+ * (then the data is moved down and the block traced in the side table; the
+ * block is 16 bytes larger than asked, which nothing can see). `release`:
+ * the real free, for deferred frees (tm_core_hdr_release). Call with the
+ * runtime not busy on this thread. */
+static inline __attribute__((always_inline)) void *
+tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
+                         bool data, void (*release)(void *)) {
+  uintptr_t p = (uintptr_t)b + TM_HDR_SIZE;
+  _Atomic uint64_t *w = tm_hdr_word(p);
+  if (__builtin_expect(w == NULL, 0))
+    return tm_core_hdr_alloc_slow(b, size, site, data, release);
+  tm_thread_t *t = tm_thread_self;
+  if (__builtin_expect(t == NULL, 0))
+    t = tm_core_thread_init_slow();
+  unsigned limit =
+      (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  tm_tt_shard_t *sh = tm_tt_region_shard(p);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  tm_hdr_t *h = (tm_hdr_t *)b;
+  h->size = size;
+  h->tb = 0;
+  h->gen = 0;
+  // Re-checked under the lock: tm_stop clears with every lock held.
+  if (__builtin_expect(
+          atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0, 1)) {
+    uint32_t tb = t && limit == 1 ? tm_intern_cached(site, limit, t) : 0;
+    if (!tb)
+      tb = tm_intern_capture(site, limit);
+    if (__builtin_expect(tb != 0, 1)) {
+      h->tb = tb;
+      h->gen = tm_hdr_gen;
+      sh->hdr_count++;
+      tm_tt_current_add(size, st);
+    } else {
+      tm_trace_table_count_drop();
+    }
+  }
+  atomic_store_explicit(
+      w, atomic_load_explicit(w, memory_order_relaxed) | tm_hdr_bit(p),
+      memory_order_relaxed);
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+  return (void *)p;
+}
+
+/* The real free of a header block's base, for frees that were deferred
+ * (set by the hooks with the first header block: the core does not call
+ * the allocator itself). */
+TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *base);
+/* Queue the free of header block p (a signal handler's, while the runtime
+ * is busy on this thread): the flush forgets it and releases it. false if
+ * the queue is full. */
+TM_HIDDEN bool tm_core_defer_hdr_free(void *p);
+
+/* p is a header block: forget it (its trace, if of the current generation,
+ * and its bit); returns its base. */
+static inline __attribute__((always_inline)) void *
+tm_core_hdr_forget(void *ptr) {
+  uintptr_t p = (uintptr_t)ptr;
+  tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
+  tm_reentrant++;
+  atomic_signal_fence(memory_order_seq_cst);
+  bool st = tm_single_threaded();
+  tm_tt_shard_t *sh = tm_tt_region_shard(p);
+  if (!st)
+    tm_spin_lock(&sh->lock);
+  _Atomic uint64_t *w = tm_hdr_word(p); // exists: the bit is set
+  atomic_store_explicit(
+      w, atomic_load_explicit(w, memory_order_relaxed) & ~tm_hdr_bit(p),
+      memory_order_relaxed);
+  if (h->gen == tm_hdr_gen) {
+    sh->hdr_count--;
+    tm_tt_current_sub(h->size, st);
+  }
+  if (!st)
+    tm_spin_unlock(&sh->lock);
+  atomic_signal_fence(memory_order_seq_cst);
+  tm_reentrant--;
+  return h;
+}
+
+/* p is a header block (tm_hdr_is): forget it and return its base, for the
+ * real free. NULL if the runtime is busy on this thread (a signal handler's
+ * free while a table operation was interrupted): then the free is queued
+ * and done by the flush (tm_core_defer_hdr_free); with the queue full, the
+ * block is left allocated and traced, as a free lost from a full queue
+ * is (docs/semantics.md). */
+static inline __attribute__((always_inline)) void *
+tm_core_hdr_free_inline(void *ptr) {
+  if (__builtin_expect(tm_core_busy(), 0)) {
+    tm_core_defer_hdr_free(ptr);
+    return NULL;
+  }
+  return tm_core_hdr_forget(ptr);
+}
+
+/* realloc of a header block: take it out before the real realloc may free
+ * it (bit cleared, trace counted out), put it back if that fails. */
+typedef struct tm_hdr_detached {
+  bool traced;
+} tm_hdr_detached_t;
+TM_HIDDEN void tm_core_hdr_detach(void *p, tm_hdr_detached_t *d);
+TM_HIDDEN void tm_core_hdr_restore(void *p, const tm_hdr_detached_t *d);
 
 #endif /* TM_TRACE_TABLE_H */

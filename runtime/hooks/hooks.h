@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "header_index.h"
 #include "internal.h"
 
 /* internal.h declares tm_reentrant without a TLS model, so position-
@@ -158,14 +159,49 @@ static inline int tm_hooks_tracing(void) {
   return atomic_load_explicit(&tm_tracing, memory_order_relaxed);
 }
 
+/* Header mode (runtime/core/trace_table.h): traced blocks carry their trace
+ * in a 16-byte header in front of them. Only when every free, realloc and
+ * malloc_usable_size of the block is sure to reach us: our interposer is
+ * the process's malloc family (real_alloc.c: tm_real_ours_in_effect). Not
+ * under a sanitizer (its allocator owns the family), not when the program
+ * or a library loaded first defines malloc (then its free, which knows no
+ * header, gets the blocks), not in a runtime loaded into an uninstrumented
+ * host (python: its glibc free would get them). Those keep the side table. */
+static inline int tm_hooks_header_mode(void) {
+#if TM_SANITIZER_MODE
+  return 0;
+#else
+  return atomic_load_explicit(&tm_real_ours_in_effect, memory_order_relaxed);
+#endif
+}
+
+/* Could a header block exist? (Set for good by the first one.) The hooks'
+ * not-tracing fast path of free, realloc and malloc_usable_size tests it
+ * with tm_hooks_tracing: a header block made while tracing must still be
+ * freed at its base after tm_stop. */
+static inline int tm_hooks_tracing_or_headers(void) {
+  return tm_hooks_tracing() | tm_hdr_maybe();
+}
+
+/* While tracing or with headers about (hooks_c.c): malloc / calloc that
+ * make a header block when header mode applies, else record in the side
+ * table; free of any block (header or not); site NULL: uninstrumented. */
+TM_HIDDEN void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site);
+TM_HIDDEN void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
+                                       const struct tm_site *site);
+TM_HIDDEN void tm_hooks_free_slow(void *ptr);
+/* malloc_usable_size of any block: the header is not the program's. */
+TM_HIDDEN size_t tm_hooks_usable_size(void *ptr);
+
 /* Record / forget a block (nothing while the runtime runs on this thread).
  * errno is preserved: the caller's errno is what the real allocator left. */
 TM_HIDDEN void tm_hooks_record_alloc(void *ptr, size_t size,
                                      const struct tm_site *site);
 TM_HIDDEN void tm_hooks_record_free(void *ptr);
 
-/* realloc(ptr, size) while tracing, with glibc's realloc(p, 0) and CPython's
- * re-tagging rules; site NULL for uninstrumented callers. */
+/* realloc(ptr, size) while tracing (or with headers about), with glibc's
+ * realloc(p, 0) and CPython's re-tagging rules; site NULL for uninstrumented
+ * callers. */
 TM_HIDDEN void *tm_hooks_realloc_slow(void *ptr, size_t size,
                                       const struct tm_site *site);
 

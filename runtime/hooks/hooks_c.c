@@ -31,10 +31,132 @@ void tm_hooks_record_alloc(void *ptr, size_t size, const struct tm_site *site) {
 
 void tm_hooks_record_free(void *ptr) { tm_core_on_free(ptr); }
 
+/* ---- Header blocks (trace_table.h, "Header mode") ---------------------- */
+
+/* The real free of a header block's base, for the frees the core deferred
+ * (a signal handler's, while the runtime was busy on its thread). */
+static void hdr_release(void *base) { tm_real_free(base); }
+
+/* Record a block made with no site (the interposer) only if our family is
+ * in effect: else the program's free, not ours, releases it (interpose.c). */
+static inline int record_site(const struct tm_site *site) {
+#if TM_SANITIZER_MODE
+  (void)site;
+  return 1;
+#else
+  return site != NULL ||
+         atomic_load_explicit(&tm_real_ours_in_effect, memory_order_relaxed);
+#endif
+}
+
+void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site) {
+  if (TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
+                size <= SIZE_MAX - TM_HDR_SIZE)) {
+    void *b = tm_real_malloc(size + TM_HDR_SIZE);
+    return TM_LIKELY(b != NULL)
+               ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
+               : NULL;
+  }
+  TM_REAL_BEGIN();
+  void *p = tm_real_malloc(size);
+  TM_REAL_END();
+  if (TM_LIKELY(p != NULL) && record_site(site))
+    tm_core_on_alloc(p, size, site);
+  return p;
+}
+
+void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
+                             const struct tm_site *site) {
+  size_t total;
+  if (tm_hooks_header_mode() && !tm_reentrant &&
+      !__builtin_mul_overflow(nmemb, size, &total) &&
+      total <= SIZE_MAX - TM_HDR_SIZE) {
+    void *b = tm_real_calloc(1, total + TM_HDR_SIZE);
+    return b != NULL
+               ? tm_core_hdr_alloc_inline(b, total, site, false, hdr_release)
+               : NULL;
+  }
+  TM_REAL_BEGIN();
+  void *p = tm_real_calloc(nmemb, size);
+  TM_REAL_END();
+  /* A non-NULL result means nmemb * size did not overflow. */
+  if (p != NULL && record_site(site))
+    tm_core_on_alloc(p, nmemb * size, site);
+  return p;
+}
+
+void tm_hooks_free_slow(void *ptr) {
+  if (tm_hdr_maybe() && tm_hdr_is(ptr)) {
+    void *base = tm_core_hdr_free_inline(ptr);
+    if (base != NULL) /* NULL: a handler's free, deferred (busy runtime) */
+      tm_real_free(base);
+    return;
+  }
+  if (tm_hooks_tracing())
+    tm_core_on_free_inline(ptr); /* nothing for NULL */
+  TM_REAL_BEGIN();
+  tm_real_free(ptr);
+  TM_REAL_END();
+}
+
+size_t tm_hooks_usable_size(void *ptr) {
+  if (tm_hdr_maybe() && tm_hdr_is(ptr))
+    return tm_real_malloc_usable_size((char *)ptr - TM_HDR_SIZE) - TM_HDR_SIZE;
+  return tm_real_malloc_usable_size(ptr);
+}
+
+/* realloc of a header block, tracing or not: the header moves with the
+ * data (the real realloc of base), so no table entry moves. */
+static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
+                                     const struct tm_site *site) {
+  tm_hdr_t *h = (tm_hdr_t *)((char *)ptr - TM_HDR_SIZE);
+  if (tm_core_busy()) {
+    /* A signal handler's realloc while the runtime is busy on this thread:
+     * the bitmap cannot change now. A plain copy (its trace deferred), and
+     * the old block's free deferred too (tm_core_hdr_free_inline). */
+    void *n = NULL;
+    if (size != 0) {
+      n = tm_real_malloc(size);
+      if (n == NULL)
+        return NULL; /* the old block stays valid */
+      memcpy(n, ptr, h->size < size ? h->size : size);
+      tm_core_on_alloc(n, size, site);
+    }
+    tm_core_hdr_free_inline(ptr);
+    return n;
+  }
+  if (size > SIZE_MAX - TM_HDR_SIZE) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  tm_hdr_detached_t d;
+  tm_core_hdr_detach(ptr, &d);
+  if (size == 0) {
+    /* glibc frees and returns NULL; an allocator that returns a minimal
+     * block instead returns a plain one, traced in the side table. */
+    void *r = tm_real_realloc(h, 0);
+    if (r != NULL)
+      tm_core_on_alloc(r, 0, site);
+    return r;
+  }
+  void *nb = tm_real_realloc(h, size + TM_HDR_SIZE);
+  if (nb == NULL) {
+    tm_core_hdr_restore(ptr, &d); /* the block is still valid (CPython) */
+    return NULL;
+  }
+  return tm_core_hdr_alloc_inline(nb, size, site, true, hdr_release);
+}
+
 void *tm_hooks_realloc_slow(void *ptr, size_t size,
                             const struct tm_site *site) {
   void *r;
-  if (ptr != NULL && size == 0) {
+  if (tm_hdr_maybe() && tm_hdr_is(ptr))
+    return hdr_realloc(ptr, size, site);
+  if (!tm_hooks_tracing()) /* headers about, but this is not one */
+    return tm_real_realloc(ptr, size);
+  if (ptr == NULL)
+    return tm_hooks_malloc_traced(size, site);
+  if (size == 0) {
     /* glibc 2.36 (and every sanitizer by default) frees ptr and returns
      * NULL: forget the trace first, while the address is still ours. A libc
      * that returns a minimal block instead gets it traced with size 0. */
@@ -90,6 +212,13 @@ void tm_hooks_untraced_free(void *ptr) {
 /* malloc and free, the pair that matters most, record inline: the real
  * call plus the core's fast path, one function (trace_table.h). */
 static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
+  if (TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
+                size <= SIZE_MAX - TM_HDR_SIZE)) {
+    void *b = tm_real_malloc(size + TM_HDR_SIZE);
+    return TM_LIKELY(b != NULL)
+               ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
+               : NULL;
+  }
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);
   TM_REAL_END();
@@ -100,15 +229,7 @@ static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
 
 static TM_NOINLINE void *calloc_slow(size_t nmemb, size_t size,
                                      const struct tm_site *site) {
-  /* A non-NULL result means nmemb * size did not overflow. */
-  TM_ALLOC_SLOW(void *, tm_real_calloc(nmemb, size), nmemb *size);
-}
-
-static TM_NOINLINE void free_slow(void *ptr) {
-  tm_core_on_free_inline(ptr); /* nothing for NULL */
-  TM_REAL_BEGIN();
-  tm_real_free(ptr);
-  TM_REAL_END();
+  return tm_hooks_calloc_traced(nmemb, size, site);
 }
 
 static TM_NOINLINE void *memalign_slow(size_t alignment, size_t size,
@@ -157,7 +278,7 @@ void *__tm_calloc(size_t nmemb, size_t size, const struct tm_site *site) {
 }
 
 void *__tm_realloc(void *ptr, size_t size, const struct tm_site *site) {
-  if (TM_LIKELY(!tm_hooks_tracing()))
+  if (TM_LIKELY(!tm_hooks_tracing_or_headers()))
     return tm_real_realloc(ptr, size);
   return tm_hooks_realloc_slow(ptr, size, site);
 }
@@ -183,11 +304,11 @@ void *__tm_reallocarray(void *ptr, size_t nmemb, size_t size,
 
 void __tm_free(void *ptr, const struct tm_site *site) {
   (void)site;
-  if (TM_LIKELY(!tm_hooks_tracing())) {
+  if (TM_LIKELY(!tm_hooks_tracing_or_headers())) {
     tm_real_free(ptr);
     return;
   }
-  free_slow(ptr);
+  tm_hooks_free_slow(ptr);
 }
 
 void *__tm_aligned_alloc(size_t alignment, size_t size,

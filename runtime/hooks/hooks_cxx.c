@@ -216,17 +216,28 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned, size_t align) {
 /* ---- The delete hooks -------------------------------------------------------
  */
 
+/* The block goes to the real free. It may be a header block: one that
+ * libstdc++'s operator new (uninstrumented code's new) got from our
+ * malloc. */
+static inline void delete_own(void *ptr) {
+  if (TM_UNLIKELY(tm_hooks_tracing_or_headers()) && ptr != NULL) {
+    tm_hooks_free_slow(ptr);
+    return;
+  }
+  TM_REAL_BEGIN();
+  tm_real_free(ptr);
+  TM_REAL_END();
+}
+
 #define TM_CXX_DELETE(NAME, PARAMS, ARGS)                                      \
   void __tm_##NAME TM_HOOK_APPEND_SITE PARAMS {                                \
     (void)site;                                                                \
-    if (TM_UNLIKELY(tm_hooks_tracing()) && ptr != NULL)                        \
-      tm_hooks_record_free(ptr);                                               \
     if (TM_LIKELY(cxx_own()) || TM_OP(NAME, void, PARAMS) == NULL) {           \
-      TM_REAL_BEGIN();                                                         \
-      tm_real_free(ptr);                                                       \
-      TM_REAL_END();                                                           \
+      delete_own(ptr);                                                         \
       return;                                                                  \
     }                                                                          \
+    if (TM_UNLIKELY(tm_hooks_tracing()) && ptr != NULL)                        \
+      tm_hooks_record_free(ptr);                                               \
     TM_REENTRANT_SCOPE();                                                      \
     TM_OP(NAME, void, PARAMS) ARGS;                                            \
   }

@@ -60,16 +60,13 @@ static TM_NOINLINE void *record(void *p, size_t size) {
   return p;
 }
 
-static TM_NOINLINE void forget(void *p) {
-  if (p != NULL)
-    tm_hooks_record_free(p);
-}
-
+/* While tracing, malloc and calloc make header blocks when header mode
+ * applies (hooks.h), and free, realloc and malloc_usable_size look for a
+ * header whenever one may exist (tm_hooks_tracing_or_headers). */
 TM_HIDDEN void *tm_interpose_malloc(size_t size) {
-  void *p = tm_real_malloc(size);
   if (TM_UNLIKELY(tm_hooks_tracing()))
-    return record(p, size);
-  return p;
+    return tm_hooks_malloc_traced(size, NULL);
+  return tm_real_malloc(size);
 }
 TM_INTERPOSE(malloc);
 /* Under a name of its own, so that another runtime copy can tell "the malloc
@@ -79,24 +76,24 @@ extern __typeof(tm_interpose_malloc) __tm_interposed_malloc
     __attribute__((alias("tm_interpose_malloc"), visibility("default")));
 
 TM_HIDDEN void *tm_interpose_calloc(size_t nmemb, size_t size) {
-  void *p = tm_real_calloc(nmemb, size);
-  /* Non-NULL: nmemb * size did not overflow (every calloc checks). */
   if (TM_UNLIKELY(tm_hooks_tracing()))
-    return record(p, nmemb * size);
-  return p;
+    return tm_hooks_calloc_traced(nmemb, size, NULL);
+  return tm_real_calloc(nmemb, size);
 }
 TM_INTERPOSE(calloc);
 
 TM_HIDDEN void tm_interpose_free(void *ptr) {
   /* Forget the trace before the address can be handed out again. */
-  if (TM_UNLIKELY(tm_hooks_tracing()))
-    forget(ptr);
+  if (TM_UNLIKELY(tm_hooks_tracing_or_headers())) {
+    tm_hooks_free_slow(ptr);
+    return;
+  }
   tm_real_free(ptr);
 }
 TM_INTERPOSE(free);
 
 TM_HIDDEN void *tm_interpose_realloc(void *ptr, size_t size) {
-  if (TM_LIKELY(!tm_hooks_tracing()) ||
+  if (TM_LIKELY(!tm_hooks_tracing_or_headers()) ||
       !atomic_load_explicit(&tm_real_ours_in_effect, memory_order_relaxed))
     return tm_real_realloc(ptr, size);
   return tm_hooks_realloc_slow(ptr, size, NULL);
@@ -157,8 +154,11 @@ TM_HIDDEN void *tm_interpose_pvalloc(size_t size) {
 TM_INTERPOSE(pvalloc);
 
 /* Not an allocation, but it reads the block's header: it must be asked of
- * the allocator that made the block, never glibc's on a jemalloc block. */
+ * the allocator that made the block, never glibc's on a jemalloc block. A
+ * header block's usable size leaves our header out. */
 TM_HIDDEN size_t tm_interpose_malloc_usable_size(void *ptr) {
+  if (TM_UNLIKELY(tm_hdr_maybe()))
+    return tm_hooks_usable_size(ptr);
   return tm_real_malloc_usable_size(ptr);
 }
 TM_INTERPOSE(malloc_usable_size);

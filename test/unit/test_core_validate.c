@@ -6,6 +6,7 @@
  * put back. A validator that never fails would make the CHECK_VALID()s in
  * the other core tests worthless. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -17,6 +18,14 @@ static const struct tm_site s_a = {"a.c", "a", NULL, 1, 0, 0, 0};
 static const struct tm_site s_b = {"b.c", "b", NULL, 2, 0, 0, 0};
 
 #define GIB ((size_t)1 << 30)
+
+/* Blocks from the process's malloc (the interposer, as uninstrumented code
+ * calls it): header blocks, in header mode (docs/semantics.md). */
+static void *(*volatile g_malloc)(size_t) = malloc;
+static void *(*volatile g_realloc)(void *, size_t) = realloc;
+static void (*volatile g_free)(void *) = free;
+enum { NHDR = 300 };
+static void *hdr_blocks[NHDR];
 
 /* Does `err` name the broken invariant `what`? (Used by the corruption
  * tests, which exist only where TM_DEBUG gives the hooks to corrupt.) */
@@ -36,6 +45,10 @@ static void fill(void) {
   CHECK_EQ_INT(tm_track(8, 0, 5 * GIB), 0);           // key 0, big size
   CHECK_EQ_INT(tm_track(0, 0x7f0000, 6 * GIB), 0);    // big, domain 0
   CHECK_EQ_INT(tm_track(9, 0x7f0000, 4 * GIB - 1), 0); // exactly the mark
+  for (int i = 0; i < NHDR; i++) {
+    g_free(hdr_blocks[i]); // from the previous fill, if any (an old session)
+    hdr_blocks[i] = g_malloc((size_t)i * 8);
+  }
 }
 
 static void churn(void) {
@@ -46,6 +59,12 @@ static void churn(void) {
   CHECK_EQ_INT(tm_track(0, 0x7f0000, 12), 0); // big -> small
   CHECK_EQ_INT(tm_track(7, 8, 8 * GIB), 0);   // small -> big
   CHECK_EQ_INT(tm_untrack(8, 0), 0);
+  for (int i = 0; i < NHDR; i += 3) {
+    g_free(hdr_blocks[i]);
+    hdr_blocks[i] = NULL;
+  }
+  for (int i = 1; i < NHDR; i += 3) // moves with its header, or not
+    hdr_blocks[i] = g_realloc(hdr_blocks[i], (size_t)i * 100);
 }
 
 #ifdef TM_DEBUG
@@ -54,6 +73,13 @@ static void corruptions(void) {
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_COUNT, 32, 1);
   CHECK(reports(tm_trace_table_validate(), "count differs"));
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_COUNT, 32, -1);
+  CHECK_VALID();
+  // A shard's count of header traces, one off.
+  tm_trace_table_debug_corrupt(TM_TT_CORRUPT_HDR_COUNT,
+                               (uintptr_t)hdr_blocks[2], 1);
+  CHECK(reports(tm_trace_table_validate(), "header count differs"));
+  tm_trace_table_debug_corrupt(TM_TT_CORRUPT_HDR_COUNT,
+                               (uintptr_t)hdr_blocks[2], -1);
   CHECK_VALID();
   // current one byte off either way.
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_CURRENT, 0, 1);
@@ -87,6 +113,9 @@ int main(void) {
   CHECK_VALID();
   fill();
   tm_stop();
+  CHECK_VALID();
+  for (int i = 0; i < NHDR; i++) // header blocks of a stopped session
+    g_free(hdr_blocks[i]);
   CHECK_VALID();
   return CHECK_DONE();
 }

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* header_index.h - which blocks carry a trace header: one bit per 16-byte
+ * granule of address space, in a radix tree that follows the heap's layout.
+ *
+ * A header block (trace_table.h, "header mode") is a block the real
+ * allocator returned at `base`, handed to the program at p = base + 16, with
+ * the trace in the 16 bytes before p. The bit of p is set exactly while p is
+ * such a block, whether or not it is traced in the current session: it says
+ * where the block must be freed (base), which only an exact record can say
+ * (a magic number in the block could be the program's data).
+ *
+ * Layout: a static root of 2^13 pointers (2^35 bytes, 32 GiB, each) to mid
+ * nodes of 2^13 pointers to leaves; a leaf covers 4 MiB of address space
+ * with 2^18 bits (32 KiB). Mid nodes and leaves are mapped on first use
+ * from the runtime's own allocator (tm_raw_map: counted, limited) and never
+ * freed: a header block stays one until the program frees it, even after
+ * tm_stop. Addresses at or above 2^48 have no leaf (their blocks use the
+ * side table). The bits are 1/128 of the heap they describe and laid out
+ * like it, so a program that works on a cache-resident part of its heap
+ * finds the bits of that part cache-resident too.
+ *
+ * Concurrency: a bitmap word covers 1 KiB of address space, inside one
+ * 64 KiB lock region (trace_table.h: tm_tt_region_lock), so every writer of
+ * a word holds the same lock (or runs in a single-threaded process) and a
+ * plain load/store pair updates it. Readers that only test the bit of a
+ * block they own (free, realloc, malloc_usable_size of p) need no lock: that
+ * bit changes only by operations on p, which the program orders. Words,
+ * mid and leaf pointers are atomics, read relaxed / acquire, so such a
+ * reader never sees a torn or half-published value.
+ */
+#ifndef TM_HEADER_INDEX_H
+#define TM_HEADER_INDEX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "visibility.h"
+
+#define TM_HDR_SIZE 16
+#define TM_HDR_ADDR_BITS 48
+#define TM_HDR_LEAF_SHIFT 22 /* 4 MiB of address space per leaf */
+#define TM_HDR_MID_SHIFT 35  /* 32 GiB per mid node */
+#define TM_HDR_FANOUT 8192   /* root and mid node entries */
+#define TM_HDR_LEAF_WORDS ((1u << (TM_HDR_LEAF_SHIFT - 4)) / 64)
+
+_Static_assert((1ull << (TM_HDR_MID_SHIFT - TM_HDR_LEAF_SHIFT)) ==
+                   TM_HDR_FANOUT,
+               "mid node fanout");
+_Static_assert((1ull << (TM_HDR_ADDR_BITS - TM_HDR_MID_SHIFT)) == TM_HDR_FANOUT,
+               "root fanout");
+
+/* The trace of a header block: 16 bytes, so that p stays 16-aligned. */
+typedef struct tm_hdr {
+  uint64_t size; /* what the program asked for */
+  uint32_t tb;   /* traceback id, valid when gen is the current one */
+  uint32_t gen;  /* tracing generation (trace_table.c); 0: never traced */
+} tm_hdr_t;
+_Static_assert(sizeof(tm_hdr_t) == TM_HDR_SIZE, "header size");
+
+typedef struct tm_hdr_leaf {
+  _Atomic uint64_t w[TM_HDR_LEAF_WORDS];
+} tm_hdr_leaf_t;
+
+typedef struct tm_hdr_mid {
+  tm_hdr_leaf_t *_Atomic leaf[TM_HDR_FANOUT];
+} tm_hdr_mid_t;
+
+TM_HIDDEN extern tm_hdr_mid_t *_Atomic tm_hdr_root[TM_HDR_FANOUT];
+/* Set (for good) when the first leaf is made: from then on, a free that
+ * does not trace must still look for a header. */
+TM_HIDDEN extern _Atomic int tm_hdr_any;
+
+static inline int tm_hdr_maybe(void) {
+  return atomic_load_explicit(&tm_hdr_any, memory_order_relaxed);
+}
+
+/* The word holding the bit of p, or NULL if its leaf does not exist. */
+static inline _Atomic uint64_t *tm_hdr_word(uintptr_t p) {
+  if (p >> TM_HDR_ADDR_BITS)
+    return NULL;
+  tm_hdr_mid_t *m = atomic_load_explicit(&tm_hdr_root[p >> TM_HDR_MID_SHIFT],
+                                         memory_order_acquire);
+  if (!m)
+    return NULL;
+  tm_hdr_leaf_t *l = atomic_load_explicit(
+      &m->leaf[(p >> TM_HDR_LEAF_SHIFT) & (TM_HDR_FANOUT - 1)],
+      memory_order_acquire);
+  if (!l)
+    return NULL;
+  return &l->w[(p >> 10) & (TM_HDR_LEAF_WORDS - 1)];
+}
+
+static inline uint64_t tm_hdr_bit(uintptr_t p) {
+  return 1ull << ((p >> 4) & 63);
+}
+
+/* Is p a header block? (p need not be one of ours at all.) */
+static inline bool tm_hdr_is(const void *ptr) {
+  uintptr_t p = (uintptr_t)ptr;
+  if (p & 15)
+    return false;
+  _Atomic uint64_t *w = tm_hdr_word(p);
+  return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_hdr_bit(p));
+}
+
+/* The word of p, its leaf made if needed; NULL when it cannot be (address
+ * beyond 2^48, or the runtime out of memory). */
+TM_HIDDEN _Atomic uint64_t *tm_hdr_word_make(uintptr_t p);
+
+/* The lock that serialises leaf creation (lock order: after the trace
+ * table's shard locks, before raw_alloc's). For lock_all / fork. */
+TM_HIDDEN void tm_hdr_lock(void);
+TM_HIDDEN void tm_hdr_unlock(void);
+TM_HIDDEN void tm_hdr_reset_lock(void);
+
+/* Every header block, in address order: fn(arg, p, header); non-zero stops
+ * the walk and is returned. With every trace-table lock held. */
+typedef int (*tm_hdr_fn)(void *arg, uintptr_t p, tm_hdr_t *h);
+TM_HIDDEN int tm_hdr_foreach(tm_hdr_fn fn, void *arg);
+
+#endif /* TM_HEADER_INDEX_H */
