@@ -492,7 +492,7 @@ private:
   }
 
   // One hidden linkonce_odr constructor per linked image (comdat keyed on
-  // itself, as SanitizerCoverage does): __tm_module_init_v2 is idempotent,
+  // itself, as SanitizerCoverage does): __tm_module_init_v3 is idempotent,
   // and its versioned name makes an ABI mismatch a link error.
   void createModuleCtor() {
     if (Function *Existing = M.getFunction(ModuleCtorName)) {

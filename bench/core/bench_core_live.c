@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
   const struct tm_site *stack[DEPTH + 2] = {NULL};
   for (int i = 1; i <= DEPTH; i++)
     stack[i] = &frames_sites[i];
-  __tm_module_init_v2();
+  __tm_module_init_v3();
   __tm_shadow.frames = stack;
   __tm_shadow.depth = DEPTH;
   // The pointer array comes from mmap, not malloc: it is not part of the
