@@ -66,6 +66,7 @@
 
 #include "dump_triggers.h"
 #include "internal.h"
+#include "warn.h"
 
 enum {
   FATAL_WAIT_SECONDS = 10,
@@ -95,32 +96,6 @@ static _Atomic bool retry_armed;  // retry_timer exists
 static timer_t retry_timer;
 static _Atomic int exiting; // exit() began: no new signal or periodic dump
 static _Atomic int dumping; // a signal or periodic dump is being written
-
-/* One line on stderr, without stdio. */
-static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void warn(const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return;
-  if ((size_t)n > sizeof line - 2)
-    n = sizeof line - 2;
-  line[n++] = '\n';
-  ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-  (void)w;
-}
-
-/* The value as it may be shown on one line: printable, at most 64 bytes. */
-static const char *printable(const char *s, char *buf, size_t len) {
-  size_t i = 0;
-  for (; s[i] && i + 4 < len && i < 64; i++)
-    buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-  strcpy(buf + i, s[i] ? "..." : "");
-  return buf;
-}
 
 /* ---- handlers (async-signal-safe) -------------------------------------- */
 
@@ -415,14 +390,14 @@ static void signal_from_env(void) {
   int sig = tm_dump_parse_signal(value);
   char shown[80];
   if (sig == -1)
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: not a signal "
-         "name or number, no signal dumps",
-         printable(value, shown, sizeof shown));
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: not a signal "
+            "name or number, no signal dumps",
+            tm_printable(value, shown, sizeof shown));
   else if (sig == -2)
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: this signal "
-         "cannot ask for dumps (use SIGUSR1, SIGUSR2 or a real-time "
-         "signal), no signal dumps",
-         printable(value, shown, sizeof shown));
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: this signal "
+            "cannot ask for dumps (use SIGUSR1, SIGUSR2 or a real-time "
+            "signal), no signal dumps",
+            tm_printable(value, shown, sizeof shown));
   else
     dump_signal = sig;
 }
@@ -432,10 +407,10 @@ static void interval_from_env(void) {
   long long ns = tm_dump_parse_interval(value);
   char shown[80];
   if (ns < 0)
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP_INTERVAL=%s: invalid "
-         "number of seconds (from 0.001 to 1000000000, e.g. 60 or 0.5), no "
-         "periodic dumps",
-         printable(value, shown, sizeof shown));
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP_INTERVAL=%s: invalid "
+            "number of seconds (from 0.001 to 1000000000, e.g. 60 or 0.5), no "
+            "periodic dumps",
+            tm_printable(value, shown, sizeof shown));
   else
     interval_ns = ns;
 }
@@ -447,9 +422,9 @@ void tm_dump_triggers_arm(bool exit_dump) {
   if (!exit_dump && (dump_signal || interval_ns)) {
     const char *name =
         dump_signal ? "TRACEMALLOC_DUMP_SIGNAL" : "TRACEMALLOC_DUMP_INTERVAL";
-    warn("tracemalloc: warning: %s=%s: TRACEMALLOC_DUMP is not set, no "
-         "dumps",
-         name, printable(secure_getenv(name), shown, sizeof shown));
+    tm_warn("tracemalloc: warning: %s=%s: TRACEMALLOC_DUMP is not set, no "
+            "dumps",
+            name, tm_printable(secure_getenv(name), shown, sizeof shown));
     dump_signal = 0;
     interval_ns = 0;
   }
@@ -459,19 +434,19 @@ void tm_dump_triggers_arm(bool exit_dump) {
     // Ignored (e.g. inherited): the user asked, take it. Handled: the
     // program's own handler (a library loaded late) stays.
     if (cur.sa_handler != SIG_IGN || (cur.sa_flags & SA_SIGINFO)) {
-      warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: the program "
-           "already handles this signal, no signal dumps",
-           printable(secure_getenv("TRACEMALLOC_DUMP_SIGNAL"), shown,
-                     sizeof shown));
+      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: the program "
+              "already handles this signal, no signal dumps",
+              tm_printable(secure_getenv("TRACEMALLOC_DUMP_SIGNAL"), shown,
+                           sizeof shown));
       dump_signal = 0;
     }
   }
   if (dump_signal || interval_ns) {
     int err = start_thread();
     if (err) {
-      warn("tracemalloc: warning: cannot start the dump thread (%s), no "
-           "dumps on signals or intervals",
-           strerror(err));
+      tm_warn("tracemalloc: warning: cannot start the dump thread (%s), no "
+              "dumps on signals or intervals",
+              strerror(err));
       dump_signal = 0;
       interval_ns = 0;
     } else {

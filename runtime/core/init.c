@@ -44,36 +44,12 @@
 #include "shadow_stack.h"
 #include "trace_table.h"
 #include "traceback.h"
+#include "warn.h"
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
 static __thread int init_on_this_thread;
 static char dump_path[PATH_MAX];
-
-/* One line on stderr, without stdio (no malloc, no locks). */
-static TM_PRINTF(1, 2) void warn(const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return;
-  if ((size_t)n > sizeof line - 2)
-    n = sizeof line - 2;
-  line[n++] = '\n';
-  ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-  (void)w;
-}
-
-/* The value as it may be shown on one line: printable, at most 64 bytes. */
-static const char *printable(const char *s, char *buf, size_t len) {
-  size_t i = 0;
-  for (; s[i] && i + 4 < len && i < 64; i++)
-    buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-  strcpy(buf + i, s[i] ? "..." : "");
-  return buf;
-}
 
 long tm_init_parse_nframe(const char *value) {
   if (!value || !*value)
@@ -92,9 +68,10 @@ static void max_memory_from_env(void) {
   long long bytes = tm_init_parse_size(value);
   char shown[80];
   if (bytes < 0)
-    warn("tracemalloc: warning: TRACEMALLOC_MAX_MEMORY=%s: invalid size "
-         "(a positive number of bytes, or with a K, M or G suffix), no limit",
-         printable(value, shown, sizeof shown));
+    tm_warn(
+        "tracemalloc: warning: TRACEMALLOC_MAX_MEMORY=%s: invalid size "
+        "(a positive number of bytes, or with a K, M or G suffix), no limit",
+        tm_printable(value, shown, sizeof shown));
   else if (bytes > 0)
     tm_init_set_max_memory((size_t)bytes);
 }
@@ -104,13 +81,13 @@ static void start_from_env(void) {
   long n = tm_init_parse_nframe(value);
   char shown[80];
   if (n == -1)
-    warn("tracemalloc: warning: TRACEMALLOC=%s: invalid number of frames, "
-         "tracing stays off",
-         printable(value, shown, sizeof shown));
+    tm_warn("tracemalloc: warning: TRACEMALLOC=%s: invalid number of frames, "
+            "tracing stays off",
+            tm_printable(value, shown, sizeof shown));
   else if (n == -2)
-    warn("tracemalloc: warning: TRACEMALLOC=%s: the number of frames must "
-         "be in range [1; 65535], tracing stays off",
-         printable(value, shown, sizeof shown));
+    tm_warn("tracemalloc: warning: TRACEMALLOC=%s: the number of frames must "
+            "be in range [1; 65535], tracing stays off",
+            tm_printable(value, shown, sizeof shown));
   else if (n > 0)
     tm_start((int)n);
 }
@@ -123,24 +100,24 @@ bool tm_env_dump(long pid, bool verbose) {
   if (!tm_dump_path_expand(dump_path, pid, atomic_fetch_add(&dump_seq, 1),
                            program_invocation_short_name, path, sizeof path)) {
     if (verbose)
-      warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
-           "snapshot written");
+      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
+              "snapshot written");
     return false;
   }
   if (!tm_is_tracing()) {
     // CPython's "must be tracing" names the module; say what to set here.
     if (verbose)
-      warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
-           "TRACEMALLOC=N to trace from the start), no snapshot written",
-           path);
+      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
+              "TRACEMALLOC=N to trace from the start), no snapshot written",
+              path);
     return false;
   }
   struct stat st_path;
   if (stat(path, &st_path) == 0 && S_ISDIR(st_path.st_mode)) {
     if (verbose)
-      warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: is a directory (end "
-           "it with / to write %s/<program>.<pid>.tmd), no snapshot written",
-           path, path);
+      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: is a directory (end "
+              "it with / to write %s/<program>.<pid>.tmd), no snapshot written",
+              path, path);
     return false;
   }
   int saved_errno = errno;
@@ -153,9 +130,9 @@ bool tm_env_dump(long pid, bool verbose) {
     tm_reentrant -= TM_REENTRANT_IGNORE;
   }
   if (st != TM_OK && verbose)
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
-         "written",
-         path, tm_error_message());
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
+            "written",
+            path, tm_error_message());
   tm_snapshot_free(snap);
   errno = saved_errno;
   return st == TM_OK;
@@ -169,15 +146,15 @@ static bool dump_from_env(void) {
   if (!value || !*value)
     return false;
   if (strlen(value) >= sizeof dump_path) {
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
-         "snapshot will be written");
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP: path too long, no "
+            "snapshot will be written");
     return false;
   }
   strcpy(dump_path, value);
   if (atexit(dump_at_exit) != 0) {
-    warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: cannot register the "
-         "exit handler, no snapshot will be written",
-         value);
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: cannot register the "
+            "exit handler, no snapshot will be written",
+            value);
     return false;
   }
   return true;

@@ -49,14 +49,25 @@ static inline int record_site(const struct tm_site *site) {
 #endif
 }
 
+/* A header block of `size` bytes, when header mode applies (false: it does
+ * not, use the side table). *out is the block, or NULL if the real
+ * allocator failed. Inlined: it is malloc's fast path while tracing. */
+static inline __attribute__((always_inline)) bool
+hdr_malloc(size_t size, const struct tm_site *site, void **out) {
+  if (!TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
+                 size <= SIZE_MAX - TM_HDR_SIZE))
+    return false;
+  void *b = tm_real_malloc(size + TM_HDR_SIZE);
+  *out = TM_LIKELY(b != NULL)
+             ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
+             : NULL;
+  return true;
+}
+
 void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site) {
-  if (TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
-                size <= SIZE_MAX - TM_HDR_SIZE)) {
-    void *b = tm_real_malloc(size + TM_HDR_SIZE);
-    return TM_LIKELY(b != NULL)
-               ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
-               : NULL;
-  }
+  void *h;
+  if (hdr_malloc(size, site, &h))
+    return h;
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);
   TM_REAL_END();
@@ -212,13 +223,9 @@ void tm_hooks_untraced_free(void *ptr) {
 /* malloc and free, the pair that matters most, record inline: the real
  * call plus the core's fast path, one function (trace_table.h). */
 static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
-  if (TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
-                size <= SIZE_MAX - TM_HDR_SIZE)) {
-    void *b = tm_real_malloc(size + TM_HDR_SIZE);
-    return TM_LIKELY(b != NULL)
-               ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
-               : NULL;
-  }
+  void *h;
+  if (hdr_malloc(size, site, &h))
+    return h;
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);
   TM_REAL_END();
