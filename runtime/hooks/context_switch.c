@@ -168,9 +168,16 @@ static struct ctx_stack *ctx_stack_for(void *sp) {
 typedef void (*tm_ctx_fn)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t,
                           uintptr_t, uintptr_t, uintptr_t);
 
-static void ctx_trampoline(uintptr_t cp, uintptr_t a0, uintptr_t a1,
-                           uintptr_t a2, uintptr_t a3, uintptr_t a4,
-                           uintptr_t a5, uintptr_t a6, uintptr_t a7) {
+/* makecontext's contract is to call `func` with argc integer arguments
+ * whatever its declared type; calling it through tm_ctx_fn is that call, so
+ * UBSan's check of the function type (-fsanitize=function) does not apply. */
+#if defined(__clang__)
+__attribute__((no_sanitize("function")))
+#endif
+static void
+ctx_trampoline(uintptr_t cp, uintptr_t a0, uintptr_t a1, uintptr_t a2,
+               uintptr_t a3, uintptr_t a4, uintptr_t a5, uintptr_t a6,
+               uintptr_t a7) {
   struct ctx_stack *c = (struct ctx_stack *)cp;
   /* A new context: no frame below it, on its stack's ring. */
   __tm_shadow.frames = c->ring;

@@ -265,7 +265,7 @@ static void test_fork(void) {
 enum { XT_THREADS = 4, XT_BLOCKS = 4000, XT_ROUNDS = 3 };
 static void *xt_blocks[XT_THREADS][XT_BLOCKS];
 static pthread_barrier_t xt_line;
-static volatile int xt_stop;
+static _Atomic int xt_stop; /* read by the snapshot thread */
 
 static size_t xt_size(int t, int i) { return 16 + (size_t)((t * 7 + i) % 90); }
 
