@@ -12,6 +12,8 @@
 # and in random order, a 2- and 4-thread malloc/free stress with cross-thread
 # frees, a call-heavy recursion).
 #
+# TM_BENCH_VARIANTS="off t1 t25 asan" times only the variants named.
+#
 # Every variant is timed against plain clang-N -O2 -g in PAIRS (default 5)
 # pairs: the plain run and the variant run back to back, one ratio per pair;
 # the table shows the median ratio and (min..max) over the pairs. Rounds
@@ -150,7 +152,10 @@ declare -A vname=([plain]=plain [off]="tm off" [t1]="tm 1" [t25]="tm 25" [shim]=
 declare -A vflavour=([plain]=plain [off]=tm [t1]=tm [t25]=tm [shim]=plain
   [heaptrack]=plain [asan]=asan [memprof]=memprof)
 active=()
-for v in "${variants[@]}"; do [ -z "${why_not[$v]:-}" ] && active+=("$v"); done
+# TM_BENCH_VARIANTS="off t1 t25 ...": time only these (heaptrack alone runs
+# 10-60x plain); the shim still counts the allocations.
+selected() { [ -z "${TM_BENCH_VARIANTS:-}" ] || [[ " $TM_BENCH_VARIANTS " == *" $1 "* ]]; }
+for v in "${variants[@]}"; do [ -z "${why_not[$v]:-}" ] && selected "$v" && active+=("$v"); done
 
 argv_of() { # variant program size -> ARGV (env(1) and tool prefix included)
   local f=${vflavour[$1]} c
@@ -291,6 +296,7 @@ for p in "${names[@]}"; do
 done
 for v in "${variants[@]}"; do
   if [ -n "${why_not[$v]:-}" ]; then echo; echo "${vname[$v]} skipped: ${why_not[$v]}"; fi
+  if [ -z "${why_not[$v]:-}" ] && ! selected "$v"; then echo; echo "${vname[$v]} not timed in this run (TM_BENCH_VARIANTS=$TM_BENCH_VARIANTS)."; fi
 done
 
 per_block() { # program variant -> extra peak RSS bytes per block live at peak, or -
