@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
-# Sourced by the jemalloc / tcmalloc tests: writes prog.c, which checks
-# with OWNS(p) (defined by the test, from the allocator's own API) that
-# every block it gets, from instrumented code and from libc, is that
-# allocator's, and keeps two instrumented blocks alive for the dump.
+# Sourced by the jemalloc, tcmalloc and own-family tests: writes prog.c,
+# which checks with OWNS(p) (defined by the test in owns.h, from the
+# allocator's own API) that every block it gets, from instrumented code and
+# from libc, is that allocator's, and keeps two instrumented blocks alive
+# for the dump. Where owns.h also defines FREES_SEEN() (the allocator
+# counts its frees), every free, fclose's included, must reach it.
 # Sets LINE_MALLOC, LINE_MEMALIGN, LINE_STDOUT (printf's buffer, made by
 # libc: traced at that line only when our malloc is the one in effect).
 cat > prog.c <<'C'
@@ -20,21 +22,37 @@ static void theirs(const char *what, void *p) {
   }
 }
 
+/* One free; where the allocator counts its frees, it must see this one. */
+static void free_one(const char *what, void *p) {
+#ifdef FREES_SEEN
+  long before = FREES_SEEN();
+#endif
+  free(p);
+#ifdef FREES_SEEN
+  if (FREES_SEEN() != before + 1) {
+    fprintf(stderr, "FREE NOT SEEN: %s\n", what);
+    exit(4);
+  }
+#endif
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   char *a = malloc(100);
   void *q = NULL;
-  if (posix_memalign(&q, 64, 200) != 0)
+  if (posix_memalign(&q, 64, 200) != 0 || ((unsigned long)q & 63) != 0)
     return 2;
   char *d = strdup("hello");
-  char *z = realloc(calloc(3, 10), 3000);
+  char *z = calloc(3, 10);
   theirs("malloc", a), theirs("posix_memalign", q), theirs("strdup", d);
-  theirs("calloc+realloc", z);
+  theirs("calloc", z);
+  z = realloc(z, 3000);
+  theirs("realloc", z);
   char *s = NULL;
   if (asprintf(&s, "x=%d", 42) < 0)
     return 2;
   theirs("asprintf", s);
-  free(s);
+  free_one("asprintf", s);
   FILE *f = fopen(argv[0], "r");
   if (f == NULL)
     return 2;
@@ -44,9 +62,17 @@ int main(int argc, char **argv) {
   if (getline(&line, &cap, f) < 0)
     return 2;
   theirs("getline", line);
-  free(line);
+  free_one("getline", line);
+#ifdef FREES_SEEN
+  long before = FREES_SEEN();
+#endif
   fclose(f);
-  free(d), free(z);
+#ifdef FREES_SEEN
+  if (FREES_SEEN() <= before)
+    return 5; /* fclose frees the FILE that fopen made */
+#endif
+  free_one("strdup", d);
+  free_one("realloc", z);
   printf("all blocks theirs\n");
   return 0;
 }
