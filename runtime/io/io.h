@@ -5,8 +5,8 @@
  *
  * Everything here allocates with tm_raw_alloc(TM_MEM_OBJECTS) only: the
  * writers run at exit inside the traced program (TRACEMALLOC_DUMP), where
- * calling malloc would trace the runtime's own work. The CLI also uses the
- * in-memory serialisers below to write to stdout.
+ * calling malloc would trace the runtime's own work. The part the CLI may
+ * use is in snapshot_io.h (included here).
  */
 #ifndef TM_IO_H
 #define TM_IO_H
@@ -16,37 +16,13 @@
 #include <stdint.h>
 
 #include "ptr_map.h"
+#include "snapshot_io.h"
 #include "tracemalloc.h"
 #include "utf8.h"
-
-/* A growable byte buffer. `failed` latches the first allocation failure so
- * that writers can append without checking every call. */
-typedef struct tm_buf {
-  unsigned char *data;
-  size_t len;
-  size_t cap;
-  bool failed;
-} tm_buf_t;
-
-void tm_buf_reserve(tm_buf_t *b, size_t extra);
-void tm_buf_append(tm_buf_t *b, const void *p, size_t n);
-void tm_buf_putc(tm_buf_t *b, unsigned char c);
-void tm_buf_puts(tm_buf_t *b, const char *s);
-/* Unsigned LEB128: 7 bits per byte, low first, high bit = "more". */
-void tm_buf_put_varint(tm_buf_t *b, uint64_t v);
-void tm_buf_put_u64_decimal(tm_buf_t *b, uint64_t v);
-void tm_buf_free(tm_buf_t *b);
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, init and final xor
  * 0xFFFFFFFF): crc32c("123456789") == 0xE3069283. */
 uint32_t tm_crc32c(const void *data, size_t len);
-
-/* Write len bytes to path atomically: a temporary file in the same
- * directory, fsync, rename over path, fsync of the directory. On any failure
- * the temporary file is removed and path is untouched. TM_EIO naming path.
- * On success, temporaries of the same path left by dead writers are
- * removed. Any path up to PATH_MAX whose last component fits NAME_MAX. */
-tm_status_t tm_io_write_atomic(const char *path, const void *data, size_t len);
 
 /* The temporary name (no directory) for dumping to the file `name` (a last
  * path component) by process pid, attempt n: hidden, at most 100 bytes
@@ -64,11 +40,6 @@ typedef tm_status_t (*tm_io_serializer_t)(const tm_snapshot_t *snap,
                                           tm_buf_t *out);
 tm_status_t tm_io_dump_with(const tm_snapshot_t *snap, const char *path,
                             tm_io_serializer_t serialize);
-
-/* Serialise a snapshot in memory (the CLI writes these to stdout). The
- * buffer belongs to the caller (tm_buf_free). */
-tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out);
-tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out);
 
 /* The two loaders behind tm_snapshot_load_buffer (which picks one from the
  * first bytes). `name` prefixes every error message. */

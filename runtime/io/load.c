@@ -549,6 +549,18 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
   return TM_OK;
 }
 
+tm_status_t tm_io_load_fd(int fd, const char *name, tm_snapshot_t **out) {
+  *out = NULL;
+  unsigned char *data = NULL;
+  size_t len = 0;
+  tm_status_t st = tm_io_read_snapshot_fd(fd, name, &data, &len);
+  if (st != TM_OK)
+    return st;
+  st = tm_snapshot_load_buffer(data, len, name, out);
+  tm_raw_free(data);
+  return st;
+}
+
 tm_status_t tm_snapshot_load(const char *path, tm_snapshot_t **out) {
   if (!out)
     return tm_set_error(TM_EINVAL, "out must not be NULL");
@@ -558,13 +570,7 @@ tm_status_t tm_snapshot_load(const char *path, tm_snapshot_t **out) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return fail(path, TM_EIO, "cannot open: %s", strerror(errno));
-  unsigned char *data = NULL;
-  size_t len = 0;
-  tm_status_t st = tm_io_read_snapshot_fd(fd, path, &data, &len);
+  tm_status_t st = tm_io_load_fd(fd, path, out);
   close(fd);
-  if (st != TM_OK)
-    return st;
-  st = tm_snapshot_load_buffer(data, len, path, out);
-  tm_raw_free(data);
   return st;
 }

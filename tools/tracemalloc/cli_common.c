@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "io.h"
-#include "raw_alloc.h"
+#include "snapshot_io.h"
 
 int cli_usage_error(const cli_command_t *cmd, const char *fmt, ...) {
   va_list ap;
@@ -211,13 +210,7 @@ void cli_opts_free(cli_opts_t *o) { cli_filters_free(&o->filters); }
 
 /* Read stdin (for the path "-") as a file is read: format checked first. */
 static int load_stdin(tm_snapshot_t **out) {
-  unsigned char *buf = NULL;
-  size_t n = 0;
-  tm_status_t st = tm_io_read_snapshot_fd(STDIN_FILENO, "<stdin>", &buf, &n);
-  if (st == TM_OK) {
-    st = tm_snapshot_load_buffer(buf, n, "<stdin>", out);
-    tm_raw_free(buf);
-  }
+  tm_status_t st = tm_io_load_fd(STDIN_FILENO, "<stdin>", out);
   if (st != TM_OK)
     return cli_error(st == TM_ENOMEM ? CLI_FAILURE : CLI_USAGE, "%s",
                      tm_error_message());

@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "export.h"
-#include "io.h"
+#include "snapshot_io.h"
 
 int cmd_export(const cli_command_t *cmd, int argc, char **argv) {
   cli_opts_t o;

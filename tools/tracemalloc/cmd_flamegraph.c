@@ -24,7 +24,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "io.h"
+#include "snapshot_io.h"
+#include "utf8.h"
 
 /* The prefix tree, flat: nodes by index (0 is the root), children as a
  * linked list in insertion order, and a hash table from (parent, filename,

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io.h"
+#include "snapshot_io.h"
 #include "tracemalloc.h"
 
 bool cli_export_pickle(const tm_snapshot_t *snap, tm_buf_t *out);

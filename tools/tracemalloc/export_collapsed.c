@@ -20,6 +20,8 @@
 #include "cli.h"
 #include "export.h"
 
+#include <string.h>
+
 static void put_label_text(tm_buf_t *b, const char *s) {
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;

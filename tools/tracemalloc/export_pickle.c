@@ -30,7 +30,9 @@
 
 #include "cli.h"
 #include "export.h"
-#include "io.h"
+#include "ptr_map.h"
+#include "snapshot_io.h"
+#include "utf8.h"
 
 /* A pickle under construction, with the memo of written objects. */
 typedef struct pickler {
