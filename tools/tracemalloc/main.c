@@ -102,7 +102,8 @@ static const cli_command_t commands[] = {
      "  -o, --output FILE       the SVG file to write (required)\n"
      "  --by-line               one box per source line, not per function\n"
      "  --weight bytes|blocks   widths by live bytes (default) or blocks\n"
-     "  --title TEXT            title (default: \"Live bytes by traceback\")\n"
+     "  --title TEXT            title (default: \"Live bytes by traceback\",\n"
+     "                          with --weight blocks \"Live blocks ...\")\n"
      "  --width PX              image width, 200..100000 (default "
      "1200)\n\n" FILTERS_HELP,
      OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
