@@ -2,7 +2,8 @@
 /* fuzz_report.c - libFuzzer target for the report commands themselves:
  * every input the loader accepts goes through `stats` (each key,
  * cumulative), `top`, `traceback --limit all`, `leaks --all-domains` and
- * `flamegraph`, exactly as the CLI runs them (the cmd_* functions with an
+ * `flamegraph` (by function and bytes, and --by-line --weight blocks),
+ * exactly as the CLI runs them (the cmd_* functions with an
  * argv), so the grouping, the human printers with their bounds and
  * escaping, and the flame graph's tree are fuzzed on loaded snapshots.
  * The input is handed over as a file (a memfd: /proc/self/fd/N); stdout
@@ -31,7 +32,9 @@ static const cli_command_t cmds[] = {
     {"leaks", "", "", "",
      OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS, 1, 1,
      cmd_leaks},
-    {"flamegraph", "", "", "", OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS,
+    {"flamegraph", "", "", "",
+     OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
+         OPT_WEIGHT,
      1, 1, cmd_flamegraph},
 };
 
@@ -96,6 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run(&cmds[3], 3, leaks);
   const char *flame[] = {"flamegraph", path, "-o", svg, "--width", "300", NULL};
   run(&cmds[4], 6, flame);
+  const char *flame_lines[] = {"flamegraph", path,       "-o",     svg,
+                               "--by-line",  "--weight", "blocks", NULL};
+  run(&cmds[4], 7, flame_lines);
   close(fd);
   return 0;
 }

@@ -30,6 +30,8 @@ enum {
   OPT_WIDTH = 1 << 7,       /* --width PIXELS */
   OPT_ALL_DOMAINS = 1 << 8, /* --all-domains */
   OPT_LIMIT_ALL = 1 << 9,   /* --limit all (reports whose default is 10) */
+  OPT_BY_LINE = 1 << 10,    /* --by-line (flamegraph) */
+  OPT_WEIGHT = 1 << 11,     /* --weight bytes|blocks (flamegraph) */
 };
 
 /* How many frames of one traceback the human reports (traceback, leaks)
@@ -65,6 +67,8 @@ typedef struct cli_opts {
                          "collapsed" */
   const char *title;
   unsigned width;
+  bool by_line;        /* flamegraph: one box per line, not per function */
+  bool weight_blocks;  /* flamegraph --weight blocks: widths by block count */
   const char *args[2]; /* positional arguments */
   int nargs;
 } cli_opts_t;

@@ -77,6 +77,8 @@ static const opt_def_t opt_defs[] = {
     {"--title", OPT_TITLE, true},
     {"--width", OPT_WIDTH, true},
     {"--all-domains", OPT_ALL_DOMAINS, false},
+    {"--by-line", OPT_BY_LINE, false},
+    {"--weight", OPT_WEIGHT, true},
 };
 
 static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
@@ -124,6 +126,13 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     o->format = value;
   } else if (strcmp(name, "--title") == 0) {
     o->title = value;
+  } else if (strcmp(name, "--by-line") == 0) {
+    o->by_line = true;
+  } else if (strcmp(name, "--weight") == 0) {
+    if (strcmp(value, "bytes") != 0 && strcmp(value, "blocks") != 0)
+      return cli_usage_error(
+          cmd, "unknown --weight '%s': expected bytes or blocks", value);
+    o->weight_blocks = strcmp(value, "blocks") == 0;
   } else if (strcmp(name, "--width") == 0) {
     if (!parse_size(value, &n) || n < 200 || n > 100000)
       return cli_usage_error(cmd,

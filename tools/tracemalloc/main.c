@@ -88,16 +88,27 @@ static const cli_command_t commands[] = {
      "own\n\n" FILTERS_HELP,
      OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS, 1, 1,
      cmd_leaks},
-    {"flamegraph", "SNAP -o OUT.svg [--title TEXT] [--width PX] [FILTERS]",
-     "a self-contained SVG flame graph of live bytes by traceback",
-     "Write an SVG flame graph of the live bytes of SNAP by traceback: the\n"
-     "oldest frame at the bottom, the allocation site on top, widths\n"
-     "proportional to bytes. Hover a box for its size.\n\n"
+    {"flamegraph",
+     "SNAP -o OUT.svg [--by-line] [--weight bytes|blocks] [--title TEXT] "
+     "[--width PX] [FILTERS]",
+     "an interactive SVG flame graph of live bytes by traceback",
+     "Write a self-contained SVG flame graph of SNAP by traceback: the oldest\n"
+     "frame at the bottom, the allocation site on top, widths proportional\n"
+     "to live bytes. Boxes are 'function (file.c:LINE)', one per function\n"
+     "(frames without a function name: one per line). Open it in a browser:\n"
+     "click a box to zoom, Search (or Ctrl-F) highlights matching frames,\n"
+     "hover a box for its details. Boxes narrower than one pixel are not\n"
+     "drawn (their bytes stay in their caller's box).\n\n"
      "  -o, --output FILE       the SVG file to write (required)\n"
-     "  --title TEXT            title (default: \"Live bytes by traceback\")\n"
+     "  --by-line               one box per source line, not per function\n"
+     "  --weight bytes|blocks   widths by live bytes (default) or blocks\n"
+     "  --title TEXT            title (default: \"Live bytes by traceback\",\n"
+     "                          with --weight blocks \"Live blocks ...\")\n"
      "  --width PX              image width, 200..100000 (default "
      "1200)\n\n" FILTERS_HELP,
-     OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS, 1, 1, cmd_flamegraph},
+     OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
+         OPT_WEIGHT,
+     1, 1, cmd_flamegraph},
 };
 
 static void print_global_help(FILE *f) {
