@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fuzz_report.c - libFuzzer target for the report commands themselves:
  * every input the loader accepts goes through `stats` (each key,
- * cumulative), `top`, `traceback --limit all`, `leaks --all-domains` and
- * `flamegraph`, exactly as the CLI runs them (the cmd_* functions with an
- * argv), so the grouping, the human printers with their bounds and
- * escaping, and the flame graph's tree are fuzzed on loaded snapshots.
+ * cumulative), `diff` (the snapshot against itself), `top` (default and
+ * --limit all), `traceback` (default limit and --limit all), `leaks`
+ * (default, --all-domains, --suppress with a file of patterns that match
+ * file names, function names and file:line) and `flamegraph`, exactly as
+ * the CLI runs them (the cmd_* functions with an argv), so the grouping,
+ * the human printers with their bounds and escaping (function names
+ * included), the suppressions and the flame graph's tree are fuzzed on
+ * loaded snapshots.
  * The input is handed over as a file (a memfd: /proc/self/fd/N); stdout
  * goes to /dev/null, the flame graph to a scratch directory. A command may
  * fail (exit 1 or 2) but must never crash, and must return 0, 1 or 2.
@@ -25,20 +29,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const cli_command_t cmds[] = {
     {"stats", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1,
      1, cmd_stats},
+    {"diff", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 2,
+     2, cmd_diff},
     {"top", "", "", "", OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_top},
     {"traceback", "", "", "", OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1,
      cmd_traceback},
     {"leaks", "", "", "",
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS, 1, 1,
-     cmd_leaks},
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS,
+     1, 1, cmd_leaks},
     {"flamegraph", "", "", "", OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS,
      1, 1, cmd_flamegraph},
 };
 
-static char dir[128], svg[256];
+static char dir[128], svg[256], supp[256];
+
+/* Patterns of every kind: file names, function names (C and demangled
+ * C++), file:line, sets; a blank line and a comment. */
+static const char supp_text[] = "# fuzz_report's suppressions\n"
+                                "  *a.c  \n"
+                                "main\n"
+                                "*::*(*)\n"
+                                "*.c:1*\n"
+                                "[a-c]*.h\n"
+                                "\n";
 
 static void cleanup(void) {
   unlink(svg);
+  unlink(supp);
   rmdir(dir);
 }
 
@@ -54,6 +71,10 @@ static void init(void) {
   if (!mkdtemp(dir))
     abort();
   snprintf(svg, sizeof svg, "%s/out.svg", dir);
+  snprintf(supp, sizeof supp, "%s/fuzz.supp", dir);
+  FILE *f = fopen(supp, "w");
+  if (!f || fputs(supp_text, f) < 0 || fclose(f) != 0)
+    abort();
   atexit(cleanup);
 }
 
@@ -88,14 +109,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   const char *cum[] = {"stats", path, "--cumulative", NULL};
   run(&cmds[0], 3, cum);
+  const char *diff[] = {"diff", path, path, "--key", "traceback", NULL};
+  run(&cmds[1], 5, diff);
   const char *top[] = {"top", path, NULL};
-  run(&cmds[1], 2, top);
-  const char *tb[] = {"traceback", path, "--limit", "all", NULL};
-  run(&cmds[2], 4, tb);
-  const char *leaks[] = {"leaks", path, "--all-domains", NULL};
-  run(&cmds[3], 3, leaks);
+  run(&cmds[2], 2, top);
+  const char *top_all[] = {"top", path, "--limit", "all", NULL};
+  run(&cmds[2], 4, top_all);
+  const char *tb[] = {"traceback", path, NULL};
+  run(&cmds[3], 2, tb);
+  const char *tb_all[] = {"traceback", path, "--limit", "all", NULL};
+  run(&cmds[3], 4, tb_all);
+  const char *leaks[] = {"leaks", path, NULL};
+  run(&cmds[4], 2, leaks);
+  const char *leaks_all[] = {"leaks",   path,  "--all-domains",
+                             "--limit", "all", NULL};
+  run(&cmds[4], 5, leaks_all);
+  const char *leaks_supp[] = {"leaks",         path, "--suppress", supp,
+                              "--all-domains", NULL};
+  run(&cmds[4], 5, leaks_supp);
   const char *flame[] = {"flamegraph", path, "-o", svg, "--width", "300", NULL};
-  run(&cmds[4], 6, flame);
+  run(&cmds[5], 6, flame);
   close(fd);
   return 0;
 }
