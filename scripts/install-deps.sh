@@ -39,10 +39,12 @@ fi
 # autoconf automake meson pkg-config shellcheck: the build-system host tests
 # (test/hosts/build, test/package) and the tmcc lint (test/hosts/driver).
 # clang-tidy-19, clang-format-19 and shellcheck: the static checks (ctest -L lint, test/lint).
+# golang-go: `go tool pprof` reads our pprof export in tool.pprof-go
+# (test-only; the test is skipped without it).
 pkgs=(build-essential cmake ninja-build python3 python3-dev python3-setuptools git
   ca-certificates valgrind tcl libjemalloc-dev libgoogle-perftools-dev
   autoconf automake meson pkg-config shellcheck clang-tidy-19
-  clang-format-19)
+  clang-format-19 golang-go)
 # heaptrack and time: bench/real/whole.sh's heaptrack column and peak RSS.
 # (ASan and MemProf come with libclang-rt-19-dev.)
 [[ $bench == 1 ]] && pkgs+=(heaptrack time)
