@@ -68,9 +68,10 @@ for f in $bad; do
   check "$f" -- "$tm" flamegraph "$f" -o "$work/x.svg"
 done
 # The same bytes on stdin ("-" is named <stdin>).
+from_stdin() { "$tm" "$1" - <"$2"; }
 for f in $work/empty.tmd $work/truncated.tmd $work/cut.json $work/zeros.bin; do
   for cmd in stats top traceback leaks export; do
-    check "<stdin>" -- sh -c '"$1" "$2" - <"$3"' sh "$tm" "$cmd" "$f"
+    check "<stdin>" -- from_stdin "$cmd" "$f"
   done
 done
 # A bad suppression file is bad input too.
