@@ -8,7 +8,11 @@
  * the CLI runs them (the cmd_* functions with an argv), so the grouping,
  * the human printers with their bounds and escaping (function names
  * included), the suppressions and the flame graph's tree are fuzzed on
- * loaded snapshots.
+ * loaded snapshots. An input the loader refuses is used as a suppression
+ * file instead (`leaks --suppress INPUT` on a fixed snapshot with C and
+ * C++ names), so the suppression parser and its matching are fuzzed too.
+ * Error lines go to /dev/null (stderr is swapped around each command;
+ * sanitizer reports write to fd 2 directly and are not affected).
  * The input is handed over as a file (a memfd: /proc/self/fd/N); stdout
  * goes to /dev/null, the flame graph to a scratch directory. A command may
  * fail (exit 1 or 2) but must never crash, and must return 0, 1 or 2.
@@ -41,7 +45,21 @@ static const cli_command_t cmds[] = {
      1, 1, cmd_flamegraph},
 };
 
-static char dir[128], svg[256], supp[256];
+static char dir[128], svg[256], supp[256], snap[256];
+static FILE *devnull;
+
+/* The snapshot the fuzzed suppression files are applied to. */
+static const char snap_text[] =
+    "{\"format\": \"tracemalloc-json\", \"version\": 1, "
+    "\"traceback_limit\": 5, \"traces\": ["
+    "{\"domain\": 0, \"size\": 400, \"traceback\": [[\"/src/app/parser.cc\", "
+    "20], [\"/src/app/main.cc\", 37]], \"total_nframe\": 2, \"functions\": "
+    "[\"app::newNode(char const*)\", \"main\"]},"
+    "{\"domain\": 3, \"size\": 96, \"traceback\": [[\"/src/app/pool.h\", 12], "
+    "[\"/src/app/main.cc\", 39]], \"total_nframe\": 2, \"functions\": "
+    "[\"double* app::Pool<double>::make<double>()\", null]},"
+    "{\"domain\": 0, \"size\": 40, \"traceback\": [[\"caf\\u00e9.c\", 0]], "
+    "\"total_nframe\": 1}]}";
 
 /* Patterns of every kind: file names, function names (C and demangled
  * C++), file:line, sets; a blank line and a comment. */
@@ -56,6 +74,7 @@ static const char supp_text[] = "# fuzz_report's suppressions\n"
 static void cleanup(void) {
   unlink(svg);
   unlink(supp);
+  unlink(snap);
   rmdir(dir);
 }
 
@@ -72,15 +91,38 @@ static void init(void) {
     abort();
   snprintf(svg, sizeof svg, "%s/out.svg", dir);
   snprintf(supp, sizeof supp, "%s/fuzz.supp", dir);
+  snprintf(snap, sizeof snap, "%s/snap.json", dir);
   FILE *f = fopen(supp, "w");
   if (!f || fputs(supp_text, f) < 0 || fclose(f) != 0)
+    abort();
+  f = fopen(snap, "w");
+  if (!f || fputs(snap_text, f) < 0 || fclose(f) != 0)
+    abort();
+  if (!(devnull = fopen("/dev/null", "w")))
     abort();
   atexit(cleanup);
 }
 
 static void run(const cli_command_t *c, int argc, const char **argv) {
+  FILE *err = stderr;
+  stderr = devnull;
   int rc = c->run(c, argc, (char **)argv);
+  stderr = err;
   FUZZ_ASSERT(rc == 0 || rc == 1 || rc == 2);
+}
+
+/* The input as a file: /proc/self/fd/N of a memfd (closed by the caller),
+ * or -1. */
+static int as_file(const uint8_t *data, size_t size, char *path, size_t n) {
+  int fd = memfd_create("fuzz_report", MFD_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (write(fd, data, size) != (ssize_t)size) {
+    close(fd);
+    return -1;
+  }
+  snprintf(path, n, "/proc/self/fd/%d", fd);
+  return fd;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -88,20 +130,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init();
   if (size > FUZZ_MAX_INPUT)
     return 0;
-  // Only what the loader accepts is worth running five commands on.
+  char path[64];
+  // Only what the loader accepts is worth running the commands on; the
+  // rest is a suppression file.
   tm_snapshot_t *s = NULL;
-  if (tm_snapshot_load_buffer(data, size, "fuzz", &s) != TM_OK)
-    return 0;
-  tm_snapshot_free(s);
-  int fd = memfd_create("fuzz_report", MFD_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  if (write(fd, data, size) != (ssize_t)size) {
+  if (tm_snapshot_load_buffer(data, size, "fuzz", &s) != TM_OK) {
+    int fd = as_file(data, size, path, sizeof path);
+    if (fd < 0)
+      return 0;
+    const char *sup[] = {"leaks",         snap, "--suppress", path,
+                         "--all-domains", NULL};
+    run(&cmds[4], 5, sup);
     close(fd);
     return 0;
   }
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  tm_snapshot_free(s);
+  int fd = as_file(data, size, path, sizeof path);
+  if (fd < 0)
+    return 0;
   static const char *const keys[] = {"lineno", "filename", "traceback"};
   for (int k = 0; k < 3; k++) {
     const char *a[] = {"stats", path, "--key", keys[k], NULL};
