@@ -186,23 +186,26 @@ static bool frame_label(cli_suppress_t *s, const tm_frame_t *f) {
   return true;
 }
 
-/* The index of the first pattern that matches a frame of tb, -1 for none,
- * -2 on out-of-memory. */
+/* The index of the first pattern (in file order) that matches a frame of
+ * tb, -1 for none, -2 on out-of-memory. Frames outside, so that each
+ * frame's "file:line" is built once; a frame only tries the patterns before
+ * the best match so far. */
 static long verdict(cli_suppress_t *s, const tm_traceback_t *tb) {
-  size_t n = tm_traceback_length(tb);
+  size_t n = tm_traceback_length(tb), best = s->n;
   const tm_frame_t *f = tm_traceback_frames(tb);
-  for (size_t k = 0; k < s->n; k++) {
-    const tm_glob_t *g = s->p[k].glob;
-    for (size_t i = 0; i < n; i++) {
-      if (glob_str(g, f[i].filename) || glob_str(g, f[i].function))
-        return (long)k;
-      if (!frame_label(s, &f[i]))
-        return -2;
-      if (glob_str(g, s->label))
-        return (long)k;
+  for (size_t i = 0; i < n && best > 0; i++) {
+    if (!frame_label(s, &f[i]))
+      return -2;
+    for (size_t k = 0; k < best; k++) {
+      const tm_glob_t *g = s->p[k].glob;
+      if (glob_str(g, f[i].filename) || glob_str(g, f[i].function) ||
+          glob_str(g, s->label)) {
+        best = k;
+        break;
+      }
     }
   }
-  return -1;
+  return best < s->n ? (long)best : -1;
 }
 
 /* ---- Copying what is kept ----------------------------------------------- */
