@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* fuzz_report.c - libFuzzer target for the report commands themselves:
  * every input the loader accepts goes through `stats` (each key,
- * cumulative), `top`, `traceback --limit all`, `leaks --all-domains` and
- * `flamegraph` (by function and bytes, and --by-line --weight blocks),
- * exactly as the CLI runs them (the cmd_* functions with an
- * argv), so the grouping, the human printers with their bounds and
- * escaping, and the flame graph's tree are fuzzed on loaded snapshots.
- * The input is handed over as a file (a memfd: /proc/self/fd/N); stdout
- * goes to /dev/null, the flame graph to a scratch directory. A command may
- * fail (exit 1 or 2) but must never crash, and must return 0, 1 or 2.
- * Seeds: corpus/fuzz_report (the loader's seeds). */
+ * cumulative), `diff` (the snapshot against itself), `top` (default and
+ * --limit all), `traceback` (default limit and --limit all), `leaks`
+ * (default, --all-domains, --suppress with a file of patterns that match
+ * file names, function names and file:line) and `flamegraph` (by function and
+ * bytes, and --by-line --weight blocks), exactly as the CLI runs them (the
+ * cmd_* functions with an argv), so the grouping, the human printers with their
+ * bounds and escaping (function names included), the suppressions and the flame
+ * graph's tree are fuzzed on loaded snapshots. An input the loader refuses is
+ * used as a suppression file instead (`leaks --suppress INPUT` on a fixed
+ * snapshot with C and C++ names), so the suppression parser and its matching
+ * are fuzzed too. Error lines go to /dev/null (stderr is swapped around each
+ * command; sanitizer reports write to fd 2 directly and are not affected). The
+ * input is handed over as a file (a memfd: /proc/self/fd/N); stdout goes to
+ * /dev/null, the flame graph to a scratch directory. A command may fail (exit 1
+ * or 2) but must never crash, and must return 0, 1 or 2. Seeds:
+ * corpus/fuzz_report (the loader's seeds). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,22 +33,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const cli_command_t cmds[] = {
     {"stats", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1,
      1, cmd_stats},
+    {"diff", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 2,
+     2, cmd_diff},
     {"top", "", "", "", OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_top},
     {"traceback", "", "", "", OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1,
      cmd_traceback},
     {"leaks", "", "", "",
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS, 1, 1,
-     cmd_leaks},
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS,
+     1, 1, cmd_leaks},
     {"flamegraph", "", "", "",
      OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
          OPT_WEIGHT,
      1, 1, cmd_flamegraph},
 };
 
-static char dir[128], svg[256];
+static char dir[128], svg[256], supp[256], snap[256];
+static FILE *devnull;
+
+/* The snapshot the fuzzed suppression files are applied to. */
+static const char snap_text[] =
+    "{\"format\": \"tracemalloc-json\", \"version\": 1, "
+    "\"traceback_limit\": 5, \"traces\": ["
+    "{\"domain\": 0, \"size\": 400, \"traceback\": [[\"/src/app/parser.cc\", "
+    "20], [\"/src/app/main.cc\", 37]], \"total_nframe\": 2, \"functions\": "
+    "[\"app::newNode(char const*)\", \"main\"]},"
+    "{\"domain\": 3, \"size\": 96, \"traceback\": [[\"/src/app/pool.h\", 12], "
+    "[\"/src/app/main.cc\", 39]], \"total_nframe\": 2, \"functions\": "
+    "[\"double* app::Pool<double>::make<double>()\", null]},"
+    "{\"domain\": 0, \"size\": 40, \"traceback\": [[\"caf\\u00e9.c\", 0]], "
+    "\"total_nframe\": 1}]}";
+
+/* Patterns of every kind: file names, function names (C and demangled
+ * C++), file:line, sets; a blank line and a comment. */
+static const char supp_text[] = "# fuzz_report's suppressions\n"
+                                "  *a.c  \n"
+                                "main\n"
+                                "*::*(*)\n"
+                                "*.c:1*\n"
+                                "[a-c]*.h\n"
+                                "\n";
 
 static void cleanup(void) {
   unlink(svg);
+  unlink(supp);
+  unlink(snap);
   rmdir(dir);
 }
 
@@ -57,12 +92,39 @@ static void init(void) {
   if (!mkdtemp(dir))
     abort();
   snprintf(svg, sizeof svg, "%s/out.svg", dir);
+  snprintf(supp, sizeof supp, "%s/fuzz.supp", dir);
+  snprintf(snap, sizeof snap, "%s/snap.json", dir);
+  FILE *f = fopen(supp, "w");
+  if (!f || fputs(supp_text, f) < 0 || fclose(f) != 0)
+    abort();
+  f = fopen(snap, "w");
+  if (!f || fputs(snap_text, f) < 0 || fclose(f) != 0)
+    abort();
+  if (!(devnull = fopen("/dev/null", "w")))
+    abort();
   atexit(cleanup);
 }
 
 static void run(const cli_command_t *c, int argc, const char **argv) {
+  FILE *err = stderr;
+  stderr = devnull;
   int rc = c->run(c, argc, (char **)argv);
+  stderr = err;
   FUZZ_ASSERT(rc == 0 || rc == 1 || rc == 2);
+}
+
+/* The input as a file: /proc/self/fd/N of a memfd (closed by the caller),
+ * or -1. */
+static int as_file(const uint8_t *data, size_t size, char *path, size_t n) {
+  int fd = memfd_create("fuzz_report", MFD_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (write(fd, data, size) != (ssize_t)size) {
+    close(fd);
+    return -1;
+  }
+  snprintf(path, n, "/proc/self/fd/%d", fd);
+  return fd;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -70,20 +132,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init();
   if (size > FUZZ_MAX_INPUT)
     return 0;
-  // Only what the loader accepts is worth running five commands on.
+  char path[64];
+  // Only what the loader accepts is worth running the commands on; the
+  // rest is a suppression file.
   tm_snapshot_t *s = NULL;
-  if (tm_snapshot_load_buffer(data, size, "fuzz", &s) != TM_OK)
-    return 0;
-  tm_snapshot_free(s);
-  int fd = memfd_create("fuzz_report", MFD_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  if (write(fd, data, size) != (ssize_t)size) {
+  if (tm_snapshot_load_buffer(data, size, "fuzz", &s) != TM_OK) {
+    int fd = as_file(data, size, path, sizeof path);
+    if (fd < 0)
+      return 0;
+    const char *sup[] = {"leaks",         snap, "--suppress", path,
+                         "--all-domains", NULL};
+    run(&cmds[4], 5, sup);
     close(fd);
     return 0;
   }
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  tm_snapshot_free(s);
+  int fd = as_file(data, size, path, sizeof path);
+  if (fd < 0)
+    return 0;
   static const char *const keys[] = {"lineno", "filename", "traceback"};
   for (int k = 0; k < 3; k++) {
     const char *a[] = {"stats", path, "--key", keys[k], NULL};
@@ -91,17 +157,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   const char *cum[] = {"stats", path, "--cumulative", NULL};
   run(&cmds[0], 3, cum);
+  const char *diff[] = {"diff", path, path, "--key", "traceback", NULL};
+  run(&cmds[1], 5, diff);
   const char *top[] = {"top", path, NULL};
-  run(&cmds[1], 2, top);
-  const char *tb[] = {"traceback", path, "--limit", "all", NULL};
-  run(&cmds[2], 4, tb);
-  const char *leaks[] = {"leaks", path, "--all-domains", NULL};
-  run(&cmds[3], 3, leaks);
+  run(&cmds[2], 2, top);
+  const char *top_all[] = {"top", path, "--limit", "all", NULL};
+  run(&cmds[2], 4, top_all);
+  const char *tb[] = {"traceback", path, NULL};
+  run(&cmds[3], 2, tb);
+  const char *tb_all[] = {"traceback", path, "--limit", "all", NULL};
+  run(&cmds[3], 4, tb_all);
+  const char *leaks[] = {"leaks", path, NULL};
+  run(&cmds[4], 2, leaks);
+  const char *leaks_all[] = {"leaks",   path,  "--all-domains",
+                             "--limit", "all", NULL};
+  run(&cmds[4], 5, leaks_all);
+  const char *leaks_supp[] = {"leaks",         path, "--suppress", supp,
+                              "--all-domains", NULL};
+  run(&cmds[4], 5, leaks_supp);
   const char *flame[] = {"flamegraph", path, "-o", svg, "--width", "300", NULL};
-  run(&cmds[4], 6, flame);
+  run(&cmds[5], 6, flame);
   const char *flame_lines[] = {"flamegraph", path,       "-o",     svg,
                                "--by-line",  "--weight", "blocks", NULL};
-  run(&cmds[4], 7, flame_lines);
+  run(&cmds[5], 7, flame_lines);
   close(fd);
   return 0;
 }

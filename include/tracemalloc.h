@@ -360,6 +360,19 @@ TM_API tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
                                        int limit, bool most_recent_first,
                                        char **out);
 
+/* Flags of tm_traceback_format_ex. */
+#define TM_FORMAT_FUNCTIONS 1u /* '  File "f.c", line 8, in parse_value' */
+
+/* tm_traceback_format with flags. TM_FORMAT_FUNCTIONS writes a frame that
+ * has a function name the way Python's traceback module does
+ * ('  File "src/parser.cc", line 88, in Parser::parseValue()'); frames
+ * without one, and flags 0, give exactly tm_traceback_format's text.
+ * Unknown flags: TM_EINVAL. */
+TM_API tm_status_t tm_traceback_format_ex(const tm_traceback_t *tb,
+                                          bool has_limit, int limit,
+                                          bool most_recent_first,
+                                          unsigned flags, char **out);
+
 /* ------------------------------------------------------------------------ */
 /* Dump and load                                                             */
 /* ------------------------------------------------------------------------ */

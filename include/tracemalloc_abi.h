@@ -116,8 +116,8 @@ extern "C" {
  * struct { ptr, ptr, ptr, i32, i32, i32, i32 }. */
 struct tm_site {
   const char *file;                 /* absolute, or as the compiler saw it */
-  const char *function;             /* source-level name (may be mangled
-                                       without debug info); never NULL */
+  const char *function;             /* demangled name ("ns::f(int)"; a C
+                                       function's plain name); never NULL */
   const struct tm_site *inlined_at; /* location of the call this site was
                                        inlined into, or NULL */
   uint32_t line;                    /* 0 when unknown */

@@ -5,9 +5,9 @@
 // File names: a DILocation's file is joined with its DIFile directory (or the
 // compile unit's) when relative, and "./" components are removed, so
 // "./inl.h" compiled in /src becomes "/src/inl.h". Function names are the
-// DISubprogram's source name ("mk", not "_Z2mki"; -gline-tables-only has no
-// linkage name at all). Without debug info the site is (module source file,
-// line 0, IR function name) flagged TM_SITE_NO_DEBUG.
+// demangled linkage name ("app::mk(int)", not "_ZN3app2mkEi" nor "mk"; see
+// functionName). Without debug info the site is (module source file,
+// line 0, demangled IR function name) flagged TM_SITE_NO_DEBUG.
 //
 //===----------------------------------------------------------------------===//
 #include "SiteTable.h"
@@ -15,6 +15,7 @@
 #include "Compat.h"
 #include "RuntimeABI.h"
 
+#include "llvm/Demangle/Demangle.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DerivedTypes.h"
@@ -57,14 +58,28 @@ std::string sourcePathOf(const DIScope *S) {
 
 namespace {
 
-std::string functionName(const DISubprogram *SP, StringRef IRName) {
+// A C++ (or Rust, D, MSVC) symbol as c++filt shows it; anything else, and a
+// name the demangler cannot read, unchanged.
+std::string demangled(StringRef Name) { return llvm::demangle(Name.str()); }
+
+// Prefer the linkage name, demangled ("app::Parser::parseValue(int)"): the
+// DISubprogram name is unqualified ("parseValue"), which cannot tell two
+// classes' methods apart. -gline-tables-only drops linkage names, except
+// with -fdebug-info-for-profiling (tmcc adds both); without it, the
+// function's own frames still get the qualified name from its (mangled) IR
+// name, and only inlined frames keep the short one. C names are not
+// mangled: they have no linkage name and stay as they are.
+std::string functionName(const DISubprogram *SP, const DISubprogram *OwnSP,
+                         StringRef IRName) {
   if (SP) {
+    if (!SP->getLinkageName().empty())
+      return demangled(SP->getLinkageName());
+    if (SP == OwnSP && tm_compat::startsWith(IRName, "_Z"))
+      return demangled(IRName);
     if (!SP->getName().empty())
       return SP->getName().str();
-    if (!SP->getLinkageName().empty())
-      return SP->getLinkageName().str();
   }
-  return IRName.str();
+  return demangled(IRName);
 }
 
 } // namespace
@@ -112,7 +127,7 @@ unsigned SiteTable::addLocation(const DILocation *L, unsigned Flags) {
     Parent = int(addLocation(IA, 0));
   const DILocalScope *Scope = L->getScope();
   Row R{sourcePathOf(Scope),
-        functionName(Scope->getSubprogram(), IRName),
+        functionName(Scope->getSubprogram(), F.getSubprogram(), IRName),
         Parent,
         L->getLine(),
         L->getColumn(),
@@ -141,7 +156,7 @@ unsigned SiteTable::addNoLocation(unsigned Flags) {
     File = joinPath("", P);
   }
   unsigned N = Rows.size();
-  Rows.push_back(Row{File, functionName(SP, IRName), -1, 0, 0, Flags});
+  Rows.push_back(Row{File, functionName(SP, SP, IRName), -1, 0, 0, Flags});
   Index[Key] = N;
   return N;
 }

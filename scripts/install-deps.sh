@@ -41,10 +41,12 @@ fi
 # clang-tidy-19, clang-format-19 and shellcheck: the static checks (ctest -L lint, test/lint).
 # chromium: test/tool/flamegraph_browser.py clicks through the flame graph in
 # headless Chromium (ctest tool.flamegraph_browser).
+# golang-go: `go tool pprof` reads our pprof export in tool.pprof-go
+# (test-only; the test is skipped without it).
 pkgs=(build-essential cmake ninja-build python3 python3-dev python3-setuptools git
   ca-certificates valgrind tcl libjemalloc-dev libgoogle-perftools-dev
   autoconf automake meson pkg-config shellcheck clang-tidy-19
-  clang-format-19 chromium)
+  clang-format-19 chromium golang-go)
 # heaptrack and time: bench/real/whole.sh's heaptrack column and peak RSS.
 # (ASan and MemProf come with libclang-rt-19-dev.)
 [[ $bench == 1 ]] && pkgs+=(heaptrack time)

@@ -4,7 +4,8 @@
  * in-memory serialisers (to write a snapshot to stdout), the atomic file
  * write, and loading a snapshot from a file descriptor (stdin).
  *
- * The CLI includes this header, include/tracemalloc.h, support/utf8.h (the
+ * The CLI includes this header, include/tracemalloc.h, snapshot/snapshot.h
+ * (the analysis layer's), support/utf8.h (the
  * one UTF-8 decoder) and support/ptr_map.h (the one pointer map) and nothing
  * else of runtime/: lint.cli-includes (scripts/check-cli-includes.sh)
  * checks it. Everything declared here

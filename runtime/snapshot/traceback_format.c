@@ -9,6 +9,11 @@
  *   '  File "<filename>", line <lineno>'  and, when non-blank,
  *   '    <source line stripped like str.strip()>'.
  *
+ * tm_traceback_format_ex(TM_FORMAT_FUNCTIONS) adds ", in FUNCTION" to a
+ * frame that has a function name, as Python's traceback module prints a
+ * FrameSummary: the human reports use it; CPython's tracemalloc has no
+ * function names, so tm_traceback_format never shows them.
+ *
  * Source lines come from a small process-wide cache (LRU, a few files,
  * guarded by a mutex) so that formatting many frames of one file reads it
  * once. An entry is revalidated by stat (device, inode, size, mtime) on each
@@ -397,13 +402,18 @@ static void put_source(sbuf_t *b, const char *name, unsigned int lineno) {
 /* Traceback.format                                                          */
 /* ------------------------------------------------------------------------ */
 
-tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
-                                int limit, bool most_recent_first, char **out) {
+/* Traceback.format, and with TM_FORMAT_FUNCTIONS the "File ..., line N, in
+ * FUNCTION" form of Python's traceback module (FrameSummary lines). */
+static tm_status_t format_frames(const tm_traceback_t *tb, bool has_limit,
+                                 int limit, bool most_recent_first,
+                                 unsigned flags, char **out) {
   if (!out)
     return tm_set_error(TM_EINVAL, "out must not be NULL");
   *out = NULL;
   if (!tb)
     return tm_set_error(TM_EINVAL, "traceback must not be NULL");
+  if (flags & ~(unsigned)TM_FORMAT_FUNCTIONS)
+    return tm_set_error(TM_EINVAL, "unknown format flags 0x%x", flags);
   /* oldest-first index k is frames[n - 1 - k]; select F[lo:hi] */
   long n = (long)tb->nframe, lo = 0, hi = n;
   if (has_limit && limit > 0)
@@ -420,6 +430,11 @@ tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
     sb_puts(&b, i ? "\n  File \"" : "  File \"");
     sb_puts(&b, f->filename);
     sb_puts(&b, head);
+    /* An empty name says nothing: the line stays CPython's. */
+    if ((flags & TM_FORMAT_FUNCTIONS) && f->function && *f->function) {
+      sb_puts(&b, ", in ");
+      sb_puts(&b, f->function);
+    }
     put_source(&b, f->filename, f->lineno);
   }
   if (b.oom) {
@@ -428,4 +443,15 @@ tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
   }
   *out = b.p;
   return TM_OK;
+}
+
+tm_status_t tm_traceback_format(const tm_traceback_t *tb, bool has_limit,
+                                int limit, bool most_recent_first, char **out) {
+  return format_frames(tb, has_limit, limit, most_recent_first, 0, out);
+}
+
+tm_status_t tm_traceback_format_ex(const tm_traceback_t *tb, bool has_limit,
+                                   int limit, bool most_recent_first,
+                                   unsigned flags, char **out) {
+  return format_frames(tb, has_limit, limit, most_recent_first, flags, out);
 }

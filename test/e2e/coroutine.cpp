@@ -64,7 +64,7 @@ int main() {
 // CHECK: coroutine: 8 frames
 // CHECK-NEXT: coroutine.cpp:29 co_leaf
 // CHECK-NEXT: coroutine.cpp:36 coro
-// CHECK-NEXT: coroutine:{{[0-9]+}} resume
+// CHECK-NEXT: coroutine:{{[0-9]+}} std::{{.*}}coroutine_handle<Task::promise_type>::resume() const
 // CHECK-NEXT: coroutine.cpp:41 resumer
 // CHECK-NEXT: coroutine.cpp:47 deeper
 // CHECK-NEXT: coroutine.cpp:50 deeper

@@ -356,6 +356,45 @@ static void test_linecache_rules(void) {
   CHECK(s == NULL);
 }
 
+/* tm_traceback_format_ex: Python's traceback module puts ", in FUNCTION"
+ * after the line number; frames without a name (or an empty one) and
+ * flags 0 stay exactly Traceback.format. */
+static void test_format_functions(void) {
+  WRITE("fn.cc", "int x;\n  auto *p = new Node();  \n");
+  tm_frame_t f[3] = {{"fn.cc", 2, "Parser::parseValue()"},
+                     {"fn.cc", 1, NULL},
+                     {"<unknown>", 0, ""}};
+  tm_traceback_t *tb = tm_traceback_new_copy(f, 3, 3);
+  char *s = NULL;
+  CHECK(tm_traceback_format_ex(tb, false, 0, true, TM_FORMAT_FUNCTIONS, &s) ==
+        TM_OK);
+  CHECK_EQ_STR(s, "  File \"fn.cc\", line 2, in Parser::parseValue()\n"
+                  "    auto *p = new Node();\n"
+                  "  File \"fn.cc\", line 1\n"
+                  "    int x;\n"
+                  "  File \"<unknown>\", line 0");
+  tm_free(s);
+  s = NULL;
+  /* limit 1 keeps the most recent frame; flags 0 is CPython's line */
+  CHECK(tm_traceback_format_ex(tb, true, 1, false, 0, &s) == TM_OK);
+  CHECK_EQ_STR(s, "  File \"fn.cc\", line 2\n    auto *p = new Node();");
+  tm_free(s);
+  s = NULL;
+  /* limit -2 keeps the oldest frame, whose name is empty */
+  CHECK(tm_traceback_format_ex(tb, true, -2, false, TM_FORMAT_FUNCTIONS,
+                               &s) == TM_OK);
+  CHECK_EQ_STR(s, "  File \"<unknown>\", line 0");
+  tm_free(s);
+  s = NULL;
+  CHECK(tm_traceback_format_ex(tb, false, 0, false, 0x80, &s) == TM_EINVAL);
+  CHECK(s == NULL);
+  /* CPython's format never shows the names */
+  CHECK(tm_traceback_format(tb, true, 1, false, &s) == TM_OK);
+  CHECK_EQ_STR(s, "  File \"fn.cc\", line 2\n    auto *p = new Node();");
+  tm_free(s);
+  tm_traceback_free(tb);
+}
+
 int main(void) {
   test_format_size();
   test_str_forms();
@@ -366,6 +405,7 @@ int main(void) {
   }
   test_format_traceback_cpython();
   test_format_traceback_example();
+  test_format_functions();
   test_linecache_rules();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

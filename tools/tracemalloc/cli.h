@@ -32,6 +32,7 @@ enum {
   OPT_LIMIT_ALL = 1 << 9,   /* --limit all (reports whose default is 10) */
   OPT_BY_LINE = 1 << 10,    /* --by-line (flamegraph) */
   OPT_WEIGHT = 1 << 11,     /* --weight bytes|blocks (flamegraph) */
+  OPT_SUPPRESS = 1 << 12,   /* --suppress FILE (leaks) */
 };
 
 /* How many frames of one traceback the human reports (traceback, leaks)
@@ -67,9 +68,10 @@ typedef struct cli_opts {
                          "collapsed" */
   const char *title;
   unsigned width;
-  bool by_line;        /* flamegraph: one box per line, not per function */
-  bool weight_blocks;  /* flamegraph --weight blocks: widths by block count */
-  const char *args[2]; /* positional arguments */
+  bool by_line;         /* flamegraph: one box per line, not per function */
+  bool weight_blocks;   /* flamegraph --weight blocks: widths by block count */
+  const char *suppress; /* --suppress FILE; NULL: none */
+  const char *args[2];  /* positional arguments */
   int nargs;
 } cli_opts_t;
 
@@ -117,9 +119,14 @@ const char *cli_statistic(const tm_statistic_t *st);
 const char *cli_statistic_diff(const tm_statistic_diff_t *d);
 
 /* "#N: size=..., count=N, average=..." for a traceback group, then its
- * Traceback.format(most_recent_first=True) lines, at most CLI_MAX_FRAMES
+ * frames most recent first in Python's traceback module style
+ * ('  File "a.c", line 5, in f' and the source line), at most CLI_MAX_FRAMES
  * frames (then one line saying how many older frames were left out). */
 void cli_print_group(size_t index, const tm_statistic_t *s);
+
+/* Print text line by line, each line cut at CLI_MAX_LINE bytes (saying how
+ * many were left out). */
+void cli_print_lines_cut(const char *text);
 
 /* Escape control characters and bytes that are not UTF-8 in everything
  * later printed to stdout (term_escape.c): always when `always`, else only
@@ -130,8 +137,10 @@ void cli_escape_stdout(bool always);
  * `dflt`. */
 size_t cli_group_limit(const cli_opts_t *o, size_t dflt);
 
-/* The first source line of frame 0 of tb ("    text"), or NULL. */
-char *cli_source_line(const tm_traceback_t *tb);
+/* Frame 0 of tb as the reports print a frame: '  File "a.c", line 5, in f'
+ * and, when readable, its source line under it; malloc'ed, NULL when the
+ * traceback is empty (or out of memory). */
+char *cli_frame_lines(const tm_traceback_t *tb);
 
 /* The subcommands. */
 int cmd_stats(const cli_command_t *cmd, int argc, char **argv);

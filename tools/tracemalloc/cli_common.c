@@ -79,6 +79,7 @@ static const opt_def_t opt_defs[] = {
     {"--all-domains", OPT_ALL_DOMAINS, false},
     {"--by-line", OPT_BY_LINE, false},
     {"--weight", OPT_WEIGHT, true},
+    {"--suppress", OPT_SUPPRESS, true},
 };
 
 static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
@@ -133,6 +134,8 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
       return cli_usage_error(
           cmd, "unknown --weight '%s': expected bytes or blocks", value);
     o->weight_blocks = strcmp(value, "blocks") == 0;
+  } else if (strcmp(name, "--suppress") == 0) {
+    o->suppress = value; // read by the command, which reports its errors
   } else if (strcmp(name, "--width") == 0) {
     if (!parse_size(value, &n) || n < 200 || n > 100000)
       return cli_usage_error(cmd,
@@ -331,21 +334,23 @@ const char *cli_statistic_diff(const tm_statistic_diff_t *d) {
   FORMAT_INTO(b, tm_format_statistic_diff, d);
 }
 
-char *cli_source_line(const tm_traceback_t *tb) {
+char *cli_frame_lines(const tm_traceback_t *tb) {
   char *text = NULL;
-  // limit=1 keeps the most recent frame: '  File "f", line N' [+ source].
-  if (tm_traceback_format(tb, true, 1, false, &text) != TM_OK || !text)
+  // limit=1 keeps the most recent frame: '  File "f", line N, in F' and the
+  // source line under it when readable.
+  if (tm_traceback_format_ex(tb, true, 1, false, TM_FORMAT_FUNCTIONS, &text) !=
+          TM_OK ||
+      !text)
     return NULL;
-  char *nl = strchr(text, '\n');
-  char *line = nl ? strdup(nl + 1) : NULL;
+  char *copy = *text ? strdup(text) : NULL;
   tm_free(text);
-  return line;
+  return copy;
 }
 
 /* Print text line by line, each cut at CLI_MAX_LINE bytes: no real path is
  * longer than PATH_MAX, so only a crafted name is cut, and a report stays
  * bounded by its number of lines. */
-static void print_lines_cut(const char *text) {
+void cli_print_lines_cut(const char *text) {
   while (*text) {
     const char *nl = strchr(text, '\n');
     size_t len = nl ? (size_t)(nl - text) : strlen(text);
@@ -372,10 +377,10 @@ void cli_print_group(size_t index, const tm_statistic_t *s) {
   char *text = NULL;
   size_t n = tm_traceback_length(s->traceback);
   // limit=K keeps the K most recent frames (Traceback.format's self[-K:]).
-  if (tm_traceback_format(s->traceback, n > CLI_MAX_FRAMES, CLI_MAX_FRAMES,
-                          true, &text) == TM_OK &&
+  if (tm_traceback_format_ex(s->traceback, n > CLI_MAX_FRAMES, CLI_MAX_FRAMES,
+                             true, TM_FORMAT_FUNCTIONS, &text) == TM_OK &&
       text) {
-    print_lines_cut(text);
+    cli_print_lines_cut(text);
     tm_free(text);
   }
   if (n > CLI_MAX_FRAMES)

@@ -21,6 +21,9 @@
  * domains hold; --all-domains reports each domain in a section of its own,
  * with its own summary, and never adds bytes across domains.
  *
+ * Suppressions (--suppress FILE, suppress.c) leave known blocks out of
+ * each domain's report; the summary says what they left out.
+ *
  * Bounds: at most --limit groups (10 by default, `--limit all` for every
  * one), each with at most CLI_MAX_FRAMES frames.
  */
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "suppress.h"
 
 /* Per-domain totals, sorted by domain. */
 typedef struct domain_sum {
@@ -65,7 +69,8 @@ static domain_sum_t *domain_sums(const tm_snapshot_t *snap, size_t *n) {
 }
 
 static void print_summary(const tm_snapshot_t *snap, const char *what,
-                          const tm_statistics_t *st, bool first) {
+                          const tm_statistics_t *st, bool first,
+                          bool suppressed) {
   size_t n = tm_statistics_count(st);
   const tm_statistic_t *items = tm_statistics_items(st);
   uint64_t size = 0, count = 0;
@@ -76,7 +81,9 @@ static void print_summary(const tm_snapshot_t *snap, const char *what,
   tm_snapshot_info_t info = {.size = sizeof info};
   tm_snapshot_get_info(snap, &info);
   if (n == 0)
-    printf("No leaks%s: no traced block was still allocated.", what);
+    printf("No leaks%s: %s.", what,
+           suppressed ? "every block still allocated was suppressed"
+                      : "no traced block was still allocated");
   else
     printf("Leak summary%s: %s in %llu block%s from %zu traceback%s", what,
            cli_size((double)size, false), (unsigned long long)count,
@@ -90,22 +97,36 @@ static void print_summary(const tm_snapshot_t *snap, const char *what,
            (unsigned long long)info.dropped_traces);
 }
 
-/* One domain's groups: the summary, then at most `limit` groups. */
+/* One domain's groups: the summary, then at most `limit` groups. With
+ * --suppress, what the patterns match is left out first, and said so under
+ * the summary. */
 static int report_domain(const tm_snapshot_t *all, const cli_opts_t *op,
-                         unsigned domain, bool say_domain, bool first) {
+                         cli_suppress_t *sup, unsigned domain, bool say_domain,
+                         bool first) {
   tm_filter_t keep = {
       .kind = TM_FILTER_DOMAIN, .inclusive = true, .domain = domain};
   tm_snapshot_t *snap = NULL;
   tm_statistics_t *st = NULL;
-  if (tm_snapshot_filter_traces(all, &keep, 1, &snap) != TM_OK ||
-      tm_snapshot_statistics(snap, TM_KEY_TRACEBACK, false, &st) != TM_OK) {
+  if (tm_snapshot_filter_traces(all, &keep, 1, &snap) != TM_OK)
+    return cli_error(CLI_FAILURE, "%s: %s", op->args[0], tm_error_message());
+  if (sup) {
+    tm_snapshot_t *kept = NULL;
+    int rc = cli_suppress_apply(sup, snap, &kept);
+    tm_snapshot_free(snap);
+    if (rc != CLI_OK)
+      return rc;
+    snap = kept;
+  }
+  if (tm_snapshot_statistics(snap, TM_KEY_TRACEBACK, false, &st) != TM_OK) {
     tm_snapshot_free(snap);
     return cli_error(CLI_FAILURE, "%s: %s", op->args[0], tm_error_message());
   }
   char what[48] = "";
   if (say_domain)
     snprintf(what, sizeof what, " (domain %u)", domain);
-  print_summary(all, what, st, first);
+  print_summary(all, what, st, first, sup && cli_suppress_blocks(sup) != 0);
+  if (sup)
+    cli_suppress_print(sup);
   size_t n = tm_statistics_count(st), limit = cli_group_limit(op, 10);
   const tm_statistic_t *items = tm_statistics_items(st);
   for (size_t i = 0; i < n && i < limit; i++) {
@@ -132,11 +153,15 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
   tm_snapshot_t *snap = NULL;
   domain_sum_t *d = NULL;
   size_t nd = 0;
-  rc = cli_load(o.args[0], &o, &snap);
+  cli_suppress_t *sup = NULL;
+  if (o.suppress)
+    rc = cli_suppress_load(o.suppress, &sup);
+  if (rc == CLI_OK)
+    rc = cli_load(o.args[0], &o, &snap);
   if (rc == CLI_OK && !(d = domain_sums(snap, &nd)))
     rc = cli_error(CLI_FAILURE, "out of memory");
   if (rc == CLI_OK && d && !o.all_domains) {
-    rc = report_domain(snap, &o, 0, false, true);
+    rc = report_domain(snap, &o, sup, 0, false, true);
     for (size_t i = 0; rc == CLI_OK && i < nd; i++)
       if (d[i].domain != 0)
         printf("%sDomain %u (not included; --all-domains): %s in %llu "
@@ -146,16 +171,17 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
                (unsigned long long)d[i].count, d[i].count == 1 ? "" : "s");
   } else if (rc == CLI_OK && d) {
     if (nd == 0)
-      rc = report_domain(snap, &o, 0, false, true);
+      rc = report_domain(snap, &o, sup, 0, false, true);
     for (size_t i = 0; rc == CLI_OK && i < nd; i++) {
       if (i)
         putchar('\n');
-      rc = report_domain(snap, &o, d[i].domain, true, i == 0);
+      rc = report_domain(snap, &o, sup, d[i].domain, true, i == 0);
     }
   }
   if (rc == CLI_OK)
     rc = cli_finish_output(stdout, "<stdout>");
   free(d);
+  cli_suppress_free(sup);
   tm_snapshot_free(snap);
   cli_opts_free(&o);
   return rc;

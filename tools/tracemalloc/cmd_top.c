@@ -12,7 +12,10 @@
  *
  *   Top 10 lines:
  *   #1: src/a.c:12: size=10.0 KiB, count=3, average=3413 B
+ *     File "src/a.c", line 12, in read_request
  *       buf = malloc(n);
+ *   #2: lib.py:3: size=1024 B, count=1, average=1024 B
+ *       data = bytearray(1024)          (no function name: source only)
  *   ...
  *   5 other: size=120 B, count=5
  *   Total: size=12.3 KiB, count=40
@@ -22,6 +25,7 @@
  * FILTERS.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
@@ -84,10 +88,20 @@ static void print_lines(const tm_statistics_t *st, size_t limit) {
       continue;
     }
     printf("#%zu: %s\n", i + 1, cli_statistic(&items[i]));
-    char *src = cli_source_line(items[i].traceback);
-    if (src)
-      printf("%s\n", src);
-    free(src);
+    // With a function name, the frame as the traceback report shows it;
+    // without one (a snapshot from Python), "File" would only repeat the
+    // statistic's file:line, so only the source line.
+    const tm_traceback_t *tb = items[i].traceback;
+    bool named = tm_traceback_length(tb) &&
+                 tm_traceback_frames(tb)[0].function &&
+                 *tm_traceback_frames(tb)[0].function;
+    char *frame = cli_frame_lines(tb);
+    const char *nl = frame ? strchr(frame, '\n') : NULL;
+    if (named)
+      cli_print_lines_cut(frame);
+    else if (nl)
+      cli_print_lines_cut(nl + 1);
+    free(frame);
   }
   if (n > shown)
     printf("%zu other: size=%s, count=%llu\n", n - shown,

@@ -10,6 +10,7 @@ Each file is crafted to hurt a reader that trusts its input:
   wrap.json      traces of SIZE_MAX and 5 bytes (size sums);
   controls.json  file names holding ESC sequences, C1 controls and bytes
                  that are not UTF-8 (terminal escapes);
+  controls-fn.json  the same in function names;
   empty-tb.json  a trace with an empty traceback (CPython's <unknown> frame).
 The binary writer follows runtime/io/dump.c's layout (docs/cli.md).
 """
@@ -102,6 +103,10 @@ write_json(os.path.join(out, "controls.json"),
             trace(200, [["c1\u009b31m.c", 2]]),
             trace(100, [["latin1-\udce9t\udce9.c", 3]]),
             trace(50, [["caf\u00e9/\u6587\u4ef6.c", 4]])])
+
+fn_trace = trace(300, [["evil.c", 1], ["main.c", 2]])
+fn_trace["functions"] = ["f\x1b]0;pwned\x07", "g\u009b1m\udce9"]
+write_json(os.path.join(out, "controls-fn.json"), [fn_trace])
 
 write_json(os.path.join(out, "empty-tb.json"),
            [trace(10, []), trace(5, [["a.c", 1]])])
