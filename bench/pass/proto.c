@@ -29,7 +29,10 @@
  *   *_local  the site stored into a slot of the frame's own stack memory
  *            and nothing else (no TLS at all): the floor of any scheme that
  *            marks a frame as live, (b) before the work its capture and
- *            exactness need.
+ *            exactness need;
+ *   *_fp, *_fpsite  (proto_fp.c, built with -fno-omit-frame-pointer) the
+ *            frame pointer alone, and with the site stored in the frame:
+ *            a traced copy found by walking the frame-pointer chain.
  *
  * Prints "name best_ns calls" per kernel. Usage: proto [scale]
  */
@@ -80,8 +83,18 @@ static const char fib_site[] = "fib", walk_site[] = "walk";
 #define FIB_K 0x1234u /* the call site's increment, for *_ctx */
 #define WALK_K 0x5678u
 
-static volatile int trigger = -1; /* never matches */
-static void *volatile sink;
+/* Shared with proto_fp.c (built with other flags). */
+volatile int proto_trigger = -1; /* never matches */
+void *volatile proto_sink;
+uint64_t proto_leaves;
+#define trigger proto_trigger
+#define sink proto_sink
+#define leaves proto_leaves
+
+long fib_fp(int n), fib_fpsite(int n);
+long walk_fp(const struct node *t), walk_fpsite(const struct node *t);
+uint64_t tree_fp(unsigned depth, uint64_t x),
+    tree_fpsite(unsigned depth, uint64_t x);
 
 /* ---- fib ---- */
 
@@ -447,7 +460,6 @@ NOINLINE long walk_ptrle(const struct node *t) {
  * tree(), leaves allocate once per 65,536 calls): two storing calls per
  * frame, so the site is stored before each call (ABI v3 does the same). */
 
-static uint64_t leaves;
 static const char tree_site1[] = "tree1", tree_site2[] = "tree2";
 #define TREE_K1 0x100u
 #define TREE_K2 0x200u
@@ -555,7 +567,9 @@ int main(int argc, char **argv) {
            {"decle", fib_decle, walk_decle, -1, -1},
            {"listle", fib_listle, walk_listle, -1, -1},
            {"ctxle", fib_ctxle, walk_ctxle, -1, -1},
-           {"ptrle", fib_ptrle, walk_ptrle, -1, -1}};
+           {"ptrle", fib_ptrle, walk_ptrle, -1, -1},
+           {"fp", fib_fp, walk_fp, -1, -1},
+           {"fpsite", fib_fpsite, walk_fpsite, -1, -1}};
   enum { NK = sizeof k / sizeof k[0] };
   volatile long acc = 0;
   long check_fib = -1, check_walk = -1;
@@ -593,7 +607,8 @@ int main(int argc, char **argv) {
     long long ns;
   } tk[] = {{"plain", tree_plain, -1}, {"v3", tree_v3, -1},
             {"v3le", tree_v3le, -1},   {"decle", tree_decle, -1},
-            {"listle", tree_listle, -1}, {"ctxle", tree_ctxle, -1}};
+            {"listle", tree_listle, -1}, {"ctxle", tree_ctxle, -1},
+            {"fp", tree_fp, -1},         {"fpsite", tree_fpsite, -1}};
   enum { NT = sizeof tk / sizeof tk[0] };
   unsigned tdepth = scale ? 22 : 14;
   uint64_t check_tree = 0;

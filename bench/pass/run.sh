@@ -169,7 +169,8 @@ fi
 # per call over the frameless kernel (callgrind, exact). The wall ratios
 # come from proto's own interleaved best-of-7 rounds, one layout: read them
 # only on a quiet machine.
-"$clang" -O2 "$here/proto.c" "$here/proto_tls.c" -o "$work/proto"
+"$clang" -O2 -fno-omit-frame-pointer -c "$here/proto_fp.c" -o "$work/proto_fp.o"
+"$clang" -O2 "$here/proto.c" "$here/proto_tls.c" "$work/proto_fp.o" -o "$work/proto"
 "$work/proto" >"$work/proto.wall"
 echo
 echo "Traced-frame prototypes (bench/pass/proto.c, plain clang-$major -O2): extra"
@@ -181,7 +182,7 @@ echo "| scheme | fib: extra Ir/call | fib: wall | walk: extra Ir/call | walk: wa
 echo "|---|---:|---:|---:|---:|---:|---:|"
 if command -v valgrind >/dev/null 2>&1; then
   for k in fib walk tree; do
-    for v in plain v3 v3le dec decle list listle listd ctx ctxle ptrle local; do
+    for v in plain v3 v3le dec decle list listle listd ctx ctxle ptrle local fp fpsite; do
       grep -q "^${k}_$v " "$work/proto.wall" || continue
       valgrind --tool=callgrind --callgrind-out-file="$work/cg.proto.$k.$v" \
         --toggle-collect="${k}_$v" "$work/proto" 0 >"$work/out.proto" 2>/dev/null
@@ -203,6 +204,6 @@ cell() { # KERNEL VARIANT: "extra Ir | wall ratio", or "- | -"
     awk -v w0="$w0" -v w1="$w1" 'BEGIN { printf "- | %.3fx", w1 / w0 }'
   fi
 }
-for v in v3 v3le dec decle list listle listd ctx ctxle ptrle local; do
+for v in v3 v3le dec decle list listle listd ctx ctxle ptrle local fp fpsite; do
   echo "| $v | $(cell fib $v) | $(cell walk $v) | $(cell tree $v) |"
 done
