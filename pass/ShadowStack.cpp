@@ -115,6 +115,8 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
                   << " call(s) and landing pad(s) needing the frame)\n");
   while (Push != &F.getEntryBlock() && onCycle(Push))
     Push = hoistOutOfCycle(Push);
+  if (trySplit(Needing))
+    return;
   computeReachable();
   if (computeRegion(Needing)) {
     TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': region of "
@@ -158,6 +160,91 @@ ShadowFrame::ShadowFrame(Function &F, ArrayRef<CallBase *> SlotCalls,
                          DT.dominates(Push, B);
                 }) &&
          "a hook call may or may not run with the frame pushed");
+}
+
+// Several pushes instead of one (ShadowStack.h, "Split"): the blocks needing
+// the frame are grouped by the child of Push, in the dominator tree, that
+// dominates them; each group of two or more gets its own push and region.
+// False, leaving the frame as it was, when Push itself needs the frame,
+// there is only one group, or some group's push or region does not come out
+// clean (its push on a cycle, an edge out of its region that cannot take a
+// store, two regions that share a block). The CFG is left as it was then.
+bool ShadowFrame::trySplit(ArrayRef<BasicBlock *> Needing) {
+  // At -O0 every push keeps its own stack slots (nothing is coalesced):
+  // a split frame would take more machine stack per level, and -O0 is not
+  // where the leaves' cost matters.
+  if (!Pads.empty() || !Twice.empty() || F.hasOptNone())
+    return false;
+  DomTreeNode *PN = DT.getNode(Push);
+  SmallVector<std::pair<BasicBlock *, SmallVector<BasicBlock *, 4>>, 4> Groups;
+  for (BasicBlock *BB : Needing) {
+    if (BB == Push || !DT.isReachableFromEntry(BB))
+      return false;
+    DomTreeNode *N = DT.getNode(BB);
+    while (N->getIDom() != PN)
+      N = N->getIDom();
+    auto G = find_if(Groups,
+                     [&](const auto &E) { return E.first == N->getBlock(); });
+    if (G == Groups.end()) {
+      Groups.push_back({N->getBlock(), {}});
+      G = std::prev(Groups.end());
+    }
+    G->second.push_back(BB);
+  }
+  if (Groups.size() < 2)
+    return false;
+  BasicBlock *Whole = Push;
+  SmallVector<Part, 2> NewParts;
+  for (auto &[Child, Blocks] : Groups) {
+    BasicBlock *P = Blocks.front();
+    for (BasicBlock *BB : Blocks)
+      P = DT.findNearestCommonDominator(P, BB);
+    Push = P;
+    Region.clear();
+    RegionExits.clear();
+    // A push on a cycle would have to be hoisted, which may split an edge
+    // of a region already computed: no split then.
+    bool Clean = !onCycle(P);
+    if (Clean) {
+      computeReachable();
+      Clean = computeRegion(Blocks);
+    }
+    if (!Clean) {
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                      << "': no split: the calls under " << blockName(Child)
+                      << " get no push of their own\n");
+      Push = Whole;
+      Region.clear();
+      RegionExits.clear();
+      return false;
+    }
+    NewParts.push_back({P, Reachable, Region, RegionExits});
+  }
+  for (size_t I = 0; I < NewParts.size(); ++I)
+    for (size_t J = I + 1; J < NewParts.size(); ++J)
+      for (const BasicBlock *B : NewParts[I].Region)
+        if (NewParts[J].Region.count(B)) {
+          TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                          << "': no split: two regions share "
+                          << blockName(const_cast<BasicBlock *>(B)) << "\n");
+          Push = Whole;
+          Region.clear();
+          RegionExits.clear();
+          return false;
+        }
+  Parts = std::move(NewParts);
+  Push = Whole;
+  Region.clear();
+  RegionExits.clear();
+  TM_DEBUG({
+    dbgs() << "tm-instrument: '" << F.getName() << "': split into "
+           << Parts.size() << " pushes:";
+    for (const Part &Pt : Parts)
+      dbgs() << " " << blockName(Pt.Push) << " (region of " << Pt.Region.size()
+             << " block(s), " << Pt.RegionExits.size() << " exit edge(s))";
+    dbgs() << "\n";
+  });
+  return true;
 }
 
 // The region: the blocks reachable from P from which a block that needs the
@@ -270,6 +357,10 @@ BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
 }
 
 bool ShadowFrame::isPushedAt(const Instruction &I) const {
+  if (!Parts.empty())
+    return any_of(Parts, [&](const Part &Pt) {
+      return Pt.Region.count(I.getParent()) != 0;
+    });
   if (!Region.empty())
     return Region.count(I.getParent());
   return DT.dominates(Push, I.getParent());
@@ -356,6 +447,29 @@ void ShadowFrame::collectFallbackExits(SmallVectorImpl<Instruction *> &Exits,
 
 void ShadowFrame::emit(const ShadowStackGlobals &G,
                        ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+  if (Parts.empty()) {
+    emitRegion(G, SlotStores);
+    return;
+  }
+  // A split frame: each push with its region and the stores of its calls,
+  // one after the other (splitting one region's exit edges leaves the
+  // others' blocks and edges as they were: the regions share no block).
+  for (const Part &Pt : Parts) {
+    Push = Pt.Push;
+    Reachable = Pt.Reachable;
+    Region = Pt.Region;
+    RegionExits.assign(Pt.RegionExits.begin(), Pt.RegionExits.end());
+    SmallVector<std::pair<CallBase *, Constant *>, 8> Mine;
+    for (const auto &CS : SlotStores)
+      if (Region.count(CS.first->getParent()))
+        Mine.push_back(CS);
+    emitRegion(G, Mine);
+  }
+}
+
+void ShadowFrame::emitRegion(
+    const ShadowStackGlobals &G,
+    ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
   SmallVector<Instruction *, 8> Exits;
   bool AtEntry = false;
   if (!Region.empty()) {

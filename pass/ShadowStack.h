@@ -25,6 +25,20 @@
 // with the end of the recursion - and paths that are done with their calls
 // run with no frame. A hook call gets TM_SITE_OWN_FRAME iff it is in the
 // region, which is exactly when the frame is pushed.
+//
+// Split: when the blocks that need the frame lie under two or more
+// different dominator-tree children of P (P itself needing none of them),
+// each such group gets a push of its own at its own common dominator, with
+// its own region, provided no group's push is on a cycle and the regions
+// share no block: each region is entered only through its push and left
+// through its pops, so a frame is never pushed twice. So a function whose
+// leaf path makes a rare call (issue 15's tree: `if (depth == 0) { if (rare)
+// keep(); return ...; }`) pushes on the leaf path only when it makes that
+// call, and the leaves - half of all calls of a binary recursion - run with
+// no frame. Not at -O0 (optnone: each push keeps its own stack slots), nor
+// with landing pads or returns_twice calls (they set the depth back to the
+// one frame's level).
+//
 // Fallback, when an edge out of the region cannot take a store (an invoke's
 // or callbr's, or one into an EH pad): the frame lasts from P to the exits,
 // P is also hoisted over hook calls it may or may not precede (so the flag
@@ -77,6 +91,17 @@ public:
       llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
 
 private:
+  // One push and its region (a split frame has several).
+  struct Part {
+    llvm::BasicBlock *Push;
+    llvm::SmallPtrSet<const llvm::BasicBlock *, 32> Reachable, Region;
+    llvm::SmallVector<std::pair<llvm::BasicBlock *, llvm::BasicBlock *>, 8>
+        RegionExits;
+  };
+  bool trySplit(llvm::ArrayRef<llvm::BasicBlock *> Needing);
+  void emitRegion(
+      const ShadowStackGlobals &G,
+      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
   void collectRestorePoints();
   void computeReachable();
   bool computeRegion(llvm::ArrayRef<llvm::BasicBlock *> Needing);
@@ -96,6 +121,8 @@ private:
   llvm::SmallPtrSet<const llvm::BasicBlock *, 32> Region;
   llvm::SmallVector<Edge, 8> RegionExits;
   llvm::SmallVector<llvm::Instruction *, 8> Pads, Twice;
+  // A split frame's pushes (two or more); empty otherwise.
+  llvm::SmallVector<Part, 2> Parts;
 };
 
 } // namespace tmpass

@@ -163,3 +163,47 @@ if command -v valgrind >/dev/null 2>&1; then
       'BEGIN { printf "| %s | %.2f | %.2f | %.2f |\n", k, (id-ip)/n, (is-ip)/n, (bt-bp)/n }'
   done
 fi
+
+# The traced-frame prototypes (proto.c, issue #15): each candidate scheme
+# written by hand into the same kernels, plain clang -O2; extra instructions
+# per call over the frameless kernel (callgrind, exact). The wall ratios
+# come from proto's own interleaved best-of-7 rounds, one layout: read them
+# only on a quiet machine.
+"$clang" -O2 -fno-omit-frame-pointer -c "$here/proto_fp.c" -o "$work/proto_fp.o"
+"$clang" -O2 "$here/proto.c" "$here/proto_tls.c" "$work/proto_fp.o" -o "$work/proto"
+"$work/proto" >"$work/proto.wall"
+echo
+echo "Traced-frame prototypes (bench/pass/proto.c, plain clang-$major -O2): extra"
+echo "instructions per call over the kernel with no frame (callgrind, small"
+echo "inputs), and the wall ratio of one interleaved run (noisy). *le* = the"
+echo "thread-locals reached with the local-exec model (\`%fs:sym@tpoff\`)."
+echo
+echo "| scheme | fib: extra Ir/call | fib: wall | walk: extra Ir/call | walk: wall | tree: extra Ir/call | tree: wall |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+if command -v valgrind >/dev/null 2>&1; then
+  for k in fib walk tree; do
+    for v in plain v3 v3le dec decle list listle listd ctx ctxle ptrle local fp fpsite; do
+      grep -q "^${k}_$v " "$work/proto.wall" || continue
+      valgrind --tool=callgrind --callgrind-out-file="$work/cg.proto.$k.$v" \
+        --toggle-collect="${k}_$v" "$work/proto" 0 >"$work/out.proto" 2>/dev/null
+    done
+  done
+fi
+cell() { # KERNEL VARIANT: "extra Ir | wall ratio", or "- | -"
+  local w0 w1 n ip iv
+  w1=$(awk -v k="$1_$2" '$1 == k { print $2 }' "$work/proto.wall")
+  [ -n "$w1" ] || { printf -- '- | -'; return; }
+  w0=$(awk -v k="$1_plain" '$1 == k { print $2 }' "$work/proto.wall")
+  if [ -f "$work/cg.proto.$1.$2" ]; then
+    n=$(awk -v k="$1_plain" '$1 == k { print $3 }' "$work/out.proto")
+    ip=$(sed -n 's/^summary: //p' "$work/cg.proto.$1.plain")
+    iv=$(sed -n 's/^summary: //p' "$work/cg.proto.$1.$2")
+    awk -v n="$n" -v ip="$ip" -v iv="$iv" -v w0="$w0" -v w1="$w1" \
+      'BEGIN { printf "%.2f | %.3fx", (iv - ip) / n, w1 / w0 }'
+  else
+    awk -v w0="$w0" -v w1="$w1" 'BEGIN { printf "- | %.3fx", w1 / w0 }'
+  fi
+}
+for v in v3 v3le dec decle list listle listd ctx ctxle ptrle local fp fpsite; do
+  echo "| $v | $(cell fib $v) | $(cell walk $v) | $(cell tree $v) |"
+done

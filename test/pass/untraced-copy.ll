@@ -44,10 +44,13 @@ declare i32 @tm_start(i32)
 ; CHECK: ret i64
 ; CHECK-LABEL: define private i64 @rec.tm_traced(i64 %n) unnamed_addr
 ; CHECK-NOT: __tm_tracing_flag
+; Two pushes (ShadowStack.h, "Split"): one on each path that calls.
 ; CHECK: %tm.depth = load i64, {{.*}}@__tm_shadow
 ; CHECK: call i64 @rec.tm_traced(
-; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@__tm_sites{{[ ,)]}}
 ; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow
+; CHECK: %tm.depth[[L:[0-9]+]] = load i64, {{.*}}@__tm_shadow
+; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@__tm_sites{{[ ,)]}}
+; CHECK: store i64 %tm.depth[[L]], {{.*}}@__tm_shadow
 ; CHECK: ret i64
 define i64 @rec(i64 %n) {
 entry:
