@@ -30,6 +30,7 @@ enum {
   OPT_WIDTH = 1 << 7,       /* --width PIXELS */
   OPT_ALL_DOMAINS = 1 << 8, /* --all-domains */
   OPT_LIMIT_ALL = 1 << 9,   /* --limit all (reports whose default is 10) */
+  OPT_REACHABLE = 1 << 10,  /* --reachable (leaks) */
 };
 
 /* How many frames of one traceback the human reports (traceback, leaks)
@@ -59,6 +60,7 @@ typedef struct cli_opts {
   bool limit_all; /* --limit all */
   size_t limit;
   bool all_domains;
+  bool reachable;
   cli_filters_t filters;
   const char *output; /* NULL: stdout */
   const char *format; /* "json" (default), "binary", "pickle", "pprof",
@@ -73,6 +75,11 @@ typedef struct cli_opts {
  * (exit 0), CLI_OK, or CLI_USAGE after printing the usage error. */
 int cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_opts_t *o);
 void cli_opts_free(cli_opts_t *o);
+
+/* `tracemalloc leaks` for a snapshot with a leak classification
+ * (TRACEMALLOC_LEAKS=1, cmd_leaks_class.c): prints it and returns the exit
+ * status; -1 (nothing printed) when snap has none. */
+int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op);
 
 /* Print "tracemalloc: error: <fmt>" and the hint for cmd (NULL: global);
  * returns CLI_USAGE. */

@@ -133,6 +133,13 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
   domain_sum_t *d = NULL;
   size_t nd = 0;
   rc = cli_load(o.args[0], &o, &snap);
+  // TRACEMALLOC_LEAKS=1's classification, when the dump has one.
+  int classified = rc == CLI_OK ? cli_leaks_classified(snap, &o) : -1;
+  if (classified >= 0) {
+    tm_snapshot_free(snap);
+    cli_opts_free(&o);
+    return classified;
+  }
   if (rc == CLI_OK && !(d = domain_sums(snap, &nd)))
     rc = cli_error(CLI_FAILURE, "out of memory");
   if (rc == CLI_OK && d && !o.all_domains) {
