@@ -1,0 +1,157 @@
+// TRACEMALLOC_LEAKS=1: the reachability scan at exit, its stderr report,
+// TRACEMALLOC_LEAKS_EXITCODE, and the classification in the exit dump.
+// REQUIRES: runtime, cli
+// RUN: %clang_tm -O1 %s -o %t -lpthread
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t list 2>&1 | FileCheck %s --check-prefix=LIST
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t cycle 2>&1 | FileCheck %s --check-prefix=CYCLE
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t thread 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t interior 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t global 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t stdio 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
+// RUN: rm -f %t.tmd
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.tmd %t all > /dev/null 2>&1
+// RUN: %tracemalloc leaks %t.tmd | FileCheck %s --check-prefix=CLI
+// RUN: %tracemalloc leaks %t.tmd --reachable --limit all | FileCheck %s --check-prefix=REACH
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=23 %t list > %t.out 2>&1; echo "status $?" >> %t.out
+// RUN: FileCheck %s --check-prefix=EXIT < %t.out
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=23 %t global > %t.out 2>&1; echo "status $?" >> %t.out
+// RUN: FileCheck %s --check-prefix=NOEXIT < %t.out
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=x %t global 2>&1 | FileCheck %s --check-prefix=BADCODE
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct node {
+  struct node *next;
+  char pad[24];
+};
+
+void *volatile held;        // a global root
+static char *volatile inner; // a pointer into the middle of a block
+
+// Wipes the dead frames of the allocating functions: a conservative scan
+// would see their stale pointers on the stack.
+__attribute__((noinline)) static void wipe_stack(void) {
+  volatile char buf[32768];
+  memset((char *)buf, 0, sizeof buf);
+}
+
+__attribute__((noinline)) static void lose_list(void) {
+  struct node *head = NULL;
+  for (int i = 0; i < 3; i++) {
+    struct node *n = malloc(sizeof *n); // list
+    n->next = head;
+    head = n;
+  }
+  __asm__ volatile("" ::"r"(head));
+}
+
+__attribute__((noinline)) static void lose_cycle(void) {
+  struct node *a = malloc(sizeof *a); // cycle a
+  struct node *b = malloc(sizeof *b); // cycle b
+  a->next = b;
+  b->next = a;
+  __asm__ volatile("" ::"r"(a));
+}
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int ready;
+
+// The block is only in this thread's stack frame (and registers) while the
+// main thread exits: it is stopped for the scan and its stack scanned.
+static void *holder(void *arg) {
+  (void)arg;
+  void *volatile mine = malloc(777); // thread
+  pthread_mutex_lock(&mu);
+  ready = 1;
+  pthread_cond_signal(&cv);
+  pthread_mutex_unlock(&mu);
+  for (;;)
+    pause();
+  return mine;
+}
+
+__attribute__((noinline)) static void keep_interior(void) {
+  char *p = malloc(64); // interior
+  inner = p + 40;
+}
+
+int main(int argc, char **argv) {
+  const char *what = argc > 1 ? argv[1] : "all";
+  bool all = strcmp(what, "all") == 0;
+  if (all || !strcmp(what, "list"))
+    lose_list();
+  if (all || !strcmp(what, "cycle"))
+    lose_cycle();
+  if (!strcmp(what, "thread")) {
+    pthread_t t;
+    pthread_create(&t, NULL, holder, NULL);
+    pthread_mutex_lock(&mu);
+    while (!ready)
+      pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+  }
+  if (all || !strcmp(what, "interior"))
+    keep_interior();
+  if (all || !strcmp(what, "global"))
+    held = malloc(100); // global
+  if (all || !strcmp(what, "stdio"))
+    printf("hello\n"); // stdio
+  wipe_stack();
+  return 0;
+}
+// LIST: tracemalloc: detected memory leaks
+// LIST-EMPTY:
+// LIST-NEXT: Direct leak of 32 byte(s) in 1 object(s) allocated from:
+// LIST-NEXT:   File "{{.*}}leaks.c", line [[#LINE:]]
+// LIST-NEXT:     struct node *n = malloc(sizeof *n); // list
+// LIST-EMPTY:
+// LIST-NEXT: Indirect leak of 64 byte(s) in 2 object(s) allocated from:
+// LIST-NEXT:   File "{{.*}}leaks.c", line [[#LINE]]
+// LIST-NEXT:     struct node *n = malloc(sizeof *n); // list
+// LIST-EMPTY:
+// LIST-NEXT: SUMMARY: tracemalloc: 96 byte(s) leaked in 3 allocation(s).
+// LIST-NOT: leak
+
+// CYCLE: Direct leak of 32 byte(s) in 1 object(s) allocated from:
+// CYCLE-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// CYCLE-NEXT:     struct node *a = malloc(sizeof *a); // cycle a
+// CYCLE-EMPTY:
+// CYCLE-NEXT: Indirect leak of 32 byte(s) in 1 object(s) allocated from:
+// CYCLE-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// CYCLE-NEXT:     struct node *b = malloc(sizeof *b); // cycle b
+// CYCLE-EMPTY:
+// CYCLE-NEXT: SUMMARY: tracemalloc: 64 byte(s) leaked in 2 allocation(s).
+
+// NONE-NOT: leak
+// NONE-NOT: SUMMARY
+
+// CLI: Leak summary: 64 B definitely lost in 2 blocks, 96 B indirectly lost in 3 blocks (leaks.c.tmp, pid {{[0-9]+}})
+// CLI-NEXT: Still reachable: {{[0-9]+}} B in {{[0-9]+}} blocks (not listed; --reachable)
+// CLI-EMPTY:
+// CLI-NEXT: Definitely lost #1: size=32 B, count=1, average=32 B
+// CLI: Definitely lost #2: size=32 B, count=1, average=32 B
+// CLI: Indirectly lost #3: size=64 B, count=2, average=32 B
+// CLI: Indirectly lost #4: size=32 B, count=1, average=32 B
+// CLI-NOT: Reachable #
+
+// REACH: Still reachable: {{[0-9]+}} B in {{[0-9]+}} blocks{{$}}
+// REACH: Reachable #{{[0-9]+}}: size=4096 B, count=1, average=4096 B
+// REACH-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// REACH-NEXT:     printf("hello\n"); // stdio
+// REACH: Reachable #{{[0-9]+}}: size=100 B, count=1, average=100 B
+// REACH-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// REACH-NEXT:     held = malloc(100); // global
+// REACH: Reachable #{{[0-9]+}}: size=64 B, count=1, average=64 B
+// REACH-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// REACH-NEXT:     char *p = malloc(64); // interior
+
+// EXIT: SUMMARY: tracemalloc: 96 byte(s) leaked in 3 allocation(s).
+// EXIT-NEXT: status 23
+// NOEXIT-NOT: SUMMARY
+// NOEXIT: status 0
+// BADCODE: tracemalloc: warning: TRACEMALLOC_LEAKS_EXITCODE=x: invalid exit status (0 to 255), leaks do not change it
