@@ -55,6 +55,7 @@
 enum {
   MAX_THREADS = 4096,
   MAX_RANGES = 8192,
+  BUCKETS_PER_BLOCK = 2,
   RED_ZONE = 128,          // below the stack pointer (x86-64 SysV)
   TCB_BYTES = 4096,        // the thread descriptor above the thread pointer
   TLS_FALLBACK = 64 << 10, // static TLS below it when ld.so does not say
@@ -79,6 +80,14 @@ typedef struct scan {
   uintptr_t lo, hi; // [lo, hi): the span of every block
   uint32_t *stack;  // work stack of block indices; each pushed at most once
   size_t top;
+  // Buckets of 2^shift bytes of [lo, hi): bucket[k] is the first block
+  // starting at or after lo + (k << shift), so a lookup searches a few
+  // blocks instead of all of them. NULL when the span is too sparse for
+  // a table of at most BUCKETS_PER_BLOCK entries per block: a binary
+  // search over every block then.
+  uint32_t *bucket;
+  size_t nbuckets;
+  unsigned shift;
 } scan_t;
 
 /* ---- the result -------------------------------------------------------- */
@@ -176,7 +185,14 @@ static inline ptrdiff_t find_block(const scan_t *s, uintptr_t p) {
   if (p < s->lo || p >= s->hi)
     return -1;
   size_t lo = 0, hi = s->n; // the last block with beg <= p
-  while (hi - lo > 1) {
+  if (s->bucket) {
+    // Blocks that start in p's bucket, and the last one before it (it
+    // may reach into the bucket).
+    size_t k = (p - s->lo) >> s->shift;
+    lo = s->bucket[k] ? s->bucket[k] - 1 : 0;
+    hi = s->bucket[k + 1];
+  }
+  while (hi - lo > 1) { // b[lo].beg <= p (lo is 0 or a block before p)
     size_t mid = lo + (hi - lo) / 2;
     if (s->b[mid].beg <= p)
       lo = mid;
@@ -224,6 +240,33 @@ static void flood(scan_t *s, uint32_t to, ptrdiff_t leader) {
     const blk_t *b = &s->b[i];
     scan_range(s, b->beg, b->beg + b->size, to, i, leader);
   }
+}
+
+/* The bucket table of s (scan_t), when the span allows one and the
+ * runtime has the memory (else lookups search every block). */
+static void make_buckets(scan_t *s) {
+  if (s->n < 2)
+    return;
+  uintptr_t span = s->hi - s->lo;
+  unsigned shift = 4; // blocks are at least 16-byte aligned apart
+  while ((span >> shift) >= BUCKETS_PER_BLOCK * s->n && shift < 63)
+    shift++;
+  size_t nb = (size_t)(span >> shift) + 1;
+  if (nb > BUCKETS_PER_BLOCK * s->n + 1)
+    return;
+  uint32_t *bucket = tm_raw_map((nb + 1) * sizeof *bucket, TM_MEM_OBJECTS);
+  if (!bucket)
+    return;
+  size_t i = 0;
+  for (size_t k = 0; k <= nb; k++) {
+    uintptr_t start = s->lo + ((uintptr_t)k << shift);
+    while (i < s->n && s->b[i].beg < start)
+      i++;
+    bucket[k] = (uint32_t)i;
+  }
+  s->bucket = bucket;
+  s->nbuckets = nb;
+  s->shift = shift;
 }
 
 /* ---- roots ------------------------------------------------------------- */
@@ -371,8 +414,12 @@ static const tm_traceback_t *convert_tb(tm_snapshot_t *snap, uint32_t id,
 
 /* The classification of s's blocks as a snapshot (locks held). */
 static tm_snapshot_t *group_result(const scan_t *s, int limit) {
+  // At most one group per (traceback, class): 3 per interned traceback.
+  size_t keys = (size_t)tm_intern_id_bound() * 3;
+  if (keys > s->n)
+    keys = s->n;
   size_t cap = 16;
-  while (cap < 2 * s->n)
+  while (cap < 2 * keys)
     cap <<= 1;
   group_t *g = tm_raw_map(cap * sizeof *g, TM_MEM_OBJECTS);
   tm_frame_t *frames = tm_raw_alloc(
@@ -498,7 +545,7 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame, size_t tls_size,
   add_side(&c);
   if (c.n > nhdr && !sort_blocks(c.b, c.n))
     return NULL;
-  scan_t s = {c.b, c.n, UINTPTR_MAX, 0, m->stack, 0};
+  scan_t s = {.b = c.b, .n = c.n, .lo = UINTPTR_MAX, .stack = m->stack};
   if (s.n) {
     s.lo = s.b[0].beg;
     for (size_t i = 0; i < s.n; i++) {
@@ -507,6 +554,7 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame, size_t tls_size,
         s.hi = e;
     }
   }
+  make_buckets(&s);
   size_t nthreads = tm_threads_stop(m->threads, MAX_THREADS);
   read_maps(m->maps, m->maps_max);
   add_thread(rs, m->maps, entry_frame + RED_ZONE, tm_thread_pointer(),
@@ -533,8 +581,11 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame, size_t tls_size,
     s.stack[s.top++] = (uint32_t)i;
     flood(&s, ST_INDIRECT, (ptrdiff_t)i);
   }
-  return group_result(
+  tm_snapshot_t *snap = group_result(
       &s, atomic_load_explicit(&tm_trace_limit, memory_order_relaxed));
+  if (s.bucket)
+    tm_raw_unmap(s.bucket, (s.nbuckets + 1) * sizeof *s.bucket, TM_MEM_OBJECTS);
+  return snap;
 }
 
 void tm_leaks_scan(void) {
