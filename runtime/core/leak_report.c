@@ -58,11 +58,6 @@ int tm_leaks_parse_exitcode(const char *value) {
   return v <= 255 ? v : -1;
 }
 
-void tm_leaks_warn_failed(void) {
-  tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: out of memory, no leak "
-          "check");
-}
-
 static int cmp_rec(const void *a, const void *b) {
   const tm_leak_rec_t *x = a, *y = b;
   if (x->kind != y->kind)
@@ -117,7 +112,8 @@ static bool report(void) {
     return false;
   tm_leak_rec_t *sorted = tm_raw_alloc(n * sizeof *sorted, TM_MEM_OBJECTS);
   if (!sorted) {
-    tm_leaks_warn_failed();
+    tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: out of memory, no "
+            "leak report");
     return true;
   }
   memcpy(sorted, recs, n * sizeof *sorted);

@@ -51,6 +51,7 @@
 #include "thread_stop.h"
 #include "trace_table.h"
 #include "traceback.h"
+#include "warn.h"
 
 enum {
   MAX_THREADS = 4096,
@@ -595,8 +596,11 @@ void tm_leaks_scan(void) {
   // The caller's callee-saved registers, before this function's code saves
   // them below entry_frame.
   getcontext(&self_context);
-  if (!tm_is_tracing())
+  if (!tm_is_tracing()) {
+    tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
+            "exit (set TRACEMALLOC=N to trace from the start), no leak check");
     return;
+  }
   int saved_errno = errno;
   tm_core_flush_deferred();
   tm_reentrant += TM_REENTRANT_IGNORE;
@@ -622,7 +626,8 @@ void tm_leaks_scan(void) {
     tm_snapshot_free(result);
     result = snap;
   } else {
-    tm_leaks_warn_failed();
+    tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: out of memory, no "
+            "leak check");
   }
   tm_reentrant -= TM_REENTRANT_IGNORE;
   errno = saved_errno;

@@ -32,9 +32,6 @@ TM_HIDDEN const tm_snapshot_t *tm_leaks_result(void);
  * without a scan. */
 TM_HIDDEN tm_status_t tm_leaks_attach(tm_snapshot_t *snap);
 
-/* One warning line: the scan could not run (out of memory). */
-TM_HIDDEN void tm_leaks_warn_failed(void);
-
 /* TRACEMALLOC_LEAKS_EXITCODE: 0..255; -1 when invalid; -2 for NULL or "". */
 TM_HIDDEN int tm_leaks_parse_exitcode(const char *value);
 

@@ -38,6 +38,12 @@
 
 enum { ANSWER_WAIT_MS = 1000 };
 
+/* glibc's own sigaction (libc.so and libc.a export it; sigaction is its
+ * weak alias): in a static link `sigaction` is the runtime's wrapper
+ * (hooks/signal_hooks.c), a layer above this one, and the stop signal is
+ * none of the wrapper's business. */
+extern int __sigaction(int, const struct sigaction *, struct sigaction *);
+
 static tm_stopped_t *stop_slots;
 static _Atomic size_t stop_n;
 static _Atomic int resume_word; // 0 while the threads must stay stopped
@@ -98,7 +104,7 @@ static void on_stop(int sig, siginfo_t *info, void *ctx) {
 static int pick_signal(void) {
   for (int s = SIGRTMAX; s >= SIGRTMIN; s--) {
     struct sigaction cur;
-    if (sigaction(s, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
+    if (__sigaction(s, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
         cur.sa_handler == SIG_DFL)
       return s;
   }
@@ -170,7 +176,7 @@ size_t tm_threads_stop(tm_stopped_t *slots, size_t max) {
   sa.sa_sigaction = on_stop;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigfillset(&sa.sa_mask); // nothing else runs on a stopped thread
-  if (sigaction(stop_sig, &sa, NULL) != 0) {
+  if (__sigaction(stop_sig, &sa, NULL) != 0) {
     stop_sig = 0;
     return 0;
   }
