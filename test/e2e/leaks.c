@@ -7,6 +7,7 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t aligned 2>&1 | FileCheck %s --check-prefix=ALIGNED
 // RUN: env TRACEMALLOC_LEAKS=1 %t global 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t thread 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t rawthread 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t interior 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t global 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t stdio 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
@@ -19,12 +20,19 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=23 %t global > %t.out 2>&1; echo "status $?" >> %t.out
 // RUN: FileCheck %s --check-prefix=NOEXIT < %t.out
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=x %t global 2>&1 | FileCheck %s --check-prefix=BADCODE
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tracemalloc.h"
 
 struct node {
   struct node *next;
@@ -78,6 +86,30 @@ static void *holder(void *arg) {
   return mine;
 }
 
+// A thread the runtime never heard of: made by clone(2), not
+// pthread_create, on a stack of its own; it shares the creator's TLS, so
+// it runs no instrumented code. The scan finds it in /proc/self/task.
+static atomic_int raw_ready;
+TM_NO_INSTRUMENT static int raw_thread(void *arg) {
+  void *volatile mine = arg;
+  atomic_store(&raw_ready, 1);
+  for (;;)
+    syscall(SYS_pause);
+  return mine != NULL;
+}
+
+__attribute__((noinline)) static void start_raw_thread(void) {
+  size_t size = 1 << 20;
+  char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  clone(raw_thread, stack + size,
+        CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+            CLONE_SYSVSEM,
+        malloc(555)); // rawthread
+  while (!atomic_load(&raw_ready))
+    sched_yield();
+}
+
 __attribute__((noinline)) static void keep_interior(void) {
   char *p = malloc(64); // interior
   inner = p + 40;
@@ -98,6 +130,8 @@ int main(int argc, char **argv) {
       pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
   }
+  if (!strcmp(what, "rawthread"))
+    start_raw_thread();
   if (all || !strcmp(what, "interior"))
     keep_interior();
   if (!strcmp(what, "aligned")) {
