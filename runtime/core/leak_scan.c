@@ -589,13 +589,8 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame, size_t tls_size,
   return snap;
 }
 
-void tm_leaks_scan(void) {
-  // The roots of this thread's stack start here: the frames below (this
-  // function's and its callees') are the scan's own.
-  uintptr_t entry_frame = (uintptr_t)__builtin_frame_address(0);
-  // The caller's callee-saved registers, before this function's code saves
-  // them below entry_frame.
-  getcontext(&self_context);
+/* The scan, given where this thread's stack roots start. */
+static __attribute__((noinline)) void scan_from(uintptr_t entry_frame) {
   if (!tm_is_tracing()) {
     tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
             "exit (set TRACEMALLOC=N to trace from the start), no leak check");
@@ -612,13 +607,17 @@ void tm_leaks_scan(void) {
     dl_iterate_phdr(module_cb, &rs); // takes the loader's lock: not stopped
   tm_trace_table_lock_all();
   m.bmax = tm_trace_table_count_locked() + 1;
+  if (m.bmax > UINT32_MAX) // block indices are 32-bit
+    m.bmax = 0;
   m.maps_max = maps_size() * 2 + 65536;
-  m.b = tm_raw_map(m.bmax * sizeof *m.b, TM_MEM_OBJECTS);
-  m.stack = tm_raw_map(m.bmax * sizeof *m.stack, TM_MEM_OBJECTS);
+  if (m.bmax) {
+    m.b = tm_raw_map(m.bmax * sizeof *m.b, TM_MEM_OBJECTS);
+    m.stack = tm_raw_map(m.bmax * sizeof *m.stack, TM_MEM_OBJECTS);
+  }
   m.threads = tm_raw_map(MAX_THREADS * sizeof *m.threads, TM_MEM_OBJECTS);
   m.maps = tm_raw_map(m.maps_max, TM_MEM_OBJECTS);
   tm_snapshot_t *snap = NULL;
-  if (m.b && m.stack && m.ranges && m.threads && m.maps)
+  if (m.bmax && m.b && m.stack && m.ranges && m.threads && m.maps)
     snap = scan_locked(entry_frame, tls_size, &rs, &m);
   tm_trace_table_unlock_all();
   mem_free(&m);
@@ -631,4 +630,13 @@ void tm_leaks_scan(void) {
   }
   tm_reentrant -= TM_REENTRANT_IGNORE;
   errno = saved_errno;
+}
+
+void tm_leaks_scan(void) {
+  // The caller's callee-saved registers first, before any code of ours
+  // could save one below this frame and reuse it; the roots of this
+  // thread's stack start at this frame: the frames below it (scan_from's
+  // and its callees') are the scan's own.
+  getcontext(&self_context);
+  scan_from((uintptr_t)__builtin_frame_address(0));
 }
