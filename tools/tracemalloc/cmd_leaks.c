@@ -21,6 +21,9 @@
  * domains hold; --all-domains reports each domain in a section of its own,
  * with its own summary, and never adds bytes across domains.
  *
+ * A dump written with TRACEMALLOC_LEAKS=1 carries the runtime's
+ * reachability classification: then cmd_leaks_class.c reports it instead.
+ *
  * Bounds: at most --limit groups (10 by default, `--limit all` for every
  * one), each with at most CLI_MAX_FRAMES frames.
  */
