@@ -15,6 +15,14 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.tmd %t all > /dev/null 2>&1
 // RUN: %tracemalloc leaks %t.tmd | FileCheck %s --check-prefix=CLI
 // RUN: %tracemalloc leaks %t.tmd --reachable --limit all | FileCheck %s --check-prefix=REACH
+// RUN: rm -f %t.json
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.json %t all > /dev/null 2>&1
+// RUN: %tracemalloc leaks %t.json | FileCheck %s --check-prefix=CLI
+// The shared runtime: the scan leaves libtracemalloc.so's own data out.
+// RUN: %clang -fpass-plugin=%tm_plugin -g -I%tm_include -O1 %s -o %t.shared %tm_runtime_shared -Wl,-rpath,$(dirname %tm_runtime_shared) -lpthread
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t.shared list 2>&1 | FileCheck %s --check-prefix=LIST
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t.shared thread 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t.shared stdio 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=23 %t list > %t.out 2>&1; echo "status $?" >> %t.out
 // RUN: FileCheck %s --check-prefix=EXIT < %t.out
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=23 %t global > %t.out 2>&1; echo "status $?" >> %t.out
