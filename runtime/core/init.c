@@ -39,6 +39,7 @@
 #include "dump_triggers.h"
 #include "error.h"
 #include "internal.h"
+#include "leaks.h"
 #include "raw_alloc.h"
 #include "rendezvous.h"
 #include "shadow_stack.h"
@@ -123,6 +124,8 @@ bool tm_env_dump(long pid, bool verbose) {
   int saved_errno = errno;
   tm_snapshot_t *snap = NULL;
   tm_status_t st = tm_take_snapshot(&snap);
+  if (st == TM_OK)
+    st = tm_leaks_attach(snap); // TRACEMALLOC_LEAKS=1's classification
   if (st == TM_OK) {
     // The writer's own stdio allocations are not traced.
     tm_reentrant += TM_REENTRANT_IGNORE;
@@ -217,7 +220,13 @@ static __attribute__((noinline)) void init_slow(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   max_memory_from_env();
   start_from_env();
-  tm_dump_triggers_arm(dump_from_env());
+  // atexit order (last registered first): quiesce the dump thread, the leak
+  // scan, the exit dump, the leak report (leak_report.c).
+  bool leaks = tm_leaks_arm_report();
+  bool exit_dump = dump_from_env();
+  if (leaks)
+    tm_leaks_arm_scan();
+  tm_dump_triggers_arm(exit_dump);
   tm_reentrant -= TM_REENTRANT_IGNORE;
   init_on_this_thread = 0;
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);

@@ -22,10 +22,12 @@
  *   +-------+------+------+------------+-------------------+==========...
  *   magic = 89 54 4D 53 4E 41 50 0A ("\x89TMSNAP\n": the high byte and the
  *           newline catch 7-bit and text-mode transfers, as PNG's does)
- *   ver   = 1; flags = 0 (reserved, must be 0)
+ *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section ends
+ *           the payload; the other bits are reserved and must be 0
+ *           (loaders before the leaks section refuse any flag)
  *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
  *
- *   payload = info strings tracebacks traces, nothing after:
+ *   payload = info strings tracebacks traces [leaks], nothing after:
  *
  *   info       z traceback_limit
  *              v flags            bit 0: traced_current/peak are known
@@ -52,6 +54,18 @@
  *              |   | (domain != 0)          | if bit 0    |        |
  *              +----------------------------+-------------+--------+
  *
+ *   leaks      (only with flag bit 0: TRACEMALLOC_LEAKS=1's classification
+ *              of the live blocks of domain 0, leak_class.h)
+ *              v count, then count x
+ *              +-------------------+--------+----------+---------+
+ *              | v traceback index | v kind | v blocks | v bytes |
+ *              +-------------------+--------+----------+---------+
+ *              kind 1 = definitely lost, 2 = indirectly lost,
+ *              3 = reachable; blocks >= 1; records in strictly increasing
+ *              (traceback index, kind) order (so no pair twice); the bytes
+ *              of all records total at most 2^63-1. A classification with
+ *              no record (no live block) is count 0.
+ *
  * Size: with repeating tracebacks a trace costs 1-3 bytes of index, 0 bytes
  * of domain in the common domain-0 case, and 1-3 bytes of size (about 4
  * bytes per trace for 1M traces over 5000 tracebacks: bench/io).
@@ -65,6 +79,7 @@
 #include "error.h"
 #include "io.h"
 #include "raw_alloc.h"
+#include "snapshot.h"
 
 static uint64_t zigzag(int64_t v) {
   return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
@@ -72,7 +87,7 @@ static uint64_t zigzag(int64_t v) {
 
 /* The writer's state: three sections built side by side, then joined. */
 typedef struct writer {
-  tm_buf_t strings, tracebacks, traces;
+  tm_buf_t strings, tracebacks, traces, leaks;
   tm_ptr_map_t string_ids, traceback_ids;
   uint32_t nstrings, ntracebacks;
 } writer_t;
@@ -142,6 +157,55 @@ static bool write_traces(writer_t *w, const tm_snapshot_t *snap) {
   return !w->traces.failed;
 }
 
+/* The leaks section (after the traces: their tracebacks come first in the
+ * table; a leak's traceback no trace uses is added after them). */
+typedef struct leak_out {
+  uint64_t key; /* traceback index << 2 | kind */
+  uint64_t blocks, bytes;
+} leak_out_t;
+
+static bool write_leaks(writer_t *w, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_leak_rec_t *recs = tm_snapshot_leaks(snap, &n);
+  if (!recs)
+    return true;
+  leak_out_t *out = tm_raw_alloc((n ? n : 1) * sizeof *out, TM_MEM_OBJECTS);
+  if (!out)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t tb;
+    bool added;
+    if (!tm_ptr_map_index(&w->traceback_ids, recs[i].tb, w->ntracebacks, &tb,
+                          &added) ||
+        (added && !write_traceback(w, recs[i].tb))) {
+      tm_raw_free(out);
+      return false;
+    }
+    if (added)
+      w->ntracebacks++;
+    out[i] = (leak_out_t){(uint64_t)tb << 2 | (recs[i].kind & 3),
+                          recs[i].blocks, recs[i].bytes};
+  }
+  // Shell sort by key (no qsort: the runtime writes dumps, and glibc's
+  // qsort may call malloc).
+  for (size_t gap = n / 2; gap; gap /= 2)
+    for (size_t i = gap; i < n; i++)
+      for (size_t j = i; j >= gap && out[j - gap].key > out[j].key; j -= gap) {
+        leak_out_t t = out[j];
+        out[j] = out[j - gap];
+        out[j - gap] = t;
+      }
+  tm_buf_put_varint(&w->leaks, n);
+  for (size_t i = 0; i < n; i++) {
+    tm_buf_put_varint(&w->leaks, out[i].key >> 2);
+    tm_buf_put_varint(&w->leaks, out[i].key & 3);
+    tm_buf_put_varint(&w->leaks, out[i].blocks);
+    tm_buf_put_varint(&w->leaks, out[i].bytes);
+  }
+  tm_raw_free(out);
+  return !w->leaks.failed;
+}
+
 static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
   tm_snapshot_info_t info;
   memset(&info, 0, sizeof info);
@@ -178,13 +242,16 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   tm_buf_put_varint(out, w->ntracebacks);
   tm_buf_append(out, w->tracebacks.data, w->tracebacks.len);
   tm_buf_append(out, w->traces.data, w->traces.len);
+  bool has_leaks = tm_snapshot_leaks(snap, &(size_t){0}) != NULL;
+  if (has_leaks)
+    tm_buf_append(out, w->leaks.data, w->leaks.len);
   if (out->failed)
     return;
   size_t payload = out->len - TM_DUMP_HEADER_LEN;
   unsigned char *h = out->data;
   memcpy(h, TM_DUMP_MAGIC, TM_DUMP_MAGIC_LEN);
   put_le(h + 8, TM_DUMP_FORMAT_VERSION, 2);
-  put_le(h + 10, 0, 2);
+  put_le(h + 10, has_leaks ? TM_DUMP_FLAG_LEAKS : 0, 2);
   put_le(h + 12, tm_crc32c(h + TM_DUMP_HEADER_LEN, payload), 4);
   put_le(h + 16, payload, 8);
 }
@@ -199,16 +266,17 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_ptr_map_init(&w.string_ids, sizeof(tm_ptr_index_slot_t), 256);
   tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
                   n < 1024 ? 1024 : n / 4);
-  bool ok = write_traces(&w, snap);
+  bool ok = write_traces(&w, snap) && write_leaks(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
-                            w.tracebacks.len + w.traces.len);
+                            w.tracebacks.len + w.traces.len + w.leaks.len);
     assemble(out, snap, &w);
     ok = !out->failed;
   }
   tm_buf_free(&w.strings);
   tm_buf_free(&w.tracebacks);
   tm_buf_free(&w.traces);
+  tm_buf_free(&w.leaks);
   tm_ptr_map_free(&w.string_ids);
   tm_ptr_map_free(&w.traceback_ids);
   if (!ok) {

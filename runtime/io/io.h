@@ -75,5 +75,8 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
 #define TM_DUMP_MAGIC_LEN 8
 #define TM_DUMP_HEADER_LEN 24
 #define TM_DUMP_FORMAT_VERSION 1
+/* Header flag: a leak classification section follows the traces (dump.c).
+ * Written only when the snapshot has one, so other dumps stay as before. */
+#define TM_DUMP_FLAG_LEAKS 1
 
 #endif /* TM_IO_H */

@@ -20,12 +20,15 @@
  * (an integer, or null for CPython's None). traced_memory is optional, and
  * so are the members that carry the rest of a binary dump's content
  * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
- * at the top level, "functions" (names or null, one per frame) per trace.
+ * at the top level, "functions" (names or null, one per frame) per trace,
+ * and "leaks" (the leak classification): its value is checked when met and
+ * read after the traces, whatever the key order.
  */
 #include <string.h>
 
 #include "json_lex.h"
 #include "raw_alloc.h"
+#include "snapshot.h"
 #include "snapshot_build.h"
 
 /* ["file", line] */
@@ -223,6 +226,186 @@ static tm_status_t read_traces(jp_t *p) {
   }
 }
 
+enum {
+  L_KIND = 1,
+  L_BLOCKS = 2,
+  L_SIZE = 4,
+  L_TRACEBACK = 8,
+  L_TOTAL = 16,
+  L_FUNCS = 32
+};
+
+/* One "leaks" record into *rec. */
+static tm_status_t read_leak(jp_t *p, size_t index, tm_leak_rec_t *rec) {
+  size_t start = p->pos;
+  TRY(tm_json_expect(p, '{', "to start a leak record"));
+  unsigned seen = 0;
+  bool first = true, done;
+  uint64_t blocks = 0, size = 0, total = TM_TOTAL_NFRAME_NONE;
+  uint32_t kind = 0;
+  size_t nframe = 0, nfunc = 0;
+  for (;;) {
+    TRY(tm_json_next_member(p, &first, &done, "in a leak record"));
+    if (done)
+      break;
+    if (tm_json_key_is(p, "kind")) {
+      TRY(tm_json_mark_key(p, &seen, L_KIND));
+      size_t at = (tm_json_skip_ws(p), p->pos);
+      if (tm_json_peek(p) != '"')
+        return jfail(p, "leak %zu: kind: expected a string", index);
+      TRY(tm_json_read_string(p));
+      kind = tm_json_key_is(p, "definitely_lost")   ? TM_LEAK_DIRECT
+             : tm_json_key_is(p, "indirectly_lost") ? TM_LEAK_INDIRECT
+             : tm_json_key_is(p, "reachable")       ? TM_LEAK_REACHABLE
+                                                    : 0;
+      if (!kind) {
+        p->pos = at;
+        return jfail(p,
+                     "leak %zu: kind is not \"definitely_lost\", "
+                     "\"indirectly_lost\" or \"reachable\"",
+                     index);
+      }
+    } else if (tm_json_key_is(p, "blocks")) {
+      TRY(tm_json_mark_key(p, &seen, L_BLOCKS));
+      TRY(tm_json_read_int(p, "blocks", 1, UINT64_MAX, NULL, &blocks));
+    } else if (tm_json_key_is(p, "size")) {
+      TRY(tm_json_mark_key(p, &seen, L_SIZE));
+      TRY(tm_json_read_int(p, "size", 0, TM_IO_MAX_TOTAL_SIZE, NULL, &size));
+    } else if (tm_json_key_is(p, "traceback")) {
+      TRY(tm_json_mark_key(p, &seen, L_TRACEBACK));
+      TRY(read_traceback(p, &nframe));
+    } else if (tm_json_key_is(p, "total_nframe")) {
+      TRY(tm_json_mark_key(p, &seen, L_TOTAL));
+      if (tm_json_peek(p) == 'n')
+        TRY(tm_json_read_literal(p, "null"));
+      else
+        TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL,
+                             &total));
+    } else if (tm_json_key_is(p, "functions")) {
+      TRY(tm_json_mark_key(p, &seen, L_FUNCS));
+      TRY(read_functions(p, &nfunc));
+    } else {
+      TRY(tm_json_skip_value(p, 4));
+    }
+  }
+  unsigned need = L_KIND | L_BLOCKS | L_SIZE | L_TRACEBACK | L_TOTAL;
+  if ((seen & need) != need) {
+    const char *missing = !(seen & L_KIND)        ? "kind"
+                          : !(seen & L_BLOCKS)    ? "blocks"
+                          : !(seen & L_SIZE)      ? "size"
+                          : !(seen & L_TRACEBACK) ? "traceback"
+                                                  : "total_nframe";
+    p->pos = start;
+    return jfail(p, "leak %zu: missing key \"%s\"", index, missing);
+  }
+  if ((seen & L_FUNCS) && nfunc != nframe) {
+    p->pos = start;
+    return jfail(p,
+                 "leak %zu: \"functions\" has %zu entries, the traceback "
+                 "%zu frames",
+                 index, nfunc, nframe);
+  }
+  for (size_t i = 0; (seen & L_FUNCS) && i < nframe; i++)
+    p->frames[i].function = p->funcs[i];
+  tm_frame_t unknown = {NULL, 0, NULL};
+  const tm_frame_t *frames = p->frames;
+  if (nframe == 0) { // as for a trace (io.h)
+    unknown.filename = tm_snapshot_intern_string(p->snap, TM_IO_UNKNOWN_FILE,
+                                                 strlen(TM_IO_UNKNOWN_FILE));
+    if (!unknown.filename)
+      return tm_json_fail(p, TM_ENOMEM, "out of memory");
+    frames = &unknown;
+    nframe = 1;
+  }
+  const tm_traceback_t *tb =
+      tm_snapshot_intern_traceback(p->snap, frames, nframe, (uint32_t)total);
+  if (!tb)
+    return tm_json_fail(p, TM_ENOMEM, "out of memory");
+  *rec = (tm_leak_rec_t){tb, kind, blocks, size};
+  return TM_OK;
+}
+
+static int cmp_leak_key(const tm_leak_rec_t *a, const tm_leak_rec_t *b) {
+  if (a->tb != b->tb)
+    return (uintptr_t)a->tb < (uintptr_t)b->tb ? -1 : 1;
+  return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+/* "leaks": [...], after the traces: the snapshot's classification. The same
+ * (traceback, kind) twice, or bytes totalling more than 2^63-1, are
+ * refused (the binary format's rules). */
+static tm_status_t read_leaks(jp_t *p) {
+  size_t start = (tm_json_skip_ws(p), p->pos);
+  TRY(tm_json_expect(p, '[', "to start the leaks array"));
+  tm_leak_rec_t *recs = NULL;
+  size_t n = 0, cap = 0;
+  tm_status_t st = TM_OK;
+  if (tm_json_peek(p) == ']')
+    p->pos++;
+  else
+    for (;;) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 16;
+        tm_leak_rec_t *r =
+            tm_raw_realloc(recs, cap * sizeof *r, TM_MEM_OBJECTS);
+        if (!r) {
+          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+          break;
+        }
+        recs = r;
+      }
+      if ((st = read_leak(p, n, &recs[n])) != TM_OK)
+        break;
+      n++;
+      int c = tm_json_peek(p);
+      if (c == ']') {
+        p->pos++;
+        break;
+      }
+      if (c != ',') {
+        st = c ? jfail(p, "expected ',' or ']' after a leak record")
+               : jfail(p, "unexpected end of input in the leaks array");
+        break;
+      }
+      p->pos++;
+    }
+  // Duplicates and the total, on a sorted copy (shell sort: no malloc).
+  tm_leak_rec_t *sorted = NULL;
+  if (st == TM_OK && n) {
+    sorted = tm_raw_alloc(n * sizeof *sorted, TM_MEM_OBJECTS);
+    if (!sorted)
+      st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+  }
+  if (st == TM_OK && n) {
+    memcpy(sorted, recs, n * sizeof *sorted);
+    for (size_t gap = n / 2; gap; gap /= 2)
+      for (size_t i = gap; i < n; i++)
+        for (size_t j = i;
+             j >= gap && cmp_leak_key(&sorted[j - gap], &sorted[j]) > 0;
+             j -= gap) {
+          tm_leak_rec_t t = sorted[j];
+          sorted[j] = sorted[j - gap];
+          sorted[j - gap] = t;
+        }
+    uint64_t total = 0;
+    for (size_t i = 0; st == TM_OK && i < n; i++) {
+      if (i && cmp_leak_key(&sorted[i - 1], &sorted[i]) == 0) {
+        p->pos = start;
+        st = jfail(p, "leaks: the same traceback and kind twice");
+      } else if (sorted[i].bytes > TM_IO_MAX_TOTAL_SIZE - total) {
+        p->pos = start;
+        st = jfail(p, "leaks: the sizes total more than 2^63-1");
+      }
+      total += sorted[i].bytes;
+    }
+  }
+  if (st == TM_OK && tm_snapshot_set_leaks(p->snap, recs, n) != TM_OK)
+    st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+  tm_raw_free(sorted);
+  tm_raw_free(recs);
+  return st;
+}
+
 /* {"current": C, "peak": P} */
 static tm_status_t read_traced_memory(jp_t *p, tm_snapshot_info_t *info) {
   size_t start = p->pos;
@@ -263,7 +446,8 @@ enum {
   T_PID = 64,
   T_TIME = 128,
   T_DROPPED = 256,
-  T_RUNTIME_MEMORY = 512
+  T_RUNTIME_MEMORY = 512,
+  T_LEAKS = 1024
 };
 
 typedef struct top {
@@ -271,6 +455,7 @@ typedef struct top {
   int64_t limit;
   size_t traces_pos; /* where "traces" starts when it came too early */
   bool traces_deferred;
+  size_t leaks_pos; /* where "leaks" starts: read after the traces */
   tm_snapshot_info_t info;
   char *program; /* tm_raw copy of "program" */
 } top_t;
@@ -353,6 +538,10 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
       t->traces_deferred = true;
       TRY(tm_json_skip_value(p, 1));
     }
+  } else if (tm_json_key_is(p, "leaks")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_LEAKS));
+    t->leaks_pos = (tm_json_skip_ws(p), p->pos);
+    TRY(tm_json_skip_value(p, 1)); // checked now, read after the traces
   } else {
     TRY(tm_json_skip_value(p, 1));
   }
@@ -390,6 +579,10 @@ static tm_status_t read_document(jp_t *p, top_t *t) {
     p->pos = t->traces_pos;
     TRY(create_snapshot(p, t));
     TRY(read_traces(p));
+  }
+  if (t->seen & T_LEAKS) {
+    p->pos = t->leaks_pos;
+    TRY(read_leaks(p));
   }
   return TM_OK;
 }

@@ -23,7 +23,12 @@
  *     name, a pid or a time): "program", "pid",
  *     "time_ns", "dropped_traces", "tracemalloc_memory";
  *   - per trace, when a frame has a function name: "functions", a list
- *     parallel to "traceback" of names or null, after "total_nframe".
+ *     parallel to "traceback" of names or null, after "total_nframe";
+ *   - after "traces", when the snapshot has a leak classification
+ *     (TRACEMALLOC_LEAKS=1, leak_class.h): "leaks", one object per record
+ *     in the snapshot's order, {"kind": "definitely_lost" |
+ *     "indirectly_lost" | "reachable", "blocks": N, "size": BYTES,
+ *     "traceback": [...], "total_nframe": N, ["functions": [...]]}.
  *
  * Strings: '"', '\\' and control characters are escaped (\n, \t, ... or
  * \u00XX); valid UTF-8 is copied as is. A byte that is not part of a valid
@@ -37,6 +42,7 @@
 #include "error.h"
 #include "io.h"
 #include "raw_alloc.h"
+#include "snapshot.h"
 
 static const char hexdigits[] = "0123456789abcdef";
 
@@ -242,7 +248,25 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
     tm_buf_put_u64_decimal(out, t[i].size);
     ok = append_tail(&cache, out, t[i].traceback);
   }
-  tm_buf_puts(out, n ? "\n ]}\n" : "]}\n");
+  tm_buf_puts(out, n ? "\n ]" : "]");
+  size_t nleaks;
+  const tm_leak_rec_t *leaks = tm_snapshot_leaks(snap, &nleaks);
+  if (leaks) {
+    static const char *const kinds[] = {"", "definitely_lost",
+                                        "indirectly_lost", "reachable"};
+    tm_buf_puts(out, ",\n \"leaks\": [");
+    for (size_t i = 0; i < nleaks; i++) {
+      tm_buf_puts(out, i ? ",\n  {\"kind\": \"" : "\n  {\"kind\": \"");
+      tm_buf_puts(out, kinds[leaks[i].kind & 3]);
+      tm_buf_puts(out, "\", \"blocks\": ");
+      tm_buf_put_u64_decimal(out, leaks[i].blocks);
+      tm_buf_puts(out, ", \"size\": ");
+      tm_buf_put_u64_decimal(out, leaks[i].bytes);
+      put_tail(out, leaks[i].tb);
+    }
+    tm_buf_puts(out, nleaks ? "\n ]" : "]");
+  }
+  tm_buf_puts(out, "}\n");
   tm_ptr_map_free(&cache.ids);
   tm_buf_free(&cache.text);
   tm_raw_free(cache.ends);

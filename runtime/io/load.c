@@ -26,6 +26,7 @@
 #include "error.h"
 #include "io.h"
 #include "raw_alloc.h"
+#include "snapshot.h"
 #include "snapshot_build.h"
 
 typedef struct reader {
@@ -40,6 +41,7 @@ typedef struct reader {
   tm_frame_t *frames; /* scratch for one traceback */
   size_t frames_cap;
   const char *unknown; /* interned "<unknown>" */
+  bool has_leaks;      /* header flag TM_DUMP_FLAG_LEAKS */
   uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
@@ -302,12 +304,69 @@ static tm_status_t read_traces(reader_t *r) {
                            r->tracebacks[tag >> 1]) != TM_OK)
       return oom(r);
   }
-  if (r->pos != r->len)
+  if (!r->has_leaks && r->pos != r->len)
     return fail(r->name, TM_EFORMAT,
                 "corrupt: %zu unexpected bytes after "
                 "the traces",
                 left(r));
   return TM_OK;
+}
+
+/* STEP 5 (flag TM_DUMP_FLAG_LEAKS): the leak classification (dump.c). */
+static tm_status_t read_leaks(reader_t *r) {
+  uint64_t n, total = 0, prev = 0;
+  TRY(get_count(r, "leak records", 4, &n));
+  tm_leak_rec_t *recs =
+      tm_raw_alloc((n ? n : 1) * sizeof *recs, TM_MEM_OBJECTS);
+  if (!recs)
+    return oom(r);
+  tm_status_t st = TM_OK;
+  for (uint64_t i = 0; st == TM_OK && i < n; i++) {
+    uint64_t tb, kind, blocks, bytes;
+    if ((st = get_varint(r, "leak traceback", &tb)) != TM_OK ||
+        (st = get_varint(r, "leak kind", &kind)) != TM_OK ||
+        (st = get_varint(r, "leak blocks", &blocks)) != TM_OK ||
+        (st = get_bounded(r, "leak bytes", TM_IO_MAX_TOTAL_SIZE, &bytes)) !=
+            TM_OK)
+      break;
+    uint64_t key = tb << 2 | kind;
+    if (tb >= r->ntracebacks)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: leak record %llu: traceback index %llu out of "
+                "range (%u tracebacks)",
+                (unsigned long long)i, (unsigned long long)tb, r->ntracebacks);
+    else if (kind < TM_LEAK_DIRECT || kind > TM_LEAK_REACHABLE)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: leak record %llu: kind %llu is not 1 (definitely "
+                "lost), 2 (indirectly lost) or 3 (reachable)",
+                (unsigned long long)i, (unsigned long long)kind);
+    else if (blocks == 0)
+      st = fail(r->name, TM_EFORMAT, "corrupt: leak record %llu: 0 blocks",
+                (unsigned long long)i);
+    else if (i && key <= prev)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: leak record %llu: not after the previous one "
+                "(records are in increasing (traceback, kind) order, each "
+                "pair once)",
+                (unsigned long long)i);
+    else if (bytes > TM_IO_MAX_TOTAL_SIZE - total)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: leak record %llu: the leaked bytes total more than "
+                "2^63-1",
+                (unsigned long long)i);
+    if (st != TM_OK)
+      break;
+    prev = key;
+    total += bytes;
+    recs[i] = (tm_leak_rec_t){r->tracebacks[tb], (uint32_t)kind, blocks, bytes};
+  }
+  if (st == TM_OK && r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the leak records", left(r));
+  if (st == TM_OK && tm_snapshot_set_leaks(r->snap, recs, (size_t)n) != TM_OK)
+    st = oom(r);
+  tm_raw_free(recs);
+  return st;
 }
 
 static uint64_t get_le(const unsigned char *p, int n) {
@@ -330,7 +389,7 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 "library reads version %d)",
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
-  if (flags != 0)
+  if (flags & ~(unsigned)TM_DUMP_FLAG_LEAKS)
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
   uint64_t payload = get_le(d + 16, 8);
@@ -363,6 +422,7 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
   r.p = data + TM_DUMP_HEADER_LEN;
   r.len = len - TM_DUMP_HEADER_LEN;
   r.name = name;
+  r.has_leaks = get_le(data + 10, 2) & TM_DUMP_FLAG_LEAKS;
   tm_status_t st = read_info(&r);
   if (st == TM_OK)
     st = read_strings(&r);
@@ -370,6 +430,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = read_tracebacks(&r);
   if (st == TM_OK)
     st = read_traces(&r);
+  if (st == TM_OK && r.has_leaks)
+    st = read_leaks(&r);
   tm_raw_free(r.strings);
   tm_raw_free(r.tracebacks);
   tm_raw_free(r.frames);

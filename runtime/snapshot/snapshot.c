@@ -208,6 +208,9 @@ struct tm_snapshot {
   tb_slot_t *tbs;
   size_t ntbs, tbs_cap;
   tm_snapshot_info_t info;
+  /* The leak classification (leak_class.h), or NULL: none. */
+  tm_leak_rec_t *leaks;
+  size_t nleaks;
 };
 
 #define TABLE_MIN 64
@@ -234,6 +237,7 @@ void tm_snapshot_free(tm_snapshot_t *snap) {
   tm_raw_free(snap->traces);
   tm_raw_free(snap->strs);
   tm_raw_free(snap->tbs);
+  tm_raw_free(snap->leaks);
   tm_arena_free(&snap->arena);
   tm_raw_free(snap);
 }
@@ -560,3 +564,25 @@ tm_traceback_t *tm_traceback_new_copy(const tm_frame_t *frames, size_t nframe,
 }
 
 void tm_traceback_free(tm_traceback_t *tb) { tm_raw_free(tb); }
+
+/* ---- Leak classification (leak_class.h) -------------------------------- */
+
+tm_status_t tm_snapshot_set_leaks(tm_snapshot_t *snap,
+                                  const tm_leak_rec_t *recs, size_t n) {
+  // One byte at least: a classification with no record is still one.
+  tm_leak_rec_t *copy = tm_raw_alloc(n ? n * sizeof *copy : 1, TM_MEM_OBJECTS);
+  if (!copy)
+    return tm_set_error(TM_ENOMEM, "out of memory storing a leak "
+                                   "classification");
+  if (n)
+    memcpy(copy, recs, n * sizeof *copy);
+  tm_raw_free(snap->leaks);
+  snap->leaks = copy;
+  snap->nleaks = n;
+  return TM_OK;
+}
+
+const tm_leak_rec_t *tm_snapshot_leaks(const tm_snapshot_t *snap, size_t *n) {
+  *n = snap ? snap->nleaks : 0;
+  return snap ? snap->leaks : NULL;
+}

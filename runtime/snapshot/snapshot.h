@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leak_class.h"
 #include "snapshot_build.h"
 #include "tracemalloc.h"
 #include "visibility.h"

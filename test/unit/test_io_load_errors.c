@@ -101,6 +101,10 @@ static void test_bit_flips(const tm_buf_t *b) {
       tm_snapshot_t *out;
       tm_status_t st = load(d, b->len, &out), want_st;
       const char *want = flip_expect(i, &want_st);
+      // Flag bit 0 announces a leaks section (the checksum covers the
+      // payload only): the loader then finds none after the traces.
+      if (i == 10 && bit == 0)
+        want = NAME ": truncated: leak records needs more bytes, 0 left";
       const char *msg = tm_error_message();
       bool ok = st == want_st && out == NULL;
       if (want)

@@ -33,6 +33,7 @@ enum {
   OPT_BY_LINE = 1 << 10,    /* --by-line (flamegraph) */
   OPT_WEIGHT = 1 << 11,     /* --weight bytes|blocks (flamegraph) */
   OPT_SUPPRESS = 1 << 12,   /* --suppress FILE (leaks) */
+  OPT_REACHABLE = 1 << 13,  /* --reachable (leaks) */
 };
 
 /* How many frames of one traceback the human reports (traceback, leaks)
@@ -62,6 +63,7 @@ typedef struct cli_opts {
   bool limit_all; /* --limit all */
   size_t limit;
   bool all_domains;
+  bool reachable;
   cli_filters_t filters;
   const char *output; /* NULL: stdout */
   const char *format; /* "json" (default), "binary", "pickle", "pprof",
@@ -79,6 +81,14 @@ typedef struct cli_opts {
  * (exit 0), CLI_OK, or CLI_USAGE after printing the usage error. */
 int cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_opts_t *o);
 void cli_opts_free(cli_opts_t *o);
+
+/* `tracemalloc leaks` for a snapshot with a leak classification
+ * (TRACEMALLOC_LEAKS=1, cmd_leaks_class.c): prints it, minus the records
+ * whose traceback a pattern of sup (NULL: none) matches, and returns the
+ * exit status; -1 (nothing printed) when snap has none. */
+struct cli_suppress;
+int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op,
+                         struct cli_suppress *sup);
 
 /* Print "tracemalloc: error: <fmt>" and the hint for cmd (NULL: global);
  * returns CLI_USAGE. */

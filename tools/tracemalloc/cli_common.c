@@ -80,6 +80,7 @@ static const opt_def_t opt_defs[] = {
     {"--by-line", OPT_BY_LINE, false},
     {"--weight", OPT_WEIGHT, true},
     {"--suppress", OPT_SUPPRESS, true},
+    {"--reachable", OPT_REACHABLE, false},
 };
 
 static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
@@ -96,6 +97,8 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     o->filters.all_frames = true;
   } else if (strcmp(name, "--all-domains") == 0) {
     o->all_domains = true;
+  } else if (strcmp(name, "--reachable") == 0) {
+    o->reachable = true;
   } else if (strcmp(name, "--limit") == 0 && strcmp(value, "all") == 0 &&
              (cmd->options & OPT_LIMIT_ALL)) {
     o->limit_all = true; // top, traceback, leaks: every group

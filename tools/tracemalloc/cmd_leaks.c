@@ -23,6 +23,8 @@
  *
  * Suppressions (--suppress FILE, suppress.c) leave known blocks out of
  * each domain's report; the summary says what they left out.
+ * A dump written with TRACEMALLOC_LEAKS=1 carries the runtime's
+ * reachability classification: then cmd_leaks_class.c reports it instead.
  *
  * Bounds: at most --limit groups (10 by default, `--limit all` for every
  * one), each with at most CLI_MAX_FRAMES frames.
@@ -158,6 +160,14 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
     rc = cli_suppress_load(o.suppress, &sup);
   if (rc == CLI_OK)
     rc = cli_load(o.args[0], &o, &snap);
+  // TRACEMALLOC_LEAKS=1's classification, when the dump has one.
+  int classified = rc == CLI_OK ? cli_leaks_classified(snap, &o, sup) : -1;
+  if (classified >= 0) {
+    cli_suppress_free(sup);
+    tm_snapshot_free(snap);
+    cli_opts_free(&o);
+    return classified;
+  }
   if (rc == CLI_OK && !(d = domain_sums(snap, &nd)))
     rc = cli_error(CLI_FAILURE, "out of memory");
   if (rc == CLI_OK && d && !o.all_domains) {

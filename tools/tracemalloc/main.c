@@ -78,19 +78,26 @@ static const cli_command_t commands[] = {
      "10)\n\n" FILTERS_HELP,
      OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_traceback},
     {"leaks",
-     "SNAP [--limit N|all] [--all-domains] [--suppress FILE] [FILTERS]",
+     "SNAP [--limit N|all] [--all-domains] [--reachable] [--suppress FILE] "
+     "[FILTERS]",
      "everything still allocated in an at-exit dump, by traceback",
      "For a dump written at exit (TRACEMALLOC_DUMP): every block of domain 0\n"
      "(the heap) still allocated, grouped by traceback, largest first, with\n"
      "a summary. Other domains (tm_track) are only totalled: their blocks\n"
-     "often live inside heap blocks already counted.\n\n"
+     "often live inside heap blocks already counted.\n"
+     "A dump written with TRACEMALLOC_LEAKS=1 has a reachability\n"
+     "classification: then only the definitely and indirectly lost blocks\n"
+     "are listed.\n\n"
      "  --limit N|all           show at most N tracebacks (default 10)\n"
      "  --all-domains           report every domain, each on its own\n"
+     "  --reachable             with a classification: list the reachable\n"
+     "                          blocks too\n"
      "  --suppress FILE         leave out blocks with a frame whose file,\n"
      "                          function or file:line matches a pattern of\n"
      "                          FILE (fnmatch, one per line, # comments)\n"
      "\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS,
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS |
+         OPT_REACHABLE,
      1, 1, cmd_leaks},
     {"flamegraph",
      "SNAP -o OUT.svg [--by-line] [--weight bytes|blocks] [--title TEXT] "

@@ -256,8 +256,7 @@ static tm_status_t new_kept(const tm_snapshot_t *snap, tm_snapshot_t **out) {
 int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
                        tm_snapshot_t **kept) {
   *kept = NULL;
-  for (size_t k = 0; k < s->n; k++)
-    s->p[k].blocks = s->p[k].bytes = 0;
+  cli_suppress_reset(s);
   tm_snapshot_t *dst = NULL;
   tm_ptr_map_t cache;
   tm_ptr_map_init(&cache, sizeof(tb_slot_t), 128);
@@ -289,6 +288,26 @@ int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
   }
   *kept = dst;
   return CLI_OK;
+}
+
+void cli_suppress_reset(cli_suppress_t *s) {
+  for (size_t k = 0; k < s->n; k++)
+    s->p[k].blocks = s->p[k].bytes = 0;
+}
+
+int cli_suppress_record(cli_suppress_t *s, const tm_traceback_t *tb,
+                        uint64_t blocks, uint64_t bytes) {
+  long v = verdict(s, tb);
+  if (v == -2)
+    return cli_error(CLI_FAILURE, "%s: out of memory applying suppressions",
+                     s->path),
+           -1;
+  if (v < 0)
+    return 0;
+  // The records of a loaded snapshot total at most 2^63-1 bytes: exact.
+  s->p[v].blocks += blocks;
+  s->p[v].bytes += bytes;
+  return 1;
 }
 
 uint64_t cli_suppress_blocks(const cli_suppress_t *s) {

@@ -23,6 +23,16 @@ void cli_suppress_free(cli_suppress_t *s);
 int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
                        tm_snapshot_t **kept);
 
+/* For a classified leak report (one record per traceback): start a count,
+ * then ask for each record whether a pattern matches a frame of tb; when
+ * one does, the record's blocks and bytes are counted against it and
+ * cli_suppress_record returns 1 (leave it out), else 0; -1 when out of
+ * memory (after printing the error). cli_suppress_print then says what
+ * was left out. */
+void cli_suppress_reset(cli_suppress_t *s);
+int cli_suppress_record(cli_suppress_t *s, const tm_traceback_t *tb,
+                        uint64_t blocks, uint64_t bytes);
+
 /* How many blocks the last cli_suppress_apply left out. */
 uint64_t cli_suppress_blocks(const cli_suppress_t *s);
 
