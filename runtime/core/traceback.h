@@ -17,7 +17,9 @@
  *
  * Capture cost. Each thread keeps (shadow_stack.h) a memo of its last
  * stack's total_nframe, checked by comparing the slot pointers with the
- * memoised ones (no load through them, two per vector operation), and a
+ * memoised ones (no load through them, two per vector operation); it holds
+ * the count of every prefix of that stack, so a stack that shares only its
+ * bottom slots with the last one walks only the slots above them. And a
  * direct-mapped cache to the interned id: at limit 1 with a site, keyed
  * exactly by (site, total_nframe), which is that traceback's whole identity
  * (no verification: tm_intern_cached, inlined into the allocation
