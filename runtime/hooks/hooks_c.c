@@ -97,6 +97,14 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
 }
 
 void tm_hooks_free_slow(void *ptr) {
+  // free(NULL) is common (Lua's l_alloc frees every size-0 request) and
+  // traces nothing: no header lookup, no call into the core.
+  if (ptr == NULL) {
+    TM_REAL_BEGIN();
+    tm_real_free(NULL);
+    TM_REAL_END();
+    return;
+  }
   if (tm_hdr_maybe() && tm_hdr_is(ptr)) {
     void *base = tm_core_hdr_free_inline(ptr);
     if (base != NULL) /* NULL: a handler's free, deferred (busy runtime) */
