@@ -102,14 +102,16 @@ typedef struct tm_thread {
   uint64_t epoch;
   uintptr_t limit;
   uint64_t epoch1; /* epoch when limit is 1, else 0 (one test) */
-  /* total_nframe memo: slots 1..memo_n held memo_slots[0..memo_n) and
-   * expanded to memo_total frames (memo_n UINTPTR_MAX: empty);
-   * memo_total1 is min(1 + memo_total, 65535): the total_nframe of a
-   * one-frame site above them. */
+  /* total_nframe memo: slots 1..memo_n held memo_slots[0..memo_n) at the
+   * last walk, and slots 1..k + 1 expanded to memo_cum[k] frames (a prefix
+   * sum, so that a stack that shares only its bottom slots with the last
+   * one reuses their count: traceback.c, count_slots). memo_n 0: empty.
+   * memo_total1 is min(1 + memo_cum[memo_n - 1], 65535) (1 when empty):
+   * the total_nframe of a one-frame site above slots 1..memo_n. */
   uintptr_t memo_n;
-  uintptr_t memo_total;
   uintptr_t memo_total1;
   _Alignas(16) const struct tm_site *memo_slots[TM_TOTAL_MEMO_SLOTS];
+  uint32_t memo_cum[TM_TOTAL_MEMO_SLOTS];
   tm_tb_cache_entry_t cache[TM_TB_CACHE_SIZE];
   /* The deferred queue: entries [defer_head, defer_tail) (free-running
    * indices). Only this thread touches it: its signal handlers append

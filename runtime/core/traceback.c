@@ -413,34 +413,81 @@ _Atomic uint64_t tm_tb_epoch = 1;
 
 void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
   __builtin_memset(t->cache, 0, sizeof t->cache);
-  t->memo_n = UINTPTR_MAX;
-  t->memo_total = 0;
+  t->memo_n = 0;
   t->memo_total1 = 1;
   t->epoch = epoch;
   t->limit = limit;
   t->epoch1 = limit == 1 ? epoch : 0;
 }
 
-/* total_nframe of slots 1..i, from this thread's memo when slots 1..i hold
- * the very pointers they held at the last walk (compared without loading
- * through them: vectorised), else walked and memoised. Sites are
- * constant: the expansion of a pointer can only change if its module was
- * unloaded and another mapped at the same address, whose constructor
- * (__tm_module_init_v3) bumps the epoch first. t is synced. Slots 1..i
- * are frames[1..i]. */
+/* Frames that one slot expands to: itself and its inlined_at chain (an
+ * unknown slot, NULL, is one frame). Capped at MAX_TOTAL. */
+static inline uintptr_t slot_frames(const struct tm_site *s) {
+  uintptr_t n = 1;
+  if (s)
+    for (s = s->inlined_at; s && n < MAX_TOTAL; s = s->inlined_at)
+      n++;
+  return n;
+}
+
+/* How many leading pointers of a[0..n) equal m[0..n) (m 16-byte aligned):
+ * four per step (two vector compares, one branch), stopping at the first
+ * step that differs; the slots of that step are then compared one by one. */
+static inline uintptr_t memo_common(const struct tm_site *const *a,
+                                    const struct tm_site *const *m,
+                                    uintptr_t n) {
+  typedef uint64_t v2 __attribute__((vector_size(16)));
+  m = (const struct tm_site *const *)__builtin_assume_aligned(m, 16);
+  uintptr_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    v2 x0, x1;
+    __builtin_memcpy(&x0, a + k, sizeof x0);
+    __builtin_memcpy(&x1, a + k + 2, sizeof x1);
+    v2 d = (x0 ^ *(const v2 *)(m + k)) | (x1 ^ *(const v2 *)(m + k + 2));
+    if (d[0] | d[1])
+      break;
+  }
+  while (k < n && a[k] == m[k])
+    k++;
+  return k;
+}
+
+/* total_nframe of slots 1..i (frames[1..i]), possibly above MAX_TOTAL (the
+ * caller caps). From this thread's memo: the slots that still hold the
+ * pointers they held at the last walk, counted from slot 1 up (compared
+ * without loading through them), keep their prefix count; only the slots
+ * above the first one that changed are walked (and memoised). Consecutive
+ * allocations usually differ only in their top few slots (another caller
+ * of the allocating function: issue 14's Lua, 19 slots deep, walked all
+ * 19 on almost every allocation with a memo of the whole stack). Slots
+ * above TM_TOTAL_MEMO_SLOTS are walked every time. Sites are constant: the
+ * expansion of a pointer can only change if its module was unloaded and
+ * another mapped at the same address, whose constructor
+ * (__tm_module_init_v3) bumps the epoch first. t is synced. */
 static inline uintptr_t
 count_slots(tm_thread_t *t, const struct tm_site *const *frames, uintptr_t i) {
-  if (TM_UNLIKELY(!t || i > TM_TOTAL_MEMO_SLOTS))
+  if (TM_UNLIKELY(!t))
     return count_slots_walk(frames, i);
-  if (TM_LIKELY(t->memo_n == i &&
-                tm_tb_memo_same(frames + 1, t->memo_slots, i)))
-    return t->memo_total;
-  uintptr_t n = count_slots_walk(frames, i);
-  for (uintptr_t k = 0; k < i; k++)
-    t->memo_slots[k] = frames[k + 1];
-  t->memo_n = i;
-  t->memo_total = n;
+  uintptr_t lim = i < TM_TOTAL_MEMO_SLOTS ? i : TM_TOTAL_MEMO_SLOTS;
+  // The same stack as last time (the common case of a loop): one
+  // straight-line compare, after the top slot, where a change usually is.
+  if (TM_LIKELY(lim == i && t->memo_n == i &&
+                (i == 0 || (frames[i] == t->memo_slots[i - 1] &&
+                            tm_tb_memo_same(frames + 1, t->memo_slots, i)))))
+    return i ? t->memo_cum[i - 1] : 0;
+  uintptr_t same =
+      memo_common(frames + 1, t->memo_slots, lim < t->memo_n ? lim : t->memo_n);
+  uintptr_t n = same ? t->memo_cum[same - 1] : 0;
+  for (uintptr_t k = same; k < lim; k++) {
+    const struct tm_site *s = frames[k + 1];
+    n += slot_frames(s);
+    t->memo_slots[k] = s;
+    t->memo_cum[k] = (uint32_t)n; // < 64 * 65536
+  }
+  t->memo_n = lim;
   t->memo_total1 = n >= MAX_TOTAL ? MAX_TOTAL : n + 1;
+  if (TM_UNLIKELY(i > lim)) // slots lim + 1 .. i
+    n += count_slots_walk(frames + lim, i - lim);
   return n;
 }
 

@@ -17,7 +17,9 @@
  *
  * Capture cost. Each thread keeps (shadow_stack.h) a memo of its last
  * stack's total_nframe, checked by comparing the slot pointers with the
- * memoised ones (no load through them, two per vector operation), and a
+ * memoised ones (no load through them, two per vector operation); it holds
+ * the count of every prefix of that stack, so a stack that shares only its
+ * bottom slots with the last one walks only the slots above them. And a
  * direct-mapped cache to the interned id: at limit 1 with a site, keyed
  * exactly by (site, total_nframe), which is that traceback's whole identity
  * (no verification: tm_intern_cached, inlined into the allocation
@@ -168,7 +170,10 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
   // i < TM_SHADOW_RING_SLOTS: slots 1..i are ring[1..i] and none was taken
   // by a deeper frame (depth <= i + 1 <= TM_SHADOW_RING_SLOTS); within the
   // memo, and the memo's stack.
+  // The top slot first: when the stack changed, it is usually there (another
+  // caller of the allocating function), and the whole compare is skipped.
   if (__builtin_expect(i >= TM_SHADOW_RING_SLOTS || t->memo_n != i, 0) ||
+      (i != 0 && sh.frames[i] != t->memo_slots[i - 1]) ||
       !tm_tb_memo_same(sh.frames + 1, t->memo_slots, i))
     return 0;
   uint32_t total = (uint32_t)t->memo_total1;

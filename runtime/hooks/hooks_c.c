@@ -97,6 +97,14 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
 }
 
 void tm_hooks_free_slow(void *ptr) {
+  // free(NULL) is common (Lua's l_alloc frees every size-0 request) and
+  // traces nothing: no header lookup, no call into the core.
+  if (ptr == NULL) {
+    TM_REAL_BEGIN();
+    tm_real_free(NULL);
+    TM_REAL_END();
+    return;
+  }
   if (tm_hdr_maybe() && tm_hdr_is(ptr)) {
     void *base = tm_core_hdr_free_inline(ptr);
     if (base != NULL) /* NULL: a handler's free, deferred (busy runtime) */
@@ -161,12 +169,15 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
 void *tm_hooks_realloc_slow(void *ptr, size_t size,
                             const struct tm_site *site) {
   void *r;
+  // realloc(NULL, n) first: it is how some programs allocate (Lua's
+  // l_alloc makes every block so), and NULL is never a header block.
+  if (ptr == NULL)
+    return tm_hooks_tracing() ? tm_hooks_malloc_traced(size, site)
+                              : tm_real_realloc(NULL, size);
   if (tm_hdr_maybe() && tm_hdr_is(ptr))
     return hdr_realloc(ptr, size, site);
   if (!tm_hooks_tracing()) /* headers about, but this is not one */
     return tm_real_realloc(ptr, size);
-  if (ptr == NULL)
-    return tm_hooks_malloc_traced(size, site);
   if (size == 0) {
     /* glibc 2.36 (and every sanitizer by default) frees ptr and returns
      * NULL: forget the trace first, while the address is still ours. A libc

@@ -5,7 +5,8 @@
  * unknown), the nframe cut, total_nframe (true depth, capped at 65535),
  * stacks deeper than 65535 (the innermost frames are kept) and deeper than
  * the ring (slot k is ring[k & mask]), the empty traceback, interning and
- * copying of the strings.
+ * copying of the strings, the total_nframe memo on stacks that change at
+ * any height.
  *
  * The test thread's real __tm_shadow is saved and replaced by a local array
  * (a private ring: the depths stay below its size), as instrumented code
@@ -151,6 +152,71 @@ static void test_capture(int limit) {
   const tm_frame_t *f0 = tm_traceback_frames(find(snap, 0, 3));
   CHECK(f0 && f0->function && strcmp(f0->function, "k") == 0);
   CHECK(f0 && f0->filename != s_alloc.file);
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
+/* total_nframe of a stack of `depth` slots with no site on top: each slot
+ * is one frame plus its inlined_at chain (NULL: one unknown frame). The
+ * reference the runtime's count (and its per-thread memo) must match. */
+static uint32_t expected_total(const struct tm_site *const *frames,
+                               uintptr_t depth) {
+  uint32_t n = 0;
+  for (uintptr_t k = 1; k <= depth; k++)
+    for (const struct tm_site *s = frames[k]; n++, s && s->inlined_at;)
+      s = s->inlined_at;
+  return n;
+}
+
+/* The total_nframe memo (traceback.c, count_slots) keeps the prefix counts
+ * of the last stack: consecutive captures on stacks that share their
+ * bottom slots and differ above, by one slot or many, in the expansion
+ * length of a slot (s_h is two frames), in depth, and beyond the memo's
+ * 64 slots, must each get the true total (a stale prefix count would give
+ * the last stack's). */
+static void test_memo_prefix(int limit) {
+  CHECK_EQ_INT(tm_start(limit), TM_OK);
+  static const struct tm_site *deep[80];
+  const struct tm_site *pool[] = {&s_main, &s_f, &s_g, &s_h, NULL, &s_j};
+  uint64_t rng = 12345;
+  for (int k = 1; k < 80; k++)
+    deep[k] = k % 3 ? &s_f : &s_h;
+  // (slot to change, new depth); slot 0: no change.
+  static const struct {
+    int slot, depth;
+  } steps[] = {{0, 20},  {20, 20}, {19, 20}, {10, 20}, {1, 20},  {0, 20},
+               {0, 19},  {0, 21},  {3, 21},  {21, 21}, {0, 63},  {0, 64},
+               {0, 65},  {64, 70}, {66, 70}, {5, 70},  {0, 70},  {0, 2},
+               {2, 2},   {0, 0},   {0, 20},  {20, 20}, {20, 20}, {11, 20},
+               {12, 20}, {13, 20}, {14, 20}, {4, 20},  {0, 1},   {0, 20}};
+  enum { NSTEPS = sizeof steps / sizeof *steps };
+  uint32_t want[NSTEPS];
+  for (int r = 0; r < NSTEPS; r++) {
+    if (steps[r].slot) {
+      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+      unsigned pick = (unsigned)((rng >> 33) % 6);
+      // Always a different pointer, so that the memo sees a change there.
+      if (pool[pick] == deep[steps[r].slot])
+        pick = (pick + 1) % 6;
+      deep[steps[r].slot] = pool[pick];
+    }
+    set_stack((uintptr_t)steps[r].depth, deep);
+    want[r] = expected_total(deep, (uintptr_t)steps[r].depth);
+    if (want[r] == 0)
+      want[r] = 1; // no frame at all: CPython's ('<unknown>', 0)
+    CHECK_EQ_INT(tm_track(2, 0x1000 + (uintptr_t)r * 16, 100 + (size_t)r), 0);
+  }
+  restore();
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  for (int r = 0; r < NSTEPS; r++) {
+    const tm_traceback_t *tb = find(snap, 2, 100 + (size_t)r);
+    CHECK(tb != NULL);
+    if (tb && tm_traceback_total_nframe(tb) != want[r])
+      fprintf(stderr, "step %d (limit %d): total_nframe %u, want %u\n", r,
+              limit, tm_traceback_total_nframe(tb), want[r]);
+    CHECK(tb && tm_traceback_total_nframe(tb) == want[r]);
+  }
   tm_snapshot_free(snap);
   tm_stop();
 }
@@ -313,6 +379,8 @@ int main(void) {
   CHECK(saved_self != NULL);
   test_capture(25);
   test_capture(2);
+  test_memo_prefix(1);
+  test_memo_prefix(25);
   test_deep();
   test_beyond_ring();
   test_get_traceback();
