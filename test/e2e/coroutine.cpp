@@ -1,8 +1,7 @@
 // C++20 coroutines: at OptimizerLast they are already split into ordinary
 // functions (ramp, resume, destroy), so a coroutine body resumed from another
-// function shows up under its resumer, at -O0 and -O2. The
-// std::coroutine_handle::resume of <coroutine> in between is a system
-// header's frame: folded (pass/SystemHeaders.h).
+// function shows up under its resumer, at -O0 and -O2 (the inlined
+// std::coroutine_handle::resume of <coroutine> is folded: SystemHeaders.h).
 // REQUIRES: runtime
 // RUN: %clangxx_tm -std=c++20 -O0 %s -o %t0 && %t0 | FileCheck %s
 // RUN: %clangxx_tm -std=c++20 -O2 %s -o %t2 && %t2 | FileCheck %s
