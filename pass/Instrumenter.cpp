@@ -430,8 +430,11 @@ private:
                        "depth back to entry's\n");
     if (Allocs.empty())
       return Repairs != 0;
+    // Site-only, there is no shadow stack to attribute a null site to: a
+    // call whose whole chain is folded keeps the function's own location,
+    // better than <unknown>.
     return instrumentBody(F, Allocs, {}, /*Frame=*/false, F.getName(),
-                          /*FunctionFolded=*/true);
+                          /*FunctionFolded=*/!Opts.SiteOnly);
   }
 
   bool instrumentFunction(Function &F) {

@@ -17,6 +17,12 @@
 ; RUN: FileCheck %s --check-prefix=KEPT < %t.kept
 ; RUN: FileCheck %s --check-prefix=KEPTSTR < %t.kept
 ; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load=%tm_plugin -load-pass-plugin=%tm_plugin -tm-system-frames -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=KEPT
+; Site-only: no shadow stack, so a wholly folded chain keeps the function's
+; own location instead of a null site.
+; RUN: env TM_PASS_SITE_ONLY=1 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=SITEONLY
+; SITEONLY-LABEL: define linkonce_odr void @_M_realloc_insert(
+; SITEONLY-NOT: @__tm_shadow
+; SITEONLY: invoke {{.*}} @__tm__Znwm(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
 ; TM_PASS_SKIP_FILES folds inlined frames of matching files the same way.
 ; RUN: env TM_PASS_UNTRACED_COPY=0 TM_PASS_SKIP_FILES='*/inl.h' %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=SKIP
 ; TM_PASS_SYSTEM_DIRS (what tmcc passes for -isystem) adds directories.
