@@ -49,7 +49,7 @@ define void @user(i64 %n) !dbg !10 {
 ; inside inlined stl_vector.h code; its only storing call, so at the push).
 ; CHECK-LABEL: define void @user(
 ; CHECK: store atomic {{.*}}@__tm_sites, i32 0, i32 1){{.*}} monotonic
-; CHECK: call {{.*}} @__tm__Znwm(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites{{(, i32 0, i32 0\))?}})
+; CHECK: call {{.*}} @__tm__Znwm(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites{{( to i8\*\))?}})
 ; CHECK-NEXT: call void @_M_realloc_insert(
 
 ; Defined in vector.tcc: no frame, no slot store; its operator new (in
