@@ -5,8 +5,9 @@
 // STEP 1  skip the runtime itself and read the options;
 // STEP 2  decide per function: skipped (declaration, available_externally,
 //         naked, __tm_*, disable_sanitizer_instrumentation,
-//         annotate("tm_skip"), skipped file, already instrumented) or
-//         instrumented;
+//         annotate("tm_skip"), skipped file, already instrumented),
+//         folded (in a system header: allocation calls rewritten, no frame;
+//         SystemHeaders.h) or instrumented;
 // STEP 3  per instrumented function: collect allocation calls and
 //         slot-storing calls, build its site table, push its shadow frame
 //         (unless site-only, readonly/readnone, or nothing below it can
@@ -25,6 +26,7 @@
 #include "ShadowStack.h"
 #include "SiteTable.h"
 #include "SkipAnnotations.h"
+#include "SystemHeaders.h"
 
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SCCIterator.h"
@@ -77,7 +79,7 @@ SmallPtrSet<BasicBlock *, 16> blocksOnCycles(Function &F) {
 // instruction on the allocation path and cannot be hoisted.
 Value *siteOperand(CallBase &Hooked, SiteTable &Table, unsigned Index,
                    const SmallPtrSetImpl<BasicBlock *> &OnCycle) {
-  if (!OnCycle.count(Hooked.getParent()))
+  if (Index == SiteTable::NoSite || !OnCycle.count(Hooked.getParent()))
     return Table.address(Index);
   GlobalVariable *Ref = Table.reference(Index);
   IRBuilder<> B(&Hooked);
@@ -148,13 +150,16 @@ void rewriteAllocCall(CallBase &CB, const HookInfo &H, Value *Site) {
 class ModuleInstrumenter {
 public:
   ModuleInstrumenter(Module &M, const Options &O)
-      : M(M), Opts(O), Policy(M), Strings(M), Skips(annotatedSkips(M)) {}
+      : M(M), Opts(O), Policy(M), Strings(M), Skips(annotatedSkips(M)),
+        Folding(O) {}
 
   bool run() {
     bool Changed = false, UsesRuntime = false;
     TM_DEBUG(dbgs() << "tm-instrument: module '" << M.getName() << "'"
                     << (Opts.SiteOnly ? ", site-only" : "")
-                    << (Opts.SkipFiles.empty() ? "" : ", skip-files") << "\n");
+                    << (Opts.SkipFiles.empty() ? "" : ", skip-files")
+                    << (Opts.SystemFrames ? ", system frames kept" : "")
+                    << "\n");
     // A snapshot: instrumenting a function may add its traced copy to M.
     SmallVector<Function *, 64> Functions;
     for (Function &F : M)
@@ -397,7 +402,44 @@ private:
     return GV;
   }
 
+  // F's DISubprogram is in a system header (or a skipped file, when F was
+  // not skipped as a whole: never, today): its frames are folded.
+  bool isFolded(Function &F) {
+    const DISubprogram *SP = F.getSubprogram();
+    return SP && Folding.enabled() && Folding.isFolded(SP);
+  }
+
+  // A folded function: its allocation calls are rewritten (traced even when
+  // the program's allocator is not ours) with the sites of their nearest
+  // user location, or none; it gets no frame, so the calls it makes are the
+  // user's call into it, which is in the caller's slot.
+  bool instrumentFolded(Function &F) {
+    SmallVector<AllocCall, 8> Allocs = findAllocCalls(F);
+    unsigned Repairs = 0;
+    if (!Opts.SiteOnly) {
+      Repairs = emitDepthRepair(F, ShadowStackGlobals(M));
+      if (Repairs)
+        tm_compat::dropMemoryAttrs(F);
+    }
+    TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
+                    << "': frames folded (system header"
+                    << (Opts.SkipFiles.empty() ? "" : " or skipped file")
+                    << "): no frame, " << Allocs.size()
+                    << " allocation call(s) rewritten, " << Repairs
+                    << " landing pad(s) and returns_twice call(s) set the "
+                       "depth back to entry's\n");
+    if (Allocs.empty())
+      return Repairs != 0;
+    // Site-only, there is no shadow stack to attribute a null site to: a
+    // call whose whole chain is folded keeps the function's own location,
+    // better than <unknown>.
+    return instrumentBody(F, Allocs, {}, /*Frame=*/false, F.getName(),
+                          /*FunctionFolded=*/!Opts.SiteOnly);
+  }
+
   bool instrumentFunction(Function &F) {
+    if (isFolded(F))
+      return instrumentFolded(F);
     SmallVector<AllocCall, 8> Allocs = findAllocCalls(F);
     SmallVector<CallBase *, 16> SlotCalls;
     bool Frame = needsFrame(F, SlotCalls);
@@ -438,7 +480,7 @@ private:
 
   bool instrumentBody(Function &F, ArrayRef<AllocCall> Allocs,
                       ArrayRef<CallBase *> SlotCalls, bool Frame,
-                      StringRef IRName) {
+                      StringRef IRName, bool FunctionFolded = false) {
     std::optional<ShadowFrame> SF;
     if (Frame) {
       SmallVector<CallBase *, 8> Hooks;
@@ -447,7 +489,8 @@ private:
       SF.emplace(F, SlotCalls, Hooks);
     }
     // Sites first: every index must exist before the array is built.
-    SiteTable Table(F, Strings, IRName);
+    SiteTable Table(F, Strings, IRName, Folding.enabled() ? &Folding : nullptr,
+                    FunctionFolded);
     SmallVector<unsigned, 8> AllocSite, SlotSite;
     for (const AllocCall &A : Allocs)
       AllocSite.push_back(
@@ -477,15 +520,18 @@ private:
     for (size_t I = 0; I < Allocs.size(); ++I) {
       CallBase &CB = *Allocs[I].Call;
       const HookInfo &H = *Allocs[I].Hook;
-      TM_DEBUG(dbgs()
-               << "tm-instrument: '" << F.getName()
-               << "': " << (isa<InvokeInst>(CB) ? "invoke" : "call") << " '"
-               << H.Name << "' -> '" << HookPrefix << H.Name << "' at "
-               << locationOf(CB) << " in " << blockName(CB.getParent())
-               << (SF && SF->isPushedAt(CB) ? ", own frame" : ", no own frame")
-               << (OnCycle.count(CB.getParent()) ? ", site loaded (on a cycle)"
-                                                 : ", site constant")
-               << "\n");
+      TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': "
+                      << (isa<InvokeInst>(CB) ? "invoke" : "call") << " '"
+                      << H.Name << "' -> '" << HookPrefix << H.Name << "' at "
+                      << locationOf(CB) << " in " << blockName(CB.getParent())
+                      << (SF && SF->isPushedAt(CB) ? ", own frame"
+                                                   : ", no own frame")
+                      << (AllocSite[I] == SiteTable::NoSite
+                              ? ", no site (folded: the caller's slot)"
+                          : OnCycle.count(CB.getParent())
+                              ? ", site loaded (on a cycle)"
+                              : ", site constant")
+                      << "\n");
       rewriteAllocCall(CB, H, siteOperand(CB, Table, AllocSite[I], OnCycle));
     }
     return true;
@@ -545,6 +591,7 @@ private:
   FramePolicy Policy;
   SiteStrings Strings;
   SmallPtrSet<Function *, 8> Skips;
+  FrameFolding Folding;
   // Function -> its traced copy, in creation order (deterministic output).
   MapVector<Function *, Function *> TracedCopy;
   SetVector<Function *>

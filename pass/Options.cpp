@@ -4,6 +4,8 @@
 //
 // TM_PASS_SITE_ONLY=1            same as -tm-site-only
 // TM_PASS_SKIP_FILES=G1,G2,...   same as -tm-skip-files=G1,G2,...
+// TM_PASS_SYSTEM_FRAMES=1        same as -tm-system-frames
+// TM_PASS_SYSTEM_DIRS=D1:D2:...  same as -tm-system-dirs=D1:D2:...
 // TM_PASS_DEBUG=1                same as -tm-debug (Debug.h)
 // Globs use llvm::GlobPattern (*, ?, [...]) and are matched against the whole
 // path as the compiler saw it, so "*/third_party/*" or "*.gen.c".
@@ -11,10 +13,12 @@
 //===----------------------------------------------------------------------===//
 #include "Options.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/Path.h"
 
 #include <cstdlib>
 
@@ -39,6 +43,20 @@ cl::opt<std::string> ClSkipFiles(
     "tm-skip-files",
     cl::desc("tracemalloc: comma-separated globs of source files not to "
              "instrument (env TM_PASS_SKIP_FILES)"),
+    cl::Hidden, cl::init(""));
+
+cl::opt<bool> ClSystemFrames(
+    "tm-system-frames",
+    cl::desc("tracemalloc: keep the frames of system headers instead of "
+             "attributing their allocations to the nearest user frame "
+             "(env TM_PASS_SYSTEM_FRAMES=1)"),
+    cl::Hidden, cl::init(false));
+
+cl::opt<std::string> ClSystemDirs(
+    "tm-system-dirs",
+    cl::desc("tracemalloc: colon-separated directories whose files are "
+             "system headers, besides /usr/include and the other built-in "
+             "ones (env TM_PASS_SYSTEM_DIRS)"),
     cl::Hidden, cl::init(""));
 
 cl::opt<bool> ClDebug(
@@ -82,6 +100,29 @@ Options Options::fromCommandLineAndEnv(std::string &Error) {
       continue;
     }
     O.SkipFiles.push_back(P.str());
+  }
+  O.SystemFrames = ClSystemFrames.getNumOccurrences()
+                       ? bool(ClSystemFrames)
+                       : envFlag("TM_PASS_SYSTEM_FRAMES");
+  std::string Dirs = ClSystemDirs;
+  if (!ClSystemDirs.getNumOccurrences())
+    if (const char *V = std::getenv("TM_PASS_SYSTEM_DIRS"))
+      Dirs = V;
+  SmallVector<StringRef, 8> DirParts;
+  StringRef(Dirs).split(DirParts, ':', -1, /*KeepEmpty=*/false);
+  for (StringRef D : DirParts) {
+    D = D.trim();
+    // A relative directory means nothing to the pass, which matches
+    // absolute paths: tmcc makes them absolute. The root would make every
+    // file a system header.
+    if (D.empty() || !sys::path::is_absolute(D))
+      continue;
+    SmallString<256> N(D);
+    sys::path::remove_dots(N, /*remove_dot_dot=*/true);
+    while (N.size() > 1 && sys::path::is_separator(N.back()))
+      N.pop_back();
+    if (N.size() > 1)
+      O.SystemDirs.push_back(std::string(N.str()));
   }
   return O;
 }

@@ -3,11 +3,13 @@
 //---------------------------===//
 //
 // Two ways in, one result:
-//   * cl::opt flags (-tm-site-only, -tm-skip-files=GLOBS, -tm-debug), usable
+//   * cl::opt flags (-tm-site-only, -tm-skip-files=GLOBS, -tm-system-frames,
+//     -tm-system-dirs=DIRS, -tm-debug), usable
 //     with `opt`, with `clang -Xclang -load -Xclang libtmpass.so -mllvm ...`,
 //     and with plain `-mllvm` from LLVM 22 on;
 //   * environment variables (TM_PASS_SITE_ONLY, TM_PASS_SKIP_FILES,
-//     TM_PASS_DEBUG), because before LLVM 22 clang rejects
+//     TM_PASS_SYSTEM_FRAMES, TM_PASS_SYSTEM_DIRS, TM_PASS_DEBUG), because
+//     before LLVM 22 clang rejects
 //     `-mllvm <plugin flag>` when the plugin is loaded with -fpass-plugin
 //     alone.
 // A flag given on the command line wins over the environment; the pipeline
@@ -37,6 +39,13 @@ struct Options {
   // text: a GlobPattern may point into the string it was made from (LLVM
   // 17+), so it is made where it is used.
   std::vector<std::string> SkipFiles;
+  // Keep the frames of system headers (SystemHeaders.h) instead of folding
+  // them into the nearest user frame.
+  bool SystemFrames = false;
+  // Directories whose files are system headers besides the built-in list
+  // (SystemHeaders.cpp): absolute, normalised, no trailing '/'. tmcc passes
+  // the user's -isystem, -idirafter and --sysroot directories here.
+  std::vector<std::string> SystemDirs;
 
   // Flags, then environment. Returns an error text for a bad glob ("" if ok).
   static Options fromCommandLineAndEnv(std::string &Error);

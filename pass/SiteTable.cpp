@@ -3,17 +3,21 @@
 //----------------------------===//
 //
 // File names: a DILocation's file is joined with its DIFile directory (or the
-// compile unit's) when relative, and "./" components are removed, so
-// "./inl.h" compiled in /src becomes "/src/inl.h". Function names are the
-// demangled linkage name ("app::mk(int)", not "_ZN3app2mkEi" nor "mk"; see
-// functionName). Without debug info the site is (module source file,
-// line 0, demangled IR function name) flagged TM_SITE_NO_DEBUG.
+// compile unit's) when relative, made absolute, and normalised ("." and ".."
+// components and doubled '/' removed), so "./inl.h" compiled in /src becomes
+// "/src/inl.h" and "../x/./y.c" compiled in /src/b becomes "/src/x/y.c".
+// Locations in folded files (SystemHeaders.h) are dropped from a site's
+// inlinedAt chain. Function names are the demangled linkage name
+// ("app::mk(int)", not "_ZN3app2mkEi" nor "mk"; see functionName). Without
+// debug info the site is (module source file, line 0, demangled IR function
+// name) flagged TM_SITE_NO_DEBUG.
 //
 //===----------------------------------------------------------------------===//
 #include "SiteTable.h"
 
 #include "Compat.h"
 #include "RuntimeABI.h"
+#include "SystemHeaders.h"
 
 #include "llvm/Demangle/Demangle.h"
 #include "llvm/IR/Constants.h"
@@ -41,7 +45,16 @@ std::string joinPath(StringRef Dir, StringRef File) {
     P = Dir;
     sys::path::append(P, File);
   }
-  sys::path::remove_dots(P, /*remove_dot_dot=*/false);
+  // Still relative (-fdebug-compilation-dir=., or no directory at all): the
+  // pass runs in the compiler's working directory, which is what the path
+  // was relative to.
+  if (!sys::path::is_absolute(P))
+    sys::fs::make_absolute(P);
+  // Lexically, as the compiler spelled it: "/usr/lib/gcc/x/12/../../../../
+  // include/c++/12/vector" becomes "/usr/include/c++/12/vector", so that
+  // filters and the system-header test see one spelling. remove_dots also
+  // drops doubled separators.
+  sys::path::remove_dots(P, /*remove_dot_dot=*/true);
   return std::string(P.str());
 }
 
@@ -99,9 +112,10 @@ Constant *SiteStrings::get(StringRef S) {
   return P;
 }
 
-SiteTable::SiteTable(Function &F, SiteStrings &Strings, StringRef IRName)
+SiteTable::SiteTable(Function &F, SiteStrings &Strings, StringRef IRName,
+                     FrameFolding *Folding, bool FunctionFolded)
     : F(F), IRName(IRName.empty() ? F.getName().str() : IRName.str()),
-      Strings(Strings) {
+      Strings(Strings), Folding(Folding), FunctionFolded(FunctionFolded) {
   LLVMContext &Ctx = F.getContext();
   Type *P = tm_compat::getI8PtrTy(Ctx);
   Type *I32 = Type::getInt32Ty(Ctx);
@@ -112,8 +126,26 @@ unsigned SiteTable::add(const Instruction &I, unsigned Flags) {
   // The array is built from the rows once: a later row would be missing.
   assert(!Array && "SiteTable::add() after finalize()");
   assert(I.getFunction() == &F && "a site of another function");
-  if (const DILocation *L = I.getDebugLoc().get())
+  if (const DILocation *L = I.getDebugLoc().get()) {
+    if (Folding) {
+      const DILocation *U = Folding->firstUnfolded(L);
+      if (!U) {
+        // All of it is folded: in a folded function the call has no frame
+        // of its own; elsewhere (a lexical block #included from a system
+        // file) the function's own, outermost location is kept, because a
+        // function with a frame must record one.
+        if (FunctionFolded)
+          return NoSite;
+        while (L->getInlinedAt())
+          L = L->getInlinedAt();
+        return addLocation(L, Flags);
+      }
+      L = U;
+    }
     return addLocation(L, Flags);
+  }
+  if (FunctionFolded)
+    return NoSite;
   return addNoLocation(Flags);
 }
 
@@ -123,7 +155,10 @@ unsigned SiteTable::addLocation(const DILocation *L, unsigned Flags) {
   if (It != Index.end())
     return It->second;
   int Parent = -1;
-  if (const DILocation *IA = L->getInlinedAt())
+  const DILocation *IA = L->getInlinedAt();
+  if (IA && Folding)
+    IA = Folding->firstUnfolded(IA);
+  if (IA)
     Parent = int(addLocation(IA, 0));
   const DILocalScope *Scope = L->getScope();
   Row R{sourcePathOf(Scope),
@@ -162,7 +197,10 @@ unsigned SiteTable::addNoLocation(unsigned Flags) {
 }
 
 void SiteTable::finalize() {
-  assert(!Array && "SiteTable::finalize() twice");
+  assert(!Array && !Finalized && "SiteTable::finalize() twice");
+  Finalized = true;
+  if (Rows.empty()) // every site was NoSite
+    return;
   Module &M = *F.getParent();
   LLVMContext &Ctx = M.getContext();
   auto *ArrTy = ArrayType::get(SiteTy, Rows.size());
@@ -186,7 +224,9 @@ void SiteTable::finalize() {
 }
 
 Constant *SiteTable::address(unsigned I) const {
-  assert(Array && "SiteTable::address() before finalize()");
+  assert(Finalized && "SiteTable::address() before finalize()");
+  if (I == NoSite)
+    return ConstantPointerNull::get(tm_compat::getI8PtrTy(F.getContext()));
   assert(I < Rows.size() && "no such site");
   LLVMContext &Ctx = F.getContext();
   Type *I32 = Type::getInt32Ty(Ctx);

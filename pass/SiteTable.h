@@ -46,8 +46,11 @@ class DIScope;
 
 namespace tmpass {
 
+class FrameFolding;
+
 // The file of a debug-info scope as a site records it: joined with its
-// directory (or its compile unit's) when relative, "./" components removed.
+// directory (or its compile unit's) when relative, made absolute, "." and
+// ".." components and doubled '/' removed.
 std::string sourcePathOf(const llvm::DIScope *S);
 
 // Module-wide cache of the C strings the site tables point to.
@@ -66,10 +69,20 @@ public:
   // IRName names the function in sites without debug info: F's own name,
   // or, for the traced clone of a function (Instrumenter.cpp), the name of
   // the function it was cloned from.
+  // Folding (may be null): drop the locations of folded files from every
+  // inlinedAt chain (SystemHeaders.h). FunctionFolded: F itself is in a
+  // folded file, so a call whose whole chain is folded has no site.
   SiteTable(llvm::Function &F, SiteStrings &Strings,
-            llvm::StringRef IRName = "");
+            llvm::StringRef IRName = "", FrameFolding *Folding = nullptr,
+            bool FunctionFolded = false);
 
-  // Index of the site for the call I with the given TM_SITE_* flags.
+  // What add() returns for a call that has no site of its own (its whole
+  // chain is folded, in a folded function): address() is a null pointer,
+  // and the runtime attributes the call to the top shadow frame.
+  static constexpr unsigned NoSite = ~0u;
+
+  // Index of the site for the call I with the given TM_SITE_* flags, or
+  // NoSite.
   unsigned add(const llvm::Instruction &I, unsigned Flags);
 
   // Build the array (in F's comdat, if any). Call once, after every add().
@@ -100,6 +113,9 @@ private:
   llvm::SmallVector<Row, 16> Rows;
   llvm::DenseMap<std::pair<const llvm::DILocation *, unsigned>, unsigned> Index;
   llvm::StructType *SiteTy;
+  FrameFolding *Folding;
+  bool FunctionFolded;
+  bool Finalized = false;
   llvm::GlobalVariable *Array = nullptr;
   llvm::DenseMap<unsigned, llvm::GlobalVariable *> References;
 };

@@ -55,6 +55,8 @@ for v in "${versions[@]}"; do
   # Debian 12 has no libclang-rt-15-dev (no sanitizer/libFuzzer runtime for
   # 15); the suite only uses sanitizers with the default LLVM.
   [[ $v != 15 ]] && pkgs+=("libclang-rt-$v-dev")
+  # libc++: test/e2e/system-frames-libcxx.cpp (skipped where it is missing).
+  [[ $v == 19 ]] && pkgs+=("libc++-$v-dev" "libc++abi-$v-dev")
 done
 
 missing=()

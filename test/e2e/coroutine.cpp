@@ -1,7 +1,7 @@
 // C++20 coroutines: at OptimizerLast they are already split into ordinary
 // functions (ramp, resume, destroy), so a coroutine body resumed from another
-// function shows up under its resumer (through the inlined
-// std::coroutine_handle::resume of <coroutine>), at -O0 and -O2.
+// function shows up under its resumer, at -O0 and -O2 (the inlined
+// std::coroutine_handle::resume of <coroutine> is folded: SystemHeaders.h).
 // REQUIRES: runtime
 // RUN: %clangxx_tm -std=c++20 -O0 %s -o %t0 && %t0 | FileCheck %s
 // RUN: %clangxx_tm -std=c++20 -O2 %s -o %t2 && %t2 | FileCheck %s
@@ -61,14 +61,13 @@ int main() {
   tmt_print_total(2222);
   return 0;
 }
-// CHECK: coroutine: 8 frames
+// CHECK: coroutine: 7 frames
 // CHECK-NEXT: coroutine.cpp:29 co_leaf
 // CHECK-NEXT: coroutine.cpp:36 coro
-// CHECK-NEXT: coroutine:{{[0-9]+}} std::{{.*}}coroutine_handle<Task::promise_type>::resume() const
 // CHECK-NEXT: coroutine.cpp:41 resumer
 // CHECK-NEXT: coroutine.cpp:47 deeper
 // CHECK-NEXT: coroutine.cpp:50 deeper
 // CHECK-NEXT: coroutine.cpp:50 deeper
 // CHECK-NEXT: coroutine.cpp:58 main
 // CHECK-NEXT: abs
-// CHECK-NEXT: total_nframe 8
+// CHECK-NEXT: total_nframe 7

@@ -15,7 +15,8 @@
 #   %tracemalloc       the CLI (tests that use it: REQUIRES: cli)
 #   %python
 # Features: llvm-N, typed-pointers (14), fat-lto (18+), lld, lld-pass-plugin (lld >= 15),
-#   runtime (libtracemalloc defines the hooks), cli.
+#   runtime (libtracemalloc defines the hooks), cli, libcxx (clang++
+#   -stdlib=libc++ links and runs: Debian's libc++-N-dev).
 import os
 import subprocess
 
@@ -32,6 +33,7 @@ config.excludes = ["Inputs", "unit", "lit", "real", "package", "hosts", "CMakeLi
 
 # The pass reads these; a developer's shell must not change test results.
 for var in ["TM_PASS_SITE_ONLY", "TM_PASS_SKIP_FILES", "TM_PASS_DEBUG",
+            "TM_PASS_SYSTEM_FRAMES", "TM_PASS_SYSTEM_DIRS", "TM_PASS_UNTRACED_COPY",
             "TRACEMALLOC", "TRACEMALLOC_DUMP"]:
     config.environment.pop(var, None)
 
@@ -87,6 +89,24 @@ if os.path.exists(os.path.join(tools, "ld.lld")):
     config.available_features.add("lld")
     if major >= 15:
         config.available_features.add("lld-pass-plugin")
+
+# libc++ is optional (libc++-N-dev): tests that need it are skipped without.
+def libcxx_works():
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "t.cpp")
+        exe = os.path.join(d, "t")
+        with open(src, "w") as f:
+            f.write("#include <vector>\nint main() { std::vector<int> v(1);"
+                    " return v[0]; }\n")
+        try:
+            return (subprocess.run([clangxx, "-stdlib=libc++", src, "-o", exe],
+                                   capture_output=True).returncode == 0 and
+                    subprocess.run([exe], capture_output=True).returncode == 0)
+        except OSError:
+            return False
+if libcxx_works():
+    config.available_features.add("libcxx")
 
 # End-to-end tests need a runtime library that defines the hooks of this
 # ABI (REQUIRES: runtime): a build with -DTM_BUILD_PASS=OFF, or a stale

@@ -251,6 +251,7 @@ int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
     *out = snap;
     return CLI_OK;
   }
+  cli_filters_warn_unmatched(&o->filters, snap, stderr);
   tm_snapshot_t *filtered = NULL;
   tm_status_t st = tm_snapshot_filter_traces(snap, o->filters.items,
                                              o->filters.count, &filtered);

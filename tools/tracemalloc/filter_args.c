@@ -5,7 +5,8 @@
  * rejection is a one-line reason the caller prints as a usage error. Numbers
  * are ASCII digits only (no sign, no spaces, no 0x) and range-checked without
  * overflow: LINE fits an int (tm_filter_t.lineno), D an unsigned 32-bit
- * domain.
+ * domain. The one exception is cli_filters_warn_unmatched, which runs the
+ * filters on a loaded snapshot and writes its warnings to a stream.
  */
 #include "filter_args.h"
 
@@ -138,4 +139,42 @@ void cli_filters_free(cli_filters_t *f) {
     free((char *)f->items[i].filename_pattern);
   free(f->items);
   memset(f, 0, sizeof *f);
+}
+
+/* Does GLOB filter `flt` match at least one trace of snap, as an include
+ * filter would (same pattern, line, all_frames and domain)? Run through the
+ * library's own filter_traces, so "match" means exactly what filtering does.
+ * -1 when the library fails (out of memory). */
+static int matches_any(const tm_filter_t *flt, const tm_snapshot_t *snap) {
+  tm_filter_t inc = *flt;
+  inc.inclusive = true;
+  tm_snapshot_t *kept = NULL;
+  if (tm_snapshot_filter_traces(snap, &inc, 1, &kept) != TM_OK)
+    return -1;
+  int any = tm_snapshot_count(kept) > 0;
+  tm_snapshot_free(kept);
+  return any;
+}
+
+size_t cli_filters_warn_unmatched(const cli_filters_t *f,
+                                  const tm_snapshot_t *snap, FILE *out) {
+  size_t warned = 0;
+  // With no trace at all, every filter matches nothing: nothing to learn.
+  if (tm_snapshot_count(snap) == 0)
+    return 0;
+  for (size_t i = 0; i < f->count; i++) {
+    const tm_filter_t *t = &f->items[i];
+    if (t->kind != TM_FILTER_FILENAME || matches_any(t, snap) != 0)
+      continue;
+    fprintf(out, "tracemalloc: warning: %s '%s",
+            t->inclusive ? "--include" : "--exclude", t->filename_pattern);
+    if (t->lineno != TM_LINENO_ANY)
+      fprintf(out, ":%d", t->lineno);
+    fprintf(out, "' matches no trace%s\n",
+            t->all_frames ? " (in any frame)"
+                          : " (in its most recent frame; "
+                            "--all-frames looks at every frame)");
+    warned++;
+  }
+  return warned;
 }

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "tracemalloc.h"
 
@@ -39,5 +40,14 @@ int cli_filters_add(cli_filters_t *f, const char *option, const char *value,
 void cli_filters_finish(cli_filters_t *f);
 
 void cli_filters_free(cli_filters_t *f);
+
+/* For each --include/--exclude filter that matches no trace of snap (the
+ * loaded snapshot, before filtering; none if it has no trace), one line
+ * "tracemalloc: warning: --exclude 'GLOB' matches no trace ..." to out: a
+ * filter that silently does nothing (a relative pattern for absolute names,
+ * a typo) is otherwise indistinguishable from one that works. Returns the
+ * number of lines written. */
+size_t cli_filters_warn_unmatched(const cli_filters_t *f,
+                                  const tm_snapshot_t *snap, FILE *out);
 
 #endif /* TM_CLI_FILTER_ARGS_H */
