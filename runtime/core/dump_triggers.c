@@ -66,6 +66,7 @@
 
 #include "dump_triggers.h"
 #include "internal.h"
+#include "leaks.h"
 #include "warn.h"
 
 enum {
@@ -220,6 +221,16 @@ static void on_fatal_signal(int sig) {
   if (atomic_exchange(&retry_armed, false))
     timer_delete(retry_timer); // this may be its arrival
   if (!atomic_load(&fatal_request)) {
+    if (tm_leaks_armed()) {
+      // The scan stops every thread and runs at exit; a termination
+      // signal's dump cannot wait for it. Say so (write(2) is
+      // async-signal-safe) rather than leave an unclassified dump unnoticed.
+      static const char msg[] =
+          "tracemalloc: warning: TRACEMALLOC_LEAKS=1: the program ends on a "
+          "signal; the exit dump is written without a leak check\n";
+      ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+      (void)w;
+    }
     if (atomic_load(&thread_up)) {
       atomic_store(&fatal_request, 1);
       if (!dump_by_thread(sig)) {

@@ -18,6 +18,8 @@
  * line. Nothing is printed when nothing leaked.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,7 @@ enum { REPORT_MAX = 100 };
 #endif
 
 static int exit_code = -1; // TRACEMALLOC_LEAKS_EXITCODE, or -1
+static _Atomic bool armed; // TRACEMALLOC_LEAKS=1 took effect
 
 int tm_leaks_parse_exitcode(const char *value) {
   if (!value || !*value)
@@ -56,17 +59,6 @@ int tm_leaks_parse_exitcode(const char *value) {
     v = v * 10 + (*p - '0');
   }
   return v <= 255 ? v : -1;
-}
-
-static int cmp_rec(const void *a, const void *b) {
-  const tm_leak_rec_t *x = a, *y = b;
-  if (x->kind != y->kind)
-    return x->kind < y->kind ? -1 : 1;
-  if (x->bytes != y->bytes)
-    return x->bytes > y->bytes ? -1 : 1;
-  if (x->blocks != y->blocks)
-    return x->blocks > y->blocks ? -1 : 1;
-  return tm_traceback_cmp(x->tb, y->tb);
 }
 
 /* Heap sort (no qsort: glibc's may call malloc). */
@@ -85,9 +77,10 @@ static void sort_recs(tm_leak_rec_t *r, size_t n) {
         break;
     }
     for (size_t child; (child = 2 * root + 1) < end; root = child) {
-      if (child + 1 < end && cmp_rec(&r[child], &r[child + 1]) < 0)
+      if (child + 1 < end &&
+          tm_leak_rec_report_order(&r[child], &r[child + 1]) < 0)
         child++;
-      if (cmp_rec(&r[root], &r[child]) >= 0)
+      if (tm_leak_rec_report_order(&r[root], &r[child]) >= 0)
         break;
       tm_leak_rec_t t = r[root];
       r[root] = r[child];
@@ -202,8 +195,11 @@ bool tm_leaks_arm_report(void) {
             "exit handler, no leak check");
     return false;
   }
+  atomic_store(&armed, true);
   return true;
 }
+
+bool tm_leaks_armed(void) { return atomic_load(&armed); }
 
 void tm_leaks_arm_scan(void) { atexit(scan_at_exit); }
 

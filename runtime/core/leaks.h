@@ -20,6 +20,11 @@
 TM_HIDDEN bool tm_leaks_arm_report(void);
 TM_HIDDEN void tm_leaks_arm_scan(void);
 
+/* True once the check is on (tm_leaks_arm_report returned true). Read by a
+ * termination signal's handler (dump_triggers.c), which cannot run the
+ * scan and says so. */
+TM_HIDDEN bool tm_leaks_armed(void);
+
 /* Classify every live traced block of domain 0 now (stops the other
  * threads for the scan). Keeps the result for tm_leaks_attach and the
  * report. */

@@ -44,4 +44,9 @@ TM_HIDDEN tm_status_t tm_snapshot_set_leaks(tm_snapshot_t *snap,
 TM_HIDDEN const tm_leak_rec_t *tm_snapshot_leaks(const tm_snapshot_t *snap,
                                                  size_t *n);
 
+/* The order leak reports list records in: by kind (definitely lost
+ * first), then biggest first (bytes, then blocks), then by traceback. A
+ * qsort comparator on tm_leak_rec_t (the runtime's report and the CLI's). */
+TM_HIDDEN int tm_leak_rec_report_order(const void *a, const void *b);
+
 #endif /* TM_LEAK_CLASS_H */

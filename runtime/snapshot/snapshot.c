@@ -582,6 +582,17 @@ tm_status_t tm_snapshot_set_leaks(tm_snapshot_t *snap,
   return TM_OK;
 }
 
+int tm_leak_rec_report_order(const void *a, const void *b) {
+  const tm_leak_rec_t *x = a, *y = b;
+  if (x->kind != y->kind)
+    return x->kind < y->kind ? -1 : 1;
+  if (x->bytes != y->bytes)
+    return x->bytes > y->bytes ? -1 : 1;
+  if (x->blocks != y->blocks)
+    return x->blocks > y->blocks ? -1 : 1;
+  return tm_traceback_cmp(x->tb, y->tb);
+}
+
 const tm_leak_rec_t *tm_snapshot_leaks(const tm_snapshot_t *snap, size_t *n) {
   *n = snap ? snap->nleaks : 0;
   return snap ? snap->leaks : NULL;

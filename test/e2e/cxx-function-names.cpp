@@ -72,8 +72,8 @@ int main() {
 // CHECK-NEXT:     template <class T> __attribute__((noinline)) T *make() { return new T[4](); } // line 44
 // CHECK-NEXT:   File "{{.*}}cxx-function-names.cpp", line 59, in main
 
-// JSON: "functions": ["app::newNode(int)", "app::Parser::parseValue(int)", "main"]
-// JSON: "functions": ["double* app::Parser::make<double>()", "main"]
+// JSON-DAG: "functions": ["app::newNode(int)", "app::Parser::parseValue(int)", "main"]
+// JSON-DAG: "functions": ["double* app::Parser::make<double>()", "main"]
 
 // TOP: cxx-function-names.cpp:38: size={{[0-9]+}} B, count=8, average={{[0-9]+}} B
 // TOP-NEXT:   File "{{.*}}cxx-function-names.cpp", line 38, in app::newNode(int)

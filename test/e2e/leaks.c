@@ -15,7 +15,7 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.tmd %t all > /dev/null 2>&1
 // RUN: %tracemalloc leaks %t.tmd | FileCheck %s --check-prefix=CLI
 // RUN: %tracemalloc leaks %t.tmd --reachable --limit all | FileCheck %s --check-prefix=REACH
-// RUN: printf '# the cycle is known\nlose_cycle\n' > %t.supp
+// RUN: printf '# the cycle is known\nlose_cycle\nkeep_interior\n' > %t.supp
 // RUN: %tracemalloc leaks %t.tmd --suppress %t.supp | FileCheck %s --check-prefix=SUPP
 // RUN: rm -f %t.json
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.json %t all > /dev/null 2>&1
@@ -30,9 +30,15 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=23 %t global > %t.out 2>&1; echo "status $?" >> %t.out
 // RUN: FileCheck %s --check-prefix=NOEXIT < %t.out
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_LEAKS_EXITCODE=x %t global 2>&1 | FileCheck %s --check-prefix=BADCODE
+// A termination signal writes the exit dump but cannot run the scan: it says so.
+// RUN: rm -f %t.term.tmd
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.term.tmd %t term > %t.out 2>&1; echo "status $?" >> %t.out
+// RUN: FileCheck %s --check-prefix=TERM < %t.out
+// RUN: %tracemalloc leaks %t.term.tmd --reachable 2>&1 | FileCheck %s --check-prefix=NOCLASS
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -151,6 +157,10 @@ int main(int argc, char **argv) {
     __asm__ volatile("" ::"r"(aligned_alloc(64, 256))); // aligned lost
     lose_list();
   }
+  if (!strcmp(what, "term")) {
+    lose_list();
+    raise(SIGTERM);
+  }
   if (all || !strcmp(what, "global"))
     held = malloc(100); // global
   if (all || !strcmp(what, "stdio"))
@@ -203,7 +213,7 @@ int main(int argc, char **argv) {
 
 // SUPP: Leak summary: 32 B definitely lost in 1 block, 64 B indirectly lost in 2 blocks (leaks.c.tmp, pid {{[0-9]+}})
 // SUPP-NEXT: Still reachable: {{[0-9]+}} B in {{[0-9]+}} blocks (not listed; --reachable)
-// SUPP-NEXT: Suppressed ({{.*}}.supp): 64 B in 2 blocks; 1 of 1 pattern matched:
+// SUPP-NEXT: Suppressed ({{.*}}.supp): 64 B in 2 blocks; 1 of 2 patterns matched:
 // SUPP-NEXT:   lose_cycle: 64 B in 2 blocks
 // SUPP-EMPTY:
 // SUPP-NEXT: Definitely lost #1: size=32 B, count=1, average=32 B
@@ -220,6 +230,12 @@ int main(int argc, char **argv) {
 // REACH: Reachable #{{[0-9]+}}: size=64 B, count=1, average=64 B
 // REACH-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
 // REACH-NEXT:     char *p = malloc(64); // interior
+
+// TERM: tracemalloc: warning: TRACEMALLOC_LEAKS=1: the program ends on a signal; the exit dump is written without a leak check
+// TERM-NOT: SUMMARY
+// TERM: status 143
+// NOCLASS: tracemalloc: warning: {{.*}}.term.tmd: no leak classification (only an exit dump of a normal exit with TRACEMALLOC_LEAKS=1 has one): --reachable ignored, every live block is listed
+// NOCLASS: #1: size=96 B, count=3, average=32 B
 
 // EXIT: SUMMARY: tracemalloc: 96 byte(s) leaked in 3 allocation(s).
 // EXIT-NEXT: status 23

@@ -24,25 +24,25 @@ static std::shared_ptr<Big> sp;
 static Big *np;
 
 NOINLINE void do_vector() { v.push_back(Big()); }
-// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_vector;
+// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_vector();
 // ONE-NOT: level
-// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4; system-frames.cpp:{{[0-9]+}} level3; system-frames.cpp:{{[0-9]+}} level2; system-frames.cpp:{{[0-9]+}} level1;{{ *$}}
+// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4(); system-frames.cpp:{{[0-9]+}} level3(); system-frames.cpp:{{[0-9]+}} level2(); system-frames.cpp:{{[0-9]+}} level1();{{ *$}}
 NOINLINE void do_string() { s.append(100, 'x'); }
-// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_string;
+// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_string();
 // ONE-NOT: level
-// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4; system-frames.cpp:{{[0-9]+}} level3; system-frames.cpp:{{[0-9]+}} level2; system-frames.cpp:{{[0-9]+}} level1;{{ *$}}
+// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4(); system-frames.cpp:{{[0-9]+}} level3(); system-frames.cpp:{{[0-9]+}} level2(); system-frames.cpp:{{[0-9]+}} level1();{{ *$}}
 NOINLINE void do_map() { m[7].b[0] = 1; }
-// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_map;
+// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_map();
 // ONE-NOT: level
-// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4; system-frames.cpp:{{[0-9]+}} level3; system-frames.cpp:{{[0-9]+}} level2; system-frames.cpp:{{[0-9]+}} level1;{{ *$}}
+// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4(); system-frames.cpp:{{[0-9]+}} level3(); system-frames.cpp:{{[0-9]+}} level2(); system-frames.cpp:{{[0-9]+}} level1();{{ *$}}
 NOINLINE void do_shared() { sp = std::make_shared<Big>(); }
-// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_shared;
+// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_shared();
 // ONE-NOT: level
-// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4; system-frames.cpp:{{[0-9]+}} level3; system-frames.cpp:{{[0-9]+}} level2; system-frames.cpp:{{[0-9]+}} level1;{{ *$}}
+// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4(); system-frames.cpp:{{[0-9]+}} level3(); system-frames.cpp:{{[0-9]+}} level2(); system-frames.cpp:{{[0-9]+}} level1();{{ *$}}
 NOINLINE void do_new() { np = new Big(); }
-// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_new;
+// CHECK: trace: system-frames.cpp:[[#@LINE-1]] do_new();
 // ONE-NOT: level
-// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4; system-frames.cpp:{{[0-9]+}} level3; system-frames.cpp:{{[0-9]+}} level2; system-frames.cpp:{{[0-9]+}} level1;{{ *$}}
+// FIVE-SAME: system-frames.cpp:{{[0-9]+}} level4(); system-frames.cpp:{{[0-9]+}} level3(); system-frames.cpp:{{[0-9]+}} level2(); system-frames.cpp:{{[0-9]+}} level1();{{ *$}}
 // CHECK: 5 traces
 
 NOINLINE void level4() {

@@ -23,17 +23,6 @@
 #include "snapshot.h"
 #include "suppress.h"
 
-static int cmp(const void *a, const void *b) {
-  const tm_leak_rec_t *x = a, *y = b;
-  if (x->kind != y->kind)
-    return x->kind < y->kind ? -1 : 1;
-  if (x->bytes != y->bytes)
-    return x->bytes > y->bytes ? -1 : 1;
-  if (x->blocks != y->blocks)
-    return x->blocks > y->blocks ? -1 : 1;
-  return tm_traceback_cmp(x->tb, y->tb);
-}
-
 static const char *const kind_name[] = {"", "Definitely lost",
                                         "Indirectly lost", "Reachable"};
 
@@ -51,7 +40,11 @@ int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op,
   if (sup)
     cli_suppress_reset(sup);
   for (size_t i = 0; i < n; i++) {
-    int left_out = sup ? cli_suppress_record(sup, recs[i].tb, recs[i].blocks,
+    // Suppressions apply to what the report lists: the reachable blocks
+    // only with --reachable (else they would count as suppressed leaks).
+    bool listed = recs[i].kind != TM_LEAK_REACHABLE || op->reachable;
+    int left_out = sup && listed
+                       ? cli_suppress_record(sup, recs[i].tb, recs[i].blocks,
                                              recs[i].bytes)
                        : 0;
     if (left_out < 0) {
@@ -65,7 +58,7 @@ int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op,
     if (recs[i].kind != TM_LEAK_REACHABLE || op->reachable)
       r[shown++] = recs[i];
   }
-  qsort(r, shown, sizeof *r, cmp);
+  qsort(r, shown, sizeof *r, tm_leak_rec_report_order);
   tm_snapshot_info_t info = {.size = sizeof info};
   tm_snapshot_get_info(snap, &info);
   if (blocks[TM_LEAK_DIRECT] + blocks[TM_LEAK_INDIRECT] == 0) {

@@ -74,8 +74,12 @@ static int read_file(const char *path, char **out, size_t *len) {
   if (fd < 0)
     return cli_error(CLI_USAGE, "%s: cannot open: %s", path, strerror(errno));
   char *buf = malloc(SUPPRESS_MAX_FILE + 2);
+  if (!buf) {
+    close(fd);
+    return cli_error(CLI_FAILURE, "out of memory");
+  }
   size_t n = 0;
-  int rc = buf ? CLI_OK : cli_error(CLI_FAILURE, "out of memory");
+  int rc = CLI_OK;
   while (rc == CLI_OK) {
     ssize_t r = read(fd, buf + n, SUPPRESS_MAX_FILE + 1 - n);
     if (r < 0 && errno == EINTR)
@@ -268,16 +272,15 @@ int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
     tb_slot_t *e = tm_ptr_map_get(&cache, t[i].traceback, &added);
     if (e && added)
       e->verdict = verdict(s, t[i].traceback);
-    if (!e || e->verdict == -2) {
-      st = TM_ENOMEM;
-    } else if (e->verdict >= 0) {
+    if (e && e->verdict >= 0) {
       // A loaded snapshot's sizes total at most 2^63-1: exact.
       s->p[e->verdict].blocks++;
       s->p[e->verdict].bytes += t[i].size;
-    } else if (!e->copy && !(e->copy = copy_traceback(dst, e->tb))) {
-      st = TM_ENOMEM;
-    } else {
+    } else if (e && e->verdict == -1 &&
+               (e->copy || (e->copy = copy_traceback(dst, e->tb)))) {
       st = tm_snapshot_append(dst, t[i].domain, t[i].size, e->copy);
+    } else { // no slot, or out of memory matching or copying
+      st = TM_ENOMEM;
     }
   }
   tm_ptr_map_free(&cache);
