@@ -126,58 +126,111 @@ static tm_status_t read_functions(jp_t *p, size_t *nfunc) {
   }
 }
 
-enum { K_DOMAIN = 1, K_SIZE = 2, K_TRACEBACK = 4, K_TOTAL = 8, K_FUNCS = 16 };
+/* The members a trace object and a leak record share: "traceback",
+ * "total_nframe" and the optional "functions". */
+typedef struct tb_members {
+  unsigned seen; /* TB_* */
+  size_t nframe, nfunc;
+  uint64_t total;
+} tb_members_t;
+
+enum { TB_TRACEBACK = 1, TB_TOTAL = 2, TB_FUNCS = 4 };
+
+/* Read the member at p if it is one of those (*handled), else leave it. */
+static tm_status_t read_tb_member(jp_t *p, tb_members_t *m, bool *handled) {
+  *handled = true;
+  if (tm_json_key_is(p, "traceback")) {
+    TRY(tm_json_mark_key(p, &m->seen, TB_TRACEBACK));
+    return read_traceback(p, &m->nframe);
+  }
+  if (tm_json_key_is(p, "total_nframe")) {
+    TRY(tm_json_mark_key(p, &m->seen, TB_TOTAL));
+    if (tm_json_peek(p) == 'n')
+      return tm_json_read_literal(p, "null");
+    return tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL,
+                            &m->total);
+  }
+  if (tm_json_key_is(p, "functions")) {
+    TRY(tm_json_mark_key(p, &m->seen, TB_FUNCS));
+    return read_functions(p, &m->nfunc);
+  }
+  *handled = false;
+  return TM_OK;
+}
+
+/* "functions", when present, names each frame of "traceback": one entry per
+ * frame. `what` and `index` name the object (which starts at `start`). */
+static tm_status_t attach_functions(jp_t *p, const tb_members_t *m,
+                                    const char *what, size_t index,
+                                    size_t start) {
+  if (!(m->seen & TB_FUNCS))
+    return TM_OK;
+  if (m->nfunc != m->nframe) {
+    p->pos = start;
+    return jfail(p,
+                 "%s %zu: \"functions\" has %zu entries, the traceback "
+                 "%zu frames",
+                 what, index, m->nfunc, m->nframe);
+  }
+  for (size_t i = 0; i < m->nframe; i++)
+    p->frames[i].function = p->funcs[i];
+  return TM_OK;
+}
+
+/* The traceback read, interned in the snapshot; an empty one is CPython's
+ * ("<unknown>", 0) (io.h). */
+static tm_status_t intern_tb(jp_t *p, const tb_members_t *m,
+                             const tm_traceback_t **out) {
+  tm_frame_t unknown = {NULL, 0, NULL};
+  const tm_frame_t *frames = p->frames;
+  size_t nframe = m->nframe;
+  if (nframe == 0) {
+    unknown.filename = tm_snapshot_intern_string(p->snap, TM_IO_UNKNOWN_FILE,
+                                                 strlen(TM_IO_UNKNOWN_FILE));
+    if (!unknown.filename)
+      return tm_json_fail(p, TM_ENOMEM, "out of memory");
+    frames = &unknown;
+    nframe = 1;
+  }
+  *out =
+      tm_snapshot_intern_traceback(p->snap, frames, nframe, (uint32_t)m->total);
+  return *out ? TM_OK : tm_json_fail(p, TM_ENOMEM, "out of memory");
+}
+
+enum { K_DOMAIN = 1, K_SIZE = 2 };
 
 /* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
 static tm_status_t read_trace(jp_t *p, size_t index) {
   size_t start = p->pos;
   TRY(tm_json_expect(p, '{', "to start a trace object"));
   unsigned seen = 0;
-  bool first = true, done;
-  uint64_t domain = 0, size = 0, total = TM_TOTAL_NFRAME_NONE;
-  size_t nframe = 0, nfunc = 0;
+  bool first = true, done, handled;
+  uint64_t domain = 0, size = 0;
+  tb_members_t m = {0, 0, 0, TM_TOTAL_NFRAME_NONE};
   for (;;) {
     TRY(tm_json_next_member(p, &first, &done, "in a trace object"));
     if (done)
       break;
+    TRY(read_tb_member(p, &m, &handled));
+    if (handled)
+      continue;
     if (tm_json_key_is(p, "domain")) {
       TRY(tm_json_mark_key(p, &seen, K_DOMAIN));
       TRY(tm_json_read_int(p, "domain", 0, UINT32_MAX, NULL, &domain));
     } else if (tm_json_key_is(p, "size")) {
       TRY(tm_json_mark_key(p, &seen, K_SIZE));
       TRY(tm_json_read_int(p, "size", 0, SIZE_MAX, NULL, &size));
-    } else if (tm_json_key_is(p, "traceback")) {
-      TRY(tm_json_mark_key(p, &seen, K_TRACEBACK));
-      TRY(read_traceback(p, &nframe));
-    } else if (tm_json_key_is(p, "total_nframe")) {
-      TRY(tm_json_mark_key(p, &seen, K_TOTAL));
-      if (tm_json_peek(p) == 'n')
-        TRY(tm_json_read_literal(p, "null"));
-      else
-        TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL,
-                             &total));
-    } else if (tm_json_key_is(p, "functions")) {
-      TRY(tm_json_mark_key(p, &seen, K_FUNCS));
-      TRY(read_functions(p, &nfunc));
     } else {
       TRY(tm_json_skip_value(p, 3));
     }
   }
-  if ((seen & K_FUNCS) && nfunc != nframe) {
-    p->pos = start;
-    return jfail(p,
-                 "trace %zu: \"functions\" has %zu entries, the traceback "
-                 "%zu frames",
-                 index, nfunc, nframe);
-  }
-  for (size_t i = 0; (seen & K_FUNCS) && i < nframe; i++)
-    p->frames[i].function = p->funcs[i];
-  seen &= ~(unsigned)K_FUNCS;
-  if (seen != (K_DOMAIN | K_SIZE | K_TRACEBACK | K_TOTAL)) {
-    const char *missing = !(seen & K_DOMAIN)      ? "domain"
-                          : !(seen & K_SIZE)      ? "size"
-                          : !(seen & K_TRACEBACK) ? "traceback"
-                                                  : "total_nframe";
+  TRY(attach_functions(p, &m, "trace", index, start));
+  if (seen != (K_DOMAIN | K_SIZE) ||
+      (m.seen & (TB_TRACEBACK | TB_TOTAL)) != (TB_TRACEBACK | TB_TOTAL)) {
+    const char *missing = !(seen & K_DOMAIN)         ? "domain"
+                          : !(seen & K_SIZE)         ? "size"
+                          : !(m.seen & TB_TRACEBACK) ? "traceback"
+                                                     : "total_nframe";
     p->pos = start;
     return jfail(p, "trace %zu: missing key \"%s\"", index, missing);
   }
@@ -189,19 +242,9 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
                  index, (unsigned long long)TM_IO_MAX_TOTAL_SIZE);
   }
   p->total_size += size;
-  tm_frame_t unknown = {NULL, 0, NULL};
-  const tm_frame_t *frames = p->frames;
-  if (nframe == 0) { // CPython's empty traceback (io.h)
-    unknown.filename = tm_snapshot_intern_string(p->snap, TM_IO_UNKNOWN_FILE,
-                                                 strlen(TM_IO_UNKNOWN_FILE));
-    if (!unknown.filename)
-      return tm_json_fail(p, TM_ENOMEM, "out of memory");
-    frames = &unknown;
-    nframe = 1;
-  }
-  const tm_traceback_t *tb =
-      tm_snapshot_intern_traceback(p->snap, frames, nframe, (uint32_t)total);
-  if (!tb || tm_snapshot_append(p->snap, (unsigned)domain, (size_t)size, tb))
+  const tm_traceback_t *tb;
+  TRY(intern_tb(p, &m, &tb));
+  if (tm_snapshot_append(p->snap, (unsigned)domain, (size_t)size, tb))
     return tm_json_fail(p, TM_ENOMEM, "out of memory");
   return TM_OK;
 }
@@ -226,28 +269,24 @@ static tm_status_t read_traces(jp_t *p) {
   }
 }
 
-enum {
-  L_KIND = 1,
-  L_BLOCKS = 2,
-  L_SIZE = 4,
-  L_TRACEBACK = 8,
-  L_TOTAL = 16,
-  L_FUNCS = 32
-};
+enum { L_KIND = 1, L_BLOCKS = 2, L_SIZE = 4 };
 
 /* One "leaks" record into *rec. */
 static tm_status_t read_leak(jp_t *p, size_t index, tm_leak_rec_t *rec) {
   size_t start = p->pos;
   TRY(tm_json_expect(p, '{', "to start a leak record"));
   unsigned seen = 0;
-  bool first = true, done;
-  uint64_t blocks = 0, size = 0, total = TM_TOTAL_NFRAME_NONE;
+  bool first = true, done, handled;
+  uint64_t blocks = 0, size = 0;
   uint32_t kind = 0;
-  size_t nframe = 0, nfunc = 0;
+  tb_members_t m = {0, 0, 0, TM_TOTAL_NFRAME_NONE};
   for (;;) {
     TRY(tm_json_next_member(p, &first, &done, "in a leak record"));
     if (done)
       break;
+    TRY(read_tb_member(p, &m, &handled));
+    if (handled)
+      continue;
     if (tm_json_key_is(p, "kind")) {
       TRY(tm_json_mark_key(p, &seen, L_KIND));
       size_t at = (tm_json_skip_ws(p), p->pos);
@@ -271,56 +310,24 @@ static tm_status_t read_leak(jp_t *p, size_t index, tm_leak_rec_t *rec) {
     } else if (tm_json_key_is(p, "size")) {
       TRY(tm_json_mark_key(p, &seen, L_SIZE));
       TRY(tm_json_read_int(p, "size", 0, TM_IO_MAX_TOTAL_SIZE, NULL, &size));
-    } else if (tm_json_key_is(p, "traceback")) {
-      TRY(tm_json_mark_key(p, &seen, L_TRACEBACK));
-      TRY(read_traceback(p, &nframe));
-    } else if (tm_json_key_is(p, "total_nframe")) {
-      TRY(tm_json_mark_key(p, &seen, L_TOTAL));
-      if (tm_json_peek(p) == 'n')
-        TRY(tm_json_read_literal(p, "null"));
-      else
-        TRY(tm_json_read_int(p, "total_nframe", 0, UINT32_MAX - 1, NULL,
-                             &total));
-    } else if (tm_json_key_is(p, "functions")) {
-      TRY(tm_json_mark_key(p, &seen, L_FUNCS));
-      TRY(read_functions(p, &nfunc));
     } else {
       TRY(tm_json_skip_value(p, 4));
     }
   }
-  unsigned need = L_KIND | L_BLOCKS | L_SIZE | L_TRACEBACK | L_TOTAL;
-  if ((seen & need) != need) {
-    const char *missing = !(seen & L_KIND)        ? "kind"
-                          : !(seen & L_BLOCKS)    ? "blocks"
-                          : !(seen & L_SIZE)      ? "size"
-                          : !(seen & L_TRACEBACK) ? "traceback"
-                                                  : "total_nframe";
+  unsigned need = L_KIND | L_BLOCKS | L_SIZE;
+  if ((seen & need) != need ||
+      (m.seen & (TB_TRACEBACK | TB_TOTAL)) != (TB_TRACEBACK | TB_TOTAL)) {
+    const char *missing = !(seen & L_KIND)           ? "kind"
+                          : !(seen & L_BLOCKS)       ? "blocks"
+                          : !(seen & L_SIZE)         ? "size"
+                          : !(m.seen & TB_TRACEBACK) ? "traceback"
+                                                     : "total_nframe";
     p->pos = start;
     return jfail(p, "leak %zu: missing key \"%s\"", index, missing);
   }
-  if ((seen & L_FUNCS) && nfunc != nframe) {
-    p->pos = start;
-    return jfail(p,
-                 "leak %zu: \"functions\" has %zu entries, the traceback "
-                 "%zu frames",
-                 index, nfunc, nframe);
-  }
-  for (size_t i = 0; (seen & L_FUNCS) && i < nframe; i++)
-    p->frames[i].function = p->funcs[i];
-  tm_frame_t unknown = {NULL, 0, NULL};
-  const tm_frame_t *frames = p->frames;
-  if (nframe == 0) { // as for a trace (io.h)
-    unknown.filename = tm_snapshot_intern_string(p->snap, TM_IO_UNKNOWN_FILE,
-                                                 strlen(TM_IO_UNKNOWN_FILE));
-    if (!unknown.filename)
-      return tm_json_fail(p, TM_ENOMEM, "out of memory");
-    frames = &unknown;
-    nframe = 1;
-  }
-  const tm_traceback_t *tb =
-      tm_snapshot_intern_traceback(p->snap, frames, nframe, (uint32_t)total);
-  if (!tb)
-    return tm_json_fail(p, TM_ENOMEM, "out of memory");
+  TRY(attach_functions(p, &m, "leak", index, start));
+  const tm_traceback_t *tb;
+  TRY(intern_tb(p, &m, &tb));
   *rec = (tm_leak_rec_t){tb, kind, blocks, size};
   return TM_OK;
 }

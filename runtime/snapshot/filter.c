@@ -148,38 +148,6 @@ static int keep_trace(const ctx_t *c, const unsigned char *m,
   return 1;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Copying into the result                                                   */
-/* ------------------------------------------------------------------------ */
-
-static const char *copy_str(tm_snapshot_t *dst, const char *s) {
-  return tm_snapshot_intern_string_hashed(dst, s, tm_string_length(s),
-                                          tm_string_hash(s));
-}
-
-static const tm_traceback_t *copy_traceback(tm_snapshot_t *dst,
-                                            const tm_traceback_t *tb) {
-  tm_frame_t local[64], *f = local;
-  if (tb->nframe > 64 &&
-      !(f = tm_raw_alloc(tb->nframe * sizeof *f, TM_MEM_OBJECTS)))
-    return NULL;
-  const tm_traceback_t *r = NULL;
-  size_t i = 0;
-  for (; i < tb->nframe; i++) {
-    const tm_frame_t *s = &tb->frames[i];
-    f[i].filename = copy_str(dst, s->filename);
-    f[i].lineno = s->lineno;
-    f[i].function = s->function ? copy_str(dst, s->function) : NULL;
-    if (!f[i].filename || (s->function && !f[i].function))
-      break;
-  }
-  if (i == tb->nframe)
-    r = tm_snapshot_intern_traceback(dst, f, tb->nframe, tb->total_nframe);
-  if (f != local)
-    tm_raw_free(f);
-  return r;
-}
-
 static tm_status_t validate(const tm_filter_t *filters, size_t n) {
   if (n && !filters)
     return tm_set_error(TM_EINVAL, "filters must not be NULL");
@@ -192,16 +160,6 @@ static tm_status_t validate(const tm_filter_t *filters, size_t n) {
       return tm_set_error(TM_EINVAL, "filter %zu: filename_pattern is NULL", k);
   }
   return TM_OK;
-}
-
-static tm_status_t new_result(const tm_snapshot_t *snap, tm_snapshot_t **out) {
-  tm_status_t st = tm_snapshot_new(tm_snapshot_traceback_limit(snap), out);
-  if (st != TM_OK)
-    return st;
-  tm_snapshot_info_t info = *tm_snapshot_info_ref(snap);
-  info.size = sizeof info;
-  st = tm_snapshot_set_info(*out, &info);
-  return st;
 }
 
 static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
@@ -217,7 +175,7 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
                                      "filter on an empty traceback)");
     if (!keep)
       continue;
-    if (!e->copy && !(e->copy = copy_traceback(c->dst, e->tb)))
+    if (!e->copy && !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
       return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
     tm_status_t st =
         tm_snapshot_append(c->dst, t[i].domain, t[i].size, e->copy);
@@ -256,7 +214,7 @@ tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
     return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
   st = compile_all(&c);
   if (st == TM_OK)
-    st = new_result(snap, &c.dst);
+    st = tm_snapshot_new_like(snap, &c.dst);
   if (st == TM_OK)
     st = tm_snapshot_reserve(c.dst, n ? 0 : tm_snapshot_count(snap));
   if (st == TM_OK)

@@ -31,4 +31,14 @@ tm_status_t tm_snapshot_reserve(tm_snapshot_t *snap, size_t n);
 tm_status_t tm_snapshot_append(tm_snapshot_t *snap, unsigned int domain,
                                size_t size, const tm_traceback_t *tb);
 
+/* A new empty snapshot with snap's traceback limit and info: what a
+ * snapshot derived from snap (filtered, suppressed) starts as. */
+tm_status_t tm_snapshot_new_like(const tm_snapshot_t *snap,
+                                 tm_snapshot_t **out);
+
+/* tb (of another snapshot) interned in dst, its strings copied. NULL on
+ * out-of-memory. */
+const tm_traceback_t *tm_snapshot_copy_traceback(tm_snapshot_t *dst,
+                                                 const tm_traceback_t *tb);
+
 #endif /* TM_SNAPSHOT_BUILD_H */

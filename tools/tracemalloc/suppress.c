@@ -221,42 +221,6 @@ typedef struct tb_slot {
   const tm_traceback_t *copy; /* in the kept snapshot, once needed */
 } tb_slot_t;
 
-static const char *copy_str(tm_snapshot_t *dst, const char *s) {
-  return tm_snapshot_intern_string_hashed(dst, s, tm_string_length(s),
-                                          tm_string_hash(s));
-}
-
-static const tm_traceback_t *copy_traceback(tm_snapshot_t *dst,
-                                            const tm_traceback_t *tb) {
-  size_t n = tm_traceback_length(tb);
-  const tm_frame_t *src = tm_traceback_frames(tb);
-  tm_frame_t *f = malloc((n ? n : 1) * sizeof *f);
-  if (!f)
-    return NULL;
-  const tm_traceback_t *r = NULL;
-  size_t i = 0;
-  for (; i < n; i++) {
-    f[i].filename = copy_str(dst, src[i].filename);
-    f[i].lineno = src[i].lineno;
-    f[i].function = src[i].function ? copy_str(dst, src[i].function) : NULL;
-    if (!f[i].filename || (src[i].function && !f[i].function))
-      break;
-  }
-  if (i == n)
-    r = tm_snapshot_intern_traceback(dst, f, n, tm_traceback_total_nframe(tb));
-  free(f);
-  return r;
-}
-
-static tm_status_t new_kept(const tm_snapshot_t *snap, tm_snapshot_t **out) {
-  tm_status_t st = tm_snapshot_new(tm_snapshot_traceback_limit(snap), out);
-  if (st != TM_OK)
-    return st;
-  tm_snapshot_info_t info = *tm_snapshot_info_ref(snap);
-  info.size = sizeof info;
-  return tm_snapshot_set_info(*out, &info);
-}
-
 int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
                        tm_snapshot_t **kept) {
   *kept = NULL;
@@ -264,7 +228,7 @@ int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
   tm_snapshot_t *dst = NULL;
   tm_ptr_map_t cache;
   tm_ptr_map_init(&cache, sizeof(tb_slot_t), 128);
-  tm_status_t st = new_kept(snap, &dst);
+  tm_status_t st = tm_snapshot_new_like(snap, &dst);
   size_t n = tm_snapshot_count(snap);
   const tm_trace_t *t = tm_snapshot_traces(snap);
   for (size_t i = 0; st == TM_OK && i < n; i++) {
@@ -277,7 +241,8 @@ int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
       s->p[e->verdict].blocks++;
       s->p[e->verdict].bytes += t[i].size;
     } else if (e && e->verdict == -1 &&
-               (e->copy || (e->copy = copy_traceback(dst, e->tb)))) {
+               (e->copy ||
+                (e->copy = tm_snapshot_copy_traceback(dst, e->tb)))) {
       st = tm_snapshot_append(dst, t[i].domain, t[i].size, e->copy);
     } else { // no slot, or out of memory matching or copying
       st = TM_ENOMEM;
