@@ -16,12 +16,13 @@
  *     except libtracemalloc.so's own; every thread's registers, its stack
  *     from its stack pointer to the end of the mapping that holds it
  *     (/proc/self/maps, read with plain system calls), and its static TLS
- *     and thread descriptor around its thread pointer; this thread's from
- *     the scan's entry frame up. Each aligned word that points into a block
- *     (its start or inside it, as LSan counts interior pointers) marks that
- *     block reachable and pushes it on an explicit work stack; the stack is
- *     drained by scanning each block's contents the same way. The threads
- *     go on after that.
+ *     and thread descriptor around its thread pointer, each bounded so as
+ *     never to reach the runtime's own memory (leak_roots.c); this
+ *     thread's from the scan's entry frame up. Each aligned word that
+ *     points into a block (its start or inside it, as LSan counts interior
+ *     pointers) marks that block reachable and pushes it on an explicit
+ *     work stack; the stack is drained by scanning each block's contents
+ *     the same way. The threads go on after that.
  *  3. The blocks left are lost. In address order, each one still unmarked
  *     becomes definitely lost and everything reachable from it that is not
  *     yet marked becomes indirectly lost; a definitely lost block found
@@ -35,15 +36,13 @@
  *     the exit dump attaches (tm_leaks_attach) and the report prints
  *     (leak_report.c) after the dump.
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "leak_roots.h"
 #include "leaks.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
@@ -57,9 +56,7 @@ enum {
   MAX_THREADS = 4096,
   MAX_RANGES = 8192,
   BUCKETS_PER_BLOCK = 2,
-  RED_ZONE = 128,          // below the stack pointer (x86-64 SysV)
-  TCB_BYTES = 4096,        // the thread descriptor above the thread pointer
-  TLS_FALLBACK = 64 << 10, // static TLS below it when ld.so does not say
+  RED_ZONE = 128, // below the stack pointer (x86-64 SysV)
 };
 
 enum { ST_UNMARKED = 0, ST_REACHABLE, ST_DIRECT, ST_INDIRECT };
@@ -70,10 +67,6 @@ typedef struct blk {
   uint32_t tb;
   uint32_t state;
 } blk_t;
-
-typedef struct range {
-  uintptr_t beg, end;
-} range_t;
 
 typedef struct scan {
   blk_t *b;
@@ -270,122 +263,6 @@ static void make_buckets(scan_t *s) {
   s->shift = shift;
 }
 
-/* ---- roots ------------------------------------------------------------- */
-
-typedef struct roots {
-  range_t *r;
-  size_t n, max;
-  uintptr_t self_code; // an address in the runtime's code
-} roots_t;
-
-static void add_range(roots_t *rs, uintptr_t beg, uintptr_t end) {
-  if (beg < end && rs->n < rs->max)
-    rs->r[rs->n++] = (range_t){beg, end};
-}
-
-static int module_cb(struct dl_phdr_info *info, size_t size, void *arg) {
-  (void)size;
-  roots_t *rs = arg;
-  // libtracemalloc.so's own data holds the runtime's state, not the
-  // program's pointers (linked statically, it is part of the executable's
-  // segments and is scanned: it holds no pointer to a traced block).
-  bool runtime = false;
-  if (info->dlpi_name && info->dlpi_name[0])
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-      const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-      uintptr_t b = info->dlpi_addr + ph->p_vaddr;
-      if (ph->p_type == PT_LOAD && rs->self_code >= b &&
-          rs->self_code < b + ph->p_memsz)
-        runtime = true;
-    }
-  if (runtime)
-    return 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
-      continue;
-    uintptr_t b = info->dlpi_addr + ph->p_vaddr;
-    add_range(rs, b, b + ph->p_memsz);
-  }
-  return 0;
-}
-
-/* /proc/self/maps, read whole into buf (no stdio). Returns its length. */
-static size_t read_maps(char *buf, size_t max) {
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  size_t len = 0;
-  ssize_t got;
-  while (len < max - 1 && ((got = read(fd, buf + len, max - 1 - len)) > 0 ||
-                           (got < 0 && errno == EINTR)))
-    if (got > 0)
-      len += (size_t)got;
-  close(fd);
-  buf[len] = '\0';
-  return len;
-}
-
-static uintptr_t hex(const char **p) {
-  uintptr_t v = 0;
-  for (;; ++*p) {
-    char c = **p;
-    if (c >= '0' && c <= '9')
-      v = v << 4 | (uintptr_t)(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v = v << 4 | (uintptr_t)(c - 'a' + 10);
-    else
-      return v;
-  }
-}
-
-/* The readable mapping holding addr: [*beg, *end). False when none. */
-static bool mapping_of(const char *maps, uintptr_t addr, uintptr_t *beg,
-                       uintptr_t *end) {
-  for (const char *p = maps; *p;) {
-    uintptr_t b = hex(&p);
-    if (*p == '-')
-      p++;
-    uintptr_t e = hex(&p);
-    if (*p == ' ')
-      p++;
-    bool readable = *p == 'r';
-    if (addr >= b && addr < e) {
-      *beg = b;
-      *end = e;
-      return readable;
-    }
-    p = strchr(p, '\n');
-    if (!p)
-      break;
-    p++;
-  }
-  return false;
-}
-
-/* A thread's stack from sp (less the red zone) to the end of its mapping,
- * and its static TLS and descriptor around tp, within their mapping. */
-static void add_thread(roots_t *rs, const char *maps, uintptr_t sp,
-                       uintptr_t tp, size_t tls_size) {
-  uintptr_t b, e;
-  if (sp && mapping_of(maps, sp, &b, &e))
-    add_range(rs, sp - RED_ZONE > b ? sp - RED_ZONE : b, e);
-  if (tp && mapping_of(maps, tp, &b, &e))
-    add_range(rs, tp - tls_size > b && tp > tls_size ? tp - tls_size : b,
-              tp + TCB_BYTES < e ? tp + TCB_BYTES : e);
-}
-
-/* Static TLS size from ld.so (what LSan asks too); a fixed window when it
- * does not say (static programs). */
-static size_t static_tls_size(void) {
-  void (*get)(size_t *, size_t *) = (void (*)(size_t *, size_t *))dlsym(
-      RTLD_DEFAULT, "_dl_get_tls_static_info");
-  size_t size = 0, align = 0;
-  if (get)
-    get(&size, &align);
-  return size ? size : TLS_FALLBACK;
-}
-
 /* ---- grouping ---------------------------------------------------------- */
 
 typedef struct group {
@@ -502,7 +379,7 @@ typedef struct scan_mem {
   blk_t *b;
   size_t bmax;
   uint32_t *stack;
-  range_t *ranges;
+  tm_range_t *ranges;
   tm_stopped_t *threads;
   char *maps;
   size_t maps_max;
@@ -521,24 +398,10 @@ static void mem_free(scan_mem_t *m) {
     tm_raw_unmap(m->maps, m->maps_max, TM_MEM_OBJECTS);
 }
 
-/* The size /proc/self/maps has now, read in chunks. */
-static size_t maps_size(void) {
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  char buf[4096];
-  size_t len = 0;
-  ssize_t got;
-  while ((got = read(fd, buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR))
-    if (got > 0)
-      len += (size_t)got;
-  close(fd);
-  return len;
-}
-
 /* With every lock held. Returns the classification or NULL. */
-static tm_snapshot_t *scan_locked(uintptr_t entry_frame, size_t tls_size,
-                                  roots_t *rs, scan_mem_t *m) {
+static tm_snapshot_t *scan_locked(uintptr_t entry_frame,
+                                  const tm_tls_layout_t *layout, tm_roots_t *rs,
+                                  scan_mem_t *m) {
   collect_t c = {m->b, 0, m->bmax};
   if (tm_hdr_maybe())
     tm_hdr_foreach(add_hdr, &c);
@@ -557,17 +420,19 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame, size_t tls_size,
   }
   make_buckets(&s);
   size_t nthreads = tm_threads_stop(m->threads, MAX_THREADS);
-  read_maps(m->maps, m->maps_max);
-  add_thread(rs, m->maps, entry_frame + RED_ZONE, tm_thread_pointer(),
-             tls_size);
-  add_range(rs, (uintptr_t)&self_context.uc_mcontext,
-            (uintptr_t)(&self_context.uc_mcontext + 1));
+  tm_roots_read_maps(m->maps, m->maps_max);
+  // sp as if the red zone were above the entry frame: the range starts
+  // at the entry frame.
+  tm_roots_add_thread(rs, m->maps, entry_frame + RED_ZONE, tm_thread_pointer(),
+                      layout);
+  tm_roots_add(rs, (uintptr_t)&self_context.uc_mcontext,
+               (uintptr_t)(&self_context.uc_mcontext + 1));
   for (size_t i = 0; i < nthreads; i++) {
     tm_stopped_t *t = &m->threads[i];
     if (!atomic_load_explicit(&t->stopped, memory_order_acquire))
       continue; // still running: nothing of it can be read safely
-    add_range(rs, (uintptr_t)&t->regs, (uintptr_t)(&t->regs + 1));
-    add_thread(rs, m->maps, t->sp, t->tp, tls_size);
+    tm_roots_add(rs, (uintptr_t)&t->regs, (uintptr_t)(&t->regs + 1));
+    tm_roots_add_thread(rs, m->maps, t->sp, t->tp, layout);
   }
   for (size_t i = 0; i < rs->n; i++) {
     scan_range(&s, rs->r[i].beg, rs->r[i].end, ST_REACHABLE, -1, -1);
@@ -599,17 +464,17 @@ static __attribute__((noinline)) void scan_from(uintptr_t entry_frame) {
   int saved_errno = errno;
   tm_core_flush_deferred();
   tm_reentrant += TM_REENTRANT_IGNORE;
-  size_t tls_size = static_tls_size(); // dlsym: before any lock
+  tm_tls_layout_t layout = tm_roots_tls_layout(); // dlsym: before any lock
   scan_mem_t m = {0};
   m.ranges = tm_raw_map(MAX_RANGES * sizeof *m.ranges, TM_MEM_OBJECTS);
-  roots_t rs = {m.ranges, 0, MAX_RANGES, (uintptr_t)&tm_leaks_scan};
+  tm_roots_t rs = {m.ranges, 0, MAX_RANGES, (uintptr_t)&tm_leaks_scan};
   if (m.ranges)
-    dl_iterate_phdr(module_cb, &rs); // takes the loader's lock: not stopped
+    tm_roots_add_modules(&rs); // takes the loader's lock: not stopped
   tm_trace_table_lock_all();
   m.bmax = tm_trace_table_count_locked() + 1;
   if (m.bmax > UINT32_MAX) // block indices are 32-bit
     m.bmax = 0;
-  m.maps_max = maps_size() * 2 + 65536;
+  m.maps_max = tm_roots_maps_size() * 2 + 65536;
   if (m.bmax) {
     m.b = tm_raw_map(m.bmax * sizeof *m.b, TM_MEM_OBJECTS);
     m.stack = tm_raw_map(m.bmax * sizeof *m.stack, TM_MEM_OBJECTS);
@@ -618,7 +483,7 @@ static __attribute__((noinline)) void scan_from(uintptr_t entry_frame) {
   m.maps = tm_raw_map(m.maps_max, TM_MEM_OBJECTS);
   tm_snapshot_t *snap = NULL;
   if (m.bmax && m.b && m.stack && m.ranges && m.threads && m.maps)
-    snap = scan_locked(entry_frame, tls_size, &rs, &m);
+    snap = scan_locked(entry_frame, &layout, &rs, &m);
   tm_trace_table_unlock_all();
   mem_free(&m);
   if (snap) {
