@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "leak_group.h"
 #include "leak_roots.h"
 #include "leaks.h"
 #include "raw_alloc.h"
@@ -59,17 +60,8 @@ enum {
   RED_ZONE = 128, // below the stack pointer (x86-64 SysV)
 };
 
-enum { ST_UNMARKED = 0, ST_REACHABLE, ST_DIRECT, ST_INDIRECT };
-
-typedef struct blk {
-  uintptr_t beg;
-  uint64_t size;
-  uint32_t tb;
-  uint32_t state;
-} blk_t;
-
 typedef struct scan {
-  blk_t *b;
+  tm_leak_block_t *b;
   size_t n;
   uintptr_t lo, hi; // [lo, hi): the span of every block
   uint32_t *stack;  // work stack of block indices; each pushed at most once
@@ -93,7 +85,7 @@ const tm_snapshot_t *tm_leaks_result(void) { return result; }
 /* ---- blocks ------------------------------------------------------------ */
 
 typedef struct collect {
-  blk_t *b;
+  tm_leak_block_t *b;
   size_t n, max;
 } collect_t;
 
@@ -101,7 +93,7 @@ static int add_hdr(void *arg, uintptr_t p, tm_hdr_t *h) {
   collect_t *c = arg;
   if (h->gen != tm_hdr_gen || c->n == c->max)
     return 0;
-  c->b[c->n++] = (blk_t){p, h->size, h->tb, ST_UNMARKED};
+  c->b[c->n++] = (tm_leak_block_t){p, h->size, h->tb, TM_LEAK_ST_UNMARKED};
   return 0;
 }
 
@@ -128,16 +120,17 @@ static void add_side(collect_t *c) {
     for (uint32_t i = 0; i < p->main.cap && c->n < c->max; i++) {
       const tm_tt_entry_t *e = &p->main.slots[i];
       if (e->key)
-        c->b[c->n++] = (blk_t){e->key, side_size(p, e->key, e->val),
-                               (uint32_t)(e->val >> 32), ST_UNMARKED};
+        c->b[c->n++] =
+            (tm_leak_block_t){e->key, side_size(p, e->key, e->val),
+                              (uint32_t)(e->val >> 32), TM_LEAK_ST_UNMARKED};
     }
   }
 }
 
 /* LSD radix sort on the address, 16 bits per pass over bits 0..63 that
  * vary (the pass is skipped when every key has the same digit). */
-static bool sort_blocks(blk_t *b, size_t n) {
-  blk_t *tmp = tm_raw_map(n * sizeof *tmp, TM_MEM_OBJECTS);
+static bool sort_blocks(tm_leak_block_t *b, size_t n) {
+  tm_leak_block_t *tmp = tm_raw_map(n * sizeof *tmp, TM_MEM_OBJECTS);
   size_t *count = tm_raw_map(65536 * sizeof *count, TM_MEM_OBJECTS);
   if (!tmp || !count) {
     if (tmp)
@@ -146,7 +139,7 @@ static bool sort_blocks(blk_t *b, size_t n) {
       tm_raw_unmap(count, 65536 * sizeof *count, TM_MEM_OBJECTS);
     return false;
   }
-  blk_t *src = b, *dst = tmp;
+  tm_leak_block_t *src = b, *dst = tmp;
   for (unsigned shift = 0; shift < 64; shift += 16) {
     memset(count, 0, 65536 * sizeof *count);
     for (size_t i = 0; i < n; i++)
@@ -161,7 +154,7 @@ static bool sort_blocks(blk_t *b, size_t n) {
     }
     for (size_t i = 0; i < n; i++)
       dst[count[(src[i].beg >> shift) & 0xffff]++] = src[i];
-    blk_t *t = src;
+    tm_leak_block_t *t = src;
     src = dst;
     dst = t;
   }
@@ -193,7 +186,7 @@ static inline ptrdiff_t find_block(const scan_t *s, uintptr_t p) {
     else
       hi = mid;
   }
-  const blk_t *b = &s->b[lo];
+  const tm_leak_block_t *b = &s->b[lo];
   if (p < b->beg)
     return -1;
   // A zero-size block is pointed to by its address only.
@@ -218,12 +211,12 @@ static void scan_range(scan_t *s, uintptr_t beg, uintptr_t end, uint32_t to,
     ptrdiff_t i = find_block(s, p);
     if (i < 0 || i == self || i == leader)
       continue;
-    blk_t *b = &s->b[i];
-    if (b->state == ST_UNMARKED) {
+    tm_leak_block_t *b = &s->b[i];
+    if (b->state == TM_LEAK_ST_UNMARKED) {
       b->state = to;
       s->stack[s->top++] = (uint32_t)i;
-    } else if (to == ST_INDIRECT && b->state == ST_DIRECT) {
-      b->state = ST_INDIRECT; // its flood is done: not pushed again
+    } else if (to == TM_LEAK_ST_INDIRECT && b->state == TM_LEAK_ST_DIRECT) {
+      b->state = TM_LEAK_ST_INDIRECT; // its flood is done: not pushed again
     }
   }
 }
@@ -231,7 +224,7 @@ static void scan_range(scan_t *s, uintptr_t beg, uintptr_t end, uint32_t to,
 static void flood(scan_t *s, uint32_t to, ptrdiff_t leader) {
   while (s->top) {
     uint32_t i = s->stack[--s->top];
-    const blk_t *b = &s->b[i];
+    const tm_leak_block_t *b = &s->b[i];
     scan_range(s, b->beg, b->beg + b->size, to, i, leader);
   }
 }
@@ -263,120 +256,13 @@ static void make_buckets(scan_t *s) {
   s->shift = shift;
 }
 
-/* ---- grouping ---------------------------------------------------------- */
-
-typedef struct group {
-  uint64_t key; // tb << 2 | class; 0: empty (class is never 0)
-  uint64_t blocks, bytes;
-} group_t;
-
-static const tm_traceback_t *convert_tb(tm_snapshot_t *snap, uint32_t id,
-                                        tm_frame_t *frames) {
-  const tm_tb_t *tb = tm_intern_get(id);
-  const uint32_t *fids = tm_tb_frame_ids(tb);
-  for (unsigned k = 0; k < tb->nframe; k++) {
-    const tm_rframe_t *f = tm_intern_frame(fids[k]);
-    const char *fn =
-        tm_snapshot_intern_string(snap, f->filename, strlen(f->filename));
-    const char *func =
-        f->function
-            ? tm_snapshot_intern_string(snap, f->function, strlen(f->function))
-            : NULL;
-    if (!fn || (f->function && !func))
-      return NULL;
-    frames[k] = (tm_frame_t){fn, f->lineno, func};
-  }
-  return tm_snapshot_intern_traceback(snap, frames, tb->nframe,
-                                      tb->total_nframe);
-}
-
-/* The classification of s's blocks as a snapshot (locks held). */
-static tm_snapshot_t *group_result(const scan_t *s, int limit) {
-  // At most one group per (traceback, class): 3 per interned traceback.
-  size_t keys = (size_t)tm_intern_id_bound() * 3;
-  if (keys > s->n)
-    keys = s->n;
-  size_t cap = 16;
-  while (cap < 2 * keys)
-    cap <<= 1;
-  group_t *g = tm_raw_map(cap * sizeof *g, TM_MEM_OBJECTS);
-  tm_frame_t *frames = tm_raw_alloc(
-      (size_t)(limit > 0 ? limit : 1) * sizeof *frames, TM_MEM_OBJECTS);
-  tm_snapshot_t *snap = NULL;
-  tm_leak_rec_t *recs = NULL;
-  size_t ng = 0;
-  if (!g || !frames || tm_snapshot_new(limit, &snap) != TM_OK)
-    goto fail;
-  for (size_t i = 0; i < s->n; i++) {
-    const blk_t *b = &s->b[i];
-    uint32_t cls = b->state == ST_DIRECT     ? TM_LEAK_DIRECT
-                   : b->state == ST_INDIRECT ? TM_LEAK_INDIRECT
-                                             : TM_LEAK_REACHABLE;
-    uint64_t key = (uint64_t)b->tb << 2 | cls;
-    size_t h = (size_t)(tm_tt_hash(key) >> 32) & (cap - 1);
-    while (g[h].key && g[h].key != key)
-      h = (h + 1) & (cap - 1);
-    if (!g[h].key) {
-      g[h].key = key;
-      ng++;
-    }
-    g[h].blocks++;
-    g[h].bytes += b->size;
-  }
-  recs = tm_raw_alloc((ng ? ng : 1) * sizeof *recs, TM_MEM_OBJECTS);
-  if (!recs)
-    goto fail;
-  size_t k = 0;
-  for (size_t h = 0; h < cap; h++) {
-    if (!g[h].key)
-      continue;
-    const tm_traceback_t *tb =
-        convert_tb(snap, (uint32_t)(g[h].key >> 2), frames);
-    if (!tb)
-      goto fail;
-    recs[k++] =
-        (tm_leak_rec_t){tb, (uint32_t)(g[h].key & 3), g[h].blocks, g[h].bytes};
-  }
-  // Runtime tracebacks that differ only by their call sites (two
-  // allocations on one line) are one snapshot traceback: one record each.
-  memset(g, 0, cap * sizeof *g);
-  size_t m = 0;
-  for (size_t i = 0; i < k; i++) {
-    uint64_t key = (uint64_t)(uintptr_t)recs[i].tb | recs[i].kind;
-    size_t h = (size_t)(tm_tt_hash(key) >> 32) & (cap - 1);
-    while (g[h].key && g[h].key != key)
-      h = (h + 1) & (cap - 1);
-    if (!g[h].key) {
-      g[h].key = key;
-      g[h].blocks = m; // the merged record's index
-      recs[m++] = recs[i];
-    } else {
-      recs[g[h].blocks].blocks += recs[i].blocks;
-      recs[g[h].blocks].bytes += recs[i].bytes;
-    }
-  }
-  if (tm_snapshot_set_leaks(snap, recs, m) != TM_OK)
-    goto fail;
-  tm_raw_free(recs);
-  tm_raw_free(frames);
-  tm_raw_unmap(g, cap * sizeof *g, TM_MEM_OBJECTS);
-  return snap;
-fail:
-  tm_raw_free(recs);
-  tm_raw_free(frames);
-  if (g)
-    tm_raw_unmap(g, cap * sizeof *g, TM_MEM_OBJECTS);
-  tm_snapshot_free(snap);
-  return NULL;
-}
-
 /* ---- the scan ---------------------------------------------------------- */
 
 static ucontext_t self_context; // this thread's registers (not on its stack)
 
 /* Everything sized before the other threads stop (locks held). */
 typedef struct scan_mem {
-  blk_t *b;
+  tm_leak_block_t *b;
   size_t bmax;
   uint32_t *stack;
   tm_range_t *ranges;
@@ -435,20 +321,20 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame,
     tm_roots_add_thread(rs, m->maps, t->sp, t->tp, layout);
   }
   for (size_t i = 0; i < rs->n; i++) {
-    scan_range(&s, rs->r[i].beg, rs->r[i].end, ST_REACHABLE, -1, -1);
-    flood(&s, ST_REACHABLE, -1);
+    scan_range(&s, rs->r[i].beg, rs->r[i].end, TM_LEAK_ST_REACHABLE, -1, -1);
+    flood(&s, TM_LEAK_ST_REACHABLE, -1);
   }
   tm_threads_resume();
   // The lost ones, in address order (see the top comment).
   for (size_t i = 0; i < s.n; i++) {
-    if (s.b[i].state != ST_UNMARKED)
+    if (s.b[i].state != TM_LEAK_ST_UNMARKED)
       continue;
-    s.b[i].state = ST_DIRECT;
+    s.b[i].state = TM_LEAK_ST_DIRECT;
     s.stack[s.top++] = (uint32_t)i;
-    flood(&s, ST_INDIRECT, (ptrdiff_t)i);
+    flood(&s, TM_LEAK_ST_INDIRECT, (ptrdiff_t)i);
   }
-  tm_snapshot_t *snap = group_result(
-      &s, atomic_load_explicit(&tm_trace_limit, memory_order_relaxed));
+  tm_snapshot_t *snap = tm_leak_group(
+      s.b, s.n, atomic_load_explicit(&tm_trace_limit, memory_order_relaxed));
   if (s.bucket)
     tm_raw_unmap(s.bucket, (s.nbuckets + 1) * sizeof *s.bucket, TM_MEM_OBJECTS);
   return snap;
