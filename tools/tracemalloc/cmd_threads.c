@@ -72,10 +72,11 @@ int cmd_threads(const cli_command_t *cmd, int argc, char **argv) {
   size_t nthreads = 0, ended = 0;
   const tm_thread_info_t *th =
       snap ? tm_snapshot_threads(snap, &nthreads) : NULL;
-  row_t *rows = NULL;
-  if (rc == CLI_OK && !(rows = calloc(nthreads + 1, sizeof *rows)))
-    rc = cli_error(CLI_FAILURE, "out of memory");
-  if (rc == CLI_OK) {
+  row_t *rows = rc == CLI_OK ? calloc(nthreads + 1, sizeof *rows) : NULL;
+  if (rc == CLI_OK && !rows) {
+    cli_error(CLI_FAILURE, "out of memory");
+    rc = CLI_FAILURE;
+  } else if (rc == CLI_OK && rows) {
     for (size_t i = 0; i < nthreads; i++) {
       rows[i + 1] = (row_t){th[i].tid, th[i].name, th[i].ended, 0, 0};
       ended += th[i].ended;
