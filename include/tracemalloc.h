@@ -237,7 +237,8 @@ TM_API tm_status_t tm_take_snapshot(tm_snapshot_t **out);
 TM_API tm_status_t tm_snapshot_new(int traceback_limit, tm_snapshot_t **out);
 
 /* Append a trace; frames most recent first; total_nframe may be
- * TM_TOTAL_NFRAME_NONE. Strings are copied (and interned per snapshot). */
+ * TM_TOTAL_NFRAME_NONE. Strings are copied (and interned per snapshot). Its
+ * thread is TM_THREAD_NONE (tm_snapshot_add_trace_thread sets one). */
 TM_API tm_status_t tm_snapshot_add_trace(tm_snapshot_t *snap,
                                          unsigned int domain, size_t size,
                                          const tm_frame_t *frames,
