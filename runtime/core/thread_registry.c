@@ -47,6 +47,15 @@ static __attribute__((noinline)) uint32_t register_self(uint64_t epoch) {
   int saved_errno = errno;
   uint32_t index = 0;
   tm_spin_lock(&registry_lock);
+  if (count >= TM_THREAD_REGISTRY_MAX) {
+    // Full: this thread has no thread for the rest of the epoch (asked
+    // once, not at every traceback miss).
+    self_index = 0;
+    self_epoch = epoch;
+    tm_spin_unlock(&registry_lock);
+    errno = saved_errno;
+    return 0;
+  }
   if (count == cap) {
     uint32_t ncap = cap ? cap * 2 : 16;
     tm_rthread_t *n =

@@ -34,6 +34,14 @@
 
 #define TM_THREAD_NAME_MAX 16 /* the kernel's TASK_COMM_LEN, NUL included */
 
+/* At most this many threads per epoch (since tm_start or the last reset):
+ * a thread's index multiplies the interned tracebacks of every stack it
+ * allocates from, and entries are kept after the thread ends (its live
+ * blocks still name it), so a program that creates threads without end
+ * would grow without bound. Threads past the limit get index 0: their
+ * traces have no thread. */
+#define TM_THREAD_REGISTRY_MAX 4096
+
 typedef struct tm_rthread {
   int64_t tid;
   bool ended;                    /* the thread has exited */
@@ -41,9 +49,9 @@ typedef struct tm_rthread {
 } tm_rthread_t;
 
 /* This thread's index (>= 1) in the registry, registering it on first use
- * in this epoch; 0 when the runtime is out of memory (the traceback then
- * has no thread). Call with a trace-table lock held (or single-threaded),
- * like tm_intern_capture. */
+ * in this epoch; 0 when the registry is full (TM_THREAD_REGISTRY_MAX) or
+ * the runtime is out of memory (the traceback then has no thread). Call with a
+ * trace-table lock held (or single-threaded), like tm_intern_capture. */
 TM_HIDDEN uint32_t tm_thread_registry_self(void);
 
 /* Number of entries; entry i + 1 is tm_thread_registry_at(i). Call with

@@ -48,6 +48,13 @@ static void *run(void *arg) {
   return NULL;
 }
 
+/* One traced block of 1 byte, on a thread of its own. */
+static void *one_alloc(void *arg) {
+  worker_t *w = arg;
+  tm_core_on_alloc((void *)w->base, w->size, &s_a);
+  return NULL;
+}
+
 static const tm_thread_info_t *find(const tm_snapshot_t *s, const char *name,
                                     uint32_t *number) {
   size_t n;
@@ -174,6 +181,30 @@ int main(void) {
   CHECK_EQ_INT(tm_snapshot_traces(s)[0].thread, 1);
   tm_snapshot_free(s);
   CHECK_VALID();
+
+  // The registry keeps TM_THREAD_REGISTRY_MAX (4096) threads per epoch:
+  // main is one, 4095 more get an entry, the 5 after them none.
+  enum { MORE = 4095 + 5 };
+  for (int i = 0; i < MORE; i++) {
+    worker_t w = {"many", 1, 1, 0x10000000 + 64 * (uintptr_t)i, 0};
+    pthread_t th;
+    CHECK_EQ_INT(pthread_create(&th, NULL, one_alloc, &w), 0);
+    pthread_join(th, NULL);
+  }
+  CHECK_EQ_INT(tm_take_snapshot(&s), TM_OK);
+  tm_snapshot_threads(s, &nthreads);
+  CHECK_EQ_INT(nthreads, 4096);
+  size_t none = 0, theirs = 0;
+  for (size_t i = 0; i < tm_snapshot_count(s); i++) {
+    const tm_trace_t *x = &tm_snapshot_traces(s)[i];
+    if (x->size != 1)
+      continue; // pthread_create's own allocations, on main
+    theirs++;
+    none += x->thread == TM_THREAD_NONE;
+  }
+  CHECK_EQ_INT(theirs, MORE);
+  CHECK_EQ_INT(none, 5);
+  tm_snapshot_free(s);
   tm_stop();
   return CHECK_DONE();
 }

@@ -14,7 +14,8 @@
  * Every thread of the snapshot's table is listed, also those with no live
  * block (they allocated since tracing started and freed it all). Order:
  * size, then count, descending, then tid ascending. "No thread" sums the
- * traces whose thread is unknown (a snapshot built by hand, or a dump
+ * traces whose thread is unknown (a snapshot built by hand, a thread past
+ * the runtime's 4096 per clear, or a dump
  * written before threads were recorded); it is printed only when there are
  * some. The FILTERS apply first, so `threads SNAP --include '*db.c'`
  * splits the memory of the db*.c files by thread.
