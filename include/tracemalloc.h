@@ -189,9 +189,28 @@ typedef struct tm_snapshot tm_snapshot_t;
 
 typedef struct tm_trace {
   unsigned int domain;
+  /* The allocating thread: k >= 1 is tm_snapshot_threads(snap)[k - 1];
+   * TM_THREAD_NONE when unknown (a trace built by hand, a dump without a
+   * thread section). Not part of CPython's model: statistics, diffs and
+   * the filename/domain filters ignore it (docs/semantics.md, Threads). */
+  uint32_t thread;
   size_t size;
   const tm_traceback_t *traceback; /* carries total_nframe */
 } tm_trace_t;
+
+#define TM_THREAD_NONE 0u
+
+/* A thread of a snapshot: one that allocated while tracing (since tm_start
+ * or the last tm_clear_traces), whether or not it still has live blocks. */
+typedef struct tm_thread_info {
+  int64_t tid;      /* the kernel thread id (gettid()) */
+  const char *name; /* pthread_setname_np / prctl(PR_SET_NAME) name, "" when
+                       unknown; owned by the snapshot. Read from
+                       /proc/self/task/TID/comm when the snapshot is taken
+                       for a live thread; a thread that ended keeps the
+                       name it had when it exited. */
+  bool ended;       /* the thread had exited when the snapshot was taken */
+} tm_thread_info_t;
 
 /* What a snapshot carries beyond CPython's. Fill `size` with
  * sizeof(tm_snapshot_info_t) before calling tm_snapshot_get_info. */
@@ -218,7 +237,8 @@ TM_API tm_status_t tm_take_snapshot(tm_snapshot_t **out);
 TM_API tm_status_t tm_snapshot_new(int traceback_limit, tm_snapshot_t **out);
 
 /* Append a trace; frames most recent first; total_nframe may be
- * TM_TOTAL_NFRAME_NONE. Strings are copied (and interned per snapshot). */
+ * TM_TOTAL_NFRAME_NONE. Strings are copied (and interned per snapshot). Its
+ * thread is TM_THREAD_NONE (tm_snapshot_add_trace_thread sets one). */
 TM_API tm_status_t tm_snapshot_add_trace(tm_snapshot_t *snap,
                                          unsigned int domain, size_t size,
                                          const tm_frame_t *frames,
@@ -237,6 +257,26 @@ TM_API size_t tm_snapshot_count(const tm_snapshot_t *snap);
  * array is invalidated by a later tm_snapshot_add_trace on the same snapshot;
  * the tracebacks and strings live as long as the snapshot. */
 TM_API const tm_trace_t *tm_snapshot_traces(const tm_snapshot_t *snap);
+
+/* The snapshot's thread table, in registration order (the order in which
+ * the threads first allocated); *n gets its length. A trace's `thread` k
+ * (>= 1) is entry k - 1. NULL with *n = 0 when the snapshot has none. */
+TM_API const tm_thread_info_t *tm_snapshot_threads(const tm_snapshot_t *snap,
+                                                   size_t *n);
+
+/* For building a snapshot by hand: append a thread (name copied; NULL is
+ * "") and get its number for tm_snapshot_add_trace_thread in *out (k >= 1:
+ * the new entry is tm_snapshot_threads(snap)[k - 1]). */
+TM_API tm_status_t tm_snapshot_add_thread(tm_snapshot_t *snap, int64_t tid,
+                                          const char *name, bool ended,
+                                          uint32_t *out);
+
+/* tm_snapshot_add_trace with the allocating thread: TM_THREAD_NONE or a
+ * number tm_snapshot_add_thread gave (TM_EINVAL otherwise). */
+TM_API tm_status_t tm_snapshot_add_trace_thread(
+    tm_snapshot_t *snap, unsigned int domain, size_t size,
+    const tm_frame_t *frames, size_t nframe, uint32_t total_nframe,
+    uint32_t thread);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics and diffs                                                      */
@@ -300,7 +340,8 @@ TM_API void tm_statistic_diffs_free(tm_statistic_diffs_t *d);
 
 typedef enum tm_filter_kind {
   TM_FILTER_FILENAME, /* CPython's Filter */
-  TM_FILTER_DOMAIN    /* CPython's DomainFilter */
+  TM_FILTER_DOMAIN,   /* CPython's DomainFilter */
+  TM_FILTER_THREAD    /* like DomainFilter, on the allocating thread */
 } tm_filter_kind_t;
 
 #define TM_LINENO_ANY (-1) /* CPython's lineno=None */
@@ -314,6 +355,14 @@ typedef struct tm_filter {
   bool has_domain;              /* TM_FILTER_FILENAME: domain=None if false;
                                    TM_FILTER_DOMAIN: ignored */
   unsigned int domain;
+  /* TM_FILTER_THREAD: a trace matches when its thread's name equals
+   * thread_name exactly (when thread_name is not NULL), else when its
+   * thread's kernel id is thread_id. A trace with no thread
+   * (TM_THREAD_NONE) never matches. inclusive works as for DomainFilter:
+   * an inclusive filter keeps the matching traces, an exclusive one drops
+   * them. */
+  int64_t thread_id;
+  const char *thread_name;
 } tm_filter_t;
 
 /* CPython's Snapshot.filter_traces(filters): a new snapshot with the traces

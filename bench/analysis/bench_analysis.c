@@ -157,9 +157,9 @@ static size_t run_once(int op, tm_snapshot_t *a, tm_snapshot_t *b,
   } else {
     tm_filter_t f[2] = {
         {TM_FILTER_FILENAME, true, "src/module_0*", TM_LINENO_ANY, true,
-         false, 0},
+         false, 0, 0, NULL},
         {TM_FILTER_FILENAME, false, "*/file_00[0-4].c", TM_LINENO_ANY, false,
-         false, 0}};
+         false, 0, 0, NULL}};
     tm_snapshot_t *r = NULL;
     if (tm_snapshot_filter_traces(a, f, 2, &r) != TM_OK)
       exit(1);

@@ -43,6 +43,7 @@
 #include "raw_alloc.h"
 #include "rendezvous.h"
 #include "shadow_stack.h"
+#include "thread_registry.h"
 #include "trace_table.h"
 #include "traceback.h"
 #include "warn.h"
@@ -170,6 +171,7 @@ static void atfork_prepare(void) {
   tm_module_atfork_prepare();
   tm_trace_table_lock_all();
   tm_intern_atfork_prepare();
+  tm_thread_registry_atfork_prepare();
   tm_raw_atfork_prepare();
   tm_shadow_atfork_prepare();
 }
@@ -177,6 +179,7 @@ static void atfork_prepare(void) {
 static void atfork_parent(void) {
   tm_shadow_atfork_parent();
   tm_raw_atfork_parent();
+  tm_thread_registry_atfork_parent();
   tm_intern_atfork_parent();
   tm_trace_table_unlock_all();
   tm_module_atfork_parent();
@@ -187,6 +190,7 @@ static void atfork_child(void) {
   tm_shadow_atfork_child();
   tm_raw_atfork_child();
   tm_intern_atfork_child();
+  tm_thread_registry_atfork_child();
   tm_trace_table_reset_locks();
   tm_module_atfork_child();
   tm_reentrant--;

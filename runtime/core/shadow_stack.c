@@ -49,6 +49,7 @@
 #include "rendezvous.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "thread_registry.h"
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -105,6 +106,8 @@ static void shadow_destroy(void *mem) {
   tm_thread_own = NULL;
   atomic_signal_fence(memory_order_seq_cst);
   tm_core_flush_queue(t);
+  // Its last name, while the thread can still say it (prctl).
+  tm_thread_registry_exit();
   // In this order (see Order above): no state, then no ring, then unmap.
   tm_thread_self = NULL;
   atomic_signal_fence(memory_order_seq_cst);

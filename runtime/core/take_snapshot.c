@@ -9,7 +9,12 @@
  * Each distinct runtime traceback is converted once: a dense temporary map
  * from runtime traceback id to snapshot traceback (and one from runtime
  * frame id to the snapshot's interned strings) makes the per-trace cost one
- * array load and one append. Everything the snapshot code allocates comes
+ * array load and one append. Runtime tracebacks are per thread
+ * (thread_registry.h); the snapshot interns by frames, so the records of
+ * one stack on several threads become one snapshot traceback, and each
+ * trace keeps its thread as a number into the snapshot's thread table,
+ * which is the registry copied in order (runtime index k is snapshot
+ * thread k). Everything the snapshot code allocates comes
  * from raw_alloc, never malloc, so holding the locks cannot self-deadlock.
  */
 #include <errno.h>
@@ -23,6 +28,7 @@
 #include "raw_alloc.h"
 #include "snapshot.h"
 #include "snapshot_build.h"
+#include "thread_registry.h"
 #include "trace_table.h"
 #include "traceback.h"
 
@@ -83,7 +89,23 @@ static int add_trace(void *arg, unsigned domain, size_t size, uint32_t id) {
       return -1;
     c->tb_map[id] = stb;
   }
-  return tm_snapshot_append(c->snap, domain, size, stb) == TM_OK ? 0 : -1;
+  return tm_snapshot_append_thread(c->snap, domain, size, stb,
+                                   tm_intern_get(id)->thread) == TM_OK
+             ? 0
+             : -1;
+}
+
+/* The registry's threads, in order, with their names read now (every
+ * lock held). */
+static tm_status_t copy_threads(tm_snapshot_t *snap) {
+  uint32_t n = tm_thread_registry_snapshot_begin();
+  for (uint32_t k = 1; k <= n; k++) {
+    tm_rthread_t t = tm_thread_registry_get(k);
+    tm_status_t st = tm_snapshot_add_thread(snap, t.tid, t.name, t.ended, NULL);
+    if (st != TM_OK)
+      return st;
+  }
+  return TM_OK;
 }
 
 /* Fill `snap` from the tables (every lock held). */
@@ -96,7 +118,7 @@ static tm_status_t copy_traces(tm_snapshot_t *snap, int limit) {
   c.frame_map = tm_raw_calloc(fr_bytes, TM_MEM_OBJECTS);
   c.frames = tm_raw_alloc(sc_bytes, TM_MEM_OBJECTS);
   tm_status_t st = TM_ENOMEM;
-  if (c.tb_map && c.frame_map && c.frames &&
+  if (c.tb_map && c.frame_map && c.frames && copy_threads(snap) == TM_OK &&
       tm_snapshot_reserve(snap, tm_trace_table_count_locked()) == TM_OK &&
       tm_trace_table_foreach_locked(add_trace, &c) == 0)
     st = TM_OK;

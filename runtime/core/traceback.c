@@ -40,6 +40,7 @@
 #include "region.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "thread_registry.h"
 #include "tm_assert.h"
 
 #define TB_RESERVE ((size_t)16 << 30)
@@ -185,7 +186,8 @@ static bool record_matches(const tm_tb_t *tb, const struct tm_site *site,
 typedef struct capture {
   uint64_t hash;
   unsigned nframe, total;
-  bool empty; /* no frame at all: CPython's ('<unknown>', 0), 1 */
+  uint32_t thread; /* thread_registry.h index of the allocating thread */
+  bool empty;      /* no frame at all: CPython's ('<unknown>', 0), 1 */
 } capture_t;
 
 static uint32_t lookup(const capture_t *c, const struct tm_site *site,
@@ -198,7 +200,8 @@ static uint32_t lookup(const capture_t *c, const struct tm_site *site,
       return 0;
     const tm_tb_t *tb = tm_intern_get(id);
     if (tb->hash == (uint32_t)c->hash && tb->nframe == c->nframe &&
-        tb->total_nframe == c->total && record_matches(tb, site, c->empty))
+        tb->total_nframe == c->total && tb->thread == c->thread &&
+        record_matches(tb, site, c->empty))
       return id;
   }
 }
@@ -295,6 +298,7 @@ static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
   tb->hash = (uint32_t)c->hash;
   tb->nframe = (uint16_t)c->nframe;
   tb->total_nframe = (uint16_t)c->total;
+  tb->thread = c->thread;
   uint32_t *ids = (uint32_t *)(tb->keys + c->nframe);
   walker_t w;
   walker_init(&w, site);
@@ -355,6 +359,10 @@ static uint32_t capture_global(const struct tm_site *site, unsigned limit,
     c.hash = hash_step(c.hash, 0);
   }
   c.hash = hash_step(c.hash, c.total);
+  // The thread is part of the key (thread_registry.h). Only this global
+  // path needs it: the per-thread cache holds this thread's ids only.
+  c.thread = tm_thread_registry_self();
+  c.hash = hash_step(c.hash, c.thread);
   uint32_t id =
       lookup(&c, site, atomic_load_explicit(&tb_set, memory_order_acquire));
   return id ? id : insert_slow(&c, site);
@@ -684,6 +692,7 @@ void tm_intern_reset(void) {
   tm_region_reset(&tb_region);
   tm_region_reset(&frame_region);
   tm_filenames_reset();
+  tm_thread_registry_reset(); // thread indices name records: same epoch
   tm_spin_unlock(&intern_lock);
 }
 
@@ -695,7 +704,7 @@ void tm_intern_atfork_child(void) { tm_spin_reset(&intern_lock); }
 
 static bool same_record(const tm_tb_t *a, const tm_tb_t *b) {
   if (a->hash != b->hash || a->nframe != b->nframe ||
-      a->total_nframe != b->total_nframe)
+      a->total_nframe != b->total_nframe || a->thread != b->thread)
     return false;
   for (unsigned k = 0; k < a->nframe; k++)
     if (a->keys[k] != b->keys[k])

@@ -14,6 +14,9 @@
  * content anyway. The frames are resolved once, when a traceback is first
  * seen, into interned (filename, function, lineno) triples that survive a
  * dlclose of the module the sites came from.
+ * The allocating thread (thread_registry.h) is part of the identity too,
+ * so that a trace's id names its thread: tracebacks are per thread here,
+ * and merged by frames in the snapshot (take_snapshot.c).
  *
  * Capture cost. Each thread keeps (shadow_stack.h) a memo of its last
  * stack's total_nframe, checked by comparing the slot pointers with the
@@ -48,8 +51,12 @@
 
 typedef struct tm_tb {
   uint32_t hash;
-  uint16_t nframe;              /* frames kept: 1..limit */
-  uint16_t total_nframe;        /* true depth, capped at 65535 */
+  uint16_t nframe;       /* frames kept: 1..limit */
+  uint16_t total_nframe; /* true depth, capped at 65535 */
+  /* The allocating thread (thread_registry.h; 0: unknown), part of the
+   * identity: equal frames from two threads are two records, so a trace's
+   * one id names its thread too (no memory per trace). */
+  uint32_t thread;
   const struct tm_site *keys[]; /* nframe expanded sites; NULL = unknown */
   /* followed by uint32_t frame_ids[nframe] */
 } tm_tb_t;

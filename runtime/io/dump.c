@@ -22,12 +22,15 @@
  *   +-------+------+------+------------+-------------------+==========...
  *   magic = 89 54 4D 53 4E 41 50 0A ("\x89TMSNAP\n": the high byte and the
  *           newline catch 7-bit and text-mode transfers, as PNG's does)
- *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section ends
- *           the payload; the other bits are reserved and must be 0
- *           (loaders before the leaks section refuse any flag)
+ *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section,
+ *           bit 3 (TM_DUMP_FLAG_THREADS) = a threads section; optional
+ *           sections follow the traces in increasing bit order; the other
+ *           bits are reserved and must be 0 (loaders before a section
+ *           refuse its flag)
  *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
  *
- *   payload = info strings tracebacks traces [leaks], nothing after:
+ *   payload = info strings tracebacks traces [leaks] [threads], nothing
+ *   after:
  *
  *   info       z traceback_limit
  *              v flags            bit 0: traced_current/peak are known
@@ -66,6 +69,17 @@
  *              of all records total at most 2^63-1. A classification with
  *              no record (no live block) is count 0.
  *
+ *   threads    (only with flag bit 3: the snapshot's thread table and each
+ *              trace's thread, tracemalloc.h tm_thread_info_t)
+ *              v count, then count x
+ *              +-------+----------+-----------------------------+
+ *              | z tid | v ended  | v len, len bytes: the name  |
+ *              |       | (0 or 1) | (no NUL, at most 15 bytes   |
+ *              |       |          |  from the kernel; any here) |
+ *              +-------+----------+-----------------------------+
+ *              then one v per trace, in trace order: its thread (0 = none,
+ *              k = the k-th entry above)
+ *
  * Size: with repeating tracebacks a trace costs 1-3 bytes of index, 0 bytes
  * of domain in the common domain-0 case, and 1-3 bytes of size (about 4
  * bytes per trace for 1M traces over 5000 tracebacks: bench/io).
@@ -85,9 +99,9 @@ static uint64_t zigzag(int64_t v) {
   return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
-/* The writer's state: three sections built side by side, then joined. */
+/* The writer's state: the sections built side by side, then joined. */
 typedef struct writer {
-  tm_buf_t strings, tracebacks, traces, leaks;
+  tm_buf_t strings, tracebacks, traces, leaks, threads;
   tm_ptr_map_t string_ids, traceback_ids;
   uint32_t nstrings, ntracebacks;
 } writer_t;
@@ -206,6 +220,28 @@ static bool write_leaks(writer_t *w, const tm_snapshot_t *snap) {
   return !w->leaks.failed;
 }
 
+/* The threads section (flag bit 3), when the snapshot has a thread
+ * table. */
+static bool write_threads(writer_t *w, const tm_snapshot_t *snap) {
+  size_t nthreads;
+  const tm_thread_info_t *th = tm_snapshot_threads(snap, &nthreads);
+  if (!nthreads)
+    return true;
+  tm_buf_put_varint(&w->threads, nthreads);
+  for (size_t i = 0; i < nthreads; i++) {
+    size_t len = strlen(th[i].name);
+    tm_buf_put_varint(&w->threads, zigzag(th[i].tid));
+    tm_buf_put_varint(&w->threads, th[i].ended ? 1 : 0);
+    tm_buf_put_varint(&w->threads, len);
+    tm_buf_append(&w->threads, th[i].name, len);
+  }
+  size_t n = tm_snapshot_count(snap);
+  const tm_trace_t *traces = tm_snapshot_traces(snap);
+  for (size_t i = 0; i < n; i++)
+    tm_buf_put_varint(&w->threads, traces[i].thread);
+  return !w->threads.failed;
+}
+
 static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
   tm_snapshot_info_t info;
   memset(&info, 0, sizeof info);
@@ -245,13 +281,20 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   bool has_leaks = tm_snapshot_leaks(snap, &(size_t){0}) != NULL;
   if (has_leaks)
     tm_buf_append(out, w->leaks.data, w->leaks.len);
+  size_t nthreads;
+  tm_snapshot_threads(snap, &nthreads);
+  if (nthreads)
+    tm_buf_append(out, w->threads.data, w->threads.len);
   if (out->failed)
     return;
   size_t payload = out->len - TM_DUMP_HEADER_LEN;
   unsigned char *h = out->data;
   memcpy(h, TM_DUMP_MAGIC, TM_DUMP_MAGIC_LEN);
   put_le(h + 8, TM_DUMP_FORMAT_VERSION, 2);
-  put_le(h + 10, has_leaks ? TM_DUMP_FLAG_LEAKS : 0, 2);
+  put_le(h + 10,
+         (has_leaks ? TM_DUMP_FLAG_LEAKS : 0) |
+             (nthreads ? TM_DUMP_FLAG_THREADS : 0),
+         2);
   put_le(h + 12, tm_crc32c(h + TM_DUMP_HEADER_LEN, payload), 4);
   put_le(h + 16, payload, 8);
 }
@@ -266,10 +309,12 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_ptr_map_init(&w.string_ids, sizeof(tm_ptr_index_slot_t), 256);
   tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
                   n < 1024 ? 1024 : n / 4);
-  bool ok = write_traces(&w, snap) && write_leaks(&w, snap);
+  bool ok = write_traces(&w, snap) && write_leaks(&w, snap) &&
+            write_threads(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
-                            w.tracebacks.len + w.traces.len + w.leaks.len);
+                            w.tracebacks.len + w.traces.len + w.leaks.len +
+                            w.threads.len);
     assemble(out, snap, &w);
     ok = !out->failed;
   }
@@ -277,6 +322,7 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_buf_free(&w.tracebacks);
   tm_buf_free(&w.traces);
   tm_buf_free(&w.leaks);
+  tm_buf_free(&w.threads);
   tm_ptr_map_free(&w.string_ids);
   tm_ptr_map_free(&w.traceback_ids);
   if (!ok) {

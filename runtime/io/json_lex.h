@@ -31,6 +31,10 @@ typedef struct jp {
   size_t frames_cap;
   tm_snapshot_t *snap;
   size_t key_pos; /* where the last object key started */
+  /* The largest per-trace "thread" seen (+1; 0: none) and where, checked
+   * against "threads" once both are read (json_read.c). */
+  uint64_t thread_max;
+  size_t thread_max_pos;
 } jp_t;
 
 /* Record "NAME:LINE:COL: message" (position p->pos) and return st. */

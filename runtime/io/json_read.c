@@ -22,7 +22,10 @@
  * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
  * at the top level, "functions" (names or null, one per frame) per trace,
  * and "leaks" (the leak classification): its value is checked when met and
- * read after the traces, whatever the key order.
+ * read after the traces, whatever the key order. So is "threads" (the
+ * thread table: [{"tid": N, "name": S, "ended": B}, ...]); a trace's
+ * optional "thread" is an index into it (0-based), checked once both are
+ * read.
  */
 #include <string.h>
 
@@ -197,7 +200,7 @@ static tm_status_t intern_tb(jp_t *p, const tb_members_t *m,
   return *out ? TM_OK : tm_json_fail(p, TM_ENOMEM, "out of memory");
 }
 
-enum { K_DOMAIN = 1, K_SIZE = 2 };
+enum { K_DOMAIN = 1, K_SIZE = 2, K_THREAD = 4 };
 
 /* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
 static tm_status_t read_trace(jp_t *p, size_t index) {
@@ -205,7 +208,7 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
   TRY(tm_json_expect(p, '{', "to start a trace object"));
   unsigned seen = 0;
   bool first = true, done, handled;
-  uint64_t domain = 0, size = 0;
+  uint64_t domain = 0, size = 0, thread = 0;
   tb_members_t m = {0, 0, 0, TM_TOTAL_NFRAME_NONE};
   for (;;) {
     TRY(tm_json_next_member(p, &first, &done, "in a trace object"));
@@ -220,12 +223,21 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
     } else if (tm_json_key_is(p, "size")) {
       TRY(tm_json_mark_key(p, &seen, K_SIZE));
       TRY(tm_json_read_int(p, "size", 0, SIZE_MAX, NULL, &size));
+    } else if (tm_json_key_is(p, "thread")) {
+      TRY(tm_json_mark_key(p, &seen, K_THREAD));
+      size_t at = (tm_json_skip_ws(p), p->pos);
+      TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, &thread));
+      thread++; // the snapshot numbers threads from 1 (0: none)
+      if (thread > p->thread_max) {
+        p->thread_max = thread;
+        p->thread_max_pos = at;
+      }
     } else {
       TRY(tm_json_skip_value(p, 3));
     }
   }
   TRY(attach_functions(p, &m, "trace", index, start));
-  if (seen != (K_DOMAIN | K_SIZE) ||
+  if ((seen & (K_DOMAIN | K_SIZE)) != (K_DOMAIN | K_SIZE) ||
       (m.seen & (TB_TRACEBACK | TB_TOTAL)) != (TB_TRACEBACK | TB_TOTAL)) {
     const char *missing = !(seen & K_DOMAIN)         ? "domain"
                           : !(seen & K_SIZE)         ? "size"
@@ -244,7 +256,8 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
   p->total_size += size;
   const tm_traceback_t *tb;
   TRY(intern_tb(p, &m, &tb));
-  if (tm_snapshot_append(p->snap, (unsigned)domain, (size_t)size, tb))
+  if (tm_snapshot_append_thread(p->snap, (unsigned)domain, (size_t)size, tb,
+                                (uint32_t)thread))
     return tm_json_fail(p, TM_ENOMEM, "out of memory");
   return TM_OK;
 }
@@ -413,6 +426,98 @@ static tm_status_t read_leaks(jp_t *p) {
   return st;
 }
 
+enum { H_TID = 1, H_NAME = 2, H_ENDED = 4 };
+
+/* One "threads" entry: {"tid": N, "name": S, "ended": B}. */
+static tm_status_t read_thread(jp_t *p, size_t index) {
+  size_t start = p->pos;
+  TRY(tm_json_expect(p, '{', "to start a thread object"));
+  unsigned seen = 0;
+  bool first = true, done, ended = false;
+  int64_t tid = 0;
+  char *name = NULL;
+  tm_status_t st = TM_OK;
+  for (;;) {
+    if ((st = tm_json_next_member(p, &first, &done, "in a thread object")) !=
+            TM_OK ||
+        done)
+      break;
+    if (tm_json_key_is(p, "tid")) {
+      if ((st = tm_json_mark_key(p, &seen, H_TID)) != TM_OK ||
+          (st = tm_json_read_int(p, "tid", INT64_MIN, INT64_MAX, &tid, NULL)) !=
+              TM_OK)
+        break;
+    } else if (tm_json_key_is(p, "name")) {
+      if ((st = tm_json_mark_key(p, &seen, H_NAME)) != TM_OK)
+        break;
+      if (tm_json_peek(p) != '"') {
+        st = jfail(p, "thread %zu: name: expected a string", index);
+        break;
+      }
+      if ((st = tm_json_read_string(p)) != TM_OK)
+        break;
+      if (strlen((const char *)p->str.data) != p->str.len) {
+        st = jfail(p, "thread %zu: name contains a NUL character", index);
+        break;
+      }
+      tm_raw_free(name);
+      name = tm_raw_alloc(p->str.len + 1, TM_MEM_OBJECTS);
+      if (!name) {
+        st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+        break;
+      }
+      memcpy(name, p->str.data, p->str.len + 1);
+    } else if (tm_json_key_is(p, "ended")) {
+      if ((st = tm_json_mark_key(p, &seen, H_ENDED)) != TM_OK)
+        break;
+      int c = tm_json_peek(p);
+      if (c != 't' && c != 'f') {
+        st = jfail(p, "thread %zu: ended: expected true or false", index);
+        break;
+      }
+      ended = c == 't';
+      if ((st = tm_json_read_literal(p, ended ? "true" : "false")) != TM_OK)
+        break;
+    } else if ((st = tm_json_skip_value(p, 3)) != TM_OK) {
+      break;
+    }
+  }
+  if (st == TM_OK && seen != (H_TID | H_NAME | H_ENDED)) {
+    p->pos = start;
+    st = jfail(p, "thread %zu: missing key \"%s\"", index,
+               !(seen & H_TID)    ? "tid"
+               : !(seen & H_NAME) ? "name"
+                                  : "ended");
+  }
+  if (st == TM_OK &&
+      tm_snapshot_add_thread(p->snap, tid, name, ended, NULL) != TM_OK)
+    st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+  tm_raw_free(name);
+  return st;
+}
+
+/* "threads": [...], after the traces; then every trace's "thread" must
+ * name one of them. */
+static tm_status_t read_threads(jp_t *p) {
+  TRY(tm_json_expect(p, '[', "to start the threads array"));
+  if (tm_json_peek(p) == ']') {
+    p->pos++;
+    return TM_OK;
+  }
+  for (size_t i = 0;; i++) {
+    TRY(read_thread(p, i));
+    int c = tm_json_peek(p);
+    if (c == ']') {
+      p->pos++;
+      return TM_OK;
+    }
+    if (c != ',')
+      return c ? jfail(p, "expected ',' or ']' after a thread")
+               : jfail(p, "unexpected end of input in the threads array");
+    p->pos++;
+  }
+}
+
 /* {"current": C, "peak": P} */
 static tm_status_t read_traced_memory(jp_t *p, tm_snapshot_info_t *info) {
   size_t start = p->pos;
@@ -454,7 +559,8 @@ enum {
   T_TIME = 128,
   T_DROPPED = 256,
   T_RUNTIME_MEMORY = 512,
-  T_LEAKS = 1024
+  T_LEAKS = 1024,
+  T_THREADS = 2048
 };
 
 typedef struct top {
@@ -462,7 +568,8 @@ typedef struct top {
   int64_t limit;
   size_t traces_pos; /* where "traces" starts when it came too early */
   bool traces_deferred;
-  size_t leaks_pos; /* where "leaks" starts: read after the traces */
+  size_t leaks_pos;   /* where "leaks" starts: read after the traces */
+  size_t threads_pos; /* where "threads" starts: likewise */
   tm_snapshot_info_t info;
   char *program; /* tm_raw copy of "program" */
 } top_t;
@@ -545,6 +652,10 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
       t->traces_deferred = true;
       TRY(tm_json_skip_value(p, 1));
     }
+  } else if (tm_json_key_is(p, "threads")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_THREADS));
+    t->threads_pos = (tm_json_skip_ws(p), p->pos);
+    TRY(tm_json_skip_value(p, 1)); // checked now, read after the traces
   } else if (tm_json_key_is(p, "leaks")) {
     TRY(tm_json_mark_key(p, &t->seen, T_LEAKS));
     t->leaks_pos = (tm_json_skip_ws(p), p->pos);
@@ -590,6 +701,17 @@ static tm_status_t read_document(jp_t *p, top_t *t) {
   if (t->seen & T_LEAKS) {
     p->pos = t->leaks_pos;
     TRY(read_leaks(p));
+  }
+  if (t->seen & T_THREADS) {
+    p->pos = t->threads_pos;
+    TRY(read_threads(p));
+  }
+  size_t nthreads;
+  tm_snapshot_threads(p->snap, &nthreads);
+  if (p->thread_max > nthreads) {
+    p->pos = p->thread_max_pos;
+    return jfail(p, "thread %llu is not in \"threads\" (%zu threads)",
+                 (unsigned long long)(p->thread_max - 1), nthreads);
   }
   return TM_OK;
 }

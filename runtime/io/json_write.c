@@ -29,6 +29,11 @@
  *     in the snapshot's order, {"kind": "definitely_lost" |
  *     "indirectly_lost" | "reachable", "blocks": N, "size": BYTES,
  *     "traceback": [...], "total_nframe": N, ["functions": [...]]}.
+ *   - per trace, when it has a thread: "thread", after "size", the 0-based
+ *     index of its thread in "threads";
+ *   - last, when the snapshot has a thread table: "threads", one object
+ *     per thread in the snapshot's order, {"tid": N, "name": "...",
+ *     "ended": true | false}.
  *
  * Strings: '"', '\\' and control characters are escaped (\n, \t, ... or
  * \u00XX); valid UTF-8 is copied as is. A byte that is not part of a valid
@@ -246,6 +251,10 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
     tm_buf_put_u64_decimal(out, t[i].domain);
     tm_buf_puts(out, ", \"size\": ");
     tm_buf_put_u64_decimal(out, t[i].size);
+    if (t[i].thread != TM_THREAD_NONE) {
+      tm_buf_puts(out, ", \"thread\": ");
+      tm_buf_put_u64_decimal(out, t[i].thread - 1);
+    }
     ok = append_tail(&cache, out, t[i].traceback);
   }
   tm_buf_puts(out, n ? "\n ]" : "]");
@@ -265,6 +274,20 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
       put_tail(out, leaks[i].tb);
     }
     tm_buf_puts(out, nleaks ? "\n ]" : "]");
+  }
+  size_t nthreads;
+  const tm_thread_info_t *th = tm_snapshot_threads(snap, &nthreads);
+  if (nthreads) {
+    tm_buf_puts(out, ",\n \"threads\": [");
+    for (size_t i = 0; i < nthreads; i++) {
+      tm_buf_puts(out, i ? ",\n  {\"tid\": " : "\n  {\"tid\": ");
+      put_i64(out, th[i].tid);
+      tm_buf_puts(out, ", \"name\": ");
+      put_string(out, th[i].name);
+      tm_buf_puts(out,
+                  th[i].ended ? ", \"ended\": true}" : ", \"ended\": false}");
+    }
+    tm_buf_puts(out, "\n ]");
   }
   tm_buf_puts(out, "}\n");
   tm_ptr_map_free(&cache.ids);

@@ -42,6 +42,7 @@ typedef struct reader {
   size_t frames_cap;
   const char *unknown; /* interned "<unknown>" */
   bool has_leaks;      /* header flag TM_DUMP_FLAG_LEAKS */
+  bool has_threads;    /* header flag TM_DUMP_FLAG_THREADS */
   uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
@@ -304,7 +305,7 @@ static tm_status_t read_traces(reader_t *r) {
                            r->tracebacks[tag >> 1]) != TM_OK)
       return oom(r);
   }
-  if (!r->has_leaks && r->pos != r->len)
+  if (!r->has_leaks && !r->has_threads && r->pos != r->len)
     return fail(r->name, TM_EFORMAT,
                 "corrupt: %zu unexpected bytes after "
                 "the traces",
@@ -360,12 +361,60 @@ static tm_status_t read_leaks(reader_t *r) {
     total += bytes;
     recs[i] = (tm_leak_rec_t){r->tracebacks[tb], (uint32_t)kind, blocks, bytes};
   }
-  if (st == TM_OK && r->pos != r->len)
+  if (st == TM_OK && !r->has_threads && r->pos != r->len)
     st = fail(r->name, TM_EFORMAT,
               "corrupt: %zu unexpected bytes after the leak records", left(r));
   if (st == TM_OK && tm_snapshot_set_leaks(r->snap, recs, (size_t)n) != TM_OK)
     st = oom(r);
   tm_raw_free(recs);
+  return st;
+}
+
+/* STEP 6 (flag TM_DUMP_FLAG_THREADS): the thread table, then each
+ * trace's thread (dump.c). */
+static tm_status_t read_threads(reader_t *r) {
+  uint64_t n;
+  // An entry takes 3 bytes at least (tid, ended, name length).
+  TRY(get_count(r, "threads", 3, &n));
+  if (n >= UINT32_MAX)
+    return fail(r->name, TM_EFORMAT, "corrupt: too many threads");
+  char *name = NULL;
+  tm_status_t st = TM_OK;
+  for (uint32_t i = 0; st == TM_OK && i < n; i++) {
+    uint64_t tid, ended;
+    const char *s;
+    size_t len;
+    if ((st = get_varint(r, "thread id", &tid)) != TM_OK ||
+        (st = get_bounded(r, "thread ended flag", 1, &ended)) != TM_OK ||
+        (st = get_bytes(r, "thread name", i, &s, &len)) != TM_OK)
+      break;
+    char *copy = tm_raw_realloc(name, len + 1, TM_MEM_OBJECTS);
+    if (!copy) {
+      st = oom(r);
+      break;
+    }
+    name = copy;
+    memcpy(name, s, len);
+    name[len] = '\0';
+    if (tm_snapshot_add_thread(r->snap, unzigzag(tid), name, ended, NULL) !=
+        TM_OK)
+      st = oom(r);
+  }
+  tm_raw_free(name);
+  size_t ntraces = tm_snapshot_count(r->snap);
+  for (size_t i = 0; st == TM_OK && i < ntraces; i++) {
+    uint64_t thread;
+    st = get_varint(r, "trace thread", &thread);
+    if (st == TM_OK && thread > n)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: trace %zu: thread %llu out of range (%llu threads)",
+                i, (unsigned long long)thread, (unsigned long long)n);
+    if (st == TM_OK)
+      tm_snapshot_set_trace_thread(r->snap, i, (uint32_t)thread);
+  }
+  if (st == TM_OK && r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the threads", left(r));
   return st;
 }
 
@@ -389,7 +438,7 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 "library reads version %d)",
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
-  if (flags & ~(unsigned)TM_DUMP_FLAG_LEAKS)
+  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_THREADS))
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
   uint64_t payload = get_le(d + 16, 8);
@@ -423,6 +472,7 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
   r.len = len - TM_DUMP_HEADER_LEN;
   r.name = name;
   r.has_leaks = get_le(data + 10, 2) & TM_DUMP_FLAG_LEAKS;
+  r.has_threads = get_le(data + 10, 2) & TM_DUMP_FLAG_THREADS;
   tm_status_t st = read_info(&r);
   if (st == TM_OK)
     st = read_strings(&r);
@@ -432,6 +482,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = read_traces(&r);
   if (st == TM_OK && r.has_leaks)
     st = read_leaks(&r);
+  if (st == TM_OK && r.has_threads)
+    st = read_threads(&r);
   tm_raw_free(r.strings);
   tm_raw_free(r.tracebacks);
   tm_raw_free(r.frames);

@@ -12,6 +12,10 @@
  * exclude filters with any(not ...), so an IndexError on an empty traceback
  * surfaces exactly when CPython's would.
  *
+ * A thread filter (TM_FILTER_THREAD) is a DomainFilter on the trace's
+ * thread: its verdict is computed once per thread of the snapshot's table
+ * (by kernel id or by name) and looked up per trace.
+ *
  * The result is a new, independent snapshot: kept traces in order, the same
  * traceback_limit and info; tracebacks and strings are re-interned into it
  * once per distinct traceback (the content hashes travel along, so nothing
@@ -56,6 +60,10 @@ typedef struct ctx {
   unsigned char *res;   /* nf bytes per distinct traceback */
   size_t nres, res_cap;
   tm_snapshot_t *dst;
+  /* TM_FILTER_THREAD: per filter, nthreads + 1 bytes: does thread k match
+   * (k = 0, no thread, never does)? NULL for other kinds. */
+  unsigned char **thread_match;
+  size_t nthreads;
 } ctx_t;
 
 /* CPython's Filter._match_frame_impl. */
@@ -109,11 +117,15 @@ static tb_entry_t *entry_of(ctx_t *c, const tm_traceback_t *tb) {
 /* CPython's _filter_trace                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* BaseFilter._match(trace): 1 true, 0 false, -1 IndexError. */
+/* BaseFilter._match(trace): 1 true, 0 false, -1 IndexError. tm is the
+ * filter's thread table (TM_FILTER_THREAD only). */
 static int filter_match(const tm_filter_t *f, unsigned char m,
-                        unsigned int domain) {
+                        const unsigned char *tm, const tm_trace_t *t) {
+  unsigned int domain = t->domain;
   if (f->kind == TM_FILTER_DOMAIN)
     return (domain == f->domain) != !f->inclusive;
+  if (f->kind == TM_FILTER_THREAD)
+    return tm[t->thread] != !f->inclusive;
   if (m == M_INDEX_ERROR)
     return -1;
   bool res = (m == M_TRUE) != !f->inclusive;
@@ -125,13 +137,13 @@ static int filter_match(const tm_filter_t *f, unsigned char m,
 
 /* 1 keep, 0 drop, -1 IndexError. */
 static int keep_trace(const ctx_t *c, const unsigned char *m,
-                      unsigned int domain) {
+                      const tm_trace_t *t) {
   bool any_include = false, matched = false;
   for (size_t k = 0; k < c->nf && !matched; k++) {
     if (!c->filters[k].inclusive)
       continue;
     any_include = true;
-    int r = filter_match(&c->filters[k], m[k], domain);
+    int r = filter_match(&c->filters[k], m[k], c->thread_match[k], t);
     if (r < 0)
       return -1;
     matched = r;
@@ -141,7 +153,7 @@ static int keep_trace(const ctx_t *c, const unsigned char *m,
   for (size_t k = 0; k < c->nf; k++) {
     if (c->filters[k].inclusive)
       continue;
-    int r = filter_match(&c->filters[k], m[k], domain);
+    int r = filter_match(&c->filters[k], m[k], c->thread_match[k], t);
     if (r <= 0)
       return r; /* any(not match) rejects; an error propagates */
   }
@@ -153,7 +165,8 @@ static tm_status_t validate(const tm_filter_t *filters, size_t n) {
     return tm_set_error(TM_EINVAL, "filters must not be NULL");
   for (size_t k = 0; k < n; k++) {
     if (filters[k].kind != TM_FILTER_FILENAME &&
-        filters[k].kind != TM_FILTER_DOMAIN)
+        filters[k].kind != TM_FILTER_DOMAIN &&
+        filters[k].kind != TM_FILTER_THREAD)
       return tm_set_error(TM_EINVAL, "filter %zu: unknown kind %d", k,
                           (int)filters[k].kind);
     if (filters[k].kind == TM_FILTER_FILENAME && !filters[k].filename_pattern)
@@ -169,7 +182,12 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
     tb_entry_t *e = entry_of(c, t[i].traceback);
     if (!e)
       return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
-    int keep = c->nf ? keep_trace(c, c->res + e->res, t[i].domain) : 1;
+    if (t[i].thread > c->nthreads)
+      return tm_set_error(TM_EINVAL,
+                          "trace %zu: thread %u is not in the "
+                          "snapshot's thread table",
+                          i, t[i].thread);
+    int keep = c->nf ? keep_trace(c, c->res + e->res, &t[i]) : 1;
     if (keep < 0)
       return tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
                                      "filter on an empty traceback)");
@@ -177,16 +195,33 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
       continue;
     if (!e->copy && !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
       return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
-    tm_status_t st =
-        tm_snapshot_append(c->dst, t[i].domain, t[i].size, e->copy);
+    tm_status_t st = tm_snapshot_append_thread(c->dst, t[i].domain, t[i].size,
+                                               e->copy, t[i].thread);
     if (st != TM_OK)
       return st;
   }
   return TM_OK;
 }
 
-static tm_status_t compile_all(ctx_t *c) {
+/* Thread k of `threads` matches filter f? */
+static bool thread_matches(const tm_filter_t *f, const tm_thread_info_t *t) {
+  if (f->thread_name)
+    return strcmp(t->name, f->thread_name) == 0;
+  return t->tid == f->thread_id;
+}
+
+static tm_status_t compile_all(ctx_t *c, const tm_snapshot_t *snap) {
+  const tm_thread_info_t *threads = tm_snapshot_threads(snap, &c->nthreads);
   for (size_t k = 0; k < c->nf; k++) {
+    if (c->filters[k].kind == TM_FILTER_THREAD) {
+      unsigned char *m = tm_raw_calloc(c->nthreads + 1, TM_MEM_OBJECTS);
+      if (!m)
+        return tm_set_error(TM_ENOMEM, "out of memory compiling a filter");
+      c->thread_match[k] = m;
+      for (size_t i = 0; i < c->nthreads; i++)
+        m[i + 1] = thread_matches(&c->filters[k], &threads[i]);
+      continue;
+    }
     if (c->filters[k].kind != TM_FILTER_FILENAME)
       continue;
     c->globs[k] = tm_glob_compile(c->filters[k].filename_pattern, true);
@@ -210,18 +245,26 @@ tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
   ctx_t c = {.filters = filters, .nf = n};
   tm_ptr_map_init(&c.entries, sizeof(tb_entry_t), 128);
   c.globs = tm_raw_calloc((n ? n : 1) * sizeof *c.globs, TM_MEM_OBJECTS);
-  if (!c.globs)
+  c.thread_match =
+      tm_raw_calloc((n ? n : 1) * sizeof *c.thread_match, TM_MEM_OBJECTS);
+  if (!c.globs || !c.thread_match) {
+    tm_raw_free(c.globs);
+    tm_raw_free(c.thread_match);
     return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
-  st = compile_all(&c);
+  }
+  st = compile_all(&c, snap);
   if (st == TM_OK)
     st = tm_snapshot_new_like(snap, &c.dst);
   if (st == TM_OK)
     st = tm_snapshot_reserve(c.dst, n ? 0 : tm_snapshot_count(snap));
   if (st == TM_OK)
     st = run(&c, snap);
-  for (size_t k = 0; k < n; k++)
+  for (size_t k = 0; k < n; k++) {
     tm_glob_free(c.globs[k]);
+    tm_raw_free(c.thread_match[k]);
+  }
   tm_raw_free(c.globs);
+  tm_raw_free(c.thread_match);
   tm_ptr_map_free(&c.entries);
   tm_raw_free(c.res);
   if (st != TM_OK) {

@@ -211,6 +211,10 @@ struct tm_snapshot {
   /* The leak classification (leak_class.h), or NULL: none. */
   tm_leak_rec_t *leaks;
   size_t nleaks;
+  /* The thread table (names interned in the arena); a trace's thread k
+   * is threads[k - 1]. */
+  tm_thread_info_t *threads;
+  size_t nthreads, threads_cap;
 };
 
 #define TABLE_MIN 64
@@ -238,6 +242,7 @@ void tm_snapshot_free(tm_snapshot_t *snap) {
   tm_raw_free(snap->strs);
   tm_raw_free(snap->tbs);
   tm_raw_free(snap->leaks);
+  tm_raw_free(snap->threads);
   tm_arena_free(&snap->arena);
   tm_raw_free(snap);
 }
@@ -407,6 +412,12 @@ tm_status_t tm_snapshot_reserve(tm_snapshot_t *snap, size_t n) {
 
 tm_status_t tm_snapshot_append(tm_snapshot_t *snap, unsigned int domain,
                                size_t size, const tm_traceback_t *tb) {
+  return tm_snapshot_append_thread(snap, domain, size, tb, TM_THREAD_NONE);
+}
+
+tm_status_t tm_snapshot_append_thread(tm_snapshot_t *snap, unsigned int domain,
+                                      size_t size, const tm_traceback_t *tb,
+                                      uint32_t thread) {
   if (snap->ntraces == snap->cap) {
     size_t grow = snap->cap < 64 ? 64 : snap->cap;
     tm_status_t st = tm_snapshot_reserve(snap, grow);
@@ -415,6 +426,7 @@ tm_status_t tm_snapshot_append(tm_snapshot_t *snap, unsigned int domain,
   }
   tm_trace_t *t = &snap->traces[snap->ntraces++];
   t->domain = domain;
+  t->thread = thread;
   t->size = size;
   t->traceback = tb;
   return TM_OK;
@@ -440,8 +452,21 @@ static tm_status_t intern_frames(tm_snapshot_t *snap, const tm_frame_t *frames,
 tm_status_t tm_snapshot_add_trace(tm_snapshot_t *snap, unsigned int domain,
                                   size_t size, const tm_frame_t *frames,
                                   size_t nframe, uint32_t total_nframe) {
+  return tm_snapshot_add_trace_thread(snap, domain, size, frames, nframe,
+                                      total_nframe, TM_THREAD_NONE);
+}
+
+tm_status_t tm_snapshot_add_trace_thread(tm_snapshot_t *snap,
+                                         unsigned int domain, size_t size,
+                                         const tm_frame_t *frames,
+                                         size_t nframe, uint32_t total_nframe,
+                                         uint32_t thread) {
   if (!snap || (nframe && !frames))
     return tm_set_error(TM_EINVAL, "snapshot and frames must not be NULL");
+  if (thread > snap->nthreads)
+    return tm_set_error(TM_EINVAL,
+                        "thread %u is not in the snapshot (%zu threads)",
+                        thread, snap->nthreads);
   if (nframe > UINT32_MAX)
     return tm_set_error(TM_EINVAL, "too many frames: %zu", nframe);
   tm_frame_t local[64];
@@ -455,7 +480,7 @@ tm_status_t tm_snapshot_add_trace(tm_snapshot_t *snap, unsigned int domain,
   if (st == TM_OK) {
     const tm_traceback_t *tb =
         tm_snapshot_intern_traceback(snap, tmp, nframe, total_nframe);
-    st = tb ? tm_snapshot_append(snap, domain, size, tb)
+    st = tb ? tm_snapshot_append_thread(snap, domain, size, tb, thread)
             : tm_set_error(TM_ENOMEM, "out of memory interning a traceback");
   }
   if (tmp != local)
@@ -582,6 +607,46 @@ tm_status_t tm_snapshot_set_leaks(tm_snapshot_t *snap,
   return TM_OK;
 }
 
+/* ---- Threads ----------------------------------------------------------- */
+
+const tm_thread_info_t *tm_snapshot_threads(const tm_snapshot_t *snap,
+                                            size_t *n) {
+  if (n)
+    *n = snap ? snap->nthreads : 0;
+  return snap && snap->nthreads ? snap->threads : NULL;
+}
+
+tm_status_t tm_snapshot_add_thread(tm_snapshot_t *snap, int64_t tid,
+                                   const char *name, bool ended,
+                                   uint32_t *out) {
+  if (!snap)
+    return tm_set_error(TM_EINVAL, "snapshot must not be NULL");
+  if (snap->nthreads >= UINT32_MAX - 1)
+    return tm_set_error(TM_EINVAL, "too many threads");
+  if (snap->nthreads == snap->threads_cap) {
+    size_t ncap = snap->threads_cap ? snap->threads_cap * 2 : 8;
+    tm_thread_info_t *t =
+        tm_raw_realloc(snap->threads, ncap * sizeof *t, TM_MEM_OBJECTS);
+    if (!t)
+      return tm_set_error(TM_ENOMEM, "out of memory adding a thread");
+    snap->threads = t;
+    snap->threads_cap = ncap;
+  }
+  const char *n = name ? name : "";
+  const char *copy = tm_snapshot_intern_string(snap, n, strlen(n));
+  if (!copy)
+    return tm_set_error(TM_ENOMEM, "out of memory adding a thread");
+  snap->threads[snap->nthreads++] = (tm_thread_info_t){tid, copy, ended};
+  if (out)
+    *out = (uint32_t)snap->nthreads;
+  return TM_OK;
+}
+
+void tm_snapshot_set_trace_thread(tm_snapshot_t *snap, size_t i,
+                                  uint32_t thread) {
+  snap->traces[i].thread = thread;
+}
+
 /* ---- Snapshots derived from another (filter.c, the CLI's suppressions) */
 
 static const char *copy_str(tm_snapshot_t *dst, const char *s) {
@@ -620,6 +685,15 @@ tm_status_t tm_snapshot_new_like(const tm_snapshot_t *snap,
   tm_snapshot_info_t info = *tm_snapshot_info_ref(snap);
   info.size = sizeof info;
   st = tm_snapshot_set_info(*out, &info);
+  // The whole thread table, so that a trace's thread number stays valid.
+  for (size_t i = 0; st == TM_OK && i < snap->nthreads; i++) {
+    const tm_thread_info_t *t = &snap->threads[i];
+    st = tm_snapshot_add_thread(*out, t->tid, t->name, t->ended, NULL);
+  }
+  if (st != TM_OK) {
+    tm_snapshot_free(*out);
+    *out = NULL;
+  }
   return st;
 }
 

@@ -31,8 +31,20 @@ tm_status_t tm_snapshot_reserve(tm_snapshot_t *snap, size_t n);
 tm_status_t tm_snapshot_append(tm_snapshot_t *snap, unsigned int domain,
                                size_t size, const tm_traceback_t *tb);
 
-/* A new empty snapshot with snap's traceback limit and info: what a
- * snapshot derived from snap (filtered, suppressed) starts as. */
+/* tm_snapshot_append with the allocating thread (tracemalloc.h:
+ * tm_trace_t.thread; TM_THREAD_NONE or a number of the snapshot's thread
+ * table, not checked). */
+tm_status_t tm_snapshot_append_thread(tm_snapshot_t *snap, unsigned int domain,
+                                      size_t size, const tm_traceback_t *tb,
+                                      uint32_t thread);
+
+/* Set trace i's thread (the binary loader reads the threads after the
+ * traces; not checked). */
+void tm_snapshot_set_trace_thread(tm_snapshot_t *snap, size_t i,
+                                  uint32_t thread);
+
+/* A new empty snapshot with snap's traceback limit, info and thread table: what
+ * a snapshot derived from snap (filtered, suppressed) starts as. */
 tm_status_t tm_snapshot_new_like(const tm_snapshot_t *snap,
                                  tm_snapshot_t **out);
 

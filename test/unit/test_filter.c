@@ -10,17 +10,18 @@
 #include "test_snapshot_fixtures.h"
 
 static tm_filter_t F(bool inc, const char *pat, int lineno, bool all) {
-  tm_filter_t f = {TM_FILTER_FILENAME, inc, pat, lineno, all, false, 0};
+  tm_filter_t f = {TM_FILTER_FILENAME, inc, pat, lineno, all, false, 0, 0, NULL};
   return f;
 }
 static tm_filter_t FD(bool inc, const char *pat, int lineno, bool all,
                       unsigned domain) {
-  tm_filter_t f = {TM_FILTER_FILENAME, inc, pat, lineno, all, true, domain};
+  tm_filter_t f = {TM_FILTER_FILENAME, inc, pat, lineno, all, true, domain,
+                   0, NULL};
   return f;
 }
 static tm_filter_t DF(bool inc, unsigned domain) {
   tm_filter_t f = {TM_FILTER_DOMAIN, inc, NULL, TM_LINENO_ANY, false, false,
-                   domain};
+                   domain, 0, NULL};
   return f;
 }
 #define ANY TM_LINENO_ANY
@@ -381,7 +382,8 @@ static void test_errors(void) {
   tm_filter_t bad = F(true, NULL, ANY, false);
   CHECK(tm_snapshot_filter_traces(s1, &bad, 1, &r) == TM_EINVAL);
   CHECK(r == NULL);
-  tm_filter_t badk = {(tm_filter_kind_t)9, true, "x", ANY, false, false, 0};
+  tm_filter_t badk = {(tm_filter_kind_t)9, true, "x", ANY, false, false, 0,
+                      0, NULL};
   CHECK(tm_snapshot_filter_traces(s1, &badk, 1, &r) == TM_EINVAL);
   CHECK(tm_snapshot_filter_traces(s1, NULL, 2, &r) == TM_EINVAL);
   CHECK(tm_snapshot_filter_traces(NULL, NULL, 0, &r) == TM_EINVAL);

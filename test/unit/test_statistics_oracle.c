@@ -72,7 +72,7 @@ static void run_case(int c) {
   for (unsigned k = 0; k < oc->nfilters; k++) {
     const oc_filter_t *o = &oc_filters[oc->filters + k];
     f[k] = (tm_filter_t){o->kind, o->inclusive, o->pattern, o->lineno,
-                         o->all_frames, o->has_domain, o->domain};
+                         o->all_frames, o->has_domain, o->domain, 0, NULL};
   }
   tm_snapshot_t *r = NULL;
   CHECK(tm_snapshot_filter_traces(s1, f, oc->nfilters, &r) == TM_OK);

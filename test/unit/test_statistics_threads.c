@@ -32,7 +32,7 @@ static void compute(char *out, size_t cap) {
                                   &tm_statistic_diffs_items(d)[i]);
   tm_statistic_diffs_free(d);
   tm_filter_t f = {TM_FILTER_FILENAME, false, "b.py", TM_LINENO_ANY, false,
-                   false, 0};
+                   false, 0, 0, NULL};
   tm_snapshot_t *r = NULL;
   if (tm_snapshot_filter_traces(s1, &f, 1, &r) != TM_OK)
     return;

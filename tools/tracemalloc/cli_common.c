@@ -71,6 +71,7 @@ static const opt_def_t opt_defs[] = {
     {"--exclude", OPT_FILTERS, true},
     {"--include-domain", OPT_FILTERS, true},
     {"--exclude-domain", OPT_FILTERS, true},
+    {"--thread", OPT_FILTERS, true},
     {"--output", OPT_OUTPUT, true},
     {"-o", OPT_OUTPUT, true},
     {"--format", OPT_FORMAT, true},

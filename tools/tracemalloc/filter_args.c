@@ -44,7 +44,8 @@ static bool all_digits(const char *s) {
 bool cli_filter_option_takes_value(const char *option) {
   return strcmp(option, "--include") == 0 || strcmp(option, "--exclude") == 0 ||
          strcmp(option, "--include-domain") == 0 ||
-         strcmp(option, "--exclude-domain") == 0;
+         strcmp(option, "--exclude-domain") == 0 ||
+         strcmp(option, "--thread") == 0;
 }
 
 static tm_filter_t *push(cli_filters_t *f) {
@@ -114,8 +115,41 @@ static int add_domain(cli_filters_t *f, bool inclusive, const char *value,
   return 0;
 }
 
+/* --thread ID|NAME: a thread filter (TM_FILTER_THREAD), inclusive. */
+static int add_thread(cli_filters_t *f, const char *value, char *err,
+                      size_t errlen) {
+  if (!*value) {
+    snprintf(err, errlen, "--thread needs a thread id or name");
+    return -1;
+  }
+  uint64_t v = 0;
+  bool by_id = all_digits(value);
+  if (by_id && !parse_digits(value, strlen(value), INT64_MAX, &v)) {
+    snprintf(err, errlen, "thread id '%s' out of range", value);
+    return -1;
+  }
+  size_t len = strlen(value);
+  char *name = by_id ? NULL : malloc(len + 1);
+  if (name)
+    memcpy(name, value, len + 1);
+  tm_filter_t *t = by_id || name ? push(f) : NULL;
+  if (!t) {
+    free(name);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  t->kind = TM_FILTER_THREAD;
+  t->inclusive = true;
+  t->lineno = TM_LINENO_ANY;
+  t->thread_id = (int64_t)v;
+  t->thread_name = name;
+  return 0;
+}
+
 int cli_filters_add(cli_filters_t *f, const char *option, const char *value,
                     char *err, size_t errlen) {
+  if (strcmp(option, "--thread") == 0)
+    return add_thread(f, value, err, errlen);
   if (strcmp(option, "--include") == 0)
     return add_glob(f, true, value, err, errlen);
   if (strcmp(option, "--exclude") == 0)
@@ -135,8 +169,10 @@ void cli_filters_finish(cli_filters_t *f) {
 }
 
 void cli_filters_free(cli_filters_t *f) {
-  for (size_t i = 0; i < f->count; i++)
+  for (size_t i = 0; i < f->count; i++) {
     free((char *)f->items[i].filename_pattern);
+    free((char *)f->items[i].thread_name);
+  }
   free(f->items);
   memset(f, 0, sizeof *f);
 }
@@ -156,9 +192,38 @@ static int matches_any(const tm_filter_t *flt, const tm_snapshot_t *snap) {
   return any;
 }
 
+/* Does thread filter `flt` name a thread of snap's table? */
+static bool names_a_thread(const tm_filter_t *flt, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_thread_info_t *th = tm_snapshot_threads(snap, &n);
+  for (size_t i = 0; i < n; i++)
+    if (flt->thread_name ? strcmp(th[i].name, flt->thread_name) == 0
+                         : th[i].tid == flt->thread_id)
+      return true;
+  return false;
+}
+
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
                                   const tm_snapshot_t *snap, FILE *out) {
   size_t warned = 0;
+  // A thread that is not in the table is a typo, or a snapshot without
+  // threads: say so even when the snapshot has no trace.
+  for (size_t i = 0; i < f->count; i++) {
+    const tm_filter_t *t = &f->items[i];
+    if (t->kind != TM_FILTER_THREAD || names_a_thread(t, snap))
+      continue;
+    size_t n;
+    tm_snapshot_threads(snap, &n);
+    if (t->thread_name)
+      fprintf(out, "tracemalloc: warning: --thread '%s' names no thread",
+              t->thread_name);
+    else
+      fprintf(out, "tracemalloc: warning: --thread %lld names no thread",
+              (long long)t->thread_id);
+    fprintf(out, n ? " of the snapshot ('tracemalloc threads' lists them)\n"
+                   : " (the snapshot records no threads)\n");
+    warned++;
+  }
   // With no trace at all, every filter matches nothing: nothing to learn.
   if (tm_snapshot_count(snap) == 0)
     return 0;

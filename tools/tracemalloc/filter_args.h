@@ -6,6 +6,9 @@
  *   --all-frames            all_frames=True on every GLOB filter
  *   --include-domain D      DomainFilter(True, D)
  *   --exclude-domain D      DomainFilter(False, D)
+ *   --thread ID|NAME        keep the traces of that thread: a kernel thread
+ *                           id when all digits, else a thread name (exact);
+ *                           repeated, any of them (inclusive filters: any())
  *
  * A pattern may itself contain ':' (C++ names, Windows-looking paths), so
  * LINE is split off only when the text after the LAST ':' is one or more
@@ -23,7 +26,8 @@
 #include "tracemalloc.h"
 
 typedef struct cli_filters {
-  tm_filter_t *items; /* filename_pattern strings are owned (malloc) */
+  tm_filter_t *items; /* filename_pattern and thread_name strings are
+                         owned (malloc) */
   size_t count, cap;
   bool all_frames;
 } cli_filters_t;

@@ -22,7 +22,9 @@
   "                          text after the last ':' is all digits)\n"         \
   "  --all-frames            match GLOB filters against every frame\n"         \
   "  --include-domain D      keep traces of domain D\n"                        \
-  "  --exclude-domain D      drop traces of domain D\n"
+  "  --exclude-domain D      drop traces of domain D\n"                        \
+  "  --thread ID|NAME        keep traces of that thread (kernel id if all\n"   \
+  "                          digits, else exact name; repeat for several)\n"
 
 #define GROUP_HELP                                                             \
   "  --key KEY               filename, lineno (default) or traceback\n"        \
@@ -120,6 +122,14 @@ static const cli_command_t commands[] = {
      OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
          OPT_WEIGHT,
      1, 1, cmd_flamegraph},
+    {"threads", "SNAP [--limit N|all] [FILTERS]",
+     "live size and blocks of each thread, biggest first",
+     "List every thread that allocated while tracing (kernel id, name, and\n"
+     "whether it had ended when the snapshot was taken) with its live size\n"
+     "and blocks, biggest first; then the traces of no known thread, and\n"
+     "the total. FILTERS apply first.\n\n"
+     "  --limit N|all           show N threads (default all)\n\n" FILTERS_HELP,
+     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_threads},
 };
 
 static void print_global_help(FILE *f) {

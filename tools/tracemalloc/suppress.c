@@ -243,7 +243,8 @@ int cli_suppress_apply(cli_suppress_t *s, const tm_snapshot_t *snap,
     } else if (e && e->verdict == -1 &&
                (e->copy ||
                 (e->copy = tm_snapshot_copy_traceback(dst, e->tb)))) {
-      st = tm_snapshot_append(dst, t[i].domain, t[i].size, e->copy);
+      st = tm_snapshot_append_thread(dst, t[i].domain, t[i].size, e->copy,
+                                     t[i].thread);
     } else { // no slot, or out of memory matching or copying
       st = TM_ENOMEM;
     }
