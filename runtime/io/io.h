@@ -78,5 +78,6 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
 /* Header flag: a leak classification section follows the traces (dump.c).
  * Written only when the snapshot has one, so other dumps stay as before. */
 #define TM_DUMP_FLAG_LEAKS 1
+#define TM_DUMP_FLAG_TIMELINE (1u << 4)
 
 #endif /* TM_IO_H */

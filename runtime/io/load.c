@@ -42,6 +42,7 @@ typedef struct reader {
   size_t frames_cap;
   const char *unknown; /* interned "<unknown>" */
   bool has_leaks;      /* header flag TM_DUMP_FLAG_LEAKS */
+  bool has_timeline;   /* header flag TM_DUMP_FLAG_TIMELINE */
   uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
@@ -304,7 +305,7 @@ static tm_status_t read_traces(reader_t *r) {
                            r->tracebacks[tag >> 1]) != TM_OK)
       return oom(r);
   }
-  if (!r->has_leaks && r->pos != r->len)
+  if (!r->has_leaks && !r->has_timeline && r->pos != r->len)
     return fail(r->name, TM_EFORMAT,
                 "corrupt: %zu unexpected bytes after "
                 "the traces",
@@ -360,12 +361,60 @@ static tm_status_t read_leaks(reader_t *r) {
     total += bytes;
     recs[i] = (tm_leak_rec_t){r->tracebacks[tb], (uint32_t)kind, blocks, bytes};
   }
-  if (st == TM_OK && r->pos != r->len)
+  if (st == TM_OK && !r->has_timeline && r->pos != r->len)
     st = fail(r->name, TM_EFORMAT,
               "corrupt: %zu unexpected bytes after the leak records", left(r));
   if (st == TM_OK && tm_snapshot_set_leaks(r->snap, recs, (size_t)n) != TM_OK)
     st = oom(r);
   tm_raw_free(recs);
+  return st;
+}
+
+/* STEP 6 (flag TM_DUMP_FLAG_TIMELINE): memory over time (dump.c). */
+static tm_status_t read_timeline(reader_t *r) {
+  uint64_t n;
+  TRY(get_count(r, "timeline points", 4, &n));
+  tm_timeline_point_t *pts =
+      tm_raw_alloc((n ? n : 1) * sizeof *pts, TM_MEM_OBJECTS);
+  if (!pts)
+    return oom(r);
+  tm_status_t st = TM_OK;
+  uint64_t t = 0, a = 0;
+  for (uint64_t i = 0; st == TM_OK && i < n; i++) {
+    uint64_t dt, cur, peak, da;
+    if ((st = get_varint(r, "timeline time", &dt)) != TM_OK ||
+        (st = get_bounded(r, "timeline current", TM_IO_MAX_TOTAL_SIZE, &cur)) !=
+            TM_OK ||
+        (st = get_bounded(r, "timeline peak", TM_IO_MAX_TOTAL_SIZE, &peak)) !=
+            TM_OK ||
+        (st = get_varint(r, "timeline allocations", &da)) != TM_OK)
+      break;
+    if (dt > UINT64_MAX - t)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: timeline point %llu: the time overflows 64 bits",
+                (unsigned long long)i);
+    else if (da > UINT64_MAX - a)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: timeline point %llu: the allocation count "
+                "overflows 64 bits",
+                (unsigned long long)i);
+    else if (cur > peak)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: timeline point %llu: current %llu above peak %llu",
+                (unsigned long long)i, (unsigned long long)cur,
+                (unsigned long long)peak);
+    if (st != TM_OK)
+      break;
+    t += dt;
+    a += da;
+    pts[i] = (tm_timeline_point_t){t, cur, peak, a};
+  }
+  if (st == TM_OK && r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the timeline", left(r));
+  if (st == TM_OK && tm_snapshot_set_timeline(r->snap, pts, (size_t)n) != TM_OK)
+    st = oom(r);
+  tm_raw_free(pts);
   return st;
 }
 
@@ -389,7 +438,7 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 "library reads version %d)",
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
-  if (flags & ~(unsigned)TM_DUMP_FLAG_LEAKS)
+  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_TIMELINE))
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
   uint64_t payload = get_le(d + 16, 8);
@@ -423,6 +472,7 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
   r.len = len - TM_DUMP_HEADER_LEN;
   r.name = name;
   r.has_leaks = get_le(data + 10, 2) & TM_DUMP_FLAG_LEAKS;
+  r.has_timeline = get_le(data + 10, 2) & TM_DUMP_FLAG_TIMELINE;
   tm_status_t st = read_info(&r);
   if (st == TM_OK)
     st = read_strings(&r);
@@ -432,6 +482,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = read_traces(&r);
   if (st == TM_OK && r.has_leaks)
     st = read_leaks(&r);
+  if (st == TM_OK && r.has_timeline)
+    st = read_timeline(&r);
   tm_raw_free(r.strings);
   tm_raw_free(r.tracebacks);
   tm_raw_free(r.frames);

@@ -160,5 +160,6 @@ int cmd_top(const cli_command_t *cmd, int argc, char **argv);
 int cmd_traceback(const cli_command_t *cmd, int argc, char **argv);
 int cmd_leaks(const cli_command_t *cmd, int argc, char **argv);
 int cmd_flamegraph(const cli_command_t *cmd, int argc, char **argv);
+int cmd_timeline(const cli_command_t *cmd, int argc, char **argv);
 
 #endif /* TM_CLI_H */

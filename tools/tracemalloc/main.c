@@ -120,6 +120,16 @@ static const cli_command_t commands[] = {
      OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
          OPT_WEIGHT,
      1, 1, cmd_flamegraph},
+    {"timeline", "SNAP [-o CHART.svg]",
+     "memory over time: an ASCII chart, or an SVG chart",
+     "Chart SNAP's timeline (the runtime samples traced memory at most every\n"
+     "10 ms while tracing; docs/semantics.md): traced memory (current) over\n"
+     "time since tracing started, the peak marked. Without -o, an ASCII\n"
+     "chart in the style of massif's ms_print ('#': the column of the peak);\n"
+     "with -o, a static SVG chart (no script): current, the peak so far as\n"
+     "a dashed line, the peak marked in red, axes labelled.\n\n"
+     "  -o, --output FILE       write the SVG chart to FILE\n",
+     OPT_OUTPUT, 1, 1, cmd_timeline},
 };
 
 static void print_global_help(FILE *f) {
