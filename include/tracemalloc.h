@@ -251,7 +251,7 @@ typedef struct tm_timeline_point {
   uint64_t peak;
   uint64_t allocations; /* allocations (reallocs included) traced since
                            tm_start; with threads, each other thread's last
-                           < 64 may not be counted yet */
+                           < 256 may not be counted yet */
 } tm_timeline_point_t;
 
 /* The snapshot's timeline: points in time order, *npoints of them; NULL

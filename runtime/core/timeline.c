@@ -161,12 +161,12 @@ void tm_timeline_check(void) {
   tm_tl_thread_t *t = &tm_tl_self;
   flush_self();
   if (!atomic_load_explicit(&active, memory_order_acquire)) {
-    t->left = TM_TL_MAX_COUNTDOWN;
+    t->left = TM_TL_MAX_COUNTDOWN - 1;
     return;
   }
   uint64_t now = tm_tl_clock_ns();
   // Pace the countdown: a clock read about every half interval of this
-  // thread's time, at most every operation, at least every 64.
+  // thread's time, at most every operation, at least every 256.
   uint64_t target =
       atomic_load_explicit(&interval_now, memory_order_relaxed) / 2;
   uint64_t elapsed = now - t->last_check_ns;
@@ -176,7 +176,7 @@ void tm_timeline_check(void) {
   else
     n = n * target / elapsed ? n * target / elapsed : 1;
   t->n = (uint32_t)n;
-  t->left = (int32_t)n;
+  t->left = (uint32_t)n - 1;
   t->last_check_ns = now;
   if (now < atomic_load_explicit(&deadline_ns, memory_order_relaxed))
     return;
@@ -211,7 +211,7 @@ bool tm_timeline_start(void) {
   atomic_store_explicit(&deadline_ns, now + TM_TL_MIN_INTERVAL_NS,
                         memory_order_relaxed);
   tm_tl_self =
-      (tm_tl_thread_t){.gen = g, .left = 1, .n = 1, .last_check_ns = now};
+      (tm_tl_thread_t){.gen = g, .left = 0, .n = 1, .last_check_ns = now};
   if (pts)
     append((tm_timeline_point_t){0, 0, 0, 0});
   atomic_store_explicit(&active, pts != NULL, memory_order_release);

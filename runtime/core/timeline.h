@@ -9,7 +9,7 @@
  * system call) and takes a sample if the global deadline has passed. The
  * countdown length adapts per thread to the thread's pace (1 to
  * TM_TL_MAX_COUNTDOWN operations, aiming at a clock read every half
- * interval), so a busy thread reads the clock once per 64 operations and a
+ * interval), so a busy thread reads the clock once per 256 operations and a
  * slow one on every operation (then the read is small next to the pause).
  * The points live in one fixed array of TM_TL_MAX_POINTS; when it is full
  * every other point is dropped and the interval doubles (massif's way),
@@ -41,12 +41,12 @@
 
 #define TM_TL_MAX_POINTS 4096
 #define TM_TL_MIN_INTERVAL_NS 10000000ull /* 10 ms */
-#define TM_TL_MAX_COUNTDOWN 64
+#define TM_TL_MAX_COUNTDOWN 256
 
 /* The thread's countdown and unflushed allocation count. `gen`: the
  * timeline (tm_start) the count belongs to. */
 typedef struct tm_tl_thread {
-  int32_t left;
+  uint32_t left; /* operations before the next check, minus one */
   uint32_t allocs;
   uint32_t n;
   uint32_t gen;
@@ -111,7 +111,8 @@ tm_timeline_note(bool alloc, bool raised, size_t post) {
           memory_order_relaxed);
     }
   }
-  if (__builtin_expect(--t->left <= 0, 0))
+  // `left-- == 0` on an unsigned: one subtract and a branch on its borrow.
+  if (__builtin_expect(t->left-- == 0, 0))
     tm_timeline_check();
 }
 
