@@ -90,7 +90,21 @@ static inline uint64_t tm_tl_ticks(void) {
 #endif
 }
 
-TM_HIDDEN void tm_timeline_check(void);
+/* preserve_most: the caller keeps its registers across the call instead of
+ * spilling them into its frame. Why: the caller is inside an allocation
+ * and holds the new block's pointer; a spilled copy stays in the stack
+ * after the call, where a frame of the exit path can later cover it
+ * uninitialised and make the conservative leak scan (leak_scan.c) count the
+ * block reachable (test/e2e/leaks.c's "aligned lost" did). */
+#if defined(__has_attribute)
+#if __has_attribute(preserve_most) && defined(__x86_64__)
+#define TM_TL_PRESERVE __attribute__((preserve_most))
+#endif
+#endif
+#ifndef TM_TL_PRESERVE
+#define TM_TL_PRESERVE
+#endif
+TM_HIDDEN TM_TL_PRESERVE void tm_timeline_check(void);
 
 /* The hot path's only call (trace_table.h's tm_tt_current_add /
  * tm_tt_current_sub): one traced operation happened; `alloc`: it was an
