@@ -5,7 +5,8 @@
  * --limit all), `traceback` (default limit and --limit all), `leaks`
  * (default, --all-domains, --suppress with a file of patterns that match
  * file names, function names and file:line) and `flamegraph` (by function and
- * bytes, and --by-line --weight blocks), exactly as the CLI runs them (the
+ * bytes, and --by-line --weight blocks) and `timeline` (ASCII and -o SVG),
+ * exactly as the CLI runs them (the
  * cmd_* functions with an argv), so the grouping, the human printers with their
  * bounds and escaping (function names included), the suppressions and the flame
  * graph's tree are fuzzed on loaded snapshots. An input the loader refuses is
@@ -45,6 +46,7 @@ static const cli_command_t cmds[] = {
      OPT_OUTPUT | OPT_TITLE | OPT_WIDTH | OPT_FILTERS | OPT_BY_LINE |
          OPT_WEIGHT,
      1, 1, cmd_flamegraph},
+    {"timeline", "", "", "", OPT_OUTPUT, 1, 1, cmd_timeline},
 };
 
 static char dir[128], svg[256], supp[256], snap[256];
@@ -180,6 +182,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *flame_lines[] = {"flamegraph", path,       "-o",     svg,
                                "--by-line",  "--weight", "blocks", NULL};
   run(&cmds[5], 7, flame_lines);
+  const char *timeline[] = {"timeline", path, NULL};
+  run(&cmds[6], 2, timeline);
+  const char *timeline_svg[] = {"timeline", path, "-o", svg, NULL};
+  run(&cmds[6], 4, timeline_svg);
   close(fd);
   return 0;
 }

@@ -54,6 +54,15 @@ static void fuzz_same(const tm_snapshot_t *a, const tm_snapshot_t *b,
         FUZZ_ASSERT(same_string(fa[k].function, fb[k].function));
     }
   }
+  // The timeline (or its absence) survives both formats exactly.
+  size_t na, nb;
+  const tm_timeline_point_t *pa = tm_snapshot_timeline(a, &na);
+  const tm_timeline_point_t *pb = tm_snapshot_timeline(b, &nb);
+  FUZZ_ASSERT((pa == NULL) == (pb == NULL) && na == nb);
+  for (size_t i = 0; i < na; i++)
+    FUZZ_ASSERT(pa[i].time_ns == pb[i].time_ns &&
+                pa[i].current == pb[i].current && pa[i].peak == pb[i].peak &&
+                pa[i].allocations == pb[i].allocations);
 }
 
 /* Serialise s both ways, load the result back and compare. */
@@ -91,8 +100,8 @@ typedef tm_status_t (*fuzz_loader_t)(const void *data, size_t len,
                                      const char *name, tm_snapshot_t **out);
 
 /* (inline: fuzz_filter_args.c includes this header for the other helpers.) */
-static inline int fuzz_one(const uint8_t *data, size_t size,
-                           fuzz_loader_t load, const char *name) {
+static inline int fuzz_one(const uint8_t *data, size_t size, fuzz_loader_t load,
+                           const char *name) {
   fuzz_init();
   if (size > FUZZ_MAX_INPUT)
     return 0;

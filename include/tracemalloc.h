@@ -277,6 +277,36 @@ TM_API tm_status_t tm_snapshot_add_trace_thread(
     tm_snapshot_t *snap, unsigned int domain, size_t size,
     const tm_frame_t *frames, size_t nframe, uint32_t total_nframe,
     uint32_t thread);
+/* Memory over time (docs/semantics.md, "Memory over time"). While tracing,
+ * the runtime samples get_traced_memory() at most every 10 ms (wall time,
+ * taken on allocations and frees: no thread of its own), keeps at most 4,096
+ * points, and when full drops every other point and doubles the interval.
+ * The point where current first reached the peak is recorded even between
+ * samples. tm_start begins a new timeline; tm_clear_traces records the drop
+ * to 0 and the timeline goes on; tm_reset_peak records a point. */
+typedef struct tm_timeline_point {
+  uint64_t time_ns; /* since tm_start (CLOCK_MONOTONIC) */
+  uint64_t current; /* get_traced_memory() then */
+  uint64_t peak;
+  uint64_t allocations; /* allocations (reallocs included) traced since
+                           tm_start; with threads, each other thread's last
+                           < 256 may not be counted yet */
+} tm_timeline_point_t;
+
+/* The snapshot's timeline: points in time order, *npoints of them; NULL
+ * (and *npoints = 0) when it has none (built by hand, or loaded from a dump
+ * without one). A snapshot from tm_take_snapshot has the points so far, the
+ * pending peak point and a last point for the moment of the snapshot. The
+ * array lives as long as the snapshot. */
+TM_API const tm_timeline_point_t *
+tm_snapshot_timeline(const tm_snapshot_t *snap, size_t *npoints);
+
+/* Give snap a copy of points[0..n) as its timeline (replacing any). The
+ * points must be in time order with allocations not decreasing and current
+ * <= peak: TM_EINVAL naming the first point that is not. */
+TM_API tm_status_t tm_snapshot_set_timeline(tm_snapshot_t *snap,
+                                            const tm_timeline_point_t *points,
+                                            size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics and diffs                                                      */

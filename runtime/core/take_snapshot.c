@@ -29,6 +29,7 @@
 #include "snapshot.h"
 #include "snapshot_build.h"
 #include "thread_registry.h"
+#include "timeline.h"
 #include "trace_table.h"
 #include "traceback.h"
 
@@ -180,6 +181,8 @@ static tm_status_t snapshot_locked(tm_snapshot_t **out) {
     st = copy_traces(snap, limit);
   if (st == TM_OK)
     st = set_info(snap, current, peak, memory, dropped);
+  if (st == TM_OK)
+    st = tm_timeline_copy_to(snap);
   if (st != TM_OK) {
     tm_snapshot_free(snap);
     return st == TM_ENOMEM

@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "timeline.h"
 #include "tm_assert.h"
 #include "traceback.h"
 #include "tracemalloc_abi.h"
@@ -241,31 +242,40 @@ tm_tt_erase_at(tm_tt_table_t *t, uint32_t i) {
   t->count--;
 }
 
-/* Counters (trace_table.c's top comment: exactness of current and peak). */
-static inline void tm_tt_peak_update(size_t post) {
+/* Counters (trace_table.c's top comment: exactness of current and peak).
+ * True if this raised the peak. */
+static inline bool tm_tt_peak_update(size_t post) {
   size_t peak = atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
-  while (post > peak && !atomic_compare_exchange_weak_explicit(
-                            &tm_traced_peak, &peak, post, memory_order_relaxed,
-                            memory_order_relaxed))
-    ;
+  while (post > peak) {
+    if (atomic_compare_exchange_weak_explicit(&tm_traced_peak, &peak, post,
+                                              memory_order_relaxed,
+                                              memory_order_relaxed))
+      return true;
+  }
+  return false;
 }
 
 /* current += delta (delta may "wrap": a decrease); peak follows. `st`:
- * single-threaded, no read-modify-write needed. */
+ * single-threaded, no read-modify-write needed. One allocation (a new trace
+ * or a replacement) for the timeline. */
 static inline __attribute__((always_inline)) void
 tm_tt_current_add(size_t delta, bool st) {
+  size_t post;
+  bool raised;
   if (st) {
-    size_t post =
+    post =
         atomic_load_explicit(&tm_traced_current, memory_order_relaxed) + delta;
     atomic_store_explicit(&tm_traced_current, post, memory_order_relaxed);
-    if (post > atomic_load_explicit(&tm_traced_peak, memory_order_relaxed))
+    raised = post > atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
+    if (raised)
       atomic_store_explicit(&tm_traced_peak, post, memory_order_relaxed);
-    return;
+  } else {
+    post = atomic_fetch_add_explicit(&tm_traced_current, delta,
+                                     memory_order_relaxed) +
+           delta;
+    raised = tm_tt_peak_update(post);
   }
-  size_t post = atomic_fetch_add_explicit(&tm_traced_current, delta,
-                                          memory_order_relaxed) +
-                delta;
-  tm_tt_peak_update(post);
+  tm_timeline_note(true, raised, post);
 }
 
 static inline __attribute__((always_inline)) void tm_tt_current_sub(size_t size,
@@ -281,6 +291,7 @@ static inline __attribute__((always_inline)) void tm_tt_current_sub(size_t size,
                                            memory_order_relaxed);
     TM_ASSERT(pre >= size);
   }
+  tm_timeline_note(false, false, 0);
 }
 
 /* tm_core_on_alloc for a caller that has just seen tm_tracing set (it is

@@ -16,6 +16,7 @@
 #include "rendezvous.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
+#include "timeline.h"
 #include "trace_table.h"
 
 static tm_spinlock_t control_lock = TM_SPINLOCK_INIT;
@@ -38,6 +39,9 @@ tm_status_t tm_start(int nframe) {
   tm_spin_lock(&control_lock);
   if (!tracing()) { // already tracing: nothing changes, not even the limit
     atomic_store_explicit(&tm_trace_limit, nframe, memory_order_relaxed);
+    // A new timeline (timeline.h); without its array, tracing goes on
+    // with none.
+    tm_timeline_start();
     atomic_store_explicit(&tm_tracing, 1, memory_order_release);
     // After tm_tracing: a function entered on the traced copy records.
     __atomic_store_n(&__tm_tracing_flag, 1, __ATOMIC_RELEASE);
@@ -57,6 +61,10 @@ static void clear_all(bool stop) {
       atomic_store_explicit(&tm_tracing, 0, memory_order_release);
     }
     tm_trace_table_lock_all();
+    // clear_traces: the timeline goes on and shows the drop to 0 (after
+    // tm_stop it is frozen until the next tm_start begins a new one).
+    if (!stop)
+      tm_timeline_on_clear();
     tm_trace_table_clear_locked();
     tm_trace_table_unlock_all();
   }
@@ -66,7 +74,10 @@ static void clear_all(bool stop) {
 
 void tm_module_atfork_prepare(void) { tm_spin_lock(&control_lock); }
 void tm_module_atfork_parent(void) { tm_spin_unlock(&control_lock); }
-void tm_module_atfork_child(void) { tm_spin_reset(&control_lock); }
+void tm_module_atfork_child(void) {
+  tm_spin_reset(&control_lock);
+  tm_timeline_atfork_child();
+}
 
 void tm_stop(void) { clear_all(true); }
 
@@ -89,8 +100,12 @@ void tm_get_traced_memory(size_t *current, size_t *peak) {
 }
 
 void tm_reset_peak(void) {
-  if (tracing())
+  if (tracing()) {
+    tm_reentrant++;
     tm_trace_table_reset_peak();
+    tm_timeline_on_reset_peak();
+    tm_reentrant--;
+  }
 }
 
 /* The runtime's tables (raw_alloc's TM_MEM_TABLES) plus the resident pages

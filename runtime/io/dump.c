@@ -23,13 +23,16 @@
  *   magic = 89 54 4D 53 4E 41 50 0A ("\x89TMSNAP\n": the high byte and the
  *           newline catch 7-bit and text-mode transfers, as PNG's does)
  *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section,
- *           bit 3 (TM_DUMP_FLAG_THREADS) = a threads section; optional
- *           sections follow the traces in increasing bit order; the other
- *           bits are reserved and must be 0 (loaders before a section
- *           refuse its flag)
+ *           bit 3 (TM_DUMP_FLAG_THREADS) = a threads section, bit 4
+ *           (TM_DUMP_FLAG_TIMELINE) = a timeline section; optional
+ *           sections follow the traces in increasing bit order. The other
+ *           bits are reserved and must be 0 (a loader refuses any flag it
+ *           does not know, so an older loader refuses a newer dump with a
+ *           message instead of misreading it)
  *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
  *
- *   payload = info strings tracebacks traces [leaks] [threads], nothing
+ *   payload = info strings tracebacks traces [leaks] [threads] [timeline],
+ *   nothing
  *   after:
  *
  *   info       z traceback_limit
@@ -79,6 +82,15 @@
  *              +-------+----------+-----------------------------+
  *              then one v per trace, in trace order: its thread (0 = none,
  *              k = the k-th entry above)
+ *   timeline   (only with flag bit 4: memory over time, tm_snapshot_timeline)
+ *              v count, then count x
+ *              +-----------+-----------+--------+----------------+
+ *              | v dt_ns   | v current | v peak | v dallocations |
+ *              +-----------+-----------+--------+----------------+
+ *              dt_ns and dallocations: the increase over the previous
+ *              point (the first: over 0), so time and the allocation count
+ *              never decrease; current <= peak <= 2^63-1; the times and
+ *              counts sum to at most 2^64-1. An empty timeline is count 0.
  *
  * Size: with repeating tracebacks a trace costs 1-3 bytes of index, 0 bytes
  * of domain in the common domain-0 case, and 1-3 bytes of size (about 4
@@ -101,7 +113,7 @@ static uint64_t zigzag(int64_t v) {
 
 /* The writer's state: the sections built side by side, then joined. */
 typedef struct writer {
-  tm_buf_t strings, tracebacks, traces, leaks, threads;
+  tm_buf_t strings, tracebacks, traces, leaks, threads, timeline;
   tm_ptr_map_t string_ids, traceback_ids;
   uint32_t nstrings, ntracebacks;
 } writer_t;
@@ -242,6 +254,26 @@ static bool write_threads(writer_t *w, const tm_snapshot_t *snap) {
   return !w->threads.failed;
 }
 
+/* The timeline section (flag bit 4): deltas keep the common point at 4-8
+ * bytes. */
+static bool write_timeline(writer_t *w, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_timeline_point_t *p = tm_snapshot_timeline(snap, &n);
+  if (!p)
+    return true;
+  tm_buf_put_varint(&w->timeline, n);
+  uint64_t t = 0, a = 0;
+  for (size_t i = 0; i < n; i++) {
+    tm_buf_put_varint(&w->timeline, p[i].time_ns - t);
+    tm_buf_put_varint(&w->timeline, p[i].current);
+    tm_buf_put_varint(&w->timeline, p[i].peak);
+    tm_buf_put_varint(&w->timeline, p[i].allocations - a);
+    t = p[i].time_ns;
+    a = p[i].allocations;
+  }
+  return !w->timeline.failed;
+}
+
 static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
   tm_snapshot_info_t info;
   memset(&info, 0, sizeof info);
@@ -285,6 +317,9 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   tm_snapshot_threads(snap, &nthreads);
   if (nthreads)
     tm_buf_append(out, w->threads.data, w->threads.len);
+  bool has_timeline = tm_snapshot_timeline(snap, &(size_t){0}) != NULL;
+  if (has_timeline)
+    tm_buf_append(out, w->timeline.data, w->timeline.len);
   if (out->failed)
     return;
   size_t payload = out->len - TM_DUMP_HEADER_LEN;
@@ -293,7 +328,8 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   put_le(h + 8, TM_DUMP_FORMAT_VERSION, 2);
   put_le(h + 10,
          (has_leaks ? TM_DUMP_FLAG_LEAKS : 0) |
-             (nthreads ? TM_DUMP_FLAG_THREADS : 0),
+             (nthreads ? TM_DUMP_FLAG_THREADS : 0) |
+             (has_timeline ? TM_DUMP_FLAG_TIMELINE : 0),
          2);
   put_le(h + 12, tm_crc32c(h + TM_DUMP_HEADER_LEN, payload), 4);
   put_le(h + 16, payload, 8);
@@ -310,11 +346,11 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
                   n < 1024 ? 1024 : n / 4);
   bool ok = write_traces(&w, snap) && write_leaks(&w, snap) &&
-            write_threads(&w, snap);
+            write_threads(&w, snap) && write_timeline(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
                             w.tracebacks.len + w.traces.len + w.leaks.len +
-                            w.threads.len);
+                            w.threads.len + w.timeline.len);
     assemble(out, snap, &w);
     ok = !out->failed;
   }
@@ -323,6 +359,7 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_buf_free(&w.traces);
   tm_buf_free(&w.leaks);
   tm_buf_free(&w.threads);
+  tm_buf_free(&w.timeline);
   tm_ptr_map_free(&w.string_ids);
   tm_ptr_map_free(&w.traceback_ids);
   if (!ok) {

@@ -82,5 +82,7 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
  * when the snapshot has a thread table. Optional sections follow the
  * traces in increasing flag-bit order. */
 #define TM_DUMP_FLAG_THREADS 8
+/* Header flag (bit 4): a timeline section follows, last (dump.c). */
+#define TM_DUMP_FLAG_TIMELINE 16
 
 #endif /* TM_IO_H */

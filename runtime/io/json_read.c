@@ -21,11 +21,11 @@
  * so are the members that carry the rest of a binary dump's content
  * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
  * at the top level, "functions" (names or null, one per frame) per trace,
- * and "leaks" (the leak classification): its value is checked when met and
- * read after the traces, whatever the key order. So is "threads" (the
- * thread table: [{"tid": N, "name": S, "ended": B}, ...]); a trace's
- * optional "thread" is an index into it (0-based), checked once both are
- * read.
+ * "leaks" (the leak classification) and "timeline" (memory over time):
+ * their values are checked when met and read after the traces, whatever the
+ * key order. So is "threads" (the thread table: [{"tid": N, "name": S,
+ * "ended": B}, ...]); a trace's optional "thread" is an index into it
+ * (0-based), checked once both are read.
  */
 #include <string.h>
 
@@ -518,6 +518,99 @@ static tm_status_t read_threads(jp_t *p) {
   }
 }
 
+/* One "timeline" point {"time_ns", "current", "peak", "allocations"}, all
+ * required; the binary format's rules (dump.c) are checked by the caller. */
+static tm_status_t read_point(jp_t *p, size_t index, tm_timeline_point_t *pt) {
+  size_t start = (tm_json_skip_ws(p), p->pos);
+  TRY(tm_json_expect(p, '{', "to start a timeline point"));
+  static const char *const keys[] = {"time_ns", "current", "peak",
+                                     "allocations"};
+  uint64_t *fields[] = {&pt->time_ns, &pt->current, &pt->peak,
+                        &pt->allocations};
+  const uint64_t max[] = {UINT64_MAX, TM_IO_MAX_TOTAL_SIZE,
+                          TM_IO_MAX_TOTAL_SIZE, UINT64_MAX};
+  unsigned seen = 0;
+  bool first = true, done;
+  for (;;) {
+    TRY(tm_json_next_member(p, &first, &done, "in a timeline point"));
+    if (done)
+      break;
+    size_t k = 0;
+    while (k < 4 && !tm_json_key_is(p, keys[k]))
+      k++;
+    if (k == 4) {
+      TRY(tm_json_skip_value(p, 2));
+      continue;
+    }
+    TRY(tm_json_mark_key(p, &seen, 1u << k));
+    TRY(tm_json_read_int(p, keys[k], 0, max[k], NULL, fields[k]));
+  }
+  for (size_t k = 0; k < 4; k++) {
+    if (!(seen & (1u << k))) {
+      p->pos = start;
+      return jfail(p, "timeline point %zu: missing key \"%s\"", index, keys[k]);
+    }
+  }
+  if (pt->current > pt->peak) {
+    p->pos = start;
+    return jfail(p, "timeline point %zu: current above peak", index);
+  }
+  return TM_OK;
+}
+
+/* "timeline": [...], after the traces: points in time order, allocations
+ * not decreasing. */
+static tm_status_t read_timeline(jp_t *p) {
+  TRY(tm_json_expect(p, '[', "to start the timeline array"));
+  tm_timeline_point_t *pts = NULL;
+  size_t n = 0, cap = 0;
+  tm_status_t st = TM_OK;
+  if (tm_json_peek(p) == ']')
+    p->pos++;
+  else
+    for (;;) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 64;
+        tm_timeline_point_t *r =
+            tm_raw_realloc(pts, cap * sizeof *r, TM_MEM_OBJECTS);
+        if (!r) {
+          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+          break;
+        }
+        pts = r;
+      }
+      size_t at = (tm_json_skip_ws(p), p->pos);
+      if ((st = read_point(p, n, &pts[n])) != TM_OK)
+        break;
+      if (n && pts[n].time_ns < pts[n - 1].time_ns) {
+        p->pos = at;
+        st = jfail(p, "timeline point %zu: time goes backwards", n);
+        break;
+      }
+      if (n && pts[n].allocations < pts[n - 1].allocations) {
+        p->pos = at;
+        st = jfail(p, "timeline point %zu: allocation count goes backwards", n);
+        break;
+      }
+      n++;
+      int c = tm_json_peek(p);
+      if (c == ']') {
+        p->pos++;
+        break;
+      }
+      if (c != ',') {
+        st = c ? jfail(p, "expected ',' or ']' after a timeline point")
+               : jfail(p, "unexpected end of input in the timeline array");
+        break;
+      }
+      p->pos++;
+    }
+  if (st == TM_OK && tm_snapshot_set_timeline(p->snap, pts, n) != TM_OK)
+    st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+  tm_raw_free(pts);
+  return st;
+}
+
 /* {"current": C, "peak": P} */
 static tm_status_t read_traced_memory(jp_t *p, tm_snapshot_info_t *info) {
   size_t start = p->pos;
@@ -560,7 +653,8 @@ enum {
   T_DROPPED = 256,
   T_RUNTIME_MEMORY = 512,
   T_LEAKS = 1024,
-  T_THREADS = 2048
+  T_THREADS = 2048,
+  T_TIMELINE = 4096
 };
 
 typedef struct top {
@@ -568,8 +662,9 @@ typedef struct top {
   int64_t limit;
   size_t traces_pos; /* where "traces" starts when it came too early */
   bool traces_deferred;
-  size_t leaks_pos;   /* where "leaks" starts: read after the traces */
-  size_t threads_pos; /* where "threads" starts: likewise */
+  size_t leaks_pos;    /* where "leaks" starts: read after the traces */
+  size_t threads_pos;  /* where "threads" starts: likewise */
+  size_t timeline_pos; /* where "timeline" starts: likewise */
   tm_snapshot_info_t info;
   char *program; /* tm_raw copy of "program" */
 } top_t;
@@ -660,6 +755,10 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
     TRY(tm_json_mark_key(p, &t->seen, T_LEAKS));
     t->leaks_pos = (tm_json_skip_ws(p), p->pos);
     TRY(tm_json_skip_value(p, 1)); // checked now, read after the traces
+  } else if (tm_json_key_is(p, "timeline")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_TIMELINE));
+    t->timeline_pos = (tm_json_skip_ws(p), p->pos);
+    TRY(tm_json_skip_value(p, 1)); // checked now, read after the traces
   } else {
     TRY(tm_json_skip_value(p, 1));
   }
@@ -712,6 +811,10 @@ static tm_status_t read_document(jp_t *p, top_t *t) {
     p->pos = p->thread_max_pos;
     return jfail(p, "thread %llu is not in \"threads\" (%zu threads)",
                  (unsigned long long)(p->thread_max - 1), nthreads);
+  }
+  if (t->seen & T_TIMELINE) {
+    p->pos = t->timeline_pos;
+    TRY(read_timeline(p));
   }
   return TM_OK;
 }

@@ -31,9 +31,12 @@
  *     "traceback": [...], "total_nframe": N, ["functions": [...]]}.
  *   - per trace, when it has a thread: "thread", after "size", the 0-based
  *     index of its thread in "threads";
- *   - last, when the snapshot has a thread table: "threads", one object
+ *   - after those, when the snapshot has a thread table: "threads", one object
  *     per thread in the snapshot's order, {"tid": N, "name": "...",
  *     "ended": true | false}.
+ *   - last, when the snapshot has a timeline (memory over time,
+ *     tm_snapshot_timeline): "timeline", one object per point, in time
+ *     order, {"time_ns": N, "current": N, "peak": N, "allocations": N}.
  *
  * Strings: '"', '\\' and control characters are escaped (\n, \t, ... or
  * \u00XX); valid UTF-8 is copied as is. A byte that is not part of a valid
@@ -288,6 +291,23 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
                   th[i].ended ? ", \"ended\": true}" : ", \"ended\": false}");
     }
     tm_buf_puts(out, "\n ]");
+  }
+  size_t npts;
+  const tm_timeline_point_t *pts = tm_snapshot_timeline(snap, &npts);
+  if (pts) {
+    tm_buf_puts(out, ",\n \"timeline\": [");
+    for (size_t i = 0; i < npts; i++) {
+      tm_buf_puts(out, i ? ",\n  {\"time_ns\": " : "\n  {\"time_ns\": ");
+      tm_buf_put_u64_decimal(out, pts[i].time_ns);
+      tm_buf_puts(out, ", \"current\": ");
+      tm_buf_put_u64_decimal(out, pts[i].current);
+      tm_buf_puts(out, ", \"peak\": ");
+      tm_buf_put_u64_decimal(out, pts[i].peak);
+      tm_buf_puts(out, ", \"allocations\": ");
+      tm_buf_put_u64_decimal(out, pts[i].allocations);
+      tm_buf_puts(out, "}");
+    }
+    tm_buf_puts(out, npts ? "\n ]" : "]");
   }
   tm_buf_puts(out, "}\n");
   tm_ptr_map_free(&cache.ids);

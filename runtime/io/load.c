@@ -43,6 +43,8 @@ typedef struct reader {
   const char *unknown; /* interned "<unknown>" */
   bool has_leaks;      /* header flag TM_DUMP_FLAG_LEAKS */
   bool has_threads;    /* header flag TM_DUMP_FLAG_THREADS */
+  bool has_timeline;   /* header flag TM_DUMP_FLAG_TIMELINE */
+  unsigned flags;      /* every header flag: which sections follow */
   uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
@@ -276,6 +278,16 @@ static tm_status_t read_tracebacks(reader_t *r) {
   return TM_OK;
 }
 
+/* True when no optional section with a flag bit above `bit` follows
+ * (sections come in increasing bit order; 0: after the traces), so the
+ * payload must end here. */
+static bool last_section(const reader_t *r, unsigned bit) {
+  unsigned later = ~((bit << 1) - 1);
+  if (bit == 0)
+    later = ~0u;
+  return (r->flags & later) == 0;
+}
+
 /* STEP 4: the traces, in their original order. */
 static tm_status_t read_traces(reader_t *r) {
   uint64_t n;
@@ -305,7 +317,7 @@ static tm_status_t read_traces(reader_t *r) {
                            r->tracebacks[tag >> 1]) != TM_OK)
       return oom(r);
   }
-  if (!r->has_leaks && !r->has_threads && r->pos != r->len)
+  if (last_section(r, 0) && r->pos != r->len)
     return fail(r->name, TM_EFORMAT,
                 "corrupt: %zu unexpected bytes after "
                 "the traces",
@@ -361,7 +373,7 @@ static tm_status_t read_leaks(reader_t *r) {
     total += bytes;
     recs[i] = (tm_leak_rec_t){r->tracebacks[tb], (uint32_t)kind, blocks, bytes};
   }
-  if (st == TM_OK && !r->has_threads && r->pos != r->len)
+  if (st == TM_OK && last_section(r, TM_DUMP_FLAG_LEAKS) && r->pos != r->len)
     st = fail(r->name, TM_EFORMAT,
               "corrupt: %zu unexpected bytes after the leak records", left(r));
   if (st == TM_OK && tm_snapshot_set_leaks(r->snap, recs, (size_t)n) != TM_OK)
@@ -412,9 +424,57 @@ static tm_status_t read_threads(reader_t *r) {
     if (st == TM_OK)
       tm_snapshot_set_trace_thread(r->snap, i, (uint32_t)thread);
   }
-  if (st == TM_OK && r->pos != r->len)
+  if (st == TM_OK && last_section(r, TM_DUMP_FLAG_THREADS) && r->pos != r->len)
     st = fail(r->name, TM_EFORMAT,
               "corrupt: %zu unexpected bytes after the threads", left(r));
+  return st;
+}
+
+/* STEP 7 (flag TM_DUMP_FLAG_TIMELINE): memory over time (dump.c). */
+static tm_status_t read_timeline(reader_t *r) {
+  uint64_t n;
+  TRY(get_count(r, "timeline points", 4, &n));
+  tm_timeline_point_t *pts =
+      tm_raw_alloc((n ? n : 1) * sizeof *pts, TM_MEM_OBJECTS);
+  if (!pts)
+    return oom(r);
+  tm_status_t st = TM_OK;
+  uint64_t t = 0, a = 0;
+  for (uint64_t i = 0; st == TM_OK && i < n; i++) {
+    uint64_t dt, cur, peak, da;
+    if ((st = get_varint(r, "timeline time", &dt)) != TM_OK ||
+        (st = get_bounded(r, "timeline current", TM_IO_MAX_TOTAL_SIZE, &cur)) !=
+            TM_OK ||
+        (st = get_bounded(r, "timeline peak", TM_IO_MAX_TOTAL_SIZE, &peak)) !=
+            TM_OK ||
+        (st = get_varint(r, "timeline allocations", &da)) != TM_OK)
+      break;
+    if (dt > UINT64_MAX - t)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: timeline point %llu: the time overflows 64 bits",
+                (unsigned long long)i);
+    else if (da > UINT64_MAX - a)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: timeline point %llu: the allocation count "
+                "overflows 64 bits",
+                (unsigned long long)i);
+    else if (cur > peak)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: timeline point %llu: current %llu above peak %llu",
+                (unsigned long long)i, (unsigned long long)cur,
+                (unsigned long long)peak);
+    if (st != TM_OK)
+      break;
+    t += dt;
+    a += da;
+    pts[i] = (tm_timeline_point_t){t, cur, peak, a};
+  }
+  if (st == TM_OK && last_section(r, TM_DUMP_FLAG_TIMELINE) && r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the timeline", left(r));
+  if (st == TM_OK && tm_snapshot_set_timeline(r->snap, pts, (size_t)n) != TM_OK)
+    st = oom(r);
+  tm_raw_free(pts);
   return st;
 }
 
@@ -438,7 +498,8 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 "library reads version %d)",
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
-  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_THREADS))
+  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_THREADS |
+                          TM_DUMP_FLAG_TIMELINE))
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
   uint64_t payload = get_le(d + 16, 8);
@@ -473,6 +534,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
   r.name = name;
   r.has_leaks = get_le(data + 10, 2) & TM_DUMP_FLAG_LEAKS;
   r.has_threads = get_le(data + 10, 2) & TM_DUMP_FLAG_THREADS;
+  r.has_timeline = get_le(data + 10, 2) & TM_DUMP_FLAG_TIMELINE;
+  r.flags = (unsigned)get_le(data + 10, 2);
   tm_status_t st = read_info(&r);
   if (st == TM_OK)
     st = read_strings(&r);
@@ -484,6 +547,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = read_leaks(&r);
   if (st == TM_OK && r.has_threads)
     st = read_threads(&r);
+  if (st == TM_OK && r.has_timeline)
+    st = read_timeline(&r);
   tm_raw_free(r.strings);
   tm_raw_free(r.tracebacks);
   tm_raw_free(r.frames);

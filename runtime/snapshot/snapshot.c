@@ -215,6 +215,9 @@ struct tm_snapshot {
    * is threads[k - 1]. */
   tm_thread_info_t *threads;
   size_t nthreads, threads_cap;
+  /* Memory over time (tm_snapshot_timeline), or NULL: none. */
+  tm_timeline_point_t *timeline;
+  size_t ntimeline;
 };
 
 #define TABLE_MIN 64
@@ -243,6 +246,7 @@ void tm_snapshot_free(tm_snapshot_t *snap) {
   tm_raw_free(snap->tbs);
   tm_raw_free(snap->leaks);
   tm_raw_free(snap->threads);
+  tm_raw_free(snap->timeline);
   tm_arena_free(&snap->arena);
   tm_raw_free(snap);
 }
@@ -711,4 +715,46 @@ int tm_leak_rec_report_order(const void *a, const void *b) {
 const tm_leak_rec_t *tm_snapshot_leaks(const tm_snapshot_t *snap, size_t *n) {
   *n = snap ? snap->nleaks : 0;
   return snap ? snap->leaks : NULL;
+}
+
+/* ---- Memory over time -------------------------------------------------- */
+
+tm_status_t tm_snapshot_set_timeline(tm_snapshot_t *snap,
+                                     const tm_timeline_point_t *points,
+                                     size_t n) {
+  if (!snap || (n && !points))
+    return tm_set_error(TM_EINVAL, "tm_snapshot_set_timeline: NULL argument");
+  for (size_t i = 0; i < n; i++) {
+    const tm_timeline_point_t *p = &points[i];
+    if (p->current > p->peak)
+      return tm_set_error(
+          TM_EINVAL, "timeline point %zu: current %llu above peak %llu", i,
+          (unsigned long long)p->current, (unsigned long long)p->peak);
+    if (i && p->time_ns < p[-1].time_ns)
+      return tm_set_error(TM_EINVAL, "timeline point %zu: time goes backwards",
+                          i);
+    if (i && p->allocations < p[-1].allocations)
+      return tm_set_error(TM_EINVAL,
+                          "timeline point %zu: allocation count goes "
+                          "backwards",
+                          i);
+  }
+  // One byte at least: an empty timeline is still one.
+  tm_timeline_point_t *copy =
+      tm_raw_alloc(n ? n * sizeof *copy : 1, TM_MEM_OBJECTS);
+  if (!copy)
+    return tm_set_error(TM_ENOMEM, "out of memory storing a timeline");
+  if (n)
+    memcpy(copy, points, n * sizeof *copy);
+  tm_raw_free(snap->timeline);
+  snap->timeline = copy;
+  snap->ntimeline = n;
+  return TM_OK;
+}
+
+const tm_timeline_point_t *tm_snapshot_timeline(const tm_snapshot_t *snap,
+                                                size_t *npoints) {
+  if (npoints)
+    *npoints = snap ? snap->ntimeline : 0;
+  return snap ? snap->timeline : NULL;
 }

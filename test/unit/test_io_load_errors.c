@@ -108,6 +108,9 @@ static void test_bit_flips(const tm_buf_t *b) {
       // Likewise bit 3 announces a thread section.
       if (i == 10 && bit == 3)
         want = NAME ": truncated: threads needs more bytes, 0 left";
+      // Bit 4 announces a timeline section, the same way.
+      if (i == 10 && bit == 4)
+        want = NAME ": truncated: timeline points needs more bytes, 0 left";
       const char *msg = tm_error_message();
       bool ok = st == want_st && out == NULL;
       if (want)

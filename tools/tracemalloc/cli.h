@@ -161,5 +161,6 @@ int cmd_traceback(const cli_command_t *cmd, int argc, char **argv);
 int cmd_leaks(const cli_command_t *cmd, int argc, char **argv);
 int cmd_flamegraph(const cli_command_t *cmd, int argc, char **argv);
 int cmd_threads(const cli_command_t *cmd, int argc, char **argv);
+int cmd_timeline(const cli_command_t *cmd, int argc, char **argv);
 
 #endif /* TM_CLI_H */

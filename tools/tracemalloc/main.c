@@ -130,6 +130,16 @@ static const cli_command_t commands[] = {
      "the total. FILTERS apply first.\n\n"
      "  --limit N|all           show N threads (default all)\n\n" FILTERS_HELP,
      OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_threads},
+    {"timeline", "SNAP [-o CHART.svg]",
+     "memory over time: an ASCII chart, or an SVG chart",
+     "Chart SNAP's timeline (the runtime samples traced memory at most every\n"
+     "10 ms while tracing; docs/semantics.md): traced memory (current) over\n"
+     "time since tracing started, the peak marked. Without -o, an ASCII\n"
+     "chart in the style of massif's ms_print ('#': the column of the peak);\n"
+     "with -o, a static SVG chart (no script): current, the peak so far as\n"
+     "a dashed line, the peak marked in red, axes labelled.\n\n"
+     "  -o, --output FILE       write the SVG chart to FILE\n",
+     OPT_OUTPUT, 1, 1, cmd_timeline},
 };
 
 static void print_global_help(FILE *f) {

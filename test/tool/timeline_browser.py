@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+"""timeline_browser.py TRACEMALLOC INPUTS_DIR WORK_DIR
+
+The `tracemalloc timeline -o chart.svg` picture as a browser draws it
+(ctest tool.timeline_browser): the chart of test/tool/Inputs/timeline.json
+(a crafted timeline whose peak, 1600 KiB at 45.5 ms, lies between round
+sample times) is opened in headless Chromium (Debian's `chromium`;
+scripts/install-deps.sh installs it; skipped, exit 77, without it) over the
+DevTools protocol on a pipe, as tool.flamegraph_browser does, and a
+screenshot is taken. The PNG is decoded here (zlib, no imaging library) and
+the pixels are checked where the chart must put things, computed from the
+input's numbers and the plot rectangle alone:
+
+- the red peak marker is at the point (45.5 ms, 1600 KiB), and there is no
+  red anywhere else in the plot;
+- the blue current line passes through a sample that is not the peak
+  (60 ms, 500 KiB) and is absent above it;
+- the page has no script and raised no error.
+"""
+import base64
+import fcntl
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+TOOL, INPUTS, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+failures = []
+
+
+def check(what, ok, detail=""):
+    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else ": " + detail))
+    if not ok:
+        failures.append(what)
+
+
+class Browser:
+    """Chromium over --remote-debugging-pipe: fd 3 commands, fd 4 replies,
+    each message JSON ended by a NUL byte."""
+
+    def __init__(self, exe, profile):
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        # Keep our ends clear of fds 3 and 4, which the child needs.
+        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+               for fd in (to_child_r, to_child_w, from_child_r, from_child_w)]
+        for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
+            os.close(fd)
+        r_child, self.w, self.r, w_child = fds
+
+        def child_fds():
+            os.dup2(r_child, 3)
+            os.dup2(w_child, 4)
+
+        self.proc = subprocess.Popen(
+            [exe, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-dev-shm-usage",
+             "--remote-debugging-pipe", "--user-data-dir=" + profile,
+             "--no-first-run", "--no-default-browser-check",
+             "--window-size=1300,900", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=child_fds, close_fds=False)
+        os.close(r_child)
+        os.close(w_child)
+        self.buf = b""
+        self.next_id = 0
+        self.session = None
+        self.dialogs = []  # (type, message) of every dialog opened
+        self.answers = []  # prompt texts to give, in order
+        self.errors = []  # uncaught script exceptions
+
+    def send(self, method, params=None, session=True):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        os.write(self.w, json.dumps(msg).encode() + b"\0")
+        return self.next_id
+
+    def read(self):
+        while b"\0" not in self.buf:
+            # A browser that hangs fails the test instead of the ctest timeout.
+            if not select.select([self.r], [], [], 120)[0]:
+                raise RuntimeError("chromium did not answer in 120 s")
+            chunk = os.read(self.r, 1 << 16)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def event(self, msg):
+        method = msg.get("method")
+        if method == "Page.javascriptDialogOpening":
+            p = msg["params"]
+            self.dialogs.append((p["type"], p["message"]))
+            text = self.answers.pop(0) if self.answers else ""
+            self.send("Page.handleJavaScriptDialog",
+                      {"accept": bool(text), "promptText": text})
+        elif method == "Runtime.exceptionThrown":
+            self.errors.append(msg["params"]["exceptionDetails"])
+        return method
+
+    def call(self, method, params=None, session=True):
+        want = self.send(method, params, session)
+        while True:
+            msg = self.read()
+            if msg.get("id") == want:
+                if "error" in msg:
+                    raise RuntimeError("%s: %s" % (method, msg["error"]))
+                return msg.get("result", {})
+            self.event(msg)
+
+    def wait_event(self, name):
+        while True:
+            msg = self.read()
+            if "method" in msg and self.event(msg) == name:
+                return msg
+
+    def open(self, url):
+        target = self.call("Target.createTarget", {"url": "about:blank"},
+                           session=False)["targetId"]
+        self.session = self.call("Target.attachToTarget",
+                                 {"targetId": target, "flatten": True},
+                                 session=False)["sessionId"]
+        self.call("Page.enable")
+        self.call("Runtime.enable")
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": 1300, "height": 900, "deviceScaleFactor": 1,
+                   "mobile": False})
+        self.call("Page.navigate", {"url": url})
+        self.wait_event("Page.loadEventFired")
+
+    def eval(self, expr):
+        r = self.call("Runtime.evaluate",
+                      {"expression": expr, "returnByValue": True})
+        if "exceptionDetails" in r:
+            raise RuntimeError("evaluate: %s" % r["exceptionDetails"])
+        return r["result"].get("value")
+
+    def close(self):
+        try:
+            self.call("Browser.close", session=False)
+        except (RuntimeError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+
+def decode_png(data):
+    """RGB(A) 8-bit non-interlaced PNG -> (width, height, rows of (r,g,b))."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+    w, h, depth, ctype, _, _, interlace = hdr
+    assert depth == 8 and ctype in (2, 6) and not interlace, hdr
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev, i = [], bytearray(stride), 0
+    for _ in range(h):
+        f = raw[i]
+        line = bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if f == 1:
+                line[x] = (line[x] + a) & 255
+            elif f == 2:
+                line[x] = (line[x] + b) & 255
+            elif f == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[x] = (line[x] + pr) & 255
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        prev = line
+    return w, h, rows
+
+
+def is_red(p):  # the marker: #e00000
+    return p[0] > 180 and p[1] < 60 and p[2] < 60
+
+
+def is_blue(p):  # the current line: #1f6fd1
+    return p[2] > 150 and p[0] < 90 and 80 < p[1] < 150
+
+
+def main():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        print("SKIP: chromium is not installed (Debian: apt-get install "
+              "chromium; scripts/install-deps.sh installs it)")
+        return 77
+    os.makedirs(WORK, exist_ok=True)
+    svg = os.path.join(WORK, "timeline.svg")
+    subprocess.run([TOOL, "timeline", os.path.join(INPUTS, "timeline.json"),
+                    "-o", svg], check=True)
+    text = open(svg, encoding="utf-8").read()
+    check("no script in the SVG", "<script" not in text)
+    profile = tempfile.mkdtemp(prefix="tm-chromium-", dir=WORK)
+    b = Browser(exe, profile)
+    try:
+        b.open("file://" + svg)
+        plot = b.eval("""(() => { const r = document.getElementById("plot");
+          return [+r.getAttribute("x"), +r.getAttribute("y"),
+                  +r.getAttribute("width"), +r.getAttribute("height")]; })()""")
+        shot = b.call("Page.captureScreenshot", {"format": "png"})["data"]
+        errors = list(b.errors)
+    finally:
+        b.close()
+        shutil.rmtree(profile, ignore_errors=True)
+    check("no script error", not errors, repr(errors))
+    png = base64.b64decode(shot)
+    with open(os.path.join(WORK, "timeline.png"), "wb") as f:
+        f.write(png)  # to look at when a check fails
+    w, h, px = decode_png(png)
+    x0, y0, pw, ph = plot
+    span, ymax = 100e6, 1638400.0  # the input's last time and largest peak
+
+    def at(t, v):
+        return (round(x0 + t / span * pw), round(y0 + ph - v / ymax * ph))
+
+    def near(x, y, pred, r):
+        return any(pred(px[y + dy][x + dx]) for dy in range(-r, r + 1)
+                   for dx in range(-r, r + 1)
+                   if 0 <= x + dx < w and 0 <= y + dy < h)
+
+    mx, my = at(45.5e6, 1638400)
+    check("the peak marker is red at (45.5 ms, 1600 KiB) = (%d, %d)" % (mx, my),
+          is_red(px[my][mx]) and near(mx, my, is_red, 1),
+          repr(px[my][mx]))
+    far = [(x, y) for y in range(int(y0), int(y0 + ph))
+           for x in range(int(x0), int(x0 + pw))
+           if is_red(px[y][x]) and (abs(x - mx) > 8 or abs(y - my) > 8)]
+    check("no red elsewhere in the plot", not far, repr(far[:5]))
+    # A sample below the peak so far (where the dashed peak line is not).
+    sx, sy = at(60e6, 512000)
+    check("the current line passes (60 ms, 500 KiB) = (%d, %d)" % (sx, sy),
+          near(sx, sy, is_blue, 2), repr(px[sy][sx]))
+    check("and not 40 px above it", not near(sx, sy - 40, is_blue, 2))
+    print("%d failure(s)" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
