@@ -120,6 +120,9 @@ typedef struct tm_thread {
    * consumes when it is not busy, so no producer is ever half done then. */
   uint32_t defer_head, defer_tail;
   tm_deferred_t defer[TM_DEFER_SLOTS];
+  /* This thread's allocation-history counters (history.h), made at its
+   * first traced operation; only this thread writes them. */
+  struct tm_hist_block *hist;
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "header_index.h"
+#include "history.h"
 #include "internal.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
@@ -248,6 +249,10 @@ static inline void tm_tt_peak_update(size_t post) {
                             &tm_traced_peak, &peak, post, memory_order_relaxed,
                             memory_order_relaxed))
     ;
+  // peak still holds the value before a successful CAS: reached (>=) either
+  // way. The live set at the peak is now this one (history.h).
+  if (post >= peak)
+    tm_hist_peak_reached(false);
 }
 
 /* current += delta (delta may "wrap": a decrease); peak follows. `st`:
@@ -258,8 +263,10 @@ tm_tt_current_add(size_t delta, bool st) {
     size_t post =
         atomic_load_explicit(&tm_traced_current, memory_order_relaxed) + delta;
     atomic_store_explicit(&tm_traced_current, post, memory_order_relaxed);
-    if (post > atomic_load_explicit(&tm_traced_peak, memory_order_relaxed))
+    if (post >= atomic_load_explicit(&tm_traced_peak, memory_order_relaxed)) {
       atomic_store_explicit(&tm_traced_peak, post, memory_order_relaxed);
+      tm_hist_peak_reached(true);
+    }
     return;
   }
   size_t post = atomic_fetch_add_explicit(&tm_traced_current, delta,
@@ -325,6 +332,7 @@ tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
           slots[i].key = ptr;
           slots[i].val = (uint64_t)tb << 32 | size;
           tab->count++;
+          tm_hist_on_alloc(t, tb, size, ptr);
           tm_tt_current_add(size, st);
           if (!st)
             tm_spin_unlock(&sh->lock);
@@ -372,6 +380,7 @@ tm_core_on_free_inline(void *p) {
           slow = true; // the size is in the big table
           break;
         }
+        tm_hist_on_free((uint32_t)(slots[i].val >> 32), size, ptr);
         tm_tt_erase_at(tab, i);
         tm_tt_current_sub(size, st);
         break;
@@ -463,6 +472,7 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
       h->tb = tb;
       h->gen = tm_hdr_gen;
       sh->hdr_count++;
+      tm_hist_on_alloc(t, tb, size, p);
       tm_tt_current_add(size, st);
     } else {
       tm_trace_table_count_drop();
@@ -505,6 +515,7 @@ tm_core_hdr_forget(void *ptr) {
       memory_order_relaxed);
   if (h->gen == tm_hdr_gen) {
     sh->hdr_count--;
+    tm_hist_on_free(h->tb, h->size, p);
     tm_tt_current_sub(h->size, st);
   }
   if (!st)

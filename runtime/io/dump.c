@@ -22,12 +22,14 @@
  *   +-------+------+------+------------+-------------------+==========...
  *   magic = 89 54 4D 53 4E 41 50 0A ("\x89TMSNAP\n": the high byte and the
  *           newline catch 7-bit and text-mode transfers, as PNG's does)
- *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section ends
- *           the payload; the other bits are reserved and must be 0
- *           (loaders before the leaks section refuse any flag)
+ *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section
+ *           follows the traces; bit 1 (TM_DUMP_FLAG_HISTORY) = a history
+ *           section follows (after the leaks, if any); the other bits are
+ *           reserved and must be 0 (loaders refuse a flag they do not know)
  *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
  *
- *   payload = info strings tracebacks traces [leaks], nothing after:
+ *   payload = info strings tracebacks traces [leaks] [history], nothing
+ *   after:
  *
  *   info       z traceback_limit
  *              v flags            bit 0: traced_current/peak are known
@@ -66,6 +68,18 @@
  *              of all records total at most 2^63-1. A classification with
  *              no record (no live block) is count 0.
  *
+ *   history    (only with flag bit 1: the allocation history per
+ *              traceback, tm_history_t)
+ *              v count, then count x
+ *              +-------------------+---------+-------------+---------+
+ *              | v traceback index | v calls | v allocated | v frees |
+ *              +-------------------+---------+-------------+---------+
+ *              | v temporary | v peak_size | v peak_count |
+ *              +-------------+-------------+--------------+
+ *              records in strictly increasing traceback index order;
+ *              frees <= calls, temporary <= frees, peak_count <= calls,
+ *              peak_size <= allocated.
+ *
  * Size: with repeating tracebacks a trace costs 1-3 bytes of index, 0 bytes
  * of domain in the common domain-0 case, and 1-3 bytes of size (about 4
  * bytes per trace for 1M traces over 5000 tracebacks: bench/io).
@@ -87,7 +101,7 @@ static uint64_t zigzag(int64_t v) {
 
 /* The writer's state: three sections built side by side, then joined. */
 typedef struct writer {
-  tm_buf_t strings, tracebacks, traces, leaks;
+  tm_buf_t strings, tracebacks, traces, leaks, history;
   tm_ptr_map_t string_ids, traceback_ids;
   uint32_t nstrings, ntracebacks;
 } writer_t;
@@ -206,6 +220,58 @@ static bool write_leaks(writer_t *w, const tm_snapshot_t *snap) {
   return !w->leaks.failed;
 }
 
+/* The history section (after the leaks: a record's traceback no trace or
+ * leak uses is added to the table after theirs). */
+typedef struct hist_out {
+  uint32_t tb;
+  const tm_history_t *h;
+} hist_out_t;
+
+static bool write_history(writer_t *w, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_history_t *recs = tm_snapshot_history(snap, &n);
+  if (!recs)
+    return true;
+  hist_out_t *out = tm_raw_alloc((n ? n : 1) * sizeof *out, TM_MEM_OBJECTS);
+  if (!out)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t tb;
+    bool added;
+    if (!tm_ptr_map_index(&w->traceback_ids, recs[i].traceback, w->ntracebacks,
+                          &tb, &added) ||
+        (added && !write_traceback(w, recs[i].traceback))) {
+      tm_raw_free(out);
+      return false;
+    }
+    if (added)
+      w->ntracebacks++;
+    out[i] = (hist_out_t){tb, &recs[i]};
+  }
+  // Shell sort by index (no qsort: see write_leaks). A snapshot has one
+  // record per traceback pointer, so the indices are distinct.
+  for (size_t gap = n / 2; gap; gap /= 2)
+    for (size_t i = gap; i < n; i++)
+      for (size_t j = i; j >= gap && out[j - gap].tb > out[j].tb; j -= gap) {
+        hist_out_t t = out[j];
+        out[j] = out[j - gap];
+        out[j - gap] = t;
+      }
+  tm_buf_put_varint(&w->history, n);
+  for (size_t i = 0; i < n; i++) {
+    const tm_history_t *h = out[i].h;
+    tm_buf_put_varint(&w->history, out[i].tb);
+    tm_buf_put_varint(&w->history, h->calls);
+    tm_buf_put_varint(&w->history, h->allocated);
+    tm_buf_put_varint(&w->history, h->frees);
+    tm_buf_put_varint(&w->history, h->temporary);
+    tm_buf_put_varint(&w->history, h->peak_size);
+    tm_buf_put_varint(&w->history, h->peak_count);
+  }
+  tm_raw_free(out);
+  return !w->history.failed;
+}
+
 static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
   tm_snapshot_info_t info;
   memset(&info, 0, sizeof info);
@@ -245,13 +311,19 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   bool has_leaks = tm_snapshot_leaks(snap, &(size_t){0}) != NULL;
   if (has_leaks)
     tm_buf_append(out, w->leaks.data, w->leaks.len);
+  bool has_history = tm_snapshot_history(snap, NULL) != NULL;
+  if (has_history)
+    tm_buf_append(out, w->history.data, w->history.len);
   if (out->failed)
     return;
   size_t payload = out->len - TM_DUMP_HEADER_LEN;
   unsigned char *h = out->data;
   memcpy(h, TM_DUMP_MAGIC, TM_DUMP_MAGIC_LEN);
   put_le(h + 8, TM_DUMP_FORMAT_VERSION, 2);
-  put_le(h + 10, has_leaks ? TM_DUMP_FLAG_LEAKS : 0, 2);
+  put_le(h + 10,
+         (has_leaks ? TM_DUMP_FLAG_LEAKS : 0) |
+             (has_history ? TM_DUMP_FLAG_HISTORY : 0),
+         2);
   put_le(h + 12, tm_crc32c(h + TM_DUMP_HEADER_LEN, payload), 4);
   put_le(h + 16, payload, 8);
 }
@@ -266,10 +338,12 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_ptr_map_init(&w.string_ids, sizeof(tm_ptr_index_slot_t), 256);
   tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
                   n < 1024 ? 1024 : n / 4);
-  bool ok = write_traces(&w, snap) && write_leaks(&w, snap);
+  bool ok = write_traces(&w, snap) && write_leaks(&w, snap) &&
+            write_history(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
-                            w.tracebacks.len + w.traces.len + w.leaks.len);
+                            w.tracebacks.len + w.traces.len + w.leaks.len +
+                            w.history.len);
     assemble(out, snap, &w);
     ok = !out->failed;
   }
@@ -277,6 +351,7 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_buf_free(&w.tracebacks);
   tm_buf_free(&w.traces);
   tm_buf_free(&w.leaks);
+  tm_buf_free(&w.history);
   tm_ptr_map_free(&w.string_ids);
   tm_ptr_map_free(&w.traceback_ids);
   if (!ok) {

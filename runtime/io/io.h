@@ -78,5 +78,9 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
 /* Header flag: a leak classification section follows the traces (dump.c).
  * Written only when the snapshot has one, so other dumps stay as before. */
 #define TM_DUMP_FLAG_LEAKS 1
+/* Bit 1: an allocation-history section follows (after the leaks section,
+ * if any). Bit 2 is left unused (the peak is part of the history records);
+ * bits 3 and 4 are reserved for the threads and timeline sections. */
+#define TM_DUMP_FLAG_HISTORY 2
 
 #endif /* TM_IO_H */

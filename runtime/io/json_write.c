@@ -28,7 +28,12 @@
  *     (TRACEMALLOC_LEAKS=1, leak_class.h): "leaks", one object per record
  *     in the snapshot's order, {"kind": "definitely_lost" |
  *     "indirectly_lost" | "reachable", "blocks": N, "size": BYTES,
- *     "traceback": [...], "total_nframe": N, ["functions": [...]]}.
+ *     "traceback": [...], "total_nframe": N, ["functions": [...]]};
+ *   - after those, when the snapshot has an allocation history
+ *     (tm_history_t): "history", one object per record in the snapshot's
+ *     order, {"calls": N, "allocated": BYTES, "frees": N, "temporary": N,
+ *     "peak_size": BYTES, "peak_count": N, "traceback": [...],
+ *     "total_nframe": N, ["functions": [...]]}.
  *
  * Strings: '"', '\\' and control characters are escaped (\n, \t, ... or
  * \u00XX); valid UTF-8 is copied as is. A byte that is not part of a valid
@@ -265,6 +270,27 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
       put_tail(out, leaks[i].tb);
     }
     tm_buf_puts(out, nleaks ? "\n ]" : "]");
+  }
+  size_t nhist;
+  const tm_history_t *hist = tm_snapshot_history(snap, &nhist);
+  if (hist) {
+    tm_buf_puts(out, ",\n \"history\": [");
+    for (size_t i = 0; i < nhist; i++) {
+      tm_buf_puts(out, i ? ",\n  {\"calls\": " : "\n  {\"calls\": ");
+      tm_buf_put_u64_decimal(out, hist[i].calls);
+      tm_buf_puts(out, ", \"allocated\": ");
+      tm_buf_put_u64_decimal(out, hist[i].allocated);
+      tm_buf_puts(out, ", \"frees\": ");
+      tm_buf_put_u64_decimal(out, hist[i].frees);
+      tm_buf_puts(out, ", \"temporary\": ");
+      tm_buf_put_u64_decimal(out, hist[i].temporary);
+      tm_buf_puts(out, ", \"peak_size\": ");
+      tm_buf_put_u64_decimal(out, hist[i].peak_size);
+      tm_buf_puts(out, ", \"peak_count\": ");
+      tm_buf_put_u64_decimal(out, hist[i].peak_count);
+      put_tail(out, hist[i].traceback);
+    }
+    tm_buf_puts(out, nhist ? "\n ]" : "]");
   }
   tm_buf_puts(out, "}\n");
   tm_ptr_map_free(&cache.ids);

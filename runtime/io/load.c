@@ -42,6 +42,7 @@ typedef struct reader {
   size_t frames_cap;
   const char *unknown; /* interned "<unknown>" */
   bool has_leaks;      /* header flag TM_DUMP_FLAG_LEAKS */
+  bool has_history;    /* header flag TM_DUMP_FLAG_HISTORY */
   uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
@@ -304,7 +305,7 @@ static tm_status_t read_traces(reader_t *r) {
                            r->tracebacks[tag >> 1]) != TM_OK)
       return oom(r);
   }
-  if (!r->has_leaks && r->pos != r->len)
+  if (!r->has_leaks && !r->has_history && r->pos != r->len)
     return fail(r->name, TM_EFORMAT,
                 "corrupt: %zu unexpected bytes after "
                 "the traces",
@@ -360,10 +361,67 @@ static tm_status_t read_leaks(reader_t *r) {
     total += bytes;
     recs[i] = (tm_leak_rec_t){r->tracebacks[tb], (uint32_t)kind, blocks, bytes};
   }
-  if (st == TM_OK && r->pos != r->len)
+  if (st == TM_OK && !r->has_history && r->pos != r->len)
     st = fail(r->name, TM_EFORMAT,
               "corrupt: %zu unexpected bytes after the leak records", left(r));
   if (st == TM_OK && tm_snapshot_set_leaks(r->snap, recs, (size_t)n) != TM_OK)
+    st = oom(r);
+  tm_raw_free(recs);
+  return st;
+}
+
+/* STEP 6 (flag TM_DUMP_FLAG_HISTORY): the allocation history (dump.c). */
+static tm_status_t read_history(reader_t *r) {
+  uint64_t n, prev = 0;
+  TRY(get_count(r, "history records", 7, &n));
+  tm_history_t *recs = tm_raw_alloc((n ? n : 1) * sizeof *recs, TM_MEM_OBJECTS);
+  if (!recs)
+    return oom(r);
+  tm_status_t st = TM_OK;
+  for (uint64_t i = 0; st == TM_OK && i < n; i++) {
+    uint64_t tb, v[6];
+    if ((st = get_varint(r, "history traceback", &tb)) != TM_OK ||
+        (st = get_varint(r, "history calls", &v[0])) != TM_OK ||
+        (st = get_varint(r, "history allocated", &v[1])) != TM_OK ||
+        (st = get_varint(r, "history frees", &v[2])) != TM_OK ||
+        (st = get_varint(r, "history temporary", &v[3])) != TM_OK ||
+        (st = get_bounded(r, "history peak_size", TM_IO_MAX_TOTAL_SIZE,
+                          &v[4])) != TM_OK ||
+        (st = get_varint(r, "history peak_count", &v[5])) != TM_OK)
+      break;
+    const char *bad = NULL;
+    if (tb >= r->ntracebacks)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: history record %llu: traceback index %llu out of "
+                "range (%u tracebacks)",
+                (unsigned long long)i, (unsigned long long)tb, r->ntracebacks);
+    else if (i && tb <= prev)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: history record %llu: not after the previous one "
+                "(records are in increasing traceback order, each once)",
+                (unsigned long long)i);
+    else if (v[2] > v[0])
+      bad = "more frees than calls";
+    else if (v[3] > v[2])
+      bad = "more temporary allocations than frees";
+    else if (v[5] > v[0])
+      bad = "more blocks at the peak than calls";
+    else if (v[4] > v[1])
+      bad = "more bytes at the peak than allocated";
+    if (bad)
+      st = fail(r->name, TM_EFORMAT, "corrupt: history record %llu: %s",
+                (unsigned long long)i, bad);
+    if (st != TM_OK)
+      break;
+    prev = tb;
+    recs[i] =
+        (tm_history_t){r->tracebacks[tb], v[0], v[1], v[2], v[3], v[4], v[5]};
+  }
+  if (st == TM_OK && r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the history records",
+              left(r));
+  if (st == TM_OK && tm_snapshot_set_history(r->snap, recs, (size_t)n) != TM_OK)
     st = oom(r);
   tm_raw_free(recs);
   return st;
@@ -389,7 +447,7 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 "library reads version %d)",
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
-  if (flags & ~(unsigned)TM_DUMP_FLAG_LEAKS)
+  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_HISTORY))
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
   uint64_t payload = get_le(d + 16, 8);
@@ -423,6 +481,7 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
   r.len = len - TM_DUMP_HEADER_LEN;
   r.name = name;
   r.has_leaks = get_le(data + 10, 2) & TM_DUMP_FLAG_LEAKS;
+  r.has_history = get_le(data + 10, 2) & TM_DUMP_FLAG_HISTORY;
   tm_status_t st = read_info(&r);
   if (st == TM_OK)
     st = read_strings(&r);
@@ -432,6 +491,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = read_traces(&r);
   if (st == TM_OK && r.has_leaks)
     st = read_leaks(&r);
+  if (st == TM_OK && r.has_history)
+    st = read_history(&r);
   tm_raw_free(r.strings);
   tm_raw_free(r.tracebacks);
   tm_raw_free(r.frames);
