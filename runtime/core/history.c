@@ -53,7 +53,6 @@ static tm_hist_block_t *block_take_locked(void) {
   for (tm_hist_block_t *b = blocks; b; b = b->next)
     if (!b->owned && b != shared_block) {
       b->owned = true;
-      b->last_alloc = 0;
       return b;
     }
   tm_hist_block_t *b = tm_raw_calloc(sizeof *b, TM_MEM_TABLES);
@@ -65,18 +64,21 @@ static tm_hist_block_t *block_take_locked(void) {
   return b;
 }
 
-/* This thread's block (made now if it has none), or NULL: then the shared
- * block, under hist_lock, is to be used. */
-static tm_hist_block_t *own_block(void) {
+/* This thread's state with its block (made now if it has none), or NULL:
+ * then the shared block, under hist_lock, is to be used. */
+static tm_thread_t *own_thread(void) {
   tm_thread_t *t = tm_thread_self ? tm_thread_self : tm_thread_own;
-  if (!t)
-    return NULL;
-  if (!t->hist) {
+  if (t && !t->hist) {
     tm_spin_lock(&hist_lock);
     t->hist = block_take_locked();
     tm_spin_unlock(&hist_lock);
+    if (t->hist) {
+      t->hist_dir = t->hist->dir;
+      t->hist_ndir = t->hist->ndir;
+      t->hist_last = 0;
+    }
   }
-  return t->hist;
+  return t && t->hist ? t : NULL;
 }
 
 static tm_hist_block_t *shared_locked(void) {
@@ -91,8 +93,9 @@ static tm_hist_block_t *shared_locked(void) {
 
 typedef enum { H_ALLOC, H_FREE, H_UNFREE } hist_op_t;
 
-static void apply(tm_hist_block_t *b, hist_op_t op, uint32_t tb, size_t size,
-                  uintptr_t ptr) {
+/* The update on block b, whose owner's last allocation is *last. */
+static void apply(tm_hist_block_t *b, uintptr_t *last, hist_op_t op,
+                  uint32_t tb, size_t size, uintptr_t ptr) {
   tm_hist_entry_t *e = b ? entry_make(b, tb) : NULL;
   if (!e)
     return;
@@ -101,14 +104,14 @@ static void apply(tm_hist_block_t *b, hist_op_t op, uint32_t tb, size_t size,
   case H_ALLOC:
     e->calls++;
     e->allocated += size;
-    b->last_alloc = ptr;
+    *last = ptr;
     break;
   case H_FREE:
     e->frees++;
     e->freed += size;
-    if (ptr && ptr == b->last_alloc) {
+    if (ptr && ptr == *last) {
       e->temporary++;
-      b->last_alloc = 0;
+      *last = 0;
     }
     break;
   case H_UNFREE:
@@ -121,13 +124,17 @@ static void apply(tm_hist_block_t *b, hist_op_t op, uint32_t tb, size_t size,
 static void update(hist_op_t op, uint32_t tb, size_t size, uintptr_t ptr) {
   if (!tb)
     return;
-  tm_hist_block_t *b = own_block();
-  if (b) {
-    apply(b, op, tb, size, ptr);
+  tm_thread_t *t = own_thread();
+  if (t) {
+    apply(t->hist, &t->hist_last, op, tb, size, ptr);
+    // The directory may have grown: the hot path reads t's copy.
+    t->hist_dir = t->hist->dir;
+    t->hist_ndir = t->hist->ndir;
     return;
   }
   tm_spin_lock(&hist_lock);
-  apply(shared_locked(), op, tb, size, ptr);
+  tm_hist_block_t *b = shared_locked();
+  apply(b, b ? &b->last_alloc : NULL, op, tb, size, ptr);
   tm_spin_unlock(&hist_lock);
 }
 
@@ -199,6 +206,8 @@ void tm_hist_thread_exit(tm_thread_t *t) {
   t->hist->owned = false;
   tm_spin_unlock(&hist_lock);
   t->hist = NULL;
+  t->hist_dir = NULL;
+  t->hist_ndir = 0;
 }
 
 void tm_hist_atfork_prepare(void) { tm_spin_lock(&hist_lock); }

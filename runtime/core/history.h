@@ -60,8 +60,9 @@ typedef struct tm_hist_block {
   tm_hist_entry_t **dir; /* dir[i]: the entries of ids [64 i, 64 i + 64) */
   uint32_t ndir;
   bool owned; /* a thread uses it (else it waits for the next new thread) */
-  /* The owning thread's last traced allocation: a free of it before the
-   * thread allocates anything else is temporary (heaptrack's sense). */
+  /* The shared block's last traced allocation (a thread keeps its own in
+   * tm_thread_t.hist_last): a free of it before the thread allocates
+   * anything else is temporary (heaptrack's sense). */
   uintptr_t last_alloc;
   struct tm_hist_block *next; /* every block ever made (under hist_lock) */
 } tm_hist_block_t;
@@ -73,11 +74,13 @@ TM_HIDDEN extern _Atomic uint64_t tm_hist_version;
 TM_HIDDEN void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr);
 TM_HIDDEN void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr);
 
-/* The entry of id tb in b if its page exists, else NULL. */
-static inline tm_hist_entry_t *tm_hist_lookup(tm_hist_block_t *b, uint32_t tb) {
+/* The entry of id tb in t's block if its page exists, else NULL (also
+ * when t has no block yet: hist_ndir is 0). */
+static inline tm_hist_entry_t *tm_hist_lookup(const tm_thread_t *t,
+                                              uint32_t tb) {
   uint32_t i = tb >> TM_HIST_PAGE_SHIFT;
   tm_hist_entry_t *pg;
-  if (__builtin_expect(i < b->ndir && (pg = b->dir[i]) != NULL, 1))
+  if (__builtin_expect(i < t->hist_ndir && (pg = t->hist_dir[i]) != NULL, 1))
     return &pg[tb & (TM_HIST_PAGE - 1)];
   return NULL;
 }
@@ -97,18 +100,15 @@ static inline void tm_hist_sync(tm_hist_entry_t *e) {
  * allocation may reach must include it). */
 static inline __attribute__((always_inline)) void
 tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
-  tm_hist_block_t *b;
   tm_hist_entry_t *e;
-  if (__builtin_expect(t == NULL || (b = t->hist) == NULL ||
-                           !(e = tm_hist_lookup(b, tb)),
-                       0)) {
+  if (__builtin_expect(t == NULL || !(e = tm_hist_lookup(t, tb)), 0)) {
     tm_hist_alloc_slow(tb, size, ptr);
     return;
   }
   tm_hist_sync(e);
   e->calls++;
   e->allocated += size;
-  b->last_alloc = ptr;
+  t->hist_last = ptr;
 }
 
 /* A traced block (ptr, size, tb) is freed by this thread. ptr 0: not a
@@ -117,20 +117,17 @@ tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
 static inline __attribute__((always_inline)) void
 tm_hist_on_free(uint32_t tb, size_t size, uintptr_t ptr) {
   tm_thread_t *t = tm_thread_self;
-  tm_hist_block_t *b;
   tm_hist_entry_t *e;
-  if (__builtin_expect(t == NULL || (b = t->hist) == NULL ||
-                           !(e = tm_hist_lookup(b, tb)),
-                       0)) {
+  if (__builtin_expect(t == NULL || !(e = tm_hist_lookup(t, tb)), 0)) {
     tm_hist_free_slow(tb, size, ptr);
     return;
   }
   tm_hist_sync(e);
   e->frees++;
   e->freed += size;
-  if (ptr == b->last_alloc && ptr) {
+  if (ptr == t->hist_last && ptr) {
     e->temporary++;
-    b->last_alloc = 0;
+    t->hist_last = 0;
   }
 }
 
