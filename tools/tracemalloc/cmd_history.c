@@ -17,6 +17,7 @@
 
 #include "cli.h"
 
+/* The --sort of this run: qsort's comparator takes no context. */
 static cli_sort_t sort_by;
 
 static uint64_t sort_value(const tm_history_stat_t *s) {
@@ -44,6 +45,8 @@ static int order(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* str(Traceback) of a group, as `stats` prints it; NULL when out of
+ * memory. */
 static const char *label(const tm_traceback_t *tb) {
   static char *buf;
   static size_t cap;
@@ -51,7 +54,7 @@ static const char *label(const tm_traceback_t *tb) {
   if (n + 1 > cap) {
     char *p = realloc(buf, n + 1);
     if (!p)
-      return "<out of memory>";
+      return NULL;
     buf = p;
     cap = n + 1;
   }
@@ -85,16 +88,21 @@ int cmd_history(const cli_command_t *cmd, int argc, char **argv) {
     qsort(sorted, n, sizeof *sorted, order);
     if (o.has_limit && o.limit < n)
       n = o.limit;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == CLI_OK; i++) {
       const tm_history_stat_t *s = sorted[i];
-      printf("%s: calls=%llu", label(s->traceback),
-             (unsigned long long)s->calls);
+      const char *where = label(s->traceback);
+      if (!where) {
+        rc = cli_error(CLI_FAILURE, "out of memory");
+        break;
+      }
+      printf("%s: calls=%llu", where, (unsigned long long)s->calls);
       printf(", allocated=%s", cli_size((double)s->allocated, false));
       printf(", temporary=%llu", (unsigned long long)s->temporary);
       printf(", peak=%s", cli_size((double)s->peak_size, false));
       printf(", live=%s\n", cli_size((double)s->live_size, false));
     }
-    rc = cli_finish_output(stdout, "<stdout>");
+    if (rc == CLI_OK)
+      rc = cli_finish_output(stdout, "<stdout>");
   }
   free(sorted);
   tm_history_stats_free(hs);
