@@ -66,11 +66,13 @@ for f in $bad; do
   check "$f" -- "$tm" traceback "$f" --limit all
   check "$f" -- "$tm" leaks "$f" --all-domains
   check "$f" -- "$tm" flamegraph "$f" -o "$work/x.svg"
+  check "$f" -- "$tm" history "$f" --cumulative
+  check "$f" -- "$tm" peak "$f"
 done
 # The same bytes on stdin ("-" is named <stdin>).
 from_stdin() { "$tm" "$1" - <"$2"; }
 for f in $work/empty.tmd $work/truncated.tmd $work/cut.json $work/zeros.bin; do
-  for cmd in stats top traceback leaks export; do
+  for cmd in stats top traceback leaks export history peak; do
     check "<stdin>" -- from_stdin "$cmd" "$f"
   done
 done
