@@ -365,6 +365,77 @@ tm_statistic_diffs_items(const tm_statistic_diffs_t *d);
 TM_API void tm_statistic_diffs_free(tm_statistic_diffs_t *d);
 
 /* ------------------------------------------------------------------------ */
+/* Allocation history and the peak (beyond CPython)                          */
+/* ------------------------------------------------------------------------ */
+
+/* What one traceback allocated since tracing started (or since the last
+ * tm_clear_traces), even after all its blocks were freed; tm_stop and
+ * tm_clear_traces forget it. A realloc counts as the free of its old block
+ * and one allocation of the new size at its own traceback. */
+typedef struct tm_history {
+  const tm_traceback_t *traceback; /* owned by the snapshot */
+  uint64_t calls;                  /* allocations */
+  uint64_t allocated;              /* their bytes */
+  uint64_t frees;      /* frees of its blocks (realloc's old block too) */
+  uint64_t temporary;  /* blocks freed by the allocating thread before it
+                          allocated anything else (heaptrack's temporary
+                          allocations) */
+  uint64_t peak_size;  /* its live bytes when current last reached peak */
+  uint64_t peak_count; /* its live blocks then */
+} tm_history_t;
+
+/* The history records of a snapshot, one per distinct traceback, in no
+ * particular order; NULL (and *n = 0) when the snapshot has none (built by
+ * hand, or loaded from a file written without one). Valid as long as the
+ * snapshot. */
+TM_API const tm_history_t *tm_snapshot_history(const tm_snapshot_t *snap,
+                                               size_t *n);
+
+/* The history of traceback `tb` in `snap`: the sum of the records whose
+ * traceback equals tb (CPython's Traceback equality: frames), zeros when
+ * none does; out->traceback = tb. TM_EINVAL when the snapshot has no
+ * history. */
+TM_API tm_status_t tm_snapshot_traceback_history(const tm_snapshot_t *snap,
+                                                 const tm_traceback_t *tb,
+                                                 tm_history_t *out);
+
+/* The history grouped like Snapshot.statistics(key, cumulative) groups
+ * traces ('lineno': the most recent frame; 'filename': (file, 0);
+ * 'traceback': all frames; cumulative: every frame of a traceback, each
+ * occurrence counting, not with 'traceback'), with the live bytes and
+ * blocks of the snapshot's traces in the same groups. Sorted by allocated
+ * bytes, largest first, then by traceback. TM_EINVAL when snap has no
+ * history. Free the result before the snapshot. */
+typedef struct tm_history_stat {
+  const tm_traceback_t *traceback; /* the group (total_nframe is None) */
+  uint64_t calls, allocated, frees, temporary, peak_size, peak_count;
+  uint64_t live_size, live_count; /* the snapshot's traces in this group */
+} tm_history_stat_t;
+typedef struct tm_history_stats tm_history_stats_t;
+TM_API tm_status_t tm_snapshot_history_statistics(const tm_snapshot_t *snap,
+                                                  tm_key_t key, bool cumulative,
+                                                  tm_history_stats_t **out);
+TM_API size_t tm_history_stats_count(const tm_history_stats_t *st);
+TM_API const tm_history_stat_t *
+tm_history_stats_items(const tm_history_stats_t *st);
+TM_API void tm_history_stats_free(tm_history_stats_t *st);
+
+/* The live set at the peak as a snapshot of `snap`'s history: for each
+ * traceback, peak_count traces (domain 0) whose sizes total peak_size. The
+ * individual sizes are not kept by the runtime: the first peak_size %
+ * peak_count traces have peak_size / peak_count + 1 bytes, the others
+ * peak_size / peak_count, so that every statistic (size, count, average)
+ * is exact. Info as snap's. TM_EINVAL when snap has no history. */
+TM_API tm_status_t tm_snapshot_peak(const tm_snapshot_t *snap,
+                                    tm_snapshot_t **out);
+
+/* The live set at the latest time current reached peak (tm_reset_peak moves
+ * it to the current live set): tm_snapshot_peak of tm_take_snapshot. Exact
+ * to the byte in a single-threaded program (docs/semantics.md has the rule
+ * with threads). TM_ENOTTRACING when not tracing. */
+TM_API tm_status_t tm_take_peak_snapshot(tm_snapshot_t **out);
+
+/* ------------------------------------------------------------------------ */
 /* Filters                                                                   */
 /* ------------------------------------------------------------------------ */
 

@@ -38,6 +38,7 @@
 #include "dump_path.h"
 #include "dump_triggers.h"
 #include "error.h"
+#include "history.h"
 #include "internal.h"
 #include "leaks.h"
 #include "raw_alloc.h"
@@ -172,6 +173,7 @@ static void atfork_prepare(void) {
   tm_trace_table_lock_all();
   tm_intern_atfork_prepare();
   tm_thread_registry_atfork_prepare();
+  tm_hist_atfork_prepare();
   tm_raw_atfork_prepare();
   tm_shadow_atfork_prepare();
 }
@@ -179,6 +181,7 @@ static void atfork_prepare(void) {
 static void atfork_parent(void) {
   tm_shadow_atfork_parent();
   tm_raw_atfork_parent();
+  tm_hist_atfork_parent();
   tm_thread_registry_atfork_parent();
   tm_intern_atfork_parent();
   tm_trace_table_unlock_all();
@@ -189,6 +192,7 @@ static void atfork_parent(void) {
 static void atfork_child(void) {
   tm_shadow_atfork_child();
   tm_raw_atfork_child();
+  tm_hist_atfork_child();
   tm_intern_atfork_child();
   tm_thread_registry_atfork_child();
   tm_trace_table_reset_locks();

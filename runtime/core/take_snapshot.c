@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "history.h"
 #include "internal.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
@@ -109,6 +110,44 @@ static tm_status_t copy_threads(tm_snapshot_t *snap) {
   return TM_OK;
 }
 
+/* The allocation history (core/history.h), summed over the threads. */
+typedef struct hist_out {
+  convert_t *c;
+  tm_history_t *recs;
+  size_t n, cap;
+} hist_out_t;
+
+static int add_history(void *arg, uint32_t id, const tm_hist_sum_t *s) {
+  hist_out_t *h = arg;
+  // An id that no longer names a record cannot have counters: clear
+  // forgets both at once, with every lock held.
+  const tm_traceback_t *stb = h->c->tb_map[id];
+  if (!stb && !(stb = h->c->tb_map[id] = convert_tb(h->c, id)))
+    return -1;
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? h->cap * 2 : 256;
+    tm_history_t *r = tm_raw_realloc(h->recs, cap * sizeof *r, TM_MEM_OBJECTS);
+    if (!r)
+      return -1;
+    h->recs = r;
+    h->cap = cap;
+  }
+  h->recs[h->n++] =
+      (tm_history_t){stb,          s->calls,     s->allocated, s->frees,
+                     s->temporary, s->peak_size, s->peak_count};
+  return 0;
+}
+
+static tm_status_t copy_history(convert_t *c) {
+  hist_out_t h = {.c = c};
+  tm_status_t st = TM_ENOMEM;
+  if (tm_hist_foreach_locked(add_history, &h) == 0 &&
+      tm_snapshot_set_history(c->snap, h.recs, h.n) == TM_OK)
+    st = TM_OK;
+  tm_raw_free(h.recs);
+  return st;
+}
+
 /* Fill `snap` from the tables (every lock held). */
 static tm_status_t copy_traces(tm_snapshot_t *snap, int limit) {
   size_t tb_bytes = tm_intern_id_bound() * sizeof(void *);
@@ -121,7 +160,8 @@ static tm_status_t copy_traces(tm_snapshot_t *snap, int limit) {
   tm_status_t st = TM_ENOMEM;
   if (c.tb_map && c.frame_map && c.frames && copy_threads(snap) == TM_OK &&
       tm_snapshot_reserve(snap, tm_trace_table_count_locked()) == TM_OK &&
-      tm_trace_table_foreach_locked(add_trace, &c) == 0)
+      tm_trace_table_foreach_locked(add_trace, &c) == 0 &&
+      copy_history(&c) == TM_OK)
     st = TM_OK;
   tm_raw_free(c.tb_map);
   tm_raw_free(c.frame_map);
@@ -208,6 +248,21 @@ tm_status_t tm_take_snapshot(tm_snapshot_t **out) {
   tm_trace_table_unlock_all();
   tm_reentrant--;
   errno = saved_errno;
+  return st;
+}
+
+tm_status_t tm_take_peak_snapshot(tm_snapshot_t **out) {
+  if (!out)
+    return tm_set_error(TM_EINVAL, "tm_take_peak_snapshot: out is NULL");
+  *out = NULL;
+  tm_snapshot_t *snap;
+  tm_status_t st = tm_take_snapshot(&snap);
+  if (st != TM_OK)
+    return st;
+  tm_reentrant++;
+  st = tm_snapshot_peak(snap, out);
+  tm_snapshot_free(snap);
+  tm_reentrant--;
   return st;
 }
 

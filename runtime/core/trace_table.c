@@ -230,13 +230,14 @@ static size_t pair_size(tm_tt_pair_t *p, uint64_t key, uint64_t val) {
   return b ? (size_t)*b : 0;
 }
 
-/* Remove (key); true and its size if it was there. */
+/* Remove (key); true and its size and traceback id if it was there. */
 static inline __attribute__((always_inline)) bool
-pair_remove(tm_tt_pair_t *p, uint64_t key, size_t *size) {
+pair_remove(tm_tt_pair_t *p, uint64_t key, size_t *size, uint32_t *tb) {
   uint64_t *v = tab_lookup(&p->main, key);
   if (!v)
     return false;
   *size = pair_size(p, key, *v);
+  *tb = (uint32_t)(*v >> 32);
   if ((uint32_t)*v == TM_TT_BIG_SIZE) {
     uint64_t *b = tab_lookup(&p->big, key);
     if (b)
@@ -275,6 +276,8 @@ void tm_trace_table_reset_peak(void) {
       &tm_traced_peak,
       atomic_load_explicit(&tm_traced_current, memory_order_relaxed),
       memory_order_relaxed);
+  // The live set at the peak is the current one from now on (history.h).
+  tm_hist_peak_reached(false);
   // An add between the load and the store may have raised current: the
   // peak must not stay below it.
   tm_tt_peak_update(
@@ -389,11 +392,22 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
 
 /* ---- Add / remove ----------------------------------------------------- */
 
+/* The history of a trace that enters the table (history.h): an allocation
+ * made now, or (alloc false) a block that a failed realloc puts back. */
+static inline __attribute__((always_inline)) void
+hist_enter(uint32_t tb, size_t size, uintptr_t ptr, bool alloc) {
+  if (alloc)
+    tm_hist_on_alloc(tm_thread_self, tb, size, ptr);
+  else
+    tm_hist_unfree(tb, size);
+}
+
 /* Store (ptr -> size, tb) under the key's lock, replacing any trace there;
- * tb 0 (the capture failed) or no table `p`: drop. -1 when dropped. */
+ * tb 0 (the capture failed) or no table `p`: drop. -1 when dropped. alloc:
+ * an allocation (history.h), else a detached trace put back. */
 static inline __attribute__((always_inline)) int
-store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb,
-             bool st) {
+store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb, bool st,
+             bool alloc) {
   if (TM_UNLIKELY(!p)) { // no table for a new domain: out of memory
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     return -1;
@@ -413,6 +427,7 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb,
         slots[i].key = ptr;
         slots[i].val = (uint64_t)tb << 32 | size;
         t->count++;
+        hist_enter(tb, size, ptr, alloc);
         tm_tt_current_add(size, st);
         return 0;
       }
@@ -425,6 +440,7 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb,
   bool big = size >= TM_TT_BIG_SIZE;
   if (tb && !v && !big &&
       tab_insert(&p->main, ptr, (uint64_t)tb << 32 | size)) {
+    hist_enter(tb, size, ptr, alloc);
     tm_tt_current_add(size, st);
     return 0;
   }
@@ -432,6 +448,8 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb,
     // Replace in place (realloc in place, tm_track again): one delta, so
     // the old and the new size are never counted together.
     size_t old = pair_size(p, ptr, *v);
+    tm_hist_on_free((uint32_t)(*v >> 32), old, 0);
+    hist_enter(tb, size, ptr, alloc);
     if (big)
       *tab_lookup(&p->big, ptr) = size;
     *v = (uint64_t)tb << 32 | (big ? TM_TT_BIG_SIZE : (uint32_t)size);
@@ -439,9 +457,13 @@ store_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size, uint32_t tb,
     return 0;
   }
   size_t old = 0;
-  if (v && pair_remove(p, ptr, &old))
+  uint32_t old_tb;
+  if (v && pair_remove(p, ptr, &old, &old_tb)) {
+    tm_hist_on_free(old_tb, old, 0);
     tm_tt_current_sub(old, st); // replaced by the insert below, or dropped
+  }
   if (tb && (v || big) && pair_insert(p, ptr, size, tb)) {
+    hist_enter(tb, size, ptr, alloc);
     tm_tt_current_add(size, st);
     return 0;
   }
@@ -455,7 +477,8 @@ add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
   TM_ASSERT(!p || pair_lock_held(p, st));
   unsigned limit =
       (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-  return store_locked(p, ptr, size, p ? tm_intern_capture(site, limit) : 0, st);
+  return store_locked(p, ptr, size, p ? tm_intern_capture(site, limit) : 0, st,
+                      true);
 }
 
 /* tm_track(0, p) / tm_untrack(0, p) of a header block: its trace is the
@@ -473,6 +496,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
     uint32_t tb = tm_intern_capture(site, limit);
     if (traced) {
       sh->hdr_count--;
+      tm_hist_on_free(h->tb, h->size, 0);
       tm_tt_current_sub(h->size, false);
     }
     h->size = size;
@@ -482,6 +506,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
       h->tb = tb;
       h->gen = tm_hdr_gen;
       sh->hdr_count++;
+      tm_hist_on_alloc(tm_thread_self, tb, size, ptr);
       tm_tt_current_add(size, false);
       rc = 0;
     } else {
@@ -489,6 +514,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
     }
   } else if (!add && traced) {
     sh->hdr_count--;
+    tm_hist_on_free(h->tb, h->size, 0);
     tm_tt_current_sub(h->size, false);
     h->gen = 0;
   }
@@ -547,7 +573,7 @@ void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
     unsigned limit =
         (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
     uint32_t tb = tm_intern_capture(site, limit);
-    store_locked(&sh->t, ptr, size, tb, st);
+    store_locked(&sh->t, ptr, size, tb, st, true);
   }
   if (!st)
     tm_spin_unlock(&sh->lock);
@@ -565,8 +591,11 @@ void tm_core_on_free_slow(uintptr_t ptr) {
   if (!st)
     tm_spin_lock(&sh->lock);
   size_t old;
-  if (pair_remove(&sh->t, ptr, &old))
+  uint32_t tb;
+  if (pair_remove(&sh->t, ptr, &old, &tb)) {
+    tm_hist_on_free(tb, old, ptr);
     tm_tt_current_sub(old, st);
+  }
   if (!st)
     tm_spin_unlock(&sh->lock);
   atomic_signal_fence(memory_order_seq_cst);
@@ -596,8 +625,13 @@ void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {
     tm_spin_lock(lock);
   tm_tt_pair_t *p = pair_of_locked(domain, ptr, false);
   size_t old;
-  if (p && pair_remove(p, ptr, &old))
+  uint32_t tb;
+  // Not a free by the program (tm_untrack, realloc's old block): never
+  // temporary.
+  if (p && pair_remove(p, ptr, &old, &tb)) {
+    tm_hist_on_free(tb, old, 0);
     tm_tt_current_sub(old, st);
+  }
   if (!st)
     tm_spin_unlock(lock);
 }
@@ -611,7 +645,8 @@ bool tm_trace_table_detach(uintptr_t ptr, tm_detached_t *d) {
   if (v) {
     d->tb = (uint32_t)(*v >> 32);
     d->generation = clear_generation;
-    pair_remove(&sh->t, ptr, &d->size);
+    pair_remove(&sh->t, ptr, &d->size, &d->tb);
+    tm_hist_on_free(d->tb, d->size, 0); // realloc: the old block goes
     tm_tt_current_sub(d->size, false);
   }
   tm_spin_unlock(&sh->lock);
@@ -626,7 +661,7 @@ void tm_trace_table_restore(uintptr_t ptr, const tm_detached_t *d) {
   // A clear or stop since the detach forgot the traceback (and the trace).
   if (atomic_load_explicit(&tm_tracing, memory_order_acquire) &&
       d->generation == clear_generation)
-    store_locked(&sh->t, ptr, d->size, d->tb, false);
+    store_locked(&sh->t, ptr, d->size, d->tb, false, false);
   tm_spin_unlock(&sh->lock);
 }
 
@@ -667,6 +702,7 @@ void tm_core_hdr_detach(void *ptr, tm_hdr_detached_t *d) {
   d->traced = h->gen == tm_hdr_gen;
   if (d->traced) {
     sh->hdr_count--;
+    tm_hist_on_free(h->tb, h->size, 0); // realloc: the old block goes
     tm_tt_current_sub(h->size, st);
   }
   if (!st)
@@ -692,6 +728,7 @@ void tm_core_hdr_restore(void *ptr, const tm_hdr_detached_t *d) {
   // is then an old one, and the block untraced, as CPython forgets it.
   if (d->traced && h->gen == tm_hdr_gen) {
     sh->hdr_count++;
+    tm_hist_unfree(h->tb, h->size);
     tm_tt_current_add(h->size, st);
   }
   if (!st)
@@ -756,6 +793,7 @@ void tm_trace_table_clear_locked(void) {
   domains = NULL;
   ndomains = domains_cap = 0;
   tm_intern_reset();
+  tm_hist_clear_locked();
   clear_generation++;
   atomic_store_explicit(&tm_traced_current, 0, memory_order_relaxed);
   atomic_store_explicit(&tm_traced_peak, 0, memory_order_relaxed);

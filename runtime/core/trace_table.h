@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "header_index.h"
+#include "history.h"
 #include "internal.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
@@ -249,9 +250,15 @@ static inline bool tm_tt_peak_update(size_t post) {
   while (post > peak) {
     if (atomic_compare_exchange_weak_explicit(&tm_traced_peak, &peak, post,
                                               memory_order_relaxed,
-                                              memory_order_relaxed))
+                                              memory_order_relaxed)) {
+      tm_hist_peak_reached(false);
       return true;
+    }
   }
+  // Reached again without rising: the live set at the peak is now this
+  // one too (history.h); the timeline's peak point stays the first.
+  if (post == peak)
+    tm_hist_peak_reached(false);
   return false;
 }
 
@@ -266,9 +273,12 @@ tm_tt_current_add(size_t delta, bool st) {
     post =
         atomic_load_explicit(&tm_traced_current, memory_order_relaxed) + delta;
     atomic_store_explicit(&tm_traced_current, post, memory_order_relaxed);
-    raised = post > atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
-    if (raised)
+    size_t peak = atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
+    raised = post > peak;
+    if (post >= peak) { // reached: the live set at the peak (history.h)
       atomic_store_explicit(&tm_traced_peak, post, memory_order_relaxed);
+      tm_hist_peak_reached(true);
+    }
   } else {
     post = atomic_fetch_add_explicit(&tm_traced_current, delta,
                                      memory_order_relaxed) +
@@ -336,6 +346,7 @@ tm_core_on_alloc_inline(void *p, size_t size, const struct tm_site *site) {
           slots[i].key = ptr;
           slots[i].val = (uint64_t)tb << 32 | size;
           tab->count++;
+          tm_hist_on_alloc(t, tb, size, ptr);
           tm_tt_current_add(size, st);
           if (!st)
             tm_spin_unlock(&sh->lock);
@@ -383,6 +394,7 @@ tm_core_on_free_inline(void *p) {
           slow = true; // the size is in the big table
           break;
         }
+        tm_hist_on_free((uint32_t)(slots[i].val >> 32), size, ptr);
         tm_tt_erase_at(tab, i);
         tm_tt_current_sub(size, st);
         break;
@@ -474,6 +486,7 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
       h->tb = tb;
       h->gen = tm_hdr_gen;
       sh->hdr_count++;
+      tm_hist_on_alloc(t, tb, size, p);
       tm_tt_current_add(size, st);
     } else {
       tm_trace_table_count_drop();
@@ -516,6 +529,7 @@ tm_core_hdr_forget(void *ptr) {
       memory_order_relaxed);
   if (h->gen == tm_hdr_gen) {
     sh->hdr_count--;
+    tm_hist_on_free(h->tb, h->size, p);
     tm_tt_current_sub(h->size, st);
   }
   if (!st)

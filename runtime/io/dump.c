@@ -23,7 +23,8 @@
  *   magic = 89 54 4D 53 4E 41 50 0A ("\x89TMSNAP\n": the high byte and the
  *           newline catch 7-bit and text-mode transfers, as PNG's does)
  *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section,
- *           bit 3 (TM_DUMP_FLAG_THREADS) = a threads section, bit 4
+ *           bit 1 (TM_DUMP_FLAG_HISTORY) = a history section, bit 3
+ *           (TM_DUMP_FLAG_THREADS) = a threads section, bit 4
  *           (TM_DUMP_FLAG_TIMELINE) = a timeline section; optional
  *           sections follow the traces in increasing bit order. The other
  *           bits are reserved and must be 0 (a loader refuses any flag it
@@ -31,8 +32,8 @@
  *           message instead of misreading it)
  *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
  *
- *   payload = info strings tracebacks traces [leaks] [threads] [timeline],
- *   nothing
+ *   payload = info strings tracebacks traces [leaks] [history] [threads]
+ *   [timeline], nothing
  *   after:
  *
  *   info       z traceback_limit
@@ -72,6 +73,17 @@
  *              of all records total at most 2^63-1. A classification with
  *              no record (no live block) is count 0.
  *
+ *   history    (only with flag bit 1: the allocation history per
+ *              traceback, tm_history_t)
+ *              v count, then count x
+ *              +-------------------+---------+-------------+---------+
+ *              | v traceback index | v calls | v allocated | v frees |
+ *              +-------------------+---------+-------------+---------+
+ *              | v temporary | v peak_size | v peak_count |
+ *              +-------------+-------------+--------------+
+ *              records in strictly increasing traceback index order;
+ *              frees <= calls, temporary <= frees, peak_count <= calls,
+ *              peak_size <= allocated.
  *   threads    (only with flag bit 3: the snapshot's thread table and each
  *              trace's thread, tracemalloc.h tm_thread_info_t)
  *              v count, then count x
@@ -113,7 +125,7 @@ static uint64_t zigzag(int64_t v) {
 
 /* The writer's state: the sections built side by side, then joined. */
 typedef struct writer {
-  tm_buf_t strings, tracebacks, traces, leaks, threads, timeline;
+  tm_buf_t strings, tracebacks, traces, leaks, history, threads, timeline;
   tm_ptr_map_t string_ids, traceback_ids;
   uint32_t nstrings, ntracebacks;
 } writer_t;
@@ -232,6 +244,58 @@ static bool write_leaks(writer_t *w, const tm_snapshot_t *snap) {
   return !w->leaks.failed;
 }
 
+/* The history section (after the leaks: a record's traceback no trace or
+ * leak uses is added to the table after theirs). */
+typedef struct hist_out {
+  uint32_t tb;
+  const tm_history_t *h;
+} hist_out_t;
+
+static bool write_history(writer_t *w, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_history_t *recs = tm_snapshot_history(snap, &n);
+  if (!recs)
+    return true;
+  hist_out_t *out = tm_raw_alloc((n ? n : 1) * sizeof *out, TM_MEM_OBJECTS);
+  if (!out)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t tb;
+    bool added;
+    if (!tm_ptr_map_index(&w->traceback_ids, recs[i].traceback, w->ntracebacks,
+                          &tb, &added) ||
+        (added && !write_traceback(w, recs[i].traceback))) {
+      tm_raw_free(out);
+      return false;
+    }
+    if (added)
+      w->ntracebacks++;
+    out[i] = (hist_out_t){tb, &recs[i]};
+  }
+  // Shell sort by index (no qsort: see write_leaks). A snapshot has one
+  // record per traceback pointer, so the indices are distinct.
+  for (size_t gap = n / 2; gap; gap /= 2)
+    for (size_t i = gap; i < n; i++)
+      for (size_t j = i; j >= gap && out[j - gap].tb > out[j].tb; j -= gap) {
+        hist_out_t t = out[j];
+        out[j] = out[j - gap];
+        out[j - gap] = t;
+      }
+  tm_buf_put_varint(&w->history, n);
+  for (size_t i = 0; i < n; i++) {
+    const tm_history_t *h = out[i].h;
+    tm_buf_put_varint(&w->history, out[i].tb);
+    tm_buf_put_varint(&w->history, h->calls);
+    tm_buf_put_varint(&w->history, h->allocated);
+    tm_buf_put_varint(&w->history, h->frees);
+    tm_buf_put_varint(&w->history, h->temporary);
+    tm_buf_put_varint(&w->history, h->peak_size);
+    tm_buf_put_varint(&w->history, h->peak_count);
+  }
+  tm_raw_free(out);
+  return !w->history.failed;
+}
+
 /* The threads section (flag bit 3), when the snapshot has a thread
  * table. */
 static bool write_threads(writer_t *w, const tm_snapshot_t *snap) {
@@ -313,6 +377,9 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   bool has_leaks = tm_snapshot_leaks(snap, &(size_t){0}) != NULL;
   if (has_leaks)
     tm_buf_append(out, w->leaks.data, w->leaks.len);
+  bool has_history = tm_snapshot_history(snap, NULL) != NULL;
+  if (has_history)
+    tm_buf_append(out, w->history.data, w->history.len);
   size_t nthreads;
   tm_snapshot_threads(snap, &nthreads);
   if (nthreads)
@@ -328,6 +395,7 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   put_le(h + 8, TM_DUMP_FORMAT_VERSION, 2);
   put_le(h + 10,
          (has_leaks ? TM_DUMP_FLAG_LEAKS : 0) |
+             (has_history ? TM_DUMP_FLAG_HISTORY : 0) |
              (nthreads ? TM_DUMP_FLAG_THREADS : 0) |
              (has_timeline ? TM_DUMP_FLAG_TIMELINE : 0),
          2);
@@ -346,11 +414,12 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
                   n < 1024 ? 1024 : n / 4);
   bool ok = write_traces(&w, snap) && write_leaks(&w, snap) &&
-            write_threads(&w, snap) && write_timeline(&w, snap);
+            write_history(&w, snap) && write_threads(&w, snap) &&
+            write_timeline(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
                             w.tracebacks.len + w.traces.len + w.leaks.len +
-                            w.threads.len + w.timeline.len);
+                            w.history.len + w.threads.len + w.timeline.len);
     assemble(out, snap, &w);
     ok = !out->failed;
   }
@@ -360,6 +429,7 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_buf_free(&w.leaks);
   tm_buf_free(&w.threads);
   tm_buf_free(&w.timeline);
+  tm_buf_free(&w.history);
   tm_ptr_map_free(&w.string_ids);
   tm_ptr_map_free(&w.traceback_ids);
   if (!ok) {

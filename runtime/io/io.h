@@ -78,6 +78,10 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
 /* Header flag: a leak classification section follows the traces (dump.c).
  * Written only when the snapshot has one, so other dumps stay as before. */
 #define TM_DUMP_FLAG_LEAKS 1
+/* Header flag (bit 1): an allocation-history section follows (after the
+ * leaks section, if any). Bit 2 is left unused (the peak is part of the
+ * history records). */
+#define TM_DUMP_FLAG_HISTORY 2
 /* Header flag (bit 3): a thread section follows (dump.c). Written only
  * when the snapshot has a thread table. Optional sections follow the
  * traces in increasing flag-bit order. */

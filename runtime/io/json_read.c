@@ -21,11 +21,12 @@
  * so are the members that carry the rest of a binary dump's content
  * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
  * at the top level, "functions" (names or null, one per frame) per trace,
- * "leaks" (the leak classification) and "timeline" (memory over time):
- * their values are checked when met and read after the traces, whatever the
- * key order. So is "threads" (the thread table: [{"tid": N, "name": S,
- * "ended": B}, ...]); a trace's optional "thread" is an index into it
- * (0-based), checked once both are read.
+ * "leaks" (the leak classification), "history" (the allocation history
+ * per traceback) and "timeline" (memory over time): their values are
+ * checked when met and read after the traces, whatever the key order. So
+ * is "threads" (the thread table: [{"tid": N, "name": S, "ended": B},
+ * ...]); a trace's optional "thread" is an index into it (0-based),
+ * checked once both are read.
  */
 #include <string.h>
 
@@ -354,6 +355,120 @@ static int cmp_leak_key(const tm_leak_rec_t *a, const tm_leak_rec_t *b) {
 /* "leaks": [...], after the traces: the snapshot's classification. The same
  * (traceback, kind) twice, or bytes totalling more than 2^63-1, are
  * refused (the binary format's rules). */
+static tm_status_t read_leaks(jp_t *p);
+
+enum {
+  H_CALLS = 1,
+  H_ALLOCATED = 2,
+  H_FREES = 4,
+  H_TEMPORARY = 8,
+  H_PEAK_SIZE = 16,
+  H_PEAK_COUNT = 32
+};
+
+/* One "history" record into *rec. */
+static tm_status_t read_hist_rec(jp_t *p, size_t index, tm_history_t *rec) {
+  static const char *const names[] = {"calls",     "allocated", "frees",
+                                      "temporary", "peak_size", "peak_count"};
+  size_t start = p->pos;
+  TRY(tm_json_expect(p, '{', "to start a history record"));
+  unsigned seen = 0;
+  bool first = true, done, handled;
+  uint64_t v[6] = {0};
+  tb_members_t m = {0, 0, 0, TM_TOTAL_NFRAME_NONE};
+  for (;;) {
+    TRY(tm_json_next_member(p, &first, &done, "in a history record"));
+    if (done)
+      break;
+    TRY(read_tb_member(p, &m, &handled));
+    if (handled)
+      continue;
+    size_t k = 0;
+    while (k < 6 && !tm_json_key_is(p, names[k]))
+      k++;
+    if (k == 6) {
+      TRY(tm_json_skip_value(p, 4));
+      continue;
+    }
+    TRY(tm_json_mark_key(p, &seen, 1u << k));
+    TRY(tm_json_read_int(p, names[k], 0,
+                         k == 4 ? TM_IO_MAX_TOTAL_SIZE : UINT64_MAX, NULL,
+                         &v[k]));
+  }
+  const char *missing = NULL;
+  for (size_t k = 0; k < 6 && !missing; k++)
+    if (!(seen & (1u << k)))
+      missing = names[k];
+  if (!missing && !(m.seen & TB_TRACEBACK))
+    missing = "traceback";
+  if (!missing && !(m.seen & TB_TOTAL))
+    missing = "total_nframe";
+  if (missing) {
+    p->pos = start;
+    return jfail(p, "history %zu: missing key \"%s\"", index, missing);
+  }
+  const char *bad = v[2] > v[0]   ? "more frees than calls"
+                    : v[3] > v[2] ? "more temporary allocations than frees"
+                    : v[5] > v[0] ? "more blocks at the peak than calls"
+                    : v[4] > v[1] ? "more bytes at the peak than allocated"
+                                  : NULL;
+  if (bad) {
+    p->pos = start;
+    return jfail(p, "history %zu: %s", index, bad);
+  }
+  TRY(attach_functions(p, &m, "history", index, start));
+  const tm_traceback_t *tb;
+  TRY(intern_tb(p, &m, &tb));
+  *rec = (tm_history_t){tb, v[0], v[1], v[2], v[3], v[4], v[5]};
+  return TM_OK;
+}
+
+/* "history": [...], after the traces: one record per traceback. */
+static tm_status_t read_history(jp_t *p) {
+  size_t start = (tm_json_skip_ws(p), p->pos);
+  TRY(tm_json_expect(p, '[', "to start the history array"));
+  tm_history_t *recs = NULL;
+  size_t n = 0, cap = 0;
+  tm_status_t st = TM_OK;
+  if (tm_json_peek(p) == ']')
+    p->pos++;
+  else
+    for (;;) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 16;
+        tm_history_t *r = tm_raw_realloc(recs, cap * sizeof *r, TM_MEM_OBJECTS);
+        if (!r) {
+          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+          break;
+        }
+        recs = r;
+      }
+      if ((st = read_hist_rec(p, n, &recs[n])) != TM_OK)
+        break;
+      n++;
+      int c = tm_json_peek(p);
+      if (c == ']') {
+        p->pos++;
+        break;
+      }
+      if (c != ',') {
+        st = c ? jfail(p, "expected ',' or ']' after a history record")
+               : jfail(p, "unexpected end of input in the history array");
+        break;
+      }
+      p->pos++;
+    }
+  if (st == TM_OK && tm_snapshot_set_history(p->snap, recs, n) != TM_OK)
+    st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+  size_t kept = 0;
+  if (st == TM_OK && (tm_snapshot_history(p->snap, &kept), kept != n)) {
+    p->pos = start;
+    st = jfail(p, "history: the same traceback twice");
+  }
+  tm_raw_free(recs);
+  return st;
+}
+
 static tm_status_t read_leaks(jp_t *p) {
   size_t start = (tm_json_skip_ws(p), p->pos);
   TRY(tm_json_expect(p, '[', "to start the leaks array"));
@@ -654,7 +769,8 @@ enum {
   T_RUNTIME_MEMORY = 512,
   T_LEAKS = 1024,
   T_THREADS = 2048,
-  T_TIMELINE = 4096
+  T_TIMELINE = 4096,
+  T_HISTORY = 8192
 };
 
 typedef struct top {
@@ -665,6 +781,7 @@ typedef struct top {
   size_t leaks_pos;    /* where "leaks" starts: read after the traces */
   size_t threads_pos;  /* where "threads" starts: likewise */
   size_t timeline_pos; /* where "timeline" starts: likewise */
+  size_t history_pos;  /* where "history" starts: likewise */
   tm_snapshot_info_t info;
   char *program; /* tm_raw copy of "program" */
 } top_t;
@@ -759,6 +876,10 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
     TRY(tm_json_mark_key(p, &t->seen, T_TIMELINE));
     t->timeline_pos = (tm_json_skip_ws(p), p->pos);
     TRY(tm_json_skip_value(p, 1)); // checked now, read after the traces
+  } else if (tm_json_key_is(p, "history")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_HISTORY));
+    t->history_pos = (tm_json_skip_ws(p), p->pos);
+    TRY(tm_json_skip_value(p, 1)); // checked now, read after the traces
   } else {
     TRY(tm_json_skip_value(p, 1));
   }
@@ -800,6 +921,10 @@ static tm_status_t read_document(jp_t *p, top_t *t) {
   if (t->seen & T_LEAKS) {
     p->pos = t->leaks_pos;
     TRY(read_leaks(p));
+  }
+  if (t->seen & T_HISTORY) {
+    p->pos = t->history_pos;
+    TRY(read_history(p));
   }
   if (t->seen & T_THREADS) {
     p->pos = t->threads_pos;

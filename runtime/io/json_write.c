@@ -31,9 +31,14 @@
  *     "traceback": [...], "total_nframe": N, ["functions": [...]]}.
  *   - per trace, when it has a thread: "thread", after "size", the 0-based
  *     index of its thread in "threads";
- *   - after those, when the snapshot has a thread table: "threads", one object
+ *   - after those, when the snapshot has an allocation history
+ *     (tm_history_t): "history", one object per record in the snapshot's
+ *     order, {"calls": N, "allocated": BYTES, "frees": N, "temporary": N,
+ *     "peak_size": BYTES, "peak_count": N, "traceback": [...],
+ *     "total_nframe": N, ["functions": [...]]};
+ *   - then, when the snapshot has a thread table: "threads", one object
  *     per thread in the snapshot's order, {"tid": N, "name": "...",
- *     "ended": true | false}.
+ *     "ended": true | false};
  *   - last, when the snapshot has a timeline (memory over time,
  *     tm_snapshot_timeline): "timeline", one object per point, in time
  *     order, {"time_ns": N, "current": N, "peak": N, "allocations": N}.
@@ -277,6 +282,27 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
       put_tail(out, leaks[i].tb);
     }
     tm_buf_puts(out, nleaks ? "\n ]" : "]");
+  }
+  size_t nhist;
+  const tm_history_t *hist = tm_snapshot_history(snap, &nhist);
+  if (hist) {
+    tm_buf_puts(out, ",\n \"history\": [");
+    for (size_t i = 0; i < nhist; i++) {
+      tm_buf_puts(out, i ? ",\n  {\"calls\": " : "\n  {\"calls\": ");
+      tm_buf_put_u64_decimal(out, hist[i].calls);
+      tm_buf_puts(out, ", \"allocated\": ");
+      tm_buf_put_u64_decimal(out, hist[i].allocated);
+      tm_buf_puts(out, ", \"frees\": ");
+      tm_buf_put_u64_decimal(out, hist[i].frees);
+      tm_buf_puts(out, ", \"temporary\": ");
+      tm_buf_put_u64_decimal(out, hist[i].temporary);
+      tm_buf_puts(out, ", \"peak_size\": ");
+      tm_buf_put_u64_decimal(out, hist[i].peak_size);
+      tm_buf_puts(out, ", \"peak_count\": ");
+      tm_buf_put_u64_decimal(out, hist[i].peak_count);
+      put_tail(out, hist[i].traceback);
+    }
+    tm_buf_puts(out, nhist ? "\n ]" : "]");
   }
   size_t nthreads;
   const tm_thread_info_t *th = tm_snapshot_threads(snap, &nthreads);

@@ -42,6 +42,7 @@ typedef struct reader {
   size_t frames_cap;
   const char *unknown; /* interned "<unknown>" */
   bool has_leaks;      /* header flag TM_DUMP_FLAG_LEAKS */
+  bool has_history;    /* header flag TM_DUMP_FLAG_HISTORY */
   bool has_threads;    /* header flag TM_DUMP_FLAG_THREADS */
   bool has_timeline;   /* header flag TM_DUMP_FLAG_TIMELINE */
   unsigned flags;      /* every header flag: which sections follow */
@@ -382,7 +383,64 @@ static tm_status_t read_leaks(reader_t *r) {
   return st;
 }
 
-/* STEP 6 (flag TM_DUMP_FLAG_THREADS): the thread table, then each
+/* STEP 6 (flag TM_DUMP_FLAG_HISTORY): the allocation history (dump.c). */
+static tm_status_t read_history(reader_t *r) {
+  uint64_t n, prev = 0;
+  TRY(get_count(r, "history records", 7, &n));
+  tm_history_t *recs = tm_raw_alloc((n ? n : 1) * sizeof *recs, TM_MEM_OBJECTS);
+  if (!recs)
+    return oom(r);
+  tm_status_t st = TM_OK;
+  for (uint64_t i = 0; st == TM_OK && i < n; i++) {
+    uint64_t tb, v[6];
+    if ((st = get_varint(r, "history traceback", &tb)) != TM_OK ||
+        (st = get_varint(r, "history calls", &v[0])) != TM_OK ||
+        (st = get_varint(r, "history allocated", &v[1])) != TM_OK ||
+        (st = get_varint(r, "history frees", &v[2])) != TM_OK ||
+        (st = get_varint(r, "history temporary", &v[3])) != TM_OK ||
+        (st = get_bounded(r, "history peak_size", TM_IO_MAX_TOTAL_SIZE,
+                          &v[4])) != TM_OK ||
+        (st = get_varint(r, "history peak_count", &v[5])) != TM_OK)
+      break;
+    const char *bad = NULL;
+    if (tb >= r->ntracebacks)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: history record %llu: traceback index %llu out of "
+                "range (%u tracebacks)",
+                (unsigned long long)i, (unsigned long long)tb, r->ntracebacks);
+    else if (i && tb <= prev)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: history record %llu: not after the previous one "
+                "(records are in increasing traceback order, each once)",
+                (unsigned long long)i);
+    else if (v[2] > v[0])
+      bad = "more frees than calls";
+    else if (v[3] > v[2])
+      bad = "more temporary allocations than frees";
+    else if (v[5] > v[0])
+      bad = "more blocks at the peak than calls";
+    else if (v[4] > v[1])
+      bad = "more bytes at the peak than allocated";
+    if (bad)
+      st = fail(r->name, TM_EFORMAT, "corrupt: history record %llu: %s",
+                (unsigned long long)i, bad);
+    if (st != TM_OK)
+      break;
+    prev = tb;
+    recs[i] =
+        (tm_history_t){r->tracebacks[tb], v[0], v[1], v[2], v[3], v[4], v[5]};
+  }
+  if (st == TM_OK && last_section(r, TM_DUMP_FLAG_HISTORY) && r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the history records",
+              left(r));
+  if (st == TM_OK && tm_snapshot_set_history(r->snap, recs, (size_t)n) != TM_OK)
+    st = oom(r);
+  tm_raw_free(recs);
+  return st;
+}
+
+/* STEP 7 (flag TM_DUMP_FLAG_THREADS): the thread table, then each
  * trace's thread (dump.c). */
 static tm_status_t read_threads(reader_t *r) {
   uint64_t n;
@@ -430,7 +488,7 @@ static tm_status_t read_threads(reader_t *r) {
   return st;
 }
 
-/* STEP 7 (flag TM_DUMP_FLAG_TIMELINE): memory over time (dump.c). */
+/* STEP 8 (flag TM_DUMP_FLAG_TIMELINE): memory over time (dump.c). */
 static tm_status_t read_timeline(reader_t *r) {
   uint64_t n;
   TRY(get_count(r, "timeline points", 4, &n));
@@ -498,8 +556,8 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 "library reads version %d)",
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
-  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_THREADS |
-                          TM_DUMP_FLAG_TIMELINE))
+  if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_HISTORY |
+                          TM_DUMP_FLAG_THREADS | TM_DUMP_FLAG_TIMELINE))
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
   uint64_t payload = get_le(d + 16, 8);
@@ -536,6 +594,7 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
   r.has_threads = get_le(data + 10, 2) & TM_DUMP_FLAG_THREADS;
   r.has_timeline = get_le(data + 10, 2) & TM_DUMP_FLAG_TIMELINE;
   r.flags = (unsigned)get_le(data + 10, 2);
+  r.has_history = get_le(data + 10, 2) & TM_DUMP_FLAG_HISTORY;
   tm_status_t st = read_info(&r);
   if (st == TM_OK)
     st = read_strings(&r);
@@ -545,6 +604,8 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = read_traces(&r);
   if (st == TM_OK && r.has_leaks)
     st = read_leaks(&r);
+  if (st == TM_OK && r.has_history)
+    st = read_history(&r);
   if (st == TM_OK && r.has_threads)
     st = read_threads(&r);
   if (st == TM_OK && r.has_timeline)

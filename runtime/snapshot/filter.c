@@ -203,6 +203,45 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
   return TM_OK;
 }
 
+/* The history records whose traceback passes the filters, as a trace of
+ * domain 0 of that traceback and of no known thread would (the history of
+ * a traceback counts its domain-0 allocations and its tm_track ones alike,
+ * and every thread's: it has no domain and no thread, so a thread filter
+ * that includes keeps none of it). */
+static tm_status_t run_history(ctx_t *c, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_history_t *h = tm_snapshot_history(snap, &n);
+  if (!h)
+    return TM_OK;
+  tm_history_t *kept = tm_raw_alloc((n ? n : 1) * sizeof *kept, TM_MEM_OBJECTS);
+  if (!kept)
+    return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+  size_t m = 0;
+  tm_status_t st = TM_OK;
+  const tm_trace_t pseudo = {0};
+  for (size_t i = 0; i < n && st == TM_OK; i++) {
+    tb_entry_t *e = entry_of(c, h[i].traceback);
+    if (!e) {
+      st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+      break;
+    }
+    int keep = c->nf ? keep_trace(c, c->res + e->res, &pseudo) : 1;
+    if (keep < 0)
+      st = tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
+                                   "filter on an empty traceback)");
+    if (keep <= 0)
+      continue;
+    if (!e->copy && !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
+      st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+    kept[m] = h[i];
+    kept[m++].traceback = e->copy;
+  }
+  if (st == TM_OK)
+    st = tm_snapshot_set_history(c->dst, kept, m);
+  tm_raw_free(kept);
+  return st;
+}
+
 /* Thread k of `threads` matches filter f? */
 static bool thread_matches(const tm_filter_t *f, const tm_thread_info_t *t) {
   if (f->thread_name)
@@ -259,6 +298,8 @@ tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
     st = tm_snapshot_reserve(c.dst, n ? 0 : tm_snapshot_count(snap));
   if (st == TM_OK)
     st = run(&c, snap);
+  if (st == TM_OK)
+    st = run_history(&c, snap);
   for (size_t k = 0; k < n; k++) {
     tm_glob_free(c.globs[k]);
     tm_raw_free(c.thread_match[k]);

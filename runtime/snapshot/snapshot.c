@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "ptr_map.h"
 #include "raw_alloc.h"
 
 /* ------------------------------------------------------------------------ */
@@ -218,6 +219,9 @@ struct tm_snapshot {
   /* Memory over time (tm_snapshot_timeline), or NULL: none. */
   tm_timeline_point_t *timeline;
   size_t ntimeline;
+  /* The allocation history (tm_history_t), or NULL: none. */
+  tm_history_t *hist;
+  size_t nhist;
 };
 
 #define TABLE_MIN 64
@@ -247,6 +251,7 @@ void tm_snapshot_free(tm_snapshot_t *snap) {
   tm_raw_free(snap->leaks);
   tm_raw_free(snap->threads);
   tm_raw_free(snap->timeline);
+  tm_raw_free(snap->hist);
   tm_arena_free(&snap->arena);
   tm_raw_free(snap);
 }
@@ -649,6 +654,53 @@ tm_status_t tm_snapshot_add_thread(tm_snapshot_t *snap, int64_t tid,
 void tm_snapshot_set_trace_thread(tm_snapshot_t *snap, size_t i,
                                   uint32_t thread) {
   snap->traces[i].thread = thread;
+}
+
+/* ---- Allocation history (tm_history_t) ---------------------------------- */
+
+tm_status_t tm_snapshot_set_history(tm_snapshot_t *snap,
+                                    const tm_history_t *recs, size_t n) {
+  // One byte at least: a history with no record is still one.
+  tm_history_t *copy = tm_raw_alloc(n ? n * sizeof *copy : 1, TM_MEM_OBJECTS);
+  if (!copy)
+    return tm_set_error(TM_ENOMEM, "out of memory storing an allocation "
+                                   "history");
+  // Records of one traceback pointer are summed (two runtime tracebacks
+  // can become one snapshot traceback).
+  tm_ptr_map_t idx;
+  tm_ptr_map_init(&idx, sizeof(tm_ptr_index_slot_t), 64);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t j;
+    bool added;
+    if (!tm_ptr_map_index(&idx, recs[i].traceback, (uint32_t)m, &j, &added)) {
+      tm_ptr_map_free(&idx);
+      tm_raw_free(copy);
+      return tm_set_error(TM_ENOMEM, "out of memory storing an allocation "
+                                     "history");
+    }
+    if (added) {
+      copy[m++] = recs[i];
+      continue;
+    }
+    copy[j].calls += recs[i].calls;
+    copy[j].allocated += recs[i].allocated;
+    copy[j].frees += recs[i].frees;
+    copy[j].temporary += recs[i].temporary;
+    copy[j].peak_size += recs[i].peak_size;
+    copy[j].peak_count += recs[i].peak_count;
+  }
+  tm_ptr_map_free(&idx);
+  tm_raw_free(snap->hist);
+  snap->hist = copy;
+  snap->nhist = m;
+  return TM_OK;
+}
+
+const tm_history_t *tm_snapshot_history(const tm_snapshot_t *snap, size_t *n) {
+  if (n)
+    *n = snap ? snap->nhist : 0;
+  return snap ? snap->hist : NULL;
 }
 
 /* ---- Snapshots derived from another (filter.c, the CLI's suppressions) */

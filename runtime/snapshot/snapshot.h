@@ -99,6 +99,15 @@ TM_HIDDEN size_t tm_snapshot_traceback_count(const tm_snapshot_t *snap);
 TM_HIDDEN const tm_snapshot_info_t *
 tm_snapshot_info_ref(const tm_snapshot_t *snap);
 
+/* ---- Allocation history (tm_history_t, history.c) */
+
+/* Store a copy of recs[0..n) as snap's history (replacing one); records
+ * with the same traceback pointer are summed. Each traceback must be
+ * interned in snap. TM_ENOMEM with the error message set. */
+TM_HIDDEN tm_status_t tm_snapshot_set_history(tm_snapshot_t *snap,
+                                              const tm_history_t *recs,
+                                              size_t n);
+
 /* ---- Python's fnmatch (fnmatch.c), compiled once per Filter */
 typedef struct tm_glob tm_glob_t;
 

@@ -34,7 +34,16 @@ enum {
   OPT_WEIGHT = 1 << 11,     /* --weight bytes|blocks (flamegraph) */
   OPT_SUPPRESS = 1 << 12,   /* --suppress FILE (leaks) */
   OPT_REACHABLE = 1 << 13,  /* --reachable (leaks) */
+  OPT_SORT = 1 << 14,       /* --sort calls|allocated|temporary|peak */
 };
+
+/* history --sort: what orders the groups, largest first. */
+typedef enum cli_sort {
+  CLI_SORT_CALLS,
+  CLI_SORT_ALLOCATED,
+  CLI_SORT_TEMPORARY,
+  CLI_SORT_PEAK,
+} cli_sort_t;
 
 /* How many frames of one traceback the human reports (traceback, leaks)
  * print, most recent first: Python's default sys.tracebacklimit. With the
@@ -73,6 +82,7 @@ typedef struct cli_opts {
   bool by_line;         /* flamegraph: one box per line, not per function */
   bool weight_blocks;   /* flamegraph --weight blocks: widths by block count */
   const char *suppress; /* --suppress FILE; NULL: none */
+  cli_sort_t sort;      /* history --sort (default calls) */
   const char *args[2];  /* positional arguments */
   int nargs;
 } cli_opts_t;
@@ -162,5 +172,7 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv);
 int cmd_flamegraph(const cli_command_t *cmd, int argc, char **argv);
 int cmd_threads(const cli_command_t *cmd, int argc, char **argv);
 int cmd_timeline(const cli_command_t *cmd, int argc, char **argv);
+int cmd_history(const cli_command_t *cmd, int argc, char **argv);
+int cmd_peak(const cli_command_t *cmd, int argc, char **argv);
 
 #endif /* TM_CLI_H */

@@ -82,6 +82,7 @@ static const opt_def_t opt_defs[] = {
     {"--weight", OPT_WEIGHT, true},
     {"--suppress", OPT_SUPPRESS, true},
     {"--reachable", OPT_REACHABLE, false},
+    {"--sort", OPT_SORT, true},
 };
 
 static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
@@ -138,6 +139,18 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
       return cli_usage_error(
           cmd, "unknown --weight '%s': expected bytes or blocks", value);
     o->weight_blocks = strcmp(value, "blocks") == 0;
+  } else if (strcmp(name, "--sort") == 0) {
+    static const char *const sorts[] = {"calls", "allocated", "temporary",
+                                        "peak"};
+    size_t k = 0;
+    while (k < 4 && strcmp(value, sorts[k]) != 0)
+      k++;
+    if (k == 4)
+      return cli_usage_error(cmd,
+                             "unknown --sort '%s': expected calls, "
+                             "allocated, temporary or peak",
+                             value);
+    o->sort = (cli_sort_t)k;
   } else if (strcmp(name, "--suppress") == 0) {
     o->suppress = value; // read by the command, which reports its errors
   } else if (strcmp(name, "--width") == 0) {

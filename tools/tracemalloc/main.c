@@ -101,6 +101,33 @@ static const cli_command_t commands[] = {
      OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS |
          OPT_REACHABLE,
      1, 1, cmd_leaks},
+    {"history",
+     "SNAP [--key filename|lineno|traceback] [--cumulative] "
+     "[--sort calls|allocated|temporary|peak] [--limit N] [FILTERS]",
+     "allocation calls, bytes, temporaries and peak share per line",
+     "Print what each group of SNAP allocated since tracing started, freed\n"
+     "blocks included, one line per group:\n"
+     "  FILE:LINE: calls=N, allocated=SIZE, temporary=N, peak=SIZE, "
+     "live=SIZE\n"
+     "calls: allocations (a realloc is one, at its own line); allocated:\n"
+     "their bytes; temporary: blocks freed before their thread allocated\n"
+     "anything else; peak: the group's live bytes when the traced memory\n"
+     "last reached its peak; live: its bytes in SNAP's traces.\n\n" GROUP_HELP
+     "  --sort KEY              calls (default), allocated, temporary or "
+     "peak:\n"
+     "                          largest first\n"
+     "\n" FILTERS_HELP,
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_SORT, 1, 1,
+     cmd_history},
+    {"peak",
+     "SNAP [--key filename|lineno|traceback] [--cumulative] [--limit N] "
+     "[FILTERS]",
+     "str(Statistic) lines of what was live at the peak",
+     "Print one str(Statistic) line per group of the blocks that were live\n"
+     "when the traced memory last reached its peak (tm_reset_peak moves\n"
+     "it), in CPython's order (largest first). Sizes and counts are exact\n"
+     "per group.\n\n" GROUP_HELP "\n" FILTERS_HELP,
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_peak},
     {"flamegraph",
      "SNAP -o OUT.svg [--by-line] [--weight bytes|blocks] [--title TEXT] "
      "[--width PX] [FILTERS]",

@@ -67,11 +67,13 @@ for f in $bad; do
   check "$f" -- "$tm" leaks "$f" --all-domains
   check "$f" -- "$tm" flamegraph "$f" -o "$work/x.svg"
   check "$f" -- "$tm" threads "$f"
+  check "$f" -- "$tm" history "$f" --cumulative
+  check "$f" -- "$tm" peak "$f"
 done
 # The same bytes on stdin ("-" is named <stdin>).
 from_stdin() { "$tm" "$1" - <"$2"; }
 for f in $work/empty.tmd $work/truncated.tmd $work/cut.json $work/zeros.bin; do
-  for cmd in stats top traceback leaks export threads; do
+  for cmd in stats top traceback leaks export threads history peak; do
     check "<stdin>" -- from_stdin "$cmd" "$f"
   done
 done

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* test_core_history.c - the allocation history per traceback and the peak
+ * (issue 12 parts 1 and 2), with exact values: calls, bytes, frees,
+ * temporary allocations, realloc, clear, stop, reset_peak, the live set at
+ * the peak (also when current only returns to the peak), and two threads
+ * allocating from one site and freeing each other's blocks. Fake pointers:
+ * the core never dereferences them. */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+#include "check_valid.h"
+#include "internal.h"
+#include "tracemalloc.h"
+
+static const struct tm_site s_a = {"h.c", "a", NULL, 1, 0, 0, 0};
+static const struct tm_site s_b = {"h.c", "b", NULL, 2, 0, 0, 0};
+static const struct tm_site s_r = {"h.c", "r", NULL, 3, 0, 0, 0};
+
+#define P(n) ((void *)(uintptr_t)(0x10000 + (n) * 0x100))
+
+/* The history of h.c:line in a new snapshot (zeros if none). */
+static tm_history_t hist_of(unsigned line) {
+  tm_history_t r;
+  memset(&r, 0, sizeof r);
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  size_t n;
+  const tm_history_t *h = tm_snapshot_history(snap, &n);
+  CHECK(h != NULL);
+  for (size_t i = 0; h && i < n; i++) {
+    const tm_frame_t *f = tm_traceback_frames(h[i].traceback);
+    if (strcmp(f[0].filename, "h.c") == 0 && f[0].lineno == line) {
+      r = h[i];
+      r.traceback = NULL;
+      CHECK_EQ_INT(tm_snapshot_traceback_history(snap, h[i].traceback, &r),
+                   TM_OK);
+      r.traceback = NULL;
+    }
+  }
+  tm_snapshot_free(snap);
+  return r;
+}
+
+/* Number of h.c records in a new snapshot. */
+static size_t hist_count(void) {
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  size_t n, k = 0;
+  const tm_history_t *h = tm_snapshot_history(snap, &n);
+  for (size_t i = 0; h && i < n; i++)
+    if (strcmp(tm_traceback_frames(h[i].traceback)[0].filename, "h.c") == 0)
+      k++;
+  tm_snapshot_free(snap);
+  return k;
+}
+
+#define CHECK_HIST(line, c, a, f, t, ps, pc)                                   \
+  do {                                                                         \
+    tm_history_t h_ = hist_of(line);                                           \
+    CHECK_EQ_INT(h_.calls, c);                                                 \
+    CHECK_EQ_INT(h_.allocated, a);                                             \
+    CHECK_EQ_INT(h_.frees, f);                                                 \
+    CHECK_EQ_INT(h_.temporary, t);                                             \
+    CHECK_EQ_INT(h_.peak_size, ps);                                            \
+    CHECK_EQ_INT(h_.peak_count, pc);                                           \
+  } while (0)
+
+static void test_counters(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 10, &s_a);
+  tm_core_on_alloc(P(2), 20, &s_a);
+  tm_core_on_alloc(P(3), 30, &s_a); // current 60: the peak
+  tm_core_on_free(P(3));            // the last allocation: temporary
+  tm_core_on_free(P(1));            // not the last one: not temporary
+  tm_core_on_alloc(P(4), 5, &s_b);
+  tm_core_on_free(P(4)); // temporary
+  tm_core_on_free(P(4)); // untraced now: nothing
+  tm_core_on_alloc(P(5), 7, &s_b);
+  tm_core_on_alloc(P(6), 1, &s_a);
+  tm_core_on_free(P(5)); // another allocation came between: not temporary
+  CHECK_HIST(1, 4, 61, 2, 1, 60, 3);
+  CHECK_HIST(2, 2, 12, 2, 1, 0, 0);
+  size_t cur, peak;
+  tm_get_traced_memory(&cur, &peak);
+  CHECK(cur == 21 && peak == 60);
+  // The history stays after every block is freed.
+  tm_core_on_free(P(2));
+  tm_core_on_free(P(6)); // still the thread's last allocation: temporary
+  CHECK_HIST(1, 4, 61, 4, 2, 60, 3);
+  CHECK_VALID();
+  // tm_clear_traces forgets it, as it forgets the traces.
+  tm_clear_traces();
+  CHECK_EQ_INT(hist_count(), 0);
+  tm_core_on_alloc(P(1), 8, &s_a);
+  CHECK_HIST(1, 1, 8, 0, 0, 8, 1);
+  // So does tm_stop.
+  tm_stop();
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  CHECK_EQ_INT(hist_count(), 0);
+  tm_core_on_free(P(1)); // from before the stop: untraced
+  CHECK_EQ_INT(hist_count(), 0);
+  tm_stop();
+}
+
+static void test_peak(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  // A peak mid-run, then lower.
+  tm_core_on_alloc(P(1), 100, &s_a);
+  tm_core_on_alloc(P(2), 50, &s_b);
+  tm_core_on_free(P(1));
+  tm_core_on_alloc(P(3), 60, &s_a); // 110 < 150
+  CHECK_HIST(1, 2, 160, 1, 0, 100, 1);
+  CHECK_HIST(2, 1, 50, 0, 0, 50, 1);
+  // current returns to the peak exactly: the latest time counts.
+  tm_core_on_alloc(P(4), 40, &s_b); // 150 == peak
+  CHECK_HIST(1, 2, 160, 1, 0, 60, 1);
+  CHECK_HIST(2, 2, 90, 0, 0, 90, 2);
+  // A new peak.
+  tm_core_on_alloc(P(5), 1, &s_a); // 151
+  tm_core_on_free(P(2));
+  CHECK_HIST(1, 3, 161, 1, 0, 61, 2);
+  CHECK_HIST(2, 2, 90, 1, 0, 90, 2);
+  // reset_peak: the live set now.
+  tm_reset_peak();
+  CHECK_HIST(1, 3, 161, 1, 0, 61, 2);
+  CHECK_HIST(2, 2, 90, 1, 0, 40, 1);
+  size_t cur, peak;
+  tm_get_traced_memory(&cur, &peak);
+  CHECK(cur == 101 && peak == 101);
+  // The peak snapshot: per-traceback sums and counts exact.
+  tm_core_on_alloc(P(6), 3, &s_b); // 104: new peak
+  tm_core_on_free(P(3));
+  tm_snapshot_t *ps = NULL;
+  CHECK_EQ_INT(tm_take_peak_snapshot(&ps), TM_OK);
+  tm_statistics_t *st = NULL;
+  CHECK_EQ_INT(tm_snapshot_statistics(ps, TM_KEY_LINENO, false, &st), TM_OK);
+  size_t n = tm_statistics_count(st), found = 0;
+  const tm_statistic_t *it = tm_statistics_items(st);
+  for (size_t i = 0; i < n; i++) {
+    const tm_frame_t *f = tm_traceback_frames(it[i].traceback);
+    if (strcmp(f[0].filename, "h.c") != 0)
+      continue;
+    found++;
+    if (f[0].lineno == 1)
+      CHECK(it[i].size == 61 && it[i].count == 2);
+    else
+      CHECK(f[0].lineno == 2 && it[i].size == 43 && it[i].count == 2);
+  }
+  CHECK_EQ_INT(found, 2);
+  tm_statistics_free(st);
+  tm_snapshot_free(ps);
+  CHECK_VALID();
+  tm_stop();
+  CHECK_EQ_INT(tm_take_peak_snapshot(&ps), TM_ENOTTRACING);
+}
+
+static void test_realloc(void) {
+  tm_core_realloc_token_t tok;
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 100, &s_a);
+  // Moved: the old block's free (never temporary) and one allocation of
+  // the new size at the realloc's site.
+  tm_core_on_realloc(P(1), P(2), 300, &s_r); // 300: the peak, without P(1)
+  CHECK_HIST(1, 1, 100, 1, 0, 0, 0);
+  CHECK_HIST(3, 1, 300, 0, 0, 300, 1);
+  // In place: the same.
+  tm_core_on_realloc(P(2), P(2), 200, &s_r);
+  CHECK_HIST(3, 2, 500, 1, 0, 300, 1);
+  // begin/end, moved.
+  tm_core_realloc_begin(P(2), &tok);
+  tm_core_realloc_end(&tok, P(3), 400, &s_r);
+  CHECK_HIST(3, 3, 900, 2, 0, 400, 1);
+  // begin/end, failed: the old block is back, nothing counted.
+  tm_core_realloc_begin(P(3), &tok);
+  tm_core_realloc_end(&tok, NULL, 5000, &s_r);
+  CHECK_HIST(3, 3, 900, 2, 0, 400, 1);
+  // The block realloc made is the thread's last allocation: freeing it
+  // now is temporary.
+  tm_core_realloc_begin(P(3), &tok);
+  tm_core_realloc_end(&tok, P(4), 10, &s_r);
+  tm_core_on_free(P(4));
+  CHECK_HIST(3, 4, 910, 4, 1, 400, 1);
+  CHECK_VALID();
+  tm_stop();
+}
+
+/* Two threads allocate from one site; each frees the other's blocks. */
+enum { PER_THREAD = 20000 };
+static pthread_barrier_t barrier;
+
+static void *worker(void *arg) {
+  uintptr_t base = (uintptr_t)arg;
+  uintptr_t other = base == 0x1000000 ? 0x2000000 : 0x1000000;
+  for (int i = 0; i < PER_THREAD; i++)
+    tm_core_on_alloc((void *)(base + (uintptr_t)i * 16), 16, &s_a);
+  pthread_barrier_wait(&barrier);
+  for (int i = 0; i < PER_THREAD; i += 2)
+    tm_core_on_free((void *)(other + (uintptr_t)i * 16));
+  return NULL;
+}
+
+static void test_threads(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  pthread_barrier_init(&barrier, NULL, 2);
+  pthread_t t1, t2;
+  pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x1000000);
+  pthread_create(&t2, NULL, worker, (void *)(uintptr_t)0x2000000);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  pthread_barrier_destroy(&barrier);
+  // The threads exited: their counters stay. The peak is when both had
+  // allocated everything (the frees came after the barrier).
+  CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
+             2 * PER_THREAD * 16, 2 * PER_THREAD);
+  // A new thread takes an exited thread's block: the sums do not change.
+  pthread_barrier_init(&barrier, NULL, 1); // before the thread waits on it
+  pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x3000000);
+  pthread_join(t1, NULL);
+  pthread_barrier_destroy(&barrier);
+  // (Its frees find blocks already freed: untraced. Its allocations bring
+  // current back to the peak: the peak's live set is the one now.)
+  CHECK_HIST(1, 3 * PER_THREAD, 3 * PER_THREAD * 16, PER_THREAD, 0,
+             2 * PER_THREAD * 16, 2 * PER_THREAD);
+  CHECK_VALID();
+  tm_stop();
+}
+
+int main(void) {
+  test_counters();
+  test_peak();
+  test_realloc();
+  test_threads();
+  return CHECK_DONE();
+}

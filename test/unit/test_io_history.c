@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* test_io_history.c - the allocation-history section of the binary dump
+ * (header flag bit 1, io/dump.c) and the "history" JSON member: a dump
+ * without one loads without one, one with leaks and history loads both,
+ * every bad section (with a valid checksum) or record is refused with its
+ * exact message, and binary -> JSON -> binary is byte-identical. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "io.h"
+#include "snapshot.h"
+#include "tracemalloc.h"
+
+#define NAME "snap.tmd"
+
+/* A file around `payload` with header flags `flags` and a valid checksum. */
+static tm_status_t load_payload(const unsigned char *p, size_t n,
+                                unsigned flags, tm_snapshot_t **out) {
+  unsigned char *d = malloc(24 + n);
+  memcpy(d, TM_DUMP_MAGIC, 8);
+  uint32_t crc = tm_crc32c(p, n);
+  unsigned char h[16] = {1, 0, (unsigned char)flags, 0};
+  for (int i = 0; i < 4; i++)
+    h[4 + i] = (unsigned char)(crc >> (8 * i));
+  for (int i = 0; i < 8; i++)
+    h[8 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+  memcpy(d + 8, h, 16);
+  memcpy(d + 24, p, n);
+  tm_status_t st = tm_snapshot_load_buffer(d, 24 + n, NAME, out);
+  free(d);
+  return st;
+}
+
+/* info: limit 1, no traced memory, zeros, pid -1, time 0, program "";
+ * one string "a.c", two tracebacks (a.c:7, a.c:8), one trace of 10 B. */
+#define BASE                                                                   \
+  2, 0, 0, 0, 0, 0, 1, 0, 0, 1, 3, 'a', '.', 'c', 2, 1, 2, 0, 7, 0, 1, 2, 0,   \
+      8, 0, 1, 0, 10
+#define BAD(msg, ...)                                                          \
+  do {                                                                         \
+    const unsigned char p_[] = {BASE, __VA_ARGS__};                            \
+    tm_snapshot_t *s_ = (tm_snapshot_t *)1;                                    \
+    CHECK_EQ_INT(load_payload(p_, sizeof p_, 2, &s_), TM_EFORMAT);             \
+    CHECK_EQ_STR(tm_error_message(), NAME ": " msg);                           \
+    CHECK(s_ == NULL);                                                         \
+  } while (0)
+
+static void test_sections(void) {
+  tm_snapshot_t *s = NULL;
+  size_t n;
+  const unsigned char plain[] = {BASE};
+  CHECK_EQ_INT(load_payload(plain, sizeof plain, 0, &s), TM_OK);
+  CHECK(tm_snapshot_history(s, &n) == NULL && n == 0);
+  tm_history_t h;
+  CHECK_EQ_INT(
+      tm_snapshot_traceback_history(s, tm_snapshot_traces(s)[0].traceback, &h),
+      TM_EINVAL);
+  tm_snapshot_t *pk = NULL;
+  CHECK_EQ_INT(tm_snapshot_peak(s, &pk), TM_EINVAL);
+  tm_snapshot_free(s);
+  // a.c:7: 3 calls of 10 B, 2 freed (1 temporary), 2 blocks (17 B) at
+  // the peak; a.c:8: 1 call of 5 B, freed, temporary.
+  const unsigned char two[] = {BASE, 2, 0, 3, 30, 2, 1, 17,
+                               2,    1, 1, 5, 1,  1, 0, 0};
+  CHECK_EQ_INT(load_payload(two, sizeof two, 2, &s), TM_OK);
+  const tm_history_t *r = tm_snapshot_history(s, &n);
+  CHECK_EQ_INT(n, 2);
+  CHECK_EQ_INT(tm_traceback_frames(r[0].traceback)[0].lineno, 7);
+  CHECK(r[0].calls == 3 && r[0].allocated == 30 && r[0].frees == 2 &&
+        r[0].temporary == 1 && r[0].peak_size == 17 && r[0].peak_count == 2);
+  CHECK(r[1].calls == 1 && r[1].allocated == 5 && r[1].temporary == 1);
+  // The peak snapshot: 2 traces of a.c:7 sharing 17 B (9 + 8).
+  CHECK_EQ_INT(tm_snapshot_peak(s, &pk), TM_OK);
+  CHECK_EQ_INT(tm_snapshot_count(pk), 2);
+  CHECK(tm_snapshot_traces(pk)[0].size == 9 &&
+        tm_snapshot_traces(pk)[1].size == 8);
+  tm_snapshot_free(pk);
+  tm_snapshot_free(s);
+  // Leaks (bit 0) then history (bit 1).
+  const unsigned char both[] = {BASE, 1, 0, 1, 1, 8, 1, 0, 1, 10, 0, 0, 10, 1};
+  CHECK_EQ_INT(load_payload(both, sizeof both, 3, &s), TM_OK);
+  CHECK(tm_snapshot_leaks(s, &n) != NULL && n == 1);
+  CHECK(tm_snapshot_history(s, &n) != NULL && n == 1);
+  tm_snapshot_free(s);
+
+  BAD("truncated: history records needs more bytes, 0 left");
+  BAD("truncated: 2 history records need at least 14 bytes, 7 left", 2, 0, 1, 1,
+      0, 0, 1, 1);
+  BAD("corrupt: history record 0: traceback index 2 out of range (2 "
+      "tracebacks)",
+      1, 2, 1, 1, 0, 0, 1, 1);
+  BAD("corrupt: history record 1: not after the previous one (records are "
+      "in increasing traceback order, each once)",
+      2, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 1, 1);
+  BAD("corrupt: history record 0: more frees than calls", 1, 0, 1, 1, 2, 0, 1,
+      1);
+  BAD("corrupt: history record 0: more temporary allocations than frees", 1, 0,
+      1, 1, 0, 1, 1, 1);
+  BAD("corrupt: history record 0: more blocks at the peak than calls", 1, 0, 1,
+      1, 0, 0, 1, 2);
+  BAD("corrupt: history record 0: more bytes at the peak than allocated", 1, 0,
+      1, 1, 0, 0, 2, 1);
+  BAD("corrupt: 1 unexpected bytes after the history records", 0, 9);
+  // An unknown flag (bit 2 is not used; 3 and 4 are other sections').
+  CHECK_EQ_INT(load_payload(plain, sizeof plain, 4, &s), TM_EFORMAT);
+  CHECK_EQ_STR(tm_error_message(),
+               NAME ": corrupt: unknown header flags 0x0004");
+  // Without the flag, a history section is bytes after the traces.
+  const unsigned char extra[] = {BASE, 0};
+  CHECK_EQ_INT(load_payload(extra, sizeof extra, 0, &s), TM_EFORMAT);
+  CHECK_EQ_STR(tm_error_message(),
+               NAME ": corrupt: 1 unexpected bytes after the traces");
+}
+
+static tm_status_t load_json(const char *text, tm_snapshot_t **out) {
+  return tm_snapshot_load_buffer(text, strlen(text), "s.json", out);
+}
+
+#define DOC                                                                    \
+  "{\"format\": \"tracemalloc-json\", \"version\": 1, "                        \
+  "\"traceback_limit\": 5, \"traces\": [{\"domain\": 0, \"size\": 10, "        \
+  "\"traceback\": [[\"a.c\", 2]], \"total_nframe\": 1}]"
+#define HREC(calls, frees, temp, psize, pcount)                                \
+  "{\"calls\": " calls ", \"allocated\": 100, \"frees\": " frees               \
+  ", \"temporary\": " temp ", \"peak_size\": " psize                           \
+  ", \"peak_count\": " pcount                                                  \
+  ", \"traceback\": [[\"a.c\", 2]], \"total_nframe\": 1}"
+
+static void test_json(void) {
+  // binary -> JSON -> binary is byte-identical with a history whose
+  // traceback no trace uses.
+  tm_snapshot_t *s;
+  tm_snapshot_new(5, &s);
+  tm_frame_t f[] = {{"a.c", 2, "f"}, {"b.c", 4, NULL}};
+  tm_snapshot_add_trace(s, 0, 10, f, 2, 3);
+  const tm_traceback_t *t1 = tm_snapshot_traces(s)[0].traceback;
+  const char *c = tm_snapshot_intern_string(s, "c.c", 3);
+  tm_frame_t g = {c, 9, NULL};
+  const tm_traceback_t *t2 = tm_snapshot_intern_traceback(s, &g, 1, 1);
+  tm_history_t recs[] = {{t2, 7, 700, 7, 6, 0, 0}, {t1, 2, 20, 1, 0, 20, 2}};
+  CHECK_EQ_INT(tm_snapshot_set_history(s, recs, 2), TM_OK);
+  tm_buf_t bin1, json, bin2;
+  CHECK_EQ_INT(tm_io_serialize_binary(s, &bin1), TM_OK);
+  tm_snapshot_t *l1 = NULL, *l2 = NULL;
+  CHECK_EQ_INT(tm_snapshot_load_buffer(bin1.data, bin1.len, NAME, &l1), TM_OK);
+  CHECK_EQ_INT(tm_io_serialize_json(l1, &json), TM_OK);
+  CHECK(strstr((const char *)json.data,
+               "\"history\": [\n  {\"calls\": 2, \"allocated\": 20, \"frees\": "
+               "1, \"temporary\": 0, \"peak_size\": 20, \"peak_count\": 2, "
+               "\"traceback\": [[\"a.c\", 2], [\"b.c\", 4]]") != NULL);
+  CHECK_EQ_INT(tm_snapshot_load_buffer(json.data, json.len, "s.json", &l2),
+               TM_OK);
+  CHECK_EQ_INT(tm_io_serialize_binary(l2, &bin2), TM_OK);
+  CHECK(bin1.len == bin2.len && memcmp(bin1.data, bin2.data, bin1.len) == 0);
+  tm_buf_free(&bin1);
+  tm_buf_free(&bin2);
+  tm_buf_free(&json);
+  tm_snapshot_free(l1);
+  tm_snapshot_free(l2);
+  tm_snapshot_free(s);
+
+  size_t n;
+  CHECK_EQ_INT(load_json(DOC "}", &s), TM_OK);
+  CHECK(tm_snapshot_history(s, &n) == NULL);
+  tm_snapshot_free(s);
+  // "history" before "traces" is read after them.
+  CHECK_EQ_INT(
+      load_json("{\"history\": [" HREC(
+                    "1", "0", "0", "10",
+                    "1") "], "
+                         "\"format\": \"tracemalloc-json\", \"version\": 1, "
+                         "\"traceback_limit\": 5, \"traces\": []}",
+                &s),
+      TM_OK);
+  CHECK(tm_snapshot_history(s, &n) != NULL && n == 1);
+  tm_snapshot_free(s);
+  CHECK_EQ_INT(load_json(DOC ", \"history\": []}", &s), TM_OK);
+  CHECK(tm_snapshot_history(s, &n) != NULL && n == 0);
+  tm_snapshot_free(s);
+  s = (tm_snapshot_t *)1;
+  CHECK_EQ_INT(
+      load_json(DOC ", \"history\": [" HREC("1", "2", "0", "0", "0") "]}", &s),
+      TM_EFORMAT);
+  CHECK(strstr(tm_error_message(), "history 0: more frees than calls") != NULL);
+  CHECK_EQ_INT(
+      load_json(DOC ", \"history\": [" HREC("1", "0", "0", "0", "0") ", " HREC(
+                    "1", "0", "0", "0", "0") "]}",
+                &s),
+      TM_EFORMAT);
+  CHECK(strstr(tm_error_message(), "history: the same traceback twice") !=
+        NULL);
+  CHECK_EQ_INT(
+      load_json(DOC ", \"history\": [{\"calls\": 1, \"traceback\": [[\"a.c\", "
+                    "2]], \"total_nframe\": 1}]}",
+                &s),
+      TM_EFORMAT);
+  CHECK(strstr(tm_error_message(), "history 0: missing key \"allocated\"") !=
+        NULL);
+}
+
+int main(void) {
+  test_sections();
+  test_json();
+  return CHECK_DONE();
+}
