@@ -28,6 +28,7 @@
  * ...]); a trace's optional "thread" is an index into it (0-based),
  * checked once both are read.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "json_lex.h"
@@ -203,6 +204,61 @@ static tm_status_t intern_tb(jp_t *p, const tb_members_t *m,
 
 enum { K_DOMAIN = 1, K_SIZE = 2, K_THREAD = 4 };
 
+/* One element of a JSON array: element `index` into `slot` (NULL for an
+ * array whose elements go straight into the snapshot). */
+typedef tm_status_t (*element_fn)(jp_t *p, size_t index, void *slot);
+
+/* A JSON array, element by element. With elem_size > 0 the elements are
+ * read into one buffer grown as needed, *out gets it (tm_raw_free; also
+ * on failure) and *n their count. `array` and `element` name them in the
+ * messages ("the traces array", "after a trace"). */
+static tm_status_t read_array(jp_t *p, const char *array, const char *element,
+                              size_t elem_size, element_fn one, void **out,
+                              size_t *n) {
+  char context[64];
+  snprintf(context, sizeof context, "to start the %s array", array);
+  TRY(tm_json_expect(p, '[', context));
+  unsigned char *buf = NULL;
+  size_t count = 0, cap = 0;
+  tm_status_t st = TM_OK;
+  if (tm_json_peek(p) == ']')
+    p->pos++;
+  else
+    for (;;) {
+      if (elem_size && count == cap) {
+        cap = cap ? cap * 2 : 16;
+        unsigned char *r = tm_raw_realloc(buf, cap * elem_size, TM_MEM_OBJECTS);
+        if (!r) {
+          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
+          break;
+        }
+        buf = r;
+      }
+      if ((st = one(p, count, elem_size ? buf + count * elem_size : NULL)) !=
+          TM_OK)
+        break;
+      count++;
+      int c = tm_json_peek(p);
+      if (c == ']') {
+        p->pos++;
+        break;
+      }
+      if (c != ',') {
+        st = c ? jfail(p, "expected ',' or ']' after %s", element)
+               : jfail(p, "unexpected end of input in the %s array", array);
+        break;
+      }
+      p->pos++;
+    }
+  if (out)
+    *out = buf;
+  else
+    tm_raw_free(buf);
+  if (n)
+    *n = count;
+  return st;
+}
+
 /* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
 static tm_status_t read_trace(jp_t *p, size_t index) {
   size_t start = p->pos;
@@ -263,24 +319,13 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
   return TM_OK;
 }
 
+static tm_status_t trace_element(jp_t *p, size_t index, void *slot) {
+  (void)slot;
+  return read_trace(p, index);
+}
+
 static tm_status_t read_traces(jp_t *p) {
-  TRY(tm_json_expect(p, '[', "to start the traces array"));
-  if (tm_json_peek(p) == ']') {
-    p->pos++;
-    return TM_OK;
-  }
-  for (size_t i = 0;; i++) {
-    TRY(read_trace(p, i));
-    int c = tm_json_peek(p);
-    if (c == ']') {
-      p->pos++;
-      return TM_OK;
-    }
-    if (c != ',')
-      return c ? jfail(p, "expected ',' or ']' after a trace")
-               : jfail(p, "unexpected end of input in the traces array");
-    p->pos++;
-  }
+  return read_array(p, "traces", "a trace", 0, trace_element, NULL, NULL);
 }
 
 enum { L_KIND = 1, L_BLOCKS = 2, L_SIZE = 4 };
@@ -423,41 +468,18 @@ static tm_status_t read_hist_rec(jp_t *p, size_t index, tm_history_t *rec) {
   return TM_OK;
 }
 
+static tm_status_t hist_element(jp_t *p, size_t index, void *slot) {
+  return read_hist_rec(p, index, slot);
+}
+
 /* "history": [...], after the traces: one record per traceback. */
 static tm_status_t read_history(jp_t *p) {
   size_t start = (tm_json_skip_ws(p), p->pos);
-  TRY(tm_json_expect(p, '[', "to start the history array"));
-  tm_history_t *recs = NULL;
-  size_t n = 0, cap = 0;
-  tm_status_t st = TM_OK;
-  if (tm_json_peek(p) == ']')
-    p->pos++;
-  else
-    for (;;) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        tm_history_t *r = tm_raw_realloc(recs, cap * sizeof *r, TM_MEM_OBJECTS);
-        if (!r) {
-          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
-          break;
-        }
-        recs = r;
-      }
-      if ((st = read_hist_rec(p, n, &recs[n])) != TM_OK)
-        break;
-      n++;
-      int c = tm_json_peek(p);
-      if (c == ']') {
-        p->pos++;
-        break;
-      }
-      if (c != ',') {
-        st = c ? jfail(p, "expected ',' or ']' after a history record")
-               : jfail(p, "unexpected end of input in the history array");
-        break;
-      }
-      p->pos++;
-    }
+  void *buf = NULL;
+  size_t n = 0;
+  tm_status_t st = read_array(p, "history", "a history record",
+                              sizeof(tm_history_t), hist_element, &buf, &n);
+  tm_history_t *recs = buf;
   if (st == TM_OK && tm_snapshot_set_history(p->snap, recs, n) != TM_OK)
     st = tm_json_fail(p, TM_ENOMEM, "out of memory");
   size_t kept = 0;
@@ -469,41 +491,17 @@ static tm_status_t read_history(jp_t *p) {
   return st;
 }
 
+static tm_status_t leak_element(jp_t *p, size_t index, void *slot) {
+  return read_leak(p, index, slot);
+}
+
 static tm_status_t read_leaks(jp_t *p) {
   size_t start = (tm_json_skip_ws(p), p->pos);
-  TRY(tm_json_expect(p, '[', "to start the leaks array"));
-  tm_leak_rec_t *recs = NULL;
-  size_t n = 0, cap = 0;
-  tm_status_t st = TM_OK;
-  if (tm_json_peek(p) == ']')
-    p->pos++;
-  else
-    for (;;) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        tm_leak_rec_t *r =
-            tm_raw_realloc(recs, cap * sizeof *r, TM_MEM_OBJECTS);
-        if (!r) {
-          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
-          break;
-        }
-        recs = r;
-      }
-      if ((st = read_leak(p, n, &recs[n])) != TM_OK)
-        break;
-      n++;
-      int c = tm_json_peek(p);
-      if (c == ']') {
-        p->pos++;
-        break;
-      }
-      if (c != ',') {
-        st = c ? jfail(p, "expected ',' or ']' after a leak record")
-               : jfail(p, "unexpected end of input in the leaks array");
-        break;
-      }
-      p->pos++;
-    }
+  void *buf = NULL;
+  size_t n = 0;
+  tm_status_t st = read_array(p, "leaks", "a leak record",
+                              sizeof(tm_leak_rec_t), leak_element, &buf, &n);
+  tm_leak_rec_t *recs = buf;
   // Duplicates and the total, on a sorted copy (shell sort: no malloc).
   tm_leak_rec_t *sorted = NULL;
   if (st == TM_OK && n) {
@@ -613,24 +611,13 @@ static tm_status_t read_thread(jp_t *p, size_t index) {
 
 /* "threads": [...], after the traces; then every trace's "thread" must
  * name one of them. */
+static tm_status_t thread_element(jp_t *p, size_t index, void *slot) {
+  (void)slot;
+  return read_thread(p, index);
+}
+
 static tm_status_t read_threads(jp_t *p) {
-  TRY(tm_json_expect(p, '[', "to start the threads array"));
-  if (tm_json_peek(p) == ']') {
-    p->pos++;
-    return TM_OK;
-  }
-  for (size_t i = 0;; i++) {
-    TRY(read_thread(p, i));
-    int c = tm_json_peek(p);
-    if (c == ']') {
-      p->pos++;
-      return TM_OK;
-    }
-    if (c != ',')
-      return c ? jfail(p, "expected ',' or ']' after a thread")
-               : jfail(p, "unexpected end of input in the threads array");
-    p->pos++;
-  }
+  return read_array(p, "threads", "a thread", 0, thread_element, NULL, NULL);
 }
 
 /* One "timeline" point {"time_ns", "current", "peak", "allocations"}, all
@@ -675,54 +662,33 @@ static tm_status_t read_point(jp_t *p, size_t index, tm_timeline_point_t *pt) {
 
 /* "timeline": [...], after the traces: points in time order, allocations
  * not decreasing. */
+/* A point, which must not go back in time or in allocations from the one
+ * before it (the previous slot of the same buffer). */
+static tm_status_t point_element(jp_t *p, size_t index, void *slot) {
+  tm_timeline_point_t *pt = slot;
+  size_t at = (tm_json_skip_ws(p), p->pos);
+  TRY(read_point(p, index, pt));
+  if (index && pt->time_ns < pt[-1].time_ns) {
+    p->pos = at;
+    return jfail(p, "timeline point %zu: time goes backwards", index);
+  }
+  if (index && pt->allocations < pt[-1].allocations) {
+    p->pos = at;
+    return jfail(p, "timeline point %zu: allocation count goes backwards",
+                 index);
+  }
+  return TM_OK;
+}
+
 static tm_status_t read_timeline(jp_t *p) {
-  TRY(tm_json_expect(p, '[', "to start the timeline array"));
-  tm_timeline_point_t *pts = NULL;
-  size_t n = 0, cap = 0;
-  tm_status_t st = TM_OK;
-  if (tm_json_peek(p) == ']')
-    p->pos++;
-  else
-    for (;;) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 64;
-        tm_timeline_point_t *r =
-            tm_raw_realloc(pts, cap * sizeof *r, TM_MEM_OBJECTS);
-        if (!r) {
-          st = tm_json_fail(p, TM_ENOMEM, "out of memory");
-          break;
-        }
-        pts = r;
-      }
-      size_t at = (tm_json_skip_ws(p), p->pos);
-      if ((st = read_point(p, n, &pts[n])) != TM_OK)
-        break;
-      if (n && pts[n].time_ns < pts[n - 1].time_ns) {
-        p->pos = at;
-        st = jfail(p, "timeline point %zu: time goes backwards", n);
-        break;
-      }
-      if (n && pts[n].allocations < pts[n - 1].allocations) {
-        p->pos = at;
-        st = jfail(p, "timeline point %zu: allocation count goes backwards", n);
-        break;
-      }
-      n++;
-      int c = tm_json_peek(p);
-      if (c == ']') {
-        p->pos++;
-        break;
-      }
-      if (c != ',') {
-        st = c ? jfail(p, "expected ',' or ']' after a timeline point")
-               : jfail(p, "unexpected end of input in the timeline array");
-        break;
-      }
-      p->pos++;
-    }
-  if (st == TM_OK && tm_snapshot_set_timeline(p->snap, pts, n) != TM_OK)
+  void *buf = NULL;
+  size_t n = 0;
+  tm_status_t st =
+      read_array(p, "timeline", "a timeline point", sizeof(tm_timeline_point_t),
+                 point_element, &buf, &n);
+  if (st == TM_OK && tm_snapshot_set_timeline(p->snap, buf, n) != TM_OK)
     st = tm_json_fail(p, TM_ENOMEM, "out of memory");
-  tm_raw_free(pts);
+  tm_raw_free(buf);
   return st;
 }
 

@@ -9,43 +9,17 @@
 #include <string.h>
 
 #include "check.h"
+#include "dump_payload.h"
 #include "io.h"
 #include "snapshot.h"
 #include "tracemalloc.h"
-
-#define NAME "snap.tmd"
-
-/* A file around `payload` with header flags `flags` and a valid checksum. */
-static tm_status_t load_payload(const unsigned char *p, size_t n,
-                                unsigned flags, tm_snapshot_t **out) {
-  unsigned char *d = malloc(24 + n);
-  memcpy(d, TM_DUMP_MAGIC, 8);
-  uint32_t crc = tm_crc32c(p, n);
-  unsigned char h[16] = {1, 0, (unsigned char)flags, 0};
-  for (int i = 0; i < 4; i++)
-    h[4 + i] = (unsigned char)(crc >> (8 * i));
-  for (int i = 0; i < 8; i++)
-    h[8 + i] = (unsigned char)((uint64_t)n >> (8 * i));
-  memcpy(d + 8, h, 16);
-  memcpy(d + 24, p, n);
-  tm_status_t st = tm_snapshot_load_buffer(d, 24 + n, NAME, out);
-  free(d);
-  return st;
-}
 
 /* info: limit 1, no traced memory, zeros, pid -1, time 0, program "";
  * one string "a.c", two tracebacks (a.c:7, a.c:8), one trace of 10 B. */
 #define BASE                                                                   \
   2, 0, 0, 0, 0, 0, 1, 0, 0, 1, 3, 'a', '.', 'c', 2, 1, 2, 0, 7, 0, 1, 2, 0,   \
       8, 0, 1, 0, 10
-#define BAD(msg, ...)                                                          \
-  do {                                                                         \
-    const unsigned char p_[] = {BASE, __VA_ARGS__};                            \
-    tm_snapshot_t *s_ = (tm_snapshot_t *)1;                                    \
-    CHECK_EQ_INT(load_payload(p_, sizeof p_, 2, &s_), TM_EFORMAT);             \
-    CHECK_EQ_STR(tm_error_message(), NAME ": " msg);                           \
-    CHECK(s_ == NULL);                                                         \
-  } while (0)
+#define BAD(msg, ...) BAD_SECTION(2, msg, __VA_ARGS__)
 
 static void test_sections(void) {
   tm_snapshot_t *s = NULL;

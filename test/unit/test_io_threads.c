@@ -11,43 +11,17 @@
 #include <string.h>
 
 #include "check.h"
+#include "dump_payload.h"
 #include "io.h"
 #include "snapshot.h"
 #include "tracemalloc.h"
 
-#define NAME "snap.tmd"
-
-/* A file around `payload` with header flags `flags` and a valid checksum. */
-static tm_status_t load_payload(const unsigned char *p, size_t n,
-                                unsigned flags, tm_snapshot_t **out) {
-  unsigned char *d = malloc(24 + n);
-  memcpy(d, TM_DUMP_MAGIC, 8);
-  uint32_t crc = tm_crc32c(p, n);
-  unsigned char h[16] = {1, 0, (unsigned char)flags, 0};
-  for (int i = 0; i < 4; i++)
-    h[4 + i] = (unsigned char)(crc >> (8 * i));
-  for (int i = 0; i < 8; i++)
-    h[8 + i] = (unsigned char)((uint64_t)n >> (8 * i));
-  memcpy(d + 8, h, 16);
-  memcpy(d + 24, p, n);
-  tm_status_t st = tm_snapshot_load_buffer(d, 24 + n, NAME, out);
-  free(d);
-  return st;
-}
-
 /* info: limit 1, zeros, pid -1, program ""; one string "a.c", one
  * traceback (a.c:7); two traces of 10 and 20 B. */
 #define BASE                                                                   \
-  2, 0, 0, 0, 0, 0, 1, 0, 0, 1, 3, 'a', '.', 'c', 1, 1, 2, 0, 7, 0, 2, 0, 10, \
+  2, 0, 0, 0, 0, 0, 1, 0, 0, 1, 3, 'a', '.', 'c', 1, 1, 2, 0, 7, 0, 2, 0, 10,  \
       0, 20
-#define BAD(msg, ...)                                                          \
-  do {                                                                         \
-    const unsigned char p_[] = {BASE, __VA_ARGS__};                            \
-    tm_snapshot_t *s_ = (tm_snapshot_t *)1;                                    \
-    CHECK_EQ_INT(load_payload(p_, sizeof p_, 8, &s_), TM_EFORMAT);             \
-    CHECK_EQ_STR(tm_error_message(), NAME ": " msg);                           \
-    CHECK(s_ == NULL);                                                         \
-  } while (0)
+#define BAD(msg, ...) BAD_SECTION(8, msg, __VA_ARGS__)
 
 static void test_sections(void) {
   tm_snapshot_t *s = NULL;
@@ -81,12 +55,10 @@ static void test_sections(void) {
   BAD("corrupt: thread ended flag 2 is out of range (at most 1)", 1, 10, 2, 0,
       1, 1);
   BAD("corrupt: thread name 0 contains a NUL byte", 1, 10, 0, 1, 0, 1, 1);
-  BAD("truncated: thread name 0 needs 9 bytes, 3 left", 1, 10, 0, 9, 'a', 1,
+  BAD("truncated: thread name 0 needs 9 bytes, 3 left", 1, 10, 0, 9, 'a', 1, 1);
+  BAD("truncated: 5 threads need at least 15 bytes, 6 left", 5, 10, 0, 0, 1, 1,
       1);
-  BAD("truncated: 5 threads need at least 15 bytes, 6 left", 5, 10, 0, 0, 1,
-      1, 1);
-  BAD("corrupt: trace 1: thread 2 out of range (1 threads)", 1, 10, 0, 0, 1,
-      2);
+  BAD("corrupt: trace 1: thread 2 out of range (1 threads)", 1, 10, 0, 0, 1, 2);
   BAD("truncated: trace thread needs more bytes, 0 left", 1, 10, 0, 0, 1);
   BAD("corrupt: 1 unexpected bytes after the threads", 1, 10, 0, 0, 1, 1, 7);
   // Without the flag, a thread section is bytes after the traces.
@@ -159,8 +131,8 @@ static void test_round_trip(void) {
   CHECK_EQ_INT(b2.len, b.len);
   CHECK(b2.len == b.len && memcmp(b.data, b2.data, b.len) == 0);
   // A filtered snapshot keeps the table and the traces' threads.
-  tm_filter_t f = {.kind = TM_FILTER_THREAD, .inclusive = true,
-                   .thread_id = 4243};
+  tm_filter_t f = {
+      .kind = TM_FILTER_THREAD, .inclusive = true, .thread_id = 4243};
   CHECK_EQ_INT(tm_snapshot_filter_traces(l, &f, 1, &lb), TM_OK);
   CHECK_EQ_INT(tm_snapshot_count(lb), 1);
   CHECK_EQ_INT(tm_snapshot_traces(lb)[0].size, 10);
@@ -195,7 +167,7 @@ static tm_status_t load_json(const char *text, tm_snapshot_t **out) {
 
 #define DOC(thread) "{" BODY(thread)
 #define BODY(thread)                                                           \
-  "\"format\": \"tracemalloc-json\", \"version\": 1, "                        \
+  "\"format\": \"tracemalloc-json\", \"version\": 1, "                         \
   "\"traceback_limit\": 5, \"traces\": [{\"domain\": 0, \"size\": 10, "        \
   "\"thread\": " thread ", \"traceback\": [[\"a.c\", 2]], \"total_nframe\": "  \
   "1}]"
@@ -217,8 +189,7 @@ static void test_json_errors(void) {
   CHECK_EQ_STR(tm_error_message(),
                "s.json:1:115: thread 0 is not in \"threads\" (0 threads)");
   CHECK_EQ_INT(
-      load_json(DOC("0") ", \"threads\": [{\"tid\": 7, \"name\": \"w\"}]}",
-                &s),
+      load_json(DOC("0") ", \"threads\": [{\"tid\": 7, \"name\": \"w\"}]}", &s),
       TM_EFORMAT);
   CHECK_EQ_STR(tm_error_message(),
                "s.json:1:178: thread 0: missing key \"ended\"");
