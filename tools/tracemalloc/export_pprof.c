@@ -7,9 +7,15 @@
  *   sample_type  [inuse_objects/count, inuse_space/bytes]: a snapshot holds
  *                the live blocks, which pprof calls in use (Go's heap
  *                profiles name them so); default_sample_type inuse_space.
+ *                A snapshot with an allocation history (tm_snapshot_history)
+ *                also has what Go's heap profiles put first:
+ *                [alloc_objects/count, alloc_space/bytes, inuse_objects,
+ *                inuse_space], every allocation since tracing started.
  *   sample       one per distinct traceback (Snapshot.statistics
- *                ('traceback')), biggest first: location ids most recent
- *                first (pprof's order, and ours), values [blocks, bytes].
+ *                ('traceback'), or tm_snapshot_history_statistics with a
+ *                history), biggest first: location ids most recent first
+ *                (pprof's order, and ours), values [blocks, bytes], or
+ *                [calls, bytes allocated, blocks, bytes] with a history.
  *   location     one per distinct (function, file, line), with one Line.
  *   function     one per distinct (function name, file); a frame without a
  *                function name gets its file name as name, so that pprof's
@@ -29,8 +35,9 @@
 #include "export.h"
 
 enum { WT_VARINT = 0, WT_LEN = 2 };
-/* "", inuse_objects, count, inuse_space, bytes: indexes 0..4. */
-enum { FIXED_STRINGS = 5 };
+/* "", inuse_objects, count, inuse_space, bytes, alloc_objects, alloc_space:
+ * indexes 0..6. */
+enum { FIXED_STRINGS = 7 };
 
 static void put_tag(tm_buf_t *b, unsigned field, unsigned wt) {
   tm_buf_put_varint(b, (uint64_t)field << 3 | wt);
@@ -170,21 +177,54 @@ static uint32_t location_id(pprof_t *p, const tm_frame_t *f) {
   return id;
 }
 
-static void add_sample(pprof_t *p, const tm_statistic_t *s) {
-  size_t n = tm_traceback_length(s->traceback);
-  const tm_frame_t *f = tm_traceback_frames(s->traceback);
+/* One sample: the traceback's locations and `nvalues` values. */
+static void add_sample(pprof_t *p, const tm_traceback_t *tb,
+                       const uint64_t *values, size_t nvalues) {
+  size_t n = tm_traceback_length(tb);
+  const tm_frame_t *f = tm_traceback_frames(tb);
   tm_buf_t packed = {0};
   for (size_t i = 0; i < n; i++)
     tm_buf_put_varint(&packed, location_id(p, &f[i]));
   p->msg.len = 0;
   put_bytes_field(&p->msg, 1, packed.data, packed.len);
   packed.len = 0;
-  tm_buf_put_varint(&packed, s->count);
-  tm_buf_put_varint(&packed, s->size);
+  for (size_t i = 0; i < nvalues; i++)
+    tm_buf_put_varint(&packed, values[i]);
   put_bytes_field(&p->msg, 2, packed.data, packed.len);
   p->failed |= packed.failed;
   tm_buf_free(&packed);
   put_bytes_field(&p->samples_out, 2, p->msg.data, p->msg.len);
+}
+
+/* The samples: live blocks per traceback, and with a history every
+ * allocation too. False when the statistics cannot be computed. */
+static bool add_samples(pprof_t *p, const tm_snapshot_t *snap, bool history) {
+  if (history) {
+    tm_history_stats_t *hs = NULL;
+    if (tm_snapshot_history_statistics(snap, TM_KEY_TRACEBACK, false, &hs) !=
+        TM_OK)
+      return false;
+    size_t n = tm_history_stats_count(hs);
+    const tm_history_stat_t *items = tm_history_stats_items(hs);
+    for (size_t i = 0; i < n && !p->failed; i++) {
+      const uint64_t v[] = {items[i].calls, items[i].allocated,
+                            items[i].live_count, items[i].live_size};
+      add_sample(p, items[i].traceback, v, 4);
+    }
+    tm_history_stats_free(hs);
+    return true;
+  }
+  tm_statistics_t *st = NULL;
+  if (tm_snapshot_statistics(snap, TM_KEY_TRACEBACK, false, &st) != TM_OK)
+    return false;
+  size_t n = tm_statistics_count(st);
+  const tm_statistic_t *items = tm_statistics_items(st);
+  for (size_t i = 0; i < n && !p->failed; i++) {
+    const uint64_t v[] = {items[i].count, items[i].size};
+    add_sample(p, items[i].traceback, v, 2);
+  }
+  tm_statistics_free(st);
+  return true;
 }
 
 static void put_value_type(tm_buf_t *out, tm_buf_t *msg, uint32_t type,
@@ -199,20 +239,22 @@ bool cli_export_pprof(const tm_snapshot_t *snap, tm_buf_t *out) {
   memset(out, 0, sizeof *out);
   pprof_t p;
   memset(&p, 0, sizeof p);
-  tm_statistics_t *st = NULL;
-  if (tm_snapshot_statistics(snap, TM_KEY_TRACEBACK, false, &st) != TM_OK)
-    return false;
+  bool history = tm_snapshot_history(snap, NULL) != NULL;
   // The FIXED_STRINGS first; string_index relies on it.
   add_literal(&p, "");
   uint32_t objects = add_literal(&p, "inuse_objects");
   uint32_t count = add_literal(&p, "count");
   uint32_t space = add_literal(&p, "inuse_space");
   uint32_t bytes = add_literal(&p, "bytes");
-  size_t n = tm_statistics_count(st);
-  const tm_statistic_t *items = tm_statistics_items(st);
-  for (size_t i = 0; i < n && !p.failed; i++)
-    add_sample(&p, &items[i]);
+  uint32_t alloc_objects = add_literal(&p, "alloc_objects");
+  uint32_t alloc_space = add_literal(&p, "alloc_space");
   tm_buf_t proto = {0};
+  if (!add_samples(&p, snap, history))
+    p.failed = true;
+  if (history) {
+    put_value_type(&proto, &p.msg, alloc_objects, count);
+    put_value_type(&proto, &p.msg, alloc_space, bytes);
+  }
   put_value_type(&proto, &p.msg, objects, count);
   put_value_type(&proto, &p.msg, space, bytes);
   tm_buf_append(&proto, p.samples_out.data, p.samples_out.len);
@@ -237,6 +279,5 @@ bool cli_export_pprof(const tm_snapshot_t *snap, tm_buf_t *out) {
   free(p.string_ids.slots);
   free(p.functions.slots);
   free(p.locations.slots);
-  tm_statistics_free(st);
   return ok;
 }
