@@ -51,6 +51,7 @@
 #include "shadow_stack.h"
 #include "spinlock.h"
 #include "thread_registry.h"
+#include "timeline.h"
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -109,6 +110,8 @@ static void shadow_destroy(void *mem) {
   tm_core_flush_queue(t);
   // Its last name, while the thread can still say it (prctl).
   tm_thread_registry_exit();
+  // Its allocations not yet in the timeline's count.
+  tm_timeline_thread_exit();
   // In this order (see Order above): no state, then no ring, then unmap.
   tm_thread_self = NULL;
   atomic_signal_fence(memory_order_seq_cst);

@@ -54,6 +54,10 @@ void tm_timeline_test_set_clock(uint64_t (*clock_ns)(void)) {
   atomic_store_explicit(&tm_tl_test_clock, clock_ns, memory_order_relaxed);
 }
 
+static void flush_self(void);
+
+void tm_timeline_thread_exit(void) { flush_self(); }
+
 uint64_t tm_timeline_interval_ns(void) {
   return atomic_load_explicit(&interval_now, memory_order_relaxed);
 }

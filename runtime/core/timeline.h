@@ -141,6 +141,10 @@ TM_HIDDEN void tm_timeline_on_clear(void);
 /* tm_reset_peak, after the reset: the pending peak point is recorded, and
  * the new peak (current, now) becomes the pending one. */
 TM_HIDDEN void tm_timeline_on_reset_peak(void);
+/* A thread exits (its shadow stack's destructor, on the thread): its
+ * allocations not yet counted go into the timeline's count, so that the
+ * count is exact once the threads that allocated have ended. */
+TM_HIDDEN void tm_timeline_thread_exit(void);
 /* fork child: the timeline lock may have been held by a vanished thread. */
 TM_HIDDEN void tm_timeline_atfork_child(void);
 
