@@ -120,7 +120,8 @@ static void load_section(const unsigned char *section, size_t len,
   tm_snapshot_free(s);
   unsigned char *d = malloc(bin.len + len);
   memcpy(d, bin.data, bin.len);
-  memcpy(d + bin.len, section, len);
+  if (len) // section may be NULL then
+    memcpy(d + bin.len, section, len);
   size_t total = bin.len + len, payload = total - TM_DUMP_HEADER_LEN;
   d[10] = 0x10;
   uint32_t crc = tm_crc32c(d + TM_DUMP_HEADER_LEN, payload);

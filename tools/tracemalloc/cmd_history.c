@@ -89,11 +89,13 @@ int cmd_history(const cli_command_t *cmd, int argc, char **argv) {
       tm_snapshot_history_statistics(snap, o.key, o.cumulative, &hs) != TM_OK)
     rc = cli_error(CLI_USAGE, "%s: %s", o.args[0], tm_error_message());
   size_t n = tm_history_stats_count(hs);
-  const tm_history_stat_t **sorted =
-      rc == CLI_OK ? malloc((n ? n : 1) * sizeof *sorted) : NULL;
-  if (rc == CLI_OK && !sorted)
-    rc = cli_error(CLI_FAILURE, "out of memory");
+  const tm_history_stat_t **sorted = NULL;
   if (rc == CLI_OK) {
+    sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+      rc = cli_error(CLI_FAILURE, "out of memory");
+  }
+  if (rc == CLI_OK && sorted) {
     for (size_t i = 0; i < n; i++)
       sorted[i] = &tm_history_stats_items(hs)[i];
     sort_by = o.sort;

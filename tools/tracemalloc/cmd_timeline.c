@@ -98,9 +98,8 @@ static void print_ascii(const tm_timeline_point_t *p, size_t n,
   printf("; at the end: %s\n\n", cli_size((double)p[n - 1].current, false));
 
   // Column heights: the step function of current, the max within a column.
-  uint64_t value[COLS];
-  bool has[COLS];
-  memset(has, 0, sizeof has);
+  uint64_t value[COLS] = {0};
+  bool has[COLS] = {false};
   for (size_t i = 0; i < n; i++) {
     size_t c = column_of(p[i].time_ns, span);
     if (!has[c] || p[i].current > value[c])
