@@ -35,6 +35,9 @@ enum {
   OPT_SUPPRESS = 1 << 12,   /* --suppress FILE (leaks) */
   OPT_REACHABLE = 1 << 13,  /* --reachable (leaks) */
   OPT_SORT = 1 << 14,       /* --sort calls|allocated|temporary|peak */
+  /* FILTERS without --thread: the command reports the allocation history,
+   * which is kept per line for all threads together (history, peak) */
+  OPT_NO_THREAD = 1 << 15,
 };
 
 /* history --sort: what orders the groups, largest first. */

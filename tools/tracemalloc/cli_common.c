@@ -113,6 +113,13 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
                              "non-negative integer",
                              value);
     o->has_limit = true;
+  } else if (strcmp(name, "--thread") == 0 && (cmd->options & OPT_NO_THREAD)) {
+    // A thread filter would silently keep nothing of the history.
+    return cli_usage_error(cmd,
+                           "--thread: the allocation history is kept per line "
+                           "for all threads together, not per thread "
+                           "(--thread works with stats, diff, top, traceback, "
+                           "leaks, threads, flamegraph and export)");
   } else if (cli_filter_option_takes_value(name)) {
     if (cli_filters_add(&o->filters, name, value, err, sizeof err) != 0)
       return cli_usage_error(cmd, "%s: %s", name, err);

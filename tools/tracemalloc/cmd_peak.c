@@ -15,18 +15,6 @@ int cmd_peak(const cli_command_t *cmd, int argc, char **argv) {
     cli_opts_free(&o);
     return rc < 0 ? CLI_OK : rc;
   }
-
-  // The history (and the live set at the peak, which comes from it) is
-  // kept per traceback for all threads together: a thread filter would
-  // silently keep nothing.
-  if (cli_filters_has_thread(&o.filters)) {
-    cli_opts_free(&o);
-    return cli_error(CLI_USAGE,
-                     "--thread: the allocation history is kept per line for "
-                     "all threads together, not per thread (--thread works "
-                     "with stats, diff, top, traceback, leaks, threads, "
-                     "flamegraph and export)");
-  }
   tm_snapshot_t *snap = NULL, *peak = NULL;
   tm_statistics_t *st = NULL;
   rc = cli_load(o.args[0], &o, &snap);

@@ -203,13 +203,6 @@ static bool names_a_thread(const tm_filter_t *flt, const tm_snapshot_t *snap) {
   return false;
 }
 
-bool cli_filters_has_thread(const cli_filters_t *f) {
-  for (size_t i = 0; i < f->count; i++)
-    if (f->items[i].kind == TM_FILTER_THREAD)
-      return true;
-  return false;
-}
-
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
                                   const tm_snapshot_t *snap, FILE *out) {
   size_t warned = 0;

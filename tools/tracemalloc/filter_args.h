@@ -54,7 +54,4 @@ void cli_filters_free(cli_filters_t *f);
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
                                   const tm_snapshot_t *snap, FILE *out);
 
-/* True when f has a --thread filter. */
-bool cli_filters_has_thread(const cli_filters_t *f);
-
 #endif /* TM_CLI_FILTER_ARGS_H */

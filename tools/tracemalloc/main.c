@@ -117,8 +117,9 @@ static const cli_command_t commands[] = {
      "peak:\n"
      "                          largest first\n"
      "\n" FILTERS_HELP,
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_SORT, 1, 1,
-     cmd_history},
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD |
+         OPT_SORT,
+     1, 1, cmd_history},
     {"peak",
      "SNAP [--key filename|lineno|traceback] [--cumulative] [--limit N] "
      "[FILTERS]",
@@ -127,7 +128,8 @@ static const cli_command_t commands[] = {
      "when the traced memory last reached its peak (tm_reset_peak moves\n"
      "it), in CPython's order (largest first). Sizes and counts are exact\n"
      "per group.\n\n" GROUP_HELP "\n" FILTERS_HELP,
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_peak},
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD, 1, 1,
+     cmd_peak},
     {"flamegraph",
      "SNAP -o OUT.svg [--by-line] [--weight bytes|blocks] [--title TEXT] "
      "[--width PX] [FILTERS]",
