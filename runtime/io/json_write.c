@@ -204,6 +204,17 @@ static void put_functions(tm_buf_t *b, const tm_traceback_t *tb) {
   tm_buf_putc(b, ']');
 }
 
+/* "k0": v0, "k1": v1, ... (members of an object of counts). */
+static void put_u64_members(tm_buf_t *out, const char *const *keys,
+                            const uint64_t *v, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    tm_buf_puts(out, k ? ", \"" : "\"");
+    tm_buf_puts(out, keys[k]);
+    tm_buf_puts(out, "\": ");
+    tm_buf_put_u64_decimal(out, v[k]);
+  }
+}
+
 static void put_tail(tm_buf_t *b, const tm_traceback_t *tb) {
   tm_buf_puts(b, ", \"traceback\": ");
   put_traceback(b, tb);
@@ -288,18 +299,14 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
   if (hist) {
     tm_buf_puts(out, ",\n \"history\": [");
     for (size_t i = 0; i < nhist; i++) {
-      tm_buf_puts(out, i ? ",\n  {\"calls\": " : "\n  {\"calls\": ");
-      tm_buf_put_u64_decimal(out, hist[i].calls);
-      tm_buf_puts(out, ", \"allocated\": ");
-      tm_buf_put_u64_decimal(out, hist[i].allocated);
-      tm_buf_puts(out, ", \"frees\": ");
-      tm_buf_put_u64_decimal(out, hist[i].frees);
-      tm_buf_puts(out, ", \"temporary\": ");
-      tm_buf_put_u64_decimal(out, hist[i].temporary);
-      tm_buf_puts(out, ", \"peak_size\": ");
-      tm_buf_put_u64_decimal(out, hist[i].peak_size);
-      tm_buf_puts(out, ", \"peak_count\": ");
-      tm_buf_put_u64_decimal(out, hist[i].peak_count);
+      static const char *const keys[] = {"calls",     "allocated",
+                                         "frees",     "temporary",
+                                         "peak_size", "peak_count"};
+      const uint64_t v[] = {hist[i].calls,     hist[i].allocated,
+                            hist[i].frees,     hist[i].temporary,
+                            hist[i].peak_size, hist[i].peak_count};
+      tm_buf_puts(out, i ? ",\n  {" : "\n  {");
+      put_u64_members(out, keys, v, 6);
       put_tail(out, hist[i].traceback);
     }
     tm_buf_puts(out, nhist ? "\n ]" : "]");
@@ -323,14 +330,12 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
   if (pts) {
     tm_buf_puts(out, ",\n \"timeline\": [");
     for (size_t i = 0; i < npts; i++) {
-      tm_buf_puts(out, i ? ",\n  {\"time_ns\": " : "\n  {\"time_ns\": ");
-      tm_buf_put_u64_decimal(out, pts[i].time_ns);
-      tm_buf_puts(out, ", \"current\": ");
-      tm_buf_put_u64_decimal(out, pts[i].current);
-      tm_buf_puts(out, ", \"peak\": ");
-      tm_buf_put_u64_decimal(out, pts[i].peak);
-      tm_buf_puts(out, ", \"allocations\": ");
-      tm_buf_put_u64_decimal(out, pts[i].allocations);
+      static const char *const keys[] = {"time_ns", "current", "peak",
+                                         "allocations"};
+      const uint64_t v[] = {pts[i].time_ns, pts[i].current, pts[i].peak,
+                            pts[i].allocations};
+      tm_buf_puts(out, i ? ",\n  {" : "\n  {");
+      put_u64_members(out, keys, v, 4);
       tm_buf_puts(out, "}");
     }
     tm_buf_puts(out, npts ? "\n ]" : "]");
