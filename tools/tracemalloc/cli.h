@@ -132,6 +132,10 @@ int cli_report_begin(const cli_command_t *cmd, int argc, char **argv,
 /* Release the report; returns the exit code for rc (CLI_OK after --help). */
 int cli_report_end(cli_report_t *r, int rc);
 
+/* str(Statistic) lines of st on stdout, at most --limit of them, then
+ * cli_finish_output (stats, peak). */
+int cli_print_statistics(const tm_statistics_t *st, const cli_opts_t *o);
+
 /* Flush stdout; CLI_FAILURE with an error line if writing failed. */
 int cli_finish_output(FILE *f, const char *name);
 

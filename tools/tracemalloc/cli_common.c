@@ -308,6 +308,16 @@ int cli_report_end(cli_report_t *r, int rc) {
   return rc < 0 ? CLI_OK : rc;
 }
 
+int cli_print_statistics(const tm_statistics_t *st, const cli_opts_t *o) {
+  size_t n = tm_statistics_count(st);
+  const tm_statistic_t *items = tm_statistics_items(st);
+  if (o->has_limit && o->limit < n)
+    n = o->limit;
+  for (size_t i = 0; i < n; i++)
+    puts(cli_statistic(&items[i]));
+  return cli_finish_output(stdout, "<stdout>");
+}
+
 int cli_finish_output(FILE *f, const char *name) {
   if (fflush(f) != 0 || ferror(f))
     return cli_error(CLI_FAILURE, "%s: write error: %s", name, strerror(errno));

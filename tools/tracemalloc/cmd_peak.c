@@ -23,15 +23,8 @@ int cmd_peak(const cli_command_t *cmd, int argc, char **argv) {
   if (rc == CLI_OK &&
       tm_snapshot_statistics(peak, o.key, o.cumulative, &st) != TM_OK)
     rc = cli_error(CLI_FAILURE, "%s: %s", o.args[0], tm_error_message());
-  if (rc == CLI_OK) {
-    size_t n = tm_statistics_count(st);
-    const tm_statistic_t *items = tm_statistics_items(st);
-    if (o.has_limit && o.limit < n)
-      n = o.limit;
-    for (size_t i = 0; i < n; i++)
-      puts(cli_statistic(&items[i]));
-    rc = cli_finish_output(stdout, "<stdout>");
-  }
+  if (rc == CLI_OK)
+    rc = cli_print_statistics(st, &o);
   tm_statistics_free(st);
   tm_snapshot_free(peak);
   tm_snapshot_free(snap);
