@@ -8,7 +8,25 @@
  * for long except the chunk mmap itself). Chunks are never returned to the
  * system: free blocks are recycled within their class.
  *
- * Large blocks: mmap'ed individually, header included, unmapped on free.
+ * Large blocks: mmap'ed individually, header included. On free, a block of
+ * at most CACHE_MAX_BLOCK bytes is kept in a small cache (the last
+ * CACHE_SLOTS blocks, CACHE_MAX_BYTES in all) instead of being unmapped,
+ * and the next large request it fits (without wasting more than half of
+ * it) takes it.
+ * The page mappings of tm_raw_map (regions, scan tables) go through the
+ * same cache, reused only at their exact size (and cleared, since callers
+ * count on zeroed pages).
+ * Why: analysis code (statistics, grouping, the CLI) allocates and frees
+ * tables of tens of KiB to a few MiB in bursts, and each munmap of a
+ * process with more than one thread makes the kernel interrupt every CPU
+ * that runs it to flush its TLB (under a hypervisor that is an exit per
+ * CPU); an mmap'ed block is also faulted in page by page again. The fuzz
+ * target of the report commands spent 51% of its time in those flushes.
+ * Cached blocks are not counted in any category (they are not handed out).
+ *
+ * Zeroing: tm_raw_calloc clears only memory that may be dirty (a recycled
+ * small block, a cached large block), never fresh pages, which the kernel
+ * gives zeroed: clearing them would fault in every page for nothing.
  *
  * Accounting: usage[cat] is the sum of the block sizes handed out (header
  * and rounding included), updated atomically, so tm_raw_usage(TM_MEM_TABLES)
@@ -54,20 +72,42 @@ typedef struct size_class {
 } size_class_t;
 
 static size_class_t classes[NCLASSES];
+
+#define CACHE_SLOTS 8u
+#define CACHE_MAX_BLOCK (4u << 20)
+#define CACHE_MAX_BYTES (8u << 20)
+
+/* Freed large blocks and page mappings kept for reuse (see the top
+ * comment): the mapping and its size. */
+typedef struct cached {
+  void *p;
+  size_t size;
+} cached_t;
+
+static struct {
+  atomic_flag lock;
+  unsigned n;
+  size_t bytes;
+  cached_t m[CACHE_SLOTS];
+} cache;
+
 static _Atomic size_t usage[TM_MEM_NCATEGORIES];
 static _Atomic size_t limits[TM_MEM_NCATEGORIES];
 
-static void lock(size_class_t *c) {
-  while (atomic_flag_test_and_set_explicit(&c->lock, memory_order_acquire)) {
+static void lock_flag(atomic_flag *f) {
+  while (atomic_flag_test_and_set_explicit(f, memory_order_acquire)) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
   }
 }
 
-static void unlock(size_class_t *c) {
-  atomic_flag_clear_explicit(&c->lock, memory_order_release);
+static void unlock_flag(atomic_flag *f) {
+  atomic_flag_clear_explicit(f, memory_order_release);
 }
+
+static void lock(size_class_t *c) { lock_flag(&c->lock); }
+static void unlock(size_class_t *c) { unlock_flag(&c->lock); }
 
 static size_t page_size(void) {
   // Atomic only so that the first concurrent callers do not race (TSan).
@@ -109,7 +149,8 @@ static int class_of(size_t total) {
   return -1;
 }
 
-static void *alloc_small(unsigned k) {
+/* *fresh: the block was never handed out (its chunk's pages are zero). */
+static void *alloc_small(unsigned k, bool *fresh) {
   size_class_t *c = &classes[k];
   size_t bsize = class_sizes[k];
   void *block = NULL;
@@ -117,6 +158,7 @@ static void *alloc_small(unsigned k) {
   if (c->free_list) {
     block = c->free_list;
     c->free_list = c->free_list->next;
+    *fresh = false;
   } else {
     if ((size_t)(c->bump_end - c->bump) < bsize) {
       char *chunk = map_pages(CHUNK_SIZE);
@@ -129,12 +171,79 @@ static void *alloc_small(unsigned k) {
     }
     block = c->bump;
     c->bump += bsize;
+    *fresh = true;
   }
   unlock(c);
   return block;
 }
 
-void *tm_raw_alloc(size_t size, tm_mem_category_t cat) {
+/* The cached mapping that fits `size` best, or NULL: of exactly `size`
+ * bytes when `exact` (tm_raw_unmap gets the size back from the caller),
+ * else wasting at most half of it (a header block records its size).
+ * *got: its size. */
+static void *cache_take(size_t size, bool exact, size_t *got) {
+  lock_flag(&cache.lock);
+  unsigned best = CACHE_SLOTS;
+  for (unsigned i = 0; i < cache.n; i++) {
+    size_t sz = cache.m[i].size;
+    bool fits = exact ? sz == size : sz >= size && sz / 2 <= size;
+    if (fits && (best == CACHE_SLOTS || sz < cache.m[best].size))
+      best = i;
+  }
+  void *p = NULL;
+  if (best != CACHE_SLOTS) {
+    p = cache.m[best].p;
+    *got = cache.m[best].size;
+    cache.bytes -= *got;
+    memmove(&cache.m[best], &cache.m[best + 1],
+            (--cache.n - best) * sizeof cache.m[0]);
+  }
+  unlock_flag(&cache.lock);
+  return p;
+}
+
+/* Keeps a freed mapping, evicting the oldest ones to make room (the cache
+ * is in order of age, so it holds what the last frees gave back: the
+ * working set of a report that runs again). false: the caller unmaps it.
+ * The evicted ones are unmapped after the lock is released. */
+static bool cache_put(void *p, size_t size) {
+  if (size > CACHE_MAX_BLOCK)
+    return false;
+  cached_t evicted[CACHE_SLOTS];
+  unsigned nev = 0;
+  lock_flag(&cache.lock);
+  while (cache.n == CACHE_SLOTS || cache.bytes + size > CACHE_MAX_BYTES) {
+    evicted[nev++] = cache.m[0];
+    cache.bytes -= cache.m[0].size;
+    memmove(&cache.m[0], &cache.m[1], --cache.n * sizeof cache.m[0]);
+  }
+  cache.m[cache.n++] = (cached_t){p, size};
+  cache.bytes += size;
+  unlock_flag(&cache.lock);
+  for (unsigned i = 0; i < nev; i++)
+    munmap(evicted[i].p, evicted[i].size);
+  return true;
+}
+
+/* A mapping of `size` (page-rounded) bytes, cached or new. */
+static void *get_pages(size_t size, bool exact, size_t *got, bool *fresh) {
+  void *p = cache_take(size, exact, got);
+  *fresh = p == NULL;
+  if (!p) {
+    p = map_pages(size);
+    *got = size;
+  }
+  return p;
+}
+
+/* Gives back what get_pages returned, charged as `size`. */
+static void put_pages(void *p, size_t size) {
+  if (!cache_put(p, size))
+    munmap(p, size);
+}
+
+/* tm_raw_alloc, and whether the memory is known to be zero (*fresh). */
+static void *alloc_block(size_t size, tm_mem_category_t cat, bool *fresh) {
   if (size > SIZE_MAX - CHUNK_SIZE)
     return NULL;
   size_t total = size + HEADER_SIZE;
@@ -143,7 +252,7 @@ void *tm_raw_alloc(size_t size, tm_mem_category_t cat) {
   if (k >= 0) {
     if (!charge(cat, class_sizes[k]))
       return NULL;
-    h = alloc_small((unsigned)k);
+    h = alloc_small((unsigned)k, fresh);
     if (!h) {
       uncharge(cat, class_sizes[k]);
       return NULL;
@@ -153,25 +262,39 @@ void *tm_raw_alloc(size_t size, tm_mem_category_t cat) {
   } else {
     size_t ps = page_size();
     total = (total + ps - 1) & ~(ps - 1);
+    // Charged for the block it gets (a cached one may be larger); the
+    // budget is checked against the request first.
+    size_t got;
     if (!charge(cat, total))
       return NULL;
-    h = map_pages(total);
+    h = get_pages(total, false, &got, fresh);
     if (!h) {
       uncharge(cat, total);
       return NULL;
     }
+    if (got != total && !charge(cat, got - total)) {
+      uncharge(cat, total);
+      put_pages(h, got);
+      return NULL;
+    }
+    h->size = got;
     h->klass = LARGE_CLASS;
-    h->size = total;
   }
   h->magic = HEADER_MAGIC;
   h->category = (uint32_t)cat;
   return (char *)h + HEADER_SIZE;
 }
 
+void *tm_raw_alloc(size_t size, tm_mem_category_t cat) {
+  bool fresh;
+  return alloc_block(size, cat, &fresh);
+}
+
 void *tm_raw_calloc(size_t size, tm_mem_category_t cat) {
-  void *p = tm_raw_alloc(size, cat);
-  if (p)
-    memset(p, 0, size); /* recycled small blocks are dirty */
+  bool fresh = false;
+  void *p = alloc_block(size, cat, &fresh);
+  if (p && !fresh)
+    memset(p, 0, size);
   return p;
 }
 
@@ -187,7 +310,7 @@ void tm_raw_free(void *p) {
   size_t size = h->size;
   h->magic = 0;
   if (h->klass == LARGE_CLASS) {
-    munmap(h, size);
+    put_pages(h, size);
   } else {
     size_class_t *c = &classes[h->klass];
     free_block_t *b = (free_block_t *)h;
@@ -219,9 +342,13 @@ void *tm_raw_map(size_t size, tm_mem_category_t cat) {
   size = (size + ps - 1) & ~(ps - 1);
   if (!charge(cat, size))
     return NULL;
-  void *p = map_pages(size);
+  size_t got;
+  bool fresh;
+  void *p = get_pages(size, true, &got, &fresh);
   if (!p)
     uncharge(cat, size);
+  else if (!fresh)
+    memset(p, 0, size); // callers count on zeroed pages, as mmap gives
   return p;
 }
 
@@ -230,7 +357,7 @@ void tm_raw_unmap(void *p, size_t size, tm_mem_category_t cat) {
     return;
   size_t ps = page_size();
   size = (size + ps - 1) & ~(ps - 1);
-  munmap(p, size);
+  put_pages(p, size);
   uncharge(cat, size);
 }
 
@@ -247,9 +374,11 @@ void tm_raw_set_limit(tm_mem_category_t cat, size_t limit) {
 void tm_raw_atfork_prepare(void) {
   for (unsigned i = 0; i < NCLASSES; i++)
     lock(&classes[i]);
+  lock_flag(&cache.lock);
 }
 
 void tm_raw_atfork_parent(void) {
+  unlock_flag(&cache.lock);
   for (unsigned i = NCLASSES; i-- > 0;)
     unlock(&classes[i]);
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -68,12 +69,20 @@ void cli_suppress_free(cli_suppress_t *s) {
 }
 
 /* The whole file into a NUL-terminated buffer, at most SUPPRESS_MAX_FILE
- * bytes. CLI_OK or the exit code after the error line. */
+ * bytes. CLI_OK or the exit code after the error line. The buffer starts
+ * at the file's size (or 4 KiB for a pipe) and doubles: a suppression file
+ * is small, and a 1 MiB buffer per run cost the fuzzer of the report
+ * commands an mmap/munmap pair each time. */
 static int read_file(const char *path, char **out, size_t *len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return cli_error(CLI_USAGE, "%s: cannot open: %s", path, strerror(errno));
-  char *buf = malloc(SUPPRESS_MAX_FILE + 2);
+  struct stat st;
+  size_t cap = 4096;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    cap = st.st_size < SUPPRESS_MAX_FILE ? (size_t)st.st_size + 2
+                                         : (size_t)SUPPRESS_MAX_FILE + 2;
+  char *buf = malloc(cap);
   if (!buf) {
     close(fd);
     return cli_error(CLI_FAILURE, "out of memory");
@@ -81,7 +90,18 @@ static int read_file(const char *path, char **out, size_t *len) {
   size_t n = 0;
   int rc = CLI_OK;
   while (rc == CLI_OK) {
-    ssize_t r = read(fd, buf + n, SUPPRESS_MAX_FILE + 1 - n);
+    if (n + 1 == cap) { // full but for the NUL: grow, up to the limit
+      size_t ncap =
+          cap * 2 < SUPPRESS_MAX_FILE + 2 ? cap * 2 : SUPPRESS_MAX_FILE + 2;
+      char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
+      if (!nb) {
+        rc = cli_error(CLI_FAILURE, "out of memory");
+        break;
+      }
+      buf = nb;
+      cap = ncap;
+    }
+    ssize_t r = read(fd, buf + n, cap - 1 - n);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
