@@ -115,7 +115,7 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     if (!parse_size(value, &o->limit))
       return cli_usage_error(cmd,
                              "invalid --limit '%s': expected a "
-                             "non-negative integer",
+                             "non-negative integer or all",
                              value);
     o->has_limit = true;
   } else if (strcmp(name, "--thread") == 0 && (cmd->options & OPT_NO_THREAD)) {

@@ -167,7 +167,9 @@ static const cli_command_t commands[] = {
      "chart in the style of massif's ms_print ('#': the column of the peak);\n"
      "with -o, a static SVG chart (no script): current, the peak so far as\n"
      "a dashed line, the peak marked in red, axes labelled.\n\n"
-     "  -o, --output FILE       write the SVG chart to FILE\n",
+     "Between samples both charts hold the last sampled value (a step).\n\n"
+     "  -o, --output FILE       write the SVG chart to FILE (a name ending\n"
+     "                          in .svg)\n",
      OPT_OUTPUT, 1, 1, cmd_timeline},
 };
 
