@@ -6,8 +6,8 @@
  * The ASCII chart. COLS x ROWS cells; column c covers the times
  * [c, c + 1) * T / COLS of the timeline's span T (the last column includes
  * T). A column's height is the largest current of the points that fall in
- * it, or, without one, the current of the last point before it (memory
- * stays what it was until the next sample), scaled so that the largest
+ * it, or, without one, the current of the last point before it (the last
+ * value known: a step, as the SVG draws it), scaled so that the largest
  * current is ROWS rows, rounded to the nearest row. The column of the
  * largest current (the peak; the earliest if several) is drawn with '#',
  * the others with ':' as ms_print draws ordinary snapshots. The y axis is
