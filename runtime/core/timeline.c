@@ -70,10 +70,16 @@ size_t tm_timeline_npoints(void) {
 }
 
 /* This thread's unflushed allocations into the global count (those of an
- * older timeline are dropped: they were made before this tm_start). */
+ * older timeline are dropped: they were made before this tm_start). A
+ * thread that never flushed (gen 0, its TLS as created) counts for the
+ * current timeline: its countdown starts at 0, so its first operation
+ * checks, and only that operation can be in its count (dropping it lost
+ * each new thread's first allocation: 71 of 74 in a 4-thread program). */
 static void flush_self(void) {
   tm_tl_thread_t *t = &tm_tl_self;
   uint32_t g = atomic_load_explicit(&gen, memory_order_relaxed);
+  if (t->gen == 0)
+    t->gen = g;
   if (t->gen != g) {
     t->gen = g;
     t->allocs = 0;
@@ -216,6 +222,8 @@ bool tm_timeline_start(void) {
   if (!pts)
     pts = tm_raw_map(TM_TL_MAX_POINTS * sizeof *pts, TM_MEM_TABLES);
   uint32_t g = atomic_load_explicit(&gen, memory_order_relaxed) + 1;
+  if (g == 0)
+    g = 1; // 0 is a thread that never flushed (flush_self)
   atomic_store_explicit(&gen, g, memory_order_relaxed);
   atomic_store_explicit(&tm_tl_allocs, 0, memory_order_relaxed);
   atomic_store_explicit(&tm_tl_peak.stamp, 0, memory_order_relaxed);

@@ -24,9 +24,10 @@
  * shows the true peak at the moment current first reached it.
  *
  * The allocation count is per-thread too (flushed into a global counter
- * with each clock read): samples see every thread's allocations up to its
- * last flush, less than TM_TL_MAX_COUNTDOWN behind per other thread; in a
- * single-threaded program it is exact.
+ * with each clock read and at thread exit): samples see every thread's
+ * allocations up to its last flush, less than TM_TL_MAX_COUNTDOWN behind
+ * per other running thread; once the other threads have ended it is
+ * exact.
  */
 #ifndef TM_TIMELINE_H
 #define TM_TIMELINE_H

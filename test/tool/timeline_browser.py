@@ -15,7 +15,9 @@ input's numbers and the plot rectangle alone:
 - the red peak marker is at the point (45.5 ms, 1600 KiB), and there is no
   red anywhere else in the plot;
 - the blue current line passes through a sample that is not the peak
-  (60 ms, 500 KiB) and is absent above it;
+  (60 ms, 500 KiB) and is absent above its step;
+- between two samples the line holds the earlier sample's value (a step,
+  as the ASCII chart draws it), not a straight line between them;
 - the page has no script and raised no error.
 """
 import base64
@@ -141,7 +143,20 @@ def main():
     sx, sy = at(60e6, 512000)
     check("the current line passes (60 ms, 500 KiB) = (%d, %d)" % (sx, sy),
           near(sx, sy, is_blue, 2), repr(px[sy][sx]))
-    check("and not 40 px above it", not near(sx, sy - 40, is_blue, 2))
+    # Right of the sample, inside its step (left of it is the vertical edge
+    # down from the previous sample's 1000 KiB).
+    check("and not 40 px above its step", near(sx + 10, sy, is_blue, 2) and
+          not near(sx + 10, sy - 40, is_blue, 2))
+    # Between two samples the chart holds the earlier value (a step, as the
+    # ASCII chart does), not a straight line: at 90 ms, between 80 ms
+    # (200 KiB) and 100 ms (2048 B), the line is at 200 KiB, and not at the
+    # midpoint a straight line would pass.
+    hx, hy = at(90e6, 204800)
+    check("the current is held at 200 KiB at 90 ms = (%d, %d)" % (hx, hy),
+          near(hx, hy, is_blue, 1), repr(px[hy][hx]))
+    lx, ly = at(90e6, (204800 + 2048) / 2)
+    check("and no line through the midpoint (%d, %d)" % (lx, ly),
+          not near(lx, ly, is_blue, 3), repr(px[ly][lx]))
     print("%d failure(s)" % len(failures))
     return 1 if failures else 0
 

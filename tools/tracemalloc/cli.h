@@ -22,14 +22,13 @@ enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2 };
 enum {
   OPT_KEY = 1 << 0,         /* --key filename|lineno|traceback */
   OPT_CUMULATIVE = 1 << 1,  /* --cumulative */
-  OPT_LIMIT = 1 << 2,       /* --limit N */
+  OPT_LIMIT = 1 << 2,       /* --limit N|all */
   OPT_FILTERS = 1 << 3,     /* FILTERS */
   OPT_OUTPUT = 1 << 4,      /* -o FILE, --output FILE */
   OPT_FORMAT = 1 << 5,      /* --format json|binary */
   OPT_TITLE = 1 << 6,       /* --title TEXT */
   OPT_WIDTH = 1 << 7,       /* --width PIXELS */
   OPT_ALL_DOMAINS = 1 << 8, /* --all-domains */
-  OPT_LIMIT_ALL = 1 << 9,   /* --limit all (reports whose default is 10) */
   OPT_BY_LINE = 1 << 10,    /* --by-line (flamegraph) */
   OPT_WEIGHT = 1 << 11,     /* --weight bytes|blocks (flamegraph) */
   OPT_SUPPRESS = 1 << 12,   /* --suppress FILE (leaks) */

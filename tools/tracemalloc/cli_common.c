@@ -90,8 +90,13 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
   char err[256];
   size_t n;
   if (strcmp(name, "--key") == 0) {
+    // The library's error is CPython's ("unknown key_type: 'x'"), written
+    // for Python callers; a command line user needs the valid names.
     if (tm_key_parse(value, &o->key) != TM_OK)
-      return cli_usage_error(cmd, "%s", tm_error_message());
+      return cli_usage_error(cmd,
+                             "unknown --key '%s': expected filename, lineno "
+                             "or traceback",
+                             value);
     o->key_set = true;
   } else if (strcmp(name, "--cumulative") == 0) {
     o->cumulative = true;
@@ -101,16 +106,16 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
     o->all_domains = true;
   } else if (strcmp(name, "--reachable") == 0) {
     o->reachable = true;
-  } else if (strcmp(name, "--limit") == 0 && strcmp(value, "all") == 0 &&
-             (cmd->options & OPT_LIMIT_ALL)) {
-    o->limit_all = true; // top, traceback, leaks: every group
+  } else if (strcmp(name, "--limit") == 0 && strcmp(value, "all") == 0) {
+    // Every command with --limit: every line or group, whatever its default.
+    o->limit_all = true;
     o->has_limit = false;
   } else if (strcmp(name, "--limit") == 0) {
     o->limit_all = false;
     if (!parse_size(value, &o->limit))
       return cli_usage_error(cmd,
                              "invalid --limit '%s': expected a "
-                             "non-negative integer",
+                             "non-negative integer or all",
                              value);
     o->has_limit = true;
   } else if (strcmp(name, "--thread") == 0 && (cmd->options & OPT_NO_THREAD)) {

@@ -6,19 +6,24 @@
  * The ASCII chart. COLS x ROWS cells; column c covers the times
  * [c, c + 1) * T / COLS of the timeline's span T (the last column includes
  * T). A column's height is the largest current of the points that fall in
- * it, or, without one, the current of the last point before it (memory
- * stays what it was until the next sample), scaled so that the largest
+ * it, or, without one, the current of the last point before it (the last
+ * value known: a step, as the SVG draws it), scaled so that the largest
  * current is ROWS rows, rounded to the nearest row. The column of the
  * largest current (the peak; the earliest if several) is drawn with '#',
  * the others with ':' as ms_print draws ordinary snapshots. The y axis is
  * labelled with the peak and 0 in CPython's _format_size style, the x axis
  * with 0 and T in the unit that keeps T under 10,000.
  *
- * The SVG. The current as a filled area with its line, the peak counter
- * (get_traced_memory()'s peak at each point) as a dashed line, the largest
- * current marked by a red dot with its size and time, axes with ticks
- * labelled in _format_size style and in the time unit, the program in the
- * title. No script: any viewer shows it. Text is escaped for XML.
+ * The SVG draws the same function as the ASCII chart: each point's value
+ * held until the next point (a step, as ms_print's columns), never a
+ * straight line between two points, which would invent values that were
+ * never measured (docs/cli.md, "Memory over time"). The current as a
+ * filled step area with its outline, each point marked by a dot on it (so
+ * that sparse samples show as such), the peak counter
+ * (get_traced_memory()'s peak at each point) as a dashed step line, the
+ * largest current marked by a red dot with its size and time, axes with
+ * ticks labelled in _format_size style and in the time unit, the program
+ * in the title. No script: any viewer shows it. Text is escaped for XML.
  * Geometry is fixed (docs/cli.md) so that tests can find what they check:
  * the plot area is <rect id="plot">, the marker <circle id="peak">.
  */
@@ -26,6 +31,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "snapshot_io.h"
@@ -197,6 +203,24 @@ static void xml_text(FILE *out, const char *s) {
   }
 }
 
+/* The step through the points in plot coordinates: each point's value
+ * (the current, or the peak counter when `peak`) held until the next
+ * point's time, then a vertical edge to the next value. Each coordinate
+ * pair is preceded by a space. */
+static void step_points(FILE *out, const tm_timeline_point_t *p, size_t n,
+                        uint64_t span, uint64_t ymax, bool peak) {
+  double pw = PLOT_X1 - PLOT_X0, ph = PLOT_Y1 - PLOT_Y0, held = 0;
+  for (size_t i = 0; i < n; i++) {
+    double x = PLOT_X0 + (span ? (double)p[i].time_ns / (double)span * pw : pw);
+    double y =
+        PLOT_Y1 - (double)(peak ? p[i].peak : p[i].current) / (double)ymax * ph;
+    if (i)
+      fprintf(out, " %.2f,%.2f", x, held);
+    fprintf(out, " %.2f,%.2f", x, y);
+    held = y;
+  }
+}
+
 static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
                       const char *program, int64_t pid) {
   uint64_t span = p[n - 1].time_ns;
@@ -263,25 +287,29 @@ static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
           "<text x=\"24\" y=\"%d\" text-anchor=\"middle\" "
           "transform=\"rotate(-90 24 %d)\">traced memory (bytes)</text>\n",
           (PLOT_Y0 + PLOT_Y1) / 2, (PLOT_Y0 + PLOT_Y1) / 2);
-  // The current: a filled area and its line.
+  // The current: a filled step area, its outline and the points; the peak
+  // so far as a dashed step line.
   fprintf(out, "<polygon fill=\"#1f6fd1\" fill-opacity=\"0.18\" points=\"");
   fprintf(out, "%.2f,%d", XOF(p[0].time_ns), PLOT_Y1);
-  for (size_t i = 0; i < n; i++)
-    fprintf(out, " %.2f,%.2f", XOF(p[i].time_ns), YOF(p[i].current));
+  step_points(out, p, n, span, ymax, false);
   fprintf(out, " %.2f,%d\"/>\n", XOF(p[n - 1].time_ns), PLOT_Y1);
   fputs("<polyline id=\"current\" fill=\"none\" stroke=\"#1f6fd1\" "
         "stroke-width=\"2\" points=\"",
         out);
+  step_points(out, p, n, span, ymax, false);
+  fputs("\"/>\n", out);
+  // Zero-length segments with round caps: one dot per point, one element.
+  fputs("<path id=\"samples\" fill=\"none\" stroke=\"#1f6fd1\" "
+        "stroke-width=\"5\" stroke-linecap=\"round\" d=\"",
+        out);
   for (size_t i = 0; i < n; i++)
-    fprintf(out, "%s%.2f,%.2f", i ? " " : "", XOF(p[i].time_ns),
+    fprintf(out, "%sM%.2f,%.2fh0", i ? " " : "", XOF(p[i].time_ns),
             YOF(p[i].current));
   fputs("\"/>\n", out);
   fputs("<polyline id=\"peakline\" fill=\"none\" stroke=\"#e08000\" "
         "stroke-width=\"1.5\" stroke-dasharray=\"6 4\" points=\"",
         out);
-  for (size_t i = 0; i < n; i++)
-    fprintf(out, "%s%.2f,%.2f", i ? " " : "", XOF(p[i].time_ns),
-            YOF(p[i].peak));
+  step_points(out, p, n, span, ymax, true);
   fputs("\"/>\n", out);
   // The peak marker and its label (left of it when it is on the right).
   double mx = XOF(p[ip].time_ns), my = YOF(p[ip].current);
@@ -311,6 +339,42 @@ static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
 #undef YOF
 }
 
+static bool svg_name(const char *path) {
+  size_t len = strlen(path);
+  return len > 4 && strcasecmp(path + len - 4, ".svg") == 0;
+}
+
+/* The error for a snapshot without points, saying what is missing and why:
+ * only tm_take_snapshot in a tracing process (and so every dump the runtime
+ * writes, and tm_snapshot_dump of such a snapshot) gives a snapshot its
+ * timeline. A snapshot with an allocation history but no timeline comes
+ * most likely from one of those through a function that keeps the history
+ * only (tm_take_peak_snapshot, tm_snapshot_peak, tm_snapshot_filter_traces,
+ * `export` with FILTERS). */
+static int no_timeline(const char *path, const tm_snapshot_t *snap,
+                       bool empty_section) {
+  if (empty_section)
+    return cli_error(CLI_USAGE,
+                     "%s: the snapshot's timeline section has no point "
+                     "(the runtime writes at least two: this one was made "
+                     "by hand or with tm_snapshot_set_timeline)",
+                     path);
+  if (tm_snapshot_history(snap, NULL))
+    return cli_error(
+        CLI_USAGE,
+        "%s: the snapshot has no timeline section, as the snapshots of "
+        "tm_take_peak_snapshot, tm_snapshot_peak and filters have none (they "
+        "keep the allocation history, not the timeline); the snapshot of "
+        "tm_take_snapshot, and so the exit dump, has one",
+        path);
+  return cli_error(CLI_USAGE,
+                   "%s: the snapshot has no timeline section: only the "
+                   "snapshots of tm_take_snapshot in a traced program, and "
+                   "their dumps, have one (not CPython's, hand-built ones, "
+                   "or those of a runtime before timelines)",
+                   path);
+}
+
 int cmd_timeline(const cli_command_t *cmd, int argc, char **argv) {
   cli_opts_t o;
   int rc = cli_parse(cmd, argc, argv, &o);
@@ -318,16 +382,23 @@ int cmd_timeline(const cli_command_t *cmd, int argc, char **argv) {
     cli_opts_free(&o);
     return rc < 0 ? CLI_OK : rc;
   }
+  // The chart is SVG only: a .png (or any other name) would get SVG bytes
+  // that its viewers refuse.
+  if (o.output && !svg_name(o.output)) {
+    rc = cli_usage_error(cmd,
+                         "-o '%s': timeline writes SVG only; expected a file "
+                         "name ending in .svg",
+                         o.output);
+    cli_opts_free(&o);
+    return rc;
+  }
   tm_snapshot_t *snap = NULL;
   rc = cli_load(o.args[0], &o, &snap);
   size_t n = 0;
   const tm_timeline_point_t *p =
       rc == CLI_OK ? tm_snapshot_timeline(snap, &n) : NULL;
   if (rc == CLI_OK && n == 0)
-    rc = cli_error(CLI_USAGE,
-                   "%s: the snapshot has no timeline (a dump written before "
-                   "timelines, or a snapshot built by hand)",
-                   o.args[0]);
+    rc = no_timeline(o.args[0], snap, p != NULL);
   int64_t pid = -1;
   const char *program = rc == CLI_OK ? program_of(snap, &pid) : "";
   if (rc == CLI_OK && !o.output) {

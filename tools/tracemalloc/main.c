@@ -30,12 +30,13 @@
   "  --key KEY               filename, lineno (default) or traceback\n"        \
   "  --cumulative            count every frame of a traceback, not only the\n" \
   "                          most recent one (not with --key traceback)\n"     \
-  "  --limit N               print at most N lines\n"
+  "  --limit N|all           print at most N lines (all: every line, the\n"    \
+  "                          default)\n"
 
 static const cli_command_t commands[] = {
     {"stats",
      "SNAP [--key filename|lineno|traceback] [--cumulative] "
-     "[--limit N] [FILTERS]",
+     "[--limit N|all] [FILTERS]",
      "print str(Statistic) lines of Snapshot.statistics()",
      "Print one line per statistic of SNAP, exactly str(Statistic) of "
      "CPython,\n"
@@ -43,7 +44,7 @@ static const cli_command_t commands[] = {
      OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_stats},
     {"diff",
      "OLD NEW [--key filename|lineno|traceback] [--cumulative] "
-     "[--limit N] [FILTERS]",
+     "[--limit N|all] [FILTERS]",
      "print str(StatisticDiff) lines of NEW.compare_to(OLD)",
      "Print one line per StatisticDiff of NEW.compare_to(OLD), exactly\n"
      "str(StatisticDiff) of CPython, in CPython's order. The filters apply\n"
@@ -71,14 +72,14 @@ static const cli_command_t commands[] = {
      "runtime memory) and the N (default 10) biggest lines by lineno with\n"
      "their source line.\n\n"
      "  --limit N|all           show N lines (default 10)\n\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_top},
+     OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_top},
     {"traceback", "SNAP [--limit N|all] [FILTERS]",
      "the biggest tracebacks, most recent call first",
      "Print the N (default 10) biggest traceback groups of SNAP, each with\n"
      "Traceback.format(most_recent_first=True).\n\n"
      "  --limit N|all           show N tracebacks (default "
      "10)\n\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_traceback},
+     OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_traceback},
     {"leaks",
      "SNAP [--limit N|all] [--all-domains] [--reachable] [--suppress FILE] "
      "[FILTERS]",
@@ -98,12 +99,11 @@ static const cli_command_t commands[] = {
      "                          function or file:line matches a pattern of\n"
      "                          FILE (fnmatch, one per line, # comments)\n"
      "\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS |
-         OPT_REACHABLE,
+     OPT_LIMIT | OPT_FILTERS | OPT_ALL_DOMAINS | OPT_SUPPRESS | OPT_REACHABLE,
      1, 1, cmd_leaks},
     {"history",
      "SNAP [--key filename|lineno|traceback] [--cumulative] "
-     "[--sort calls|allocated|temporary|peak] [--limit N] [FILTERS]",
+     "[--sort calls|allocated|temporary|peak] [--limit N|all] [FILTERS]",
      "allocation calls, bytes, temporaries and peak share per line",
      "Print what each group of SNAP allocated since tracing started, freed\n"
      "blocks included, one line per group:\n"
@@ -121,7 +121,7 @@ static const cli_command_t commands[] = {
          OPT_SORT,
      1, 1, cmd_history},
     {"peak",
-     "SNAP [--key filename|lineno|traceback] [--cumulative] [--limit N] "
+     "SNAP [--key filename|lineno|traceback] [--cumulative] [--limit N|all] "
      "[FILTERS]",
      "str(Statistic) lines of what was live at the peak",
      "Print one str(Statistic) line per group of the blocks that were live\n"
@@ -158,7 +158,7 @@ static const cli_command_t commands[] = {
      "and blocks, biggest first; then the traces of no known thread, and\n"
      "the total. FILTERS apply first.\n\n"
      "  --limit N|all           show N threads (default all)\n\n" FILTERS_HELP,
-     OPT_LIMIT | OPT_LIMIT_ALL | OPT_FILTERS, 1, 1, cmd_threads},
+     OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_threads},
     {"timeline", "SNAP [-o CHART.svg]",
      "memory over time: an ASCII chart, or an SVG chart",
      "Chart SNAP's timeline (the runtime samples traced memory at most every\n"
@@ -167,7 +167,9 @@ static const cli_command_t commands[] = {
      "chart in the style of massif's ms_print ('#': the column of the peak);\n"
      "with -o, a static SVG chart (no script): current, the peak so far as\n"
      "a dashed line, the peak marked in red, axes labelled.\n\n"
-     "  -o, --output FILE       write the SVG chart to FILE\n",
+     "Between samples both charts hold the last sampled value (a step).\n\n"
+     "  -o, --output FILE       write the SVG chart to FILE (a name ending\n"
+     "                          in .svg)\n",
      OPT_OUTPUT, 1, 1, cmd_timeline},
 };
 
