@@ -3,7 +3,8 @@
  * (issue 12 parts 1 and 2), with exact values: calls, bytes, frees,
  * temporary allocations, realloc, clear, stop, reset_peak, the live set at
  * the peak (also when current only returns to the peak), and two threads
- * allocating from one site and freeing each other's blocks. Fake pointers:
+ * allocating from one site and freeing each other's blocks; the
+ * counter entries' layout (one per id, lines of their own). Fake pointers:
  * the core never dereferences them. */
 #include <pthread.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "check.h"
 #include "check_valid.h"
+#include "history.h"
 #include "internal.h"
 #include "tracemalloc.h"
 
@@ -227,7 +229,48 @@ static void test_threads(void) {
   tm_stop();
 }
 
+static void *alloc_once(void *arg) {
+  tm_core_on_alloc(arg, 16, &s_a);
+  return NULL;
+}
+
+/* Each interned id's counters are its own cache lines (history.h), right
+ * before its record: two threads on one site (two ids) share no line. */
+static void test_entry_lines(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 16, &s_a);
+  tm_core_on_alloc(P(2), 16, &s_b);
+  pthread_t t1;
+  pthread_create(&t1, NULL, alloc_once, P(3));
+  pthread_join(t1, NULL);
+  // One thread now: nothing interns while the ids are read.
+  uint32_t bound = tm_intern_id_bound();
+  uint64_t bits[64] = {0};
+  CHECK(bound < 64 * 64);
+  tm_intern_mark_ids(bits);
+  uintptr_t prev_end = 0;
+  unsigned n = 0;
+  for (uint32_t id = 1; id < bound; id++) {
+    if (!(bits[id / 64] >> (id % 64) & 1))
+      continue;
+    uintptr_t e = (uintptr_t)tm_hist_entry(id);
+    CHECK_EQ_INT(e % 64, 0);
+    CHECK_EQ_INT((uintptr_t)tm_intern_get(id) - e, sizeof(tm_hist_entry_t));
+    CHECK(e >= prev_end); // ids in region order: no overlap
+    prev_end = (uintptr_t)tm_intern_get(id);
+    n++;
+  }
+  CHECK(n >= 3); // a and b on this thread, a on the other
+  // The other thread's id of s_a is not this thread's: different lines.
+  CHECK_HIST(1, 2, 32, 0, 0, 32, 2);
+  tm_core_on_free(P(3)); // a cross-thread free
+  CHECK_HIST(1, 2, 32, 1, 0, 32, 2);
+  CHECK_VALID();
+  tm_stop();
+}
+
 int main(void) {
+  test_entry_lines();
   test_counters();
   test_peak();
   test_realloc();
