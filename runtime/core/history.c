@@ -79,9 +79,10 @@ static void update(hist_op_t op, uint32_t tb, size_t size, uintptr_t ptr) {
   uint32_t owner = tm_intern_get(tb)->thread;
   tm_thread_t *t = tm_thread_self;
   uint32_t self = tm_thread_registry_self(); // we hold a trace-table lock
-  if (t) {
+  if (t) { // the fast paths' test (history.h): only a non-zero index
     t->hist_self = self;
-    t->hist_epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
+    t->hist_epoch =
+        self ? atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed) : 0;
   }
   // A thread without state keeps its last allocation in shared_last.
   uintptr_t *last = t ? &t->hist_last : &shared_last;
@@ -109,6 +110,17 @@ void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr) {
 
 void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr) {
   update(H_FREE, tb, size, ptr);
+}
+
+void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner, uint32_t tb,
+                        size_t size, uintptr_t ptr) {
+  if (owner == 0) { // no owner: the general path (temporaries too)
+    tm_hist_free_slow(tb, size, ptr);
+    return;
+  }
+  tm_spin_lock(&e->x.lock);
+  apply_x(&e->x, H_FREE, size);
+  tm_spin_unlock(&e->x.lock);
 }
 
 void tm_hist_unfree(uint32_t tb, size_t size) { update(H_UNFREE, tb, size, 0); }

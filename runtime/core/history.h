@@ -27,8 +27,9 @@
  * the sum of the two parts is exact.
  * Whoever holds every trace-table lock (snapshots, clear, fork) sees no
  * update half done. A thread knows that it owns an id by its registry
- * index (tm_thread_t.hist_self), valid while tm_tb_epoch, which every
- * reset bumps, is hist_epoch; else the slow path looks it up again.
+ * index (tm_thread_t.hist_self), valid and non-zero while tm_tb_epoch,
+ * which every reset bumps, is hist_epoch (one compare); else the slow
+ * path looks it up again.
  *
  * The peak. tm_hist_version is bumped each time current reaches the peak
  * (tm_tt_current_add) or the peak is reset. Before an entry changes, if
@@ -97,11 +98,17 @@ TM_HIDDEN extern _Atomic uint64_t tm_hist_version;
 TM_HIDDEN void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr);
 TM_HIDDEN void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr);
 
-/* Is t's registry index (hist_self, non-zero) still valid? */
+/* A free by a thread with a valid index of a block of id tb, whose entry
+ * is e and thread `owner`, not this thread's: a cross-thread free (x,
+ * under its lock), or an id of thread 0. */
+TM_HIDDEN void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner,
+                                  uint32_t tb, size_t size, uintptr_t ptr);
+
+/* Is t's registry index (hist_self) valid and non-zero? (hist_epoch is
+ * set only for a non-zero index.) */
 static inline bool tm_hist_self_valid(const tm_thread_t *t) {
-  return t->hist_self != 0 &&
-         t->hist_epoch ==
-             atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
+  return t->hist_epoch ==
+         atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
 }
 
 /* Before any change of e: keep its value at the latest peak. */
@@ -138,13 +145,19 @@ tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
 static inline __attribute__((always_inline)) void
 tm_hist_on_free(uint32_t tb, size_t size, uintptr_t ptr) {
   tm_thread_t *t = tm_thread_self;
-  if (__builtin_expect(t == NULL || !tm_hist_self_valid(t) ||
-                           tm_intern_get(tb)->thread != t->hist_self,
-                       0)) {
+  const tm_tb_t *rec = tm_intern_get(tb);
+  // The entry is right before the record (traceback.h).
+  tm_hist_entry_t *entry =
+      (tm_hist_entry_t *)((char *)rec - TM_INTERN_HIST_BYTES);
+  if (__builtin_expect(t == NULL || !tm_hist_self_valid(t), 0)) {
     tm_hist_free_slow(tb, size, ptr);
     return;
   }
-  tm_hist_part_t *e = &tm_hist_entry(tb)->own;
+  if (__builtin_expect(rec->thread != t->hist_self, 0)) {
+    tm_hist_free_other(entry, rec->thread, tb, size, ptr);
+    return;
+  }
+  tm_hist_part_t *e = &entry->own;
   tm_hist_sync(e);
   e->frees++;
   e->freed += size;
