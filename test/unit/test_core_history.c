@@ -269,8 +269,43 @@ static void test_entry_lines(void) {
   tm_stop();
 }
 
+/* A peak snapshot's traces carry their allocating thread (the history
+ * has one record per traceback and thread). */
+static void test_peak_threads(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 16, &s_a);
+  pthread_t t1;
+  pthread_create(&t1, NULL, alloc_once, P(3)); // 16 bytes at s_a too
+  pthread_join(t1, NULL);
+  tm_core_on_alloc(P(2), 48, &s_a);
+  tm_snapshot_t *peak = NULL;
+  CHECK_EQ_INT(tm_take_peak_snapshot(&peak), TM_OK);
+  size_t n = tm_snapshot_count(peak), nthreads = 0;
+  const tm_trace_t *tr = tm_snapshot_traces(peak);
+  tm_snapshot_threads(peak, &nthreads);
+  CHECK_EQ_INT(nthreads, 2);
+  size_t bytes[3] = {0}; // by thread number
+  unsigned blocks[3] = {0};
+  for (size_t i = 0; i < n; i++) {
+    CHECK(tr[i].thread >= 1 && tr[i].thread <= 2);
+    if (tr[i].thread <= 2) {
+      bytes[tr[i].thread] += tr[i].size;
+      blocks[tr[i].thread]++;
+    }
+  }
+  CHECK_EQ_INT(n, 3);
+  // This thread allocated first: it is thread 1 (64 bytes in 2 blocks).
+  CHECK_EQ_INT(bytes[1], 64);
+  CHECK_EQ_INT(blocks[1], 2);
+  CHECK_EQ_INT(bytes[2], 16);
+  CHECK_EQ_INT(blocks[2], 1);
+  tm_snapshot_free(peak);
+  tm_stop();
+}
+
 int main(void) {
   test_entry_lines();
+  test_peak_threads();
   test_counters();
   test_peak();
   test_realloc();
