@@ -65,25 +65,25 @@ if [ "$(git -C "$src" rev-parse HEAD 2>/dev/null || true)" != "$base" ]; then
     fail "git worktree add $base failed: see $out/worktree.log"
   rm -rf "$out/base-build"
 fi
-cmake -S "$src" -B "$out/base-build" -G Ninja -DCMAKE_C_COMPILER="$cc" \
-  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$btype" -DCMAKE_C_FLAGS="$cflags_cache" \
-  -DTM_BUILD_PASS=OFF -DTM_BUILD_TESTS=OFF -DTM_SANITIZER_RUNTIMES=OFF \
-  >"$out/base-build.log" 2>&1 &&
-  cmake --build "$out/base-build" --target tracemalloc_static >>"$out/base-build.log" 2>&1 ||
+if ! { cmake -S "$src" -B "$out/base-build" -G Ninja -DCMAKE_C_COMPILER="$cc" \
+          -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$btype" -DCMAKE_C_FLAGS="$cflags_cache" \
+          -DTM_BUILD_PASS=OFF -DTM_BUILD_TESTS=OFF -DTM_SANITIZER_RUNTIMES=OFF &&
+        cmake --build "$out/base-build" --target tracemalloc_static; } >"$out/base-build.log" 2>&1; then
   fail "the base runtime ($base) did not build: see $out/base-build.log"
+fi
 lib_base=$out/base-build/runtime/libtracemalloc.a
 
 # --- The instrumented objects, built once -------------------------------------
 # shellcheck source=test/real/fetch-build.sh
 . "$root/test/real/fetch-build.sh"
 real_fetch
-cflags="-O2 -g"
+cflags=(-O2 -g)
 # Objects only (tmcc -c): each program is linked below with each runtime.
 lua=$out/lua
 if [ ! -f "$lua/src/liblua.a" ] || [ ! -f "$lua/src/lua.o" ]; then
   rm -rf "$lua" && mkdir -p "$lua"
   tar -xf "$work"/src/lua5.4_*.orig.tar.gz -C "$lua" --strip-components=1
-  make -C "$lua/src" -j"$(nproc)" liblua.a lua.o CC="$tmcc" MYCFLAGS="$cflags" \
+  make -C "$lua/src" -j"$(nproc)" liblua.a lua.o CC="$tmcc" MYCFLAGS="${cflags[*]}" \
     SYSCFLAGS="-DLUA_USE_LINUX" >"$lua/make.log" 2>&1 || fail "lua did not build: see $lua/make.log"
 fi
 sq=$out/sqlite
@@ -93,10 +93,10 @@ if [ ! -f "$sq/sqlite3.o" ] || [ ! -f "$sq/speedtest1.o" ]; then
   tar -xf "$work"/src/sqlite3_*.orig.tar.xz -C "$sq" --strip-components=1
   # The amalgamation, then its two objects with speedtest1's options.
   sqflags=(-I. -D_HAVE_SQLITE_CONFIG_H -DNDEBUG -DSQLITE_THREADSAFE=1 -DSQLITE_OS_KV_OPTIONAL)
-  (cd "$sq" && CC=$tmcc CFLAGS=$cflags ./configure --disable-tcl --disable-readline \
+  (cd "$sq" && CC=$tmcc CFLAGS="${cflags[*]}" ./configure --disable-tcl --disable-readline \
      >"$sq/configure.log" 2>&1 && make sqlite3.c >"$sq/make.log" 2>&1 &&
-     "$tmcc" $cflags "${sqflags[@]}" -c sqlite3.c -o sqlite3.o >>"$sq/make.log" 2>&1 &&
-     "$tmcc" $cflags "${sqflags[@]}" -c test/speedtest1.c -o speedtest1.o >>"$sq/make.log" 2>&1) ||
+     "$tmcc" "${cflags[@]}" "${sqflags[@]}" -c sqlite3.c -o sqlite3.o >>"$sq/make.log" 2>&1 &&
+     "$tmcc" "${cflags[@]}" "${sqflags[@]}" -c test/speedtest1.c -o speedtest1.o >>"$sq/make.log" 2>&1) ||
     fail "sqlite did not build: see $sq/*.log"
 fi
 # As tmcc links the static runtime (tools/wrappers/tmcc.in).
