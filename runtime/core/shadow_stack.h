@@ -121,7 +121,8 @@ typedef struct tm_thread {
   uint32_t defer_head, defer_tail;
   tm_deferred_t defer[TM_DEFER_SLOTS];
   /* The allocation history (history.h): this thread's registry index,
-   * valid while tm_tb_epoch is hist_epoch (0: look it up again), which
+   * valid and non-zero while tm_tb_epoch is hist_epoch (0: look it up
+   * again), which
    * tells the ids it owns; and its last traced allocation (temporaries). */
   uint32_t hist_self;
   uint64_t hist_epoch;

@@ -216,7 +216,7 @@ static void test_threads(void) {
   // allocated everything (the frees came after the barrier).
   CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
              2 * PER_THREAD * 16, 2 * PER_THREAD);
-  // A new thread takes an exited thread's block: the sums do not change.
+  // A new thread: its own ids (a new index), summed with the others.
   pthread_barrier_init(&barrier, NULL, 1); // before the thread waits on it
   pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x3000000);
   pthread_join(t1, NULL);
