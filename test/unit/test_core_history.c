@@ -283,17 +283,21 @@ static void test_peak_threads(void) {
   size_t n = tm_snapshot_count(peak), nthreads = 0;
   const tm_trace_t *tr = tm_snapshot_traces(peak);
   tm_snapshot_threads(peak, &nthreads);
-  CHECK_EQ_INT(nthreads, 2);
+  CHECK(nthreads >= 2);
   size_t bytes[3] = {0}; // by thread number
   unsigned blocks[3] = {0};
+  size_t mine = 0; // h.c's: the process may allocate too (pthread_create)
   for (size_t i = 0; i < n; i++) {
+    if (strcmp(tm_traceback_frames(tr[i].traceback)[0].filename, "h.c") != 0)
+      continue;
+    mine++;
     CHECK(tr[i].thread >= 1 && tr[i].thread <= 2);
     if (tr[i].thread <= 2) {
       bytes[tr[i].thread] += tr[i].size;
       blocks[tr[i].thread]++;
     }
   }
-  CHECK_EQ_INT(n, 3);
+  CHECK_EQ_INT(mine, 3);
   // This thread allocated first: it is thread 1 (64 bytes in 2 blocks).
   CHECK_EQ_INT(bytes[1], 64);
   CHECK_EQ_INT(blocks[1], 2);
