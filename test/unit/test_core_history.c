@@ -14,6 +14,7 @@
 #include "check_valid.h"
 #include "history.h"
 #include "internal.h"
+#include "thread_registry.h"
 #include "tracemalloc.h"
 
 static const struct tm_site s_a = {"h.c", "a", NULL, 1, 0, 0, 0};
@@ -269,6 +270,41 @@ static void test_entry_lines(void) {
   tm_stop();
 }
 
+static void *alloc_free_once(void *arg) {
+  tm_core_on_alloc(arg, 16, &s_b);
+  tm_core_on_free(arg);
+  return NULL;
+}
+
+/* Past TM_THREAD_REGISTRY_MAX threads, threads have index 0 and share
+ * their ids: those ids have no owner, every update takes the entry's lock
+ * (history.h). Counts stay exact. */
+static void test_thread_zero(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  for (int i = 0; i < TM_THREAD_REGISTRY_MAX; i++) {
+    pthread_t t;
+    pthread_create(&t, NULL, alloc_free_once, P(5));
+    pthread_join(t, NULL);
+  }
+  // Every one was temporary (freed before its thread allocated again).
+  tm_history_t h = hist_of(2);
+  CHECK_EQ_INT(h.calls, TM_THREAD_REGISTRY_MAX);
+  CHECK_EQ_INT(h.allocated, TM_THREAD_REGISTRY_MAX * 16);
+  CHECK_EQ_INT(h.frees, TM_THREAD_REGISTRY_MAX);
+  CHECK_EQ_INT(h.temporary, TM_THREAD_REGISTRY_MAX);
+  pthread_barrier_init(&barrier, NULL, 2);
+  pthread_t t1, t2; // the registry is full: both are thread 0
+  pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x1000000);
+  pthread_create(&t2, NULL, worker, (void *)(uintptr_t)0x2000000);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  pthread_barrier_destroy(&barrier);
+  CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
+             2 * PER_THREAD * 16, 2 * PER_THREAD);
+  CHECK_VALID();
+  tm_stop();
+}
+
 /* A peak snapshot's traces carry their allocating thread (the history
  * has one record per traceback and thread). */
 static void test_peak_threads(void) {
@@ -314,5 +350,6 @@ int main(void) {
   test_peak();
   test_realloc();
   test_threads();
+  test_thread_zero();
   return CHECK_DONE();
 }
