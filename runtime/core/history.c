@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* history.c - the per-thread history blocks (history.h has the design):
- * making pages and blocks, the shared block of threads without state, the
- * sum over blocks for snapshots, clear, thread exit and fork.
+/* history.c - the history's slow paths (history.h has the design): an
+ * operation by a thread that must learn its registry index again, a
+ * cross-thread free (under the entry's lock), the ids of thread 0 and the
+ * threads without state; the walk over the ids for snapshots; fork.
  *
- * hist_lock guards the list of blocks, their `owned` flags and the shared
- * block's entries. Lock order: every trace-table lock, the intern lock,
- * hist_lock, raw_alloc's locks.
+ * hist_lock guards the last traced allocation of the threads without
+ * state (they share it, as they share nothing else to keep it in). Lock
+ * order: every trace-table lock, the intern lock, hist_lock, an entry's
+ * lock, raw_alloc's locks.
  */
 #include "history.h"
 
@@ -14,128 +16,92 @@
 #include "internal.h"
 #include "raw_alloc.h"
 #include "spinlock.h"
+#include "thread_registry.h"
 #include "tm_assert.h"
 
 _Atomic uint64_t tm_hist_version = 1;
 
 static tm_spinlock_t hist_lock = TM_SPINLOCK_INIT;
-static tm_hist_block_t *blocks;       /* every block, under hist_lock */
-static tm_hist_block_t *shared_block; /* threads without state */
-
-/* The entry of tb in b, making its page; NULL when out of memory (the
- * update is lost: docs/semantics.md). Called by b's owner inside a
- * trace-table operation, or under hist_lock for the shared block. */
-static tm_hist_entry_t *entry_make(tm_hist_block_t *b, uint32_t tb) {
-  uint32_t i = tb >> TM_HIST_PAGE_SHIFT;
-  if (i >= b->ndir) {
-    uint32_t n = b->ndir ? b->ndir : 16;
-    while (n <= i)
-      n *= 2;
-    tm_hist_entry_t **dir = tm_raw_calloc(n * sizeof *dir, TM_MEM_TABLES);
-    if (!dir)
-      return NULL;
-    if (b->ndir)
-      memcpy(dir, b->dir, b->ndir * sizeof *dir);
-    tm_raw_free(b->dir);
-    b->dir = dir;
-    b->ndir = n;
-  }
-  if (!b->dir[i] &&
-      !(b->dir[i] = tm_raw_calloc(TM_HIST_PAGE * sizeof(tm_hist_entry_t),
-                                  TM_MEM_TABLES)))
-    return NULL;
-  return &b->dir[i][tb & (TM_HIST_PAGE - 1)];
-}
-
-/* A block for a new owner: one a thread left, or a new one (hist_lock
- * held). */
-static tm_hist_block_t *block_take_locked(void) {
-  for (tm_hist_block_t *b = blocks; b; b = b->next)
-    if (!b->owned && b != shared_block) {
-      b->owned = true;
-      return b;
-    }
-  tm_hist_block_t *b = tm_raw_calloc(sizeof *b, TM_MEM_TABLES);
-  if (b) {
-    b->owned = true;
-    b->next = blocks;
-    blocks = b;
-  }
-  return b;
-}
-
-/* This thread's state with its block (made now if it has none), or NULL:
- * then the shared block, under hist_lock, is to be used. */
-static tm_thread_t *own_thread(void) {
-  tm_thread_t *t = tm_thread_self ? tm_thread_self : tm_thread_own;
-  if (t && !t->hist) {
-    tm_spin_lock(&hist_lock);
-    t->hist = block_take_locked();
-    tm_spin_unlock(&hist_lock);
-    if (t->hist) {
-      t->hist_dir = t->hist->dir;
-      t->hist_ndir = t->hist->ndir;
-      t->hist_last = 0;
-    }
-  }
-  return t && t->hist ? t : NULL;
-}
-
-static tm_hist_block_t *shared_locked(void) {
-  if (!shared_block &&
-      (shared_block = tm_raw_calloc(sizeof *shared_block, TM_MEM_TABLES))) {
-    shared_block->owned = true;
-    shared_block->next = blocks;
-    blocks = shared_block;
-  }
-  return shared_block;
-}
+static uintptr_t shared_last; /* threads without state, under hist_lock */
 
 typedef enum { H_ALLOC, H_FREE, H_UNFREE } hist_op_t;
 
-/* The update on block b, whose owner's last allocation is *last. */
-static void apply(tm_hist_block_t *b, uintptr_t *last, hist_op_t op,
-                  uint32_t tb, size_t size, uintptr_t ptr) {
-  tm_hist_entry_t *e = b ? entry_make(b, tb) : NULL;
-  if (!e)
-    return;
-  tm_hist_sync(e);
+/* The update on the owner's part p; *last is the operating thread's last
+ * allocation. */
+static void apply(tm_hist_part_t *p, uintptr_t *last, hist_op_t op, size_t size,
+                  uintptr_t ptr) {
+  tm_hist_sync(p);
   switch (op) {
   case H_ALLOC:
-    e->calls++;
-    e->allocated += size;
+    p->calls++;
+    p->allocated += size;
     *last = ptr;
     break;
   case H_FREE:
-    e->frees++;
-    e->freed += size;
+    p->frees++;
+    p->freed += size;
     if (ptr && ptr == *last) {
-      e->temporary++;
+      p->temporary++;
       *last = 0;
     }
     break;
   case H_UNFREE:
-    e->frees--;
-    e->freed -= size;
+    p->frees--;
+    p->freed -= size;
     break;
+  }
+}
+
+/* A free (or its undoing) by another thread than the owner, on x (its
+ * lock held). Never temporary: the block was not this thread's
+ * allocation. An allocation is always the owner's (history.h). */
+static void apply_x(tm_hist_xpart_t *x, hist_op_t op, size_t size) {
+  uint64_t v = atomic_load_explicit(&tm_hist_version, memory_order_relaxed);
+  if (x->version != v) { // as tm_hist_sync: keep the value at the peak
+    x->peak_frees = x->frees;
+    x->peak_freed = x->freed;
+    x->version = v;
+  }
+  TM_ASSERT(op != H_ALLOC);
+  if (op == H_FREE) {
+    x->frees++;
+    x->freed += size;
+  } else if (op == H_UNFREE) {
+    x->frees--;
+    x->freed -= size;
   }
 }
 
 static void update(hist_op_t op, uint32_t tb, size_t size, uintptr_t ptr) {
   if (!tb)
     return;
-  tm_thread_t *t = own_thread();
-  if (t) {
-    apply(t->hist, &t->hist_last, op, tb, size, ptr);
-    // The directory may have grown: the hot path reads t's copy.
-    t->hist_dir = t->hist->dir;
-    t->hist_ndir = t->hist->ndir;
-    return;
+  tm_hist_entry_t *e = tm_hist_entry(tb);
+  uint32_t owner = tm_intern_get(tb)->thread;
+  tm_thread_t *t = tm_thread_self;
+  uint32_t self = tm_thread_registry_self(); // we hold a trace-table lock
+  if (t) { // the fast paths' test (history.h): only a non-zero index
+    t->hist_self = self;
+    t->hist_epoch =
+        self ? atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed) : 0;
   }
-  tm_spin_lock(&hist_lock);
-  tm_hist_block_t *b = shared_locked();
-  apply(b, b ? &b->last_alloc : NULL, op, tb, size, ptr);
-  tm_spin_unlock(&hist_lock);
+  // A thread without state keeps its last allocation in shared_last.
+  uintptr_t *last = t ? &t->hist_last : &shared_last;
+  if (!t)
+    tm_spin_lock(&hist_lock);
+  if (owner != 0 && owner == self) {
+    apply(&e->own, last, op, size, ptr); // only this thread writes it
+  } else {
+    // Thread 0's ids have no owner: `own` under the lock. Another
+    // thread's id (a cross-thread free): x.
+    tm_spin_lock(&e->x.lock);
+    if (owner == 0)
+      apply(&e->own, last, op, size, ptr);
+    else
+      apply_x(&e->x, op, size);
+    tm_spin_unlock(&e->x.lock);
+  }
+  if (!t)
+    tm_spin_unlock(&hist_lock);
 }
 
 void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr) {
@@ -146,79 +112,67 @@ void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr) {
   update(H_FREE, tb, size, ptr);
 }
 
+void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner, uint32_t tb,
+                        size_t size, uintptr_t ptr) {
+  if (owner == 0) { // no owner: the general path (temporaries too)
+    tm_hist_free_slow(tb, size, ptr);
+    return;
+  }
+  tm_spin_lock(&e->x.lock);
+  apply_x(&e->x, H_FREE, size);
+  tm_spin_unlock(&e->x.lock);
+}
+
 void tm_hist_unfree(uint32_t tb, size_t size) { update(H_UNFREE, tb, size, 0); }
 
+/* An entry's counters, its two parts summed; v the current version. */
+static tm_hist_sum_t entry_sum(const tm_hist_entry_t *e, uint64_t v) {
+  const tm_hist_part_t *p = &e->own;
+  const tm_hist_xpart_t *x = &e->x;
+  bool at_peak = p->version == v;   // else unchanged since the peak
+  bool x_at_peak = x->version == v; // likewise
+  uint64_t xfrees = x_at_peak ? x->peak_frees : x->frees;
+  uint64_t xfreed = x_at_peak ? x->peak_freed : x->freed;
+  return (tm_hist_sum_t){
+      .calls = p->calls,
+      .allocated = p->allocated,
+      .frees = p->frees + x->frees,
+      .temporary = p->temporary,
+      .peak_size = (at_peak ? p->peak_bytes : p->allocated - p->freed) - xfreed,
+      .peak_count = (at_peak ? p->peak_count : p->calls - p->frees) - xfrees,
+  };
+}
+
 int tm_hist_foreach_locked(tm_hist_fn fn, void *arg) {
-  tm_spin_lock(&hist_lock);
+  uint32_t bound = tm_intern_id_bound();
+  size_t words = bound / 64 + 1;
+  uint64_t *bits = tm_raw_calloc(words * sizeof *bits, TM_MEM_OBJECTS);
+  if (!bits)
+    return -1;
+  tm_intern_mark_ids(bits);
   uint64_t v = atomic_load_explicit(&tm_hist_version, memory_order_relaxed);
-  uint32_t npages = 0;
-  for (tm_hist_block_t *b = blocks; b; b = b->next)
-    if (b->ndir > npages)
-      npages = b->ndir;
   int rc = 0;
-  // One page of ids at a time, summed over the blocks: 3.5 KiB of stack
-  // rather than a table as large as the id space.
-  for (uint32_t p = 0; p < npages && rc == 0; p++) {
-    tm_hist_sum_t sum[TM_HIST_PAGE];
-    bool any = false;
-    memset(sum, 0, sizeof sum);
-    for (tm_hist_block_t *b = blocks; b; b = b->next) {
-      if (p >= b->ndir || !b->dir[p])
-        continue;
-      any = true;
-      for (uint32_t k = 0; k < TM_HIST_PAGE; k++) {
-        const tm_hist_entry_t *e = &b->dir[p][k];
-        tm_hist_sum_t *s = &sum[k];
-        s->calls += e->calls;
-        s->allocated += e->allocated;
-        s->frees += e->frees;
-        s->temporary += e->temporary;
-        bool at_peak = e->version == v; // else unchanged since the peak
-        s->peak_size += at_peak ? e->peak_bytes : e->allocated - e->freed;
-        s->peak_count += at_peak ? e->peak_count : e->calls - e->frees;
-      }
+  for (size_t w = 0; w < words && rc == 0; w++)
+    for (uint64_t b = bits[w]; b && rc == 0; b &= b - 1) {
+      uint32_t id = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(b));
+      tm_hist_sum_t s = entry_sum(tm_hist_entry(id), v);
+      if (s.calls | s.frees | s.peak_count)
+        rc = fn(arg, id, &s);
     }
-    for (uint32_t k = 0; any && k < TM_HIST_PAGE && rc == 0; k++) {
-      const tm_hist_sum_t *s = &sum[k];
-      if (s->calls | s->frees | s->peak_count)
-        rc = fn(arg, p << TM_HIST_PAGE_SHIFT | k, s);
-    }
-  }
-  tm_spin_unlock(&hist_lock);
+  tm_raw_free(bits);
   return rc;
 }
 
 void tm_hist_clear_locked(void) {
+  // The entries went with the ids (tm_intern_reset, which every caller
+  // runs first): only the last allocation of the threads without state
+  // is left. A thread's own hist_last can only name a block of the ids
+  // before, which can no longer be freed as traced.
   tm_spin_lock(&hist_lock);
-  for (tm_hist_block_t *b = blocks; b; b = b->next) {
-    for (uint32_t i = 0; i < b->ndir; i++)
-      if (b->dir[i])
-        memset(b->dir[i], 0, TM_HIST_PAGE * sizeof(tm_hist_entry_t));
-    b->last_alloc = 0;
-  }
+  shared_last = 0;
   tm_spin_unlock(&hist_lock);
-}
-
-void tm_hist_thread_exit(tm_thread_t *t) {
-  if (!t->hist)
-    return;
-  tm_spin_lock(&hist_lock);
-  t->hist->owned = false;
-  tm_spin_unlock(&hist_lock);
-  t->hist = NULL;
-  t->hist_dir = NULL;
-  t->hist_ndir = 0;
 }
 
 void tm_hist_atfork_prepare(void) { tm_spin_lock(&hist_lock); }
 void tm_hist_atfork_parent(void) { tm_spin_unlock(&hist_lock); }
-
-void tm_hist_atfork_child(void) {
-  tm_spin_reset(&hist_lock);
-  // Only the forking thread exists in the child: every other thread's
-  // block waits for the child's next new thread, counters kept.
-  tm_hist_block_t *mine = tm_thread_own ? tm_thread_own->hist : NULL;
-  for (tm_hist_block_t *b = blocks; b; b = b->next)
-    if (b != mine && b != shared_block)
-      b->owned = false;
-}
+void tm_hist_atfork_child(void) { tm_spin_reset(&hist_lock); }

@@ -5,21 +5,31 @@
  * Keyed by the interned traceback id (traceback.h), whatever the id names:
  * a traceback's counters are those of the id the trace table stores.
  *
- * Per-thread blocks. Counters that every thread bumps must not bounce one
- * cache line between threads, so each thread (each tm_thread_t) owns a
- * block of counter entries, one 64-byte entry per id, in pages of 64 ids
- * made as the thread first meets an id. Only the owning thread writes its
- * block, always inside a trace-table operation (under the key's lock, or
- * on the only thread: trace_table.c), so whoever holds every trace-table
- * lock (snapshots, clear, fork) sees no update half done and sums the
- * blocks. A free by another thread than the allocating one counts in the
- * freeing thread's block: an entry's live values (allocated - freed,
- * calls - frees) may "wrap" below zero there; only the sum over the
- * blocks means anything, and it is exact. A thread that exits leaves its
- * block, counters included, to the next new thread (the sum is unchanged),
- * so blocks are bounded by the most threads alive at once. A thread with
- * no state (exiting, or whose setup failed) counts in a shared block under
- * hist_lock (history.c).
+ * Dense counters per id. An interned id names its allocating thread
+ * (traceback.h: tm_tb_t.thread), so the thread that allocates from an id
+ * is always the same one, its owner. The interner keeps, right before each
+ * record, TM_INTERN_HIST_BYTES of this module's memory (traceback.h:
+ * tm_intern_hist_slot): the id's entry, reached from the id in one indexed
+ * load, with no lookup and no per-thread table. It is two cache lines that
+ * no other id shares, so counters of different ids (of different threads)
+ * never share a line:
+ *  - `own`, the owner's: every operation by the owner (allocations, its
+ *    own frees), written without a lock or an atomic instruction, only
+ *    ever by that thread, inside a trace-table operation.
+ *  - `x`, the others': a free by another thread than the owner (a
+ *    cross-thread free), under the entry's lock (x.lock),
+ *    since two such threads may free blocks of one id at once under two
+ *    different shard locks. This line moves between threads once per
+ *    cross-thread free; the owner's line does not.
+ * An id of thread 0 (the registry was full: several threads share it) has
+ * no owner: every operation takes the lock and writes `own`. The live
+ * values (allocated - freed, calls - frees) are own's minus x's frees;
+ * the sum of the two parts is exact.
+ * Whoever holds every trace-table lock (snapshots, clear, fork) sees no
+ * update half done. A thread knows that it owns an id by its registry
+ * index (tm_thread_t.hist_self), valid and non-zero while tm_tb_epoch,
+ * which every reset bumps, is hist_epoch (one compare); else the slow
+ * path looks it up again.
  *
  * The peak. tm_hist_version is bumped each time current reaches the peak
  * (tm_tt_current_add) or the peak is reset. Before an entry changes, if
@@ -40,9 +50,12 @@
 #include <stdint.h>
 
 #include "shadow_stack.h"
+#include "spinlock.h"
+#include "traceback.h"
 #include "visibility.h"
 
-typedef struct tm_hist_entry {
+/* The owner's part of an entry (above). */
+typedef struct tm_hist_part {
   uint64_t calls, allocated; /* allocations of this id, their bytes */
   uint64_t frees, freed;     /* frees of blocks of this id, their bytes */
   uint64_t temporary;        /* frees that were temporary (history.h) */
@@ -50,43 +63,56 @@ typedef struct tm_hist_entry {
    * version == tm_hist_version */
   uint64_t peak_bytes, peak_count;
   uint64_t version;
+} tm_hist_part_t;
+
+/* The others' part: cross-thread frees, under `lock`. */
+typedef struct tm_hist_xpart {
+  union {
+    tm_spinlock_t lock;
+    uint64_t lock_room[2]; /* its size with TM_DEBUG's owner too */
+  };
+  uint64_t frees, freed;
+  /* frees and freed at the latest peak, valid while version is
+   * tm_hist_version */
+  uint64_t peak_frees, peak_freed;
+  uint64_t version;
+} tm_hist_xpart_t;
+
+typedef struct tm_hist_entry {
+  _Alignas(64) tm_hist_part_t own;
+  _Alignas(64) tm_hist_xpart_t x;
 } tm_hist_entry_t;
-_Static_assert(sizeof(tm_hist_entry_t) == 64, "one cache line per entry");
+_Static_assert(sizeof(tm_hist_entry_t) == TM_INTERN_HIST_BYTES,
+               "the interner keeps this many bytes per id");
+_Static_assert(sizeof(tm_hist_part_t) == 64, "one cache line per part");
 
-#define TM_HIST_PAGE_SHIFT 6
-#define TM_HIST_PAGE (1u << TM_HIST_PAGE_SHIFT)
-
-typedef struct tm_hist_block {
-  tm_hist_entry_t **dir; /* dir[i]: the entries of ids [64 i, 64 i + 64) */
-  uint32_t ndir;
-  bool owned; /* a thread uses it (else it waits for the next new thread) */
-  /* The shared block's last traced allocation (a thread keeps its own in
-   * tm_thread_t.hist_last): a free of it before the thread allocates
-   * anything else is temporary (heaptrack's sense). */
-  uintptr_t last_alloc;
-  struct tm_hist_block *next; /* every block ever made (under hist_lock) */
-} tm_hist_block_t;
+static inline tm_hist_entry_t *tm_hist_entry(uint32_t tb) {
+  return (tm_hist_entry_t *)tm_intern_hist_slot(tb);
+}
 
 /* Never 0 (a zeroed entry has version 0: "take the live value"). */
 TM_HIDDEN extern _Atomic uint64_t tm_hist_version;
 
-/* The slow paths do the whole update (block, page, or the shared block). */
+/* The slow paths do the whole update: the owner learnt again, or the
+ * lock taken (a cross-thread free, a thread without state or index). */
 TM_HIDDEN void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr);
 TM_HIDDEN void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr);
 
-/* The entry of id tb in t's block if its page exists, else NULL (also
- * when t has no block yet: hist_ndir is 0). */
-static inline tm_hist_entry_t *tm_hist_lookup(const tm_thread_t *t,
-                                              uint32_t tb) {
-  uint32_t i = tb >> TM_HIST_PAGE_SHIFT;
-  tm_hist_entry_t *pg;
-  if (__builtin_expect(i < t->hist_ndir && (pg = t->hist_dir[i]) != NULL, 1))
-    return &pg[tb & (TM_HIST_PAGE - 1)];
-  return NULL;
+/* A free by a thread with a valid index of a block of id tb, whose entry
+ * is e and thread `owner`, not this thread's: a cross-thread free (x,
+ * under its lock), or an id of thread 0. */
+TM_HIDDEN void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner,
+                                  uint32_t tb, size_t size, uintptr_t ptr);
+
+/* Is t's registry index (hist_self) valid and non-zero? (hist_epoch is
+ * set only for a non-zero index.) */
+static inline bool tm_hist_self_valid(const tm_thread_t *t) {
+  return t->hist_epoch ==
+         atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
 }
 
 /* Before any change of e: keep its value at the latest peak. */
-static inline void tm_hist_sync(tm_hist_entry_t *e) {
+static inline void tm_hist_sync(tm_hist_part_t *e) {
   uint64_t v = atomic_load_explicit(&tm_hist_version, memory_order_relaxed);
   if (__builtin_expect(e->version != v, 0)) {
     e->peak_bytes = e->allocated - e->freed;
@@ -100,11 +126,13 @@ static inline void tm_hist_sync(tm_hist_entry_t *e) {
  * allocation may reach must include it). */
 static inline __attribute__((always_inline)) void
 tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
-  tm_hist_entry_t *e;
-  if (__builtin_expect(t == NULL || !(e = tm_hist_lookup(t, tb)), 0)) {
+  // tb was captured by this thread (every caller): with a valid non-zero
+  // index, this thread is its owner.
+  if (__builtin_expect(t == NULL || !tm_hist_self_valid(t), 0)) {
     tm_hist_alloc_slow(tb, size, ptr);
     return;
   }
+  tm_hist_part_t *e = &tm_hist_entry(tb)->own;
   tm_hist_sync(e);
   e->calls++;
   e->allocated += size;
@@ -117,11 +145,19 @@ tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
 static inline __attribute__((always_inline)) void
 tm_hist_on_free(uint32_t tb, size_t size, uintptr_t ptr) {
   tm_thread_t *t = tm_thread_self;
-  tm_hist_entry_t *e;
-  if (__builtin_expect(t == NULL || !(e = tm_hist_lookup(t, tb)), 0)) {
+  const tm_tb_t *rec = tm_intern_get(tb);
+  // The entry is right before the record (traceback.h).
+  tm_hist_entry_t *entry =
+      (tm_hist_entry_t *)((char *)rec - TM_INTERN_HIST_BYTES);
+  if (__builtin_expect(t == NULL || !tm_hist_self_valid(t), 0)) {
     tm_hist_free_slow(tb, size, ptr);
     return;
   }
+  if (__builtin_expect(rec->thread != t->hist_self, 0)) {
+    tm_hist_free_other(entry, rec->thread, tb, size, ptr);
+    return;
+  }
+  tm_hist_part_t *e = &entry->own;
   tm_hist_sync(e);
   e->frees++;
   e->freed += size;
@@ -147,7 +183,7 @@ tm_hist_peak_reached(bool st) {
     atomic_fetch_add_explicit(&tm_hist_version, 1, memory_order_relaxed);
 }
 
-/* One traceback's history summed over every block. */
+/* One traceback's history: its entry's two parts summed. */
 typedef struct tm_hist_sum {
   uint64_t calls, allocated, frees, temporary;
   uint64_t peak_size, peak_count; /* its live set at the latest peak */
@@ -163,11 +199,8 @@ TM_HIDDEN int tm_hist_foreach_locked(tm_hist_fn fn, void *arg);
  * tm_stop: the ids are forgotten too). */
 TM_HIDDEN void tm_hist_clear_locked(void);
 
-/* The thread that owns t exits: its block waits for the next thread. */
-TM_HIDDEN void tm_hist_thread_exit(tm_thread_t *t);
-
-/* fork: hist_lock (after the intern lock, before raw_alloc's); the child
- * gives the blocks of the threads it does not have to its future ones. */
+/* fork: hist_lock (after the intern lock, before raw_alloc's). No entry
+ * lock is held then (they are taken inside trace-table operations). */
 TM_HIDDEN void tm_hist_atfork_prepare(void);
 TM_HIDDEN void tm_hist_atfork_parent(void);
 TM_HIDDEN void tm_hist_atfork_child(void);

@@ -44,7 +44,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "history.h"
 #include "internal.h"
 #include "raw_alloc.h"
 #include "rendezvous.h"
@@ -117,7 +116,6 @@ static void shadow_destroy(void *mem) {
   atomic_signal_fence(memory_order_seq_cst);
   __tm_shadow.frames = tm_shadow_unset_ring;
   thread_state = THREAD_EXITED;
-  tm_hist_thread_exit(t); // its counters stay, for the next thread
   tm_spin_lock(&registry_lock);
   registry_unlink(t);
   tm_spin_unlock(&registry_lock);

@@ -120,14 +120,12 @@ typedef struct tm_thread {
    * consumes when it is not busy, so no producer is ever half done then. */
   uint32_t defer_head, defer_tail;
   tm_deferred_t defer[TM_DEFER_SLOTS];
-  /* This thread's allocation-history counters (history.h), made at its
-   * first traced operation; only this thread writes them. hist_dir and
-   * hist_ndir are the block's directory, cached here so that the hot path
-   * reads one struct; hist_last is this thread's last traced allocation
-   * (temporaries). */
-  struct tm_hist_block *hist;
-  struct tm_hist_entry **hist_dir;
-  uint32_t hist_ndir;
+  /* The allocation history (history.h): this thread's registry index,
+   * valid and non-zero while tm_tb_epoch is hist_epoch (0: look it up
+   * again), which
+   * tells the ids it owns; and its last traced allocation (temporaries). */
+  uint32_t hist_self;
+  uint64_t hist_epoch;
   uintptr_t hist_last;
 } tm_thread_t;
 

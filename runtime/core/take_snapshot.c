@@ -251,18 +251,80 @@ tm_status_t tm_take_snapshot(tm_snapshot_t **out) {
   return st;
 }
 
+/* The live set at the peak per runtime id, so per traceback and thread. */
+typedef struct peak_out {
+  convert_t *c;
+  tm_peak_part_t *parts;
+  size_t n, cap;
+} peak_out_t;
+
+static int add_peak_part(void *arg, uint32_t id, const tm_hist_sum_t *s) {
+  peak_out_t *p = arg;
+  if (!s->peak_count)
+    return 0;
+  const tm_traceback_t *stb = p->c->tb_map[id];
+  if (!stb && !(stb = p->c->tb_map[id] = convert_tb(p->c, id)))
+    return -1;
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    tm_peak_part_t *r =
+        tm_raw_realloc(p->parts, cap * sizeof *r, TM_MEM_OBJECTS);
+    if (!r)
+      return -1;
+    p->parts = r;
+    p->cap = cap;
+  }
+  p->parts[p->n++] = (tm_peak_part_t){stb, tm_intern_get(id)->thread,
+                                      s->peak_size, s->peak_count};
+  return 0;
+}
+
+/* With every lock held: the peak's parts, their tracebacks in snap (its
+ * thread numbers are the registry's: copy_threads). */
+static tm_status_t peak_parts_locked(tm_snapshot_t *snap, peak_out_t *p) {
+  int limit = atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+  convert_t c = {.snap = snap};
+  c.tb_map =
+      tm_raw_calloc(tm_intern_id_bound() * sizeof(void *), TM_MEM_OBJECTS);
+  c.frame_map = tm_raw_calloc(tm_intern_frame_bound() * sizeof(frame_strings_t),
+                              TM_MEM_OBJECTS);
+  c.frames = tm_raw_alloc((size_t)limit * sizeof(tm_frame_t), TM_MEM_OBJECTS);
+  p->c = &c;
+  tm_status_t st = TM_ENOMEM;
+  if (c.tb_map && c.frame_map && c.frames &&
+      tm_hist_foreach_locked(add_peak_part, p) == 0)
+    st = TM_OK;
+  tm_raw_free(c.tb_map);
+  tm_raw_free(c.frame_map);
+  tm_raw_free(c.frames);
+  p->c = NULL;
+  return st;
+}
+
 tm_status_t tm_take_peak_snapshot(tm_snapshot_t **out) {
   if (!out)
     return tm_set_error(TM_EINVAL, "tm_take_peak_snapshot: out is NULL");
   *out = NULL;
-  tm_snapshot_t *snap;
-  tm_status_t st = tm_take_snapshot(&snap);
-  if (st != TM_OK)
-    return st;
+  if (!atomic_load_explicit(&tm_tracing, memory_order_acquire))
+    return tm_set_error(TM_ENOTTRACING, "%s", not_tracing_msg);
+  int saved_errno = errno;
+  tm_core_flush_deferred();
   tm_reentrant++;
-  st = tm_snapshot_peak(snap, out);
+  // The snapshot and the peak's parts under one hold of every lock: the
+  // parts are per runtime id, so each carries its thread.
+  tm_trace_table_lock_all();
+  tm_snapshot_t *snap = NULL;
+  peak_out_t p = {0};
+  tm_status_t st = snapshot_locked(&snap);
+  if (st == TM_OK && peak_parts_locked(snap, &p) != TM_OK)
+    st = tm_set_error(TM_ENOMEM, "out of memory building a peak snapshot");
+  tm_trace_table_unlock_all();
+  if (st == TM_OK)
+    st = tm_snapshot_peak_parts(snap, p.parts, p.n, out);
+  tm_raw_free(p.parts);
   tm_snapshot_free(snap);
   tm_reentrant--;
+  errno = saved_errno;
   return st;
 }
 

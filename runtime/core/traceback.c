@@ -123,7 +123,8 @@ typedef struct tbset {
   _Atomic uint32_t slots[];
 } tbset_t;
 
-static tm_region_t tb_region = {.reserved = TB_RESERVE};
+tm_region_t tm_intern_region = {.reserved = TB_RESERVE};
+
 static tm_region_t frame_region = {.reserved = FRAMES_RESERVE};
 static _Atomic(tbset_t *) tb_set;
 static uint32_t tb_count;
@@ -145,11 +146,6 @@ static uint32_t frame_set_cap, frame_set_count;
 
 static const tm_rframe_t unknown_frame = {"<unknown>", NULL, 0, 0, 0};
 
-const tm_tb_t *tm_intern_get(uint32_t id) {
-  TM_ASSERT(id != 0); // 0 is "out of memory", never a record
-  return (const tm_tb_t *)tm_region_at(&tb_region, (size_t)(id - 1) * 16);
-}
-
 const tm_rframe_t *tm_intern_frame(uint32_t frame_id) {
   if (frame_id == TM_FRAME_UNKNOWN)
     return &unknown_frame;
@@ -158,7 +154,7 @@ const tm_rframe_t *tm_intern_frame(uint32_t frame_id) {
 }
 
 uint32_t tm_intern_id_bound(void) {
-  return (uint32_t)(tb_region.used / 16 + 1);
+  return (uint32_t)(tm_intern_region.used / 16 + 1);
 }
 
 uint32_t tm_intern_frame_bound(void) {
@@ -291,10 +287,19 @@ static tbset_t *tbset_reserve(tbset_t *set) {
 static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
   TM_ASSERT(tm_spin_held(&intern_lock));
   TM_ASSERT(c->nframe >= 1 && c->nframe <= c->total);
-  size_t size = record_size(c->nframe);
-  tm_tb_t *tb = tm_region_alloc(&tb_region, size);
-  if (!tb)
+  // The record follows its history entry (TM_INTERN_HIST_BYTES, whole
+  // cache lines of its own: history.h); the region aligns to 16 only, so
+  // 48 bytes more leave room to align the entry to a line. Chunks start at
+  // page-aligned addresses and offsets multiple of 64, so aligning the
+  // offset aligns the address.
+  size_t size = TM_INTERN_HIST_BYTES + record_size(c->nframe) + 48;
+  char *block = tm_region_alloc(&tm_intern_region, size);
+  if (!block)
     return 0;
+  size_t skip = (64 - (tm_region_last(&tm_intern_region) & 63)) & 63;
+  __builtin_memset(block + skip, 0, TM_INTERN_HIST_BYTES);
+  size_t off = tm_region_last(&tm_intern_region) + skip + TM_INTERN_HIST_BYTES;
+  tm_tb_t *tb = (tm_tb_t *)(block + skip + TM_INTERN_HIST_BYTES);
   tb->hash = (uint32_t)c->hash;
   tb->nframe = (uint16_t)c->nframe;
   tb->total_nframe = (uint16_t)c->total;
@@ -309,11 +314,11 @@ static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
     tb->keys[k] = s;
     ids[k] = resolve_frame(s);
     if (ids[k] == UINT32_MAX) {
-      tm_region_unalloc(&tb_region);
+      tm_region_unalloc(&tm_intern_region);
       return 0;
     }
   }
-  return (uint32_t)(tm_region_last(&tb_region) / 16 + 1);
+  return (uint32_t)(off / 16 + 1);
 }
 
 static __attribute__((noinline)) uint32_t
@@ -580,6 +585,22 @@ static void free_set_chain(tbset_t *set) {
   }
 }
 
+void tm_intern_mark_ids(uint64_t *bits) {
+  // The current set and those of earlier module generations hold every id
+  // once (a retired table holds a subset of its successor's ids).
+  tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
+  for (tbset_t *d = dead_sets;; d = d->dead) {
+    for (uint32_t j = 0; set && j <= set->mask; j++) {
+      uint32_t id = atomic_load_explicit(&set->slots[j], memory_order_relaxed);
+      if (id)
+        bits[id / 64] |= (uint64_t)1 << (id % 64);
+    }
+    if (!d)
+      break;
+    set = d;
+  }
+}
+
 uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   if (limit > MAX_TOTAL)
     limit = MAX_TOTAL;
@@ -689,7 +710,7 @@ void tm_intern_reset(void) {
   tm_raw_free(frame_set);
   frame_set = NULL;
   frame_set_cap = frame_set_count = 0;
-  tm_region_reset(&tb_region);
+  tm_region_reset(&tm_intern_region);
   tm_region_reset(&frame_region);
   tm_filenames_reset();
   tm_thread_registry_reset(); // thread indices name records: same epoch

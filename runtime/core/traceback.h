@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "region.h"
 #include "shadow_stack.h"
 #include "tracemalloc_abi.h"
 #include "visibility.h"
@@ -190,7 +191,25 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
   return 0;
 }
 
-const tm_tb_t *tm_intern_get(uint32_t id);
+/* The records' region (ids are offsets / 16 + 1), read by the inlined
+ * lookups below. */
+TM_HIDDEN extern tm_region_t tm_intern_region;
+
+static inline const tm_tb_t *tm_intern_get(uint32_t id) {
+  // 0 is "out of memory", never a record
+  return (const tm_tb_t *)tm_region_at(&tm_intern_region,
+                                       (size_t)(id - 1) * 16);
+}
+
+/* Each record is preceded by TM_INTERN_HIST_BYTES of zeroed memory, aligned
+ * to a cache line, that belongs to the allocation history (history.h): its
+ * counters of this id, reached from the id in one indexed load, in lines
+ * that no other id's counters share. */
+#define TM_INTERN_HIST_BYTES 128
+static inline void *tm_intern_hist_slot(uint32_t id) {
+  return (char *)tm_region_at(&tm_intern_region, (size_t)(id - 1) * 16) -
+         TM_INTERN_HIST_BYTES;
+}
 
 static inline const uint32_t *tm_tb_frame_ids(const tm_tb_t *tb) {
   return (const uint32_t *)(tb->keys + tb->nframe);
@@ -202,6 +221,9 @@ const tm_rframe_t *tm_intern_frame(uint32_t frame_id);
  * maps in take_snapshot). Caller holds every trace-table lock. */
 uint32_t tm_intern_id_bound(void);
 uint32_t tm_intern_frame_bound(void);
+/* Set bit id of bits (tm_intern_id_bound() bits) for every id interned
+ * since the last reset. Caller holds every trace-table lock. */
+TM_HIDDEN void tm_intern_mark_ids(uint64_t *bits);
 
 /* A module was loaded (__tm_module_init_v3): its site addresses may be
  * those of an unloaded module. Drops every thread's cached results and,

@@ -47,35 +47,33 @@ tm_status_t tm_snapshot_traceback_history(const tm_snapshot_t *snap,
   return TM_OK;
 }
 
-tm_status_t tm_snapshot_peak(const tm_snapshot_t *snap, tm_snapshot_t **out) {
-  if (!out)
-    return tm_set_error(TM_EINVAL, "out must not be NULL");
+tm_status_t tm_snapshot_peak_parts(const tm_snapshot_t *snap,
+                                   const tm_peak_part_t *parts, size_t n,
+                                   tm_snapshot_t **out) {
   *out = NULL;
-  if (!snap)
-    return tm_set_error(TM_EINVAL, "snapshot must not be NULL");
-  size_t n;
-  const tm_history_t *h = tm_snapshot_history(snap, &n);
-  if (!h)
-    return tm_set_error(TM_EINVAL, "%s", no_history_msg);
+  size_t nh;
+  const tm_history_t *h = tm_snapshot_history(snap, &nh);
   size_t total = 0;
   for (size_t i = 0; i < n; i++)
-    total += (size_t)h[i].peak_count;
+    total += (size_t)parts[i].count;
   tm_snapshot_t *dst;
   tm_status_t st = tm_snapshot_new_like(snap, &dst);
   if (st == TM_OK)
     st = tm_snapshot_reserve(dst, total);
   for (size_t i = 0; st == TM_OK && i < n; i++) {
-    uint64_t count = h[i].peak_count;
+    uint64_t count = parts[i].count;
     if (!count)
       continue;
-    const tm_traceback_t *tb = tm_snapshot_copy_traceback(dst, h[i].traceback);
+    const tm_traceback_t *tb =
+        tm_snapshot_copy_traceback(dst, parts[i].traceback);
     if (!tb) {
       st = tm_set_error(TM_ENOMEM, "out of memory building a peak snapshot");
       break;
     }
-    uint64_t each = h[i].peak_size / count, extra = h[i].peak_size % count;
+    uint64_t each = parts[i].size / count, extra = parts[i].size % count;
     for (uint64_t k = 0; st == TM_OK && k < count; k++)
-      st = tm_snapshot_append(dst, 0, (size_t)(each + (k < extra)), tb);
+      st = tm_snapshot_append_thread(dst, 0, (size_t)(each + (k < extra)), tb,
+                                     parts[i].thread);
   }
   if (st == TM_OK)
     st = tm_snapshot_set_history(dst, NULL, 0);
@@ -86,15 +84,15 @@ tm_status_t tm_snapshot_peak(const tm_snapshot_t *snap, tm_snapshot_t **out) {
   // The peak snapshot keeps the history too (the traceback pointers must be
   // dst's): `history` and `peak` can then be asked of it.
   tm_history_t *copy = NULL;
-  if (n && !(copy = tm_raw_alloc(n * sizeof *copy, TM_MEM_OBJECTS)))
+  if (nh && !(copy = tm_raw_alloc(nh * sizeof *copy, TM_MEM_OBJECTS)))
     st = tm_set_error(TM_ENOMEM, "out of memory building a peak snapshot");
-  for (size_t i = 0; st == TM_OK && i < n; i++) {
+  for (size_t i = 0; st == TM_OK && i < nh; i++) {
     copy[i] = h[i];
     if (!(copy[i].traceback = tm_snapshot_copy_traceback(dst, h[i].traceback)))
       st = tm_set_error(TM_ENOMEM, "out of memory building a peak snapshot");
   }
-  if (st == TM_OK && n)
-    st = tm_snapshot_set_history(dst, copy, n);
+  if (st == TM_OK && nh)
+    st = tm_snapshot_set_history(dst, copy, nh);
   tm_raw_free(copy);
   if (st != TM_OK) {
     tm_snapshot_free(dst);
@@ -102,6 +100,30 @@ tm_status_t tm_snapshot_peak(const tm_snapshot_t *snap, tm_snapshot_t **out) {
   }
   *out = dst;
   return TM_OK;
+}
+
+tm_status_t tm_snapshot_peak(const tm_snapshot_t *snap, tm_snapshot_t **out) {
+  if (!out)
+    return tm_set_error(TM_EINVAL, "out must not be NULL");
+  *out = NULL;
+  if (!snap)
+    return tm_set_error(TM_EINVAL, "snapshot must not be NULL");
+  size_t n;
+  const tm_history_t *h = tm_snapshot_history(snap, &n);
+  if (!h)
+    return tm_set_error(TM_EINVAL, "%s", no_history_msg);
+  // The history has no thread (it is per traceback): neither do the
+  // traces.
+  tm_peak_part_t *parts =
+      tm_raw_alloc((n ? n : 1) * sizeof *parts, TM_MEM_OBJECTS);
+  if (!parts)
+    return tm_set_error(TM_ENOMEM, "out of memory building a peak snapshot");
+  for (size_t i = 0; i < n; i++)
+    parts[i] = (tm_peak_part_t){h[i].traceback, TM_THREAD_NONE, h[i].peak_size,
+                                h[i].peak_count};
+  tm_status_t st = tm_snapshot_peak_parts(snap, parts, n, out);
+  tm_raw_free(parts);
+  return st;
 }
 
 /* ---- History grouped by key (tm_snapshot_history_statistics) ----------- */

@@ -53,4 +53,19 @@ tm_status_t tm_snapshot_new_like(const tm_snapshot_t *snap,
 const tm_traceback_t *tm_snapshot_copy_traceback(tm_snapshot_t *dst,
                                                  const tm_traceback_t *tb);
 
+/* One traceback's (and thread's) live set at the peak: `count` blocks of
+ * `size` bytes in all. */
+typedef struct tm_peak_part {
+  const tm_traceback_t *traceback; /* snap's */
+  uint32_t thread;                 /* snap's numbering, or TM_THREAD_NONE */
+  uint64_t size, count;
+} tm_peak_part_t;
+
+/* tm_snapshot_peak (tracemalloc.h) from the parts given rather than from
+ * snap's history: the runtime's peak snapshot, whose parts are per
+ * traceback and thread (core/take_snapshot.c). Keeps snap's history. */
+tm_status_t tm_snapshot_peak_parts(const tm_snapshot_t *snap,
+                                   const tm_peak_part_t *parts, size_t n,
+                                   tm_snapshot_t **out);
+
 #endif /* TM_SNAPSHOT_BUILD_H */

@@ -3,7 +3,8 @@
  * (issue 12 parts 1 and 2), with exact values: calls, bytes, frees,
  * temporary allocations, realloc, clear, stop, reset_peak, the live set at
  * the peak (also when current only returns to the peak), and two threads
- * allocating from one site and freeing each other's blocks. Fake pointers:
+ * allocating from one site and freeing each other's blocks; the
+ * counter entries' layout (one per id, lines of their own). Fake pointers:
  * the core never dereferences them. */
 #include <pthread.h>
 #include <stdint.h>
@@ -11,7 +12,9 @@
 
 #include "check.h"
 #include "check_valid.h"
+#include "history.h"
 #include "internal.h"
+#include "thread_registry.h"
 #include "tracemalloc.h"
 
 static const struct tm_site s_a = {"h.c", "a", NULL, 1, 0, 0, 0};
@@ -214,7 +217,7 @@ static void test_threads(void) {
   // allocated everything (the frees came after the barrier).
   CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
              2 * PER_THREAD * 16, 2 * PER_THREAD);
-  // A new thread takes an exited thread's block: the sums do not change.
+  // A new thread: its own ids (a new index), summed with the others.
   pthread_barrier_init(&barrier, NULL, 1); // before the thread waits on it
   pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x3000000);
   pthread_join(t1, NULL);
@@ -227,10 +230,126 @@ static void test_threads(void) {
   tm_stop();
 }
 
+static void *alloc_once(void *arg) {
+  tm_core_on_alloc(arg, 16, &s_a);
+  return NULL;
+}
+
+/* Each interned id's counters are its own cache lines (history.h), right
+ * before its record: two threads on one site (two ids) share no line. */
+static void test_entry_lines(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 16, &s_a);
+  tm_core_on_alloc(P(2), 16, &s_b);
+  pthread_t t1;
+  pthread_create(&t1, NULL, alloc_once, P(3));
+  pthread_join(t1, NULL);
+  // One thread now: nothing interns while the ids are read.
+  uint32_t bound = tm_intern_id_bound();
+  uint64_t bits[64] = {0};
+  CHECK(bound < 64 * 64);
+  tm_intern_mark_ids(bits);
+  uintptr_t prev_end = 0;
+  unsigned n = 0;
+  for (uint32_t id = 1; id < bound; id++) {
+    if (!(bits[id / 64] >> (id % 64) & 1))
+      continue;
+    uintptr_t e = (uintptr_t)tm_hist_entry(id);
+    CHECK_EQ_INT(e % 64, 0);
+    CHECK_EQ_INT((uintptr_t)tm_intern_get(id) - e, sizeof(tm_hist_entry_t));
+    CHECK(e >= prev_end); // ids in region order: no overlap
+    prev_end = (uintptr_t)tm_intern_get(id);
+    n++;
+  }
+  CHECK(n >= 3); // a and b on this thread, a on the other
+  // The other thread's id of s_a is not this thread's: different lines.
+  CHECK_HIST(1, 2, 32, 0, 0, 32, 2);
+  tm_core_on_free(P(3)); // a cross-thread free
+  CHECK_HIST(1, 2, 32, 1, 0, 32, 2);
+  CHECK_VALID();
+  tm_stop();
+}
+
+static void *alloc_free_once(void *arg) {
+  tm_core_on_alloc(arg, 16, &s_b);
+  tm_core_on_free(arg);
+  return NULL;
+}
+
+/* Past TM_THREAD_REGISTRY_MAX threads, threads have index 0 and share
+ * their ids: those ids have no owner, every update takes the entry's lock
+ * (history.h). Counts stay exact. */
+static void test_thread_zero(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  for (int i = 0; i < TM_THREAD_REGISTRY_MAX; i++) {
+    pthread_t t;
+    pthread_create(&t, NULL, alloc_free_once, P(5));
+    pthread_join(t, NULL);
+  }
+  // Every one was temporary (freed before its thread allocated again).
+  tm_history_t h = hist_of(2);
+  CHECK_EQ_INT(h.calls, TM_THREAD_REGISTRY_MAX);
+  CHECK_EQ_INT(h.allocated, TM_THREAD_REGISTRY_MAX * 16);
+  CHECK_EQ_INT(h.frees, TM_THREAD_REGISTRY_MAX);
+  CHECK_EQ_INT(h.temporary, TM_THREAD_REGISTRY_MAX);
+  pthread_barrier_init(&barrier, NULL, 2);
+  pthread_t t1, t2; // the registry is full: both are thread 0
+  pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x1000000);
+  pthread_create(&t2, NULL, worker, (void *)(uintptr_t)0x2000000);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  pthread_barrier_destroy(&barrier);
+  CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
+             2 * PER_THREAD * 16, 2 * PER_THREAD);
+  CHECK_VALID();
+  tm_stop();
+}
+
+/* A peak snapshot's traces carry their allocating thread (the history
+ * has one record per traceback and thread). */
+static void test_peak_threads(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 16, &s_a);
+  pthread_t t1;
+  pthread_create(&t1, NULL, alloc_once, P(3)); // 16 bytes at s_a too
+  pthread_join(t1, NULL);
+  tm_core_on_alloc(P(2), 48, &s_a);
+  tm_snapshot_t *peak = NULL;
+  CHECK_EQ_INT(tm_take_peak_snapshot(&peak), TM_OK);
+  size_t n = tm_snapshot_count(peak), nthreads = 0;
+  const tm_trace_t *tr = tm_snapshot_traces(peak);
+  tm_snapshot_threads(peak, &nthreads);
+  CHECK(nthreads >= 2);
+  size_t bytes[3] = {0}; // by thread number
+  unsigned blocks[3] = {0};
+  size_t mine = 0; // h.c's: the process may allocate too (pthread_create)
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(tm_traceback_frames(tr[i].traceback)[0].filename, "h.c") != 0)
+      continue;
+    mine++;
+    CHECK(tr[i].thread >= 1 && tr[i].thread <= 2);
+    if (tr[i].thread <= 2) {
+      bytes[tr[i].thread] += tr[i].size;
+      blocks[tr[i].thread]++;
+    }
+  }
+  CHECK_EQ_INT(mine, 3);
+  // This thread allocated first: it is thread 1 (64 bytes in 2 blocks).
+  CHECK_EQ_INT(bytes[1], 64);
+  CHECK_EQ_INT(blocks[1], 2);
+  CHECK_EQ_INT(bytes[2], 16);
+  CHECK_EQ_INT(blocks[2], 1);
+  tm_snapshot_free(peak);
+  tm_stop();
+}
+
 int main(void) {
+  test_entry_lines();
+  test_peak_threads();
   test_counters();
   test_peak();
   test_realloc();
   test_threads();
+  test_thread_zero();
   return CHECK_DONE();
 }
