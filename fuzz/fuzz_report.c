@@ -5,8 +5,9 @@
  * --limit all), `traceback` (default limit and --limit all), `leaks`
  * (default, --all-domains, --suppress with a file of patterns that match
  * file names, function names and file:line) and `flamegraph` (by function and
- * bytes, and --by-line --weight blocks) and `timeline` (ASCII and -o SVG),
- * exactly as the CLI runs them (the
+ * bytes, and --by-line --weight blocks), `timeline` (ASCII and -o SVG),
+ * `history` (every sort and key, cumulative), `peak`, `threads`, and
+ * `--thread` by id and by name, exactly as the CLI runs them (the
  * cmd_* functions with an argv), so the grouping, the human printers with their
  * bounds and escaping (function names included), the suppressions and the flame
  * graph's tree are fuzzed on loaded snapshots. An input the loader refuses is
@@ -45,6 +46,14 @@ static const cli_command_t cmds[] = {
          OPT_WEIGHT,
      1, 1, cmd_flamegraph},
     {"timeline", "", "", "", OPT_OUTPUT, 1, 1, cmd_timeline},
+    {"history", "", "", "",
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD |
+         OPT_SORT,
+     1, 1, cmd_history},
+    {"peak", "", "", "",
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD, 1, 1,
+     cmd_peak},
+    {"threads", "", "", "", OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_threads},
 };
 
 static char dir[128], svg[256], supp[256], snap[256];
@@ -184,6 +193,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run(&cmds[6], 2, timeline);
   const char *timeline_svg[] = {"timeline", path, "-o", svg, NULL};
   run(&cmds[6], 4, timeline_svg);
+  static const char *const sorts[] = {"calls", "allocated", "temporary",
+                                      "peak"};
+  for (int k = 0; k < 4; k++) {
+    const char *h[] = {"history", path,        "--sort", sorts[k],
+                       "--key",   keys[k % 3], NULL};
+    run(&cmds[7], 6, h);
+  }
+  const char *hist_cum[] = {"history", path,  "--cumulative",
+                            "--limit", "all", NULL};
+  run(&cmds[7], 5, hist_cum);
+  const char *peak[] = {"peak", path, "--key", "traceback", NULL};
+  run(&cmds[8], 4, peak);
+  const char *peak_cum[] = {"peak", path, "--cumulative", NULL};
+  run(&cmds[8], 3, peak_cum);
+  const char *threads[] = {"threads", path, "--limit", "all", NULL};
+  run(&cmds[9], 4, threads);
+  // A thread filter by id and by name, on the commands that take one.
+  const char *by_id[] = {"stats", path, "--thread", "1", NULL};
+  run(&cmds[0], 4, by_id);
+  const char *by_name[] = {"top", path, "--thread", "main", NULL};
+  run(&cmds[2], 4, by_name);
   close(fd);
   return 0;
 }
