@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spinlock.h"
 #include "tracemalloc_abi.h"
 #include "visibility.h"
 
@@ -90,11 +91,27 @@ typedef struct tm_deferred {
   uintptr_t depth; /* __tm_shadow.depth in the handler; UINTPTR_MAX: free */
 } tm_deferred_t;
 
+/* The lock and the count of header traces of one thread (trace_table.h,
+ * "Header mode"). The thread takes its own lock around each header-block
+ * operation (never contended: only snapshots, clear and fork take it too,
+ * through tm_shadow_threads_lock); `count` is the header traces of the
+ * current generation this thread added minus those it removed (a thread
+ * that frees another's blocks goes below zero: unsigned, wrapping), so the
+ * sum over every owner is the number of header traces. On a line of its
+ * own: no other thread writes near it on the hot path. */
+typedef struct tm_hdr_owner {
+  tm_spinlock_t lock;
+  uint64_t count;
+} __attribute__((aligned(64))) tm_hdr_owner_t;
+
 /* The header of a thread's mapping. Only its own thread reads or writes the
- * cache and the memo; the links belong to the registry lock. */
+ * cache and the memo; the links belong to the registry lock and the threads
+ * lock (both held to change them); hdr_owner to the thread and, while they
+ * hold its lock, to snapshots, clear and fork. */
 typedef struct tm_thread {
   struct tm_thread *next, *prev; /* registry of live mappings */
   size_t map_bytes;              /* size of the whole mapping */
+  tm_hdr_owner_t hdr_owner;
   /* The cache and the memo belong to tm_tb_epoch `epoch` and to traceback
    * limit `limit` (0 on a fresh mapping: tm_tb_epoch starts at 1, so the
    * first capture flushes); a capture that sees another epoch or limit
@@ -167,9 +184,32 @@ void *tm_shadow_context_map(size_t header, const struct tm_site ***ring);
  * context mappings and of the unset ring, measured now with mincore(). */
 size_t tm_shadow_memory(void);
 
-/* fork(): the registry lock, taken last (after raw_alloc's locks); the
- * child forgets, and unmaps, the mappings of the threads that do not exist
- * in it. */
+/* The threads lock, then every live thread's hdr_owner lock in registry
+ * order (trace_table.c's lock_all: after the shard locks, before the intern
+ * lock). While it is held no thread is set up or torn down: a thread that
+ * exits waits for the unlock before it unmaps its lock. */
+void tm_shadow_threads_lock(void);
+void tm_shadow_threads_unlock(void);
+#ifdef TM_DEBUG
+bool tm_shadow_threads_all_locked(void);
+#endif
+/* With tm_shadow_threads_lock held: the sum of every live thread's
+ * hdr_owner count and of the counts of the threads that are gone; and
+ * setting them all to 0 (tm_clear_traces). */
+uint64_t tm_shadow_hdr_count_locked(void);
+void tm_shadow_hdr_count_clear_locked(void);
+#ifdef TM_DEBUG
+/* Add delta to this thread's count (or to the count of the threads gone,
+ * on a thread without state): tm_trace_table_debug_corrupt. */
+void tm_shadow_hdr_count_debug_add_locked(int64_t delta);
+#endif
+
+/* fork(): the registry lock, taken last (after raw_alloc's locks; the
+ * threads lock and the hdr_owner locks are taken earlier, by
+ * tm_trace_table_lock_all); the child forgets, and unmaps, the mappings of
+ * the threads that do not exist in it (their header counts stay in the sum:
+ * their blocks are still the child's), and resets the threads lock and its
+ * own hdr_owner lock. */
 void tm_shadow_atfork_prepare(void);
 void tm_shadow_atfork_parent(void);
 void tm_shadow_atfork_child(void);
