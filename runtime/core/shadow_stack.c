@@ -34,15 +34,15 @@
  * the unset ring's; a thread unlinks its mapping under that lock before
  * unmapping it.
  *
- * Header-trace owners. Each mapping's hdr_owner is the lock and count of
- * that thread's header-block operations (trace_table.h). Snapshots, clear
- * and fork take every one of them through tm_shadow_threads_lock: the
- * threads lock, then each live thread's lock. Linking and unlinking a
- * mapping take the threads lock too (then the registry lock), so the list
- * cannot change while a snapshot holds the locks of its members: a thread
- * that exits waits for the snapshot before it unmaps its lock. The threads
- * lock is separate from the registry lock because a snapshot, with every
- * lock held, still asks tm_shadow_memory for the runtime's memory (which
+ * Header-trace owners. Each mapping's hdr_owner is the busy mark and the
+ * count of that thread's header-block operations (trace_table.h).
+ * Snapshots, clear and fork hold the threads lock and wait for every live
+ * thread's mark to clear (tm_shadow_threads_wait_idle). Linking and
+ * unlinking a mapping take the threads lock too (then the registry lock),
+ * so the list cannot change while a snapshot has stopped its members: a
+ * thread that exits waits for the snapshot before it unmaps its mark. The
+ * threads lock is separate from the registry lock because a snapshot, with
+ * every lock held, still asks tm_shadow_memory for the runtime's memory (which
  * takes the registry lock, a leaf). A thread is linked before it publishes
  * tm_thread_own (the hot path's way to its owner) and clears tm_thread_own
  * before it is unlinked, so every owner in use is in the list; a thread
@@ -257,27 +257,22 @@ size_t tm_shadow_memory(void) {
   return total;
 }
 
-void tm_shadow_threads_lock(void) {
-  tm_spin_lock(&threads_lock);
-  for (tm_thread_t *t = registry; t; t = t->next)
-    tm_spin_lock(&t->hdr_owner.lock);
-}
+void tm_shadow_threads_lock(void) { tm_spin_lock(&threads_lock); }
 
-void tm_shadow_threads_unlock(void) {
+void tm_shadow_threads_unlock(void) { tm_spin_unlock(&threads_lock); }
+
+void tm_shadow_threads_wait_idle(void) {
   for (tm_thread_t *t = registry; t; t = t->next)
-    tm_spin_unlock(&t->hdr_owner.lock);
-  tm_spin_unlock(&threads_lock);
+    for (unsigned n = 0;
+         atomic_load_explicit(&t->hdr_owner.busy, memory_order_acquire); n++)
+      if (n < 64)
+        tm_spin_pause();
+      else
+        sched_yield();
 }
 
 #ifdef TM_DEBUG
-bool tm_shadow_threads_all_locked(void) {
-  if (!tm_spin_held(&threads_lock))
-    return false;
-  for (tm_thread_t *t = registry; t; t = t->next)
-    if (!tm_spin_held(&t->hdr_owner.lock))
-      return false;
-  return true;
-}
+bool tm_shadow_threads_locked(void) { return tm_spin_held(&threads_lock); }
 
 void tm_shadow_hdr_count_debug_add_locked(int64_t delta) {
   tm_thread_t *t = tm_thread_own;
@@ -311,10 +306,8 @@ void tm_shadow_atfork_child(void) {
   tm_thread_t *self = tm_thread_own ? tm_thread_own : tm_thread_self;
   for (tm_thread_t *t = registry, *next; t; t = next) {
     next = t->next;
-    if (t == self) {
-      tm_spin_reset(&t->hdr_owner.lock);
+    if (t == self)
       continue;
-    }
     // Its blocks are the child's too, and their header traces count.
     retired_hdr_count += t->hdr_owner.count;
     munmap(t, t->map_bytes);

@@ -91,15 +91,17 @@ typedef struct tm_deferred {
   uintptr_t depth; /* __tm_shadow.depth in the handler; UINTPTR_MAX: free */
 } tm_deferred_t;
 
-/* The lock and the count of header traces of one thread (trace_table.h,
- * "Header mode"). The thread takes its own lock around each header-block
- * operation (never contended: only snapshots, clear and fork take it too,
- * through tm_shadow_threads_lock); `count` is the header traces of the
- * current generation this thread added minus those it removed (a thread
- * that frees another's blocks goes below zero: unsigned, wrapping), so the
- * sum over every owner is the number of header traces. On a line of its
- * own: no other thread writes near it on the hot path. */
+/* The header-operation state of one thread (trace_table.h, "Header
+ * mode"). `busy` is the thread's lock: set around each header-block
+ * operation with plain stores, waited for by whoever stops every operation
+ * (snapshots, clear, fork: trace_table.c, lock_all); `lock` is used instead
+ * by the one shared owner of threads without state. `count` is the header
+ * traces of the current generation this owner added minus those it
+ * removed (a thread that frees another's blocks goes below zero: unsigned,
+ * wrapping), so the sum over every owner is the number of header traces.
+ * On a line of its own: no other thread writes near it on the hot path. */
 typedef struct tm_hdr_owner {
+  _Atomic int busy;
   tm_spinlock_t lock;
   uint64_t count;
 } __attribute__((aligned(64))) tm_hdr_owner_t;
@@ -184,15 +186,18 @@ void *tm_shadow_context_map(size_t header, const struct tm_site ***ring);
  * context mappings and of the unset ring, measured now with mincore(). */
 size_t tm_shadow_memory(void);
 
-/* The threads lock, then every live thread's hdr_owner lock in registry
- * order (trace_table.c's lock_all: after the shard locks, before the intern
- * lock). While it is held no thread is set up or torn down: a thread that
- * exits waits for the unlock before it unmaps its lock. */
+/* The threads lock (trace_table.c's lock_all: after the shard locks,
+ * before the intern lock). While it is held no thread is set up or torn
+ * down: a thread that exits waits for the unlock before it unmaps its
+ * hdr_owner. */
 void tm_shadow_threads_lock(void);
 void tm_shadow_threads_unlock(void);
 #ifdef TM_DEBUG
-bool tm_shadow_threads_all_locked(void);
+bool tm_shadow_threads_locked(void);
 #endif
+/* With the threads lock held: wait until no live thread's hdr_owner is
+ * busy (the caller has stopped new operations first). */
+void tm_shadow_threads_wait_idle(void);
 /* With tm_shadow_threads_lock held: the sum of every live thread's
  * hdr_owner count and of the counts of the threads that are gone; and
  * setting them all to 0 (tm_clear_traces). */
@@ -205,11 +210,10 @@ void tm_shadow_hdr_count_debug_add_locked(int64_t delta);
 #endif
 
 /* fork(): the registry lock, taken last (after raw_alloc's locks; the
- * threads lock and the hdr_owner locks are taken earlier, by
- * tm_trace_table_lock_all); the child forgets, and unmaps, the mappings of
- * the threads that do not exist in it (their header counts stay in the sum:
- * their blocks are still the child's), and resets the threads lock and its
- * own hdr_owner lock. */
+ * threads lock is taken earlier, by tm_trace_table_lock_all); the child
+ * forgets, and unmaps, the mappings of the threads that do not exist in it
+ * (their header counts stay in the sum: their blocks are still the
+ * child's), and resets the threads lock. */
 void tm_shadow_atfork_prepare(void);
 void tm_shadow_atfork_parent(void);
 void tm_shadow_atfork_child(void);

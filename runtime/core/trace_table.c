@@ -79,6 +79,14 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<linux/membarrier.h>)
+#include <linux/membarrier.h>
+#define TT_HAVE_MEMBARRIER_H 1
+#endif
+#endif
 
 #include "internal.h"
 #include "raw_alloc.h"
@@ -108,6 +116,57 @@ static uint64_t clear_generation; /* changed with every lock held */
 uint32_t tm_hdr_gen = 1;
 /* Threads without state: before their setup, or once they exit. */
 tm_hdr_owner_t tm_tt_hdr_shared;
+_Atomic int tm_tt_hdr_stop;
+_Atomic int tm_tt_hdr_asym;
+
+/* membarrier (its commands are an enum, not macros). Under TSan the fence
+ * path is kept: TSan cannot see membarrier's edge. */
+#if defined(SYS_membarrier) && defined(TT_HAVE_MEMBARRIER_H)
+#define TT_MEMBARRIER 1
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#undef TT_MEMBARRIER
+#endif
+#endif
+#endif
+
+void tm_trace_table_init_barrier(void) {
+  int ok = 0;
+#ifdef TT_MEMBARRIER
+  ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+               0) == 0;
+#endif
+  atomic_store_explicit(&tm_tt_hdr_asym, ok, memory_order_relaxed);
+}
+
+/* Every running thread of the process executes a full barrier (the stop
+ * side of the Dekker in trace_table.h); a fence where that is not
+ * available. */
+static void hdr_heavy_barrier(void) {
+  atomic_thread_fence(memory_order_seq_cst);
+#ifdef TT_MEMBARRIER
+  // Registered, so it does not fail (membarrier(2): EPERM only when not
+  // registered).
+  if (atomic_load_explicit(&tm_tt_hdr_asym, memory_order_relaxed))
+    (void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+#endif
+}
+
+void tm_tt_hdr_wait(tm_hdr_owner_t *o) {
+  for (;;) {
+    atomic_store_explicit(&o->busy, 0, memory_order_release);
+    for (unsigned n = 0;
+         atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire); n++)
+      if (n < 64)
+        tm_spin_pause();
+      else
+        sched_yield();
+    atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
+    tm_tt_hdr_fence();
+    if (!atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire))
+      return;
+  }
+}
 
 /* ---- One table -------------------------------------------------------- */
 
@@ -518,7 +577,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
     tm_tt_current_sub(h->size, false);
     h->gen = 0;
   }
-  tm_spin_unlock(&sh->lock);
+  tm_tt_hdr_end(sh, false);
   tm_spin_unlock(key_lock);
   tm_reentrant--;
   return rc;
@@ -702,8 +761,7 @@ void tm_core_hdr_detach(void *ptr, _Atomic uint64_t *w, tm_hdr_detached_t *d) {
     tm_hist_on_free(h->tb, h->size, 0); // realloc: the old block goes
     tm_tt_current_sub(h->size, st);
   }
-  if (!st)
-    tm_spin_unlock(&o->lock);
+  tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
 }
@@ -723,8 +781,7 @@ void tm_core_hdr_restore(void *ptr, const tm_hdr_detached_t *d) {
     tm_hist_unfree(h->tb, h->size);
     tm_tt_current_add(h->size, st);
   }
-  if (!st)
-    tm_spin_unlock(&o->lock);
+  tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
 }
@@ -735,7 +792,12 @@ void tm_trace_table_lock_all(void) {
   tm_spin_lock(&domains_lock);
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     tm_spin_lock(&tm_tt_shards[i].lock);
-  tm_shadow_threads_lock(); // every thread's header operations
+  // Every thread's header operations: no thread set up or torn down, new
+  // operations stopped, the ones under way finished.
+  tm_shadow_threads_lock();
+  atomic_store_explicit(&tm_tt_hdr_stop, 1, memory_order_relaxed);
+  hdr_heavy_barrier();
+  tm_shadow_threads_wait_idle();
   tm_spin_lock(&tm_tt_hdr_shared.lock);
   tm_hdr_lock(); // no leaf half made (fork)
 }
@@ -743,6 +805,7 @@ void tm_trace_table_lock_all(void) {
 void tm_trace_table_unlock_all(void) {
   tm_hdr_unlock();
   tm_spin_unlock(&tm_tt_hdr_shared.lock);
+  atomic_store_explicit(&tm_tt_hdr_stop, 0, memory_order_release);
   tm_shadow_threads_unlock();
   for (unsigned i = TM_TRACE_SHARDS; i-- > 0;)
     tm_spin_unlock(&tm_tt_shards[i].lock);
@@ -752,7 +815,8 @@ void tm_trace_table_unlock_all(void) {
 #ifdef TM_DEBUG
 bool tm_trace_table_all_locked(void) {
   if (!tm_spin_held(&domains_lock) || !tm_spin_held(&tm_tt_hdr_shared.lock) ||
-      !tm_shadow_threads_all_locked())
+      !tm_shadow_threads_locked() ||
+      !atomic_load_explicit(&tm_tt_hdr_stop, memory_order_relaxed))
     return false;
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     if (!tm_spin_held(&tm_tt_shards[i].lock))
@@ -765,8 +829,11 @@ void tm_trace_table_reset_locks(void) {
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     tm_spin_reset(&tm_tt_shards[i].lock);
   tm_spin_reset(&domains_lock);
-  // The threads lock and this thread's header lock: tm_shadow_atfork_child.
+  // The threads lock: tm_shadow_atfork_child. The child's membarrier
+  // registration is its own (a new mm): made again.
   tm_spin_reset(&tm_tt_hdr_shared.lock);
+  atomic_store_explicit(&tm_tt_hdr_stop, 0, memory_order_relaxed);
+  tm_trace_table_init_barrier();
   tm_hdr_reset_lock();
 }
 

@@ -12,9 +12,10 @@
  * (tm_track) are tables created lazily under one lock. current and peak are
  * global atomics: exact under threads (see trace_table.c).
  *
- * Lock order: domains lock, shard 0 .. shard N-1, the threads lock and
- * every thread's header lock (shadow_stack.h, tm_shadow_threads_lock), the
- * shared header lock (tm_tt_hdr_shared), the header-index leaf lock, then
+ * Lock order: domains lock, shard 0 .. shard N-1, the threads lock
+ * (shadow_stack.h, tm_shadow_threads_lock) and then every thread's header
+ * operations stopped (tm_tt_hdr_stop), the shared header lock
+ * (tm_tt_hdr_shared), the header-index leaf lock, then
  * the intern lock (traceback.c), then raw_alloc's locks, then the
  * shadow-stack registry lock (a leaf).
  */
@@ -69,6 +70,10 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
                                 uint32_t *tb);
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr);
 void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr);
+
+/* Register the process for membarrier (trace_table.h, "Header mode": the
+ * threads' header lock); at start, before tracing, and in a fork child. */
+void tm_trace_table_init_barrier(void);
 
 /* Every lock, in order (snapshots, clear, fork). */
 void tm_trace_table_lock_all(void);
@@ -423,28 +428,50 @@ tm_core_on_free_inline(void *p) {
  * only other memory touched is the bitmap word (1/128 of the heap, laid out
  * like it), the thread's own lock and the counters.
  *
- * Lock: the lock of the thread that operates (its hdr_owner,
- * shadow_stack.h), which no other thread takes on the hot path, so it is
- * never contended and its line never leaves the thread's core; snapshots,
- * clear and fork take every thread's (and the shared one), so they see no
- * operation half done. Two threads never operate on one block at the same
- * time (the program orders a block's free after its malloc), so a lock per
- * block is not needed; what two threads can share is a bitmap word (1 KiB
- * of address space), which is updated with an atomic fetch_or / fetch_and.
- * The count of header traces is per owner (snapshots sum it). A thread
- * without state (before its setup, or while it exits) uses the shared
- * owner. Single-threaded processes take no lock and update the word with a
- * plain load and store (trace_table.c's top comment: the same argument
- * holds). */
+ * Lock: a lock of the thread that operates (its hdr_owner, shadow_stack.h),
+ * which no other thread takes on the hot path, so it is never contended
+ * and its line never leaves the thread's core; snapshots, clear and fork
+ * stop every thread's operations (and take the shared owner's lock), so
+ * they see no operation half done. Two threads never operate on one block
+ * at the same time (the program orders a block's free after its malloc),
+ * so a lock per block is not needed; what two threads can share is a
+ * bitmap word (1 KiB of address space), which is updated with an atomic
+ * fetch_or / fetch_and. The count of header traces is per owner (snapshots
+ * sum it). A thread without state (before its setup, or while it exits)
+ * uses the shared owner and its spinlock. Single-threaded processes take
+ * no lock and update the word with a plain load and store (trace_table.c's
+ * top comment: the same argument holds).
+ *
+ * The thread's lock has no atomic read-modify-write (the word's and
+ * current's are two already): an asymmetric Dekker. The thread sets its
+ * busy mark with a plain store, then reads tm_tt_hdr_stop; whoever stops
+ * every operation (lock_all) sets tm_tt_hdr_stop, then makes every running
+ * thread of the process execute a full barrier (membarrier's private
+ * expedited command, registered at start: tm_tt_hdr_asym), then waits for
+ * each busy mark to clear. Either the thread's mark is visible to the
+ * waiter after that barrier, or the thread's later read sees the stop and
+ * it clears its mark and waits (tm_tt_hdr_wait). Without membarrier both
+ * sides use a sequentially consistent fence (the classic Dekker), which
+ * costs the thread what a lock would. */
 
 /* The owner of threads without state (trace_table.c). */
 TM_HIDDEN extern tm_hdr_owner_t tm_tt_hdr_shared;
+/* Non-zero while lock_all stops header operations. */
+TM_HIDDEN extern _Atomic int tm_tt_hdr_stop;
+/* membarrier's private expedited command is registered: the hot path needs
+ * only a compiler fence (set once, before tracing starts). */
+TM_HIDDEN extern _Atomic int tm_tt_hdr_asym;
+/* The stop was seen: clear o's busy mark, wait for the end of the stop,
+ * mark again. */
+TM_HIDDEN void tm_tt_hdr_wait(tm_hdr_owner_t *o);
 
-/* The owner of this thread's operations. */
-static inline __attribute__((always_inline)) tm_hdr_owner_t *
-tm_tt_hdr_owner(void) {
-  tm_thread_t *t = tm_thread_own;
-  return __builtin_expect(t != NULL, 1) ? &t->hdr_owner : &tm_tt_hdr_shared;
+/* Between the busy mark and the read of the stop flag (the comment above). */
+static inline __attribute__((always_inline)) void tm_tt_hdr_fence(void) {
+  if (__builtin_expect(
+          atomic_load_explicit(&tm_tt_hdr_asym, memory_order_relaxed) != 0, 1))
+    atomic_signal_fence(memory_order_seq_cst);
+  else
+    atomic_thread_fence(memory_order_seq_cst);
 }
 
 /* Begin a header-block operation: the owner to count in, locked unless
@@ -455,15 +482,28 @@ static inline __attribute__((always_inline)) tm_hdr_owner_t *
 tm_tt_hdr_begin(bool st) {
   if (st)
     return &tm_tt_hdr_shared;
-  tm_hdr_owner_t *o = tm_tt_hdr_owner();
-  tm_spin_lock(&o->lock);
+  tm_thread_t *t = tm_thread_own;
+  if (__builtin_expect(t == NULL, 0)) {
+    tm_spin_lock(&tm_tt_hdr_shared.lock);
+    return &tm_tt_hdr_shared;
+  }
+  tm_hdr_owner_t *o = &t->hdr_owner;
+  atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
+  tm_tt_hdr_fence();
+  if (__builtin_expect(
+          atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) != 0, 0))
+    tm_tt_hdr_wait(o);
   return o;
 }
 
 static inline __attribute__((always_inline)) void
 tm_tt_hdr_end(tm_hdr_owner_t *o, bool st) {
-  if (!st)
+  if (st)
+    return;
+  if (__builtin_expect(o == &tm_tt_hdr_shared, 0))
     tm_spin_unlock(&o->lock);
+  else
+    atomic_store_explicit(&o->busy, 0, memory_order_release);
 }
 
 /* Set / clear the bit `bit` in *w: a plain load and store when `st` (no
