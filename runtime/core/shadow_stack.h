@@ -27,7 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "spinlock.h"
 #include "tracemalloc_abi.h"
 #include "visibility.h"
 
@@ -94,15 +93,14 @@ typedef struct tm_deferred {
 /* The header-operation state of one thread (trace_table.h, "Header
  * mode"). `busy` is the thread's lock: set around each header-block
  * operation with plain stores, waited for by whoever stops every operation
- * (snapshots, clear, fork: trace_table.c, lock_all); `lock` is used instead
- * by the one shared owner of threads without state. `count` is the header
+ * (snapshots, clear, fork: trace_table.c, lock_all); the one shared owner
+ * of threads without state uses it as a spinlock. `count` is the header
  * traces of the current generation this owner added minus those it
  * removed (a thread that frees another's blocks goes below zero: unsigned,
  * wrapping), so the sum over every owner is the number of header traces.
  * On a line of its own: no other thread writes near it on the hot path. */
 typedef struct tm_hdr_owner {
   _Atomic int busy;
-  tm_spinlock_t lock;
   uint64_t count;
 } __attribute__((aligned(64))) tm_hdr_owner_t;
 

@@ -117,7 +117,9 @@ uint32_t tm_hdr_gen = 1;
 /* Threads without state: before their setup, or once they exit. */
 tm_hdr_owner_t tm_tt_hdr_shared;
 _Atomic int tm_tt_hdr_stop;
-_Atomic int tm_tt_hdr_asym;
+/* membarrier's private expedited command is registered (set at start and
+ * in a fork child, before any header block): lock_all calls it. */
+static _Atomic int hdr_asym;
 
 /* membarrier (its commands are an enum, not macros). Under TSan the fence
  * path is kept: TSan cannot see membarrier's edge. */
@@ -136,7 +138,10 @@ void tm_trace_table_init_barrier(void) {
   ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
                0) == 0;
 #endif
-  atomic_store_explicit(&tm_tt_hdr_asym, ok, memory_order_relaxed);
+  atomic_store_explicit(&hdr_asym, ok, memory_order_relaxed);
+  // No lock_all runs now (start, fork child): the stop bit is clear.
+  atomic_store_explicit(&tm_tt_hdr_stop, ok ? 0 : TM_TT_HDR_FENCE,
+                        memory_order_relaxed);
 }
 
 /* Every running thread of the process executes a full barrier (the stop
@@ -147,25 +152,48 @@ static void hdr_heavy_barrier(void) {
 #ifdef TT_MEMBARRIER
   // Registered, so it does not fail (membarrier(2): EPERM only when not
   // registered).
-  if (atomic_load_explicit(&tm_tt_hdr_asym, memory_order_relaxed))
+  if (atomic_load_explicit(&hdr_asym, memory_order_relaxed))
     (void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 #endif
 }
 
 void tm_tt_hdr_wait(tm_hdr_owner_t *o) {
   for (;;) {
+    // The mark is set: the full fence between it and the read of the flag
+    // (a no-op's worth when membarrier is in use: lock_all's barrier is
+    // the other half then, and this runs only while stopped).
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!(atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) &
+          TM_TT_HDR_STOPPED))
+      return;
     atomic_store_explicit(&o->busy, 0, memory_order_release);
     for (unsigned n = 0;
-         atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire); n++)
+         atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) &
+         TM_TT_HDR_STOPPED;
+         n++)
       if (n < 64)
         tm_spin_pause();
       else
         sched_yield();
     atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
-    tm_tt_hdr_fence();
-    if (!atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire))
-      return;
   }
+}
+
+/* The shared owner's busy word as a spinlock (several threads without
+ * state may use it at once; lock_all takes it too). */
+static void hdr_shared_take(void) {
+  for (unsigned n = 0; atomic_exchange_explicit(&tm_tt_hdr_shared.busy, 1,
+                                                memory_order_acquire);
+       n++)
+    if (n < 64)
+      tm_spin_pause();
+    else
+      sched_yield();
+}
+
+tm_hdr_owner_t *tm_tt_hdr_shared_lock(void) {
+  hdr_shared_take();
+  return &tm_tt_hdr_shared;
 }
 
 /* ---- One table -------------------------------------------------------- */
@@ -546,7 +574,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
   tm_spinlock_t *key_lock = lock_of(0, ptr);
   tm_reentrant++;
   tm_spin_lock(key_lock);
-  tm_hdr_owner_t *sh = tm_tt_hdr_begin(false);
+  tm_hdr_owner_t *sh = tm_tt_hdr_begin(false, tm_thread_own);
   int rc = add ? -2 : 0;
   bool traced = h->gen == tm_hdr_gen;
   if (add && atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
@@ -753,7 +781,7 @@ void tm_core_hdr_detach(void *ptr, _Atomic uint64_t *w, tm_hdr_detached_t *d) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
   tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
   d->traced = h->gen == tm_hdr_gen;
   if (d->traced) {
@@ -772,7 +800,7 @@ void tm_core_hdr_restore(void *ptr, const tm_hdr_detached_t *d) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
   tm_tt_hdr_set(tm_hdr_word(p), tm_hdr_bit(p), st);
   // A clear or stop since the detach changed the generation: the header's
   // is then an old one, and the block untraced, as CPython forgets it.
@@ -795,17 +823,19 @@ void tm_trace_table_lock_all(void) {
   // Every thread's header operations: no thread set up or torn down, new
   // operations stopped, the ones under way finished.
   tm_shadow_threads_lock();
-  atomic_store_explicit(&tm_tt_hdr_stop, 1, memory_order_relaxed);
+  atomic_fetch_or_explicit(&tm_tt_hdr_stop, TM_TT_HDR_STOPPED,
+                           memory_order_relaxed);
   hdr_heavy_barrier();
   tm_shadow_threads_wait_idle();
-  tm_spin_lock(&tm_tt_hdr_shared.lock);
+  hdr_shared_take();
   tm_hdr_lock(); // no leaf half made (fork)
 }
 
 void tm_trace_table_unlock_all(void) {
   tm_hdr_unlock();
-  tm_spin_unlock(&tm_tt_hdr_shared.lock);
-  atomic_store_explicit(&tm_tt_hdr_stop, 0, memory_order_release);
+  atomic_store_explicit(&tm_tt_hdr_shared.busy, 0, memory_order_release);
+  atomic_fetch_and_explicit(&tm_tt_hdr_stop, ~TM_TT_HDR_STOPPED,
+                            memory_order_release);
   tm_shadow_threads_unlock();
   for (unsigned i = TM_TRACE_SHARDS; i-- > 0;)
     tm_spin_unlock(&tm_tt_shards[i].lock);
@@ -814,9 +844,11 @@ void tm_trace_table_unlock_all(void) {
 
 #ifdef TM_DEBUG
 bool tm_trace_table_all_locked(void) {
-  if (!tm_spin_held(&domains_lock) || !tm_spin_held(&tm_tt_hdr_shared.lock) ||
+  if (!tm_spin_held(&domains_lock) ||
+      !atomic_load_explicit(&tm_tt_hdr_shared.busy, memory_order_relaxed) ||
       !tm_shadow_threads_locked() ||
-      !atomic_load_explicit(&tm_tt_hdr_stop, memory_order_relaxed))
+      !(atomic_load_explicit(&tm_tt_hdr_stop, memory_order_relaxed) &
+        TM_TT_HDR_STOPPED))
     return false;
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     if (!tm_spin_held(&tm_tt_shards[i].lock))
@@ -831,9 +863,8 @@ void tm_trace_table_reset_locks(void) {
   tm_spin_reset(&domains_lock);
   // The threads lock: tm_shadow_atfork_child. The child's membarrier
   // registration is its own (a new mm): made again.
-  tm_spin_reset(&tm_tt_hdr_shared.lock);
-  atomic_store_explicit(&tm_tt_hdr_stop, 0, memory_order_relaxed);
-  tm_trace_table_init_barrier();
+  atomic_store_explicit(&tm_tt_hdr_shared.busy, 0, memory_order_relaxed);
+  tm_trace_table_init_barrier(); // also clears the stop bit
   tm_hdr_reset_lock();
 }
 

@@ -438,58 +438,59 @@ tm_core_on_free_inline(void *p) {
  * bitmap word (1 KiB of address space), which is updated with an atomic
  * fetch_or / fetch_and. The count of header traces is per owner (snapshots
  * sum it). A thread without state (before its setup, or while it exits)
- * uses the shared owner and its spinlock. Single-threaded processes take
- * no lock and update the word with a plain load and store (trace_table.c's
- * top comment: the same argument holds).
+ * uses the shared owner, whose busy word is a spinlock. Single-threaded
+ * processes take no lock and update the word with a plain load and store
+ * (trace_table.c's top comment: the same argument holds).
  *
  * The thread's lock has no atomic read-modify-write (the word's and
  * current's are two already): an asymmetric Dekker. The thread sets its
  * busy mark with a plain store, then reads tm_tt_hdr_stop; whoever stops
  * every operation (lock_all) sets tm_tt_hdr_stop, then makes every running
  * thread of the process execute a full barrier (membarrier's private
- * expedited command, registered at start: tm_tt_hdr_asym), then waits for
+ * expedited command, registered at start), then waits for
  * each busy mark to clear. Either the thread's mark is visible to the
  * waiter after that barrier, or the thread's later read sees the stop and
  * it clears its mark and waits (tm_tt_hdr_wait). Without membarrier both
  * sides use a sequentially consistent fence (the classic Dekker), which
  * costs the thread what a lock would. */
 
-/* The owner of threads without state (trace_table.c). */
+/* The owner of threads without state (trace_table.c). Its busy word is a
+ * spinlock (exchange to take it), since several threads may use it; it is
+ * released like a thread's mark, with a release store of 0, so that
+ * tm_tt_hdr_end needs no test of which owner it ends. */
 TM_HIDDEN extern tm_hdr_owner_t tm_tt_hdr_shared;
-/* Non-zero while lock_all stops header operations. */
+/* tm_tt_hdr_stop: TM_TT_HDR_STOPPED while lock_all stops header operations;
+ * TM_TT_HDR_FENCE, set for the whole run, when membarrier is not available
+ * (then every operation takes tm_tt_hdr_wait, which does the full fence the
+ * classic Dekker needs). Both in one word so that the hot path reads and
+ * tests one flag. */
+#define TM_TT_HDR_STOPPED 1
+#define TM_TT_HDR_FENCE 2
 TM_HIDDEN extern _Atomic int tm_tt_hdr_stop;
-/* membarrier's private expedited command is registered: the hot path needs
- * only a compiler fence (set once, before tracing starts). */
-TM_HIDDEN extern _Atomic int tm_tt_hdr_asym;
-/* The stop was seen: clear o's busy mark, wait for the end of the stop,
- * mark again. */
+/* tm_tt_hdr_stop was non-zero after o's mark was set: fence if needed;
+ * while stopped, clear the mark, wait for the end of the stop, mark again. */
 TM_HIDDEN void tm_tt_hdr_wait(tm_hdr_owner_t *o);
+/* Take the shared owner (a thread without state). */
+TM_HIDDEN tm_hdr_owner_t *tm_tt_hdr_shared_lock(void);
 
-/* Between the busy mark and the read of the stop flag (the comment above). */
-static inline __attribute__((always_inline)) void tm_tt_hdr_fence(void) {
-  if (__builtin_expect(
-          atomic_load_explicit(&tm_tt_hdr_asym, memory_order_relaxed) != 0, 1))
-    atomic_signal_fence(memory_order_seq_cst);
-  else
-    atomic_thread_fence(memory_order_seq_cst);
-}
-
-/* Begin a header-block operation: the owner to count in, locked unless
- * `st` (single-threaded: no lock is taken, so any owner will do, and the
- * shared one, at a fixed address, saves the TLS load and a branch). End it
- * with tm_tt_hdr_end. */
+/* Begin a header-block operation of thread t (its state, NULL if it has
+ * none; linked in the thread registry while non-NULL: tm_thread_self or
+ * tm_thread_own): the owner to count in, locked unless `st`
+ * (single-threaded: no lock is taken, so any owner will do, and the shared
+ * one, at a fixed address, saves the TLS load and a branch). End it with
+ * tm_tt_hdr_end. */
 static inline __attribute__((always_inline)) tm_hdr_owner_t *
-tm_tt_hdr_begin(bool st) {
+tm_tt_hdr_begin(bool st, tm_thread_t *t) {
   if (st)
     return &tm_tt_hdr_shared;
-  tm_thread_t *t = tm_thread_own;
-  if (__builtin_expect(t == NULL, 0)) {
-    tm_spin_lock(&tm_tt_hdr_shared.lock);
-    return &tm_tt_hdr_shared;
-  }
+  if (__builtin_expect(t == NULL, 0))
+    return tm_tt_hdr_shared_lock();
   tm_hdr_owner_t *o = &t->hdr_owner;
   atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
-  tm_tt_hdr_fence();
+  // Only a compiler fence: with membarrier, lock_all's barrier orders the
+  // mark before this read (the comment above); without it the flag's
+  // TM_TT_HDR_FENCE sends every operation to tm_tt_hdr_wait's full fence.
+  atomic_signal_fence(memory_order_seq_cst);
   if (__builtin_expect(
           atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) != 0, 0))
     tm_tt_hdr_wait(o);
@@ -498,11 +499,7 @@ tm_tt_hdr_begin(bool st) {
 
 static inline __attribute__((always_inline)) void
 tm_tt_hdr_end(tm_hdr_owner_t *o, bool st) {
-  if (st)
-    return;
-  if (__builtin_expect(o == &tm_tt_hdr_shared, 0))
-    tm_spin_unlock(&o->lock);
-  else
+  if (!st)
     atomic_store_explicit(&o->busy, 0, memory_order_release);
 }
 
@@ -565,7 +562,7 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, t);
   tm_hdr_t *h = (tm_hdr_t *)b;
   h->size = size;
   h->tb = 0;
@@ -611,7 +608,7 @@ tm_core_hdr_forget(void *ptr, _Atomic uint64_t *w) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
   tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
   if (h->gen == tm_hdr_gen) {
     o->count--;
