@@ -324,7 +324,9 @@ void *__tm_reallocarray(void *ptr, size_t nmemb, size_t size,
 
 void __tm_free(void *ptr, const struct tm_site *site) {
   (void)site;
-  if (TM_LIKELY(!tm_hooks_tracing_or_headers())) {
+  // free(NULL) traces nothing, and is common (Lua frees every size-0
+  // request): tested here, before tm_hooks_free_slow's register saves.
+  if (TM_LIKELY(!tm_hooks_tracing_or_headers()) || ptr == NULL) {
     tm_real_free(ptr);
     return;
   }
