@@ -324,9 +324,7 @@ void *__tm_reallocarray(void *ptr, size_t nmemb, size_t size,
 
 void __tm_free(void *ptr, const struct tm_site *site) {
   (void)site;
-  // free(NULL) traces nothing, and is common (Lua frees every size-0
-  // request): tested here, before tm_hooks_free_slow's register saves.
-  if (TM_LIKELY(!tm_hooks_tracing_or_headers()) || ptr == NULL) {
+  if (TM_LIKELY(!tm_hooks_tracing_or_headers())) {
     tm_real_free(ptr);
     return;
   }
