@@ -140,7 +140,7 @@ static void shadow_destroy(void *mem) {
   __tm_shadow.frames = tm_shadow_unset_ring;
   thread_state = THREAD_EXITED;
   tm_hist_thread_exit(t); // its counters stay, for the next thread
-  tm_reentrant++; // a handler's malloc must not wait for threads_lock
+  tm_reentrant++;         // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
   retired_hdr_count += t->hdr_owner.count;
   tm_spin_lock(&registry_lock);
