@@ -93,7 +93,7 @@ void tm_core_flush_queue(tm_thread_t *t) {
     if (d.depth == DEFER_HDR_FREE) {
       // The block is still allocated (its free was held back): forget it
       // and free it now, at its base.
-      void *base = tm_core_hdr_forget((void *)d.ptr);
+      void *base = tm_core_hdr_forget((void *)d.ptr, tm_hdr_word(d.ptr));
       void (*release)(void *) =
           atomic_load_explicit(&tm_core_hdr_release, memory_order_relaxed);
       if (release)

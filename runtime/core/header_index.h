@@ -105,6 +105,19 @@ static inline bool tm_hdr_is(const void *ptr) {
   return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_hdr_bit(p));
 }
 
+/* The word holding p's bit if p is a header block, else NULL: tm_hdr_is
+ * that also hands the word to the free (one lookup of the radix tree per
+ * operation, not two: the compiler does not merge the acquire loads). */
+static inline _Atomic uint64_t *tm_hdr_block_word(const void *ptr) {
+  uintptr_t p = (uintptr_t)ptr;
+  if (p & 15)
+    return NULL;
+  _Atomic uint64_t *w = tm_hdr_word(p);
+  return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_hdr_bit(p))
+             ? w
+             : NULL;
+}
+
 /* The word of p, its leaf made if needed; NULL when it cannot be (address
  * beyond 2^48, or the runtime out of memory). */
 TM_HIDDEN _Atomic uint64_t *tm_hdr_word_make(uintptr_t p);

@@ -34,6 +34,22 @@
  * the unset ring's; a thread unlinks its mapping under that lock before
  * unmapping it.
  *
+ * Header-trace owners. Each mapping's hdr_owner is the busy mark and the
+ * count of that thread's header-block operations (trace_table.h).
+ * Snapshots, clear and fork hold the threads lock and wait for every live
+ * thread's mark to clear (tm_shadow_threads_wait_idle). Linking and
+ * unlinking a mapping take the threads lock too (then the registry lock),
+ * so the list cannot change while a snapshot has stopped its members: a
+ * thread that exits waits for the snapshot before it unmaps its mark. The
+ * threads lock is separate from the registry lock because a snapshot, with
+ * every lock held, still asks tm_shadow_memory for the runtime's memory (which
+ * takes the registry lock, a leaf). A thread is linked before it publishes
+ * tm_thread_own (the hot path's way to its owner) and clears tm_thread_own
+ * before it is unlinked, so every owner in use is in the list; a thread
+ * without one uses trace_table.c's shared owner. An exiting thread's count
+ * is added to retired_hdr_count when it is unlinked (its frees and
+ * allocations still count: the blocks outlive it).
+ *
  * Reentrancy. pthread_setspecific may calloc its second-level array; the
  * call is bracketed by tm_reentrant so that allocation is not traced and
  * cannot come back here. The per-thread state also stops a destructor-time
@@ -83,8 +99,14 @@ static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 #define SHADOW_BYTES                                                           \
   ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
 
+static tm_spinlock_t threads_lock = TM_SPINLOCK_INIT;
 static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
-static tm_thread_t *registry; /* live mappings, under registry_lock */
+/* Live mappings: changed with threads_lock and registry_lock held, read
+ * under either. */
+static tm_thread_t *registry;
+/* The header counts of the threads unlinked since the last clear (under
+ * threads_lock). */
+static uint64_t retired_hdr_count;
 
 static size_t header_bytes(void) {
   size_t ps = tm_raw_page_size();
@@ -116,9 +138,14 @@ static void shadow_destroy(void *mem) {
   atomic_signal_fence(memory_order_seq_cst);
   __tm_shadow.frames = tm_shadow_unset_ring;
   thread_state = THREAD_EXITED;
+  tm_reentrant++; // a handler's malloc must not wait for threads_lock
+  tm_spin_lock(&threads_lock);
+  retired_hdr_count += t->hdr_owner.count;
   tm_spin_lock(&registry_lock);
   registry_unlink(t);
   tm_spin_unlock(&registry_lock);
+  tm_spin_unlock(&threads_lock);
+  tm_reentrant--;
   munmap(mem, t->map_bytes);
 }
 
@@ -147,12 +174,16 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   }
   tm_thread_t *t = mem;
   t->map_bytes = hdr + SHADOW_BYTES;
+  tm_reentrant++; // a handler's malloc must not wait for threads_lock
+  tm_spin_lock(&threads_lock);
   tm_spin_lock(&registry_lock);
   t->next = registry;
   if (registry)
     registry->prev = t;
   registry = t;
   tm_spin_unlock(&registry_lock);
+  tm_spin_unlock(&threads_lock);
+  tm_reentrant--;
   if (shadow_key != (pthread_key_t)-1) {
     tm_reentrant += TM_REENTRANT_IGNORE;
     pthread_setspecific(shadow_key, mem);
@@ -224,6 +255,42 @@ size_t tm_shadow_memory(void) {
   return total;
 }
 
+void tm_shadow_threads_lock(void) { tm_spin_lock(&threads_lock); }
+
+void tm_shadow_threads_unlock(void) { tm_spin_unlock(&threads_lock); }
+
+void tm_shadow_threads_wait_idle(void) {
+  for (tm_thread_t *t = registry; t; t = t->next)
+    for (unsigned n = 0;
+         atomic_load_explicit(&t->hdr_owner.busy, memory_order_acquire); n++)
+      if (n < 64)
+        tm_spin_pause();
+      else
+        sched_yield();
+}
+
+#ifdef TM_DEBUG
+bool tm_shadow_threads_locked(void) { return tm_spin_held(&threads_lock); }
+
+void tm_shadow_hdr_count_debug_add_locked(int64_t delta) {
+  tm_thread_t *t = tm_thread_own;
+  *(t ? &t->hdr_owner.count : &retired_hdr_count) += (uint64_t)delta;
+}
+#endif
+
+uint64_t tm_shadow_hdr_count_locked(void) {
+  uint64_t n = retired_hdr_count;
+  for (tm_thread_t *t = registry; t; t = t->next)
+    n += t->hdr_owner.count;
+  return n;
+}
+
+void tm_shadow_hdr_count_clear_locked(void) {
+  retired_hdr_count = 0;
+  for (tm_thread_t *t = registry; t; t = t->next)
+    t->hdr_owner.count = 0;
+}
+
 void tm_shadow_atfork_prepare(void) { tm_spin_lock(&registry_lock); }
 void tm_shadow_atfork_parent(void) { tm_spin_unlock(&registry_lock); }
 
@@ -231,11 +298,17 @@ void tm_shadow_atfork_child(void) {
   // Only this thread exists in the child: the other threads' mappings are
   // copies nobody will use (their key destructors never run here).
   tm_spin_reset(&registry_lock);
-  tm_thread_t *self = tm_thread_self;
+  tm_spin_reset(&threads_lock);
+  // tm_thread_own: tm_thread_self is parked at NULL while a handler's
+  // queue waits (shadow_stack.h), and the mapping is still this thread's.
+  tm_thread_t *self = tm_thread_own ? tm_thread_own : tm_thread_self;
   for (tm_thread_t *t = registry, *next; t; t = next) {
     next = t->next;
-    if (t != self)
-      munmap(t, t->map_bytes);
+    if (t == self)
+      continue;
+    // Its blocks are the child's too, and their header traces count.
+    retired_hdr_count += t->hdr_owner.count;
+    munmap(t, t->map_bytes);
   }
   registry = self;
   if (self)

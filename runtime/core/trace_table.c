@@ -5,9 +5,10 @@
  * Header traces (trace_table.h, "Header mode"; header_index.h) need no
  * table: their fast paths are inline in trace_table.h, the rest (realloc's
  * detach/restore, tm_track of a header block, the walk) is here. Their
- * count is kept per shard (hdr_count, under the shard's lock) so that
- * counting traces stays O(shards); tm_clear_traces makes them all untraced
- * at once by changing tm_hdr_gen. The side tables below are unchanged.
+ * count is kept per thread (shadow_stack.h, tm_hdr_owner_t: under the
+ * thread's own lock) so that counting traces stays O(threads);
+ * tm_clear_traces makes them all untraced at once by changing tm_hdr_gen.
+ * The side tables below are unchanged.
  *
  * Layout. A table maps a pointer to a 16-byte entry {ptr, tb id:32 |
  * size:32} with open addressing, linear probing and backward-shift deletion
@@ -25,9 +26,11 @@
  * removal of a small block); anything else goes to the slow paths here.
  *
  * Locking. Each of the TM_TRACE_SHARDS domain-0 shards has a spinlock; all
- * other domains share one. Every table change, and the capture of the
- * traceback it stores, happens under the lock of its key, so whoever holds
- * every lock (clear, snapshot, fork) sees no capture in flight.
+ * other domains share one; header blocks are changed under the operating
+ * thread's own lock (trace_table.h, "Header mode"). Every table change, and
+ * the capture of the traceback it stores, happens under the lock of its key,
+ * so whoever holds every lock (clear, snapshot, fork) sees no capture in
+ * flight.
  *
  * Counters. current is changed only by atomic fetch_add of the exact delta
  * of one table change (a replacement adds new - old in one step, so old and
@@ -76,6 +79,14 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<linux/membarrier.h>)
+#include <linux/membarrier.h>
+#define TT_HAVE_MEMBARRIER_H 1
+#endif
+#endif
 
 #include "internal.h"
 #include "raw_alloc.h"
@@ -103,6 +114,87 @@ _Alignas(64) _Atomic size_t tm_traced_peak;
 static _Alignas(64) _Atomic uint64_t dropped;
 static uint64_t clear_generation; /* changed with every lock held */
 uint32_t tm_hdr_gen = 1;
+/* Threads without state: before their setup, or once they exit. */
+tm_hdr_owner_t tm_tt_hdr_shared;
+_Atomic int tm_tt_hdr_stop;
+/* membarrier's private expedited command is registered (set at start and
+ * in a fork child, before any header block): lock_all calls it. */
+static _Atomic int hdr_asym;
+
+/* membarrier (its commands are an enum, not macros). Under TSan the fence
+ * path is kept: TSan cannot see membarrier's edge. */
+#if defined(SYS_membarrier) && defined(TT_HAVE_MEMBARRIER_H)
+#define TT_MEMBARRIER 1
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#undef TT_MEMBARRIER
+#endif
+#endif
+#endif
+
+void tm_trace_table_init_barrier(void) {
+  int ok = 0;
+#ifdef TT_MEMBARRIER
+  ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+               0) == 0;
+#endif
+  atomic_store_explicit(&hdr_asym, ok, memory_order_relaxed);
+  // No lock_all runs now (start, fork child): the stop bit is clear.
+  atomic_store_explicit(&tm_tt_hdr_stop, ok ? 0 : TM_TT_HDR_FENCE,
+                        memory_order_relaxed);
+}
+
+/* Every running thread of the process executes a full barrier (the stop
+ * side of the Dekker in trace_table.h); a fence where that is not
+ * available. */
+static void hdr_heavy_barrier(void) {
+  atomic_thread_fence(memory_order_seq_cst);
+#ifdef TT_MEMBARRIER
+  // Registered, so it does not fail (membarrier(2): EPERM only when not
+  // registered).
+  if (atomic_load_explicit(&hdr_asym, memory_order_relaxed))
+    (void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+#endif
+}
+
+void tm_tt_hdr_wait(tm_hdr_owner_t *o) {
+  for (;;) {
+    // The mark is set: the full fence between it and the read of the flag
+    // (a no-op's worth when membarrier is in use: lock_all's barrier is
+    // the other half then, and this runs only while stopped).
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!(atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) &
+          TM_TT_HDR_STOPPED))
+      return;
+    atomic_store_explicit(&o->busy, 0, memory_order_release);
+    for (unsigned n = 0;
+         atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) &
+         TM_TT_HDR_STOPPED;
+         n++)
+      if (n < 64)
+        tm_spin_pause();
+      else
+        sched_yield();
+    atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
+  }
+}
+
+/* The shared owner's busy word as a spinlock (several threads without
+ * state may use it at once; lock_all takes it too). */
+static void hdr_shared_take(void) {
+  for (unsigned n = 0; atomic_exchange_explicit(&tm_tt_hdr_shared.busy, 1,
+                                                memory_order_acquire);
+       n++)
+    if (n < 64)
+      tm_spin_pause();
+    else
+      sched_yield();
+}
+
+tm_hdr_owner_t *tm_tt_hdr_shared_lock(void) {
+  hdr_shared_take();
+  return &tm_tt_hdr_shared;
+}
 
 /* ---- One table -------------------------------------------------------- */
 
@@ -320,27 +412,17 @@ static inline __attribute__((unused)) bool pair_lock_held(const tm_tt_pair_t *p,
          tm_spin_held(&tm_tt_shards[(a - lo) / sizeof *tm_tt_shards].lock);
 }
 
-/* A domain-0 key may be a header block (its lock: the region's shard) or a
- * side-table key (the hash's shard): take both, in shard order. */
+/* The lock of the key's hash shard. For a header block it keeps the
+ * traceback id valid (clear takes it) and orders the read against
+ * tm_track of that block (hdr_track takes it too); the block's malloc and
+ * free are ordered against the query by the program, which must hold a
+ * live block to ask about it. */
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr) {
-  tm_spinlock_t *a = lock_of(domain, ptr);
-  tm_spinlock_t *b = domain == 0 ? &tm_tt_region_shard(ptr)->lock : a;
-  if (b < a) {
-    tm_spinlock_t *t = a;
-    a = b;
-    b = t;
-  }
-  tm_spin_lock(a);
-  if (b != a)
-    tm_spin_lock(b);
+  tm_spin_lock(lock_of(domain, ptr));
 }
 
 void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr) {
-  tm_spinlock_t *a = lock_of(domain, ptr);
-  tm_spinlock_t *b = domain == 0 ? &tm_tt_region_shard(ptr)->lock : a;
-  if (b != a)
-    tm_spin_unlock(b);
-  tm_spin_unlock(a);
+  tm_spin_unlock(lock_of(domain, ptr));
 }
 
 /* The tables of (domain, ptr), its lock held; created on demand for a
@@ -482,12 +564,17 @@ add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
 }
 
 /* tm_track(0, p) / tm_untrack(0, p) of a header block: its trace is the
- * header (CPython: tracking an address again replaces its trace). */
+ * header (CPython: tracking an address again replaces its trace). Under
+ * the key's shard lock (tm_trace_table_lock_key: a concurrent
+ * get_object_traceback) and this thread's header lock (the owner of the
+ * count). */
 static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
                      bool add) {
   tm_hdr_t *h = (tm_hdr_t *)(ptr - TM_HDR_SIZE);
-  tm_tt_shard_t *sh = tm_tt_region_shard(ptr);
-  tm_spin_lock(&sh->lock);
+  tm_spinlock_t *key_lock = lock_of(0, ptr);
+  tm_reentrant++;
+  tm_spin_lock(key_lock);
+  tm_hdr_owner_t *sh = tm_tt_hdr_begin(false, tm_thread_own);
   int rc = add ? -2 : 0;
   bool traced = h->gen == tm_hdr_gen;
   if (add && atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
@@ -495,7 +582,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
         (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
     uint32_t tb = tm_intern_capture(site, limit);
     if (traced) {
-      sh->hdr_count--;
+      sh->count--;
       tm_hist_on_free(h->tb, h->size, 0);
       tm_tt_current_sub(h->size, false);
     }
@@ -505,7 +592,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
     if (tb) {
       h->tb = tb;
       h->gen = tm_hdr_gen;
-      sh->hdr_count++;
+      sh->count++;
       tm_hist_on_alloc(tm_thread_self, tb, size, ptr);
       tm_tt_current_add(size, false);
       rc = 0;
@@ -513,12 +600,14 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
       atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     }
   } else if (!add && traced) {
-    sh->hdr_count--;
+    sh->count--;
     tm_hist_on_free(h->tb, h->size, 0);
     tm_tt_current_sub(h->size, false);
     h->gen = 0;
   }
-  tm_spin_unlock(&sh->lock);
+  tm_tt_hdr_end(sh, false);
+  tm_spin_unlock(key_lock);
+  tm_reentrant--;
   return rc;
 }
 
@@ -686,27 +775,21 @@ void *tm_core_hdr_alloc_slow(void *base, size_t size,
   return base;
 }
 
-void tm_core_hdr_detach(void *ptr, tm_hdr_detached_t *d) {
+void tm_core_hdr_detach(void *ptr, _Atomic uint64_t *w, tm_hdr_detached_t *d) {
   uintptr_t p = (uintptr_t)ptr;
   tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_tt_shard_t *sh = tm_tt_region_shard(p);
-  if (!st)
-    tm_spin_lock(&sh->lock);
-  _Atomic uint64_t *w = tm_hdr_word(p);
-  atomic_store_explicit(
-      w, atomic_load_explicit(w, memory_order_relaxed) & ~tm_hdr_bit(p),
-      memory_order_relaxed);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
+  tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
   d->traced = h->gen == tm_hdr_gen;
   if (d->traced) {
-    sh->hdr_count--;
+    o->count--;
     tm_hist_on_free(h->tb, h->size, 0); // realloc: the old block goes
     tm_tt_current_sub(h->size, st);
   }
-  if (!st)
-    tm_spin_unlock(&sh->lock);
+  tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
 }
@@ -717,22 +800,16 @@ void tm_core_hdr_restore(void *ptr, const tm_hdr_detached_t *d) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_tt_shard_t *sh = tm_tt_region_shard(p);
-  if (!st)
-    tm_spin_lock(&sh->lock);
-  _Atomic uint64_t *w = tm_hdr_word(p);
-  atomic_store_explicit(
-      w, atomic_load_explicit(w, memory_order_relaxed) | tm_hdr_bit(p),
-      memory_order_relaxed);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
+  tm_tt_hdr_set(tm_hdr_word(p), tm_hdr_bit(p), st);
   // A clear or stop since the detach changed the generation: the header's
   // is then an old one, and the block untraced, as CPython forgets it.
   if (d->traced && h->gen == tm_hdr_gen) {
-    sh->hdr_count++;
+    o->count++;
     tm_hist_unfree(h->tb, h->size);
     tm_tt_current_add(h->size, st);
   }
-  if (!st)
-    tm_spin_unlock(&sh->lock);
+  tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
 }
@@ -743,11 +820,23 @@ void tm_trace_table_lock_all(void) {
   tm_spin_lock(&domains_lock);
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     tm_spin_lock(&tm_tt_shards[i].lock);
+  // Every thread's header operations: no thread set up or torn down, new
+  // operations stopped, the ones under way finished.
+  tm_shadow_threads_lock();
+  atomic_fetch_or_explicit(&tm_tt_hdr_stop, TM_TT_HDR_STOPPED,
+                           memory_order_relaxed);
+  hdr_heavy_barrier();
+  tm_shadow_threads_wait_idle();
+  hdr_shared_take();
   tm_hdr_lock(); // no leaf half made (fork)
 }
 
 void tm_trace_table_unlock_all(void) {
   tm_hdr_unlock();
+  atomic_store_explicit(&tm_tt_hdr_shared.busy, 0, memory_order_release);
+  atomic_fetch_and_explicit(&tm_tt_hdr_stop, ~TM_TT_HDR_STOPPED,
+                            memory_order_release);
+  tm_shadow_threads_unlock();
   for (unsigned i = TM_TRACE_SHARDS; i-- > 0;)
     tm_spin_unlock(&tm_tt_shards[i].lock);
   tm_spin_unlock(&domains_lock);
@@ -755,7 +844,11 @@ void tm_trace_table_unlock_all(void) {
 
 #ifdef TM_DEBUG
 bool tm_trace_table_all_locked(void) {
-  if (!tm_spin_held(&domains_lock))
+  if (!tm_spin_held(&domains_lock) ||
+      !atomic_load_explicit(&tm_tt_hdr_shared.busy, memory_order_relaxed) ||
+      !tm_shadow_threads_locked() ||
+      !(atomic_load_explicit(&tm_tt_hdr_stop, memory_order_relaxed) &
+        TM_TT_HDR_STOPPED))
     return false;
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     if (!tm_spin_held(&tm_tt_shards[i].lock))
@@ -768,6 +861,10 @@ void tm_trace_table_reset_locks(void) {
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     tm_spin_reset(&tm_tt_shards[i].lock);
   tm_spin_reset(&domains_lock);
+  // The threads lock: tm_shadow_atfork_child. The child's membarrier
+  // registration is its own (a new mm): made again.
+  atomic_store_explicit(&tm_tt_hdr_shared.busy, 0, memory_order_relaxed);
+  tm_trace_table_init_barrier(); // also clears the stop bit
   tm_hdr_reset_lock();
 }
 
@@ -778,10 +875,10 @@ static void pair_free(tm_tt_pair_t *p) {
 
 void tm_trace_table_clear_locked(void) {
   TM_ASSERT(tm_trace_table_all_locked());
-  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++) {
+  for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
     pair_free(&tm_tt_shards[i].t);
-    tm_tt_shards[i].hdr_count = 0;
-  }
+  tm_shadow_hdr_count_clear_locked();
+  tm_tt_hdr_shared.count = 0;
   // Every header trace becomes one of an older generation: untraced. The
   // blocks stay header blocks (their bits stay) until the program frees
   // them. 0 means "never traced" and is skipped.
@@ -806,9 +903,9 @@ static size_t pair_count(const tm_tt_pair_t *p) {
 
 size_t tm_trace_table_count_locked(void) {
   TM_ASSERT(tm_trace_table_all_locked());
-  size_t n = 0;
+  size_t n = tm_shadow_hdr_count_locked() + tm_tt_hdr_shared.count;
   for (unsigned i = 0; i < TM_TRACE_SHARDS; i++)
-    n += pair_count(&tm_tt_shards[i].t) + tm_tt_shards[i].hdr_count;
+    n += pair_count(&tm_tt_shards[i].t);
   for (uint32_t i = 0; i < ndomains; i++)
     n += pair_count(&domains[i].t);
   return n;
@@ -937,12 +1034,12 @@ static const char *pair_validate(const tm_tt_pair_t *p, int shard,
 }
 
 /* Header blocks: each traced header has a valid id, no header claims a
- * generation that has not begun, and each shard's count is the number of
- * traced headers in its regions. */
+ * generation that has not begun, and the owners' counts add up to the
+ * number of traced headers. */
 typedef struct hdr_check {
   uint32_t id_bound;
   size_t sum;
-  uint64_t counts[TM_TRACE_SHARDS];
+  uint64_t count;
   const char *err;
 } hdr_check_t;
 
@@ -958,7 +1055,8 @@ static int hdr_check_one(void *arg, uintptr_t p, tm_hdr_t *h) {
   if (h->tb == 0 || h->tb >= c->id_bound)
     c->err = "trace table: a header with a traceback id the intern set never "
              "handed out";
-  c->counts[tm_tt_region_shard(p) - tm_tt_shards]++;
+  (void)p;
+  c->count++;
   c->sum += (size_t)h->size;
   return c->err != NULL;
 }
@@ -969,18 +1067,16 @@ const char *tm_trace_table_validate(void) {
   uint32_t id_bound = tm_intern_id_bound();
   size_t sum = 0;
   const char *err = NULL;
-  static hdr_check_t hc; // 1 KiB: not on a thread's stack; under the locks
-  hc = (hdr_check_t){.id_bound = id_bound};
+  hdr_check_t hc = {.id_bound = id_bound};
   if (tm_hdr_gen == 0)
     err = "trace table: header generation 0 (reserved: never traced)";
   if (!err && tm_hdr_maybe()) {
     tm_hdr_foreach(hdr_check_one, &hc);
     err = hc.err;
   }
-  for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
-    if (hc.counts[i] != tm_tt_shards[i].hdr_count)
-      err = "trace table: a shard's header count differs from its traced "
-            "header blocks";
+  if (!err && hc.count != tm_shadow_hdr_count_locked() + tm_tt_hdr_shared.count)
+    err = "trace table: the threads' header count differs from the traced "
+          "header blocks";
   sum = hc.sum;
   for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
     err = pair_validate(&tm_tt_shards[i].t, i, id_bound, &sum);
@@ -1014,7 +1110,7 @@ void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
   if (what == TM_TT_CORRUPT_COUNT)
     tm_tt_shard_of(ptr)->t.main.count += (uint32_t)delta;
   else if (what == TM_TT_CORRUPT_HDR_COUNT)
-    tm_tt_region_shard(ptr)->hdr_count += (uint64_t)delta;
+    tm_shadow_hdr_count_debug_add_locked(delta);
   else
     atomic_fetch_add_explicit(&tm_traced_current, (size_t)delta,
                               memory_order_relaxed);

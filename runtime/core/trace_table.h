@@ -12,9 +12,12 @@
  * (tm_track) are tables created lazily under one lock. current and peak are
  * global atomics: exact under threads (see trace_table.c).
  *
- * Lock order: domains lock, shard 0 .. shard N-1, then the intern lock
- * (traceback.c), then raw_alloc's locks, then the shadow-stack registry lock
- * (a leaf).
+ * Lock order: domains lock, shard 0 .. shard N-1, the threads lock
+ * (shadow_stack.h, tm_shadow_threads_lock) and then every thread's header
+ * operations stopped (tm_tt_hdr_stop), the shared header lock
+ * (tm_tt_hdr_shared), the header-index leaf lock, then
+ * the intern lock (traceback.c), then raw_alloc's locks, then the
+ * shadow-stack registry lock (a leaf).
  */
 #ifndef TM_TRACE_TABLE_H
 #define TM_TRACE_TABLE_H
@@ -68,6 +71,10 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr);
 void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr);
 
+/* Register the process for membarrier (trace_table.h, "Header mode": the
+ * threads' header lock); at start, before tracing, and in a fork child. */
+void tm_trace_table_init_barrier(void);
+
 /* Every lock, in order (snapshots, clear, fork). */
 void tm_trace_table_lock_all(void);
 void tm_trace_table_unlock_all(void);
@@ -100,14 +107,15 @@ int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg);
  *  - current equals the sum of the traced sizes (all domains: current is
  *    one counter for all of them), and peak is at least current.
  *  - header blocks: no header of a generation not begun yet; every header
- *    of the current generation has an id the intern set handed out; each
- *    shard's hdr_count is the number of such headers in its lock regions;
+ *    of the current generation has an id the intern set handed out; the
+ *    header counts of every owner (thread) add up to the number of such
+ *    headers;
  *    their sizes count in current like the side tables' (a bit without a
  *    live header cannot be told from the outside: reading it would be a
  *    read of freed memory, so frees clear the bit first, under the lock);
  * Exact at any time: every change of a table and of current happens under
- * the key's lock (or on the only thread), so with every lock held none is
- * half done. For the unit tests. */
+ * the key's lock (a header block's: the operating thread's), or on the only
+ * thread, so with every lock held none is half done. For the unit tests. */
 const char *tm_trace_table_validate(void);
 
 #ifdef TM_DEBUG
@@ -117,7 +125,7 @@ const char *tm_trace_table_validate(void);
 typedef enum tm_tt_corruption {
   TM_TT_CORRUPT_COUNT,     /* the count of the shard table of `ptr` */
   TM_TT_CORRUPT_CURRENT,   /* current */
-  TM_TT_CORRUPT_HDR_COUNT, /* the header count of the region shard of ptr */
+  TM_TT_CORRUPT_HDR_COUNT, /* the header count of this thread */
 } tm_tt_corruption_t;
 void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
                                   int64_t delta);
@@ -170,9 +178,6 @@ typedef struct tm_tt_pair {
 
 typedef struct tm_tt_shard {
   tm_spinlock_t lock;
-  /* Header blocks of this shard's lock regions traced in the current
-   * generation (tm_tt_region_shard). */
-  uint64_t hdr_count;
   tm_tt_pair_t t;
 } __attribute__((aligned(64))) tm_tt_shard_t;
 
@@ -421,16 +426,104 @@ tm_core_on_free_inline(void *p) {
  * which shares a cache line with the real allocator's own chunk header, so
  * a traced lifetime adds no cache miss that grows with the live set: the
  * only other memory touched is the bitmap word (1/128 of the heap, laid out
- * like it), the lock of the block's 64 KiB region and the counters.
+ * like it), the thread's own lock and the counters.
  *
- * Lock: the shard whose index is (p >> 16) mod TM_TRACE_SHARDS, so that the
- * consecutive operations of one thread on nearby blocks take the same,
- * cache-resident, lock line; snapshots, clear and fork take every shard
- * lock as before. Single-threaded processes take none (trace_table.c's top
- * comment: the same argument holds). */
+ * Lock: a lock of the thread that operates (its hdr_owner, shadow_stack.h),
+ * which no other thread takes on the hot path, so it is never contended
+ * and its line never leaves the thread's core; snapshots, clear and fork
+ * stop every thread's operations (and take the shared owner's lock), so
+ * they see no operation half done. Two threads never operate on one block
+ * at the same time (the program orders a block's free after its malloc),
+ * so a lock per block is not needed; what two threads can share is a
+ * bitmap word (1 KiB of address space), which is updated with an atomic
+ * fetch_or / fetch_and. The count of header traces is per owner (snapshots
+ * sum it). A thread without state (before its setup, or while it exits)
+ * uses the shared owner, whose busy word is a spinlock. Single-threaded
+ * processes take no lock and update the word with a plain load and store
+ * (trace_table.c's top comment: the same argument holds).
+ *
+ * The thread's lock has no atomic read-modify-write (the word's and
+ * current's are two already): an asymmetric Dekker. The thread sets its
+ * busy mark with a plain store, then reads tm_tt_hdr_stop; whoever stops
+ * every operation (lock_all) sets tm_tt_hdr_stop, then makes every running
+ * thread of the process execute a full barrier (membarrier's private
+ * expedited command, registered at start), then waits for
+ * each busy mark to clear. Either the thread's mark is visible to the
+ * waiter after that barrier, or the thread's later read sees the stop and
+ * it clears its mark and waits (tm_tt_hdr_wait). Without membarrier both
+ * sides use a sequentially consistent fence (the classic Dekker), which
+ * costs the thread what a lock would. */
 
-static inline tm_tt_shard_t *tm_tt_region_shard(uintptr_t p) {
-  return &tm_tt_shards[(p >> 16) & (TM_TRACE_SHARDS - 1)];
+/* The owner of threads without state (trace_table.c). Its busy word is a
+ * spinlock (exchange to take it), since several threads may use it; it is
+ * released like a thread's mark, with a release store of 0, so that
+ * tm_tt_hdr_end needs no test of which owner it ends. */
+TM_HIDDEN extern tm_hdr_owner_t tm_tt_hdr_shared;
+/* tm_tt_hdr_stop: TM_TT_HDR_STOPPED while lock_all stops header operations;
+ * TM_TT_HDR_FENCE, set for the whole run, when membarrier is not available
+ * (then every operation takes tm_tt_hdr_wait, which does the full fence the
+ * classic Dekker needs). Both in one word so that the hot path reads and
+ * tests one flag. */
+#define TM_TT_HDR_STOPPED 1
+#define TM_TT_HDR_FENCE 2
+TM_HIDDEN extern _Atomic int tm_tt_hdr_stop;
+/* tm_tt_hdr_stop was non-zero after o's mark was set: fence if needed;
+ * while stopped, clear the mark, wait for the end of the stop, mark again. */
+TM_HIDDEN void tm_tt_hdr_wait(tm_hdr_owner_t *o);
+/* Take the shared owner (a thread without state). */
+TM_HIDDEN tm_hdr_owner_t *tm_tt_hdr_shared_lock(void);
+
+/* Begin a header-block operation of thread t (its state, NULL if it has
+ * none; linked in the thread registry while non-NULL: tm_thread_self or
+ * tm_thread_own): the owner to count in, locked unless `st`
+ * (single-threaded: no lock is taken, so any owner will do, and the shared
+ * one, at a fixed address, saves the TLS load and a branch). End it with
+ * tm_tt_hdr_end. */
+static inline __attribute__((always_inline)) tm_hdr_owner_t *
+tm_tt_hdr_begin(bool st, tm_thread_t *t) {
+  if (st)
+    return &tm_tt_hdr_shared;
+  if (__builtin_expect(t == NULL, 0))
+    return tm_tt_hdr_shared_lock();
+  tm_hdr_owner_t *o = &t->hdr_owner;
+  atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
+  // Only a compiler fence: with membarrier, lock_all's barrier orders the
+  // mark before this read (the comment above); without it the flag's
+  // TM_TT_HDR_FENCE sends every operation to tm_tt_hdr_wait's full fence.
+  atomic_signal_fence(memory_order_seq_cst);
+  if (__builtin_expect(
+          atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) != 0, 0))
+    tm_tt_hdr_wait(o);
+  return o;
+}
+
+static inline __attribute__((always_inline)) void
+tm_tt_hdr_end(tm_hdr_owner_t *o, bool st) {
+  if (!st)
+    atomic_store_explicit(&o->busy, 0, memory_order_release);
+}
+
+/* Set / clear the bit `bit` in *w: a plain load and store when `st` (no
+ * other thread exists), else an atomic read-modify-write (another thread
+ * may change another bit of the word at the same time). */
+static inline __attribute__((always_inline)) void
+tm_tt_hdr_set(_Atomic uint64_t *w, uint64_t bit, bool st) {
+  if (st)
+    atomic_store_explicit(w,
+                          atomic_load_explicit(w, memory_order_relaxed) | bit,
+                          memory_order_relaxed);
+  else
+    atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+}
+
+static inline __attribute__((always_inline)) void
+tm_tt_hdr_clear(_Atomic uint64_t *w, uint64_t bit, bool st) {
+  if (st)
+    atomic_store_explicit(w,
+                          atomic_load_explicit(w, memory_order_relaxed) & ~bit,
+                          memory_order_relaxed);
+  else
+    atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
 }
 
 /* Is the runtime busy on this thread (a signal handler interrupted it):
@@ -469,9 +562,7 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_tt_shard_t *sh = tm_tt_region_shard(p);
-  if (!st)
-    tm_spin_lock(&sh->lock);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, t);
   tm_hdr_t *h = (tm_hdr_t *)b;
   h->size = size;
   h->tb = 0;
@@ -485,18 +576,15 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
     if (__builtin_expect(tb != 0, 1)) {
       h->tb = tb;
       h->gen = tm_hdr_gen;
-      sh->hdr_count++;
+      o->count++;
       tm_hist_on_alloc(t, tb, size, p);
       tm_tt_current_add(size, st);
     } else {
       tm_trace_table_count_drop();
     }
   }
-  atomic_store_explicit(
-      w, atomic_load_explicit(w, memory_order_relaxed) | tm_hdr_bit(p),
-      memory_order_relaxed);
-  if (!st)
-    tm_spin_unlock(&sh->lock);
+  tm_tt_hdr_set(w, tm_hdr_bit(p), st);
+  tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
   return (void *)p;
@@ -511,47 +599,41 @@ TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *base);
  * the queue is full. */
 TM_HIDDEN bool tm_core_defer_hdr_free(void *p);
 
-/* p is a header block: forget it (its trace, if of the current generation,
- * and its bit); returns its base. */
+/* p is a header block, w its word (tm_hdr_block_word): forget it (its
+ * trace, if of the current generation, and its bit); returns its base. */
 static inline __attribute__((always_inline)) void *
-tm_core_hdr_forget(void *ptr) {
+tm_core_hdr_forget(void *ptr, _Atomic uint64_t *w) {
   uintptr_t p = (uintptr_t)ptr;
   tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_tt_shard_t *sh = tm_tt_region_shard(p);
-  if (!st)
-    tm_spin_lock(&sh->lock);
-  _Atomic uint64_t *w = tm_hdr_word(p); // exists: the bit is set
-  atomic_store_explicit(
-      w, atomic_load_explicit(w, memory_order_relaxed) & ~tm_hdr_bit(p),
-      memory_order_relaxed);
+  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
+  tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
   if (h->gen == tm_hdr_gen) {
-    sh->hdr_count--;
+    o->count--;
     tm_hist_on_free(h->tb, h->size, p);
     tm_tt_current_sub(h->size, st);
   }
-  if (!st)
-    tm_spin_unlock(&sh->lock);
+  tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
   return h;
 }
 
-/* p is a header block (tm_hdr_is): forget it and return its base, for the
- * real free. NULL if the runtime is busy on this thread (a signal handler's
- * free while a table operation was interrupted): then the free is queued
- * and done by the flush (tm_core_defer_hdr_free); with the queue full, the
- * block is left allocated and traced, as a free lost from a full queue
- * is (docs/semantics.md). */
+/* p is a header block, w its word (tm_hdr_block_word): forget it and
+ * return its base, for the real free. NULL if the runtime is busy on this
+ * thread (a signal handler's free while a table operation was interrupted):
+ * then the free is queued and done by the flush (tm_core_defer_hdr_free); with
+ * the queue full, the block is left allocated and traced, as a free lost from a
+ * full queue is (docs/semantics.md). */
 static inline __attribute__((always_inline)) void *
-tm_core_hdr_free_inline(void *ptr) {
+tm_core_hdr_free_inline(void *ptr, _Atomic uint64_t *w) {
   if (__builtin_expect(tm_core_busy(), 0)) {
     tm_core_defer_hdr_free(ptr);
     return NULL;
   }
-  return tm_core_hdr_forget(ptr);
+  return tm_core_hdr_forget(ptr, w);
 }
 
 /* realloc of a header block: take it out before the real realloc may free
@@ -559,7 +641,9 @@ tm_core_hdr_free_inline(void *ptr) {
 typedef struct tm_hdr_detached {
   bool traced;
 } tm_hdr_detached_t;
-TM_HIDDEN void tm_core_hdr_detach(void *p, tm_hdr_detached_t *d);
+/* w: p's word (tm_hdr_block_word). */
+TM_HIDDEN void tm_core_hdr_detach(void *p, _Atomic uint64_t *w,
+                                  tm_hdr_detached_t *d);
 TM_HIDDEN void tm_core_hdr_restore(void *p, const tm_hdr_detached_t *d);
 
 #endif /* TM_TRACE_TABLE_H */

@@ -105,8 +105,9 @@ void tm_hooks_free_slow(void *ptr) {
     TM_REAL_END();
     return;
   }
-  if (tm_hdr_maybe() && tm_hdr_is(ptr)) {
-    void *base = tm_core_hdr_free_inline(ptr);
+  _Atomic uint64_t *w;
+  if (tm_hdr_maybe() && (w = tm_hdr_block_word(ptr)) != NULL) {
+    void *base = tm_core_hdr_free_inline(ptr, w);
     if (base != NULL) /* NULL: a handler's free, deferred (busy runtime) */
       tm_real_free(base);
     return;
@@ -126,8 +127,8 @@ size_t tm_hooks_usable_size(void *ptr) {
 
 /* realloc of a header block, tracing or not: the header moves with the
  * data (the real realloc of base), so no table entry moves. */
-static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
-                                     const struct tm_site *site) {
+static TM_NOINLINE void *hdr_realloc(void *ptr, _Atomic uint64_t *w,
+                                     size_t size, const struct tm_site *site) {
   tm_hdr_t *h = (tm_hdr_t *)((char *)ptr - TM_HDR_SIZE);
   if (tm_core_busy()) {
     /* A signal handler's realloc while the runtime is busy on this thread:
@@ -141,7 +142,7 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
       memcpy(n, ptr, h->size < size ? h->size : size);
       tm_core_on_alloc(n, size, site);
     }
-    tm_core_hdr_free_inline(ptr);
+    tm_core_hdr_free_inline(ptr, w);
     return n;
   }
   if (size > SIZE_MAX - TM_HDR_SIZE) {
@@ -149,7 +150,7 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, size_t size,
     return NULL;
   }
   tm_hdr_detached_t d;
-  tm_core_hdr_detach(ptr, &d);
+  tm_core_hdr_detach(ptr, w, &d);
   if (size == 0) {
     /* glibc frees and returns NULL; an allocator that returns a minimal
      * block instead returns a plain one, traced in the side table. */
@@ -174,8 +175,9 @@ void *tm_hooks_realloc_slow(void *ptr, size_t size,
   if (ptr == NULL)
     return tm_hooks_tracing() ? tm_hooks_malloc_traced(size, site)
                               : tm_real_realloc(NULL, size);
-  if (tm_hdr_maybe() && tm_hdr_is(ptr))
-    return hdr_realloc(ptr, size, site);
+  _Atomic uint64_t *w;
+  if (tm_hdr_maybe() && (w = tm_hdr_block_word(ptr)) != NULL)
+    return hdr_realloc(ptr, w, size, site);
   if (!tm_hooks_tracing()) /* headers about, but this is not one */
     return tm_real_realloc(ptr, size);
   if (size == 0) {

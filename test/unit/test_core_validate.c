@@ -74,7 +74,7 @@ static void corruptions(void) {
   CHECK(reports(tm_trace_table_validate(), "count differs"));
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_COUNT, 32, -1);
   CHECK_VALID();
-  // A shard's count of header traces, one off.
+  // This thread's count of header traces, one off.
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_HDR_COUNT,
                                (uintptr_t)hdr_blocks[2], 1);
   CHECK(reports(tm_trace_table_validate(), "header count differs"));
