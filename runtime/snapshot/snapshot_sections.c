@@ -16,17 +16,25 @@
 #include "raw_alloc.h"
 #include "snapshot_layout.h"
 
+/* A copy of n records of `size` bytes (n * size does not overflow: the
+ * caller's array exists), in a block of one byte at least: a section with
+ * no record is still one, told from none (NULL) by its pointer. NULL on
+ * out-of-memory. */
+static void *copy_records(const void *recs, size_t n, size_t size) {
+  void *copy = tm_raw_alloc(n ? n * size : 1, TM_MEM_OBJECTS);
+  if (copy && n)
+    memcpy(copy, recs, n * size);
+  return copy;
+}
+
 /* ---- Leak classification (leak_class.h) -------------------------------- */
 
 tm_status_t tm_snapshot_set_leaks(tm_snapshot_t *snap,
                                   const tm_leak_rec_t *recs, size_t n) {
-  // One byte at least: a classification with no record is still one.
-  tm_leak_rec_t *copy = tm_raw_alloc(n ? n * sizeof *copy : 1, TM_MEM_OBJECTS);
+  tm_leak_rec_t *copy = copy_records(recs, n, sizeof *copy);
   if (!copy)
     return tm_set_error(TM_ENOMEM, "out of memory storing a leak "
                                    "classification");
-  if (n)
-    memcpy(copy, recs, n * sizeof *copy);
   tm_raw_free(snap->leaks);
   snap->leaks = copy;
   snap->nleaks = n;
@@ -158,13 +166,9 @@ tm_status_t tm_snapshot_set_timeline(tm_snapshot_t *snap,
                           "backwards",
                           i);
   }
-  // One byte at least: an empty timeline is still one.
-  tm_timeline_point_t *copy =
-      tm_raw_alloc(n ? n * sizeof *copy : 1, TM_MEM_OBJECTS);
+  tm_timeline_point_t *copy = copy_records(points, n, sizeof *copy);
   if (!copy)
     return tm_set_error(TM_ENOMEM, "out of memory storing a timeline");
-  if (n)
-    memcpy(copy, points, n * sizeof *copy);
   tm_raw_free(snap->timeline);
   snap->timeline = copy;
   snap->ntimeline = n;
