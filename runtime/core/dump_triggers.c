@@ -49,6 +49,14 @@
  * Fork. The child has no dump thread and shares the parent's pipe: the
  * atfork child handler gives it a pipe and a thread of its own when signal
  * or periodic dumps need one, and otherwise waits for its first thread.
+ *
+ * Over 450 lines, one concept: the request pipe and the handlers, the
+ * thread and the arming that share it. The parts call each other both ways
+ * (a termination handler posts to the thread and waits on its state; the
+ * thread ends the process through the handler's path, end_process) and
+ * share a dozen atomics of state, so as separate files they would be a TU
+ * cycle with that state made global. The value parsers, which share
+ * nothing, are dump_trigger_parse.c.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -40,7 +40,15 @@
  * free, realloc and malloc_usable_size get wrappers that recognise arena
  * blocks (free ignores them): the fast path stays untouched otherwise.
  * Racing threads resolve the same values; the stores are relaxed atomics.
+ * The arena itself is boot_arena.c.
+ *
+ * Over 450 lines, one concept: the table, its resolution, the bootstrap
+ * entry points and the derived functions refer to each other in a circle
+ * (the table starts at the entry points, which resolve; resolution points
+ * the table at the derived functions, which call through the table), so as
+ * separate files they would be a cycle.
  */
+#include "boot_arena.h"
 #include "hooks.h"
 #include "rendezvous.h"
 
@@ -65,42 +73,11 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 extern void *__libc_valloc(size_t size);
 extern void *__libc_pvalloc(size_t size);
 
-/* ---- Bootstrap arena ------------------------------------------------------
+/* ---- Bootstrap state ------------------------------------------------------
  */
 
-#define ARENA_SIZE 16384
-static _Alignas(64) unsigned char arena[ARENA_SIZE];
-static _Atomic size_t arena_used;
+/* Set while this thread resolves: its allocations go to the boot arena. */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
-
-/* Header: the block size, so that realloc can copy an arena block. */
-static void *arena_alloc(size_t align, size_t size) {
-  if (align < 16)
-    align = 16;
-  if ((align & (align - 1)) != 0 || size > ARENA_SIZE || align > 4096)
-    return NULL;
-  size_t old = atomic_load_explicit(&arena_used, memory_order_relaxed);
-  for (;;) {
-    size_t start = (old + sizeof(size_t) + align - 1) & ~(align - 1);
-    if (start + size > ARENA_SIZE)
-      return NULL;
-    if (atomic_compare_exchange_weak(&arena_used, &old, start + size)) {
-      memcpy(arena + start - sizeof(size_t), &size, sizeof size);
-      return arena + start;
-    }
-  }
-}
-
-static int in_arena(const void *p) {
-  return (uintptr_t)p >= (uintptr_t)arena &&
-         (uintptr_t)p < (uintptr_t)arena + ARENA_SIZE;
-}
-
-static size_t arena_size(const void *p) {
-  size_t n;
-  memcpy(&n, (const unsigned char *)p - sizeof(size_t), sizeof n);
-  return n;
-}
 
 /* ---- The table --------------------------------------------------------------
  */
@@ -247,24 +224,24 @@ static size_t derived_malloc_usable_size(void *ptr) {
  * ------------- */
 
 static void arena_aware_free(void *ptr) {
-  if (!in_arena(ptr))
+  if (!tm_boot_arena_contains(ptr))
     have.free(ptr);
 }
 
 static void *arena_aware_realloc(void *ptr, size_t size) {
-  if (!in_arena(ptr))
+  if (!tm_boot_arena_contains(ptr))
     return have.realloc(ptr, size);
   void *p = LOAD(malloc)(size);
   if (p != NULL) {
-    size_t old = arena_size(ptr);
+    size_t old = tm_boot_arena_size(ptr);
     memcpy(p, ptr, old < size ? old : size);
   }
   return p;
 }
 
 static size_t arena_aware_malloc_usable_size(void *ptr) {
-  if (ptr != NULL && in_arena(ptr))
-    return arena_size(ptr);
+  if (ptr != NULL && tm_boot_arena_contains(ptr))
+    return tm_boot_arena_size(ptr);
   return have.malloc_usable_size ? have.malloc_usable_size(ptr) : 0;
 }
 
@@ -297,7 +274,7 @@ static void *pick(void *candidate, void *ours, void *owner) {
 
 static void resolve(void) {
   resolving++;
-  size_t arena_before = atomic_load(&arena_used);
+  size_t arena_before = atomic_load(&tm_boot_arena_used);
   void *global_malloc = opaque((void *)malloc);
   int ours = global_malloc == (void *)TM_OURS(malloc);
   /* Another runtime copy's interposer in effect (a tmcc program run with
@@ -357,7 +334,7 @@ static void resolve(void) {
         have.posix_memalign ? have.posix_memalign : derived_posix_memalign);
   STORE(valloc, fn_valloc ? (void *(*)(size_t))fn_valloc : derived_valloc);
   STORE(pvalloc, fn_pvalloc ? (void *(*)(size_t))fn_pvalloc : derived_pvalloc);
-  if (atomic_load(&arena_used) != arena_before || arena_before != 0) {
+  if (atomic_load(&tm_boot_arena_used) != arena_before || arena_before != 0) {
     STORE(free, arena_aware_free);
     STORE(realloc, arena_aware_realloc);
     STORE(malloc_usable_size, arena_aware_malloc_usable_size);
@@ -384,7 +361,7 @@ void tm_real_resolve(void) {
  * is served from the arena; any other resolves first, then forwards. */
 static void *boot_malloc(size_t size) {
   if (resolving)
-    return arena_alloc(16, size);
+    return tm_boot_arena_alloc(16, size);
   resolve();
   return LOAD(malloc)(size);
 }
@@ -394,7 +371,7 @@ static void *boot_calloc(size_t nmemb, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(nmemb, size, &total))
       return NULL;
-    return arena_alloc(16, total); /* static storage: already zero */
+    return tm_boot_arena_alloc(16, total); /* static storage: already zero */
   }
   resolve();
   return LOAD(calloc)(nmemb, size);
@@ -402,9 +379,9 @@ static void *boot_calloc(size_t nmemb, size_t size) {
 
 static void *boot_realloc(void *ptr, size_t size) {
   if (resolving) {
-    void *p = arena_alloc(16, size);
-    if (p != NULL && ptr != NULL && in_arena(ptr)) {
-      size_t old = arena_size(ptr);
+    void *p = tm_boot_arena_alloc(16, size);
+    if (p != NULL && ptr != NULL && tm_boot_arena_contains(ptr)) {
+      size_t old = tm_boot_arena_size(ptr);
       memcpy(p, ptr, old < size ? old : size);
     }
     return p;
@@ -417,7 +394,7 @@ static void boot_free(void *ptr) {
   /* An arena block is never freed; a free while this thread resolves can
    * only be of a block dlsym's allocation made earlier, on the arena too,
    * or of one we cannot place yet: leaked rather than sent anywhere. */
-  if (ptr == NULL || in_arena(ptr) || resolving)
+  if (ptr == NULL || tm_boot_arena_contains(ptr) || resolving)
     return;
   resolve();
   LOAD(free)(ptr);
@@ -425,21 +402,21 @@ static void boot_free(void *ptr) {
 
 static void *boot_memalign(size_t alignment, size_t size) {
   if (resolving)
-    return arena_alloc(alignment, size);
+    return tm_boot_arena_alloc(alignment, size);
   resolve();
   return LOAD(memalign)(alignment, size);
 }
 
 static void *boot_aligned_alloc(size_t alignment, size_t size) {
   if (resolving)
-    return arena_alloc(alignment, size);
+    return tm_boot_arena_alloc(alignment, size);
   resolve();
   return LOAD(aligned_alloc)(alignment, size);
 }
 
 static int boot_posix_memalign(void **memptr, size_t alignment, size_t size) {
   if (resolving) {
-    void *p = arena_alloc(alignment, size);
+    void *p = tm_boot_arena_alloc(alignment, size);
     if (p == NULL)
       return ENOMEM;
     *memptr = p;
@@ -451,21 +428,21 @@ static int boot_posix_memalign(void **memptr, size_t alignment, size_t size) {
 
 static void *boot_valloc(size_t size) {
   if (resolving)
-    return arena_alloc(4096, size);
+    return tm_boot_arena_alloc(4096, size);
   resolve();
   return LOAD(valloc)(size);
 }
 
 static void *boot_pvalloc(size_t size) {
   if (resolving)
-    return arena_alloc(4096, (size + 4095) & ~(size_t)4095);
+    return tm_boot_arena_alloc(4096, (size + 4095) & ~(size_t)4095);
   resolve();
   return LOAD(pvalloc)(size);
 }
 
 static size_t boot_malloc_usable_size(void *ptr) {
-  if (ptr != NULL && in_arena(ptr))
-    return arena_size(ptr);
+  if (ptr != NULL && tm_boot_arena_contains(ptr))
+    return tm_boot_arena_size(ptr);
   if (resolving)
     return 0;
   resolve();

@@ -108,67 +108,17 @@
  * of domain in the common domain-0 case, and 1-3 bytes of size (about 4
  * bytes per trace for 1M traces over 5000 tracebacks: bench/io).
  *
+ * Elsewhere: the writer's state (dump_writer.h), the string and traceback
+ * tables (dump_tables.c), the optional sections (dump_sections.c).
+ *
  * Evolution: any change to this layout gets a new format version; loaders
  * keep reading version 1 (test/tool/Inputs/app.tmd is a version-1 golden
  * file that must keep loading).
  */
 #include <string.h>
 
+#include "dump_writer.h"
 #include "error.h"
-#include "io.h"
-#include "raw_alloc.h"
-#include "snapshot.h"
-
-static uint64_t zigzag(int64_t v) {
-  return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-/* The writer's state: the sections built side by side, then joined. */
-typedef struct writer {
-  tm_buf_t strings, tracebacks, traces, leaks, history, threads, timeline;
-  tm_ptr_map_t string_ids, traceback_ids;
-  uint32_t nstrings, ntracebacks;
-} writer_t;
-
-static bool string_index(writer_t *w, const char *s, uint32_t *index) {
-  bool added;
-  if (!tm_ptr_map_index(&w->string_ids, s, w->nstrings, index, &added))
-    return false;
-  if (added) {
-    size_t len = strlen(s);
-    tm_buf_put_varint(&w->strings, len);
-    tm_buf_append(&w->strings, s, len);
-    w->nstrings++;
-  }
-  return !w->strings.failed;
-}
-
-static bool write_traceback(writer_t *w, const tm_traceback_t *tb) {
-  size_t n = tm_traceback_length(tb);
-  const tm_frame_t *frames = tm_traceback_frames(tb);
-  uint32_t total = tm_traceback_total_nframe(tb);
-  // A string gets its index on first use; the whole string table precedes
-  // the tracebacks in the file, so the loader never sees a forward index.
-  tm_buf_put_varint(&w->tracebacks, n);
-  tm_buf_put_varint(&w->tracebacks,
-                    total == TM_TOTAL_NFRAME_NONE ? 0 : (uint64_t)total + 1);
-  for (size_t i = 0; i < n; i++) {
-    uint32_t file, func = 0;
-    const char *filename =
-        frames[i].filename ? frames[i].filename : "<unknown>";
-    if (!string_index(w, filename, &file))
-      return false;
-    if (frames[i].function) {
-      if (!string_index(w, frames[i].function, &func))
-        return false;
-      func++;
-    }
-    tm_buf_put_varint(&w->tracebacks, file);
-    tm_buf_put_varint(&w->tracebacks, frames[i].lineno);
-    tm_buf_put_varint(&w->tracebacks, func);
-  }
-  return !w->tracebacks.failed;
-}
 
 static bool write_traces(writer_t *w, const tm_snapshot_t *snap) {
   size_t n = tm_snapshot_count(snap);
@@ -182,7 +132,7 @@ static bool write_traces(writer_t *w, const tm_snapshot_t *snap) {
                           w->ntracebacks, &tb, &added))
       return false;
     if (added) {
-      if (!write_traceback(w, traces[i].traceback))
+      if (!tm_dump_write_traceback(w, traces[i].traceback))
         return false;
       w->ntracebacks++;
     }
@@ -193,149 +143,6 @@ static bool write_traces(writer_t *w, const tm_snapshot_t *snap) {
     tm_buf_put_varint(&w->traces, traces[i].size);
   }
   return !w->traces.failed;
-}
-
-/* The leaks section (after the traces: their tracebacks come first in the
- * table; a leak's traceback no trace uses is added after them). */
-typedef struct leak_out {
-  uint64_t key; /* traceback index << 2 | kind */
-  uint64_t blocks, bytes;
-} leak_out_t;
-
-static bool write_leaks(writer_t *w, const tm_snapshot_t *snap) {
-  size_t n;
-  const tm_leak_rec_t *recs = tm_snapshot_leaks(snap, &n);
-  if (!recs)
-    return true;
-  leak_out_t *out = tm_raw_alloc((n ? n : 1) * sizeof *out, TM_MEM_OBJECTS);
-  if (!out)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t tb;
-    bool added;
-    if (!tm_ptr_map_index(&w->traceback_ids, recs[i].tb, w->ntracebacks, &tb,
-                          &added) ||
-        (added && !write_traceback(w, recs[i].tb))) {
-      tm_raw_free(out);
-      return false;
-    }
-    if (added)
-      w->ntracebacks++;
-    out[i] = (leak_out_t){(uint64_t)tb << 2 | (recs[i].kind & 3),
-                          recs[i].blocks, recs[i].bytes};
-  }
-  // Shell sort by key (no qsort: the runtime writes dumps, and glibc's
-  // qsort may call malloc).
-  for (size_t gap = n / 2; gap; gap /= 2)
-    for (size_t i = gap; i < n; i++)
-      for (size_t j = i; j >= gap && out[j - gap].key > out[j].key; j -= gap) {
-        leak_out_t t = out[j];
-        out[j] = out[j - gap];
-        out[j - gap] = t;
-      }
-  tm_buf_put_varint(&w->leaks, n);
-  for (size_t i = 0; i < n; i++) {
-    tm_buf_put_varint(&w->leaks, out[i].key >> 2);
-    tm_buf_put_varint(&w->leaks, out[i].key & 3);
-    tm_buf_put_varint(&w->leaks, out[i].blocks);
-    tm_buf_put_varint(&w->leaks, out[i].bytes);
-  }
-  tm_raw_free(out);
-  return !w->leaks.failed;
-}
-
-/* The history section (after the leaks: a record's traceback no trace or
- * leak uses is added to the table after theirs). */
-typedef struct hist_out {
-  uint32_t tb;
-  const tm_history_t *h;
-} hist_out_t;
-
-static bool write_history(writer_t *w, const tm_snapshot_t *snap) {
-  size_t n;
-  const tm_history_t *recs = tm_snapshot_history(snap, &n);
-  if (!recs)
-    return true;
-  hist_out_t *out = tm_raw_alloc((n ? n : 1) * sizeof *out, TM_MEM_OBJECTS);
-  if (!out)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t tb;
-    bool added;
-    if (!tm_ptr_map_index(&w->traceback_ids, recs[i].traceback, w->ntracebacks,
-                          &tb, &added) ||
-        (added && !write_traceback(w, recs[i].traceback))) {
-      tm_raw_free(out);
-      return false;
-    }
-    if (added)
-      w->ntracebacks++;
-    out[i] = (hist_out_t){tb, &recs[i]};
-  }
-  // Shell sort by index (no qsort: see write_leaks). A snapshot has one
-  // record per traceback pointer, so the indices are distinct.
-  for (size_t gap = n / 2; gap; gap /= 2)
-    for (size_t i = gap; i < n; i++)
-      for (size_t j = i; j >= gap && out[j - gap].tb > out[j].tb; j -= gap) {
-        hist_out_t t = out[j];
-        out[j] = out[j - gap];
-        out[j - gap] = t;
-      }
-  tm_buf_put_varint(&w->history, n);
-  for (size_t i = 0; i < n; i++) {
-    const tm_history_t *h = out[i].h;
-    tm_buf_put_varint(&w->history, out[i].tb);
-    tm_buf_put_varint(&w->history, h->calls);
-    tm_buf_put_varint(&w->history, h->allocated);
-    tm_buf_put_varint(&w->history, h->frees);
-    tm_buf_put_varint(&w->history, h->temporary);
-    tm_buf_put_varint(&w->history, h->peak_size);
-    tm_buf_put_varint(&w->history, h->peak_count);
-  }
-  tm_raw_free(out);
-  return !w->history.failed;
-}
-
-/* The threads section (flag bit 3), when the snapshot has a thread
- * table. */
-static bool write_threads(writer_t *w, const tm_snapshot_t *snap) {
-  size_t nthreads;
-  const tm_thread_info_t *th = tm_snapshot_threads(snap, &nthreads);
-  if (!nthreads)
-    return true;
-  tm_buf_put_varint(&w->threads, nthreads);
-  for (size_t i = 0; i < nthreads; i++) {
-    size_t len = strlen(th[i].name);
-    tm_buf_put_varint(&w->threads, zigzag(th[i].tid));
-    tm_buf_put_varint(&w->threads, th[i].ended ? 1 : 0);
-    tm_buf_put_varint(&w->threads, len);
-    tm_buf_append(&w->threads, th[i].name, len);
-  }
-  size_t n = tm_snapshot_count(snap);
-  const tm_trace_t *traces = tm_snapshot_traces(snap);
-  for (size_t i = 0; i < n; i++)
-    tm_buf_put_varint(&w->threads, traces[i].thread);
-  return !w->threads.failed;
-}
-
-/* The timeline section (flag bit 4): deltas keep the common point at 4-8
- * bytes. */
-static bool write_timeline(writer_t *w, const tm_snapshot_t *snap) {
-  size_t n;
-  const tm_timeline_point_t *p = tm_snapshot_timeline(snap, &n);
-  if (!p)
-    return true;
-  tm_buf_put_varint(&w->timeline, n);
-  uint64_t t = 0, a = 0;
-  for (size_t i = 0; i < n; i++) {
-    tm_buf_put_varint(&w->timeline, p[i].time_ns - t);
-    tm_buf_put_varint(&w->timeline, p[i].current);
-    tm_buf_put_varint(&w->timeline, p[i].peak);
-    tm_buf_put_varint(&w->timeline, p[i].allocations - a);
-    t = p[i].time_ns;
-    a = p[i].allocations;
-  }
-  return !w->timeline.failed;
 }
 
 static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
@@ -413,9 +220,9 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_ptr_map_init(&w.string_ids, sizeof(tm_ptr_index_slot_t), 256);
   tm_ptr_map_init(&w.traceback_ids, sizeof(tm_ptr_index_slot_t),
                   n < 1024 ? 1024 : n / 4);
-  bool ok = write_traces(&w, snap) && write_leaks(&w, snap) &&
-            write_history(&w, snap) && write_threads(&w, snap) &&
-            write_timeline(&w, snap);
+  bool ok = write_traces(&w, snap) && tm_dump_write_leaks(&w, snap) &&
+            tm_dump_write_history(&w, snap) &&
+            tm_dump_write_threads(&w, snap) && tm_dump_write_timeline(&w, snap);
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
                             w.tracebacks.len + w.traces.len + w.leaks.len +

@@ -121,7 +121,7 @@ TM_HIDDEN bool tm_glob_match(const tm_glob_t *g, const char *name, size_t len,
                              bool pyc_normalize);
 TM_HIDDEN void tm_glob_free(tm_glob_t *g);
 
-/* ---- Traceback.format's line cache (traceback_format.c): forget every
+/* ---- Traceback.format's line cache (linecache.c): forget every
  * cached source file (tests; memory held is otherwise bounded). */
 TM_HIDDEN void tm_linecache_clear(void);
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* dump_payload.h - binary dumps built byte by byte for the tests of the
  * optional dump sections (test_io_leaks.c, test_io_history.c,
- * test_io_threads.c): a payload wrapped in a valid header and checksum,
- * and BAD_SECTION, which checks that one is refused with its message. */
+ * test_io_threads.c): a payload wrapped in a valid header and checksum;
+ * BAD_SECTION, which checks that one is refused with its message, and
+ * UNFLAGGED_SECTION, that a section without its flag is; and the
+ * binary -> JSON -> binary round trip of a snapshot with a section. */
 #ifndef TM_TEST_DUMP_PAYLOAD_H
 #define TM_TEST_DUMP_PAYLOAD_H
 
@@ -46,5 +48,38 @@ static inline tm_status_t load_payload(const unsigned char *p, size_t n,
     CHECK_EQ_STR(tm_error_message(), NAME ": " msg);                           \
     CHECK(s_ == NULL);                                                         \
   } while (0)
+
+/* The payload BASE followed by one byte, without any header flag, is
+ * refused: without its flag, a section is bytes after the traces. */
+#define UNFLAGGED_SECTION()                                                    \
+  do {                                                                         \
+    const unsigned char p_[] = {BASE, 0};                                      \
+    tm_snapshot_t *s_ = NULL;                                                  \
+    CHECK_EQ_INT(load_payload(p_, sizeof p_, 0, &s_), TM_EFORMAT);             \
+    CHECK_EQ_STR(tm_error_message(),                                           \
+                 NAME ": corrupt: 1 unexpected bytes after the traces");       \
+  } while (0)
+
+/* s dumped, loaded, written as JSON (which must contain `json_part`: the
+ * section as JSON), loaded from that and dumped again gives the same bytes
+ * as the first dump. */
+static inline void check_json_round_trip(const tm_snapshot_t *s,
+                                         const char *json_part) {
+  tm_buf_t bin1, json, bin2;
+  CHECK_EQ_INT(tm_io_serialize_binary(s, &bin1), TM_OK);
+  tm_snapshot_t *l1 = NULL, *l2 = NULL;
+  CHECK_EQ_INT(tm_snapshot_load_buffer(bin1.data, bin1.len, NAME, &l1), TM_OK);
+  CHECK_EQ_INT(tm_io_serialize_json(l1, &json), TM_OK);
+  CHECK(strstr((const char *)json.data, json_part) != NULL);
+  CHECK_EQ_INT(tm_snapshot_load_buffer(json.data, json.len, "s.json", &l2),
+               TM_OK);
+  CHECK_EQ_INT(tm_io_serialize_binary(l2, &bin2), TM_OK);
+  CHECK(bin1.len == bin2.len && memcmp(bin1.data, bin2.data, bin1.len) == 0);
+  tm_buf_free(&bin1);
+  tm_buf_free(&bin2);
+  tm_buf_free(&json);
+  tm_snapshot_free(l1);
+  tm_snapshot_free(l2);
+}
 
 #endif /* TM_TEST_DUMP_PAYLOAD_H */

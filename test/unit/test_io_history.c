@@ -82,10 +82,7 @@ static void test_sections(void) {
   CHECK_EQ_STR(tm_error_message(),
                NAME ": corrupt: unknown header flags 0x0004");
   // Without the flag, a history section is bytes after the traces.
-  const unsigned char extra[] = {BASE, 0};
-  CHECK_EQ_INT(load_payload(extra, sizeof extra, 0, &s), TM_EFORMAT);
-  CHECK_EQ_STR(tm_error_message(),
-               NAME ": corrupt: 1 unexpected bytes after the traces");
+  UNFLAGGED_SECTION();
 }
 
 static tm_status_t load_json(const char *text, tm_snapshot_t **out) {
@@ -115,24 +112,10 @@ static void test_json(void) {
   const tm_traceback_t *t2 = tm_snapshot_intern_traceback(s, &g, 1, 1);
   tm_history_t recs[] = {{t2, 7, 700, 7, 6, 0, 0}, {t1, 2, 20, 1, 0, 20, 2}};
   CHECK_EQ_INT(tm_snapshot_set_history(s, recs, 2), TM_OK);
-  tm_buf_t bin1, json, bin2;
-  CHECK_EQ_INT(tm_io_serialize_binary(s, &bin1), TM_OK);
-  tm_snapshot_t *l1 = NULL, *l2 = NULL;
-  CHECK_EQ_INT(tm_snapshot_load_buffer(bin1.data, bin1.len, NAME, &l1), TM_OK);
-  CHECK_EQ_INT(tm_io_serialize_json(l1, &json), TM_OK);
-  CHECK(strstr((const char *)json.data,
-               "\"history\": [\n  {\"calls\": 2, \"allocated\": 20, \"frees\": "
-               "1, \"temporary\": 0, \"peak_size\": 20, \"peak_count\": 2, "
-               "\"traceback\": [[\"a.c\", 2], [\"b.c\", 4]]") != NULL);
-  CHECK_EQ_INT(tm_snapshot_load_buffer(json.data, json.len, "s.json", &l2),
-               TM_OK);
-  CHECK_EQ_INT(tm_io_serialize_binary(l2, &bin2), TM_OK);
-  CHECK(bin1.len == bin2.len && memcmp(bin1.data, bin2.data, bin1.len) == 0);
-  tm_buf_free(&bin1);
-  tm_buf_free(&bin2);
-  tm_buf_free(&json);
-  tm_snapshot_free(l1);
-  tm_snapshot_free(l2);
+  check_json_round_trip(
+      s, "\"history\": [\n  {\"calls\": 2, \"allocated\": 20, \"frees\": "
+         "1, \"temporary\": 0, \"peak_size\": 20, \"peak_count\": 2, "
+         "\"traceback\": [[\"a.c\", 2], [\"b.c\", 4]]");
   tm_snapshot_free(s);
 
   size_t n;

@@ -68,10 +68,7 @@ static void test_sections(void) {
   BAD("corrupt: leak record 1: the leaked bytes total more than 2^63-1", 2, 0,
       1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 2, 1, 1);
   // Without the flag, a leaks section is bytes after the traces.
-  const unsigned char extra[] = {BASE, 0};
-  CHECK_EQ_INT(load_payload(extra, sizeof extra, 0, &s), TM_EFORMAT);
-  CHECK_EQ_STR(tm_error_message(),
-               NAME ": corrupt: 1 unexpected bytes after the traces");
+  UNFLAGGED_SECTION();
 }
 
 /* The writer: records in any order come back sorted, equal. */
@@ -135,24 +132,9 @@ static void test_json(void) {
   tm_leak_rec_t recs[] = {{t2, TM_LEAK_INDIRECT, 2, 64},
                           {t1, TM_LEAK_DIRECT, 1, 32}};
   CHECK_EQ_INT(tm_snapshot_set_leaks(s, recs, 2), TM_OK);
-  tm_buf_t bin1, json, bin2;
-  CHECK_EQ_INT(tm_io_serialize_binary(s, &bin1), TM_OK);
-  tm_snapshot_t *l1 = NULL, *l2 = NULL;
-  CHECK_EQ_INT(tm_snapshot_load_buffer(bin1.data, bin1.len, NAME, &l1), TM_OK);
-  CHECK_EQ_INT(tm_io_serialize_json(l1, &json), TM_OK);
-  CHECK(strstr((const char *)json.data,
-               "\"leaks\": [\n  {\"kind\": \"definitely_lost\", \"blocks\": 1, "
-               "\"size\": 32, \"traceback\": [[\"a.c\", 2], [\"b.c\", 4]]") !=
-        NULL);
-  CHECK_EQ_INT(tm_snapshot_load_buffer(json.data, json.len, "s.json", &l2),
-               TM_OK);
-  CHECK_EQ_INT(tm_io_serialize_binary(l2, &bin2), TM_OK);
-  CHECK(bin1.len == bin2.len && memcmp(bin1.data, bin2.data, bin1.len) == 0);
-  tm_buf_free(&bin1);
-  tm_buf_free(&bin2);
-  tm_buf_free(&json);
-  tm_snapshot_free(l1);
-  tm_snapshot_free(l2);
+  check_json_round_trip(
+      s, "\"leaks\": [\n  {\"kind\": \"definitely_lost\", \"blocks\": 1, "
+         "\"size\": 32, \"traceback\": [[\"a.c\", 2], [\"b.c\", 4]]");
   tm_snapshot_free(s);
 
   size_t n;
