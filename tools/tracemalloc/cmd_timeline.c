@@ -397,8 +397,12 @@ int cmd_timeline(const cli_command_t *cmd, int argc, char **argv) {
   size_t n = 0;
   const tm_timeline_point_t *p =
       rc == CLI_OK ? tm_snapshot_timeline(snap, &n) : NULL;
-  if (rc == CLI_OK && n == 0)
+  if (rc == CLI_OK && n == 0) {
     rc = no_timeline(o.args[0], snap, p != NULL);
+    tm_snapshot_free(snap);
+    cli_opts_free(&o);
+    return rc;
+  }
   int64_t pid = -1;
   const char *program = rc == CLI_OK ? program_of(snap, &pid) : "";
   if (rc == CLI_OK && !o.output) {
