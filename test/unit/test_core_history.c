@@ -204,8 +204,8 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static void test_threads(void) {
-  CHECK_EQ_INT(tm_start(1), TM_OK);
+/* Both workers, to the end. */
+static void run_two_workers(void) {
   pthread_barrier_init(&barrier, NULL, 2);
   pthread_t t1, t2;
   pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x1000000);
@@ -213,12 +213,18 @@ static void test_threads(void) {
   pthread_join(t1, NULL);
   pthread_join(t2, NULL);
   pthread_barrier_destroy(&barrier);
+}
+
+static void test_threads(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  run_two_workers();
   // The threads exited: their counters stay. The peak is when both had
   // allocated everything (the frees came after the barrier).
   CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
              2 * PER_THREAD * 16, 2 * PER_THREAD);
   // A new thread: its own ids (a new index), summed with the others.
   pthread_barrier_init(&barrier, NULL, 1); // before the thread waits on it
+  pthread_t t1;
   pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x3000000);
   pthread_join(t1, NULL);
   pthread_barrier_destroy(&barrier);
@@ -292,13 +298,7 @@ static void test_thread_zero(void) {
   CHECK_EQ_INT(h.allocated, TM_THREAD_REGISTRY_MAX * 16);
   CHECK_EQ_INT(h.frees, TM_THREAD_REGISTRY_MAX);
   CHECK_EQ_INT(h.temporary, TM_THREAD_REGISTRY_MAX);
-  pthread_barrier_init(&barrier, NULL, 2);
-  pthread_t t1, t2; // the registry is full: both are thread 0
-  pthread_create(&t1, NULL, worker, (void *)(uintptr_t)0x1000000);
-  pthread_create(&t2, NULL, worker, (void *)(uintptr_t)0x2000000);
-  pthread_join(t1, NULL);
-  pthread_join(t2, NULL);
-  pthread_barrier_destroy(&barrier);
+  run_two_workers(); // the registry is full: both are thread 0
   CHECK_HIST(1, 2 * PER_THREAD, 2 * PER_THREAD * 16, PER_THREAD, 0,
              2 * PER_THREAD * 16, 2 * PER_THREAD);
   CHECK_VALID();
