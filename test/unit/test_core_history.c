@@ -20,6 +20,7 @@
 static const struct tm_site s_a = {"h.c", "a", NULL, 1, 0, 0, 0};
 static const struct tm_site s_b = {"h.c", "b", NULL, 2, 0, 0, 0};
 static const struct tm_site s_r = {"h.c", "r", NULL, 3, 0, 0, 0};
+static const struct tm_site s_peak = {"peak.c", "peak_now", NULL, 9, 0, 0, 0};
 
 #define P(n) ((void *)(uintptr_t)(0x10000 + (n) * 0x100))
 
@@ -236,6 +237,15 @@ static void test_threads(void) {
   tm_stop();
 }
 
+/* Makes the peak now, with everything live at this moment: a 1 MiB block
+ * allocated and freed (at peak.c, not h.c). A thread's start and end may
+ * allocate and free through the traced malloc (ASan's pthread_create
+ * does), which can put the peak before the thread's own block. */
+static void peak_now(void) {
+  tm_core_on_alloc(P(100), 1 << 20, &s_peak);
+  tm_core_on_free(P(100));
+}
+
 static void *alloc_once(void *arg) {
   tm_core_on_alloc(arg, 16, &s_a);
   return NULL;
@@ -250,6 +260,7 @@ static void test_entry_lines(void) {
   pthread_t t1;
   pthread_create(&t1, NULL, alloc_once, P(3));
   pthread_join(t1, NULL);
+  peak_now();
   // One thread now: nothing interns while the ids are read.
   uint32_t bound = tm_intern_id_bound();
   uint64_t bits[64] = {0};
@@ -314,6 +325,7 @@ static void test_peak_threads(void) {
   pthread_create(&t1, NULL, alloc_once, P(3)); // 16 bytes at s_a too
   pthread_join(t1, NULL);
   tm_core_on_alloc(P(2), 48, &s_a);
+  peak_now();
   tm_snapshot_t *peak = NULL;
   CHECK_EQ_INT(tm_take_peak_snapshot(&peak), TM_OK);
   size_t n = tm_snapshot_count(peak), nthreads = 0;
