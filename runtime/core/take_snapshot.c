@@ -82,15 +82,33 @@ static const tm_traceback_t *convert_tb(convert_t *c, uint32_t id) {
                                       tb->total_nframe);
 }
 
+/* The snapshot's traceback of runtime id `id`, converted once (tb_map);
+ * NULL: out of memory. */
+static const tm_traceback_t *traceback_of(convert_t *c, uint32_t id) {
+  if (!c->tb_map[id])
+    c->tb_map[id] = convert_tb(c, id);
+  return c->tb_map[id];
+}
+
+/* Room for one more element of `size` bytes in *arr (n used of *cap),
+ * doubling; false: out of memory. */
+static bool grow_for_one(void **arr, size_t n, size_t *cap, size_t size) {
+  if (n < *cap)
+    return true;
+  size_t ncap = *cap ? *cap * 2 : 256;
+  void *a = tm_raw_realloc(*arr, ncap * size, TM_MEM_OBJECTS);
+  if (!a)
+    return false;
+  *arr = a;
+  *cap = ncap;
+  return true;
+}
+
 static int add_trace(void *arg, unsigned domain, size_t size, uint32_t id) {
   convert_t *c = arg;
-  const tm_traceback_t *stb = c->tb_map[id];
-  if (!stb) {
-    stb = convert_tb(c, id);
-    if (!stb)
-      return -1;
-    c->tb_map[id] = stb;
-  }
+  const tm_traceback_t *stb = traceback_of(c, id);
+  if (!stb)
+    return -1;
   return tm_snapshot_append_thread(c->snap, domain, size, stb,
                                    tm_intern_get(id)->thread) == TM_OK
              ? 0
@@ -121,17 +139,9 @@ static int add_history(void *arg, uint32_t id, const tm_hist_sum_t *s) {
   hist_out_t *h = arg;
   // An id that no longer names a record cannot have counters: clear
   // forgets both at once, with every lock held.
-  const tm_traceback_t *stb = h->c->tb_map[id];
-  if (!stb && !(stb = h->c->tb_map[id] = convert_tb(h->c, id)))
+  const tm_traceback_t *stb = traceback_of(h->c, id);
+  if (!stb || !grow_for_one((void **)&h->recs, h->n, &h->cap, sizeof *h->recs))
     return -1;
-  if (h->n == h->cap) {
-    size_t cap = h->cap ? h->cap * 2 : 256;
-    tm_history_t *r = tm_raw_realloc(h->recs, cap * sizeof *r, TM_MEM_OBJECTS);
-    if (!r)
-      return -1;
-    h->recs = r;
-    h->cap = cap;
-  }
   h->recs[h->n++] =
       (tm_history_t){stb,          s->calls,     s->allocated, s->frees,
                      s->temporary, s->peak_size, s->peak_count};
@@ -262,18 +272,10 @@ static int add_peak_part(void *arg, uint32_t id, const tm_hist_sum_t *s) {
   peak_out_t *p = arg;
   if (!s->peak_count)
     return 0;
-  const tm_traceback_t *stb = p->c->tb_map[id];
-  if (!stb && !(stb = p->c->tb_map[id] = convert_tb(p->c, id)))
+  const tm_traceback_t *stb = traceback_of(p->c, id);
+  if (!stb ||
+      !grow_for_one((void **)&p->parts, p->n, &p->cap, sizeof *p->parts))
     return -1;
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 256;
-    tm_peak_part_t *r =
-        tm_raw_realloc(p->parts, cap * sizeof *r, TM_MEM_OBJECTS);
-    if (!r)
-      return -1;
-    p->parts = r;
-    p->cap = cap;
-  }
   p->parts[p->n++] = (tm_peak_part_t){stb, tm_intern_get(id)->thread,
                                       s->peak_size, s->peak_count};
   return 0;
