@@ -63,7 +63,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg) {
 void tm_roots_add_modules(tm_roots_t *rs) { dl_iterate_phdr(module_cb, rs); }
 
 tm_tls_layout_t tm_roots_tls_layout(void) {
-  tm_tls_layout_t l = {TLS_FALLBACK, DESCRIPTOR_FALLBACK};
+  tm_tls_layout_t l = {TLS_FALLBACK, DESCRIPTOR_FALLBACK, SIZE_MAX};
   void (*get)(size_t *, size_t *) = (void (*)(size_t *, size_t *))dlsym(
       RTLD_DEFAULT, "_dl_get_tls_static_info");
   size_t size = 0, align = 0;
@@ -76,6 +76,13 @@ tm_tls_layout_t tm_roots_tls_layout(void) {
       (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
   if (descriptor && *descriptor && *descriptor <= DESCRIPTOR_FALLBACK)
     l.descriptor_size = *descriptor;
+  // The descriptor's `dtv` field, as libthread_db finds it: {size in bits,
+  // count, offset} (a GLIBC_PRIVATE constant).
+  const uint32_t *dtvp =
+      (const uint32_t *)dlsym(RTLD_DEFAULT, "_thread_db_pthread_dtvp");
+  if (dtvp && dtvp[0] == 8 * sizeof(void *) && dtvp[1] == 1 &&
+      dtvp[2] % sizeof(void *) == 0 && dtvp[2] < l.descriptor_size)
+    l.dtv_offset = dtvp[2];
   return l;
 }
 

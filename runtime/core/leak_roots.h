@@ -29,6 +29,8 @@ typedef struct tm_roots {
 typedef struct tm_tls_layout {
   size_t tls_size;        // static TLS below tp
   size_t descriptor_size; // the thread descriptor from tp
+  size_t dtv_offset; // where a descriptor points to its TLS vector; SIZE_MAX
+                     // when libc does not say (leak_thread_descriptors.c)
 } tm_tls_layout_t;
 
 /* Adds [beg, end) when it is not empty and there is room. */

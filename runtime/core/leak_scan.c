@@ -18,7 +18,9 @@
  *     (/proc/self/maps, read with plain system calls), and its static TLS
  *     and thread descriptor around its thread pointer, each bounded so as
  *     never to reach the runtime's own memory (leak_roots.c); this
- *     thread's from the scan's entry frame up. Each aligned word that
+ *     thread's from the scan's entry frame up; and the one word of each
+ *     ended thread's cached descriptor that points to its TLS vector
+ *     (leak_thread_descriptors.c). Each aligned word that
  *     points into a block (its start or inside it, as LSan counts interior
  *     pointers) marks that block reachable and pushes it on an explicit
  *     work stack; the stack is drained by scanning each block's contents
@@ -44,6 +46,7 @@
 #include "internal.h"
 #include "leak_group.h"
 #include "leak_roots.h"
+#include "leak_thread_descriptors.h"
 #include "leaks.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
@@ -320,6 +323,7 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame,
     tm_roots_add(rs, (uintptr_t)&t->regs, (uintptr_t)(&t->regs + 1));
     tm_roots_add_thread(rs, m->maps, t->sp, t->tp, layout);
   }
+  tm_roots_add_thread_descriptors(rs, m->maps, layout);
   for (size_t i = 0; i < rs->n; i++) {
     scan_range(&s, rs->r[i].beg, rs->r[i].end, TM_LEAK_ST_REACHABLE, -1, -1);
     flood(&s, TM_LEAK_ST_REACHABLE, -1);

@@ -22,6 +22,7 @@
  * it: pthread_create never fails because of us.
  */
 #include "hooks.h"
+#include "leak_thread_descriptors.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -80,14 +81,20 @@ TM_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   if (TM_UNLIKELY(next == NULL))
     return EAGAIN; /* no libc pthread_create: cannot happen with glibc */
   struct tm_thread_start *s = tm_hooks_untraced_malloc(sizeof *s);
-  if (s == NULL)
-    return next(thread, attr, start, arg);
-  s->start = start;
-  s->arg = arg;
-  int rc = next(thread, attr, thread_trampoline, s);
-  if (rc != 0)
-    tm_hooks_untraced_free(s);
-  else
+  int rc;
+  if (s == NULL) {
+    rc = next(thread, attr, start, arg);
+  } else {
+    s->start = start;
+    s->arg = arg;
+    rc = next(thread, attr, thread_trampoline, s);
+    if (rc != 0)
+      tm_hooks_untraced_free(s);
+  }
+  if (rc == 0) {
     tm_dump_triggers_thread_created(); // the process is multithreaded now
+    // Its TLS vector outlives it in glibc's stack cache: not a leak.
+    tm_thread_descriptor_note((uintptr_t)*thread);
+  }
   return rc;
 }

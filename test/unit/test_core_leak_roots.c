@@ -4,7 +4,8 @@
  * when the descriptor lies in the same mapping; static TLS and the
  * descriptor stay inside their mapping and never run on into the next one
  * the kernel merged with it (the runtime's own tables, which would hide
- * every leak). */
+ * every leak); an ended thread's cached descriptor gives one root, the
+ * word that points to its TLS vector (leak_thread_descriptors.h). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -12,8 +13,9 @@
 
 #include "check.h"
 #include "leak_roots.h"
+#include "leak_thread_descriptors.h"
 
-static const tm_tls_layout_t layout = {0x1000, 0x940};
+static const tm_tls_layout_t layout = {0x1000, 0x940, SIZE_MAX};
 
 typedef struct got {
   tm_range_t r[4];
@@ -125,11 +127,46 @@ static void test_this_process(void) {
   CHECK(ok == &l);
 }
 
+static void *ends(void *arg) { return arg; }
+
+/* A joined thread: glibc keeps its descriptor in the stack cache; once
+ * noted (twice: the set keeps one), the roots hold exactly the descriptor's
+ * word that points to its TLS vector, and a descriptor in no mapping gives
+ * nothing. */
+static void test_ended_thread(void) {
+  tm_tls_layout_t l = tm_roots_tls_layout();
+  CHECK(l.dtv_offset != SIZE_MAX);
+  CHECK(l.dtv_offset < l.descriptor_size);
+  pthread_t t;
+  CHECK_EQ_INT(pthread_create(&t, NULL, ends, NULL), 0);
+  CHECK_EQ_INT(pthread_join(t, NULL), 0);
+  uintptr_t d = (uintptr_t)t;
+  tm_thread_descriptor_note(d);
+  tm_thread_descriptor_note(d);
+  tm_thread_descriptor_note(0x1000); // nothing is mapped at 4 KiB
+  CHECK(tm_roots_maps_size() < sizeof maps / 2);
+  CHECK(tm_roots_read_maps(maps, sizeof maps) > 0);
+  tm_range_t r[8];
+  tm_roots_t rs = {r, 0, 8, 0};
+  tm_roots_add_thread_descriptors(&rs, maps, &l);
+  CHECK_EQ_INT((long long)rs.n, 1);
+  CHECK_RANGE(r[0], d + l.dtv_offset, d + l.dtv_offset + sizeof(void *));
+  // The word is glibc's pointer to the vector, a heap block.
+  void *vector = *(void *const *)r[0].beg;
+  CHECK(vector != NULL);
+  // Without the offset nothing is read.
+  l.dtv_offset = SIZE_MAX;
+  rs.n = 0;
+  tm_roots_add_thread_descriptors(&rs, maps, &l);
+  CHECK_EQ_INT((long long)rs.n, 0);
+}
+
 int main(void) {
   test_main_thread();
   test_pthread_merged();
   test_own_stack();
   test_unknown();
   test_this_process();
+  test_ended_thread();
   return CHECK_DONE();
 }
