@@ -157,11 +157,15 @@ def main():
                                "functions": ["f%d" % (i + 1) for i in range(10000)]}]}, f)
     deep_svg = os.path.join(WORK, "deep.svg")
     subprocess.run([TOOL, "flamegraph", deep, "-o", deep_svg], check=True)
+    # C++ names in a narrow graph: long details lines.
+    cxx_svg = os.path.join(WORK, "cxx.svg")
+    subprocess.run([TOOL, "flamegraph", os.path.join(INPUTS, "cxx-names.json"),
+                    "-o", cxx_svg, "--width", "500"], check=True)
 
     profile = tempfile.mkdtemp(prefix="tm-chromium-", dir=WORK)
     b = Browser(exe, profile)
     try:
-        run(b, svg, deep_svg)
+        run(b, svg, deep_svg, cxx_svg)
     finally:
         b.close()
         shutil.rmtree(profile, ignore_errors=True)
@@ -169,7 +173,7 @@ def main():
     return 1 if failures else 0
 
 
-def run(b, svg, deep_svg):
+def run(b, svg, deep_svg, cxx_svg):
     b.open("file://" + svg)
     s0 = b.eval(STATE)
     labels = [f["label"] for f in s0["frames"]]
@@ -178,7 +182,7 @@ def run(b, svg, deep_svg):
                      "alloc_node (ast.c:5)", "foo_buffer (buf.c:7)",
                      "render (render.c:30)", "alloc_node (ast.c:5)",
                      "format (fmt.c:9)", "food.c:3",
-                     "evil<script>alert(1)</script>]]>&amp;\"'??\ufffd (x.c:1)"],
+                     "evil<..>alert (x.c:1)"],
           repr(labels))
     check("the 1-byte frame (0.12 px) is not drawn",
           not any("tiny" in f["title"] for f in s0["frames"]))
@@ -198,9 +202,9 @@ def run(b, svg, deep_svg):
     box = render["box"]
     b.mouse("mouseMoved", box["x"] + 5, box["y"] + 5)
     details = b.eval('document.getElementById("details").textContent')
-    check("hover shows the details", details ==
-          "render (render.c:30); /src/app/render.c:30 and 1 other line; "
-          "4501 B in 3 blocks: 45.01% of all bytes", repr(details))
+    check("hover shows the details, sizes first", details ==
+          "4501 B in 3 blocks: 45.01% of all bytes; render (render.c:30); "
+          "/src/app/render.c:30 and 1 other line", repr(details))
 
     # Click render: it spans the width, parse_foo and its callees are hidden.
     s1 = click_frame(b, s0, "render (render.c:30)")
@@ -286,6 +290,26 @@ def run(b, svg, deep_svg):
     check("a click deep in the chain zooms there (%s)" % mid["label"],
           shown == [10001, 5000, True], repr(shown))
     check("no script error in the deep graph", not b.errors, repr(b.errors))
+
+    # C++ names, 500 px wide, a search active: the hovered frame's details
+    # line starts with its sizes, is cut with "..", and ends left of the
+    # "Matched" text instead of running under it.
+    b.open("file://" + cxx_svg)
+    c0 = b.eval(STATE)
+    b.answers.append("docidx")
+    c1 = click_control(b, c0, "search")
+    tok = frame(c1, "docidx::Tokenizer::tokenize (tokenizer.cpp:26)")
+    b.mouse("mouseMoved", tok["box"]["x"] + 5, tok["box"]["y"] + 5)
+    geo = b.eval(r"""(() => { const d = document.getElementById("details"),
+        m = document.getElementById("matched");
+      const a = d.getBoundingClientRect(), z = m.getBoundingClientRect();
+      return {text: d.textContent, right: a.x + a.width, left: z.x,
+              matched: m.textContent}; })()""")
+    check("C++ details: sizes first, cut, left of Matched",
+          geo["text"].startswith("6000 B in 1 block: 42.86% of all bytes; docidx::")
+          and geo["text"].endswith("..") and geo["right"] <= geo["left"]
+          and geo["matched"] == "Matched: 78.57%", repr(geo))
+    check("no script error in the C++ graph", not b.errors, repr(b.errors))
 
 
 if __name__ == "__main__":

@@ -141,6 +141,11 @@ int cli_finish_output(FILE *f, const char *name);
 /* Formatting helpers returning a pointer to a static or growing buffer that
  * stays valid until the next call of the same helper. */
 const char *cli_size(double size, bool sign);
+
+/* `name` as a flame graph box shows it (short_name.c): a demangled C++
+ * name without its return type, parameter list and qualifiers, template
+ * arguments as "<..>"; a C name unchanged. Cut at cap - 1 bytes. */
+void cli_short_function_name(const char *name, char *buf, size_t cap);
 const char *cli_statistic(const tm_statistic_t *st);
 const char *cli_statistic_diff(const tm_statistic_diff_t *d);
 

@@ -393,9 +393,11 @@ static void cut_printf(char *buf, size_t cap, const char *fmt, ...) {
     memcpy(buf + cap - 4, "...", 4);
 }
 
-/* A box's texts: its label, "function (file.c:LINE)" with the file's base
- * name or "file.c:LINE" for a frame without a function name, and where it
- * is, the whole file name and the line(s). */
+/* A box's texts: its label, "function (file.c:LINE)" with the function's
+ * short name (short_name.c) and the file's base name, or "file.c:LINE" for
+ * a frame without a function name; and where it is, the whole file name
+ * and the line(s), then the whole function name when the label shortened
+ * it. */
 typedef struct texts {
   char label[MAX_LABEL + 1], where[MAX_LABEL + 1];
 } texts_t;
@@ -406,18 +408,24 @@ static void texts_of(const node_t *n, texts_t *x) {
     snprintf(x->where, sizeof x->where, "every traceback");
     return;
   }
-  if (n->function)
-    cut_printf(x->label, sizeof x->label, "%s (%s:%u)", n->function,
+  char name[MAX_LABEL + 1] = "";
+  if (n->function) {
+    cli_short_function_name(n->function, name, sizeof name);
+    cut_printf(x->label, sizeof x->label, "%s (%s:%u)", name,
                base_name(n->filename), n->lineno);
-  else
+  } else {
     cut_printf(x->label, sizeof x->label, "%s:%u", base_name(n->filename),
                n->lineno);
+  }
+  const char *in = n->function && strcmp(name, n->function) != 0 ? ", in " : "";
+  const char *full = *in ? n->function : "";
   if (n->nlines > 1)
-    cut_printf(x->where, sizeof x->where, "%s:%u and %u other line%s",
-               n->filename, n->lineno, n->nlines - 1,
-               n->nlines == 2 ? "" : "s");
+    cut_printf(x->where, sizeof x->where, "%s:%u and %u other line%s%s%s",
+               n->filename, n->lineno, n->nlines - 1, n->nlines == 2 ? "" : "s",
+               in, full);
   else
-    cut_printf(x->where, sizeof x->where, "%s:%u", n->filename, n->lineno);
+    cut_printf(x->where, sizeof x->where, "%s:%u%s%s", n->filename, n->lineno,
+               in, full);
 }
 
 /* How much of a label of `chars` characters fits in px pixels, as the
