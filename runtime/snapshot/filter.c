@@ -16,6 +16,9 @@
  * thread: its verdict is computed once per thread of the snapshot's table
  * (by kernel id or by name) and looked up per trace.
  *
+ * The history and the leak classification, when the snapshot has them,
+ * are filtered by traceback the same way (run_history, run_leaks).
+ *
  * The result is a new, independent snapshot: kept traces in order, the same
  * traceback_limit and info; tracebacks and strings are re-interned into it
  * once per distinct traceback (the content hashes travel along, so nothing
@@ -24,6 +27,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "leak_class.h"
 #include "ptr_map.h"
 #include "raw_alloc.h"
 #include "snapshot.h"
@@ -242,6 +246,46 @@ static tm_status_t run_history(ctx_t *c, const tm_snapshot_t *snap) {
   return st;
 }
 
+/* The leak classification's records (TRACEMALLOC_LEAKS=1) whose traceback
+ * passes the filters, as run_history keeps history records: each stands
+ * for blocks of domain 0 with no known thread. So `leaks --include ...` on
+ * a classified dump lists the lost blocks of the matching code, not every
+ * live block. */
+static tm_status_t run_leaks(ctx_t *c, const tm_snapshot_t *snap) {
+  size_t n;
+  const tm_leak_rec_t *r = tm_snapshot_leaks(snap, &n);
+  if (!r)
+    return TM_OK;
+  tm_leak_rec_t *kept =
+      tm_raw_alloc((n ? n : 1) * sizeof *kept, TM_MEM_OBJECTS);
+  if (!kept)
+    return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+  size_t m = 0;
+  tm_status_t st = TM_OK;
+  const tm_trace_t pseudo = {0};
+  for (size_t i = 0; i < n && st == TM_OK; i++) {
+    tb_entry_t *e = entry_of(c, r[i].tb);
+    if (!e) {
+      st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+      break;
+    }
+    int keep = c->nf ? keep_trace(c, c->res + e->res, &pseudo) : 1;
+    if (keep < 0)
+      st = tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
+                                   "filter on an empty traceback)");
+    if (keep <= 0)
+      continue;
+    if (!e->copy && !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
+      st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+    kept[m] = r[i];
+    kept[m++].tb = e->copy;
+  }
+  if (st == TM_OK)
+    st = tm_snapshot_set_leaks(c->dst, kept, m);
+  tm_raw_free(kept);
+  return st;
+}
+
 /* Thread k of `threads` matches filter f? */
 static bool thread_matches(const tm_filter_t *f, const tm_thread_info_t *t) {
   if (f->thread_name)
@@ -300,6 +344,8 @@ tm_status_t tm_snapshot_filter_traces(const tm_snapshot_t *snap,
     st = run(&c, snap);
   if (st == TM_OK)
     st = run_history(&c, snap);
+  if (st == TM_OK)
+    st = run_leaks(&c, snap);
   for (size_t k = 0; k < n; k++) {
     tm_glob_free(c.globs[k]);
     tm_raw_free(c.thread_match[k]);

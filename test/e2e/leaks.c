@@ -19,6 +19,11 @@
 // RUN: %tracemalloc leaks %t.tmd --reachable --limit all | FileCheck %s --check-prefix=REACH
 // RUN: printf '# the cycle is known\nlose_cycle\nkeep_interior\n' > %t.supp
 // RUN: %tracemalloc leaks %t.tmd --suppress %t.supp | FileCheck %s --check-prefix=SUPP
+// RUN: printf 'lose_cycle\nlose_list\n' > %t.all.supp
+// RUN: %tracemalloc leaks %t.tmd --suppress %t.all.supp | FileCheck %s --check-prefix=SUPP-ALL
+// Filters keep the classification of the blocks they keep.
+// RUN: %tracemalloc leaks %t.tmd --include '*/leaks.c' 2>&1 | FileCheck %s --check-prefix=CLI
+// RUN: %tracemalloc leaks %t.tmd --include '*/leaks.c:999' 2>&1 | FileCheck %s --check-prefix=FILTER-NONE
 // RUN: rm -f %t.json
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.json %t all > /dev/null 2>&1
 // RUN: %tracemalloc leaks %t.json | FileCheck %s --check-prefix=CLI
@@ -38,6 +43,7 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.term.tmd %t term > %t.out 2>&1; echo "status $?" >> %t.out
 // RUN: FileCheck %s --check-prefix=TERM < %t.out
 // RUN: %tracemalloc leaks %t.term.tmd --reachable 2>&1 | FileCheck %s --check-prefix=NOCLASS
+// RUN: %tracemalloc leaks %t.term.tmd 2>&1 | FileCheck %s --check-prefix=NOTE
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -253,6 +259,16 @@ int main(int argc, char **argv) {
 // SUPP-NEXT: Definitely lost #1: size=32 B, count=1, average=32 B
 // SUPP: Indirectly lost #2: size=64 B, count=2, average=32 B
 // SUPP-NOT: lost #3
+
+// SUPP-ALL: No leaks: every lost block was suppressed. (leaks.c.tmp, pid {{[0-9]+}})
+// SUPP-ALL: Suppressed ({{.*}}.all.supp): 160 B in 5 blocks; 2 of 2 patterns matched:
+// SUPP-ALL-NOT: lost #
+
+// FILTER-NONE: No leaks in the blocks the filters keep. (leaks.c.tmp, pid {{[0-9]+}})
+// FILTER-NONE-NOT: lost #
+
+// NOTE: tracemalloc: note: {{.*}}.term.tmd: no leak classification: every live block is listed (an exit dump of a program run with TRACEMALLOC_LEAKS=1 tells lost blocks from reachable ones)
+// NOTE: #1: size=96 B, count=3, average=32 B
 
 // REACH: Still reachable: {{[0-9]+}} B in {{[0-9]+}} blocks{{$}}
 // REACH: Reachable #{{[0-9]+}}: size=4096 B, count=1, average=4096 B

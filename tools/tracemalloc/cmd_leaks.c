@@ -162,15 +162,19 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
     rc = cli_load(o.args[0], &o, &snap);
   // TRACEMALLOC_LEAKS=1's classification, when the dump has one.
   int classified = rc == CLI_OK ? cli_leaks_classified(snap, &o, sup) : -1;
+  if (classified < 0 && rc == CLI_OK && !o.reachable)
+    fprintf(stderr,
+            "tracemalloc: note: %s: no leak classification: every live "
+            "block is listed (an exit dump of a program run with "
+            "TRACEMALLOC_LEAKS=1 tells lost blocks from reachable ones)\n",
+            o.args[0]);
   if (classified < 0 && rc == CLI_OK && o.reachable)
     fprintf(stderr,
             "tracemalloc: warning: %s: %s: --reachable ignored, "
             "every live block is listed\n",
             o.args[0],
-            o.filters.count ? "filters leave out the leak classification"
-                            : "no leak classification (only an exit dump "
-                              "of a normal exit with TRACEMALLOC_LEAKS=1 "
-                              "has one)");
+            "no leak classification (only an exit dump of a normal exit "
+            "with TRACEMALLOC_LEAKS=1 has one)");
   if (classified >= 0) {
     cli_suppress_free(sup);
     tm_snapshot_free(snap);

@@ -13,8 +13,8 @@
  *
  * Definitely lost groups first, then indirectly lost, then (--reachable)
  * reachable, each biggest first, at most --limit groups in all (10 by
- * default). Filters make a new snapshot of the matching traces, which has
- * no classification: they give today's report (cmd_leaks.c).
+ * default). Filters keep the classification's records whose traceback
+ * they keep (runtime/snapshot/filter.c), as they keep traces.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op,
   tm_leak_rec_t *r = malloc((n ? n : 1) * sizeof *r);
   if (!r)
     return cli_error(CLI_FAILURE, "out of memory");
-  uint64_t bytes[4] = {0}, blocks[4] = {0};
+  uint64_t bytes[4] = {0}, blocks[4] = {0}, suppressed_lost = 0;
   size_t shown = 0;
   if (sup)
     cli_suppress_reset(sup);
@@ -51,8 +51,10 @@ int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op,
       free(r);
       return CLI_FAILURE;
     }
-    if (left_out)
+    if (left_out) {
+      suppressed_lost += recs[i].kind != TM_LEAK_REACHABLE;
       continue;
+    }
     bytes[recs[i].kind & 3] += recs[i].bytes;
     blocks[recs[i].kind & 3] += recs[i].blocks;
     if (recs[i].kind != TM_LEAK_REACHABLE || op->reachable)
@@ -62,7 +64,12 @@ int cli_leaks_classified(const tm_snapshot_t *snap, const cli_opts_t *op,
   tm_snapshot_info_t info = {.size = sizeof info};
   tm_snapshot_get_info(snap, &info);
   if (blocks[TM_LEAK_DIRECT] + blocks[TM_LEAK_INDIRECT] == 0) {
-    printf("No leaks: every traced block was reachable at exit.");
+    // Say why nothing is listed: suppressions or filters may be the reason.
+    printf("%s", suppressed_lost ? "No leaks: every lost block was "
+                                   "suppressed."
+                 : op->filters.count
+                     ? "No leaks in the blocks the filters keep."
+                     : "No leaks: every traced block was reachable at exit.");
   } else {
     printf("Leak summary: %s definitely lost in %llu block%s",
            cli_size((double)bytes[TM_LEAK_DIRECT], false),
