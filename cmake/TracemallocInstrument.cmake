@@ -133,8 +133,11 @@ function(tracemalloc_instrument target)
   target_compile_options(${target} PRIVATE
     "$<$<COMPILE_LANGUAGE:C,CXX>:-fpass-plugin=${plugin}>"
     # File:line sites need line tables; configurations without -g get the
-    # cheapest debug info that carries them.
-    "$<$<AND:$<COMPILE_LANGUAGE:C,CXX>,$<NOT:$<CONFIG:Debug,RelWithDebInfo>>>:-gline-tables-only>")
+    # cheapest debug info that carries them, with the linkage names that
+    # name C++ functions in full (ns::Class::method, as tmcc gives them;
+    # the code is unchanged).
+    "$<$<AND:$<COMPILE_LANGUAGE:C,CXX>,$<NOT:$<CONFIG:Debug,RelWithDebInfo>>>:-gline-tables-only>"
+    "$<$<AND:$<COMPILE_LANGUAGE:C,CXX>,$<NOT:$<CONFIG:Debug,RelWithDebInfo>>>:-fdebug-info-for-profiling>")
   # tracemalloc.h, for programs that take snapshots themselves.
   target_include_directories(${target} PRIVATE
     $<TARGET_PROPERTY:Tracemalloc::runtime,INTERFACE_INCLUDE_DIRECTORIES>)

@@ -26,7 +26,14 @@ build_and_test() {
 
 case $scenario in
   consumer)
-    build_and_test "$src/consumer" -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$prefix" ;;
+    build_and_test "$src/consumer" -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$prefix"
+    # As tmcc: line tables with the linkage names that name C++ functions
+    # in full, in a configuration without -g (here: no build type).
+    for flag in -gline-tables-only -fdebug-info-for-profiling; do
+      grep -q -- "$flag" "$work/build/build.ninja" ||
+        { echo "FAIL: a Release build is compiled without $flag"; exit 1; }
+      echo "ok: compiled with $flag"
+    done ;;
   consumer_tmcc)
     build_and_test "$src/consumer" -DCMAKE_C_COMPILER="$prefix/bin/tmcc" \
       -DCMAKE_PREFIX_PATH="$prefix"
