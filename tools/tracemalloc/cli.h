@@ -142,6 +142,10 @@ int cli_finish_output(FILE *f, const char *name);
  * stays valid until the next call of the same helper. */
 const char *cli_size(double size, bool sign);
 
+/* Does path end in ".svg" (any case)? The charts are SVG only: a .png
+ * (or any other name) would get SVG bytes that its viewers refuse. */
+bool cli_svg_name(const char *path);
+
 /* `name` as a flame graph box shows it (short_name.c): a demangled C++
  * name without its return type, parameter list and qualifiers, template
  * arguments as "<..>"; a C name unchanged. Cut at cap - 1 bytes. */

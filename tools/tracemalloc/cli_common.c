@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <unistd.h>
 
@@ -426,4 +427,9 @@ void cli_print_group(size_t index, const tm_statistic_t *s) {
   if (n > CLI_MAX_FRAMES)
     printf("  ... %zu older frames not shown (at most %d are)\n",
            n - CLI_MAX_FRAMES, CLI_MAX_FRAMES);
+}
+
+bool cli_svg_name(const char *path) {
+  size_t len = strlen(path);
+  return len > 4 && strcasecmp(path + len - 4, ".svg") == 0;
 }

@@ -24,6 +24,9 @@ int cmd_export(const cli_command_t *cmd, int argc, char **argv) {
     cli_opts_free(&o);
     return rc < 0 ? CLI_OK : rc;
   }
+  // "-o -" is standard output, as "-" is standard input for SNAP.
+  if (o.output && strcmp(o.output, "-") == 0)
+    o.output = NULL;
   bool binary = strcmp(o.format, "binary") == 0;
   bool bytes = binary || strcmp(o.format, "pickle") == 0 ||
                strcmp(o.format, "pprof") == 0;

@@ -643,6 +643,14 @@ int cmd_flamegraph(const cli_command_t *cmd, int argc, char **argv) {
     cli_opts_free(&o);
     return cli_usage_error(cmd, "'flamegraph' needs -o FILE");
   }
+  if (!cli_svg_name(o.output)) {
+    rc = cli_usage_error(cmd,
+                         "-o '%s': flamegraph writes SVG only; expected a "
+                         "file name ending in .svg",
+                         o.output);
+    cli_opts_free(&o);
+    return rc;
+  }
   tm_snapshot_t *snap = NULL;
   tm_statistics_t *st = NULL;
   tree_t tree;

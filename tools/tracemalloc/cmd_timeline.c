@@ -339,11 +339,6 @@ static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
 #undef YOF
 }
 
-static bool svg_name(const char *path) {
-  size_t len = strlen(path);
-  return len > 4 && strcasecmp(path + len - 4, ".svg") == 0;
-}
-
 /* The error for a snapshot without points, saying what is missing and why:
  * only tm_take_snapshot in a tracing process (and so every dump the runtime
  * writes, and tm_snapshot_dump of such a snapshot) gives a snapshot its
@@ -384,7 +379,7 @@ int cmd_timeline(const cli_command_t *cmd, int argc, char **argv) {
   }
   // The chart is SVG only: a .png (or any other name) would get SVG bytes
   // that its viewers refuse.
-  if (o.output && !svg_name(o.output)) {
+  if (o.output && !cli_svg_name(o.output)) {
     rc = cli_usage_error(cmd,
                          "-o '%s': timeline writes SVG only; expected a file "
                          "name ending in .svg",
