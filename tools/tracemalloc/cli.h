@@ -114,6 +114,13 @@ int cli_error(int code, const char *fmt, ...)
  * the error and returns CLI_USAGE (invalid input) or CLI_FAILURE. */
 int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out);
 
+/* Both snapshots of `diff`, each filtered; the warnings about filters that
+ * match nothing look at both (a filter that matches in one of them works),
+ * so each is printed once. */
+int cli_load_pair(const char *old_path, const char *new_path,
+                  const cli_opts_t *o, tm_snapshot_t **old_snap,
+                  tm_snapshot_t **new_snap);
+
 /* What the reporting commands (stats, top, traceback, leaks) share: parsed
  * options, the loaded and filtered snapshot, and its statistics. */
 typedef struct cli_report {

@@ -259,34 +259,65 @@ static int load_stdin(tm_snapshot_t **out) {
   return CLI_OK;
 }
 
-int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
-  tm_snapshot_t *snap = NULL;
+/* Load path (or stdin for "-"), unfiltered. */
+static int load_raw(const char *path, tm_snapshot_t **out) {
   *out = NULL;
-  if (strcmp(path, "-") == 0) {
-    int rc = load_stdin(&snap);
-    if (rc != CLI_OK)
-      return rc;
-  } else {
-    tm_status_t st = tm_snapshot_load(path, &snap);
-    // The library's message already starts with the file name. Invalid or
-    // unreadable input is exit 2; running out of memory is a failure (1).
-    if (st != TM_OK)
-      return cli_error(st == TM_ENOMEM ? CLI_FAILURE : CLI_USAGE, "%s",
-                       tm_error_message());
-  }
-  if (o->filters.count == 0) {
-    *out = snap;
+  if (strcmp(path, "-") == 0)
+    return load_stdin(out);
+  tm_status_t st = tm_snapshot_load(path, out);
+  // The library's message already starts with the file name. Invalid or
+  // unreadable input is exit 2; running out of memory is a failure (1).
+  if (st != TM_OK)
+    return cli_error(st == TM_ENOMEM ? CLI_FAILURE : CLI_USAGE, "%s",
+                     tm_error_message());
+  return CLI_OK;
+}
+
+/* Replace *snap by its filtered copy (nothing to do without filters). */
+static int apply_filters(const char *path, const cli_opts_t *o,
+                         tm_snapshot_t **snap) {
+  if (o->filters.count == 0)
     return CLI_OK;
-  }
-  cli_filters_warn_unmatched(&o->filters, snap, stderr);
   tm_snapshot_t *filtered = NULL;
-  tm_status_t st = tm_snapshot_filter_traces(snap, o->filters.items,
+  tm_status_t st = tm_snapshot_filter_traces(*snap, o->filters.items,
                                              o->filters.count, &filtered);
-  tm_snapshot_free(snap);
+  tm_snapshot_free(*snap);
+  *snap = filtered;
   if (st != TM_OK)
     return cli_error(CLI_FAILURE, "%s: %s", path, tm_error_message());
-  *out = filtered;
   return CLI_OK;
+}
+
+int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
+  int rc = load_raw(path, out);
+  if (rc != CLI_OK || o->filters.count == 0)
+    return rc;
+  const tm_snapshot_t *one = *out;
+  cli_filters_warn_unmatched(&o->filters, &one, 1, stderr);
+  return apply_filters(path, o, out);
+}
+
+int cli_load_pair(const char *old_path, const char *new_path,
+                  const cli_opts_t *o, tm_snapshot_t **old_snap,
+                  tm_snapshot_t **new_snap) {
+  *new_snap = NULL;
+  int rc = load_raw(old_path, old_snap);
+  if (rc == CLI_OK)
+    rc = load_raw(new_path, new_snap);
+  if (rc == CLI_OK && o->filters.count) {
+    const tm_snapshot_t *both[2] = {*old_snap, *new_snap};
+    cli_filters_warn_unmatched(&o->filters, both, 2, stderr);
+  }
+  if (rc == CLI_OK)
+    rc = apply_filters(old_path, o, old_snap);
+  if (rc == CLI_OK)
+    rc = apply_filters(new_path, o, new_snap);
+  if (rc != CLI_OK) {
+    tm_snapshot_free(*old_snap);
+    tm_snapshot_free(*new_snap);
+    *old_snap = *new_snap = NULL;
+  }
+  return rc;
 }
 
 int cli_report_begin(const cli_command_t *cmd, int argc, char **argv,

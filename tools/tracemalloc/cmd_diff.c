@@ -18,9 +18,7 @@ int cmd_diff(const cli_command_t *cmd, int argc, char **argv) {
   }
   tm_snapshot_t *old_snap = NULL, *new_snap = NULL;
   tm_statistic_diffs_t *d = NULL;
-  rc = cli_load(o.args[0], &o, &old_snap);
-  if (rc == CLI_OK)
-    rc = cli_load(o.args[1], &o, &new_snap);
+  rc = cli_load_pair(o.args[0], o.args[1], &o, &old_snap, &new_snap);
   if (rc == CLI_OK && tm_snapshot_compare_to(new_snap, old_snap, o.key,
                                              o.cumulative, &d) != TM_OK)
     rc = cli_error(CLI_FAILURE, "%s: %s", o.args[1], tm_error_message());

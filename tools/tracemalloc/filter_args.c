@@ -204,32 +204,46 @@ static bool names_a_thread(const tm_filter_t *flt, const tm_snapshot_t *snap) {
 }
 
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
-                                  const tm_snapshot_t *snap, FILE *out) {
-  size_t warned = 0;
-  // A thread that is not in the table is a typo, or a snapshot without
-  // threads: say so even when the snapshot has no trace.
+                                  const tm_snapshot_t *const *snaps,
+                                  size_t nsnaps, FILE *out) {
+  size_t warned = 0, threads = 0, traces = 0;
+  for (size_t k = 0; k < nsnaps; k++) {
+    size_t n;
+    tm_snapshot_threads(snaps[k], &n);
+    threads += n;
+    traces += tm_snapshot_count(snaps[k]);
+  }
+  // A thread that is in no table is a typo, or snapshots without threads:
+  // say so even when they have no trace.
   for (size_t i = 0; i < f->count; i++) {
     const tm_filter_t *t = &f->items[i];
-    if (t->kind != TM_FILTER_THREAD || names_a_thread(t, snap))
+    bool named = false;
+    for (size_t k = 0; k < nsnaps && !named; k++)
+      named = names_a_thread(t, snaps[k]);
+    if (t->kind != TM_FILTER_THREAD || named)
       continue;
-    size_t n;
-    tm_snapshot_threads(snap, &n);
     if (t->thread_name)
       fprintf(out, "tracemalloc: warning: --thread '%s' names no thread",
               t->thread_name);
     else
       fprintf(out, "tracemalloc: warning: --thread %lld names no thread",
               (long long)t->thread_id);
-    fprintf(out, n ? " of the snapshot ('tracemalloc threads' lists them)\n"
-                   : " (the snapshot records no threads)\n");
+    fprintf(out, threads ? " of the snapshot ('tracemalloc threads' lists "
+                           "them)\n"
+                         : " (the snapshot records no threads)\n");
     warned++;
   }
   // With no trace at all, every filter matches nothing: nothing to learn.
-  if (tm_snapshot_count(snap) == 0)
-    return 0;
+  if (traces == 0)
+    return warned;
   for (size_t i = 0; i < f->count; i++) {
     const tm_filter_t *t = &f->items[i];
-    if (t->kind != TM_FILTER_FILENAME || matches_any(t, snap) != 0)
+    if (t->kind != TM_FILTER_FILENAME)
+      continue;
+    int any = 0;
+    for (size_t k = 0; k < nsnaps && any == 0; k++)
+      any = matches_any(t, snaps[k]);
+    if (any != 0)
       continue;
     fprintf(out, "tracemalloc: warning: %s '%s",
             t->inclusive ? "--include" : "--exclude", t->filename_pattern);

@@ -45,13 +45,16 @@ void cli_filters_finish(cli_filters_t *f);
 
 void cli_filters_free(cli_filters_t *f);
 
-/* For each --include/--exclude filter that matches no trace of snap (the
- * loaded snapshot, before filtering; none if it has no trace), one line
- * "tracemalloc: warning: --exclude 'GLOB' matches no trace ..." to out: a
- * filter that silently does nothing (a relative pattern for absolute names,
- * a typo) is otherwise indistinguishable from one that works. Returns the
- * number of lines written. */
+/* For each --include/--exclude filter that matches no trace of any of
+ * snaps[0..nsnaps) (the loaded snapshots, before filtering; none if they
+ * have no trace), one line "tracemalloc: warning: --exclude 'GLOB' matches
+ * no trace ..." to out, and for each --thread that names no thread of any:
+ * a filter that silently does nothing (a relative pattern for absolute
+ * names, a typo) is otherwise indistinguishable from one that works. `diff`
+ * passes both snapshots: a filter that matches in one of them works.
+ * Returns the number of lines written. */
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
-                                  const tm_snapshot_t *snap, FILE *out);
+                                  const tm_snapshot_t *const *snaps,
+                                  size_t nsnaps, FILE *out);
 
 #endif /* TM_CLI_FILTER_ARGS_H */
