@@ -136,9 +136,15 @@ bool debugOutputRequested() {
 }
 
 bool Options::isSkippedFile(StringRef Path) const {
+  // A glob without '/' also matches the file's base name (as in
+  // .gitignore): "parser.c" means that file wherever it is, whether the
+  // build names it relative or absolute (CMake and the debug info give
+  // absolute paths, and '*' alone would have to span the directories).
+  StringRef Base = sys::path::filename(Path);
   for (const std::string &Text : SkipFiles) {
     Expected<GlobPattern> G = GlobPattern::create(Text);
-    if (G && G->match(Path))
+    if (G && (G->match(Path) ||
+              (StringRef(Text).find('/') == StringRef::npos && G->match(Base))))
       return true;
     if (!G)
       consumeError(G.takeError());

@@ -10,6 +10,9 @@
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefixes=COMMON,FRAME
 ; RUN: %opt -load=%tm_plugin -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -tm-skip-files='*/vendor/*' -S %s | FileCheck %s --check-prefix=SKIP
 ; RUN: env TM_PASS_SKIP_FILES='*.h,*/vendor/*.c' %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=SKIP
+; A glob without '/' matches the base name too: "lib.c" skips /src/vendor/lib.c, "lib" does not.
+; RUN: env TM_PASS_SKIP_FILES='lib.c' %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefix=SKIP
+; RUN: env TM_PASS_SKIP_FILES='lib,vendor' %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefixes=COMMON,FRAME
 ; RUN: env TM_PASS_SKIP_FILES='*/other/*' %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s --check-prefixes=COMMON,FRAME
 ; RUN: not %opt -load=%tm_plugin -load-pass-plugin=%tm_plugin -passes='tm-instrument' -tm-skip-files='[z-a' -S %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADGLOB
 source_filename = "/src/vendor/lib.c"
