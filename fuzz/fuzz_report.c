@@ -47,12 +47,10 @@ static const cli_command_t cmds[] = {
      1, 1, cmd_flamegraph},
     {"timeline", "", "", "", OPT_OUTPUT, 1, 1, cmd_timeline},
     {"history", "", "", "",
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD |
-         OPT_SORT,
-     1, 1, cmd_history},
-    {"peak", "", "", "",
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD, 1, 1,
-     cmd_peak},
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_SORT, 1, 1,
+     cmd_history},
+    {"peak", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1,
+     1, cmd_peak},
     {"threads", "", "", "", OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_threads},
 };
 
