@@ -427,7 +427,8 @@ tm_history_stats_items(const tm_history_stats_t *st);
 TM_API void tm_history_stats_free(tm_history_stats_t *st);
 
 /* The live set at the peak as a snapshot of `snap`'s history: for each
- * traceback, peak_count traces (domain 0) whose sizes total peak_size. The
+ * record (traceback and thread), peak_count traces (domain 0, the record's
+ * thread) whose sizes total peak_size. The
  * individual sizes are not kept by the runtime: the first peak_size %
  * peak_count traces have peak_size / peak_count + 1 bytes, the others
  * peak_size / peak_count, so that every statistic (size, count, average)
