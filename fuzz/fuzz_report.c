@@ -7,7 +7,8 @@
  * file names, function names and file:line) and `flamegraph` (by function and
  * bytes, and --by-line --weight blocks), `timeline` (ASCII and -o SVG),
  * `history` (every sort and key, cumulative), `peak`, `threads`, and
- * `--thread` by id and by name, exactly as the CLI runs them (the
+ * `--thread` by id and by name (history and peak too), exactly as the CLI
+ * runs them (the
  * cmd_* functions with an argv), so the grouping, the human printers with their
  * bounds and escaping (function names included), the suppressions and the flame
  * graph's tree are fuzzed on loaded snapshots. An input the loader refuses is
@@ -18,7 +19,8 @@
  * input is handed over as a file (a memfd: /proc/self/fd/N); stdout goes to
  * /dev/null, the flame graph to a scratch directory. A command may fail (exit 1
  * or 2) but must never crash, and must return 0, 1 or 2. Seeds:
- * corpus/fuzz_report (the loader's seeds). */
+ * corpus/fuzz_report (the loader's seeds; history-threads.tmd has a
+ * history whose records carry their threads). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +49,10 @@ static const cli_command_t cmds[] = {
      1, 1, cmd_flamegraph},
     {"timeline", "", "", "", OPT_OUTPUT, 1, 1, cmd_timeline},
     {"history", "", "", "",
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD |
-         OPT_SORT,
-     1, 1, cmd_history},
-    {"peak", "", "", "",
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD, 1, 1,
-     cmd_peak},
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_SORT, 1, 1,
+     cmd_history},
+    {"peak", "", "", "", OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1,
+     1, cmd_peak},
     {"threads", "", "", "", OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_threads},
 };
 
@@ -214,6 +214,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run(&cmds[0], 4, by_id);
   const char *by_name[] = {"top", path, "--thread", "main", NULL};
   run(&cmds[2], 4, by_name);
+  // The history's thread filter (the records carry their thread): by name
+  // and by id, with a second thread (an include of either).
+  const char *hist_thread[] = {"history", path,       "--thread",
+                               "parser",  "--thread", "1",
+                               "--key",   "filename", NULL};
+  run(&cmds[7], 8, hist_thread);
+  const char *peak_thread[] = {"peak", path, "--thread", "writer", NULL};
+  run(&cmds[8], 4, peak_thread);
   close(fd);
   return 0;
 }

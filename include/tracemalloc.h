@@ -382,19 +382,25 @@ typedef struct tm_history {
                           allocations) */
   uint64_t peak_size;  /* its live bytes when current last reached peak */
   uint64_t peak_count; /* its live blocks then */
+  /* The allocating thread, numbered as tm_trace_t.thread: k >= 1 is
+   * tm_snapshot_threads(snap)[k - 1]; TM_THREAD_NONE when unknown (a file
+   * written before the history carried threads, a record built by hand). */
+  uint32_t thread;
 } tm_history_t;
 
-/* The history records of a snapshot, one per distinct traceback, in no
- * particular order; NULL (and *n = 0) when the snapshot has none (built by
- * hand, or loaded from a file written without one). Valid as long as the
+/* The history records of a snapshot, one per distinct (traceback, thread),
+ * in no particular order: the same stack in two threads is two records
+ * (tm_snapshot_traceback_history and tm_snapshot_history_statistics sum
+ * them). NULL (and *n = 0) when the snapshot has none (built by hand, or
+ * loaded from a file written without one). Valid as long as the
  * snapshot. */
 TM_API const tm_history_t *tm_snapshot_history(const tm_snapshot_t *snap,
                                                size_t *n);
 
 /* The history of traceback `tb` in `snap`: the sum of the records whose
- * traceback equals tb (CPython's Traceback equality: frames), zeros when
- * none does; out->traceback = tb. TM_EINVAL when the snapshot has no
- * history. */
+ * traceback equals tb (CPython's Traceback equality: frames), over every
+ * thread, zeros when none does; out->traceback = tb, out->thread =
+ * TM_THREAD_NONE. TM_EINVAL when the snapshot has no history. */
 TM_API tm_status_t tm_snapshot_traceback_history(const tm_snapshot_t *snap,
                                                  const tm_traceback_t *tb,
                                                  tm_history_t *out);
@@ -421,7 +427,8 @@ tm_history_stats_items(const tm_history_stats_t *st);
 TM_API void tm_history_stats_free(tm_history_stats_t *st);
 
 /* The live set at the peak as a snapshot of `snap`'s history: for each
- * traceback, peak_count traces (domain 0) whose sizes total peak_size. The
+ * record (traceback and thread), peak_count traces (domain 0, the record's
+ * thread) whose sizes total peak_size. The
  * individual sizes are not kept by the runtime: the first peak_size %
  * peak_count traces have peak_size / peak_count + 1 bytes, the others
  * peak_size / peak_count, so that every statistic (size, count, average)

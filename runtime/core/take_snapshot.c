@@ -128,7 +128,8 @@ static tm_status_t copy_threads(tm_snapshot_t *snap) {
   return TM_OK;
 }
 
-/* The allocation history (core/history.h), summed over the threads. */
+/* The allocation history (core/history.h): one record per runtime id,
+ * so per traceback and thread (an id names its thread). */
 typedef struct hist_out {
   convert_t *c;
   tm_history_t *recs;
@@ -142,9 +143,9 @@ static int add_history(void *arg, uint32_t id, const tm_hist_sum_t *s) {
   const tm_traceback_t *stb = traceback_of(h->c, id);
   if (!stb || !grow_for_one((void **)&h->recs, h->n, &h->cap, sizeof *h->recs))
     return -1;
-  h->recs[h->n++] =
-      (tm_history_t){stb,          s->calls,     s->allocated, s->frees,
-                     s->temporary, s->peak_size, s->peak_count};
+  h->recs[h->n++] = (tm_history_t){
+      stb,          s->calls,     s->allocated,  s->frees,
+      s->temporary, s->peak_size, s->peak_count, tm_intern_get(id)->thread};
   return 0;
 }
 

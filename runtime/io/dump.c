@@ -25,7 +25,9 @@
  *   ver   = 1; flags: bit 0 (TM_DUMP_FLAG_LEAKS) = a leaks section,
  *           bit 1 (TM_DUMP_FLAG_HISTORY) = a history section, bit 3
  *           (TM_DUMP_FLAG_THREADS) = a threads section, bit 4
- *           (TM_DUMP_FLAG_TIMELINE) = a timeline section; optional
+ *           (TM_DUMP_FLAG_TIMELINE) = a timeline section, bit 5
+ *           (TM_DUMP_FLAG_HISTORY_THREADS) = a history-threads section
+ *           (only with bits 1 and 3); optional
  *           sections follow the traces in increasing bit order. The other
  *           bits are reserved and must be 0 (a loader refuses any flag it
  *           does not know, so an older loader refuses a newer dump with a
@@ -33,7 +35,7 @@
  *   crc32c = CRC-32C (Castagnoli) of the payload bytes only
  *
  *   payload = info strings tracebacks traces [leaks] [history] [threads]
- *   [timeline], nothing
+ *   [timeline] [history threads], nothing
  *   after:
  *
  *   info       z traceback_limit
@@ -74,16 +76,20 @@
  *              no record (no live block) is count 0.
  *
  *   history    (only with flag bit 1: the allocation history per
- *              traceback, tm_history_t)
+ *              traceback and thread, tm_history_t)
  *              v count, then count x
  *              +-------------------+---------+-------------+---------+
  *              | v traceback index | v calls | v allocated | v frees |
  *              +-------------------+---------+-------------+---------+
  *              | v temporary | v peak_size | v peak_count |
  *              +-------------+-------------+--------------+
- *              records in strictly increasing traceback index order;
- *              frees <= calls, temporary <= frees, peak_count <= calls,
- *              peak_size <= allocated.
+ *              records in strictly increasing traceback index order
+ *              (with flag bit 5: increasing (traceback index, thread)
+ *              order, each pair once, the threads being in the history
+ *              threads section); frees <= calls, temporary <= frees,
+ *              peak_count <= calls, peak_size <= allocated. Without flag
+ *              bit 5 (every dump written before the history carried
+ *              threads) a record's thread is unknown (TM_THREAD_NONE).
  *   threads    (only with flag bit 3: the snapshot's thread table and each
  *              trace's thread, tracemalloc.h tm_thread_info_t)
  *              v count, then count x
@@ -103,6 +109,12 @@
  *              point (the first: over 0), so time and the allocation count
  *              never decrease; current <= peak <= 2^63-1; the times and
  *              counts sum to at most 2^64-1. An empty timeline is count 0.
+ *   history threads (only with flag bit 5, which needs bits 1 and 3: each
+ *              history record's thread, tm_history_t.thread) one v per
+ *              history record, in the history section's order: 0 = none,
+ *              k = the k-th entry of the threads section. A new section
+ *              rather than a changed history section, as the traces'
+ *              threads were added: older dumps load unchanged.
  *
  * Size: with repeating tracebacks a trace costs 1-3 bytes of index, 0 bytes
  * of domain in the common domain-0 case, and 1-3 bytes of size (about 4
@@ -111,7 +123,9 @@
  * Elsewhere: the writer's state (dump_writer.h), the string and traceback
  * tables (dump_tables.c), the optional sections (dump_sections.c).
  *
- * Evolution: any change to this layout gets a new format version; loaders
+ * Evolution: a new optional section gets a new header flag (older loaders
+ * refuse the flag with a message; newer ones read older dumps, which lack
+ * it); any other change to this layout gets a new format version; loaders
  * keep reading version 1 (test/tool/Inputs/app.tmd is a version-1 golden
  * file that must keep loading).
  */
@@ -194,6 +208,9 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
   bool has_timeline = tm_snapshot_timeline(snap, &(size_t){0}) != NULL;
   if (has_timeline)
     tm_buf_append(out, w->timeline.data, w->timeline.len);
+  bool has_history_threads = tm_dump_history_has_threads(snap);
+  if (has_history_threads)
+    tm_buf_append(out, w->history_threads.data, w->history_threads.len);
   if (out->failed)
     return;
   size_t payload = out->len - TM_DUMP_HEADER_LEN;
@@ -204,7 +221,8 @@ static void assemble(tm_buf_t *out, const tm_snapshot_t *snap, writer_t *w) {
          (has_leaks ? TM_DUMP_FLAG_LEAKS : 0) |
              (has_history ? TM_DUMP_FLAG_HISTORY : 0) |
              (nthreads ? TM_DUMP_FLAG_THREADS : 0) |
-             (has_timeline ? TM_DUMP_FLAG_TIMELINE : 0),
+             (has_timeline ? TM_DUMP_FLAG_TIMELINE : 0) |
+             (has_history_threads ? TM_DUMP_FLAG_HISTORY_THREADS : 0),
          2);
   put_le(h + 12, tm_crc32c(h + TM_DUMP_HEADER_LEN, payload), 4);
   put_le(h + 16, payload, 8);
@@ -226,7 +244,8 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   if (ok) {
     tm_buf_reserve(out, TM_DUMP_HEADER_LEN + 128 + w.strings.len +
                             w.tracebacks.len + w.traces.len + w.leaks.len +
-                            w.history.len + w.threads.len + w.timeline.len);
+                            w.history.len + w.threads.len + w.timeline.len +
+                            w.history_threads.len);
     assemble(out, snap, &w);
     ok = !out->failed;
   }
@@ -237,6 +256,7 @@ tm_status_t tm_io_serialize_binary(const tm_snapshot_t *snap, tm_buf_t *out) {
   tm_buf_free(&w.threads);
   tm_buf_free(&w.timeline);
   tm_buf_free(&w.history);
+  tm_buf_free(&w.history_threads);
   tm_ptr_map_free(&w.string_ids);
   tm_ptr_map_free(&w.traceback_ids);
   if (!ok) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* dump_sections.c - the optional sections of a binary dump, after the
  * traces (the layout is drawn in dump.c): the leak classification, the
- * allocation history, the thread table and the timeline.
+ * allocation history, the thread table, the timeline and the history
+ * records' threads.
  *
  * Separate from dump.c: each section is written on its own from a table of
  * the snapshot (snapshot_sections.c); dump.c only joins them.
@@ -68,6 +69,20 @@ typedef struct hist_out {
   const tm_history_t *h;
 } hist_out_t;
 
+static bool hist_after(const hist_out_t *a, const hist_out_t *b) {
+  return a->tb != b->tb ? a->tb > b->tb : a->h->thread > b->h->thread;
+}
+
+bool tm_dump_history_has_threads(const tm_snapshot_t *snap) {
+  size_t n, nthreads;
+  const tm_history_t *recs = tm_snapshot_history(snap, &n);
+  tm_snapshot_threads(snap, &nthreads);
+  for (size_t i = 0; recs && nthreads && i < n; i++)
+    if (recs[i].thread != TM_THREAD_NONE)
+      return true;
+  return false;
+}
+
 bool tm_dump_write_history(writer_t *w, const tm_snapshot_t *snap) {
   size_t n;
   const tm_history_t *recs = tm_snapshot_history(snap, &n);
@@ -89,11 +104,13 @@ bool tm_dump_write_history(writer_t *w, const tm_snapshot_t *snap) {
       w->ntracebacks++;
     out[i] = (hist_out_t){tb, &recs[i]};
   }
-  // Shell sort by index (no qsort: see tm_dump_write_leaks). A snapshot has one
-  // record per traceback pointer, so the indices are distinct.
+  // Shell sort by (index, thread) (no qsort: see tm_dump_write_leaks). A
+  // snapshot has one record per traceback pointer and thread, so the pairs
+  // are distinct.
   for (size_t gap = n / 2; gap; gap /= 2)
     for (size_t i = gap; i < n; i++)
-      for (size_t j = i; j >= gap && out[j - gap].tb > out[j].tb; j -= gap) {
+      for (size_t j = i; j >= gap && hist_after(&out[j - gap], &out[j]);
+           j -= gap) {
         hist_out_t t = out[j];
         out[j] = out[j - gap];
         out[j - gap] = t;
@@ -109,8 +126,12 @@ bool tm_dump_write_history(writer_t *w, const tm_snapshot_t *snap) {
     tm_buf_put_varint(&w->history, h->peak_size);
     tm_buf_put_varint(&w->history, h->peak_count);
   }
+  // The records' threads, in the same order (flag bit 5).
+  if (tm_dump_history_has_threads(snap))
+    for (size_t i = 0; i < n; i++)
+      tm_buf_put_varint(&w->history_threads, out[i].h->thread);
   tm_raw_free(out);
-  return !w->history.failed;
+  return !w->history.failed && !w->history_threads.failed;
 }
 
 /* The threads section (flag bit 3), when the snapshot has a thread

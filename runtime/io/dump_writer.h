@@ -19,7 +19,8 @@ static inline uint64_t zigzag(int64_t v) {
 
 /* The writer's state: the sections built side by side, then joined. */
 typedef struct writer {
-  tm_buf_t strings, tracebacks, traces, leaks, history, threads, timeline;
+  tm_buf_t strings, tracebacks, traces, leaks, history, threads, timeline,
+      history_threads;
   tm_ptr_map_t string_ids, traceback_ids;
   uint32_t nstrings, ntracebacks;
 } writer_t;
@@ -36,5 +37,8 @@ TM_HIDDEN bool tm_dump_write_leaks(writer_t *w, const tm_snapshot_t *snap);
 TM_HIDDEN bool tm_dump_write_history(writer_t *w, const tm_snapshot_t *snap);
 TM_HIDDEN bool tm_dump_write_threads(writer_t *w, const tm_snapshot_t *snap);
 TM_HIDDEN bool tm_dump_write_timeline(writer_t *w, const tm_snapshot_t *snap);
+/* Whether snap's history carries threads: the history-threads section
+ * (flag bit 5) is then written (by tm_dump_write_history). */
+TM_HIDDEN bool tm_dump_history_has_threads(const tm_snapshot_t *snap);
 
 #endif /* TM_DUMP_WRITER_H */

@@ -86,7 +86,13 @@ tm_status_t tm_io_read_snapshot_fd(int fd, const char *name,
  * when the snapshot has a thread table. Optional sections follow the
  * traces in increasing flag-bit order. */
 #define TM_DUMP_FLAG_THREADS 8
-/* Header flag (bit 4): a timeline section follows, last (dump.c). */
+/* Header flag (bit 4): a timeline section follows (dump.c). */
 #define TM_DUMP_FLAG_TIMELINE 16
+/* Header flag (bit 5): each history record's thread follows, last
+ * (dump.c). Set only with bits 1 and 3, and written only when some record
+ * has a thread, so a dump of a history without threads (a file written
+ * before the history carried them, loaded and dumped again) is as
+ * before. */
+#define TM_DUMP_FLAG_HISTORY_THREADS 32
 
 #endif /* TM_IO_H */

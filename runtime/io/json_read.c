@@ -22,11 +22,11 @@
  * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
  * at the top level, "functions" (names or null, one per frame) per trace,
  * "leaks" (the leak classification), "history" (the allocation history
- * per traceback) and "timeline" (memory over time): their values are
- * checked when met and read after the traces, whatever the key order. So
- * is "threads" (the thread table: [{"tid": N, "name": S, "ended": B},
- * ...]); a trace's optional "thread" is an index into it (0-based),
- * checked once both are read.
+ * per traceback and thread) and "timeline" (memory over time): their
+ * values are checked when met and read after the traces, whatever the key
+ * order. So is "threads" (the thread table: [{"tid": N, "name": S,
+ * "ended": B}, ...]); a trace's optional "thread", and a history
+ * record's, is an index into it (0-based), checked once both are read.
  */
 #include <stdio.h>
 #include <string.h>

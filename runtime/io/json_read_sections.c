@@ -102,7 +102,7 @@ static tm_status_t read_hist_rec(jp_t *p, size_t index, tm_history_t *rec) {
   TRY(tm_json_expect(p, '{', "to start a history record"));
   unsigned seen = 0;
   bool first = true, done, handled;
-  uint64_t v[6] = {0};
+  uint64_t v[6] = {0}, thread = 0;
   tb_members_t m = {0, 0, 0, TM_TOTAL_NFRAME_NONE};
   for (;;) {
     TRY(tm_json_next_member(p, &first, &done, "in a history record"));
@@ -111,6 +111,20 @@ static tm_status_t read_hist_rec(jp_t *p, size_t index, tm_history_t *rec) {
     TRY(tm_json_read_tb_member(p, &m, &handled));
     if (handled)
       continue;
+    if (tm_json_key_is(p, "thread")) {
+      // As a trace's "thread" (json_read.c): an index into "threads",
+      // checked once that is read; absent in files written before the
+      // history carried threads.
+      TRY(tm_json_mark_key(p, &seen, 1u << 6));
+      size_t at = (tm_json_skip_ws(p), p->pos);
+      TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, &thread));
+      thread++; // the snapshot numbers threads from 1 (0: none)
+      if (thread > p->thread_max) {
+        p->thread_max = thread;
+        p->thread_max_pos = at;
+      }
+      continue;
+    }
     size_t k = 0;
     while (k < 6 && !tm_json_key_is(p, names[k]))
       k++;
@@ -147,7 +161,8 @@ static tm_status_t read_hist_rec(jp_t *p, size_t index, tm_history_t *rec) {
   TRY(tm_json_attach_functions(p, &m, "history", index, start));
   const tm_traceback_t *tb;
   TRY(tm_json_intern_tb(p, &m, &tb));
-  *rec = (tm_history_t){tb, v[0], v[1], v[2], v[3], v[4], v[5]};
+  *rec =
+      (tm_history_t){tb, v[0], v[1], v[2], v[3], v[4], v[5], (uint32_t)thread};
   return TM_OK;
 }
 
@@ -155,7 +170,8 @@ static tm_status_t hist_element(jp_t *p, size_t index, void *slot) {
   return read_hist_rec(p, index, slot);
 }
 
-/* "history": [...], after the traces: one record per traceback. */
+/* "history": [...], after the traces: one record per traceback and
+ * thread. */
 tm_status_t tm_json_read_history(jp_t *p) {
   size_t start = (tm_json_skip_ws(p), p->pos);
   void *buf = NULL;
@@ -169,7 +185,7 @@ tm_status_t tm_json_read_history(jp_t *p) {
   size_t kept = 0;
   if (st == TM_OK && (tm_snapshot_history(p->snap, &kept), kept != n)) {
     p->pos = start;
-    st = jfail(p, "history: the same traceback twice");
+    st = jfail(p, "history: the same traceback and thread twice");
   }
   tm_raw_free(recs);
   return st;

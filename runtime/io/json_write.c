@@ -34,8 +34,10 @@
  *   - after those, when the snapshot has an allocation history
  *     (tm_history_t): "history", one object per record in the snapshot's
  *     order, {"calls": N, "allocated": BYTES, "frees": N, "temporary": N,
- *     "peak_size": BYTES, "peak_count": N, "traceback": [...],
- *     "total_nframe": N, ["functions": [...]]};
+ *     "peak_size": BYTES, "peak_count": N, ["thread": K], "traceback":
+ *     [...], "total_nframe": N, ["functions": [...]]}, "thread" as a
+ *     trace's (absent: unknown); the same traceback in two threads is two
+ *     records;
  *   - then, when the snapshot has a thread table: "threads", one object
  *     per thread in the snapshot's order, {"tid": N, "name": "...",
  *     "ended": true | false};
@@ -307,6 +309,10 @@ tm_status_t tm_io_serialize_json(const tm_snapshot_t *snap, tm_buf_t *out) {
                             hist[i].peak_size, hist[i].peak_count};
       tm_buf_puts(out, i ? ",\n  {" : "\n  {");
       put_u64_members(out, keys, v, 6);
+      if (hist[i].thread != TM_THREAD_NONE) {
+        tm_buf_puts(out, ", \"thread\": ");
+        tm_buf_put_u64_decimal(out, hist[i].thread - 1);
+      }
       put_tail(out, hist[i].traceback);
     }
     tm_buf_puts(out, nhist ? "\n ]" : "]");

@@ -211,9 +211,17 @@ static tm_status_t check_header(const unsigned char *d, size_t len,
                 version, TM_DUMP_FORMAT_VERSION);
   unsigned flags = (unsigned)get_le(d + 10, 2);
   if (flags & ~(unsigned)(TM_DUMP_FLAG_LEAKS | TM_DUMP_FLAG_HISTORY |
-                          TM_DUMP_FLAG_THREADS | TM_DUMP_FLAG_TIMELINE))
+                          TM_DUMP_FLAG_THREADS | TM_DUMP_FLAG_TIMELINE |
+                          TM_DUMP_FLAG_HISTORY_THREADS))
     return fail(name, TM_EFORMAT, "corrupt: unknown header flags 0x%04x",
                 flags);
+  unsigned needs = TM_DUMP_FLAG_HISTORY | TM_DUMP_FLAG_THREADS;
+  if ((flags & TM_DUMP_FLAG_HISTORY_THREADS) && (flags & needs) != needs)
+    return fail(name, TM_EFORMAT,
+                "corrupt: header flags 0x%04x: history threads (0x%04x) "
+                "without both a history (0x%04x) and threads (0x%04x)",
+                flags, TM_DUMP_FLAG_HISTORY_THREADS, TM_DUMP_FLAG_HISTORY,
+                TM_DUMP_FLAG_THREADS);
   uint64_t payload = get_le(d + 16, 8);
   size_t have = len - TM_DUMP_HEADER_LEN;
   if (payload > have)
@@ -264,6 +272,10 @@ tm_status_t tm_io_load_binary(const unsigned char *data, size_t len,
     st = tm_load_threads(&r);
   if (st == TM_OK && r.has_timeline)
     st = tm_load_timeline(&r);
+  if (st == TM_OK && (r.flags & TM_DUMP_FLAG_HISTORY_THREADS))
+    st = tm_load_history_threads(&r);
+  tm_raw_free(r.hist);
+  tm_raw_free(r.hist_tb);
   tm_raw_free(r.strings);
   tm_raw_free(r.tracebacks);
   tm_raw_free(r.frames);

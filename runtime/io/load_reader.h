@@ -38,6 +38,11 @@ typedef struct reader {
   bool has_threads;    /* header flag TM_DUMP_FLAG_THREADS */
   bool has_timeline;   /* header flag TM_DUMP_FLAG_TIMELINE */
   unsigned flags;      /* every header flag: which sections follow */
+  /* With TM_DUMP_FLAG_HISTORY_THREADS, the history records wait for their
+   * threads (the last section): the records, their traceback indices. */
+  tm_history_t *hist;
+  uint64_t *hist_tb;
+  size_t nhist;
   uint64_t total_size; /* sum of the trace sizes so far */
 } reader_t;
 
@@ -161,6 +166,7 @@ static inline uint64_t get_le(const unsigned char *p, int n) {
 TM_HIDDEN tm_status_t tm_load_leaks(reader_t *r);
 TM_HIDDEN tm_status_t tm_load_history(reader_t *r);
 TM_HIDDEN tm_status_t tm_load_threads(reader_t *r);
+TM_HIDDEN tm_status_t tm_load_history_threads(reader_t *r);
 TM_HIDDEN tm_status_t tm_load_timeline(reader_t *r);
 
 #endif /* TM_LOAD_READER_H */

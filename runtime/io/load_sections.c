@@ -2,8 +2,8 @@
 /* load_sections.c - the optional sections of a binary dump, after the
  * traces, each present when its header flag is set (the layout is drawn in
  * dump.c): the leak classification, the allocation history, the thread
- * table and the timeline. Every record is checked as load.c checks the
- * traces.
+ * table, the timeline and the history records' threads. Every record is checked
+ * as load.c checks the traces.
  *
  * Separate from load.c: each section is read on its own, into a table of
  * the snapshot (snapshot_sections.c), after the snapshot's traces exist.
@@ -79,6 +79,15 @@ tm_status_t tm_load_history(reader_t *r) {
   tm_history_t *recs = tm_raw_alloc((n ? n : 1) * sizeof *recs, TM_MEM_OBJECTS);
   if (!recs)
     return oom(r);
+  // With threads to come (flag bit 5), one traceback may have a record
+  // per thread: the order is checked with the threads.
+  bool threads_follow = r->flags & TM_DUMP_FLAG_HISTORY_THREADS;
+  uint64_t *tbs = NULL;
+  if (threads_follow &&
+      !(tbs = tm_raw_alloc((n ? n : 1) * sizeof *tbs, TM_MEM_OBJECTS))) {
+    tm_raw_free(recs);
+    return oom(r);
+  }
   tm_status_t st = TM_OK;
   for (uint64_t i = 0; st == TM_OK && i < n; i++) {
     uint64_t tb, v[6];
@@ -97,11 +106,11 @@ tm_status_t tm_load_history(reader_t *r) {
                 "corrupt: history record %llu: traceback index %llu out of "
                 "range (%u tracebacks)",
                 (unsigned long long)i, (unsigned long long)tb, r->ntracebacks);
-    else if (i && tb <= prev)
+    else if (i && (threads_follow ? tb < prev : tb <= prev))
       st = fail(r->name, TM_EFORMAT,
                 "corrupt: history record %llu: not after the previous one "
-                "(records are in increasing traceback order, each once)",
-                (unsigned long long)i);
+                "(records are in increasing traceback order, each once%s)",
+                (unsigned long long)i, threads_follow ? " per thread" : "");
     else if (v[2] > v[0])
       bad = "more frees than calls";
     else if (v[3] > v[2])
@@ -116,16 +125,26 @@ tm_status_t tm_load_history(reader_t *r) {
     if (st != TM_OK)
       break;
     prev = tb;
-    recs[i] =
-        (tm_history_t){r->tracebacks[tb], v[0], v[1], v[2], v[3], v[4], v[5]};
+    recs[i] = (tm_history_t){
+        r->tracebacks[tb], v[0], v[1], v[2], v[3], v[4], v[5], TM_THREAD_NONE};
+    if (tbs)
+      tbs[i] = tb;
   }
   if (st == TM_OK && last_section(r, TM_DUMP_FLAG_HISTORY) && r->pos != r->len)
     st = fail(r->name, TM_EFORMAT,
               "corrupt: %zu unexpected bytes after the history records",
               left(r));
+  if (st == TM_OK && threads_follow) {
+    // Kept for tm_load_history_threads (the reader frees them).
+    r->hist = recs;
+    r->hist_tb = tbs;
+    r->nhist = (size_t)n;
+    return TM_OK;
+  }
   if (st == TM_OK && tm_snapshot_set_history(r->snap, recs, (size_t)n) != TM_OK)
     st = oom(r);
   tm_raw_free(recs);
+  tm_raw_free(tbs);
   return st;
 }
 
@@ -222,5 +241,41 @@ tm_status_t tm_load_timeline(reader_t *r) {
   if (st == TM_OK && tm_snapshot_set_timeline(r->snap, pts, (size_t)n) != TM_OK)
     st = oom(r);
   tm_raw_free(pts);
+  return st;
+}
+
+/* STEP 9 (flag TM_DUMP_FLAG_HISTORY_THREADS): each history record's
+ * thread (dump.c), then the history, kept by tm_load_history. */
+tm_status_t tm_load_history_threads(reader_t *r) {
+  size_t nthreads;
+  tm_snapshot_threads(r->snap, &nthreads);
+  tm_status_t st = TM_OK;
+  uint64_t prev = 0;
+  for (size_t i = 0; st == TM_OK && i < r->nhist; i++) {
+    uint64_t thread;
+    if ((st = get_varint(r, "history thread", &thread)) != TM_OK)
+      break;
+    if (thread > nthreads)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: history record %zu: thread %llu out of range (%zu "
+                "threads)",
+                i, (unsigned long long)thread, nthreads);
+    else if (i && r->hist_tb[i] == r->hist_tb[i - 1] && thread <= prev)
+      st = fail(r->name, TM_EFORMAT,
+                "corrupt: history record %zu: not after the previous one "
+                "(records of a traceback are in increasing thread order, "
+                "each once)",
+                i);
+    prev = thread;
+    r->hist[i].thread = (uint32_t)thread;
+  }
+  if (st == TM_OK && last_section(r, TM_DUMP_FLAG_HISTORY_THREADS) &&
+      r->pos != r->len)
+    st = fail(r->name, TM_EFORMAT,
+              "corrupt: %zu unexpected bytes after the history threads",
+              left(r));
+  if (st == TM_OK &&
+      tm_snapshot_set_history(r->snap, r->hist, r->nhist) != TM_OK)
+    st = oom(r);
   return st;
 }

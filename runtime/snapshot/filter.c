@@ -207,11 +207,11 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
   return TM_OK;
 }
 
-/* The history records whose traceback passes the filters, as a trace of
- * domain 0 of that traceback and of no known thread would (the history of
- * a traceback counts its domain-0 allocations and its tm_track ones alike,
- * and every thread's: it has no domain and no thread, so a thread filter
- * that includes keeps none of it). */
+/* The history records that pass the filters, as a trace of domain 0 of
+ * the record's traceback and thread would (the history of a traceback
+ * counts its domain-0 allocations and its tm_track ones alike: it has no
+ * domain; a record with no known thread, from a file written before the
+ * history carried threads, is kept by no inclusive thread filter). */
 static tm_status_t run_history(ctx_t *c, const tm_snapshot_t *snap) {
   size_t n;
   const tm_history_t *h = tm_snapshot_history(snap, &n);
@@ -222,13 +222,21 @@ static tm_status_t run_history(ctx_t *c, const tm_snapshot_t *snap) {
     return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
   size_t m = 0;
   tm_status_t st = TM_OK;
-  const tm_trace_t pseudo = {0};
   for (size_t i = 0; i < n && st == TM_OK; i++) {
     tb_entry_t *e = entry_of(c, h[i].traceback);
     if (!e) {
       st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
       break;
     }
+    if (h[i].thread > c->nthreads) {
+      st = tm_set_error(TM_EINVAL,
+                        "history record %zu: thread %u is not in the "
+                        "snapshot's thread table",
+                        i, h[i].thread);
+      break;
+    }
+    const tm_trace_t pseudo = {.thread = h[i].thread,
+                               .traceback = h[i].traceback};
     int keep = c->nf ? keep_trace(c, c->res + e->res, &pseudo) : 1;
     if (keep < 0)
       st = tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "

@@ -112,14 +112,14 @@ tm_status_t tm_snapshot_peak(const tm_snapshot_t *snap, tm_snapshot_t **out) {
   const tm_history_t *h = tm_snapshot_history(snap, &n);
   if (!h)
     return tm_set_error(TM_EINVAL, "%s", no_history_msg);
-  // The history has no thread (it is per traceback): neither do the
-  // traces.
+  // Each record's thread becomes its traces' thread (TM_THREAD_NONE for a
+  // history loaded from a file written without threads).
   tm_peak_part_t *parts =
       tm_raw_alloc((n ? n : 1) * sizeof *parts, TM_MEM_OBJECTS);
   if (!parts)
     return tm_set_error(TM_ENOMEM, "out of memory building a peak snapshot");
   for (size_t i = 0; i < n; i++)
-    parts[i] = (tm_peak_part_t){h[i].traceback, TM_THREAD_NONE, h[i].peak_size,
+    parts[i] = (tm_peak_part_t){h[i].traceback, h[i].thread, h[i].peak_size,
                                 h[i].peak_count};
   tm_status_t st = tm_snapshot_peak_parts(snap, parts, n, out);
   tm_raw_free(parts);

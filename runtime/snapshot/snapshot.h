@@ -102,7 +102,7 @@ tm_snapshot_info_ref(const tm_snapshot_t *snap);
 /* ---- Allocation history (tm_history_t, history.c) */
 
 /* Store a copy of recs[0..n) as snap's history (replacing one); records
- * with the same traceback pointer are summed. Each traceback must be
+ * with the same traceback pointer and thread are summed. Each traceback must be
  * interned in snap. TM_ENOMEM with the error message set. */
 TM_HIDDEN tm_status_t tm_snapshot_set_history(tm_snapshot_t *snap,
                                               const tm_history_t *recs,

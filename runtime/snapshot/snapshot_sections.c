@@ -2,8 +2,8 @@
 /* snapshot_sections.c - what a snapshot carries besides its traces: the
  * thread table, the leak classification (leak_class.h), the allocation
  * history (tm_history_t) and memory over time (the timeline). Each is
- * stored as given (the history summed per traceback) and read back whole;
- * the dump formats write each as a section of its own.
+ * stored as given (the history summed per traceback and thread) and read back
+ * whole; the dump formats write each as a section of its own.
  *
  * Separate from snapshot.c: each table is set and read as a whole, and
  * none takes part in interning.
@@ -103,11 +103,19 @@ tm_status_t tm_snapshot_set_history(tm_snapshot_t *snap,
                                     const tm_history_t *recs, size_t n) {
   // One byte at least: a history with no record is still one.
   tm_history_t *copy = tm_raw_alloc(n ? n * sizeof *copy : 1, TM_MEM_OBJECTS);
-  if (!copy)
+  // next[j]: the next kept record of copy[j]'s traceback (+1; 0: none), so
+  // that a traceback's records in other threads are found without a map
+  // keyed on pairs (a process has few threads).
+  uint32_t *next = tm_raw_calloc((n ? n : 1) * sizeof *next, TM_MEM_OBJECTS);
+  if (!copy || !next) {
+    tm_raw_free(copy);
+    tm_raw_free(next);
     return tm_set_error(TM_ENOMEM, "out of memory storing an allocation "
                                    "history");
-  // Records of one traceback pointer are summed (two runtime tracebacks
-  // can become one snapshot traceback).
+  }
+  // Records of one (traceback pointer, thread) are summed (two runtime
+  // tracebacks of a thread can become one snapshot traceback); another
+  // thread's records of the traceback stay apart.
   tm_ptr_map_t idx;
   tm_ptr_map_init(&idx, sizeof(tm_ptr_index_slot_t), 64);
   size_t m = 0;
@@ -117,8 +125,17 @@ tm_status_t tm_snapshot_set_history(tm_snapshot_t *snap,
     if (!tm_ptr_map_index(&idx, recs[i].traceback, (uint32_t)m, &j, &added)) {
       tm_ptr_map_free(&idx);
       tm_raw_free(copy);
+      tm_raw_free(next);
       return tm_set_error(TM_ENOMEM, "out of memory storing an allocation "
                                      "history");
+    }
+    if (!added) {
+      while (copy[j].thread != recs[i].thread && next[j])
+        j = next[j] - 1;
+      if (copy[j].thread != recs[i].thread) {
+        next[j] = (uint32_t)m + 1;
+        added = true;
+      }
     }
     if (added) {
       copy[m++] = recs[i];
@@ -132,6 +149,7 @@ tm_status_t tm_snapshot_set_history(tm_snapshot_t *snap,
     copy[j].peak_count += recs[i].peak_count;
   }
   tm_ptr_map_free(&idx);
+  tm_raw_free(next);
   tm_raw_free(snap->hist);
   snap->hist = copy;
   snap->nhist = m;

@@ -1,7 +1,8 @@
 // Two named threads allocate from the same line (issue 12, threads): the
 // snapshot records each trace's thread and each thread's kernel id and
 // name; `tracemalloc threads` splits the live memory by thread,
-// `--thread NAME` keeps one thread's traces in any report, and the C API's
+// `--thread NAME` keeps one thread's traces in any report (history and peak
+// too: the history is per line and thread), and the C API's
 // thread filter does the same in process. Statistics still group by frames
 // only: the shared line is one group of both threads' blocks.
 // REQUIRES: runtime, cli
@@ -11,6 +12,9 @@
 // RUN: %tracemalloc threads %t.tmd | FileCheck %s --check-prefix=THREADS
 // RUN: %tracemalloc top %t.tmd --thread worker-b --limit 1 | FileCheck %s --check-prefix=TOPB
 // RUN: %tracemalloc stats %t.tmd --limit 1 | FileCheck %s --check-prefix=STATS
+// RUN: %tracemalloc history %t.tmd --thread worker-a | FileCheck %s --check-prefix=HISTA
+// RUN: %tracemalloc history %t.tmd --include '*named-threads.c' | FileCheck %s --check-prefix=HISTALL
+// RUN: %tracemalloc peak %t.tmd --thread worker-b | FileCheck %s --check-prefix=PEAKB
 // RUN: %tracemalloc export %t.tmd -o %t.json
 // RUN: %tracemalloc threads %t.json | FileCheck %s --check-prefix=THREADS
 #define _GNU_SOURCE // pthread_setname_np
@@ -91,7 +95,13 @@ int main(void) {
 // THREADS: Total: size={{.*}}, count=
 
 // TOPB: Top 1 lines:
-// TOPB-NEXT: #1: {{.*}}named-threads.c:26: size=6000 B, count=2, average=3000 B
+// TOPB-NEXT: #1: {{.*}}named-threads.c:30: size=6000 B, count=2, average=3000 B
 // TOPB: Total: size=6000 B, count=2
 
-// STATS: {{.*}}named-threads.c:26: size=9000 B, count=5, average=1800 B
+// STATS: {{.*}}named-threads.c:30: size=9000 B, count=5, average=1800 B
+
+// One line, both threads' history summed; --thread keeps one thread's.
+// HISTALL: {{.*}}named-threads.c:30: calls=5, allocated=9000 B, temporary=0, peak=9000 B, live=9000 B
+// HISTA: {{.*}}named-threads.c:30: calls=3, allocated=3000 B, temporary=0, peak=3000 B, live=3000 B
+// HISTA-NOT: named-threads.c:30
+// PEAKB: {{.*}}named-threads.c:30: size=6000 B, count=2, average=3000 B

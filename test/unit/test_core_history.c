@@ -6,6 +6,7 @@
  * allocating from one site and freeing each other's blocks; the
  * counter entries' layout (one per id, lines of their own). Fake pointers:
  * the core never dereferences them. */
+#define _GNU_SOURCE // pthread_setname_np
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -355,9 +356,107 @@ static void test_peak_threads(void) {
   tm_stop();
 }
 
+static void *named_alloc_free(void *arg) {
+  pthread_setname_np(pthread_self(), "hworker");
+  tm_core_on_alloc(arg, 24, &s_a);
+  tm_core_on_alloc((char *)arg + 1, 8, &s_b);
+  tm_core_on_free(arg); // not temporary: s_b came after
+  return NULL;
+}
+
+/* Each history record carries its thread: one stack in two threads is two
+ * records (issue 12 part 3), which the per-traceback sum and a thread
+ * filter see; a peak snapshot of the snapshot keeps the threads. */
+static void test_history_threads(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc(P(1), 16, &s_a);
+  pthread_t t1;
+  pthread_create(&t1, NULL, named_alloc_free, P(3));
+  pthread_join(t1, NULL);
+  peak_now();
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  size_t nthreads;
+  const tm_thread_info_t *th = tm_snapshot_threads(snap, &nthreads);
+  uint32_t worker = 0; // the worker's thread number
+  for (size_t k = 0; k < nthreads; k++)
+    if (strcmp(th[k].name, "hworker") == 0)
+      worker = (uint32_t)k + 1;
+  CHECK(worker >= 2);
+  size_t n;
+  const tm_history_t *h = tm_snapshot_history(snap, &n);
+  unsigned a_records = 0;
+  for (size_t i = 0; i < n; i++) {
+    const tm_frame_t *f = tm_traceback_frames(h[i].traceback);
+    if (strcmp(f[0].filename, "h.c") != 0)
+      continue;
+    if (f[0].lineno == 1) {
+      a_records++;
+      if (h[i].thread == worker)
+        CHECK(h[i].calls == 1 && h[i].allocated == 24 && h[i].frees == 1 &&
+              h[i].temporary == 0);
+      else
+        CHECK(h[i].thread == 1 && h[i].calls == 1 && h[i].allocated == 16 &&
+              h[i].frees == 0);
+    } else {
+      CHECK_EQ_INT(h[i].thread, worker);
+    }
+  }
+  CHECK_EQ_INT(a_records, 2);
+  // The per-traceback sum is over both threads.
+  CHECK_HIST(1, 2, 40, 1, 0, 16, 1);
+  // A thread filter keeps the worker's records only; by name or by id.
+  tm_filter_t by_name = {.kind = TM_FILTER_THREAD,
+                         .inclusive = true,
+                         .thread_name = "hworker"};
+  tm_filter_t by_id = {.kind = TM_FILTER_THREAD,
+                       .inclusive = true,
+                       .thread_id = th[worker - 1].tid};
+  tm_filter_t not_worker = by_name;
+  not_worker.inclusive = false;
+  const tm_filter_t *fs[] = {&by_name, &by_id, &not_worker};
+  for (int f = 0; f < 3; f++) {
+    tm_snapshot_t *flt = NULL;
+    CHECK_EQ_INT(tm_snapshot_filter_traces(snap, fs[f], 1, &flt), TM_OK);
+    const tm_history_t *fh = tm_snapshot_history(flt, &n);
+    CHECK(fh != NULL);
+    unsigned mine = 0;
+    uint64_t calls = 0;
+    for (size_t i = 0; fh && i < n; i++) {
+      CHECK(f < 2 ? fh[i].thread == worker : fh[i].thread != worker);
+      if (strcmp(tm_traceback_frames(fh[i].traceback)[0].filename, "h.c") ==
+          0) {
+        mine++;
+        calls += fh[i].calls;
+      }
+    }
+    CHECK_EQ_INT(mine, f < 2 ? 2 : 1); // worker: s_a and s_b; else s_a
+    CHECK_EQ_INT(calls, f < 2 ? 2 : 1);
+    tm_snapshot_free(flt);
+  }
+  // The peak of the snapshot: its traces carry the records' threads.
+  tm_snapshot_t *pk = NULL;
+  CHECK_EQ_INT(tm_snapshot_peak(snap, &pk), TM_OK);
+  const tm_trace_t *tr = tm_snapshot_traces(pk);
+  unsigned peak_mine = 0;
+  for (size_t i = 0; i < tm_snapshot_count(pk); i++)
+    if (strcmp(tm_traceback_frames(tr[i].traceback)[0].filename, "h.c") ==
+        0) {
+      peak_mine++;
+      CHECK(tr[i].thread == (tr[i].size == 16 ? 1u : worker));
+    }
+  CHECK_EQ_INT(peak_mine, 2); // P(1) (16 B) and the worker's 8 B
+  tm_snapshot_free(pk);
+  tm_snapshot_free(snap);
+  tm_core_on_free(P(1));
+  tm_core_on_free((char *)P(3) + 1);
+  tm_stop();
+}
+
 int main(void) {
   test_entry_lines();
   test_peak_threads();
+  test_history_threads();
   test_counters();
   test_peak();
   test_realloc();

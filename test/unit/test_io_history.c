@@ -3,7 +3,9 @@
  * (header flag bit 1, io/dump.c) and the "history" JSON member: a dump
  * without one loads without one, one with leaks and history loads both,
  * every bad section (with a valid checksum) or record is refused with its
- * exact message, and binary -> JSON -> binary is byte-identical. */
+ * exact message, and binary -> JSON -> binary is byte-identical; the
+ * records' threads (flag bit 5, JSON "thread") and older files without
+ * them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,91 @@ static void test_sections(void) {
   UNFLAGGED_SECTION();
 }
 
+/* History (bit 1), threads (bit 3): threads 1 "m" (tid 5) and 2 "w" (tid 6,
+ * ended), the trace in thread 1; a.c:7 has a record in each thread. */
+#define HIST_THREADS                                                           \
+  2, 0, 3, 30, 2, 1, 17, 2, 0, 1, 5, 1, 1, 0, 0, 2, 10, 0, 1, 'm', 12, 1, 1,   \
+      'w', 1
+#define HT_FLAGS                                                               \
+  (TM_DUMP_FLAG_HISTORY | TM_DUMP_FLAG_THREADS | TM_DUMP_FLAG_HISTORY_THREADS)
+
+/* The history threads section (flag bit 5): each record's thread; a dump
+ * without it (every dump written before it existed) loads with no thread
+ * in its history. */
+static void test_history_threads(void) {
+  tm_snapshot_t *s = NULL;
+  size_t n;
+  const unsigned char with[] = {BASE, HIST_THREADS, 1, 2};
+  CHECK_EQ_INT(load_payload(with, sizeof with, HT_FLAGS, &s), TM_OK);
+  const tm_history_t *r = tm_snapshot_history(s, &n);
+  CHECK_EQ_INT(n, 2);
+  CHECK(r[0].thread == 1 && r[0].calls == 3 && r[1].thread == 2 &&
+        r[1].calls == 1);
+  CHECK(r[0].traceback == r[1].traceback);
+  tm_history_t sum;
+  CHECK_EQ_INT(tm_snapshot_traceback_history(s, r[0].traceback, &sum), TM_OK);
+  CHECK(sum.calls == 4 && sum.allocated == 35 && sum.thread == TM_THREAD_NONE);
+  // The peak's traces carry the thread of their record.
+  tm_snapshot_t *pk = NULL;
+  CHECK_EQ_INT(tm_snapshot_peak(s, &pk), TM_OK);
+  CHECK_EQ_INT(tm_snapshot_count(pk), 2);
+  CHECK(tm_snapshot_traces(pk)[0].thread == 1 &&
+        tm_snapshot_traces(pk)[1].thread == 1);
+  tm_snapshot_free(pk);
+  // Dumped again: the same bytes as a dump of the loaded snapshot's JSON.
+  check_json_round_trip(s, "\"peak_count\": 0, \"thread\": 1, \"traceback\"");
+  tm_snapshot_free(s);
+
+  // Without bit 5 (an older dump): records per traceback, no thread.
+  const unsigned char old[] = {BASE, 2, 0, 3, 30, 2, 1, 17,  2,  1, 1, 5,   1,
+                               1,    0, 0, 2, 10, 0, 1, 'm', 12, 1, 1, 'w', 1};
+  CHECK_EQ_INT(load_payload(old, sizeof old,
+                            TM_DUMP_FLAG_HISTORY | TM_DUMP_FLAG_THREADS, &s),
+               TM_OK);
+  r = tm_snapshot_history(s, &n);
+  CHECK(n == 2 && r[0].thread == TM_THREAD_NONE &&
+        r[1].thread == TM_THREAD_NONE);
+  CHECK_EQ_INT(tm_snapshot_threads(s, &n)[0].tid, 5);
+  tm_snapshot_free(s);
+  // ... and one traceback twice is refused there, as before.
+  BAD_SECTION(TM_DUMP_FLAG_HISTORY | TM_DUMP_FLAG_THREADS,
+              "corrupt: history record 1: not after the previous one "
+              "(records are in increasing traceback order, each once)",
+              HIST_THREADS);
+
+  BAD_SECTION(HT_FLAGS, "truncated: history thread needs more bytes, 0 left",
+              HIST_THREADS, 1);
+  BAD_SECTION(HT_FLAGS,
+              "corrupt: history record 1: thread 3 out of range (2 threads)",
+              HIST_THREADS, 1, 3);
+  BAD_SECTION(HT_FLAGS,
+              "corrupt: history record 1: not after the previous one "
+              "(records of a traceback are in increasing thread order, each "
+              "once)",
+              HIST_THREADS, 1, 1);
+  BAD_SECTION(HT_FLAGS,
+              "corrupt: history record 1: not after the previous one "
+              "(records of a traceback are in increasing thread order, each "
+              "once)",
+              HIST_THREADS, 2, 1);
+  BAD_SECTION(HT_FLAGS, "corrupt: 1 unexpected bytes after the history threads",
+              HIST_THREADS, 1, 2, 0);
+  BAD_SECTION(HT_FLAGS,
+              "corrupt: history record 1: not after the previous one "
+              "(records are in increasing traceback order, each once per "
+              "thread)",
+              2, 1, 3, 30, 2, 1, 17, 2, 0, 1, 5, 1, 1, 0, 0, 0, 0, 0);
+  // Bit 5 needs both the history and the threads.
+  BAD_SECTION(TM_DUMP_FLAG_HISTORY | TM_DUMP_FLAG_HISTORY_THREADS,
+              "corrupt: header flags 0x0022: history threads (0x0020) "
+              "without both a history (0x0002) and threads (0x0008)",
+              2, 0, 3, 30, 2, 1, 17, 2, 1, 1, 5, 1, 1, 0, 0, 1, 2);
+  BAD_SECTION(TM_DUMP_FLAG_THREADS | TM_DUMP_FLAG_HISTORY_THREADS,
+              "corrupt: header flags 0x0028: history threads (0x0020) "
+              "without both a history (0x0002) and threads (0x0008)",
+              0, 1);
+}
+
 static tm_status_t load_json(const char *text, tm_snapshot_t **out) {
   return tm_snapshot_load_buffer(text, strlen(text), "s.json", out);
 }
@@ -110,7 +197,8 @@ static void test_json(void) {
   const char *c = tm_snapshot_intern_string(s, "c.c", 3);
   tm_frame_t g = {c, 9, NULL};
   const tm_traceback_t *t2 = tm_snapshot_intern_traceback(s, &g, 1, 1);
-  tm_history_t recs[] = {{t2, 7, 700, 7, 6, 0, 0}, {t1, 2, 20, 1, 0, 20, 2}};
+  tm_history_t recs[] = {{t2, 7, 700, 7, 6, 0, 0, TM_THREAD_NONE},
+                         {t1, 2, 20, 1, 0, 20, 2, TM_THREAD_NONE}};
   CHECK_EQ_INT(tm_snapshot_set_history(s, recs, 2), TM_OK);
   check_json_round_trip(
       s, "\"history\": [\n  {\"calls\": 2, \"allocated\": 20, \"frees\": "
@@ -146,8 +234,8 @@ static void test_json(void) {
                     "1", "0", "0", "0", "0") "]}",
                 &s),
       TM_EFORMAT);
-  CHECK(strstr(tm_error_message(), "history: the same traceback twice") !=
-        NULL);
+  CHECK(strstr(tm_error_message(),
+               "history: the same traceback and thread twice") != NULL);
   CHECK_EQ_INT(
       load_json(DOC ", \"history\": [{\"calls\": 1, \"traceback\": [[\"a.c\", "
                     "2]], \"total_nframe\": 1}]}",
@@ -157,8 +245,49 @@ static void test_json(void) {
         NULL);
 }
 
+/* A JSON history record's "thread" is read as a trace's: an index into
+ * "threads"; without it the record has no thread. */
+static void test_json_threads(void) {
+  tm_snapshot_t *s = NULL;
+  size_t n;
+#define THREADS_DOC                                                            \
+  ", \"threads\": [{\"tid\": 5, \"name\": \"m\", \"ended\": false}, "          \
+  "{\"tid\": 6, \"name\": \"w\", \"ended\": true}]"
+#define HREC_T(thread)                                                         \
+  "{\"calls\": 1, \"allocated\": 100, \"frees\": 0, \"temporary\": 0, "        \
+  "\"peak_size\": 0, \"peak_count\": 0, \"thread\": " thread                   \
+  ", \"traceback\": [[\"a.c\", 2]], \"total_nframe\": 1}"
+  CHECK_EQ_INT(
+      load_json(DOC ", \"history\": [" HREC_T("1") ", " HREC_T("0") ", " HREC(
+                    "2", "0", "0", "0", "0") "]" THREADS_DOC "}",
+                &s),
+      TM_OK);
+  const tm_history_t *r = tm_snapshot_history(s, &n);
+  CHECK_EQ_INT(n, 3);
+  CHECK(r[0].thread == 2 && r[1].thread == 1 && r[2].thread == TM_THREAD_NONE &&
+        r[2].calls == 2);
+  tm_snapshot_free(s);
+  s = (tm_snapshot_t *)1;
+  CHECK_EQ_INT(
+      load_json(DOC ", \"history\": [" HREC_T("2") "]" THREADS_DOC "}", &s),
+      TM_EFORMAT);
+  CHECK(strstr(tm_error_message(),
+               "thread 2 is not in \"threads\" (2 threads)") != NULL);
+  CHECK_EQ_INT(load_json(DOC ", \"history\": [" HREC_T("1") ", " HREC_T(
+                             "1") "]" THREADS_DOC "}",
+                         &s),
+               TM_EFORMAT);
+  CHECK(strstr(tm_error_message(),
+               "history: the same traceback and thread twice") != NULL);
+  CHECK_EQ_INT(
+      load_json(DOC ", \"history\": [" HREC_T("\"x\"") "]" THREADS_DOC "}", &s),
+      TM_EFORMAT);
+}
+
 int main(void) {
   test_sections();
+  test_history_threads();
   test_json();
+  test_json_threads();
   return CHECK_DONE();
 }

@@ -111,6 +111,9 @@ static void test_bit_flips(const tm_buf_t *b) {
       // Bit 4 announces a timeline section, the same way.
       if (i == 10 && bit == 4)
         want = NAME ": truncated: timeline points needs more bytes, 0 left";
+      // Bit 5 (history threads) needs a history and threads (bits 1, 3).
+      if (i == 10 && bit == 5)
+        want = NAME ": corrupt: header flags 0x0020: history threads";
       // Bit 1 announces a history section, likewise.
       if (i == 10 && bit == 1)
         want = NAME ": truncated: history records needs more bytes, 0 left";

@@ -34,9 +34,6 @@ enum {
   OPT_SUPPRESS = 1 << 12,   /* --suppress FILE (leaks) */
   OPT_REACHABLE = 1 << 13,  /* --reachable (leaks) */
   OPT_SORT = 1 << 14,       /* --sort calls|allocated|temporary|peak */
-  /* FILTERS without --thread: the command reports the allocation history,
-   * which is kept per line for all threads together (history, peak) */
-  OPT_NO_THREAD = 1 << 15,
 };
 
 /* history --sort: what orders the groups, largest first. */
@@ -85,6 +82,8 @@ typedef struct cli_opts {
   bool weight_blocks;   /* flamegraph --weight blocks: widths by block count */
   const char *suppress; /* --suppress FILE; NULL: none */
   cli_sort_t sort;      /* history --sort (default calls) */
+  bool reports_history; /* history, peak: cli_load warns when --thread
+                           meets a history without threads */
   const char *args[2];  /* positional arguments */
   int nargs;
 } cli_opts_t;

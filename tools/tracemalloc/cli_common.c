@@ -119,13 +119,6 @@ static int apply_option(const cli_command_t *cmd, cli_opts_t *o,
                              "non-negative integer or all",
                              value);
     o->has_limit = true;
-  } else if (strcmp(name, "--thread") == 0 && (cmd->options & OPT_NO_THREAD)) {
-    // A thread filter would silently keep nothing of the history.
-    return cli_usage_error(cmd,
-                           "--thread: the allocation history is kept per line "
-                           "for all threads together, not per thread "
-                           "(--thread works with stats, diff, top, traceback, "
-                           "leaks, threads, flamegraph and export)");
   } else if (cli_filter_option_takes_value(name)) {
     if (cli_filters_add(&o->filters, name, value, err, sizeof err) != 0)
       return cli_usage_error(cmd, "%s: %s", name, err);
@@ -259,6 +252,30 @@ static int load_stdin(tm_snapshot_t **out) {
   return CLI_OK;
 }
 
+/* history and peak with an inclusive --thread on a snapshot that has
+ * threads but whose history records have none (a dump written before the
+ * history carried threads): the filter keeps no record; say why rather
+ * than print nothing. (A snapshot without threads gets the unmatched
+ * --thread warning instead.) */
+static void warn_threadless_history(const cli_filters_t *f,
+                                    const tm_snapshot_t *snap, FILE *out) {
+  bool thread_filter = false;
+  for (size_t i = 0; i < f->count; i++)
+    thread_filter |=
+        f->items[i].kind == TM_FILTER_THREAD && f->items[i].inclusive;
+  size_t n, nthreads;
+  const tm_history_t *h = tm_snapshot_history(snap, &n);
+  tm_snapshot_threads(snap, &nthreads);
+  if (!thread_filter || !h || !n || !nthreads)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (h[i].thread != TM_THREAD_NONE)
+      return;
+  fprintf(out, "tracemalloc: warning: --thread: the snapshot's allocation "
+               "history records no threads (a dump written before the "
+               "history carried them), so --thread keeps none of it\n");
+}
+
 /* Load path (or stdin for "-"), unfiltered. */
 static int load_raw(const char *path, tm_snapshot_t **out) {
   *out = NULL;
@@ -294,6 +311,8 @@ int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
     return rc;
   const tm_snapshot_t *one = *out;
   cli_filters_warn_unmatched(&o->filters, &one, 1, stderr);
+  if (o->reports_history)
+    warn_threadless_history(&o->filters, *out, stderr);
   return apply_filters(path, o, out);
 }
 

@@ -70,6 +70,7 @@ int cmd_history(const cli_command_t *cmd, int argc, char **argv) {
     cli_opts_free(&o);
     return rc < 0 ? CLI_OK : rc;
   }
+  o.reports_history = true;
   tm_snapshot_t *snap = NULL;
   tm_history_stats_t *hs = NULL;
   rc = cli_load(o.args[0], &o, &snap);

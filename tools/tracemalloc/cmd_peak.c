@@ -15,6 +15,7 @@ int cmd_peak(const cli_command_t *cmd, int argc, char **argv) {
     cli_opts_free(&o);
     return rc < 0 ? CLI_OK : rc;
   }
+  o.reports_history = true;
   tm_snapshot_t *snap = NULL, *peak = NULL;
   tm_statistics_t *st = NULL;
   rc = cli_load(o.args[0], &o, &snap);

@@ -112,14 +112,16 @@ static const cli_command_t commands[] = {
      "calls: allocations (a realloc is one, at its own line); allocated:\n"
      "their bytes; temporary: blocks freed before their thread allocated\n"
      "anything else; peak: the group's live bytes when the traced memory\n"
-     "last reached its peak; live: its bytes in SNAP's traces.\n\n" GROUP_HELP
+     "last reached its peak; live: its bytes in SNAP's traces. The history\n"
+     "is kept per line and thread: FILTERS apply to it as to the traces\n"
+     "(--thread: that thread's calls and bytes; the lines sum every\n"
+     "thread otherwise).\n\n" GROUP_HELP
      "  --sort KEY              calls (default), allocated, temporary or "
      "peak:\n"
      "                          largest first\n"
      "\n" FILTERS_HELP,
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD |
-         OPT_SORT,
-     1, 1, cmd_history},
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_SORT, 1, 1,
+     cmd_history},
     {"peak",
      "SNAP [--key filename|lineno|traceback] [--cumulative] [--limit N|all] "
      "[FILTERS]",
@@ -127,9 +129,9 @@ static const cli_command_t commands[] = {
      "Print one str(Statistic) line per group of the blocks that were live\n"
      "when the traced memory last reached its peak (tm_reset_peak moves\n"
      "it), in CPython's order (largest first). Sizes and counts are exact\n"
-     "per group.\n\n" GROUP_HELP "\n" FILTERS_HELP,
-     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS | OPT_NO_THREAD, 1, 1,
-     cmd_peak},
+     "per group. FILTERS apply to the peak's blocks (--thread: the blocks\n"
+     "that thread had allocated).\n\n" GROUP_HELP "\n" FILTERS_HELP,
+     OPT_KEY | OPT_CUMULATIVE | OPT_LIMIT | OPT_FILTERS, 1, 1, cmd_peak},
     {"flamegraph",
      "SNAP -o OUT.svg [--by-line] [--weight bytes|blocks] [--title TEXT] "
      "[--width PX] [FILTERS]",
