@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- ShadowStack.h - push/pop of one function's shadow frame ------------===//
 //
-// Emits, per include/tracemalloc_abi.h §2:
-//   push:             d = __tm_shadow.depth; own = d + 1;
-//                     __tm_shadow.depth = own;
-//                     slot = &__tm_shadow.frames[own & TM_SHADOW_RING_MASK];
-//   before a call:    *slot = site   (relaxed atomic; once at the push when
-//                                     the function has one storing call);
-//   ret / resume:     __tm_shadow.depth = d   (before a terminating musttail
-//                                              call);
-//   landing pads and after returns_twice calls: __tm_shadow.depth = own.
-// __tm_shadow is an external initial-exec declaration of two words, so a
-// dlopen'ed instrumented library never exhausts the static TLS block, and
-// both words are reached from one thread-pointer offset.
+// Emits, per include/tracemalloc_abi.h §2 (ABI v4), with rec an alloca
+// { prev, site } in the entry block (one per function: the pushes of a
+// split frame never overlap):
+//   push:             rec.prev = __tm_shadow_top;
+//                     rec.site = site     (when the function has one storing
+//                                          call; else before each call)
+//                     __tm_shadow_top = &rec   (release: the record is whole
+//                                               before a handler can see it);
+//   before a call:    rec.site = site;
+//   ret / resume:     __tm_shadow_top = rec.prev  (before a terminating
+//                                                  musttail call);
+//   landing pads and after returns_twice calls: __tm_shadow_top = &rec.
+// __tm_shadow_top is an external initial-exec declaration of one word (so a
+// dlopen'ed instrumented library never exhausts the static TLS block), or
+// local-exec with -tm-local-exec, which tmcc passes when the static runtime
+// is linked into an executable. Nothing of the frame is kept in a register
+// across a call: the previous top is reloaded from the record at the exits.
+// Calls in a region lose their `tail` marker (the callee may read the
+// record: the runtime does, through __tm_shadow_top).
 //
 // Placement (shrink-wrapping): the push goes to the nearest common dominator
 // P of the calls that store a slot, the landing pads and the returns_twice
@@ -68,12 +75,12 @@ class Value;
 
 namespace tmpass {
 
-// The shadow-stack TLS struct of a module (declared on first use).
+// The shadow-stack TLS word of a module (declared on first use).
 struct ShadowStackGlobals {
-  explicit ShadowStackGlobals(llvm::Module &M);
-  llvm::GlobalVariable *Shadow;
-  llvm::Type *ShadowTy; // { intptr, ptr }
-  llvm::Type *IntPtrTy;
+  ShadowStackGlobals(llvm::Module &M, bool LocalExec);
+  llvm::GlobalVariable *Top;
+  llvm::Type *PtrTy;
+  llvm::StructType *RecordTy; // { ptr, ptr }
 };
 
 class ShadowFrame {
@@ -100,7 +107,7 @@ private:
   };
   bool trySplit(llvm::ArrayRef<llvm::BasicBlock *> Needing);
   void emitRegion(
-      const ShadowStackGlobals &G,
+      const ShadowStackGlobals &G, llvm::Value *Rec,
       llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
   void collectRestorePoints();
   void computeReachable();

@@ -39,7 +39,7 @@ static inline bool core_active(void) {
 #define DEFER_HDR_FREE (UINTPTR_MAX - 1) /* free of a header block, pending */
 
 static bool defer_entry(uintptr_t ptr, size_t size, const struct tm_site *site,
-                        uintptr_t depth) {
+                        uintptr_t depth, const struct tm_frame_record *top) {
   tm_thread_t *t = tm_thread_own;
   uint32_t tail = t ? t->defer_tail : 0;
   if (!t || tail - t->defer_head >= TM_DEFER_SLOTS)
@@ -48,7 +48,7 @@ static bool defer_entry(uintptr_t ptr, size_t size, const struct tm_site *site,
   t->defer_tail = tail + 1;
   atomic_signal_fence(memory_order_seq_cst);
   t->defer[tail & (TM_DEFER_SLOTS - 1)] =
-      (tm_deferred_t){ptr, size, site, depth};
+      (tm_deferred_t){ptr, size, site, depth, top};
   atomic_signal_fence(memory_order_seq_cst);
   // Park: the thread's next allocation takes the slow path, which flushes.
   tm_thread_self = NULL;
@@ -61,7 +61,8 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
     return; // the runtime's own call into the allocator: not the program's
   // No queue (the thread is exiting) or a full one. A lost free leaves its
   // trace until the address is traced again (docs/semantics.md).
-  if (!defer_entry(ptr, size, site, is_free ? DEFER_FREE : __tm_shadow.depth) &&
+  if (!defer_entry(ptr, size, site, is_free ? DEFER_FREE : __tm_shadow.depth,
+                   __tm_shadow_top) &&
       !is_free)
     tm_trace_table_count_drop();
 }
@@ -69,7 +70,7 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
 void (*_Atomic tm_core_hdr_release)(void *base);
 
 bool tm_core_defer_hdr_free(void *ptr) {
-  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE);
+  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE, NULL);
 }
 
 void tm_core_defer_free(void *ptr) {
@@ -104,10 +105,16 @@ void tm_core_flush_queue(tm_thread_t *t) {
     // slots as the handler left them (nothing instrumented ran since on
     // this thread but the interrupted frames, below that depth, and other
     // handlers, which take the same slots).
+    // With ABI v4 records, the handler's top: its records are dead by now
+    // (below this frame or overwritten), so the capture reads what of them
+    // survived its checks, then the interrupted frames below.
     uintptr_t depth = __tm_shadow.depth;
+    const struct tm_frame_record *top = __tm_shadow_top;
     __tm_shadow.depth = d.depth;
+    __tm_shadow_top = d.top;
     tm_trace_table_add(0, d.ptr, d.size, d.site);
     __tm_shadow.depth = depth;
+    __tm_shadow_top = top;
   }
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;

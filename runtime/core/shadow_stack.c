@@ -57,6 +57,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@
 #include "raw_alloc.h"
 #include "rendezvous.h"
 #include "shadow_stack.h"
+#include "site_sections.h"
 #include "spinlock.h"
 #include "thread_registry.h"
 #include "timeline.h"
@@ -80,6 +82,9 @@ _Alignas(UNSET_RING_ALIGN) const
 
 TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {0,
                                                           tm_shadow_unset_ring};
+TM_API __thread const struct tm_frame_record *__tm_shadow_top TM_TLS_IE;
+__thread uintptr_t tm_stack_lo TM_TLS_IE;
+__thread uintptr_t tm_stack_hi TM_TLS_IE;
 
 /* Defined here, written by tracemalloc.c only: a definition that the same
  * file never reads, so that libtracemalloc.so's writes go through the GOT
@@ -98,6 +103,7 @@ static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
 #define SHADOW_BYTES                                                           \
   ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
+#define GATHER_BYTES ((size_t)TM_GATHER_SLOTS * sizeof(const struct tm_site *))
 
 static tm_spinlock_t threads_lock = TM_SPINLOCK_INIT;
 static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
@@ -154,6 +160,104 @@ static void make_key(void) {
     shadow_key = (pthread_key_t)-1;
 }
 
+/* This thread's stack, once (the capture reads records only inside it).
+ * pthread_getattr_np may allocate (its CPU set; for the main thread, the
+ * stdio of /proc/self/maps): bracketed like pthread_setspecific below. A
+ * context switched to before this keeps its own bounds. */
+static void stack_bounds_init(void) {
+  if (tm_stack_hi != 0)
+    return;
+  pthread_attr_t attr;
+  void *addr;
+  size_t size;
+  tm_reentrant += TM_REENTRANT_IGNORE;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size != 0) {
+      tm_stack_lo = (uintptr_t)addr;
+      tm_stack_hi = (uintptr_t)addr + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  tm_reentrant -= TM_REENTRANT_IGNORE;
+}
+
+/* Dead records (below the capture's frame) are followed only this far
+ * below it: the pages right under the stack pointer are mapped or, on the
+ * main thread's growing stack, within the distance the kernel grows it
+ * for. */
+#define DEAD_WINDOW ((uintptr_t)64 << 10)
+
+struct tm_shadow tm_shadow_gather(tm_thread_t *t) {
+  const struct tm_frame_record *r = __tm_shadow_top;
+  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
+  // The regions records may be in, in chain order: the stack the capture
+  // runs on, and under a handler on the alternate stack, then the thread's.
+  uintptr_t lo[2], hi[2];
+  int nr = 0;
+  uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
+  if (fa >= slo && fa < shi) {
+    lo[0] = slo;
+    hi[0] = shi;
+    nr = 1;
+  } else {
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+        fa >= (uintptr_t)ss.ss_sp && fa - (uintptr_t)ss.ss_sp < ss.ss_size) {
+      lo[0] = (uintptr_t)ss.ss_sp;
+      hi[0] = (uintptr_t)ss.ss_sp + ss.ss_size;
+      nr = 1;
+      if (shi > slo) {
+        lo[1] = slo;
+        hi[1] = shi;
+        nr = 2;
+      }
+    }
+  }
+  const struct tm_site **out =
+      t ? t->gather + (TM_GATHER_SLOTS - 1) : NULL; // written downwards
+  uintptr_t n = 0, prev = 0;
+  int ri = 0;
+  if (nr) {
+    // The dead window, within the region.
+    uintptr_t w = fa - lo[0] > DEAD_WINDOW ? fa - DEAD_WINDOW : lo[0];
+    prev = w - 1;
+  }
+  while (r && n < TM_GATHER_SLOTS - 1) {
+    uintptr_t a = (uintptr_t)r;
+    bool ok = false;
+    while (ri < nr) {
+      if (a > prev && a < hi[ri] && hi[ri] - a >= sizeof *r &&
+          (a & (_Alignof(struct tm_frame_record) - 1)) == 0) {
+        ok = true;
+        break;
+      }
+      // The interrupted stack's chain, below a handler on sigaltstack.
+      if (++ri < nr)
+        prev = lo[ri] - 1;
+    }
+    if (!ok) {
+      if (out)
+        *out-- = NULL;
+      n++;
+      break;
+    }
+    prev = a;
+    const struct tm_frame_record *next = r->prev;
+    if (ri > 0 || a > fa) { // live (a dead record is skipped)
+      const struct tm_site *s = r->site;
+      if (!tm_site_valid(s))
+        s = NULL;
+      if (out)
+        *out-- = s;
+      n++;
+    }
+    r = next;
+  }
+  struct tm_shadow sh = {n, t ? t->gather + (TM_GATHER_SLOTS - 1 - n)
+                              : tm_shadow_unset_ring};
+  return sh;
+}
+
 static __attribute__((noinline)) void shadow_init_slow(void) {
   // A dormant copy never touches __tm_shadow: inside libtracemalloc.so that
   // name is the executable's when the executable has a runtime (the active
@@ -165,15 +269,18 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   pthread_once(&shadow_once, make_key);
   size_t hdr = header_bytes();
   // Not charged to TM_MEM_TABLES: counted by resident pages (shadow_stack.h).
-  void *mem = mmap(NULL, hdr + SHADOW_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  stack_bounds_init();
+  void *mem =
+      mmap(NULL, hdr + GATHER_BYTES + SHADOW_BYTES, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) {
     thread_state = THREAD_NONE; // try again on a later allocation
     errno = saved_errno;
     return;
   }
   tm_thread_t *t = mem;
-  t->map_bytes = hdr + SHADOW_BYTES;
+  t->map_bytes = hdr + GATHER_BYTES + SHADOW_BYTES;
+  t->gather = (const struct tm_site **)((char *)mem + hdr);
   tm_reentrant++; // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
   tm_spin_lock(&registry_lock);
@@ -190,7 +297,8 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
     tm_reentrant -= TM_REENTRANT_IGNORE;
   }
   // In this order (see Order above): the ring, then the state.
-  __tm_shadow.frames = (const struct tm_site **)((char *)mem + hdr);
+  __tm_shadow.frames =
+      (const struct tm_site **)((char *)mem + hdr + GATHER_BYTES);
   atomic_signal_fence(memory_order_seq_cst);
   tm_thread_own = t;
   tm_thread_self = t;

@@ -36,6 +36,25 @@
 extern __thread struct tm_shadow __tm_shadow
     __attribute__((tls_model("initial-exec")));
 
+/* ABI v4: the record chain (tracemalloc_abi.h). Initial-exec here too. */
+extern __thread const struct tm_frame_record *__tm_shadow_top
+    __attribute__((tls_model("initial-exec")));
+
+/* The bounds of the machine stack the thread is on, [tm_stack_lo,
+ * tm_stack_hi): the thread's own (pthread_getattr_np, at thread setup) or
+ * a makecontext stack's (hooks/context_switch.c switches them with the
+ * context); 0, 0 until known. A capture reads frame records only inside
+ * them (tm_shadow_gather). */
+extern __thread uintptr_t tm_stack_lo
+    __attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t tm_stack_hi
+    __attribute__((tls_model("initial-exec")));
+
+/* Records a capture reads at most: each is at least one frame, so the
+ * 65,536th can only count beyond CPython's cap of 65,535. Also the size of
+ * a thread's gather buffer (its mapping, after the header). */
+#define TM_GATHER_SLOTS 65536u
+
 /* Slot k of a ring is ring[k & TM_SHADOW_RING_MASK]; slot 0 is never used
  * (depth 0 is "no instrumented frame"). */
 _Static_assert(TM_SHADOW_RING_SLOTS != 0 &&
@@ -88,6 +107,7 @@ typedef struct tm_deferred {
   size_t size;
   const struct tm_site *site;
   uintptr_t depth; /* __tm_shadow.depth in the handler; UINTPTR_MAX: free */
+  const struct tm_frame_record *top; /* __tm_shadow_top in the handler */
 } tm_deferred_t;
 
 /* The header-operation state of one thread (trace_table.h, "Header
@@ -144,6 +164,9 @@ typedef struct tm_thread {
   uint32_t hist_self;
   uint64_t hist_epoch;
   uintptr_t hist_last;
+  /* TM_GATHER_SLOTS site pointers (in the mapping, after the header): the
+   * record chain of the last capture, bottom-up (tm_shadow_gather). */
+  const struct tm_site **gather;
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */
@@ -164,6 +187,29 @@ extern __thread tm_thread_t *tm_thread_self
  * the fast path. NULL once the thread is exiting. */
 extern __thread tm_thread_t *tm_thread_own
     __attribute__((tls_model("initial-exec")));
+
+/* The shadow stack of this thread now, as {depth, frames}: slots
+ * frames[1..depth], bottom-up. With ABI v3 frames, __tm_shadow itself.
+ * With ABI v4 records (__tm_shadow_top set), the records read from the top
+ * down, each checked before it is read: inside the stack the thread is on
+ * (or, in a handler on sigaltstack, the alternate stack, then the thread's)
+ * at strictly increasing addresses, and its site in a registered site
+ * section (site_sections.h). A record above the caller's frame is live and
+ * counts (an unknown frame when its site fails the check); one below it is
+ * dead (left by an unwind through uninstrumented frames, until the next
+ * instrumented exit repairs the chain) and is skipped; the first record
+ * that fails the address check ends the chain as one unknown frame. Sites
+ * go to t's gather buffer (frames points into it); with t NULL, frames is
+ * the unset ring and every slot reads as unknown. At most TM_GATHER_SLOTS
+ * - 1 records. Signal-safe; reads only this thread's state. */
+struct tm_shadow tm_shadow_gather(tm_thread_t *t);
+
+static inline __attribute__((always_inline)) struct tm_shadow
+tm_shadow_current(tm_thread_t *t) {
+  if (__tm_shadow_top == NULL)
+    return __tm_shadow;
+  return tm_shadow_gather(t);
+}
 
 /* Record the deferred queue of `t`, this thread's (core.c; tm_reentrant
  * must be 0). */

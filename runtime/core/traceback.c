@@ -82,8 +82,13 @@ typedef struct walker {
   struct tm_shadow sh;
 } walker_t;
 
+/* The stack of the capture in progress on this thread (tm_intern_capture
+ * reads it once: with ABI v4 records, reading means walking them). */
+static __thread struct tm_shadow capture_sh
+    __attribute__((tls_model("initial-exec")));
+
 static inline void walker_init(walker_t *w, const struct tm_site *site) {
-  w->sh = __tm_shadow;
+  w->sh = capture_sh;
   w->chain = site;
   w->slot = top_slot(site, w->sh.depth);
   w->lo = lowest_known(&w->sh);
@@ -607,7 +612,8 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   tm_thread_t *t = tm_thread_self;
   if (TM_LIKELY(t != NULL))
     tm_tb_thread_sync(t, limit);
-  struct tm_shadow sh = __tm_shadow;
+  struct tm_shadow sh = tm_shadow_current(t);
+  capture_sh = sh;
   uintptr_t i = top_slot(site, sh.depth);
   uint64_t h = (uintptr_t)site, n = 0;
   for (const struct tm_site *c = site; c && n < MAX_TOTAL; c = c->inlined_at)

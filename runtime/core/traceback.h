@@ -171,7 +171,7 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
                            site->inlined_at != NULL,
                        0))
     return 0;
-  struct tm_shadow sh = __tm_shadow;
+  struct tm_shadow sh = tm_shadow_current(t);
   // The slots below the site: 1..depth, or 1..depth-1 when the site's
   // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
   // which fails the test below: tm_intern_capture handles it.)

@@ -113,12 +113,18 @@ TM_EXPORT int swapcontext(ucontext_t *oucp, const ucontext_t *ucp) {
   if (tm_rendezvous_dormant())
     return next(oucp, ucp);
   struct tm_shadow saved = __tm_shadow; /* on this context's own stack */
+  const struct tm_frame_record *saved_top = __tm_shadow_top;
+  uintptr_t saved_lo = tm_stack_lo, saved_hi = tm_stack_hi;
   int rc = next(oucp, ucp);
   /* Back on this context: its ring first, then its depth (a signal handler
-   * in between sees a whole ring either way). */
+   * in between sees a whole ring either way); its stack's bounds before its
+   * record chain (a capture reads records only inside the bounds). */
   __tm_shadow.frames = saved.frames;
+  tm_stack_lo = saved_lo;
+  tm_stack_hi = saved_hi;
   atomic_signal_fence(memory_order_seq_cst);
   __tm_shadow.depth = saved.depth;
+  __tm_shadow_top = saved_top;
   return rc;
 }
 
@@ -129,6 +135,7 @@ TM_EXPORT int swapcontext(ucontext_t *oucp, const ucontext_t *ucp) {
 struct ctx_stack {
   struct ctx_stack *next; /* bucket chain */
   void *sp;               /* uc_stack.ss_sp */
+  size_t size;            /* uc_stack.ss_size of the last makecontext */
   const struct tm_site **ring;
   void (*func)(void); /* the function of the last makecontext on it */
 };
@@ -181,6 +188,9 @@ ctx_trampoline(uintptr_t cp, uintptr_t a0, uintptr_t a1, uintptr_t a2,
   struct ctx_stack *c = (struct ctx_stack *)cp;
   /* A new context: no frame below it, on its stack's ring. */
   __tm_shadow.frames = c->ring;
+  __tm_shadow_top = NULL;
+  tm_stack_lo = (uintptr_t)c->sp;
+  tm_stack_hi = (uintptr_t)c->sp + c->size;
   atomic_signal_fence(memory_order_seq_cst);
   __tm_shadow.depth = 0;
   /* Extra arguments are harmless to a function that takes fewer (the
@@ -219,6 +229,7 @@ TM_EXPORT void makecontext(ucontext_t *ucp, void (*func)(void), int argc, ...) {
     struct ctx_stack *c = ctx_stack_for(ucp->uc_stack.ss_sp);
     if (c != NULL) {
       c->func = func;
+      c->size = ucp->uc_stack.ss_size;
       uintptr_t t[MAKE_MAX_ARGS + 1] = {(uintptr_t)c};
       for (int i = 0; i < n; i++)
         t[i + 1] = a[i];
