@@ -59,7 +59,10 @@ bool onCycle(BasicBlock *BB) { return reaches(BB, BB); }
 BasicBlock::iterator pushPoint(BasicBlock &BB) {
   BasicBlock::iterator IP = BB.getFirstInsertionPt();
   if (BB.isEntryBlock())
-    while (isa<AllocaInst>(*IP))
+    // And after the record's cast to i8* (typed pointers), which the
+    // push uses.
+    while (isa<AllocaInst>(*IP) ||
+           (isa<BitCastInst>(*IP) && isa<AllocaInst>(IP->getOperand(0))))
       ++IP;
   return IP;
 }
