@@ -18,10 +18,10 @@ declare i32 @__gxx_personality_v0(...)
 define i8* @f(i64 %n) personality i8* bitcast (i32 (...)* @__gxx_personality_v0 to i8*) {
 entry:
 ; CHECK: %tm.rec = alloca { {{i8\*|ptr}}, {{i8\*|ptr}} }, align 8
-; CHECK: %tm.prevp = getelementptr inbounds { {{i8\*|ptr}}, {{i8\*|ptr}} }, {{.*}}%tm.rec, i32 0, i32 0
+; CHECK: %tm.prevp = getelementptr inbounds {{(nuw )?}}{ {{i8\*|ptr}}, {{i8\*|ptr}} }, {{.*}}%tm.rec, i32 0, i32 0
 ; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp, align 8
-; CHECK-NEXT: %tm.sitep = getelementptr inbounds { {{i8\*|ptr}}, {{i8\*|ptr}} }, {{.*}}%tm.rec, i32 0, i32 1
+; CHECK-NEXT: %tm.sitep = getelementptr inbounds {{(nuw )?}}{ {{i8\*|ptr}}, {{i8\*|ptr}} }, {{.*}}%tm.rec, i32 0, i32 1
 ; CHECK-NEXT: store {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: store atomic {{i8\*|ptr}} %[[REC:tm.recp?]], {{.*}}@__tm_shadow_top release, align 8
 ; CHECK-NEXT: call void @may_throw()
