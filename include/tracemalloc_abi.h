@@ -93,6 +93,13 @@
  *    own frame is dead and skipped; the first one that fails these checks
  *    ends the walk as one unknown frame. total_nframe counts every frame
  *    (capped at CPython's 65,535: at most 65,535 records are read).
+ *    The runtime writes one thing into records: the low bit of the site
+ *    field of the records a capture memoises (a tag: "read, unchanged
+ *    since"), so that the next capture reads only the records above the
+ *    first tagged one that its memo holds (runtime/core/shadow_stack.c,
+ *    "Memo"). Instrumented code therefore never reads rec.site, and every
+ *    frame stores its site (untagged) before it makes a call that can reach
+ *    an allocation: at the push, or before each such call (as above).
  *    For an allocation that reaches the runtime without a site (malloc
  *    called by uninstrumented code, through interposition or sanitizer
  *    hooks), frames = the expanded records from the top: the line of the

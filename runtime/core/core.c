@@ -112,7 +112,9 @@ void tm_core_flush_queue(tm_thread_t *t) {
     const struct tm_frame_record *top = __tm_shadow_top;
     __tm_shadow.depth = d.depth;
     __tm_shadow_top = d.top;
+    tm_shadow_replay = 1; // dead records: no memo (shadow_stack.c)
     tm_trace_table_add(0, d.ptr, d.size, d.site);
+    tm_shadow_replay = 0;
     __tm_shadow.depth = depth;
     __tm_shadow_top = top;
   }

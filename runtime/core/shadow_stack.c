@@ -103,7 +103,10 @@ static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
 #define SHADOW_BYTES                                                           \
   ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
-#define GATHER_BYTES ((size_t)TM_GATHER_SLOTS * sizeof(const struct tm_site *))
+/* The gather arrays: sites, prefix counts, addresses, and the walk's
+ * scratch sites and addresses (shadow_stack.h, tm_thread_t). */
+#define GATHER_BYTES                                                           \
+  ((size_t)TM_GATHER_SLOTS * (4 * sizeof(uintptr_t) + sizeof(uint32_t)))
 
 static tm_spinlock_t threads_lock = TM_SPINLOCK_INIT;
 static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
@@ -187,18 +190,78 @@ static void stack_bounds_init(void) {
  * for. */
 #define DEAD_WINDOW ((uintptr_t)64 << 10)
 
-struct tm_shadow tm_shadow_gather(tm_thread_t *t) {
+__thread int tm_shadow_replay TM_TLS_IE;
+
+/* Memo. A walk of every record costs the stack's depth on every capture
+ * (10,000 records in recursion.c's `linear`: 11 instructions each). So a
+ * thread keeps the chain its last capture read (slots 1..memo_len: address,
+ * site, prefix count of frames), and that capture tagged each of those
+ * records by setting the low bit of its site field (sites are 8-aligned;
+ * the instrumented code only ever stores that field, never reads it). A
+ * frame that is entered anew stores an untagged site before it calls
+ * anything, so a tagged record with a live callee is one the memo already
+ * holds, unchanged: the walk stops at the first tagged record that is at
+ * the memo's slot j for its address, with the memo's site, whose prev is
+ * the memo's slot j-1 (or slot 1's prev), and whose caller's record (slot
+ * j-1) is tagged too. Slots 1..j are then the memo's, as they are, and
+ * only the records above are read. The last check covers the one record
+ * that may not have stored its site yet: a frame interrupted by a signal
+ * between its entry and its first call, which still holds the site (maybe
+ * tagged) of an earlier frame at its address; its caller did store a
+ * fresh, untagged site before calling it, unless a later capture (which
+ * made the memo) tagged it. The allocating function's own record
+ * (TM_SITE_OWN_FRAME) is never read.
+ * Only records of the stack the thread is on (tm_stack_lo/hi) are
+ * memoised: the memo is dropped when that stack changes (swapcontext), a
+ * handler's records on sigaltstack are read every time, a walk that ends
+ * in an unknown frame (a record that fails the checks) or at the 65,535
+ * cap memoises and tags nothing, and a replayed deferred allocation
+ * (tm_shadow_replay: a handler's dead records) neither reads nor writes it.
+ * Tags are written only into records that passed every check, and only over
+ * a valid site pointer: program data never holds one. */
+
+/* Slot j (1..memo_len) of the memo whose record is at a, or 0. Addresses
+ * decrease from slot 1 (the bottom) up. */
+static uintptr_t memo_find(const tm_thread_t *t, uintptr_t a) {
+  uintptr_t lo = 1, hi = t->memo_len;
+  if (hi && t->gather_addr[hi] == a) // the common case: the same top
+    return hi;
+  while (lo <= hi) {
+    uintptr_t mid = lo + (hi - lo) / 2;
+    uintptr_t m = t->gather_addr[mid];
+    if (m == a)
+      return mid;
+    if (m > a)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return 0;
+}
+
+/* Frames a site expands to: itself and its inlined_at chain (an unknown
+ * slot, NULL, is one frame), capped at TM_TOTAL_CAP. */
+static inline uint32_t site_frames(const struct tm_site *s) {
+  uint32_t n = 1;
+  if (s)
+    for (s = s->inlined_at; s && n < TM_TOTAL_CAP; s = s->inlined_at)
+      n++;
+  return n;
+}
+
+struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   const struct tm_frame_record *r = __tm_shadow_top;
   uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
   // The regions records may be in, in chain order: the stack the capture
   // runs on, and under a handler on the alternate stack, then the thread's.
   uintptr_t lo[2], hi[2];
-  int nr = 0;
+  int nr = 0, mr = -1; // mr: the region of the thread's stack (memoised)
   uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
   if (fa >= slo && fa < shi) {
     lo[0] = slo;
     hi[0] = shi;
     nr = 1;
+    mr = 0;
   } else {
     stack_t ss;
     if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
@@ -210,51 +273,145 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t) {
         lo[1] = slo;
         hi[1] = shi;
         nr = 2;
+        mr = 1;
       }
     }
   }
-  const struct tm_site **out =
-      t ? t->gather + (TM_GATHER_SLOTS - 1) : NULL; // written downwards
-  uintptr_t n = 0, prev = 0;
+  bool memo = t && !tm_shadow_replay && shi != 0;
+  if (t && (!memo || t->memo_hi != shi)) {
+    t->memo_len = 0;
+    t->memo_hi = memo ? shi : 0;
+  }
+  const struct tm_site **ss = t ? t->gather_scratch_site : NULL;
+  uintptr_t *sa = t ? t->gather_scratch_addr : NULL;
+  uintptr_t k = 0, prev = 0, top = 0, base = 0;
+  const struct tm_site *valid = NULL; // the last site found valid
+  bool clean = false;                 // ended at the bottom, or on the memo
+  bool live = false;                  // past the dead records
+  bool mine = memo && mr == 0;
   int ri = 0;
   if (nr) {
     // The dead window, within the region.
     uintptr_t w = fa - lo[0] > DEAD_WINDOW ? fa - DEAD_WINDOW : lo[0];
     prev = w - 1;
+    top = hi[0] - sizeof *r; // the highest address a record can start at
   }
-  while (r && n < TM_GATHER_SLOTS - 1) {
-    uintptr_t a = (uintptr_t)r;
-    bool ok = false;
-    while (ri < nr) {
-      if (a > prev && a < hi[ri] && hi[ri] - a >= sizeof *r &&
-          (a & (_Alignof(struct tm_frame_record) - 1)) == 0) {
-        ok = true;
-        break;
-      }
-      // The interrupted stack's chain, below a handler on sigaltstack.
-      if (++ri < nr)
-        prev = lo[ri] - 1;
+  while (k < TM_GATHER_SLOTS - 1) {
+    if (!r) {
+      clean = true;
+      break;
     }
-    if (!ok) {
-      if (out)
-        *out-- = NULL;
-      n++;
+    uintptr_t a = (uintptr_t)r;
+    if (TM_UNLIKELY(a <= prev || a > top ||
+                    (a & (_Alignof(struct tm_frame_record) - 1)))) {
+      if (ri + 1 < nr) {
+        // The interrupted stack's chain, below a handler on sigaltstack.
+        ri++;
+        prev = lo[ri] - 1;
+        top = hi[ri] - sizeof *r;
+        mine = memo && mr == ri;
+        continue;
+      }
+      if (t) { // the chain ends here, as one unknown frame
+        ss[k] = NULL;
+        sa[k] = 0;
+      }
+      k++;
       break;
     }
     prev = a;
     const struct tm_frame_record *next = r->prev;
-    if (ri > 0 || a > fa) { // live (a dead record is skipped)
-      const struct tm_site *s = r->site;
-      if (!tm_site_valid(s))
-        s = NULL;
-      if (out)
-        *out-- = s;
-      n++;
+    if (TM_UNLIKELY(!live)) {
+      if (ri == 0 && a <= fa) { // dead: skipped
+        r = next;
+        continue;
+      }
+      live = true;
+      if (own) { // the allocating function's own record: not read
+        if (t) {
+          ss[k] = NULL;
+          sa[k] = 0;
+        }
+        k++;
+        r = next;
+        continue;
+      }
     }
+    uintptr_t sv = (uintptr_t)r->site;
+    if (TM_UNLIKELY(sv & 1) && mine) {
+      uintptr_t j = memo_find(t, a);
+      if (j && (const struct tm_site *)(sv & ~(uintptr_t)1) == t->gather[j] &&
+          (uintptr_t)next == (j > 1 ? t->gather_addr[j - 1] : t->memo_prev0) &&
+          (j == 1 ||
+           (t->gather[j - 1] &&
+            (uintptr_t)((const struct tm_frame_record *)t->gather_addr[j - 1])
+                    ->site == ((uintptr_t)t->gather[j - 1] | 1)))) {
+        base = j;
+        clean = true;
+        break;
+      }
+    }
+    const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
+    // Recursion repeats one site: checked once per walk.
+    if (s != valid) {
+      if (tm_site_valid(s))
+        valid = s;
+      else
+        s = NULL;
+    }
+    if (t) {
+      ss[k] = s;
+      sa[k] = mine ? a : 0;
+    }
+    k++;
     r = next;
   }
-  struct tm_shadow sh = {n, t ? t->gather + (TM_GATHER_SLOTS - 1 - n)
-                              : tm_shadow_unset_ring};
+  if (!t) {
+    struct tm_shadow sh = {k, tm_shadow_unset_ring};
+    return sh;
+  }
+  // Place the records read above the memo's slots 1..base, bottom-up. The
+  // memoisable ones (this stack's, from the bottom, on a clean walk) extend
+  // the memo and are tagged.
+  uintptr_t q = 0;
+  if (memo && clean)
+    while (q < k && sa[k - 1 - q])
+      q++;
+  uintptr_t d = base;
+  const struct tm_site *last = (const struct tm_site *)1;
+  uint32_t frames = 0;
+  // Locals: the tag stores below could alias the fields of *t.
+  const struct tm_site **g = t->gather;
+  uint32_t *cum = t->gather_cum;
+  uintptr_t *ga = t->gather_addr;
+  uint32_t c = cum[d];
+  for (uintptr_t x = k; x-- > 0;) {
+    const struct tm_site *s = ss[x];
+    if (s != last) {
+      last = s;
+      frames = site_frames(s);
+    }
+    d++;
+    g[d] = s;
+    c += frames;
+    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
+    cum[d] = c;
+    if (x >= k - q) {
+      uintptr_t a = sa[x];
+      ga[d] = a;
+      if (s) // tag it (relaxed: only this thread and its handlers read it)
+        __atomic_store_n(&((struct tm_frame_record *)a)->site,
+                         (const struct tm_site *)((uintptr_t)s | 1),
+                         __ATOMIC_RELAXED);
+    }
+  }
+  if (memo) {
+    if (base == 0 && q)
+      t->memo_prev0 =
+          (uintptr_t)((const struct tm_frame_record *)sa[k - 1])->prev;
+    t->memo_len = clean ? base + q : 0;
+  }
+  struct tm_shadow sh = {d, t->gather};
   return sh;
 }
 
@@ -280,7 +437,12 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   }
   tm_thread_t *t = mem;
   t->map_bytes = hdr + GATHER_BYTES + SHADOW_BYTES;
-  t->gather = (const struct tm_site **)((char *)mem + hdr);
+  uintptr_t *g = (uintptr_t *)((char *)mem + hdr);
+  t->gather = (const struct tm_site **)g;
+  t->gather_addr = g + TM_GATHER_SLOTS;
+  t->gather_scratch_site = (const struct tm_site **)(g + 2 * TM_GATHER_SLOTS);
+  t->gather_scratch_addr = g + 3 * TM_GATHER_SLOTS;
+  t->gather_cum = (uint32_t *)(g + 4 * TM_GATHER_SLOTS);
   tm_reentrant++; // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
   tm_spin_lock(&registry_lock);

@@ -55,6 +55,9 @@ extern __thread uintptr_t tm_stack_hi
  * a thread's gather buffer (its mapping, after the header). */
 #define TM_GATHER_SLOTS 65536u
 
+/* CPython's cap on total_nframe. */
+#define TM_TOTAL_CAP 65535u
+
 /* Slot k of a ring is ring[k & TM_SHADOW_RING_MASK]; slot 0 is never used
  * (depth 0 is "no instrumented frame"). */
 _Static_assert(TM_SHADOW_RING_SLOTS != 0 &&
@@ -164,9 +167,23 @@ typedef struct tm_thread {
   uint32_t hist_self;
   uint64_t hist_epoch;
   uintptr_t hist_last;
-  /* TM_GATHER_SLOTS site pointers (in the mapping, after the header): the
-   * record chain of the last capture, bottom-up (tm_shadow_gather). */
+  /* The record chain of the last capture, bottom-up, in the mapping after
+   * the header (tm_shadow_gather): slot k (1..) holds its site in
+   * gather[k], the frames slots 1..k expand to in gather_cum[k] (capped at
+   * 65535; gather_cum[0] is 0) and, for the memo's slots 1..memo_len, the
+   * record's address in gather_addr[k]. gather_scratch_site/addr: the
+   * records one walk reads, top-down, before they are placed. */
   const struct tm_site **gather;
+  uint32_t *gather_cum;
+  uintptr_t *gather_addr;
+  const struct tm_site **gather_scratch_site;
+  uintptr_t *gather_scratch_addr;
+  /* The record memo (shadow_stack.c, "Memo"): slots 1..memo_len are the
+   * records of the stack whose top end is memo_hi, whose sites the walk
+   * that memoised them tagged; memo_prev0 is the prev of slot 1's record. */
+  uintptr_t memo_len;
+  uintptr_t memo_hi;
+  uintptr_t memo_prev0;
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */
@@ -202,14 +219,22 @@ extern __thread tm_thread_t *tm_thread_own
  * go to t's gather buffer (frames points into it); with t NULL, frames is
  * the unset ring and every slot reads as unknown. At most TM_GATHER_SLOTS
  * - 1 records. Signal-safe; reads only this thread's state. */
-struct tm_shadow tm_shadow_gather(tm_thread_t *t);
+struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
 
+/* own: the capture's site has TM_SITE_OWN_FRAME; the first live record is
+ * then its function's own, whose site field is stale: it is the top slot
+ * as an unknown frame, never read (the consumer drops the top slot). */
 static inline __attribute__((always_inline)) struct tm_shadow
-tm_shadow_current(tm_thread_t *t) {
+tm_shadow_current(tm_thread_t *t, bool own) {
   if (__tm_shadow_top == NULL)
     return __tm_shadow;
-  return tm_shadow_gather(t);
+  return tm_shadow_gather(t, own);
 }
+
+/* Set while the runtime replays a signal handler's deferred allocation
+ * with the handler's (dead) top (core.c): the capture then neither uses
+ * nor writes the record memo. */
+extern __thread int tm_shadow_replay __attribute__((tls_model("initial-exec")));
 
 /* Record the deferred queue of `t`, this thread's (core.c; tm_reentrant
  * must be 0). */

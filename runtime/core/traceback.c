@@ -486,6 +486,9 @@ static inline uintptr_t
 count_slots(tm_thread_t *t, const struct tm_site *const *frames, uintptr_t i) {
   if (TM_UNLIKELY(!t))
     return count_slots_walk(frames, i);
+  // ABI v4 records: the walk counted them (gather_cum, capped).
+  if (frames == (const struct tm_site *const *)t->gather)
+    return t->gather_cum[i];
   uintptr_t lim = i < TM_TOTAL_MEMO_SLOTS ? i : TM_TOTAL_MEMO_SLOTS;
   // The same stack as last time (the common case of a loop): one
   // straight-line compare, after the top slot, where a change usually is.
@@ -612,7 +615,8 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   tm_thread_t *t = tm_thread_self;
   if (TM_LIKELY(t != NULL))
     tm_tb_thread_sync(t, limit);
-  struct tm_shadow sh = tm_shadow_current(t);
+  struct tm_shadow sh =
+      tm_shadow_current(t, site && (site->flags & TM_SITE_OWN_FRAME));
   capture_sh = sh;
   uintptr_t i = top_slot(site, sh.depth);
   uint64_t h = (uintptr_t)site, n = 0;

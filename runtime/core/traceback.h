@@ -171,11 +171,24 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
                            site->inlined_at != NULL,
                        0))
     return 0;
-  struct tm_shadow sh = tm_shadow_current(t);
+  struct tm_shadow sh =
+      tm_shadow_current(t, (site->flags & TM_SITE_OWN_FRAME) != 0);
   // The slots below the site: 1..depth, or 1..depth-1 when the site's
   // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
-  // which fails the test below: tm_intern_capture handles it.)
+  // which fails the tests below: tm_intern_capture handles it.)
   uintptr_t i = sh.depth - (site->flags & TM_SITE_OWN_FRAME);
+  uint32_t total;
+  if (sh.frames == t->gather) {
+    // ABI v4 records: the walk counted the frames below (gather_cum).
+    if (__builtin_expect(i >= TM_GATHER_SLOTS, 0))
+      return 0;
+    uint32_t below = t->gather_cum[i];
+    total = below >= TM_TOTAL_CAP ? TM_TOTAL_CAP : below + 1;
+    const tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
+    if (__builtin_expect(e->key == (uintptr_t)site && e->check == total, 1))
+      return e->id;
+    return 0;
+  }
   // i < TM_SHADOW_RING_SLOTS: slots 1..i are ring[1..i] and none was taken
   // by a deeper frame (depth <= i + 1 <= TM_SHADOW_RING_SLOTS); within the
   // memo, and the memo's stack.
@@ -185,7 +198,7 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
       (i != 0 && sh.frames[i] != t->memo_slots[i - 1]) ||
       !tm_tb_memo_same(sh.frames + 1, t->memo_slots, i))
     return 0;
-  uint32_t total = (uint32_t)t->memo_total1;
+  total = (uint32_t)t->memo_total1;
   const tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
   if (__builtin_expect(e->key == (uintptr_t)site && e->check == total, 1))
     return e->id;

@@ -33,6 +33,7 @@ static const struct tm_site sites[] = {
     {"k.c", "k", NULL, 50, 1, TM_SITE_OWN_FRAME, 0},       // 4
     {"k.c", "k", NULL, 51, 1, 0, 0},                       // 5
     {"deep.c", "deep", NULL, 60, 1, 0, 0},                 // 6
+    {"main.c", "main", NULL, 11, 1, 0, 0},                 // 7
 };
 #define NSITES (sizeof sites / sizeof *sites)
 /* Not registered: a record naming it is an unknown frame. */
@@ -163,6 +164,81 @@ static void test_deep(void) {
   tm_stop();
 }
 
+/* The record memo (shadow_stack.c, "Memo"): a capture reads only the
+ * records above the first one the last capture tagged and memoised, and
+ * the memo must never stand in for records that changed. Stores of a site
+ * here are what a frame does before each call (a fresh, untagged site). */
+static void test_memo(void) {
+  CHECK_EQ_INT(tm_start(3), TM_OK);
+  struct tm_frame_record r[3];
+  memset(r, 0, sizeof r);
+  // main:10 -> g -> f -> tm_track.
+  r[2].site = &sites[0];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  link_chain(r, 3);
+  CHECK_EQ_INT(tm_track(0, 0x100, 1), 0);
+  // The capture tagged the records it read.
+  CHECK(((uintptr_t)r[0].site & 1) && ((uintptr_t)r[2].site & 1));
+  // Unchanged: the same frames from the memo.
+  CHECK_EQ_INT(tm_track(0, 0x200, 2), 0);
+  // main calls g again, from line 11, at the same addresses: every frame
+  // stores its site anew.
+  r[2].site = &sites[7];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  CHECK_EQ_INT(tm_track(0, 0x300, 3), 0);
+  // The same, but f is interrupted (a signal handler allocates) before it
+  // stored its site: its record still holds the tagged site of the frame
+  // before it at that address, and its prev is the memo's; its caller's
+  // fresh site says the memo is stale below it.
+  r[2].site = &sites[0];
+  r[1].site = &sites[2];
+  CHECK_EQ_INT(tm_track(0, 0x400, 4), 0);
+  // Only the top changes (another callee of g): read, the rest memoised.
+  r[0].site = &sites[5];
+  CHECK_EQ_INT(tm_track(0, 0x500, 5), 0);
+  // A signal handler's frame (fresh site, the same as before) on top of a
+  // new g, interrupted before it stored its site (its record keeps the
+  // tagged one of the g before it), called by main from line 11: the
+  // handler's record is not tagged, so it is no proof that the memo holds
+  // below it.
+  r[2].site = &sites[7];
+  r[0].site = &sites[5];
+  CHECK_EQ_INT(tm_track(0, 0x580, 9), 0);
+  // A deeper chain, then a capture half way down it (the records above are
+  // gone; the frame there called something else).
+  enum { N = 1000 };
+  struct tm_frame_record *d = __builtin_alloca(N * sizeof *d);
+  for (int i = 0; i < N; i++)
+    d[i].site = &sites[6];
+  link_chain(d, N);
+  CHECK_EQ_INT(tm_track(0, 0x600, 6), 0);
+  d[500].site = &sites[1];
+  __tm_shadow_top = &d[500];
+  CHECK_EQ_INT(tm_track(0, 0x700, 7), 0);
+  // And back up on new frames above it (new instances at new sites).
+  d[499].site = &sites[2];
+  d[499].prev = &d[500];
+  __tm_shadow_top = &d[499];
+  CHECK_EQ_INT(tm_track(0, 0x800, 8), 0);
+  __tm_shadow_top = NULL;
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 1), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 2), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 3), 3, "f.c:20", "g.c:30", "main.c:11");
+  EXPECT(find(snap, 4), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 5), 3, "k.c:51", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 9), 3, "k.c:51", "g.c:30", "main.c:11");
+  EXPECT(find(snap, 6), 1000, "deep.c:60", "deep.c:60", "deep.c:60");
+  EXPECT(find(snap, 7), 500, "f.c:20", "deep.c:60", "deep.c:60");
+  EXPECT(find(snap, 8), 501, "g.c:30", "f.c:20", "deep.c:60");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
 int main(void) {
   CHECK(tm_site_sections_add(sites, sites + NSITES));
   CHECK(tm_site_sections_add(sites, sites + NSITES)); // idempotent
@@ -173,6 +249,7 @@ int main(void) {
   CHECK(tm_stack_lo < (uintptr_t)&local && (uintptr_t)&local < tm_stack_hi);
   test_chain();
   test_deep();
+  test_memo();
   __tm_shadow_top = NULL;
   return CHECK_DONE();
 }
