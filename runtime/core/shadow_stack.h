@@ -5,9 +5,11 @@
  * thread setup is tm_shadow_thread_init (internal.h).
  *
  * Memory. Each thread gets one mapping: one page-aligned header
- * (tm_thread_t: registry links and the traceback cache, TM_THREAD_BYTES)
- * followed by its ring of TM_SHADOW_RING_SLOTS pointers (8 MiB of address
- * space on LP64, MAP_NORESERVE). The kernel only backs the pages a thread
+ * (tm_thread_t: registry links and the traceback cache, TM_THREAD_BYTES),
+ * the gather arrays of ABI v4 captures (TM_GATHER_SLOTS x 36 bytes: sites,
+ * addresses, prefix counts and the walk's scratch; 2.25 MiB of address
+ * space) and its ring of TM_SHADOW_RING_SLOTS pointers (8 MiB of address
+ * space on LP64), all MAP_NORESERVE. The kernel only backs the pages a thread
  * really touches: a thread whose instrumented code never goes deeper than a
  * few hundred frames uses one or two pages of the ring. Threads without a
  * mapping (not set up yet, or torn down) share tm_shadow_unset_ring, in
