@@ -67,6 +67,7 @@
 #include "shadow_stack.h"
 #include "site_sections.h"
 #include "spinlock.h"
+#include "stack_bounds.h"
 #include "thread_registry.h"
 #include "timeline.h"
 
@@ -163,25 +164,17 @@ static void make_key(void) {
     shadow_key = (pthread_key_t)-1;
 }
 
-/* This thread's stack, once (the capture reads records only inside it).
- * pthread_getattr_np may allocate (its CPU set; for the main thread, the
- * stdio of /proc/self/maps): bracketed like pthread_setspecific below. A
- * context switched to before this keeps its own bounds. */
+/* This thread's stack, once (the capture reads records only inside it),
+ * without malloc (stack_bounds.h). A context switched to before this keeps
+ * its own bounds. */
 static void stack_bounds_init(void) {
   if (tm_stack_hi != 0)
     return;
-  pthread_attr_t attr;
-  void *addr;
-  size_t size;
-  tm_reentrant += TM_REENTRANT_IGNORE;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size != 0) {
-      tm_stack_lo = (uintptr_t)addr;
-      tm_stack_hi = (uintptr_t)addr + size;
-    }
-    pthread_attr_destroy(&attr);
+  uintptr_t lo, hi;
+  if (tm_stack_bounds(&lo, &hi)) {
+    tm_stack_lo = lo;
+    tm_stack_hi = hi;
   }
-  tm_reentrant -= TM_REENTRANT_IGNORE;
 }
 
 /* Dead records (below the capture's frame) are followed only this far
