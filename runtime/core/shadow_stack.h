@@ -43,7 +43,7 @@ extern __thread const struct tm_frame_record *__tm_shadow_top
     __attribute__((tls_model("initial-exec")));
 
 /* The bounds of the machine stack the thread is on, [tm_stack_lo,
- * tm_stack_hi): the thread's own (pthread_getattr_np, at thread setup) or
+ * tm_stack_hi): the thread's own (stack_bounds.h, at thread setup) or
  * a makecontext stack's (hooks/context_switch.c switches them with the
  * context); 0, 0 until known. A capture reads frame records only inside
  * them (tm_shadow_gather). */
