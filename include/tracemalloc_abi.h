@@ -52,7 +52,10 @@
  *                     such call: the record is its own)
  *      ret / resume:  __tm_shadow_top = rec.prev;  (before a musttail call)
  *      landing pad,
- *      after a returns_twice call:  __tm_shadow_top = &rec;
+ *      after a returns_twice call,
+ *      after a call that may reach code not instrumented here (an indirect
+ *      or external callee, or one defined in the module but skipped):
+ *                     __tm_shadow_top = &rec;
  *
  *    Nothing is live in a register across a call (the exits reload prev
  *    from the record), and there is no depth: a dlopen'ed or any other
@@ -67,9 +70,15 @@
  *    pointer from any other word.
  *    Unwinds through uninstrumented frames (a longjmp, a C++ exception
  *    caught in code without a frame) leave __tm_shadow_top pointing into
- *    dead stack until the next instrumented exit, landing pad or
- *    returns_twice point of a live frame puts it back: the capture
- *    therefore checks every record before it reads it (section 3).
+ *    dead stack until control comes back into a live frame: at its
+ *    landing pad, after its returns_twice call, or after its call into
+ *    uninstrumented code (the setjmp or catch was there, or below it), its
+ *    record is the top again. A call to a function instrumented in the
+ *    module needs no such store: that function pops to the prev it loaded,
+ *    and re-installs its own record after its own calls out. Until then
+ *    (in the uninstrumented code, or in a frame entered while not tracing,
+ *    which keeps no record) the top may be dead: the capture therefore
+ *    checks every record before it reads it (section 3).
  *    Hook calls (__tm_*) do not store into the record: their site is passed
  *    as an argument.
  *    Context switches (runtime side, runtime/hooks/context_switch.c): the

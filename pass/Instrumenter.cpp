@@ -214,6 +214,26 @@ private:
     return nullptr;
   }
 
+  // CB's callee is a function this module instruments (or folds) and that
+  // no other definition can replace: when CB returns, every record pushed
+  // below it has been popped, even after a longjmp below it, since the
+  // callee re-installs its own record after the calls that leave this
+  // module's instrumented code (ShadowStack.h). False for an indirect call,
+  // an external or interposable callee, and one defined here but skipped:
+  // control may come back from those by a longjmp to a setjmp in code that
+  // does not keep the shadow stack, with the top at the dead records of the
+  // frames the jump skipped.
+  bool reachesOnlyInstrumented(const CallBase &CB) const {
+    const auto *Callee =
+        dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+    if (!Callee || Callee->isDeclaration() || Callee->isInterposable())
+      return false;
+    // Instrumented in this run (marked before its body is), or by an
+    // earlier run of the pass (LTO backends run it again).
+    return Callee->hasFnAttribute(InstrumentedAttr) ||
+           !skipReason(const_cast<Function &>(*Callee));
+  }
+
   // Why F gets no frame before its calls are looked at, or null.
   const char *noFrameReason(Function &F) const {
     if (Opts.SiteOnly)
@@ -509,7 +529,11 @@ private:
         Stores.push_back({SlotCalls[I], Table.address(SlotSite[I])});
         tm_compat::dropMemoryAttrs(*SlotCalls[I]);
       }
-      SF->emit(ShadowStackGlobals(M, Opts.LocalExec), Stores);
+      SmallVector<CallBase *, 8> Reentries;
+      for (CallBase *CB : SlotCalls)
+        if (!reachesOnlyInstrumented(*CB))
+          Reentries.push_back(CB);
+      SF->emit(ShadowStackGlobals(M, Opts.LocalExec), Stores, Reentries);
       ++NumFrames;
       NumSlotStores += SlotCalls.size();
     }

@@ -454,7 +454,8 @@ void ShadowFrame::collectFallbackExits(SmallVectorImpl<Instruction *> &Exits,
 }
 
 void ShadowFrame::emit(const ShadowStackGlobals &G,
-                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores,
+                       ArrayRef<CallBase *> Reentries) {
   // The record: a static alloca, first in the entry block (one for all the
   // pushes of a split frame: their regions never overlap).
   BasicBlock &Entry = F.getEntryBlock();
@@ -463,7 +464,7 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
   AllocaInst *Rec = AB.CreateAlloca(G.RecordTy, nullptr, "tm.rec");
   Rec->setAlignment(F.getParent()->getDataLayout().getPointerABIAlignment(0));
   if (Parts.empty()) {
-    emitRegion(G, Rec, SlotStores);
+    emitRegion(G, Rec, SlotStores, Reentries);
     return;
   }
   // A split frame: each push with its region and the stores of its calls,
@@ -478,13 +479,47 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
     for (const auto &CS : SlotStores)
       if (Region.count(CS.first->getParent()))
         Mine.push_back(CS);
-    emitRegion(G, Rec, Mine);
+    SmallVector<CallBase *, 8> MyReentries;
+    for (CallBase *CB : Reentries)
+      if (Region.count(CB->getParent()))
+        MyReentries.push_back(CB);
+    emitRegion(G, Rec, Mine, MyReentries);
   }
+}
+
+// __tm_shadow_top = &rec where control comes back from CB: after a call,
+// at the start of an invoke's normal destination (its edge split when the
+// destination has other predecessors). None after a call that does not
+// return, nor after a musttail call (only its ret may follow it, and the
+// frame is popped before it).
+void ShadowFrame::emitReentry(const ShadowStackGlobals &G, Value *RecP,
+                              CallBase *CB) {
+  if (CB->doesNotReturn())
+    return;
+  Instruction *At = nullptr;
+  if (auto *CI = dyn_cast<CallInst>(CB)) {
+    if (CI->isMustTailCall())
+      return;
+    At = CI->getNextNode();
+  } else if (auto *II = dyn_cast<InvokeInst>(CB)) {
+    BasicBlock *Normal = II->getNormalDest();
+    if (!Normal->getSinglePredecessor())
+      Normal = SplitEdge(II->getParent(), Normal, &DT);
+    At = &*Normal->getFirstInsertionPt();
+  } else {
+    return; // callbr: its destinations are asm labels, not a return
+  }
+  const Align PtrAlign(
+      F.getParent()->getDataLayout().getPointerABIAlignment(0));
+  IRBuilder<> B(At);
+  B.SetCurrentDebugLocation(DebugLoc());
+  B.CreateAlignedStore(RecP, G.Top, PtrAlign);
 }
 
 void ShadowFrame::emitRegion(
     const ShadowStackGlobals &G, Value *Rec,
-    ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+    ArrayRef<std::pair<CallBase *, Constant *>> SlotStores,
+    ArrayRef<CallBase *> Reentries) {
   SmallVector<Instruction *, 8> Exits;
   bool AtEntry = false;
   if (!Region.empty()) {
@@ -569,11 +604,14 @@ void ShadowFrame::emitRegion(
         At.CreateAlignedLoad(G.PtrTy, PrevPtr, PtrAlign, "tm.prev.back"), G.Top,
         PtrAlign);
   }
+  for (CallBase *CB : Reentries)
+    emitReentry(G, RecP, CB);
   TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': " << Exits.size()
-                  << " pop(s), " << Pads.size() << " landing pad(s) and "
-                  << Twice.size()
-                  << " returns_twice call(s) set the top back to the own "
-                     "record\n");
+                  << " pop(s), " << Pads.size() << " landing pad(s), "
+                  << Twice.size() << " returns_twice call(s) and "
+                  << Reentries.size()
+                  << " call(s) into uninstrumented code set the top back to "
+                     "the own record\n");
 }
 
 } // namespace tmpass

@@ -12,7 +12,15 @@
 //   before a call:    rec.site = site;
 //   ret / resume:     __tm_shadow_top = rec.prev  (before a terminating
 //                                                  musttail call);
-//   landing pads and after returns_twice calls: __tm_shadow_top = &rec.
+//   landing pads and after returns_twice calls: __tm_shadow_top = &rec;
+//   after a call that stores a site and reaches code this module does not
+//   instrument (an external or indirect callee, or one defined here but
+//   skipped): __tm_shadow_top = &rec, as control may come back by a longjmp
+//   to a setjmp in that code, which leaves the top at the dead records of
+//   the frames the jump skipped (include/tracemalloc_abi.h section 2). A
+//   callee instrumented here needs none: it pops to the prev it loaded,
+//   which was &rec, and it re-installs its own record after its own such
+//   calls.
 // __tm_shadow_top is an external initial-exec declaration of one word (so a
 // dlopen'ed instrumented library never exhausts the static TLS block), or
 // local-exec with -tm-local-exec, which tmcc passes when the static runtime
@@ -92,10 +100,13 @@ public:
   // The frame is pushed whenever I runs (P dominates I).
   bool isPushedAt(const llvm::Instruction &I) const;
 
-  // Push, slot stores (call, site) and every restore.
-  void emit(
-      const ShadowStackGlobals &G,
-      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
+  // Push, slot stores (call, site) and every restore; Reentries are the
+  // calls (among the slot calls) after which the frame re-installs its
+  // record.
+  void
+  emit(const ShadowStackGlobals &G,
+       llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores,
+       llvm::ArrayRef<llvm::CallBase *> Reentries);
 
 private:
   // One push and its region (a split frame has several).
@@ -108,7 +119,10 @@ private:
   bool trySplit(llvm::ArrayRef<llvm::BasicBlock *> Needing);
   void emitRegion(
       const ShadowStackGlobals &G, llvm::Value *Rec,
-      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
+      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores,
+      llvm::ArrayRef<llvm::CallBase *> Reentries);
+  void emitReentry(const ShadowStackGlobals &G, llvm::Value *RecP,
+                   llvm::CallBase *CB);
   void collectRestorePoints();
   void computeReachable();
   bool computeRegion(llvm::ArrayRef<llvm::BasicBlock *> Needing);

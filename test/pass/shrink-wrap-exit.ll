@@ -94,6 +94,7 @@ ret:
 ; CHECK-NEXT: br label %ret
 ; CHECK: more:
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %ret
@@ -131,6 +132,7 @@ ret:
 ; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: br i1 %d, label %[[TOMID:[^,]+]], label %[[TOEXIT:[^,]+]]
 ; CHECK: [[TOEXIT]]: {{ *}}; preds = %push{{$}}
 ; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp

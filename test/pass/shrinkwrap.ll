@@ -53,6 +53,7 @@ rec:
 ; CHECK: body:
 ; CHECK-NOT: @__tm_shadow
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK: exit:
 ; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
@@ -114,6 +115,7 @@ rec:
 ; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
 ; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %join
@@ -177,6 +179,7 @@ lp:
 ; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %join
@@ -193,11 +196,16 @@ join:
 }
 
 ; -O0's loop shape (condition in the header, the call in the body): the push
-; goes before the loop, never into a block of the cycle.
+; goes before the loop, never into a block of the cycle (only the external
+; call's re-installation of the record, a plain store, is in it).
 ; CHECK-LABEL: define void @o0_loop(
 ; CHECK: entry:
 ; CHECK: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: for.cond:
+; CHECK-NOT: load {{.*}}@__tm_shadow_top
+; CHECK-NOT: @__tm_shadow_top release
+; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NOT: @__tm_shadow
 ; CHECK: for.end:
 ; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp

@@ -52,14 +52,19 @@ done:
   ret i64 %res
 }
 
-; Two storing calls: one store right before each, with its own site.
+; Two storing calls: one store right before each, with its own site. The
+; external call re-installs the record when it comes back (a longjmp to a
+; setjmp in uninstrumented code returns through it); the call to @two,
+; instrumented here, does not.
 ; CHECK-LABEL: define void @two(
 ; CHECK: %tm.sitep = getelementptr
 ; CHECK-NEXT: store atomic {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top release
 ; CHECK-NEXT: store {{i8\*|ptr}} [[S1:.*]], {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: store {{i8\*|ptr}} [[S2:.*]], {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @two()
+; CHECK-NEXT: %tm.prev.back = load
 define void @two() {
   call void @ext()
   call void @two()
