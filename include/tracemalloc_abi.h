@@ -133,9 +133,9 @@ extern "C" {
 
 /* tm_site.flags */
 #define TM_SITE_OWN_FRAME                                                      \
-  0x1u /* the function holding this call pushed a                              \
-          shadow frame (its own slot is the                                    \
-          depth, __tm_shadow.depth) */
+  0x1u /* the function holding this call pushed its                            \
+          frame record (the innermost live one,                                \
+          whose site field is stale here) */
 #define TM_SITE_NO_DEBUG                                                       \
   0x2u /* no debug info: file is the module's source                           \
           file and line is 0 */
@@ -153,20 +153,6 @@ struct tm_site {
   uint32_t flags;                   /* TM_SITE_* */
   uint32_t reserved;                /* 0 */
 };
-
-/* The shadow-stack ring: slots per thread (a power of two; 8 MiB of
- * address space, of which only the touched pages cost memory). */
-#define TM_SHADOW_RING_SLOTS (1u << 20)
-#define TM_SHADOW_RING_MASK (TM_SHADOW_RING_SLOTS - 1u)
-
-/* Shadow-stack TLS, defined by the runtime with
- * __attribute__((tls_model("initial-exec"))). Layout is fixed: the pass
- * builds it as the LLVM struct { intptr, ptr }. */
-struct tm_shadow {
-  uintptr_t depth;               /* instrumented frames live now */
-  const struct tm_site **frames; /* the ring; never NULL */
-};
-extern __thread struct tm_shadow __tm_shadow;
 
 /* ABI v4 frame record: one per pushed frame, an alloca in the frame
  * itself, linked from the thread's __tm_shadow_top (section 2). Layout is
@@ -187,15 +173,16 @@ extern __thread const struct tm_frame_record *__tm_shadow_top;
  * (section 2). A plain byte so that the entry test is one compare. */
 extern __attribute__((visibility("default"))) unsigned char __tm_tracing_flag;
 
-/* Every instrumented module gets a constructor that calls this. It is
- * idempotent and cheap; its name carries TM_ABI_VERSION so that a mismatch
- * between the pass and the runtime fails the link. */
-void __tm_module_init_v3(void);
-
-/* ABI v4: the constructor registers the bounds of its image's `tm_sites`
- * section (the linker's __start_tm_sites and __stop_tm_sites), so that a
- * capture can check a site pointer found in a frame record before reading
- * through it; the destructor withdraws them (dlclose). */
+/* Every instrumented module gets a constructor that calls this and a
+ * destructor that calls the fini. They are idempotent and cheap; their
+ * names carry TM_ABI_VERSION so that a mismatch between the pass and the
+ * runtime fails the link (the runtime defines no other version's: an
+ * object built for ABI v3, whose frames wrote a per-thread ring that no
+ * longer exists, does not link). The constructor registers the bounds of
+ * its image's `tm_sites` section (the linker's __start_tm_sites and
+ * __stop_tm_sites), so that a capture can check a site pointer found in a
+ * frame record before reading through it; the destructor withdraws them
+ * (dlclose). */
 void __tm_module_init_v4(const struct tm_site *begin,
                          const struct tm_site *end);
 void __tm_module_fini_v4(const struct tm_site *begin,

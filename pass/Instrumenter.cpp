@@ -12,7 +12,8 @@
 //         slot-storing calls, build its site table, push its shadow frame
 //         (unless site-only, readonly/readnone, or nothing below it can
 //         allocate), rewrite the allocation calls to __tm_NAME(args, site);
-// STEP 4  the module constructor calling __tm_module_init_v3.
+// STEP 4  the module constructor calling __tm_module_init_v4 (and the
+//         destructor calling __tm_module_fini_v4).
 //
 //===----------------------------------------------------------------------===//
 #include "Instrumenter.h"

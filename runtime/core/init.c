@@ -255,14 +255,6 @@ __attribute__((constructor(101))) static void tm_runtime_constructor(void) {
   tm_runtime_init();
 }
 
-TM_API void __tm_module_init_v3(void) {
-  tm_runtime_init();
-  if (tm_rendezvous_dormant())
-    return;
-  tm_shadow_thread_init();
-  tm_intern_invalidate_caches(); // site addresses may be reused
-}
-
 TM_API void __tm_module_init_v4(const struct tm_site *begin,
                                 const struct tm_site *end) {
   tm_runtime_init();

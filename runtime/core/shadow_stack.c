@@ -2,37 +2,29 @@
 /* shadow_stack.c - the per-thread shadow stack of tracemalloc_abi.h, and
  * the per-thread runtime state that shares its mapping (shadow_stack.h).
  *
- * Design. Instrumented code reads and writes one initial-exec TLS struct,
- * __tm_shadow = {depth, frames}, directly (no call), and stores into
- * frames[depth & TM_SHADOW_RING_MASK] with no bounds check: `frames` must
- * always point to a whole ring. Its TLS initial value is the shared unset
- * ring (shadow_stack.h), which the runtime never reads. The runtime gives
- * each thread one mapping: a header page (tm_thread_t: registry links,
- * traceback cache) and the thread's own ring of TM_SHADOW_RING_SLOTS
- * pointers, mapped with MAP_NORESERVE so that only the pages a deep stack
+ * Design. Instrumented code links its frame records from one initial-exec
+ * TLS word, __tm_shadow_top (tracemalloc_abi.h section 2), with no call
+ * into the runtime: a thread needs nothing from the runtime to run
+ * instrumented code, and a thread the runtime has not set up simply has
+ * its records counted as unknown frames. The runtime gives each thread one
+ * mapping for what a capture needs: a header page (tm_thread_t: registry
+ * links, traceback cache, record memo) and the gather arrays the walk
+ * fills, mapped with MAP_NORESERVE so that only the pages a deep stack
  * really touches cost memory. The mapping is set up at thread start (the
  * pthread_create wrapper), for the main thread by the runtime constructor,
  * and lazily by the core on a thread's first traced allocation; it is
- * unmapped by a pthread key destructor at thread exit, after which the
- * thread writes the unset ring again.
+ * unmapped by a pthread key destructor at thread exit.
  *
- * Order. tm_thread_self != NULL implies that the thread's own ring is
- * installed (traceback.h's inlined fast path reads the ring without
- * checking): setup installs the ring before it sets tm_thread_self,
- * teardown clears tm_thread_self before it puts the unset ring back, each
- * with a signal fence between the two, so that not even a signal handler
- * on the thread sees them the other way round. Teardown puts the unset ring
- * back before munmap: instrumented code that runs later on the thread
- * (another key's destructor) stores into it, never into unmapped memory.
- * A frame live across a switch keeps the slot address it computed at
- * entry: across the lazy setup that is a slot of the unset ring (harmless:
- * the frame reads as unknown), and no instrumented frame of the thread is
- * live any more when the key destructor runs.
+ * Order. tm_thread_self != NULL implies that the thread's gather arrays
+ * are set (traceback.h's inlined fast path reads them without checking):
+ * setup fills the header before it sets tm_thread_self, teardown clears
+ * tm_thread_self before it unmaps, each with a signal fence between the
+ * two, so that not even a signal handler on the thread sees them the other
+ * way round.
  *
  * Accounting. Live mappings are linked in a registry (a leaf spinlock), so
- * that tm_shadow_memory can add up their resident pages with mincore(), and
- * the unset ring's; a thread unlinks its mapping under that lock before
- * unmapping it.
+ * that tm_shadow_memory can add up their resident pages with mincore(); a
+ * thread unlinks its mapping under that lock before unmapping it.
  *
  * Header-trace owners. Each mapping's hdr_owner is the busy mark and the
  * count of that thread's header-block operations (trace_table.h).
@@ -53,7 +45,7 @@
  * Reentrancy. pthread_setspecific may calloc its second-level array; the
  * call is bracketed by tm_reentrant so that allocation is not traced and
  * cannot come back here. The per-thread state also stops a destructor-time
- * allocation from mapping a new ring after the old one was freed.
+ * allocation from mapping new state after the old one was freed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -73,16 +65,6 @@
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
-/* Page-aligned (4 KiB, the smallest page size) so that tm_shadow_memory
- * counts its own pages only; with larger pages, the first and last pages
- * counted may also hold neighbouring runtime data. */
-#define UNSET_RING_ALIGN 4096
-
-_Alignas(UNSET_RING_ALIGN) const
-    struct tm_site *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
-
-TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {0,
-                                                          tm_shadow_unset_ring};
 TM_API __thread const struct tm_frame_record *__tm_shadow_top TM_TLS_IE;
 __thread uintptr_t tm_stack_lo TM_TLS_IE;
 __thread uintptr_t tm_stack_hi TM_TLS_IE;
@@ -102,8 +84,6 @@ static __thread int thread_state TM_TLS_IE;
 static pthread_key_t shadow_key;
 static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
-#define SHADOW_BYTES                                                           \
-  ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
 /* The gather arrays: sites, prefix counts, addresses, and the walk's
  * scratch sites and addresses (shadow_stack.h, tm_thread_t). */
 #define GATHER_BYTES                                                           \
@@ -143,10 +123,9 @@ static void shadow_destroy(void *mem) {
   tm_thread_registry_exit();
   // Its allocations not yet in the timeline's count.
   tm_timeline_thread_exit();
-  // In this order (see Order above): no state, then no ring, then unmap.
+  // In this order (see Order above): no state, then unmap.
   tm_thread_self = NULL;
   atomic_signal_fence(memory_order_seq_cst);
-  __tm_shadow.frames = tm_shadow_unset_ring;
   thread_state = THREAD_EXITED;
   tm_reentrant++; // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
@@ -360,7 +339,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
     r = next;
   }
   if (!t) {
-    struct tm_shadow sh = {k, tm_shadow_unset_ring};
+    struct tm_shadow sh = {k, NULL};
     return sh;
   }
   // Place the records read above the memo's slots 1..base, bottom-up. The
@@ -409,9 +388,8 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
 }
 
 static __attribute__((noinline)) void shadow_init_slow(void) {
-  // A dormant copy never touches __tm_shadow: inside libtracemalloc.so that
-  // name is the executable's when the executable has a runtime (the active
-  // one), whose rings this copy must not replace.
+  // A dormant copy sets up no thread: the active runtime keeps the threads'
+  // state (and its __tm_shadow_top is the one instrumented code writes).
   if (tm_rendezvous_dormant())
     return;
   int saved_errno = errno;
@@ -420,16 +398,15 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   size_t hdr = header_bytes();
   // Not charged to TM_MEM_TABLES: counted by resident pages (shadow_stack.h).
   stack_bounds_init();
-  void *mem =
-      mmap(NULL, hdr + GATHER_BYTES + SHADOW_BYTES, PROT_READ | PROT_WRITE,
-           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void *mem = mmap(NULL, hdr + GATHER_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) {
     thread_state = THREAD_NONE; // try again on a later allocation
     errno = saved_errno;
     return;
   }
   tm_thread_t *t = mem;
-  t->map_bytes = hdr + GATHER_BYTES + SHADOW_BYTES;
+  t->map_bytes = hdr + GATHER_BYTES;
   uintptr_t *g = (uintptr_t *)((char *)mem + hdr);
   t->gather = (const struct tm_site **)g;
   t->gather_addr = g + TM_GATHER_SLOTS;
@@ -451,9 +428,7 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
     pthread_setspecific(shadow_key, mem);
     tm_reentrant -= TM_REENTRANT_IGNORE;
   }
-  // In this order (see Order above): the ring, then the state.
-  __tm_shadow.frames =
-      (const struct tm_site **)((char *)mem + hdr + GATHER_BYTES);
+  // In this order (see Order above): the header, then the state.
   atomic_signal_fence(memory_order_seq_cst);
   tm_thread_own = t;
   tm_thread_self = t;
@@ -461,7 +436,7 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
 }
 
 void tm_shadow_thread_init(void) {
-  if (TM_LIKELY(tm_shadow_is_own_ring()) || thread_state != THREAD_NONE)
+  if (TM_LIKELY(thread_state != THREAD_NONE))
     return;
   shadow_init_slow();
 }
@@ -489,26 +464,25 @@ struct context_map {
 };
 static struct context_map *context_maps;
 
-void *tm_shadow_context_map(size_t header, const struct tm_site ***ring) {
+void *tm_shadow_context_map(size_t header) {
   size_t ps = tm_raw_page_size();
   size_t hdr = (sizeof(struct context_map) + header + ps - 1) & ~(ps - 1);
-  void *mem = mmap(NULL, hdr + SHADOW_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void *mem = mmap(NULL, hdr, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED)
     return NULL;
   struct context_map *m = mem;
-  m->bytes = hdr + SHADOW_BYTES;
+  m->bytes = hdr;
   tm_spin_lock(&registry_lock);
   m->next = context_maps;
   context_maps = m;
   tm_spin_unlock(&registry_lock);
-  *ring = (const struct tm_site **)((char *)mem + hdr);
   return m + 1;
 }
 
 size_t tm_shadow_memory(void) {
   size_t ps = tm_raw_page_size();
-  size_t total = resident_bytes(tm_shadow_unset_ring, SHADOW_BYTES, ps);
+  size_t total = 0;
   tm_spin_lock(&registry_lock);
   for (tm_thread_t *t = registry; t; t = t->next)
     total += resident_bytes(t, t->map_bytes, ps);
