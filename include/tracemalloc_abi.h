@@ -14,82 +14,110 @@
  *    so on: a site expands to 1 + (length of the inlined_at chain) frames,
  *    innermost first.
  *
- * 2. Shadow stack (per thread), kept only while tracing (ABI v3).
+ * 2. Shadow stack (per thread), kept only while tracing (ABI v4).
  *
- *    Untraced entry, traced copy. A function that needs a frame (below) is
- *    emitted twice: under its own name, with its allocation calls rewritten
- *    to hooks (sites without TM_SITE_OWN_FRAME) and no frame at all, and as
- *    a private copy NAME.tm_traced (no symbol) that keeps the frame as
- *    described below. The entry of NAME, after its static allocas, is
+ *    Untraced entry, traced copy (since ABI v3). A function that needs a
+ *    frame (below) is emitted twice: under its own name, with its
+ *    allocation calls rewritten to hooks (sites without TM_SITE_OWN_FRAME)
+ *    and no frame at all, and as a private copy NAME.tm_traced (no symbol)
+ *    that keeps the frame as described below. The entry of NAME, after its
+ *    static allocas, is
  *
  *      if (__tm_tracing_flag)          (one relaxed byte load and compare)
  *        return NAME.tm_traced(args);  (a tail call)
  *
- *    and the traced copies call each other directly (no test). Not tracing,
- *    a call pays one compare and one not-taken branch; tracing, a frame
- *    costs what it did in ABI v2. The rule this gives tracebacks: a frame
- *    entered while not tracing is not in them (nor in total_nframe, which
- *    counts the frames recorded); a frame entered while tracing is, even
- *    if tracing stops and starts again while it runs. These functions have
- *    no untraced copy and always push their frame: the ones that call
- *    tm_start, directly or through functions defined in the same module
- *    (so main, in the usual `main -> tm_start` program, is in every
- *    traceback), and the ones with an EH pad or a returns_twice call (an
- *    untraced frame could not set the depth back after an unwind or a
- *    second return into it), variadic ones, and ones with an inalloca,
- *    preallocated or swifterror parameter. Programs traced from start-up
- *    (TRACEMALLOC set) enter every frame while tracing.
+ *    and the traced copies call each other directly (no test). The rule
+ *    this gives tracebacks: a frame entered while not tracing is not in
+ *    them (nor in total_nframe, which counts the frames recorded); a frame
+ *    entered while tracing is, even if tracing stops and starts again while
+ *    it runs. These functions have no untraced copy and always push their
+ *    frame: the ones that call tm_start, directly or through functions
+ *    defined in the same module (so main, in the usual `main -> tm_start`
+ *    program, is in every traceback), and the ones with an EH pad or a
+ *    returns_twice call (an untraced frame could not repair the chain
+ *    after an unwind or a second return into it), variadic ones, and ones
+ *    with an inalloca, preallocated or swifterror parameter. Programs
+ *    traced from start-up (TRACEMALLOC set) enter every frame while
+ *    tracing.
  *
- *    The frame: one initial-exec TLS struct of two words,
- *    __tm_shadow = { depth, frames }, and a ring of TM_SHADOW_RING_SLOTS
- *    site pointers that `frames` points to (a power of two: the slot of
- *    depth k is frames[k & TM_SHADOW_RING_MASK]).
+ *    The frame (ABI v4): a record `struct tm_frame_record { prev, site }`,
+ *    an alloca of the function (one per function; the pushes of a split
+ *    frame never overlap), linked from one initial-exec TLS word,
+ *    __tm_shadow_top:
  *
- *      function entry:  d    = __tm_shadow.depth;     // saved depth
- *                       own  = d + 1;
- *                       __tm_shadow.depth = own;
- *                       slot = &__tm_shadow.frames[own & TM_SHADOW_RING_MASK];
- *      before a call:   *slot = &site_of_this_call;   (relaxed atomic store)
- *                       (or once, right after the push, when the function
- *                       has a single such call: the slot is its own)
- *      ret / resume:    __tm_shadow.depth = d;   (before a musttail call)
+ *      push:          rec.prev = __tm_shadow_top;
+ *                     __tm_shadow_top = &rec;            (release store)
+ *      before a call: rec.site = &site_of_this_call;
+ *                     (or once, at the push, when the function has a single
+ *                     such call: the record is its own)
+ *      ret / resume:  __tm_shadow_top = rec.prev;  (before a musttail call)
  *      landing pad,
- *      after a returns_twice call:  __tm_shadow.depth = own;
+ *      after a returns_twice call,
+ *      after a call that may reach code not instrumented here (an indirect
+ *      or external callee, or one defined in the module but skipped):
+ *                     __tm_shadow_top = &rec;
  *
- *    Why a ring: no capacity check and no branch or select on the entry
- *    path, and any depth is safe. `frames` always points to a whole ring: a
- *    thread the runtime has not set up yet (or no longer has) uses one
- *    shared ring that the runtime never reads (it is TLS-initialised to it),
- *    which is why slot stores are relaxed atomics. The ring holds the
- *    innermost TM_SHADOW_RING_SLOTS frames of a deeper stack; each nested
- *    instrumented frame takes at least 16 bytes of machine stack, so only a
- *    thread with more than 16 MiB of stack can wrap it (section 3); after
- *    it has, a live frame whose slot a deeper one took reads as that deeper
- *    frame's site until it stores again.
- *    Hook calls (__tm_*) do not store into the slot: their site is passed as
- *    an argument.
+ *    Nothing is live in a register across a call (the exits reload prev
+ *    from the record), and there is no depth: a dlopen'ed or any other
+ *    module with a frame reads and writes the one word. Modules linked into
+ *    an executable with the static runtime may reach the word local-exec
+ *    (`-tm-local-exec`, which tmcc passes then): one %fs-relative access,
+ *    no GOT load of its offset.
+ *    Site tables. Every site of a module is in a section named tm_sites;
+ *    the image's constructor passes its bounds (the linker's
+ *    __start_tm_sites and __stop_tm_sites) to __tm_module_init_v4 and its
+ *    destructor to __tm_module_fini_v4, so the runtime can tell a site
+ *    pointer from any other word.
+ *    Unwinds through uninstrumented frames (a longjmp, a C++ exception
+ *    caught in code without a frame) leave __tm_shadow_top pointing into
+ *    dead stack until control comes back into a live frame: at its
+ *    landing pad, after its returns_twice call, or after its call into
+ *    uninstrumented code (the setjmp or catch was there, or below it), its
+ *    record is the top again. A call to a function instrumented in the
+ *    module needs no such store: that function pops to the prev it loaded,
+ *    and re-installs its own record after its own calls out. Until then
+ *    (in the uninstrumented code, or in a frame entered while not tracing,
+ *    which keeps no record) the top may be dead: the capture therefore
+ *    checks every record before it reads it (section 3).
+ *    Hook calls (__tm_*) do not store into the record: their site is passed
+ *    as an argument.
  *    Context switches (runtime side, runtime/hooks/context_switch.c): the
- *    runtime's swapcontext keeps {depth, frames} of the context it leaves
- *    and puts them back when that context resumes; its makecontext starts a
- *    context at depth 0 on a ring of its own (one per makecontext stack).
- *    So the shadow stack is that of the machine stack the thread is on: a
- *    coroutine's tracebacks hold its own frames, and the code it switched
- *    away to never sees them. A signal handler pushes on top of the context
- *    it interrupted, on sigaltstack or not.
+ *    runtime's swapcontext keeps the top (and the stack bounds) of the
+ *    context it leaves and puts them back when that context resumes; its
+ *    makecontext starts a context with no record and the bounds of its
+ *    stack. So the shadow stack is that of the machine stack the thread is
+ *    on: a coroutine's tracebacks hold its own frames, and the code it
+ *    switched away to never sees them. A signal handler pushes on top of
+ *    the context it interrupted, on sigaltstack or not.
  *
- * 3. Traceback capture (runtime side), for a hook called with site S from a
- *    thread at depth D:
+ * 3. Traceback capture (runtime side), for a hook called with site S:
  *      frames = expand(S);
- *      i      = (S->flags & TM_SITE_OWN_FRAME) ? D - 1 : D;
- *      for (; i >= 1; i--) frames += expand(ring[i & TM_SHADOW_RING_MASK])
- *                  (or one unknown frame when the slot is NULL, the thread
- *                  has no ring of its own, or D - i >= TM_SHADOW_RING_SLOTS,
- *                  a slot a deeper live frame has taken);
- *    For an allocation that reaches the runtime without a site (malloc called
- *    by uninstrumented code, through interposition or sanitizer hooks),
- *    frames = expand(slot D) ... expand(slot 1): the line of
- *    the nearest instrumented caller. An empty result is CPython's
+ *      r = __tm_shadow_top, skipping the first live record when
+ *          S->flags & TM_SITE_OWN_FRAME (it is S's function's own);
+ *      for each live record r, innermost first: frames += expand(r->site)
+ *          (one unknown frame when r->site is not in a registered section);
+ *    where a record is read only inside the stack the thread is on (its
+ *    bounds; under a handler on sigaltstack, the alternate stack first), at
+ *    an address above the previous record's; a record below the capture's
+ *    own frame is dead and skipped; the first one that fails these checks
+ *    ends the walk as one unknown frame. total_nframe counts every frame
+ *    (capped at CPython's 65,535: at most 65,535 records are read).
+ *    The runtime writes one thing into records: the low bit of the site
+ *    field of the records a capture memoises (a tag: "read, unchanged
+ *    since"), so that the next capture reads only the records above the
+ *    first tagged one that its memo holds (runtime/core/shadow_stack.c,
+ *    "Memo"). Instrumented code therefore never reads rec.site, and every
+ *    frame stores its site (untagged) before it makes a call that can reach
+ *    an allocation: at the push, or before each such call (as above).
+ *    For an allocation that reaches the runtime without a site (malloc
+ *    called by uninstrumented code, through interposition or sanitizer
+ *    hooks), frames = the expanded records from the top: the line of the
+ *    nearest instrumented caller. An empty result is CPython's
  *    ('<unknown>', 0) frame with total_nframe 1.
+ *
+ *    The alternatives measured against this layout (docs/pass.md, "ABI v4",
+ *    and docs/performance.md) were ABI v3's depth and ring, an integer
+ *    calling context, frame-pointer unwinding and a depth in the record.
  */
 #ifndef TRACEMALLOC_ABI_H
 #define TRACEMALLOC_ABI_H
@@ -101,13 +129,13 @@
 extern "C" {
 #endif
 
-#define TM_ABI_VERSION 3
+#define TM_ABI_VERSION 4
 
 /* tm_site.flags */
 #define TM_SITE_OWN_FRAME                                                      \
-  0x1u /* the function holding this call pushed a                              \
-          shadow frame (its own slot is the                                    \
-          depth, __tm_shadow.depth) */
+  0x1u /* the function holding this call pushed its                            \
+          frame record (the innermost live one,                                \
+          whose site field is stale here) */
 #define TM_SITE_NO_DEBUG                                                       \
   0x2u /* no debug info: file is the module's source                           \
           file and line is 0 */
@@ -126,29 +154,39 @@ struct tm_site {
   uint32_t reserved;                /* 0 */
 };
 
-/* The shadow-stack ring: slots per thread (a power of two; 8 MiB of
- * address space, of which only the touched pages cost memory). */
-#define TM_SHADOW_RING_SLOTS (1u << 20)
-#define TM_SHADOW_RING_MASK (TM_SHADOW_RING_SLOTS - 1u)
-
-/* Shadow-stack TLS, defined by the runtime with
- * __attribute__((tls_model("initial-exec"))). Layout is fixed: the pass
- * builds it as the LLVM struct { intptr, ptr }. */
-struct tm_shadow {
-  uintptr_t depth;               /* instrumented frames live now */
-  const struct tm_site **frames; /* the ring; never NULL */
+/* ABI v4 frame record: one per pushed frame, an alloca in the frame
+ * itself, linked from the thread's __tm_shadow_top (section 2). Layout is
+ * fixed: the pass builds it as the LLVM struct { ptr, ptr }. */
+struct tm_frame_record {
+  const struct tm_frame_record
+      *prev;                  /* the record below (the caller's), or NULL */
+  const struct tm_site *site; /* the call this frame is in now */
 };
-extern __thread struct tm_shadow __tm_shadow;
+
+/* The innermost live record of the stack the thread is on, or NULL.
+ * Defined by the runtime (initial-exec; a module linked into an executable
+ * together with the static runtime may reach it local-exec). */
+extern __thread const struct tm_frame_record *__tm_shadow_top;
 
 /* Nonzero while tracing (tm_start .. tm_stop), written by the active runtime
  * only; read (relaxed) at the entry of every function with an untraced copy
  * (section 2). A plain byte so that the entry test is one compare. */
 extern __attribute__((visibility("default"))) unsigned char __tm_tracing_flag;
 
-/* Every instrumented module gets a constructor that calls this. It is
- * idempotent and cheap; its name carries TM_ABI_VERSION so that a mismatch
- * between the pass and the runtime fails the link. */
-void __tm_module_init_v3(void);
+/* Every instrumented module gets a constructor that calls this and a
+ * destructor that calls the fini. They are idempotent and cheap; their
+ * names carry TM_ABI_VERSION so that a mismatch between the pass and the
+ * runtime fails the link (the runtime defines no other version's: an
+ * object built for ABI v3, whose frames wrote a per-thread ring that no
+ * longer exists, does not link). The constructor registers the bounds of
+ * its image's `tm_sites` section (the linker's __start_tm_sites and
+ * __stop_tm_sites), so that a capture can check a site pointer found in a
+ * frame record before reading through it; the destructor withdraws them
+ * (dlclose). */
+void __tm_module_init_v4(const struct tm_site *begin,
+                         const struct tm_site *end);
+void __tm_module_fini_v4(const struct tm_site *begin,
+                         const struct tm_site *end);
 
 /* The hooks: for each TM_HOOK(NAME, RET, PARAMS, ...) in
  * tracemalloc_hooks.def, `RET __tm_NAME(PARAMS..., const struct tm_site *)`.

@@ -12,7 +12,8 @@
 //         slot-storing calls, build its site table, push its shadow frame
 //         (unless site-only, readonly/readnone, or nothing below it can
 //         allocate), rewrite the allocation calls to __tm_NAME(args, site);
-// STEP 4  the module constructor calling __tm_module_init_v3.
+// STEP 4  the module constructor calling __tm_module_init_v4 (and the
+//         destructor calling __tm_module_fini_v4).
 //
 //===----------------------------------------------------------------------===//
 #include "Instrumenter.h"
@@ -200,7 +201,7 @@ private:
       return "disable_sanitizer_instrumentation";
     if (tm_compat::startsWith(F.getName(), HookPrefix))
       return "runtime function (__tm_*)";
-    if (F.getName() == ModuleCtorName)
+    if (F.getName() == ModuleCtorName || F.getName() == ModuleDtorName)
       return "module constructor";
     if (Skips.count(&F))
       return "annotate(\"tm_skip\")";
@@ -212,6 +213,26 @@ private:
           return "skipped file (function's DISubprogram)";
     }
     return nullptr;
+  }
+
+  // CB's callee is a function this module instruments (or folds) and that
+  // no other definition can replace: when CB returns, every record pushed
+  // below it has been popped, even after a longjmp below it, since the
+  // callee re-installs its own record after the calls that leave this
+  // module's instrumented code (ShadowStack.h). False for an indirect call,
+  // an external or interposable callee, and one defined here but skipped:
+  // control may come back from those by a longjmp to a setjmp in code that
+  // does not keep the shadow stack, with the top at the dead records of the
+  // frames the jump skipped.
+  bool reachesOnlyInstrumented(const CallBase &CB) const {
+    const auto *Callee =
+        dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+    if (!Callee || Callee->isDeclaration() || Callee->isInterposable())
+      return false;
+    // Instrumented in this run (marked before its body is), or by an
+    // earlier run of the pass (LTO backends run it again).
+    return Callee->hasFnAttribute(InstrumentedAttr) ||
+           !skipReason(const_cast<Function &>(*Callee));
   }
 
   // Why F gets no frame before its calls are looked at, or null.
@@ -417,7 +438,7 @@ private:
     SmallVector<AllocCall, 8> Allocs = findAllocCalls(F);
     unsigned Repairs = 0;
     if (!Opts.SiteOnly) {
-      Repairs = emitDepthRepair(F, ShadowStackGlobals(M));
+      Repairs = emitDepthRepair(F, ShadowStackGlobals(M, Opts.LocalExec));
       if (Repairs)
         tm_compat::dropMemoryAttrs(F);
     }
@@ -509,7 +530,11 @@ private:
         Stores.push_back({SlotCalls[I], Table.address(SlotSite[I])});
         tm_compat::dropMemoryAttrs(*SlotCalls[I]);
       }
-      SF->emit(ShadowStackGlobals(M), Stores);
+      SmallVector<CallBase *, 8> Reentries;
+      for (CallBase *CB : SlotCalls)
+        if (!reachesOnlyInstrumented(*CB))
+          Reentries.push_back(CB);
+      SF->emit(ShadowStackGlobals(M, Opts.LocalExec), Stores, Reentries);
       ++NumFrames;
       NumSlotStores += SlotCalls.size();
     }
@@ -538,8 +563,9 @@ private:
   }
 
   // One hidden linkonce_odr constructor per linked image (comdat keyed on
-  // itself, as SanitizerCoverage does): __tm_module_init_v3 is idempotent,
-  // and its versioned name makes an ABI mismatch a link error.
+  // itself, as SanitizerCoverage does), and a destructor likewise:
+  // __tm_module_init_v4 is idempotent, and its versioned name makes an ABI
+  // mismatch a link error.
   void createModuleCtor() {
     if (Function *Existing = M.getFunction(ModuleCtorName)) {
       // Only this pass makes it (a second run, or modules linked for LTO).
@@ -553,16 +579,39 @@ private:
                     << "' calling '" << ModuleInitName << "'\n");
     LLVMContext &Ctx = M.getContext();
     auto *VoidFT = FunctionType::get(Type::getVoidTy(Ctx), false);
-    Function *Ctor = Function::Create(VoidFT, GlobalValue::LinkOnceODRLinkage,
-                                      ModuleCtorName, M);
-    Ctor->setVisibility(GlobalValue::HiddenVisibility);
-    Ctor->setComdat(M.getOrInsertComdat(ModuleCtorName));
-    Ctor->addFnAttr(Attribute::NoUnwind);
-    Ctor->addFnAttr(InstrumentedAttr);
-    IRBuilder<> B(BasicBlock::Create(Ctx, "", Ctor));
-    B.CreateCall(M.getOrInsertFunction(ModuleInitName, VoidFT));
-    B.CreateRetVoid();
+    // The image's site section: weak, so an image without one (every site
+    // folded away) passes null bounds, which register nothing.
+    Type *P = tm_compat::getI8PtrTy(Ctx);
+    auto Bound = [&](StringRef Name) -> Constant * {
+      if (GlobalVariable *GV = M.getNamedGlobal(Name))
+        return GV;
+      auto *GV = new GlobalVariable(
+          M, Type::getInt8Ty(Ctx),
+          /*isConstant=*/true, GlobalValue::ExternalWeakLinkage, nullptr, Name);
+      GV->setVisibility(GlobalValue::HiddenVisibility);
+      return GV;
+    };
+    Value *Args[] = {Bound(SitesStartName), Bound(SitesStopName)};
+    auto *BoundsFT =
+        FunctionType::get(Type::getVoidTy(Ctx), {P, P}, /*isVarArg=*/false);
+    auto MakeStructor = [&](StringRef Name, StringRef Callee) {
+      Function *Fn =
+          Function::Create(VoidFT, GlobalValue::LinkOnceODRLinkage, Name, M);
+      Fn->setVisibility(GlobalValue::HiddenVisibility);
+      Fn->setComdat(M.getOrInsertComdat(Name));
+      Fn->addFnAttr(Attribute::NoUnwind);
+      Fn->addFnAttr(InstrumentedAttr);
+      IRBuilder<> B(BasicBlock::Create(Ctx, "", Fn));
+      B.CreateCall(M.getOrInsertFunction(Callee, BoundsFT), Args);
+      B.CreateRetVoid();
+      return Fn;
+    };
+    Function *Ctor = MakeStructor(ModuleCtorName, ModuleInitName);
     appendToGlobalCtors(M, Ctor, ModuleCtorPriority, Ctor);
+    // Last destructor: the sections are withdrawn before dlclose unmaps
+    // them (a dead frame record may still name one of their sites).
+    Function *Dtor = MakeStructor(ModuleDtorName, ModuleFiniName);
+    appendToGlobalDtors(M, Dtor, ModuleCtorPriority, Dtor);
   }
 
   // The object still references every allocation function whose calls it
@@ -601,7 +650,7 @@ private:
 // The runtime itself (or a program that links its sources) must not be
 // instrumented: it defines the shadow-stack TLS or the init entry point.
 bool isRuntimeModule(const Module &M) {
-  const GlobalVariable *D = M.getNamedGlobal(ShadowName);
+  const GlobalVariable *D = M.getNamedGlobal(ShadowTopName);
   if (D && !D->isDeclaration())
     return true;
   const Function *Init = M.getFunction(ModuleInitName);

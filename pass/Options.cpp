@@ -59,6 +59,13 @@ cl::opt<std::string> ClSystemDirs(
              "ones (env TM_PASS_SYSTEM_DIRS)"),
     cl::Hidden, cl::init(""));
 
+cl::opt<bool> ClLocalExec(
+    "tm-local-exec",
+    cl::desc("tracemalloc: reach __tm_shadow_top with the local-exec TLS "
+             "model; only for code linked into an executable together with "
+             "the static runtime (tmcc sets it; env TM_PASS_LOCAL_EXEC=1)"),
+    cl::Hidden, cl::init(false));
+
 cl::opt<bool> ClDebug(
     "tm-debug",
     cl::desc("tracemalloc: print every instrumentation decision to stderr "
@@ -101,6 +108,8 @@ Options Options::fromCommandLineAndEnv(std::string &Error) {
     }
     O.SkipFiles.push_back(P.str());
   }
+  O.LocalExec = ClLocalExec.getNumOccurrences() ? bool(ClLocalExec)
+                                                : envFlag("TM_PASS_LOCAL_EXEC");
   O.SystemFrames = ClSystemFrames.getNumOccurrences()
                        ? bool(ClSystemFrames)
                        : envFlag("TM_PASS_SYSTEM_FRAMES");

@@ -8,6 +8,7 @@
 //     with `opt`, with `clang -Xclang -load -Xclang libtmpass.so -mllvm ...`,
 //     and with plain `-mllvm` from LLVM 22 on;
 //   * environment variables (TM_PASS_SITE_ONLY, TM_PASS_SKIP_FILES,
+//     TM_PASS_LOCAL_EXEC,
 //     TM_PASS_SYSTEM_FRAMES, TM_PASS_SYSTEM_DIRS, TM_PASS_DEBUG), because
 //     before LLVM 22 clang rejects
 //     `-mllvm <plugin flag>` when the plugin is loaded with -fpass-plugin
@@ -34,6 +35,11 @@ struct Options {
   // untraced entry, no traced copy. For measuring, and for tests that look
   // at the frame code alone.
   bool NoUntracedCopy = false;
+  // __tm_shadow_top is reached local-exec (%fs:sym@tpoff) instead of
+  // initial-exec: only right when the module ends up in an executable that
+  // also contains the runtime's definition (tmcc linking libtracemalloc.a),
+  // which the pass cannot know, so tmcc says it.
+  bool LocalExec = false;
   // Source files (module source file name, or the file of a function's
   // DISubprogram) matching one of these globs are not instrumented. Kept as
   // text: a GlobPattern may point into the string it was made from (LLVM

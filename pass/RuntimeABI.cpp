@@ -20,13 +20,11 @@ namespace tmpass {
 namespace {
 
 // The constants RuntimeABI.h spells for the pass are the runtime's.
-static_assert(ShadowRingMask == TM_SHADOW_RING_MASK, "ring mask");
-static_assert((TM_SHADOW_RING_SLOTS & TM_SHADOW_RING_MASK) == 0,
-              "the ring is a power of two");
-static_assert(offsetof(tm_shadow, depth) == 0 && ShadowDepthField == 0 &&
-                  offsetof(tm_shadow, frames) == sizeof(uintptr_t) &&
-                  ShadowFramesField == 1,
-              "struct tm_shadow layout");
+static_assert(offsetof(tm_frame_record, prev) == 0 && RecordPrevField == 0 &&
+                  offsetof(tm_frame_record, site) == sizeof(void *) &&
+                  RecordSiteField == 1 &&
+                  sizeof(tm_frame_record) == 2 * sizeof(void *),
+              "struct tm_frame_record layout");
 static_assert(SiteOwnFrame == TM_SITE_OWN_FRAME &&
                   SiteNoDebug == TM_SITE_NO_DEBUG,
               "tm_site flags");

@@ -17,12 +17,17 @@
 
 namespace tmpass {
 
-// Shadow-stack TLS (initial-exec, defined by the runtime): the struct
-// { depth, frames } and the ring's index mask (TM_SHADOW_RING_MASK).
-constexpr char ShadowName[] = "__tm_shadow";
-constexpr unsigned ShadowDepthField = 0;
-constexpr unsigned ShadowFramesField = 1;
-constexpr uint64_t ShadowRingMask = (uint64_t(1) << 20) - 1;
+// Shadow-stack TLS (initial-exec, or local-exec with -tm-local-exec;
+// defined by the runtime): the innermost frame record of the thread,
+// struct tm_frame_record { prev, site } (include/tracemalloc_abi.h section 2).
+constexpr char ShadowTopName[] = "__tm_shadow_top";
+constexpr unsigned RecordPrevField = 0;
+constexpr unsigned RecordSiteField = 1;
+// The section of the site tables, whose bounds the module constructor
+// registers (the linker defines __start_/__stop_ for it).
+constexpr char SitesSectionName[] = "tm_sites";
+constexpr char SitesStartName[] = "__start_tm_sites";
+constexpr char SitesStopName[] = "__stop_tm_sites";
 
 // The runtime's tracing flag (a byte, nonzero while tracing): the entry of
 // a function with an untraced copy tests it (include/tracemalloc_abi.h
@@ -32,8 +37,10 @@ constexpr char TracedSuffix[] = ".tm_traced";
 
 // Module constructor: the name carries TM_ABI_VERSION, so a runtime of another
 // ABI fails the link instead of misreading our site descriptors.
-constexpr char ModuleInitName[] = "__tm_module_init_v3";
+constexpr char ModuleInitName[] = "__tm_module_init_v4";
+constexpr char ModuleFiniName[] = "__tm_module_fini_v4";
 constexpr char ModuleCtorName[] = "tm.module_ctor";
+constexpr char ModuleDtorName[] = "tm.module_dtor";
 constexpr unsigned ModuleCtorPriority = 1; // as MemProf: before user ctors
 
 // Prefix of every compiler-inserted entry point, and of the hook for NAME.

@@ -22,12 +22,19 @@ using namespace llvm;
 namespace tmpass {
 namespace {
 
-GlobalVariable *getTLS(Module &M, StringRef Name, Type *Ty) {
+GlobalVariable *getTLS(Module &M, StringRef Name, Type *Ty, bool LocalExec) {
   if (GlobalVariable *GV = M.getNamedGlobal(Name))
     return GV;
-  return new GlobalVariable(M, Ty, /*isConstant=*/false,
-                            GlobalValue::ExternalLinkage, nullptr, Name,
-                            nullptr, GlobalValue::InitialExecTLSModel);
+  auto *GV = new GlobalVariable(M, Ty, /*isConstant=*/false,
+                                GlobalValue::ExternalLinkage, nullptr, Name,
+                                nullptr, GlobalValue::InitialExecTLSModel);
+  if (LocalExec) {
+    // One `mov %fs:__tm_shadow_top@tpoff` instead of a GOT load of the
+    // offset kept in a callee-saved register (docs/performance.md).
+    GV->setThreadLocalMode(GlobalValue::LocalExecTLSModel);
+    GV->setDSOLocal(true);
+  }
+  return GV;
 }
 
 // To is reachable from From by a non-empty path.
@@ -52,20 +59,21 @@ bool onCycle(BasicBlock *BB) { return reaches(BB, BB); }
 BasicBlock::iterator pushPoint(BasicBlock &BB) {
   BasicBlock::iterator IP = BB.getFirstInsertionPt();
   if (BB.isEntryBlock())
-    while (isa<AllocaInst>(*IP))
+    // And after the record's cast to i8* (typed pointers), which the
+    // push uses.
+    while (isa<AllocaInst>(*IP) ||
+           (isa<BitCastInst>(*IP) && isa<AllocaInst>(IP->getOperand(0))))
       ++IP;
   return IP;
 }
 
 } // namespace
 
-ShadowStackGlobals::ShadowStackGlobals(Module &M) {
+ShadowStackGlobals::ShadowStackGlobals(Module &M, bool LocalExec) {
   LLVMContext &Ctx = M.getContext();
-  IntPtrTy = M.getDataLayout().getIntPtrType(Ctx);
-  Type *P = tm_compat::getI8PtrTy(Ctx);
-  ShadowTy = StructType::get(IntPtrTy, tm_compat::getPtrTo(P));
-  Shadow = getTLS(M, ShadowName, ShadowTy);
-  ShadowTy = Shadow->getValueType(); // a module may declare it already
+  PtrTy = tm_compat::getI8PtrTy(Ctx);
+  RecordTy = StructType::get(PtrTy, PtrTy);
+  Top = getTLS(M, ShadowTopName, PtrTy, LocalExec);
 }
 
 void ShadowFrame::collectRestorePoints() {
@@ -446,9 +454,17 @@ void ShadowFrame::collectFallbackExits(SmallVectorImpl<Instruction *> &Exits,
 }
 
 void ShadowFrame::emit(const ShadowStackGlobals &G,
-                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+                       ArrayRef<std::pair<CallBase *, Constant *>> SlotStores,
+                       ArrayRef<CallBase *> Reentries) {
+  // The record: a static alloca, first in the entry block (one for all the
+  // pushes of a split frame: their regions never overlap).
+  BasicBlock &Entry = F.getEntryBlock();
+  IRBuilder<> AB(&Entry, Entry.begin());
+  AB.SetCurrentDebugLocation(DebugLoc());
+  AllocaInst *Rec = AB.CreateAlloca(G.RecordTy, nullptr, "tm.rec");
+  Rec->setAlignment(F.getParent()->getDataLayout().getPointerABIAlignment(0));
   if (Parts.empty()) {
-    emitRegion(G, SlotStores);
+    emitRegion(G, Rec, SlotStores, Reentries);
     return;
   }
   // A split frame: each push with its region and the stores of its calls,
@@ -463,13 +479,47 @@ void ShadowFrame::emit(const ShadowStackGlobals &G,
     for (const auto &CS : SlotStores)
       if (Region.count(CS.first->getParent()))
         Mine.push_back(CS);
-    emitRegion(G, Mine);
+    SmallVector<CallBase *, 8> MyReentries;
+    for (CallBase *CB : Reentries)
+      if (Region.count(CB->getParent()))
+        MyReentries.push_back(CB);
+    emitRegion(G, Rec, Mine, MyReentries);
   }
 }
 
+// __tm_shadow_top = &rec where control comes back from CB: after a call,
+// at the start of an invoke's normal destination (its edge split when the
+// destination has other predecessors). None after a call that does not
+// return, nor after a musttail call (only its ret may follow it, and the
+// frame is popped before it).
+void ShadowFrame::emitReentry(const ShadowStackGlobals &G, Value *RecP,
+                              CallBase *CB) {
+  if (CB->doesNotReturn())
+    return;
+  Instruction *At = nullptr;
+  if (auto *CI = dyn_cast<CallInst>(CB)) {
+    if (CI->isMustTailCall())
+      return;
+    At = CI->getNextNode();
+  } else if (auto *II = dyn_cast<InvokeInst>(CB)) {
+    BasicBlock *Normal = II->getNormalDest();
+    if (!Normal->getSinglePredecessor())
+      Normal = SplitEdge(II->getParent(), Normal, &DT);
+    At = &*Normal->getFirstInsertionPt();
+  } else {
+    return; // callbr: its destinations are asm labels, not a return
+  }
+  const Align PtrAlign(
+      F.getParent()->getDataLayout().getPointerABIAlignment(0));
+  IRBuilder<> B(At);
+  B.SetCurrentDebugLocation(DebugLoc());
+  B.CreateAlignedStore(RecP, G.Top, PtrAlign);
+}
+
 void ShadowFrame::emitRegion(
-    const ShadowStackGlobals &G,
-    ArrayRef<std::pair<CallBase *, Constant *>> SlotStores) {
+    const ShadowStackGlobals &G, Value *Rec,
+    ArrayRef<std::pair<CallBase *, Constant *>> SlotStores,
+    ArrayRef<CallBase *> Reentries) {
   SmallVector<Instruction *, 8> Exits;
   bool AtEntry = false;
   if (!Region.empty()) {
@@ -487,66 +537,81 @@ void ShadowFrame::emitRegion(
   } else {
     collectFallbackExits(Exits, AtEntry);
   }
-  Type *P = tm_compat::getI8PtrTy(F.getContext());
+  // The callee of a call in the frame may read the record (the runtime
+  // does): a `tail` marker would tell alias analysis it cannot, and let a
+  // site store before it be dropped.
+  for (BasicBlock &BB : F) {
+    if (Region.empty() ? !DT.dominates(Push, &BB) : !Region.count(&BB))
+      continue;
+    for (Instruction &I : BB)
+      if (auto *CI = dyn_cast<CallInst>(&I))
+        if (CI->getTailCallKind() == CallInst::TCK_Tail)
+          CI->setTailCallKind(CallInst::TCK_None);
+  }
+  const Align PtrAlign(
+      F.getParent()->getDataLayout().getPointerABIAlignment(0));
+  // &rec as the word's type (a bitcast with typed pointers, LLVM < 15's
+  // default; nothing with opaque ones), next to the alloca.
+  Value *RecP = Rec;
+  if (Rec->getType() != G.PtrTy) {
+    auto *A = cast<AllocaInst>(Rec);
+    RecP =
+        IRBuilder<>(A->getNextNode()).CreatePointerCast(A, G.PtrTy, "tm.recp");
+  }
   BasicBlock &LoadBB = AtEntry ? F.getEntryBlock() : *Push;
   IRBuilder<> B(&LoadBB, pushPoint(LoadBB));
   // No source line: the push is prologue, not the first statement.
   B.SetCurrentDebugLocation(DebugLoc());
-  // Both fields from one address: one thread-pointer offset for the frame.
-  Value *DepthPtr =
-      B.CreateStructGEP(G.ShadowTy, G.Shadow, ShadowDepthField, "tm.depthp");
-  Value *Saved = B.CreateLoad(G.IntPtrTy, DepthPtr, "tm.depth");
+  Value *PrevPtr =
+      B.CreateStructGEP(G.RecordTy, Rec, RecordPrevField, "tm.prevp");
+  Value *Prev = B.CreateAlignedLoad(G.PtrTy, G.Top, PtrAlign, "tm.prev");
+  B.CreateAlignedStore(Prev, PrevPtr, PtrAlign);
   if (&LoadBB != Push) {
     B.SetInsertPoint(Push, pushPoint(*Push));
     B.SetCurrentDebugLocation(DebugLoc());
   }
-  Value *Own = B.CreateAdd(Saved, ConstantInt::get(G.IntPtrTy, 1), "tm.own");
-  B.CreateStore(Own, DepthPtr);
-  Value *FramesPtr =
-      B.CreateStructGEP(G.ShadowTy, G.Shadow, ShadowFramesField, "tm.framesp");
-  Value *Frames = B.CreateLoad(tm_compat::getPtrTo(P), FramesPtr, "tm.frames");
-  // A ring: any depth has a slot, so no capacity check, no branch.
-  Value *Index = B.CreateAnd(Own, ConstantInt::get(G.IntPtrTy, ShadowRingMask),
-                             "tm.index");
-  Value *Slot = B.CreateGEP(P, Frames, Index, "tm.slot");
-  const Align SlotAlign(
-      F.getParent()->getDataLayout().getPointerABIAlignment(0));
-  // Relaxed: a thread the runtime has not set up shares one ring.
-  auto StoreSite = [&](IRBuilder<> &At, Constant *Site) {
-    At.CreateAlignedStore(Site, Slot, SlotAlign)
-        ->setAtomic(AtomicOrdering::Monotonic);
-  };
-
-  // One storing call: its site is stored once, at the push. The slot is
-  // this frame's alone (callees use the ones above it), so the value
-  // survives every call; a loop around the call - a recursion -O2 turned
-  // into one - then neither stores on each iteration nor keeps the slot's
-  // address live across the calls (fib_alloc in bench/pass: 1.45x -> 1.2x
-  // by hand). Only a stack deeper than the ring wraps onto it (see
-  // tracemalloc_abi.h section 2).
+  Value *SitePtr =
+      B.CreateStructGEP(G.RecordTy, Rec, RecordSiteField, "tm.sitep");
+  // One storing call: its site is stored once, at the push. The record is
+  // this frame's alone, so the value survives every call; a loop around
+  // the call - a recursion -O2 turned into one - then does not store on
+  // each iteration.
   assert(!SlotStores.empty() && "a frame with no call to store a site for");
   if (SlotStores.size() == 1) {
     TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
                     << "': one storing call: its site is stored once, at "
                        "the push\n");
-    StoreSite(B, SlotStores.front().second);
-  } else {
+    B.CreateAlignedStore(SlotStores.front().second, SitePtr, PtrAlign);
+  }
+  // Published whole: a signal handler's capture sees the record with its
+  // prev (and its site, with one storing call) or not at all.
+  B.CreateAlignedStore(RecP, G.Top, PtrAlign)
+      ->setAtomic(AtomicOrdering::Release);
+  if (SlotStores.size() > 1)
     for (const auto &CS : SlotStores) {
       IRBuilder<> At(CS.first);
-      StoreSite(At, CS.second);
+      At.CreateAlignedStore(CS.second, SitePtr, PtrAlign);
     }
-  }
-  // Pads before exits: a cleanup pad ending in `resume` gets own, then d.
+  // Pads before exits: a cleanup pad ending in `resume` gets &rec, then
+  // rec.prev.
   for (Instruction *I : Pads)
-    IRBuilder<>(I).CreateStore(Own, DepthPtr);
+    IRBuilder<>(I).CreateAlignedStore(RecP, G.Top, PtrAlign);
   for (Instruction *I : Twice)
-    IRBuilder<>(I->getNextNode()).CreateStore(Own, DepthPtr);
-  for (Instruction *I : Exits)
-    IRBuilder<>(I).CreateStore(Saved, DepthPtr);
+    IRBuilder<>(I->getNextNode()).CreateAlignedStore(RecP, G.Top, PtrAlign);
+  for (Instruction *I : Exits) {
+    IRBuilder<> At(I);
+    At.CreateAlignedStore(
+        At.CreateAlignedLoad(G.PtrTy, PrevPtr, PtrAlign, "tm.prev.back"), G.Top,
+        PtrAlign);
+  }
+  for (CallBase *CB : Reentries)
+    emitReentry(G, RecP, CB);
   TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName() << "': " << Exits.size()
-                  << " pop(s), " << Pads.size() << " landing pad(s) and "
-                  << Twice.size()
-                  << " returns_twice call(s) set the depth back to own\n");
+                  << " pop(s), " << Pads.size() << " landing pad(s), "
+                  << Twice.size() << " returns_twice call(s) and "
+                  << Reentries.size()
+                  << " call(s) into uninstrumented code set the top back to "
+                     "the own record\n");
 }
 
 } // namespace tmpass

@@ -1,18 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 //===- ShadowStack.h - push/pop of one function's shadow frame ------------===//
 //
-// Emits, per include/tracemalloc_abi.h §2:
-//   push:             d = __tm_shadow.depth; own = d + 1;
-//                     __tm_shadow.depth = own;
-//                     slot = &__tm_shadow.frames[own & TM_SHADOW_RING_MASK];
-//   before a call:    *slot = site   (relaxed atomic; once at the push when
-//                                     the function has one storing call);
-//   ret / resume:     __tm_shadow.depth = d   (before a terminating musttail
-//                                              call);
-//   landing pads and after returns_twice calls: __tm_shadow.depth = own.
-// __tm_shadow is an external initial-exec declaration of two words, so a
-// dlopen'ed instrumented library never exhausts the static TLS block, and
-// both words are reached from one thread-pointer offset.
+// Emits, per include/tracemalloc_abi.h §2 (ABI v4), with rec an alloca
+// { prev, site } in the entry block (one per function: the pushes of a
+// split frame never overlap):
+//   push:             rec.prev = __tm_shadow_top;
+//                     rec.site = site     (when the function has one storing
+//                                          call; else before each call)
+//                     __tm_shadow_top = &rec   (release: the record is whole
+//                                               before a handler can see it);
+//   before a call:    rec.site = site;
+//   ret / resume:     __tm_shadow_top = rec.prev  (before a terminating
+//                                                  musttail call);
+//   landing pads and after returns_twice calls: __tm_shadow_top = &rec;
+//   after a call that stores a site and reaches code this module does not
+//   instrument (an external or indirect callee, or one defined here but
+//   skipped): __tm_shadow_top = &rec, as control may come back by a longjmp
+//   to a setjmp in that code, which leaves the top at the dead records of
+//   the frames the jump skipped (include/tracemalloc_abi.h section 2). A
+//   callee instrumented here needs none: it pops to the prev it loaded,
+//   which was &rec, and it re-installs its own record after its own such
+//   calls.
+// __tm_shadow_top is an external initial-exec declaration of one word (so a
+// dlopen'ed instrumented library never exhausts the static TLS block), or
+// local-exec with -tm-local-exec, which tmcc passes when the static runtime
+// is linked into an executable. Nothing of the frame is kept in a register
+// across a call: the previous top is reloaded from the record at the exits.
+// Calls in a region lose their `tail` marker (the callee may read the
+// record: the runtime does, through __tm_shadow_top).
 //
 // Placement (shrink-wrapping): the push goes to the nearest common dominator
 // P of the calls that store a slot, the landing pads and the returns_twice
@@ -68,12 +83,12 @@ class Value;
 
 namespace tmpass {
 
-// The shadow-stack TLS struct of a module (declared on first use).
+// The shadow-stack TLS word of a module (declared on first use).
 struct ShadowStackGlobals {
-  explicit ShadowStackGlobals(llvm::Module &M);
-  llvm::GlobalVariable *Shadow;
-  llvm::Type *ShadowTy; // { intptr, ptr }
-  llvm::Type *IntPtrTy;
+  ShadowStackGlobals(llvm::Module &M, bool LocalExec);
+  llvm::GlobalVariable *Top;
+  llvm::Type *PtrTy;
+  llvm::StructType *RecordTy; // { ptr, ptr }
 };
 
 class ShadowFrame {
@@ -85,10 +100,13 @@ public:
   // The frame is pushed whenever I runs (P dominates I).
   bool isPushedAt(const llvm::Instruction &I) const;
 
-  // Push, slot stores (call, site) and every restore.
-  void emit(
-      const ShadowStackGlobals &G,
-      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
+  // Push, slot stores (call, site) and every restore; Reentries are the
+  // calls (among the slot calls) after which the frame re-installs its
+  // record.
+  void
+  emit(const ShadowStackGlobals &G,
+       llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores,
+       llvm::ArrayRef<llvm::CallBase *> Reentries);
 
 private:
   // One push and its region (a split frame has several).
@@ -100,8 +118,11 @@ private:
   };
   bool trySplit(llvm::ArrayRef<llvm::BasicBlock *> Needing);
   void emitRegion(
-      const ShadowStackGlobals &G,
-      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores);
+      const ShadowStackGlobals &G, llvm::Value *Rec,
+      llvm::ArrayRef<std::pair<llvm::CallBase *, llvm::Constant *>> SlotStores,
+      llvm::ArrayRef<llvm::CallBase *> Reentries);
+  void emitReentry(const ShadowStackGlobals &G, llvm::Value *RecP,
+                   llvm::CallBase *CB);
   void collectRestorePoints();
   void computeReachable();
   bool computeRegion(llvm::ArrayRef<llvm::BasicBlock *> Needing);

@@ -208,6 +208,11 @@ void SiteTable::finalize() {
       new GlobalVariable(M, ArrTy, /*isConstant=*/true,
                          GlobalValue::PrivateLinkage, nullptr, "__tm_sites");
   Array->setAlignment(Align(8));
+  // One section for every site table of the image: the module constructor
+  // registers its bounds, so a capture can check a site pointer read from
+  // a frame record (include/tracemalloc_abi.h section 2). Sites are 40
+  // bytes, aligned to 8: the tables follow one another with no padding.
+  Array->setSection(SitesSectionName);
   if (Comdat *C = F.getComdat())
     Array->setComdat(C);
   Type *I32 = Type::getInt32Ty(Ctx);

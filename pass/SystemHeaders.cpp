@@ -111,11 +111,9 @@ unsigned emitDepthRepair(Function &F, const ShadowStackGlobals &G) {
     ++IP;
   IRBuilder<> B(&Entry, IP);
   B.SetCurrentDebugLocation(DebugLoc());
-  Value *DepthPtr =
-      B.CreateStructGEP(G.ShadowTy, G.Shadow, ShadowDepthField, "tm.depthp");
-  Value *Saved = B.CreateLoad(G.IntPtrTy, DepthPtr, "tm.depth");
+  Value *Saved = B.CreateLoad(G.PtrTy, G.Top, "tm.top");
   for (Instruction *I : Points)
-    IRBuilder<>(I).CreateStore(Saved, DepthPtr);
+    IRBuilder<>(I).CreateStore(Saved, G.Top);
   return Points.size();
 }
 

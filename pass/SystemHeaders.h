@@ -76,9 +76,9 @@ private:
 
 // A function with no frame of its own whose landing pads or returns_twice
 // calls can be reached with frames of its callees still on the shadow stack
-// (an exception thrown through framed callees and caught here): load the
-// depth at entry and set it back there, as a frame would. Returns the number
-// of points set back. Only folded functions need it: any other function
+// (an exception thrown through framed callees and caught here): load
+// __tm_shadow_top at entry and set it back there, as a frame would. Returns the
+// number of points set back. Only folded functions need it: any other function
 // that calls something which may allocate has a frame (FramePolicy.h).
 unsigned emitDepthRepair(llvm::Function &F, const ShadowStackGlobals &G);
 

@@ -73,12 +73,15 @@ int main(int argc, char **argv) {
   for (int i = 1; i <= DEPTH; i++)
     frames_sites[i] =
         (struct tm_site){"bench.c", "caller", NULL, (uint32_t)i, 1, 0, 0};
-  const struct tm_site *stack[DEPTH + 2] = {NULL};
-  for (int i = 1; i <= DEPTH; i++)
-    stack[i] = &frames_sites[i];
-  __tm_module_init_v3();
-  __tm_shadow.frames = stack;
-  __tm_shadow.depth = DEPTH;
+  // DEPTH frame records in main's frame, as instrumented callers pushed
+  // them: rec[0] the innermost, naming frames_sites[DEPTH].
+  struct tm_frame_record rec[DEPTH];
+  for (int i = 0; i < DEPTH; i++) {
+    rec[i].site = &frames_sites[DEPTH - i];
+    rec[i].prev = i + 1 < DEPTH ? &rec[i + 1] : NULL;
+  }
+  __tm_module_init_v4(&frames_sites[1], &frames_sites[DEPTH + 1]);
+  __tm_shadow_top = &rec[0];
   // The pointer array comes from mmap, not malloc: it is not part of the
   // heap being measured.
   void **ptrs = mmap(NULL, (size_t)live * sizeof *ptrs, PROT_READ | PROT_WRITE,

@@ -72,14 +72,18 @@ static double now(void) {
 
 static void *run(void *arg) {
   job_t *j = arg;
-  // A private ring: the runtime reads slots 1..DEPTH, stack[1..DEPTH].
-  const struct tm_site *stack[DEPTH + 2] = {NULL};
-  for (int i = 1; i <= DEPTH; i++) // what instrumented callers stored
-    stack[i] = &frames_sites[i];
-  __tm_module_init_v3(); // as an instrumented thread: runtime state set up
-  struct tm_shadow saved = __tm_shadow;
-  __tm_shadow.frames = stack;
-  __tm_shadow.depth = DEPTH;
+  // DEPTH frame records in this frame, as instrumented callers pushed
+  // them: rec[0] the innermost, naming frames_sites[DEPTH].
+  struct tm_frame_record rec[DEPTH];
+  for (int i = 0; i < DEPTH; i++) {
+    rec[i].site = &frames_sites[DEPTH - i];
+    rec[i].prev = i + 1 < DEPTH ? &rec[i + 1] : NULL;
+  }
+  // As an instrumented image's constructor: runtime state set up, sites
+  // registered.
+  __tm_module_init_v4(&frames_sites[1], &frames_sites[DEPTH + 1]);
+  const struct tm_frame_record *saved = __tm_shadow_top;
+  __tm_shadow_top = &rec[0];
   void *ring[RING];
   for (int i = 0; i < RING; i++)
     ring[i] = j->hooked == 1 ? __tm_malloc(32, &alloc_site) : malloc(32);
@@ -104,7 +108,7 @@ static void *run(void *arg) {
   j->ns = (now() - t0) / (double)j->iters;
   for (int i = 0; i < RING; i++)
     j->hooked == 1 ? __tm_free(ring[i], &free_site) : free(ring[i]);
-  __tm_shadow = saved;
+  __tm_shadow_top = saved;
   return NULL;
 }
 

@@ -33,7 +33,10 @@ for i in "${!layouts[@]}"; do
   "$clang" -O2 ${layouts[$i]} "$here/floor.c" "$here/floor_tls.c" -o "$work/floor.$i"
 done
 cp "$work/plain.0" "$work/plain"
-cp "$work/tm.0" "$work/tm"
+# For callgrind, the same code with the private traced copies (NAME.tm_traced,
+# no symbol) named in the symbol table: -msave-temp-labels keeps them as
+# local symbols .LNAME.tm_traced, so --toggle-collect can see them.
+"$tmcc" -O2 -Xclang -msave-temp-labels "$here/bench.c" -o "$work/tm"
 cp "$work/floor.0" "$work/floor"
 
 # best[binary/kernel] = best time in ns. Rounds interleave every binary so
@@ -103,11 +106,13 @@ if command -v valgrind >/dev/null 2>&1; then
     [ "$v" = tm.traced ] || objcopy --strip-debug "$work/$v" "$work/$v.nodebug"
     bin=$work/$v.nodebug env=(env -u TRACEMALLOC)
     [ "$v" = tm.traced ] && bin=$work/tm.nodebug env=(env TRACEMALLOC=25)
-    # Only the kernel functions: --toggle-collect restricts the count; the
-    # pattern takes in a function's traced copy (NAME.tm_traced) too.
+    # Only the kernel functions: --toggle-collect restricts the count, to the
+    # public function (the untraced body, which tail-calls the copy while
+    # tracing) and its traced copy (.LNAME.tm_traced, see above).
     for k in fib_pure fib_alloc walk sort_kernel; do
       "${env[@]}" valgrind --tool=callgrind --callgrind-out-file="$work/cg.$v.$k" \
-        --toggle-collect="$k*" "$bin" 0 >"$work/out.$v" 2>/dev/null
+        --toggle-collect="$k*" --toggle-collect=".L$k.tm_traced" \
+        "$bin" 0 >"$work/out.$v" 2>/dev/null
     done
   done
   for k in fib_pure fib_alloc walk sort_kernel; do

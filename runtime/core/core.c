@@ -34,12 +34,13 @@ static inline bool core_active(void) {
 
 /* ---- Signal handlers while the runtime is busy (internal.h) ------------ */
 
-/* Queue entries: depth is the shadow depth of an allocation, or one of: */
+/* Queue entries' kinds (tm_deferred_t.kind): */
+#define DEFER_ALLOC 0
 #define DEFER_FREE UINTPTR_MAX
 #define DEFER_HDR_FREE (UINTPTR_MAX - 1) /* free of a header block, pending */
 
 static bool defer_entry(uintptr_t ptr, size_t size, const struct tm_site *site,
-                        uintptr_t depth) {
+                        uintptr_t kind, const struct tm_frame_record *top) {
   tm_thread_t *t = tm_thread_own;
   uint32_t tail = t ? t->defer_tail : 0;
   if (!t || tail - t->defer_head >= TM_DEFER_SLOTS)
@@ -48,7 +49,7 @@ static bool defer_entry(uintptr_t ptr, size_t size, const struct tm_site *site,
   t->defer_tail = tail + 1;
   atomic_signal_fence(memory_order_seq_cst);
   t->defer[tail & (TM_DEFER_SLOTS - 1)] =
-      (tm_deferred_t){ptr, size, site, depth};
+      (tm_deferred_t){ptr, size, site, kind, top};
   atomic_signal_fence(memory_order_seq_cst);
   // Park: the thread's next allocation takes the slow path, which flushes.
   tm_thread_self = NULL;
@@ -61,7 +62,8 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
     return; // the runtime's own call into the allocator: not the program's
   // No queue (the thread is exiting) or a full one. A lost free leaves its
   // trace until the address is traced again (docs/semantics.md).
-  if (!defer_entry(ptr, size, site, is_free ? DEFER_FREE : __tm_shadow.depth) &&
+  if (!defer_entry(ptr, size, site, is_free ? DEFER_FREE : DEFER_ALLOC,
+                   __tm_shadow_top) &&
       !is_free)
     tm_trace_table_count_drop();
 }
@@ -69,7 +71,7 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
 void (*_Atomic tm_core_hdr_release)(void *base);
 
 bool tm_core_defer_hdr_free(void *ptr) {
-  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE);
+  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE, NULL);
 }
 
 void tm_core_defer_free(void *ptr) {
@@ -86,11 +88,11 @@ void tm_core_flush_queue(tm_thread_t *t) {
     tm_deferred_t d = t->defer[t->defer_head & (TM_DEFER_SLOTS - 1)];
     atomic_signal_fence(memory_order_seq_cst);
     t->defer_head++;
-    if (d.depth == DEFER_FREE) {
+    if (d.kind == DEFER_FREE) {
       tm_trace_table_remove(0, d.ptr);
       continue;
     }
-    if (d.depth == DEFER_HDR_FREE) {
+    if (d.kind == DEFER_HDR_FREE) {
       // The block is still allocated (its free was held back): forget it
       // and free it now, at its base.
       void *base = tm_core_hdr_forget((void *)d.ptr, tm_hdr_word(d.ptr));
@@ -100,14 +102,16 @@ void tm_core_flush_queue(tm_thread_t *t) {
         release(base);
       continue;
     }
-    // The traceback is captured as the handler's: its depth, and the
-    // slots as the handler left them (nothing instrumented ran since on
-    // this thread but the interrupted frames, below that depth, and other
-    // handlers, which take the same slots).
-    uintptr_t depth = __tm_shadow.depth;
-    __tm_shadow.depth = d.depth;
+    // The traceback is captured as the handler's, from its top: its records
+    // are dead by now (below this frame or overwritten), so the capture
+    // reads what of them survived its checks, then the interrupted frames
+    // below.
+    const struct tm_frame_record *top = __tm_shadow_top;
+    __tm_shadow_top = d.top;
+    tm_shadow_replay = 1; // dead records: no memo (shadow_stack.c)
     tm_trace_table_add(0, d.ptr, d.size, d.site);
-    __tm_shadow.depth = depth;
+    tm_shadow_replay = 0;
+    __tm_shadow_top = top;
   }
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;

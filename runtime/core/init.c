@@ -44,6 +44,7 @@
 #include "raw_alloc.h"
 #include "rendezvous.h"
 #include "shadow_stack.h"
+#include "site_sections.h"
 #include "thread_registry.h"
 #include "trace_table.h"
 #include "traceback.h"
@@ -254,10 +255,22 @@ __attribute__((constructor(101))) static void tm_runtime_constructor(void) {
   tm_runtime_init();
 }
 
-TM_API void __tm_module_init_v3(void) {
+TM_API void __tm_module_init_v4(const struct tm_site *begin,
+                                const struct tm_site *end) {
   tm_runtime_init();
   if (tm_rendezvous_dormant())
     return;
   tm_shadow_thread_init();
+  // Before any of the image's code runs (first constructor priority), so
+  // a record naming one of its sites is readable from its first frame.
+  tm_site_sections_add(begin, end);
   tm_intern_invalidate_caches(); // site addresses may be reused
+}
+
+TM_API void __tm_module_fini_v4(const struct tm_site *begin,
+                                const struct tm_site *end) {
+  if (tm_rendezvous_dormant())
+    return;
+  // Before the image is unmapped: a dead record may still name its sites.
+  tm_site_sections_remove(begin, end);
 }

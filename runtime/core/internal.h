@@ -122,7 +122,7 @@ TM_HIDDEN bool tm_dump_triggers_is_default(void (*handler)(int));
 
 /* Runtime initialisation: idempotent, recursion-safe; reads TRACEMALLOC and
  * TRACEMALLOC_DUMP. Called from the runtime's constructor, from
- * __tm_module_init_v3 and lazily from the hooks. */
+ * __tm_module_init_v4 and lazily from the hooks. */
 TM_HIDDEN void tm_runtime_init(void);
 
 #endif /* TM_INTERNAL_H */

@@ -2,37 +2,29 @@
 /* shadow_stack.c - the per-thread shadow stack of tracemalloc_abi.h, and
  * the per-thread runtime state that shares its mapping (shadow_stack.h).
  *
- * Design. Instrumented code reads and writes one initial-exec TLS struct,
- * __tm_shadow = {depth, frames}, directly (no call), and stores into
- * frames[depth & TM_SHADOW_RING_MASK] with no bounds check: `frames` must
- * always point to a whole ring. Its TLS initial value is the shared unset
- * ring (shadow_stack.h), which the runtime never reads. The runtime gives
- * each thread one mapping: a header page (tm_thread_t: registry links,
- * traceback cache) and the thread's own ring of TM_SHADOW_RING_SLOTS
- * pointers, mapped with MAP_NORESERVE so that only the pages a deep stack
+ * Design. Instrumented code links its frame records from one initial-exec
+ * TLS word, __tm_shadow_top (tracemalloc_abi.h section 2), with no call
+ * into the runtime: a thread needs nothing from the runtime to run
+ * instrumented code, and a thread the runtime has not set up simply has
+ * its records counted as unknown frames. The runtime gives each thread one
+ * mapping for what a capture needs: a header page (tm_thread_t: registry
+ * links, traceback cache, record memo) and the gather arrays the walk
+ * fills, mapped with MAP_NORESERVE so that only the pages a deep stack
  * really touches cost memory. The mapping is set up at thread start (the
  * pthread_create wrapper), for the main thread by the runtime constructor,
  * and lazily by the core on a thread's first traced allocation; it is
- * unmapped by a pthread key destructor at thread exit, after which the
- * thread writes the unset ring again.
+ * unmapped by a pthread key destructor at thread exit.
  *
- * Order. tm_thread_self != NULL implies that the thread's own ring is
- * installed (traceback.h's inlined fast path reads the ring without
- * checking): setup installs the ring before it sets tm_thread_self,
- * teardown clears tm_thread_self before it puts the unset ring back, each
- * with a signal fence between the two, so that not even a signal handler
- * on the thread sees them the other way round. Teardown puts the unset ring
- * back before munmap: instrumented code that runs later on the thread
- * (another key's destructor) stores into it, never into unmapped memory.
- * A frame live across a switch keeps the slot address it computed at
- * entry: across the lazy setup that is a slot of the unset ring (harmless:
- * the frame reads as unknown), and no instrumented frame of the thread is
- * live any more when the key destructor runs.
+ * Order. tm_thread_self != NULL implies that the thread's gather arrays
+ * are set (traceback.h's inlined fast path reads them without checking):
+ * setup fills the header before it sets tm_thread_self, teardown clears
+ * tm_thread_self before it unmaps, each with a signal fence between the
+ * two, so that not even a signal handler on the thread sees them the other
+ * way round.
  *
  * Accounting. Live mappings are linked in a registry (a leaf spinlock), so
- * that tm_shadow_memory can add up their resident pages with mincore(), and
- * the unset ring's; a thread unlinks its mapping under that lock before
- * unmapping it.
+ * that tm_shadow_memory can add up their resident pages with mincore(); a
+ * thread unlinks its mapping under that lock before unmapping it.
  *
  * Header-trace owners. Each mapping's hdr_owner is the busy mark and the
  * count of that thread's header-block operations (trace_table.h).
@@ -53,10 +45,11 @@
  * Reentrancy. pthread_setspecific may calloc its second-level array; the
  * call is bracketed by tm_reentrant so that allocation is not traced and
  * cannot come back here. The per-thread state also stops a destructor-time
- * allocation from mapping a new ring after the old one was freed.
+ * allocation from mapping new state after the old one was freed.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -64,22 +57,17 @@
 #include "raw_alloc.h"
 #include "rendezvous.h"
 #include "shadow_stack.h"
+#include "site_sections.h"
 #include "spinlock.h"
+#include "stack_bounds.h"
 #include "thread_registry.h"
 #include "timeline.h"
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
-/* Page-aligned (4 KiB, the smallest page size) so that tm_shadow_memory
- * counts its own pages only; with larger pages, the first and last pages
- * counted may also hold neighbouring runtime data. */
-#define UNSET_RING_ALIGN 4096
-
-_Alignas(UNSET_RING_ALIGN) const
-    struct tm_site *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
-
-TM_API __thread struct tm_shadow __tm_shadow TM_TLS_IE = {0,
-                                                          tm_shadow_unset_ring};
+TM_API __thread const struct tm_frame_record *__tm_shadow_top TM_TLS_IE;
+__thread uintptr_t tm_stack_lo TM_TLS_IE;
+__thread uintptr_t tm_stack_hi TM_TLS_IE;
 
 /* Defined here, written by tracemalloc.c only: a definition that the same
  * file never reads, so that libtracemalloc.so's writes go through the GOT
@@ -96,8 +84,10 @@ static __thread int thread_state TM_TLS_IE;
 static pthread_key_t shadow_key;
 static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
 
-#define SHADOW_BYTES                                                           \
-  ((size_t)TM_SHADOW_RING_SLOTS * sizeof(const struct tm_site *))
+/* The gather arrays: sites, prefix counts, addresses, and the walk's
+ * scratch sites and addresses (shadow_stack.h, tm_thread_t). */
+#define GATHER_BYTES                                                           \
+  ((size_t)TM_GATHER_SLOTS * (4 * sizeof(uintptr_t) + sizeof(uint32_t)))
 
 static tm_spinlock_t threads_lock = TM_SPINLOCK_INIT;
 static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
@@ -133,10 +123,9 @@ static void shadow_destroy(void *mem) {
   tm_thread_registry_exit();
   // Its allocations not yet in the timeline's count.
   tm_timeline_thread_exit();
-  // In this order (see Order above): no state, then no ring, then unmap.
+  // In this order (see Order above): no state, then unmap.
   tm_thread_self = NULL;
   atomic_signal_fence(memory_order_seq_cst);
-  __tm_shadow.frames = tm_shadow_unset_ring;
   thread_state = THREAD_EXITED;
   tm_reentrant++; // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
@@ -154,10 +143,253 @@ static void make_key(void) {
     shadow_key = (pthread_key_t)-1;
 }
 
+/* This thread's stack, once (the capture reads records only inside it),
+ * without malloc (stack_bounds.h). A context switched to before this keeps
+ * its own bounds. */
+static void stack_bounds_init(void) {
+  if (tm_stack_hi != 0)
+    return;
+  uintptr_t lo, hi;
+  if (tm_stack_bounds(&lo, &hi)) {
+    tm_stack_lo = lo;
+    tm_stack_hi = hi;
+  }
+}
+
+/* Dead records (below the capture's frame) are followed only this far
+ * below it: the pages right under the stack pointer are mapped or, on the
+ * main thread's growing stack, within the distance the kernel grows it
+ * for. */
+#define DEAD_WINDOW ((uintptr_t)64 << 10)
+
+__thread int tm_shadow_replay TM_TLS_IE;
+
+/* Memo. A walk of every record costs the stack's depth on every capture
+ * (10,000 records in recursion.c's `linear`: 11 instructions each). So a
+ * thread keeps the chain its last capture read (slots 1..memo_len: address,
+ * site, prefix count of frames), and that capture tagged each of those
+ * records by setting the low bit of its site field (sites are 8-aligned;
+ * the instrumented code only ever stores that field, never reads it). A
+ * frame that is entered anew stores an untagged site before it calls
+ * anything, so a tagged record with a live callee is one the memo already
+ * holds, unchanged: the walk stops at the first tagged record that is at
+ * the memo's slot j for its address, with the memo's site, whose prev is
+ * the memo's slot j-1 (or slot 1's prev), and whose caller's record (slot
+ * j-1) is tagged too. Slots 1..j are then the memo's, as they are, and
+ * only the records above are read. The last check covers the one record
+ * that may not have stored its site yet: a frame interrupted by a signal
+ * between its entry and its first call, which still holds the site (maybe
+ * tagged) of an earlier frame at its address; its caller did store a
+ * fresh, untagged site before calling it, unless a later capture (which
+ * made the memo) tagged it. The allocating function's own record
+ * (TM_SITE_OWN_FRAME) is never read.
+ * Only records of the stack the thread is on (tm_stack_lo/hi) are
+ * memoised: the memo is dropped when that stack changes (swapcontext), a
+ * handler's records on sigaltstack are read every time, a walk that ends
+ * in an unknown frame (a record that fails the checks) or at the 65,535
+ * cap memoises and tags nothing, and a replayed deferred allocation
+ * (tm_shadow_replay: a handler's dead records) neither reads nor writes it.
+ * Tags are written only into records that passed every check, and only over
+ * a valid site pointer: program data never holds one. */
+
+/* Slot j (1..memo_len) of the memo whose record is at a, or 0. Addresses
+ * decrease from slot 1 (the bottom) up. */
+static uintptr_t memo_find(const tm_thread_t *t, uintptr_t a) {
+  uintptr_t lo = 1, hi = t->memo_len;
+  if (hi && t->gather_addr[hi] == a) // the common case: the same top
+    return hi;
+  while (lo <= hi) {
+    uintptr_t mid = lo + (hi - lo) / 2;
+    uintptr_t m = t->gather_addr[mid];
+    if (m == a)
+      return mid;
+    if (m > a)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return 0;
+}
+
+/* Frames a site expands to: itself and its inlined_at chain (an unknown
+ * slot, NULL, is one frame), capped at TM_TOTAL_CAP. */
+static inline uint32_t site_frames(const struct tm_site *s) {
+  uint32_t n = 1;
+  if (s)
+    for (s = s->inlined_at; s && n < TM_TOTAL_CAP; s = s->inlined_at)
+      n++;
+  return n;
+}
+
+struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
+  const struct tm_frame_record *r = __tm_shadow_top;
+  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
+  // The regions records may be in, in chain order: the stack the capture
+  // runs on, and under a handler on the alternate stack, then the thread's.
+  uintptr_t lo[2], hi[2];
+  int nr = 0, mr = -1; // mr: the region of the thread's stack (memoised)
+  uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
+  if (fa >= slo && fa < shi) {
+    lo[0] = slo;
+    hi[0] = shi;
+    nr = 1;
+    mr = 0;
+  } else {
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+        fa >= (uintptr_t)ss.ss_sp && fa - (uintptr_t)ss.ss_sp < ss.ss_size) {
+      lo[0] = (uintptr_t)ss.ss_sp;
+      hi[0] = (uintptr_t)ss.ss_sp + ss.ss_size;
+      nr = 1;
+      if (shi > slo) {
+        lo[1] = slo;
+        hi[1] = shi;
+        nr = 2;
+        mr = 1;
+      }
+    }
+  }
+  bool memo = t && !tm_shadow_replay && shi != 0;
+  if (t && (!memo || t->memo_hi != shi)) {
+    t->memo_len = 0;
+    t->memo_hi = memo ? shi : 0;
+  }
+  const struct tm_site **ss = t ? t->gather_scratch_site : NULL;
+  uintptr_t *sa = t ? t->gather_scratch_addr : NULL;
+  uintptr_t k = 0, prev = 0, top = 0, base = 0;
+  const struct tm_site *valid = NULL; // the last site found valid
+  bool clean = false;                 // ended at the bottom, or on the memo
+  bool live = false;                  // past the dead records
+  bool mine = memo && mr == 0;
+  int ri = 0;
+  if (nr) {
+    // The dead window, within the region.
+    uintptr_t w = fa - lo[0] > DEAD_WINDOW ? fa - DEAD_WINDOW : lo[0];
+    prev = w - 1;
+    top = hi[0] - sizeof *r; // the highest address a record can start at
+  }
+  while (k < TM_GATHER_SLOTS - 1) {
+    if (!r) {
+      clean = true;
+      break;
+    }
+    uintptr_t a = (uintptr_t)r;
+    if (TM_UNLIKELY(a <= prev || a > top ||
+                    (a & (_Alignof(struct tm_frame_record) - 1)))) {
+      if (ri + 1 < nr) {
+        // The interrupted stack's chain, below a handler on sigaltstack.
+        ri++;
+        prev = lo[ri] - 1;
+        top = hi[ri] - sizeof *r;
+        mine = memo && mr == ri;
+        continue;
+      }
+      if (t) { // the chain ends here, as one unknown frame
+        ss[k] = NULL;
+        sa[k] = 0;
+      }
+      k++;
+      break;
+    }
+    prev = a;
+    const struct tm_frame_record *next = r->prev;
+    if (TM_UNLIKELY(!live)) {
+      if (ri == 0 && a <= fa) { // dead: skipped
+        r = next;
+        continue;
+      }
+      live = true;
+      if (own) { // the allocating function's own record: not read
+        if (t) {
+          ss[k] = NULL;
+          sa[k] = 0;
+        }
+        k++;
+        r = next;
+        continue;
+      }
+    }
+    uintptr_t sv = (uintptr_t)r->site;
+    if (TM_UNLIKELY(sv & 1) && mine) {
+      uintptr_t j = memo_find(t, a);
+      if (j && (const struct tm_site *)(sv & ~(uintptr_t)1) == t->gather[j] &&
+          (uintptr_t)next == (j > 1 ? t->gather_addr[j - 1] : t->memo_prev0) &&
+          (j == 1 ||
+           (t->gather[j - 1] &&
+            (uintptr_t)((const struct tm_frame_record *)t->gather_addr[j - 1])
+                    ->site == ((uintptr_t)t->gather[j - 1] | 1)))) {
+        base = j;
+        clean = true;
+        break;
+      }
+    }
+    const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
+    // Recursion repeats one site: checked once per walk.
+    if (s != valid) {
+      if (tm_site_valid(s))
+        valid = s;
+      else
+        s = NULL;
+    }
+    if (t) {
+      ss[k] = s;
+      sa[k] = mine ? a : 0;
+    }
+    k++;
+    r = next;
+  }
+  if (!t) {
+    struct tm_shadow sh = {k, NULL};
+    return sh;
+  }
+  // Place the records read above the memo's slots 1..base, bottom-up. The
+  // memoisable ones (this stack's, from the bottom, on a clean walk) extend
+  // the memo and are tagged.
+  uintptr_t q = 0;
+  if (memo && clean)
+    while (q < k && sa[k - 1 - q])
+      q++;
+  uintptr_t d = base;
+  const struct tm_site *last = (const struct tm_site *)1;
+  uint32_t frames = 0;
+  // Locals: the tag stores below could alias the fields of *t.
+  const struct tm_site **g = t->gather;
+  uint32_t *cum = t->gather_cum;
+  uintptr_t *ga = t->gather_addr;
+  uint32_t c = cum[d];
+  for (uintptr_t x = k; x-- > 0;) {
+    const struct tm_site *s = ss[x];
+    if (s != last) {
+      last = s;
+      frames = site_frames(s);
+    }
+    d++;
+    g[d] = s;
+    c += frames;
+    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
+    cum[d] = c;
+    if (x >= k - q) {
+      uintptr_t a = sa[x];
+      ga[d] = a;
+      if (s) // tag it (relaxed: only this thread and its handlers read it)
+        __atomic_store_n(&((struct tm_frame_record *)a)->site,
+                         (const struct tm_site *)((uintptr_t)s | 1),
+                         __ATOMIC_RELAXED);
+    }
+  }
+  if (memo) {
+    if (base == 0 && q)
+      t->memo_prev0 =
+          (uintptr_t)((const struct tm_frame_record *)sa[k - 1])->prev;
+    t->memo_len = clean ? base + q : 0;
+  }
+  struct tm_shadow sh = {d, t->gather};
+  return sh;
+}
+
 static __attribute__((noinline)) void shadow_init_slow(void) {
-  // A dormant copy never touches __tm_shadow: inside libtracemalloc.so that
-  // name is the executable's when the executable has a runtime (the active
-  // one), whose rings this copy must not replace.
+  // A dormant copy sets up no thread: the active runtime keeps the threads'
+  // state (and its __tm_shadow_top is the one instrumented code writes).
   if (tm_rendezvous_dormant())
     return;
   int saved_errno = errno;
@@ -165,7 +397,8 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
   pthread_once(&shadow_once, make_key);
   size_t hdr = header_bytes();
   // Not charged to TM_MEM_TABLES: counted by resident pages (shadow_stack.h).
-  void *mem = mmap(NULL, hdr + SHADOW_BYTES, PROT_READ | PROT_WRITE,
+  stack_bounds_init();
+  void *mem = mmap(NULL, hdr + GATHER_BYTES, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) {
     thread_state = THREAD_NONE; // try again on a later allocation
@@ -173,7 +406,13 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
     return;
   }
   tm_thread_t *t = mem;
-  t->map_bytes = hdr + SHADOW_BYTES;
+  t->map_bytes = hdr + GATHER_BYTES;
+  uintptr_t *g = (uintptr_t *)((char *)mem + hdr);
+  t->gather = (const struct tm_site **)g;
+  t->gather_addr = g + TM_GATHER_SLOTS;
+  t->gather_scratch_site = (const struct tm_site **)(g + 2 * TM_GATHER_SLOTS);
+  t->gather_scratch_addr = g + 3 * TM_GATHER_SLOTS;
+  t->gather_cum = (uint32_t *)(g + 4 * TM_GATHER_SLOTS);
   tm_reentrant++; // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
   tm_spin_lock(&registry_lock);
@@ -189,8 +428,7 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
     pthread_setspecific(shadow_key, mem);
     tm_reentrant -= TM_REENTRANT_IGNORE;
   }
-  // In this order (see Order above): the ring, then the state.
-  __tm_shadow.frames = (const struct tm_site **)((char *)mem + hdr);
+  // In this order (see Order above): the header, then the state.
   atomic_signal_fence(memory_order_seq_cst);
   tm_thread_own = t;
   tm_thread_self = t;
@@ -198,7 +436,7 @@ static __attribute__((noinline)) void shadow_init_slow(void) {
 }
 
 void tm_shadow_thread_init(void) {
-  if (TM_LIKELY(tm_shadow_is_own_ring()) || thread_state != THREAD_NONE)
+  if (TM_LIKELY(thread_state != THREAD_NONE))
     return;
   shadow_init_slow();
 }
@@ -226,26 +464,25 @@ struct context_map {
 };
 static struct context_map *context_maps;
 
-void *tm_shadow_context_map(size_t header, const struct tm_site ***ring) {
+void *tm_shadow_context_map(size_t header) {
   size_t ps = tm_raw_page_size();
   size_t hdr = (sizeof(struct context_map) + header + ps - 1) & ~(ps - 1);
-  void *mem = mmap(NULL, hdr + SHADOW_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void *mem = mmap(NULL, hdr, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED)
     return NULL;
   struct context_map *m = mem;
-  m->bytes = hdr + SHADOW_BYTES;
+  m->bytes = hdr;
   tm_spin_lock(&registry_lock);
   m->next = context_maps;
   context_maps = m;
   tm_spin_unlock(&registry_lock);
-  *ring = (const struct tm_site **)((char *)mem + hdr);
   return m + 1;
 }
 
 size_t tm_shadow_memory(void) {
   size_t ps = tm_raw_page_size();
-  size_t total = resident_bytes(tm_shadow_unset_ring, SHADOW_BYTES, ps);
+  size_t total = 0;
   tm_spin_lock(&registry_lock);
   for (tm_thread_t *t = registry; t; t = t->next)
     total += resident_bytes(t, t->map_bytes, ps);

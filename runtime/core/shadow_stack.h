@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* shadow_stack.h - the per-thread runtime state: the shadow-stack ring and
- * the traceback cache, and how their memory is counted.
- * The shadow-stack TLS struct itself is declared in tracemalloc_abi.h;
+/* shadow_stack.h - the per-thread runtime state: the record chain's TLS
+ * words, the capture's gather arrays and the traceback cache, and how
+ * their memory is counted.
+ * The record chain itself is declared in tracemalloc_abi.h (section 2);
  * thread setup is tm_shadow_thread_init (internal.h).
  *
  * Memory. Each thread gets one mapping: one page-aligned header
  * (tm_thread_t: registry links and the traceback cache, TM_THREAD_BYTES)
- * followed by its ring of TM_SHADOW_RING_SLOTS pointers (8 MiB of address
- * space on LP64, MAP_NORESERVE). The kernel only backs the pages a thread
- * really touches: a thread whose instrumented code never goes deeper than a
- * few hundred frames uses one or two pages of the ring. Threads without a
- * mapping (not set up yet, or torn down) share tm_shadow_unset_ring, in
- * .bss, which costs likewise only its touched pages.
- * tm_get_tracemalloc_memory() therefore counts the mappings and the unset
- * ring by their resident pages, measured with mincore() at query time
- * (tm_shadow_memory), not by their reserved size: exactly the memory they
- * use at that moment (a page that was touched once stays resident until
- * the thread exits; for the unset ring, until the process does).
+ * and the gather arrays of captures (TM_GATHER_SLOTS x 36 bytes: sites,
+ * addresses, prefix counts and the walk's scratch; 2.25 MiB of address
+ * space), MAP_NORESERVE. The kernel only backs the pages a thread really
+ * touches: a capture a few hundred records deep uses a page or two of each
+ * array. The frame records themselves are in the program's stack frames.
+ * tm_get_tracemalloc_memory() therefore counts the mappings by their
+ * resident pages, measured with mincore() at query time (tm_shadow_memory),
+ * not by their reserved size: exactly the memory they use at that moment
+ * (a page that was touched once stays resident until the thread exits).
  * They are not charged to raw_alloc's TM_MEM_TABLES, and raw_alloc's test
  * limit does not apply to them.
  */
@@ -30,30 +29,38 @@
 #include "tracemalloc_abi.h"
 #include "visibility.h"
 
-/* The ABI's shadow-stack struct is defined initial-exec (tracemalloc_abi.h)
- * but declared there without the model; the runtime's own accesses say it,
- * or libtracemalloc.so would reach it through __tls_get_addr. */
-extern __thread struct tm_shadow __tm_shadow
+/* The record chain (tracemalloc_abi.h section 2): defined initial-exec,
+ * declared there without the model; the runtime's own accesses say it, or
+ * libtracemalloc.so would reach it through __tls_get_addr. */
+extern __thread const struct tm_frame_record *__tm_shadow_top
     __attribute__((tls_model("initial-exec")));
 
-/* Slot k of a ring is ring[k & TM_SHADOW_RING_MASK]; slot 0 is never used
- * (depth 0 is "no instrumented frame"). */
-_Static_assert(TM_SHADOW_RING_SLOTS != 0 &&
-                   (TM_SHADOW_RING_SLOTS & TM_SHADOW_RING_MASK) == 0,
-               "the shadow-stack ring is a power of two");
+/* A captured stack, as the capture's consumers read it (traceback.c):
+ * slots frames[1..depth], bottom-up, each a site or NULL (an unknown
+ * frame). frames NULL: every slot is unknown (a thread without state,
+ * whose records are counted but not kept). */
+struct tm_shadow {
+  uintptr_t depth;
+  const struct tm_site **frames;
+};
 
-/* The ring of every thread the runtime has not set up (the TLS initial
- * value of __tm_shadow.frames) or has torn down: shared, written by their
- * instrumented code (relaxed atomic stores, possibly from several threads
- * at once), never read by the runtime: its slots are unknown frames. Page
- * aligned, in .bss. */
-TM_HIDDEN extern const struct tm_site
-    *tm_shadow_unset_ring[TM_SHADOW_RING_SLOTS];
+/* The bounds of the machine stack the thread is on, [tm_stack_lo,
+ * tm_stack_hi): the thread's own (stack_bounds.h, at thread setup) or
+ * a makecontext stack's (hooks/context_switch.c switches them with the
+ * context); 0, 0 until known. A capture reads frame records only inside
+ * them (tm_shadow_gather). */
+extern __thread uintptr_t tm_stack_lo
+    __attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t tm_stack_hi
+    __attribute__((tls_model("initial-exec")));
 
-/* Does this thread write its own ring (as opposed to the unset one)? */
-static inline bool tm_shadow_is_own_ring(void) {
-  return __tm_shadow.frames != tm_shadow_unset_ring;
-}
+/* Records a capture reads at most: each is at least one frame, so the
+ * 65,536th can only count beyond CPython's cap of 65,535. Also the size of
+ * a thread's gather buffer (its mapping, after the header). */
+#define TM_GATHER_SLOTS 65536u
+
+/* CPython's cap on total_nframe. */
+#define TM_TOTAL_CAP 65535u
 
 /* Per-thread traceback cache (traceback.h): direct-mapped, this many
  * entries. */
@@ -74,10 +81,6 @@ typedef struct tm_tb_cache_entry {
   uint32_t id; /* interned traceback id */
 } tm_tb_cache_entry_t;
 
-/* Per-thread memo of total_nframe (traceback.c): the last stack walked,
- * up to this many slots. */
-#define TM_TOTAL_MEMO_SLOTS 64
-
 /* Allocations a signal handler made while the runtime was busy on the
  * thread (internal.h, TM_REENTRANT_IGNORE's comment), in order. A power of
  * two. */
@@ -87,7 +90,8 @@ typedef struct tm_deferred {
   uintptr_t ptr;
   size_t size;
   const struct tm_site *site;
-  uintptr_t depth; /* __tm_shadow.depth in the handler; UINTPTR_MAX: free */
+  uintptr_t kind; /* 0: an allocation; core.c's DEFER_FREE, DEFER_HDR_FREE */
+  const struct tm_frame_record *top; /* __tm_shadow_top in the handler */
 } tm_deferred_t;
 
 /* The header-operation state of one thread (trace_table.h, "Header
@@ -112,23 +116,13 @@ typedef struct tm_thread {
   struct tm_thread *next, *prev; /* registry of live mappings */
   size_t map_bytes;              /* size of the whole mapping */
   tm_hdr_owner_t hdr_owner;
-  /* The cache and the memo belong to tm_tb_epoch `epoch` and to traceback
-   * limit `limit` (0 on a fresh mapping: tm_tb_epoch starts at 1, so the
-   * first capture flushes); a capture that sees another epoch or limit
-   * empties both first. */
+  /* The cache belongs to tm_tb_epoch `epoch` and to traceback limit
+   * `limit` (0 on a fresh mapping: tm_tb_epoch starts at 1, so the first
+   * capture flushes); a capture that sees another epoch or limit empties
+   * it first. */
   uint64_t epoch;
   uintptr_t limit;
   uint64_t epoch1; /* epoch when limit is 1, else 0 (one test) */
-  /* total_nframe memo: slots 1..memo_n held memo_slots[0..memo_n) at the
-   * last walk, and slots 1..k + 1 expanded to memo_cum[k] frames (a prefix
-   * sum, so that a stack that shares only its bottom slots with the last
-   * one reuses their count: traceback.c, count_slots). memo_n 0: empty.
-   * memo_total1 is min(1 + memo_cum[memo_n - 1], 65535) (1 when empty):
-   * the total_nframe of a one-frame site above slots 1..memo_n. */
-  uintptr_t memo_n;
-  uintptr_t memo_total1;
-  _Alignas(16) const struct tm_site *memo_slots[TM_TOTAL_MEMO_SLOTS];
-  uint32_t memo_cum[TM_TOTAL_MEMO_SLOTS];
   tm_tb_cache_entry_t cache[TM_TB_CACHE_SIZE];
   /* The deferred queue: entries [defer_head, defer_tail) (free-running
    * indices). Only this thread touches it: its signal handlers append
@@ -144,15 +138,32 @@ typedef struct tm_thread {
   uint32_t hist_self;
   uint64_t hist_epoch;
   uintptr_t hist_last;
+  /* The record chain of the last capture, bottom-up, in the mapping after
+   * the header (tm_shadow_gather): slot k (1..) holds its site in
+   * gather[k], the frames slots 1..k expand to in gather_cum[k] (capped at
+   * 65535; gather_cum[0] is 0) and, for the memo's slots 1..memo_len, the
+   * record's address in gather_addr[k]. gather_scratch_site/addr: the
+   * records one walk reads, top-down, before they are placed. */
+  const struct tm_site **gather;
+  uint32_t *gather_cum;
+  uintptr_t *gather_addr;
+  const struct tm_site **gather_scratch_site;
+  uintptr_t *gather_scratch_addr;
+  /* The record memo (shadow_stack.c, "Memo"): slots 1..memo_len are the
+   * records of the stack whose top end is memo_hi, whose sites the walk
+   * that memoised them tagged; memo_prev0 is the prev of slot 1's record. */
+  uintptr_t memo_len;
+  uintptr_t memo_hi;
+  uintptr_t memo_prev0;
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */
 #define TM_THREAD_BYTES sizeof(tm_thread_t)
 
 /* This thread's state, or NULL (no mapping yet, or the thread is exiting).
- * One initial-exec TLS word. Non-NULL implies that __tm_shadow.frames is
- * the thread's own ring (shadow_stack.c sets the ring before this and
- * clears this before the ring), which traceback.h's fast path relies on. */
+ * One initial-exec TLS word. Non-NULL implies that its gather arrays are
+ * set up (shadow_stack.c sets them before this), which traceback.h's fast
+ * path relies on. */
 extern __thread tm_thread_t *tm_thread_self
     __attribute__((tls_model("initial-exec")));
 
@@ -165,21 +176,51 @@ extern __thread tm_thread_t *tm_thread_self
 extern __thread tm_thread_t *tm_thread_own
     __attribute__((tls_model("initial-exec")));
 
+/* The shadow stack of this thread now, as {depth, frames}: slots
+ * frames[1..depth], bottom-up: the records (__tm_shadow_top and down)
+ * read from the top down, each checked before it is read: inside the stack the
+ * thread is on (or, in a handler on sigaltstack, the alternate stack, then the
+ * thread's) at strictly increasing addresses, and its site in a registered site
+ * section (site_sections.h). A record above the caller's frame is live and
+ * counts (an unknown frame when its site fails the check); one below it is
+ * dead (left by an unwind through uninstrumented frames, until the next
+ * instrumented exit repairs the chain) and is skipped; the first record
+ * that fails the address check ends the chain as one unknown frame. Sites
+ * go to t's gather buffer (frames points into it); with t NULL, frames is
+ * NULL and every slot reads as unknown. At most TM_GATHER_SLOTS
+ * - 1 records. Signal-safe; reads only this thread's state. */
+struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
+
+/* own: the capture's site has TM_SITE_OWN_FRAME; the first live record is
+ * then its function's own, whose site field is stale: it is the top slot
+ * as an unknown frame, never read (the consumer drops the top slot). */
+static inline __attribute__((always_inline)) struct tm_shadow
+tm_shadow_current(tm_thread_t *t, bool own) {
+  if (__tm_shadow_top == NULL) {
+    struct tm_shadow none = {0, t ? t->gather : NULL};
+    return none;
+  }
+  return tm_shadow_gather(t, own);
+}
+
+/* Set while the runtime replays a signal handler's deferred allocation
+ * with the handler's (dead) top (core.c): the capture then neither uses
+ * nor writes the record memo. */
+extern __thread int tm_shadow_replay __attribute__((tls_model("initial-exec")));
+
 /* Record the deferred queue of `t`, this thread's (core.c; tm_reentrant
  * must be 0). */
 void tm_core_flush_queue(tm_thread_t *t);
 
-/* A new mapping for a stack other than a thread's own (a makecontext
- * stack, hooks/context_switch.c): `header` bytes for the caller, rounded up
- * to whole pages and zeroed, then a whole ring (MAP_NORESERVE: only the
- * touched pages cost memory). Stores the ring in *ring and returns the
- * header, or NULL if the mapping fails. Never unmapped (a context may be
- * switched to at any time, in a fork child too); counted by
- * tm_shadow_memory. */
-void *tm_shadow_context_map(size_t header, const struct tm_site ***ring);
+/* A new mapping for the state of a stack other than a thread's own (a
+ * makecontext stack, hooks/context_switch.c): `header` bytes for the
+ * caller, rounded up to whole pages and zeroed; NULL if the mapping fails.
+ * Never unmapped (a context may be switched to at any time, in a fork
+ * child too); counted by tm_shadow_memory. */
+void *tm_shadow_context_map(size_t header);
 
-/* Resident bytes of every live thread's mapping (header and ring), of the
- * context mappings and of the unset ring, measured now with mincore(). */
+/* Resident bytes of every live thread's mapping (header and gather
+ * arrays) and of the context mappings, measured now with mincore(). */
 size_t tm_shadow_memory(void);
 
 /* The threads lock (trace_table.c's lock_all: after the shard locks,

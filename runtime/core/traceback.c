@@ -3,20 +3,17 @@
  *
  * Capture (tracemalloc_abi.h section 3). A walker yields the expanded sites
  * of the current allocation, most recent first: the site and its inlined_at
- * chain, then each shadow slot from the top (slot depth) down, each
- * expanded the same way, or NULL when the slot is empty, the thread writes
- * the unset ring (shadow_stack.h), or a deeper live frame has taken the
- * slot's place in the ring. The first `limit` of them are the traceback;
- * all of them (capped at 65535) are total_nframe. Nothing is copied on the
- * fast path: the hash is computed while walking, and a candidate record is
- * compared by walking again.
+ * chain, then each slot of the gathered stack (tm_shadow_gather: the frame
+ * records' sites) from the top (slot depth) down, each expanded the same
+ * way, or NULL when the slot is unknown (a record that failed its checks,
+ * or every slot of a thread without state, which gathers none). The first
+ * `limit` of them are the traceback; all of them (capped at 65535) are
+ * total_nframe. Nothing is copied on the fast path: the hash is computed
+ * while walking, and a candidate record is compared by walking again.
  *
- * In the common case (the thread's own ring, fewer live slots than the
- * ring holds) slots 1..i are ring[1..i], one array: the key, the count and
- * the memo read it directly. Otherwise each slot is looked up on its own;
- * since every slot is at least one frame, at most 65535 of them are read
- * (which is also why a slot taken by a deeper frame, 2^20 slots down, can
- * never show in a traceback: it only counts, and the count is capped).
+ * With the thread's state (the common case) slots 1..i are gather[1..i],
+ * one array, with their prefix frame counts: the key and the count read
+ * them directly. Otherwise each slot is unknown and counts as one frame.
  *
  * Interning. Records live in a never-moving region (region.h); an id is the
  * record's offset / 16 + 1. The set of ids is an open-addressing table
@@ -49,22 +46,11 @@
 
 /* ---- Walking the current stack ---------------------------------------- */
 
-/* The lowest slot of a stack of `depth` that is known: slot k is
- * ring[k & TM_SHADOW_RING_MASK] for k >= this, unknown below (a deeper live
- * frame has taken its place in the ring), and every slot is unknown when
- * the ring is the unset one, which the runtime never reads. */
-static inline uintptr_t lowest_known(const struct tm_shadow *sh) {
-  if (sh->frames == tm_shadow_unset_ring)
-    return UINTPTR_MAX;
-  return sh->depth >= TM_SHADOW_RING_SLOTS
-             ? sh->depth - (TM_SHADOW_RING_SLOTS - 1)
-             : 1;
-}
-
-/* Slot k of the stack (NULL: unknown). */
+/* Slot k (1..depth) of the stack (NULL: unknown; every slot of a stack
+ * gathered without the thread's state is). */
 static inline const struct tm_site *slot_at(const struct tm_shadow *sh,
-                                            uintptr_t lo, uintptr_t k) {
-  return k >= lo ? sh->frames[k & TM_SHADOW_RING_MASK] : NULL;
+                                            uintptr_t k) {
+  return sh->frames ? sh->frames[k] : NULL;
 }
 
 /* The slots below `site`: 1..depth, or 1..depth-1 when the site's function
@@ -78,15 +64,18 @@ static inline uintptr_t top_slot(const struct tm_site *site, uintptr_t depth) {
 typedef struct walker {
   const struct tm_site *chain; /* rest of the current inlined_at chain */
   uintptr_t slot;              /* next shadow slot to read (0: done) */
-  uintptr_t lo;                /* lowest known slot */
   struct tm_shadow sh;
 } walker_t;
 
+/* The stack of the capture in progress on this thread (tm_intern_capture
+ * reads it once: with ABI v4 records, reading means walking them). */
+static __thread struct tm_shadow capture_sh
+    __attribute__((tls_model("initial-exec")));
+
 static inline void walker_init(walker_t *w, const struct tm_site *site) {
-  w->sh = __tm_shadow;
+  w->sh = capture_sh;
   w->chain = site;
   w->slot = top_slot(site, w->sh.depth);
-  w->lo = lowest_known(&w->sh);
 }
 
 /* The next expanded site (NULL for an unknown frame); false at the end. */
@@ -97,7 +86,7 @@ static inline bool walker_next(walker_t *w, const struct tm_site **out) {
     if (i == 0)
       return false;
     w->slot = i - 1;
-    s = slot_at(&w->sh, w->lo, i);
+    s = slot_at(&w->sh, i);
     if (!s) {
       *out = NULL;
       return true;
@@ -373,36 +362,6 @@ static uint32_t capture_global(const struct tm_site *site, unsigned limit,
   return id ? id : insert_slow(&c, site);
 }
 
-/* Frames that slots 1..i expand to, when they are frames[1..i] (i <
- * MAX_TOTAL), possibly above MAX_TOTAL (the caller caps). */
-static uintptr_t count_slots_walk(const struct tm_site *const *frames,
-                                  uintptr_t i) {
-  // The common slot is one frame (no inlined_at chain): count every slot
-  // as one and OR their inlined_at pointers without a branch per slot;
-  // only a non-zero OR needs the exact walk.
-  static const struct tm_site no_site; // stands in for a NULL slot
-  uintptr_t chained = 0;
-  for (uintptr_t k = 1; k <= i; k++) {
-    const struct tm_site *a = frames[k];
-    a = a ? a : &no_site;
-    chained |= (uintptr_t)a->inlined_at;
-  }
-  if (TM_LIKELY(!chained))
-    return i;
-  uintptr_t n = 0;
-  for (uintptr_t k = i; k >= 1; k--) {
-    const struct tm_site *s = frames[k];
-    n++;
-    if (s && s->inlined_at) {
-      for (s = s->inlined_at; s; s = s->inlined_at)
-        n++;
-      if (n >= MAX_TOTAL)
-        break;
-    }
-  }
-  return n;
-}
-
 /* Per-thread cache (shadow_stack.h). The key is cheap to compute in the one
  * walk that total_nframe needs anyway.
  *  - Limit 1 with a site (the common configuration): the traceback is the
@@ -417,8 +376,8 @@ static uintptr_t count_slots_walk(const struct tm_site *const *frames,
  * Either way the cache returns exactly the id the set would: records are
  * unique by that content until the next reset. tm_intern_reset (and a
  * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
- * epoch (or was filled under another limit) empties it and its memo before
- * using them (tm_tb_thread_sync), so no id of an earlier epoch is ever
+ * epoch (or was filled under another limit) empties it before using it
+ * (tm_tb_thread_sync), so no id of an earlier epoch is ever
  * dereferenced. Entries are read and written only by their own thread; the
  * epoch is read under a trace-table lock (or on the single thread), which
  * reset holds all of. */
@@ -426,94 +385,26 @@ _Atomic uint64_t tm_tb_epoch = 1;
 
 void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
   __builtin_memset(t->cache, 0, sizeof t->cache);
-  t->memo_n = 0;
-  t->memo_total1 = 1;
   t->epoch = epoch;
   t->limit = limit;
   t->epoch1 = limit == 1 ? epoch : 0;
 }
 
-/* Frames that one slot expands to: itself and its inlined_at chain (an
- * unknown slot, NULL, is one frame). Capped at MAX_TOTAL. */
-static inline uintptr_t slot_frames(const struct tm_site *s) {
-  uintptr_t n = 1;
-  if (s)
-    for (s = s->inlined_at; s && n < MAX_TOTAL; s = s->inlined_at)
-      n++;
-  return n;
+/* total_nframe of slots 1..i of the thread's gathered stack (t non-NULL,
+ * synced): tm_shadow_gather counted them (prefix counts, capped). */
+static inline uintptr_t count_slots(const tm_thread_t *t, uintptr_t i) {
+  return t->gather_cum[i];
 }
 
-/* How many leading pointers of a[0..n) equal m[0..n) (m 16-byte aligned):
- * four per step (two vector compares, one branch), stopping at the first
- * step that differs; the slots of that step are then compared one by one. */
-static inline uintptr_t memo_common(const struct tm_site *const *a,
-                                    const struct tm_site *const *m,
-                                    uintptr_t n) {
-  typedef uint64_t v2 __attribute__((vector_size(16)));
-  m = (const struct tm_site *const *)__builtin_assume_aligned(m, 16);
-  uintptr_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    v2 x0, x1;
-    __builtin_memcpy(&x0, a + k, sizeof x0);
-    __builtin_memcpy(&x1, a + k + 2, sizeof x1);
-    v2 d = (x0 ^ *(const v2 *)(m + k)) | (x1 ^ *(const v2 *)(m + k + 2));
-    if (d[0] | d[1])
-      break;
-  }
-  while (k < n && a[k] == m[k])
-    k++;
-  return k;
-}
-
-/* total_nframe of slots 1..i (frames[1..i]), possibly above MAX_TOTAL (the
- * caller caps). From this thread's memo: the slots that still hold the
- * pointers they held at the last walk, counted from slot 1 up (compared
- * without loading through them), keep their prefix count; only the slots
- * above the first one that changed are walked (and memoised). Consecutive
- * allocations usually differ only in their top few slots (another caller
- * of the allocating function: issue 14's Lua, 19 slots deep, walked all
- * 19 on almost every allocation with a memo of the whole stack). Slots
- * above TM_TOTAL_MEMO_SLOTS are walked every time. Sites are constant: the
- * expansion of a pointer can only change if its module was unloaded and
- * another mapped at the same address, whose constructor
- * (__tm_module_init_v3) bumps the epoch first. t is synced. */
-static inline uintptr_t
-count_slots(tm_thread_t *t, const struct tm_site *const *frames, uintptr_t i) {
-  if (TM_UNLIKELY(!t))
-    return count_slots_walk(frames, i);
-  uintptr_t lim = i < TM_TOTAL_MEMO_SLOTS ? i : TM_TOTAL_MEMO_SLOTS;
-  // The same stack as last time (the common case of a loop): one
-  // straight-line compare, after the top slot, where a change usually is.
-  if (TM_LIKELY(lim == i && t->memo_n == i &&
-                (i == 0 || (frames[i] == t->memo_slots[i - 1] &&
-                            tm_tb_memo_same(frames + 1, t->memo_slots, i)))))
-    return i ? t->memo_cum[i - 1] : 0;
-  uintptr_t same =
-      memo_common(frames + 1, t->memo_slots, lim < t->memo_n ? lim : t->memo_n);
-  uintptr_t n = same ? t->memo_cum[same - 1] : 0;
-  for (uintptr_t k = same; k < lim; k++) {
-    const struct tm_site *s = frames[k + 1];
-    n += slot_frames(s);
-    t->memo_slots[k] = s;
-    t->memo_cum[k] = (uint32_t)n; // < 64 * 65536
-  }
-  t->memo_n = lim;
-  t->memo_total1 = n >= MAX_TOTAL ? MAX_TOTAL : n + 1;
-  if (TM_UNLIKELY(i > lim)) // slots lim + 1 .. i
-    n += count_slots_walk(frames + lim, i - lim);
-  return n;
-}
-
-/* Slots i..1 when they are not one array (the unset ring, or a stack
- * deeper than the ring): mix the first m of them (from slot i down) into
- * *h, and return n plus the frames they expand to, capped at MAX_TOTAL.
- * Every slot is at least one frame, so this reads at most MAX_TOTAL of
- * them, whatever the depth. */
+/* Slots i..1 when they are not one array (a stack gathered without the
+ * thread's state): mix the first m of them (from slot i down) into *h, and
+ * return n plus the frames they expand to, capped at MAX_TOTAL. Every slot
+ * is at least one frame, so this reads at most MAX_TOTAL of them, whatever
+ * the depth. */
 static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
                             uintptr_t m, uint64_t *h, uintptr_t n) {
-  uintptr_t lo = lowest_known(sh);
   for (uintptr_t k = 0; k < i && n < MAX_TOTAL; k++) {
-    const struct tm_site *s = slot_at(sh, lo, i - k);
+    const struct tm_site *s = slot_at(sh, i - k);
     if (k < m)
       *h = mix_key(*h, (uintptr_t)s);
     n++;
@@ -529,13 +420,13 @@ static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
  * dlclose, another module can be mapped at the same address and hand the
  * runtime the same pointers for other sites. So every table keyed by site
  * pointers belongs to a module generation, and a module loaded after any
- * unload starts a new one (its constructor, __tm_module_init_v3, runs
+ * unload starts a new one (its constructor, __tm_module_init_v4, runs
  * before any code of the module can allocate: it has the first
  * constructor priority). The records and frames of earlier generations stay
  * (live traces use them; their strings are copies, filenames.h) but are
  * never found by a site pointer again: the intern set starts empty, the
- * site -> frame map is emptied, and every thread's cache and memo are
- * dropped (the epoch). A load that follows no unload cannot reuse an
+ * site -> frame map is emptied, and every thread's cache is dropped (the
+ * epoch). A load that follows no unload cannot reuse an
  * address, so it keeps the tables and their sharing.
  *
  * The unload count is dl_iterate_phdr's dlpi_subs, read here, in a
@@ -572,8 +463,8 @@ void tm_intern_invalidate_caches(void) {
     frame_set_cap = frame_set_count = 0;
   }
   tm_spin_unlock(&intern_lock);
-  // Every load: the per-thread memo (slot pointers -> total_nframe) and
-  // cache are keyed by pointers too, and cost nothing to refill.
+  // Every load: the per-thread cache is keyed by pointers too, and costs
+  // nothing to refill.
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
 }
 
@@ -607,7 +498,9 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   tm_thread_t *t = tm_thread_self;
   if (TM_LIKELY(t != NULL))
     tm_tb_thread_sync(t, limit);
-  struct tm_shadow sh = __tm_shadow;
+  struct tm_shadow sh =
+      tm_shadow_current(t, site && (site->flags & TM_SITE_OWN_FRAME));
+  capture_sh = sh;
   uintptr_t i = top_slot(site, sh.depth);
   uint64_t h = (uintptr_t)site, n = 0;
   for (const struct tm_site *c = site; c && n < MAX_TOTAL; c = c->inlined_at)
@@ -619,11 +512,9 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   // exactness).
   uintptr_t m = n >= limit ? 0 : limit - n;
   m = m < i ? m : i;
-  // Slots 1..i are frames[1..i], one array: the thread's own ring, and no
-  // slot taken by a deeper frame (i < the ring size means depth <= i + 1
-  // <= the ring size).
-  bool contiguous =
-      i < TM_SHADOW_RING_SLOTS && sh.frames != tm_shadow_unset_ring;
+  // Slots 1..i are frames[1..i], one array, with the thread's state (its
+  // gather arrays: frames is t->gather then, NULL without it).
+  bool contiguous = t != NULL && sh.frames != NULL;
   const struct tm_site *const *p = NULL; // slot i, if contiguous
   if (TM_LIKELY(contiguous)) {
     p = sh.frames + i;
@@ -632,7 +523,7 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
     // Each slot is >= 1 frame: at i >= MAX_TOTAL - n they reach the cap
     // without being counted.
     uintptr_t left = n >= MAX_TOTAL ? 0 : MAX_TOTAL - n;
-    n = i >= left ? MAX_TOTAL : n + count_slots(t, sh.frames, i);
+    n = i >= left ? MAX_TOTAL : n + count_slots(t, i);
   } else {
     n = slots_walk(&sh, i, m, &h, n);
   }

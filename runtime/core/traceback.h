@@ -18,20 +18,18 @@
  * so that a trace's id names its thread: tracebacks are per thread here,
  * and merged by frames in the snapshot (take_snapshot.c).
  *
- * Capture cost. Each thread keeps (shadow_stack.h) a memo of its last
- * stack's total_nframe, checked by comparing the slot pointers with the
- * memoised ones (no load through them, two per vector operation); it holds
- * the count of every prefix of that stack, so a stack that shares only its
- * bottom slots with the last one walks only the slots above them. And a
- * direct-mapped cache to the interned id: at limit 1 with a site, keyed
+ * Capture cost. Each thread keeps (shadow_stack.h) the record chain its
+ * last capture read, with the frame count of every prefix of it, so a
+ * capture reads only the records pushed since (tm_shadow_gather's memo).
+ * And a direct-mapped cache to the interned id: at limit 1 with a site, keyed
  * exactly by (site, total_nframe), which is that traceback's whole identity
  * (no verification: tm_intern_cached, inlined into the allocation
  * path); otherwise by a cheap hash of (site, the slots that supply the
  * first `limit` frames, total_nframe), a hit being verified against the
  * record exactly as the intern set verifies a candidate. Either way the
- * cache gives the id the set would. Both belong to an epoch that
+ * cache gives the id the set would. It belongs to an epoch that
  * tm_intern_reset and every module load bump (and to a limit); a thread
- * empties them when it sees another.
+ * empties it when it sees another.
  *
  * Locking: tm_intern_capture must be called with a trace-table lock held
  * (a shard lock, a thread's header lock or the domains lock), or on the
@@ -86,13 +84,13 @@ TM_HIDDEN uint32_t tm_intern_capture(const struct tm_site *site,
 /* ---- The inlined fast path (trace_table.c's allocation path) ----------- */
 
 /* Bumped by tm_intern_reset and by every module load; a thread's cache
- * and memo belong to one epoch and one limit (shadow_stack.h). */
+ * belongs to one epoch and one limit (shadow_stack.h). */
 TM_HIDDEN extern _Atomic uint64_t tm_tb_epoch;
 
 TM_HIDDEN void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch,
                                       unsigned limit);
 
-/* Make t's cache and memo those of the current epoch and `limit`. */
+/* Make t's cache that of the current epoch and `limit`. */
 static inline void tm_tb_thread_sync(tm_thread_t *t, unsigned limit) {
   uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
   if (__builtin_expect(t->epoch != epoch || t->limit != limit, 0))
@@ -107,63 +105,12 @@ static inline uint32_t tm_tb_exact_index(const struct tm_site *site,
   return (uint32_t)(((uintptr_t)site >> 3) ^ total) & (TM_TB_CACHE_SIZE - 1);
 }
 
-/* Do a[0..n) hold the same pointers as m[0..n)? (m 16-byte aligned.) Two
- * slots per vector operation, no branch per slot. */
-static inline __attribute__((always_inline)) bool
-tm_tb_memo_same(const struct tm_site *const *a, const struct tm_site *const *m,
-                uintptr_t n) {
-  typedef uint64_t v2 __attribute__((vector_size(16)));
-#define TM_MEMO_PAIR(k)                                                        \
-  do {                                                                         \
-    v2 x_, y_;                                                                 \
-    __builtin_memcpy(&x_, a + (k), sizeof x_);                                 \
-    y_ = *(const v2 *)(m + (k)); /* even k: 16-byte aligned */                 \
-    acc |= x_ ^ y_;                                                            \
-  } while (0)
-  m = (const struct tm_site *const *)__builtin_assume_aligned(m, 16);
-  v2 acc = {0, 0};
-  uint64_t d = n & 1 ? (uintptr_t)a[n - 1] ^ (uintptr_t)m[n - 1] : 0;
-  uintptr_t pairs = n >> 1;
-  if (pairs > 8) {
-    for (uintptr_t k = 16; k < (n & ~(uintptr_t)1); k += 2)
-      TM_MEMO_PAIR(k);
-    pairs = 8;
-  }
-  // Straight-line for the common depths: one jump, then 3 operations per
-  // pair of slots.
-  switch (pairs) {
-  case 8:
-    TM_MEMO_PAIR(14); /* fall through */
-  case 7:
-    TM_MEMO_PAIR(12); /* fall through */
-  case 6:
-    TM_MEMO_PAIR(10); /* fall through */
-  case 5:
-    TM_MEMO_PAIR(8); /* fall through */
-  case 4:
-    TM_MEMO_PAIR(6); /* fall through */
-  case 3:
-    TM_MEMO_PAIR(4); /* fall through */
-  case 2:
-    TM_MEMO_PAIR(2); /* fall through */
-  case 1:
-    TM_MEMO_PAIR(0); /* fall through */
-  default:
-    break;
-  }
-#undef TM_MEMO_PAIR
-  d |= acc[0] | acc[1];
-  return d == 0;
-}
-
 /* The id tm_intern_capture(site, limit) would return, for the thread
  * whose state is t (tm_thread_self, non-NULL), when it is the common case:
- * limit 1, a site that is one frame (no inlined_at), the slots below it
- * ring[1..i] contiguously, those of the memo (so total_nframe is 1 + the
- * memo's), and (site, total_nframe) in the exact cache entry (which
- * tm_intern_capture fills). 0 otherwise: then call that. Reads only.
- * t non-NULL means the thread's own ring is installed (shadow_stack.h), so
- * the ring is not checked against the unset one here. */
+ * limit 1, a site that is one frame (no inlined_at), and (site,
+ * total_nframe) in the exact cache entry (which tm_intern_capture fills);
+ * total_nframe is 1 + the frames of the records below the site, which the
+ * gather counted (gather_cum). 0 otherwise: then call that. Reads only. */
 static inline __attribute__((always_inline)) uint32_t
 tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
   uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
@@ -171,21 +118,16 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
                            site->inlined_at != NULL,
                        0))
     return 0;
-  struct tm_shadow sh = __tm_shadow;
+  struct tm_shadow sh =
+      tm_shadow_current(t, (site->flags & TM_SITE_OWN_FRAME) != 0);
   // The slots below the site: 1..depth, or 1..depth-1 when the site's
   // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
   // which fails the test below: tm_intern_capture handles it.)
   uintptr_t i = sh.depth - (site->flags & TM_SITE_OWN_FRAME);
-  // i < TM_SHADOW_RING_SLOTS: slots 1..i are ring[1..i] and none was taken
-  // by a deeper frame (depth <= i + 1 <= TM_SHADOW_RING_SLOTS); within the
-  // memo, and the memo's stack.
-  // The top slot first: when the stack changed, it is usually there (another
-  // caller of the allocating function), and the whole compare is skipped.
-  if (__builtin_expect(i >= TM_SHADOW_RING_SLOTS || t->memo_n != i, 0) ||
-      (i != 0 && sh.frames[i] != t->memo_slots[i - 1]) ||
-      !tm_tb_memo_same(sh.frames + 1, t->memo_slots, i))
+  if (__builtin_expect(i >= TM_GATHER_SLOTS, 0))
     return 0;
-  uint32_t total = (uint32_t)t->memo_total1;
+  uint32_t below = t->gather_cum[i];
+  uint32_t total = below >= TM_TOTAL_CAP ? TM_TOTAL_CAP : below + 1;
   const tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
   if (__builtin_expect(e->key == (uintptr_t)site && e->check == total, 1))
     return e->id;
@@ -226,7 +168,7 @@ uint32_t tm_intern_frame_bound(void);
  * since the last reset. Caller holds every trace-table lock. */
 TM_HIDDEN void tm_intern_mark_ids(uint64_t *bits);
 
-/* A module was loaded (__tm_module_init_v3): its site addresses may be
+/* A module was loaded (__tm_module_init_v4): its site addresses may be
  * those of an unloaded module. Drops every thread's cached results and,
  * when any module was unloaded since the last call, starts a new module
  * generation: no site pointer finds a record or frame interned before it

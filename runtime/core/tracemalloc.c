@@ -124,7 +124,7 @@ int tm_track(unsigned int domain, uintptr_t ptr, size_t size) {
     return -1;
   }
   tm_reentrant++;
-  if (TM_UNLIKELY(!tm_shadow_is_own_ring()))
+  if (TM_UNLIKELY(tm_thread_self == NULL))
     tm_shadow_thread_init();
   // No site: the traceback is the caller's shadow stack, whose top slot is
   // the instrumented line that called tm_track.

@@ -10,7 +10,7 @@
  * signal handlers'.
  *
  * swapcontext: the wrapper keeps the state of the context it leaves
- * ({depth, ring}, the two words of __tm_shadow) in its own frame, on that
+ * (__tm_shadow_top and the bounds of its stack) in its own frame, on that
  * context's stack, and puts it back when the real swapcontext returns, i.e.
  * when something switches back to the saved context (or the switch failed).
  * A context saved by this wrapper therefore always resumes with its own
@@ -19,26 +19,25 @@
  * setcontext itself needs no wrapper).
  *
  * makecontext: a context made on a stack starts with no frame below it. The
- * wrapper gives each makecontext stack (keyed by uc_stack.ss_sp) a ring of
- * its own, mapped once and reused when the stack is reused, and starts the
- * context in a trampoline that installs {0, that ring} before calling the
- * user's function. So a coroutine's traceback is its own frames only, and
- * its frames are not overwritten by the code it switches to. The ring costs
- * 8 MiB of address space per distinct stack (MAP_NORESERVE: the pages a
- * coroutine touches, usually one), counted by tm_get_tracemalloc_memory. The
- * trampoline takes the context's arguments as 64-bit words, as glibc's
- * makecontext passes them on x86-64 and AArch64, plus one in front; with
- * more than TRAMPOLINE_ARGS (8) arguments, on other architectures, or if the
- * ring cannot be mapped, the context is made as it was asked (its frames
- * then start at the depth of the code that first switches to it).
+ * wrapper keeps a small state per makecontext stack (keyed by
+ * uc_stack.ss_sp: its bounds and function, one page mapped once and reused
+ * when the stack is reused, counted by tm_get_tracemalloc_memory), and
+ * starts the context in a trampoline that installs an empty chain and the
+ * stack's bounds before calling the user's function. So a coroutine's
+ * traceback is its own frames only. The trampoline takes the context's
+ * arguments as 64-bit words, as glibc's makecontext passes them on x86-64
+ * and AArch64, plus one in front; with more than TRAMPOLINE_ARGS (8)
+ * arguments, on other architectures, or if the state cannot be mapped, the
+ * context is made as it was asked (its records are then outside the stack
+ * bounds the capture knows: they read as one unknown frame).
  *
  * Not covered: a context saved by getcontext (not by this wrapper) and
- * resumed from another stack keeps the ring of the code that switched to it
- * (its depth is set back by the returns_twice rule of the function that
- * called getcontext, if that function has a frame).
+ * resumed from another stack keeps the top of the code that switched to it
+ * (it is set back by the returns_twice rule of the function that called
+ * getcontext, if that function has a frame).
  *
  * A dormant runtime copy (rendezvous.h) only forwards: it never touches
- * __tm_shadow. At most MAKE_MAX_ARGS (16) arguments of makecontext are
+ * __tm_shadow_top. At most MAKE_MAX_ARGS (16) arguments of makecontext are
  * passed on. The next functions: a sanitizer's interceptor if there is one
  * (ASan intercepts swapcontext, and makecontext in newer versions), else
  * dlsym(RTLD_NEXT), else static glibc's
@@ -112,25 +111,28 @@ TM_EXPORT int swapcontext(ucontext_t *oucp, const ucontext_t *ucp) {
   }
   if (tm_rendezvous_dormant())
     return next(oucp, ucp);
-  struct tm_shadow saved = __tm_shadow; /* on this context's own stack */
+  /* On this context's own stack: */
+  const struct tm_frame_record *saved_top = __tm_shadow_top;
+  uintptr_t saved_lo = tm_stack_lo, saved_hi = tm_stack_hi;
   int rc = next(oucp, ucp);
-  /* Back on this context: its ring first, then its depth (a signal handler
-   * in between sees a whole ring either way). */
-  __tm_shadow.frames = saved.frames;
+  /* Back on this context: its stack's bounds before its record chain (a
+   * capture reads records only inside the bounds). */
+  tm_stack_lo = saved_lo;
+  tm_stack_hi = saved_hi;
   atomic_signal_fence(memory_order_seq_cst);
-  __tm_shadow.depth = saved.depth;
+  __tm_shadow_top = saved_top;
   return rc;
 }
 
 #if defined(__x86_64__) || defined(__aarch64__)
 #define TRAMPOLINE_ARGS 8
 
-/* One per makecontext stack, in the header of its ring's mapping. */
+/* One per makecontext stack, in a mapping of its own. */
 struct ctx_stack {
   struct ctx_stack *next; /* bucket chain */
   void *sp;               /* uc_stack.ss_sp */
-  const struct tm_site **ring;
-  void (*func)(void); /* the function of the last makecontext on it */
+  size_t size;            /* uc_stack.ss_size of the last makecontext */
+  void (*func)(void);     /* the function of the last makecontext on it */
 };
 
 #define CTX_BUCKETS 1024u
@@ -146,12 +148,10 @@ static struct ctx_stack *ctx_stack_for(void *sp) {
   tm_spin_unlock(&ctx_lock);
   if (c)
     return c;
-  const struct tm_site **ring;
-  c = tm_shadow_context_map(sizeof *c, &ring);
+  c = tm_shadow_context_map(sizeof *c);
   if (c == NULL)
     return NULL;
   c->sp = sp;
-  c->ring = ring;
   tm_spin_lock(&ctx_lock);
   // Two threads making contexts on one new stack at once: keep the first.
   struct ctx_stack *other = ctx_buckets[b];
@@ -179,10 +179,10 @@ ctx_trampoline(uintptr_t cp, uintptr_t a0, uintptr_t a1, uintptr_t a2,
                uintptr_t a3, uintptr_t a4, uintptr_t a5, uintptr_t a6,
                uintptr_t a7) {
   struct ctx_stack *c = (struct ctx_stack *)cp;
-  /* A new context: no frame below it, on its stack's ring. */
-  __tm_shadow.frames = c->ring;
-  atomic_signal_fence(memory_order_seq_cst);
-  __tm_shadow.depth = 0;
+  /* A new context: no frame below it, on its stack. */
+  __tm_shadow_top = NULL;
+  tm_stack_lo = (uintptr_t)c->sp;
+  tm_stack_hi = (uintptr_t)c->sp + c->size;
   /* Extra arguments are harmless to a function that takes fewer (the
    * caller owns them in both ABIs). */
   ((tm_ctx_fn)c->func)(a0, a1, a2, a3, a4, a5, a6, a7);
@@ -219,6 +219,7 @@ TM_EXPORT void makecontext(ucontext_t *ucp, void (*func)(void), int argc, ...) {
     struct ctx_stack *c = ctx_stack_for(ucp->uc_stack.ss_sp);
     if (c != NULL) {
       c->func = func;
+      c->size = ucp->uc_stack.ss_size;
       uintptr_t t[MAKE_MAX_ARGS + 1] = {(uintptr_t)c};
       for (int i = 0; i < n; i++)
         t[i + 1] = a[i];

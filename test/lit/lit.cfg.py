@@ -119,7 +119,7 @@ def runtime_complete(lib):
     except OSError:
         return False
     names = set(l.split()[-1] for l in out.splitlines() if len(l.split()) >= 2)
-    return {"__tm_module_init_v3", "__tm_malloc", "__tm_shadow",
+    return {"__tm_module_init_v4", "__tm_malloc", "__tm_shadow_top",
             "tm_start"} <= names
 if os.path.exists(config.tm_runtime_static) and runtime_complete(config.tm_runtime_static):
     config.available_features.add("runtime")

@@ -55,9 +55,12 @@ define void @all(i64 %n, i8* %s, i8** %pp) {
 ; CHECK-DAG: declare {{i8\*|ptr}} @__tm_calloc(i64, i64, {{i8\*|ptr}}){{$}}
 ; CHECK-DAG: declare void @__tm_free({{i8\*|ptr}}, {{i8\*|ptr}}){{$}}
 ; CHECK-DAG: declare i32 @__tm_posix_memalign({{i8\*\*|ptr}}, i64, i64, {{i8\*|ptr}}){{$}}
-; The module constructor checks the ABI version at link time.
+; The module constructor checks the ABI version at link time, and registers
+; the image's site section; the destructor withdraws it.
 ; CHECK: define linkonce_odr hidden void @tm.module_ctor() {{.*}}comdat
-; CHECK-NEXT: call void @__tm_module_init_v3()
+; CHECK-NEXT: call void @__tm_module_init_v4({{.*}}@__start_tm_sites, {{.*}}@__stop_tm_sites)
+; CHECK: define linkonce_odr hidden void @tm.module_dtor() {{.*}}comdat
+; CHECK-NEXT: call void @__tm_module_fini_v4({{.*}}@__start_tm_sites, {{.*}}@__stop_tm_sites)
 
 attributes #0 = { nounwind allocsize(0) "alloc-family"="malloc" }
 attributes #1 = { nounwind "alloc-family"="malloc" }

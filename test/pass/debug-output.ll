@@ -47,7 +47,7 @@ define i64 @leaf(i64 %x) {
 ; CHECK-NEXT: tm-instrument: 'one.tm_traced': push in %entry (dominates the 1 call(s) and landing pad(s) needing the frame)
 ; CHECK-NEXT: tm-instrument: 'one.tm_traced': region of 1 block(s) from %entry, popped on 0 edge(s) out of it and at its exits
 ; CHECK-NEXT: tm-instrument: 'one.tm_traced': one storing call: its site is stored once, at the push
-; CHECK-NEXT: tm-instrument: 'one.tm_traced': 1 pop(s), 0 landing pad(s) and 0 returns_twice call(s) set the depth back to own
+; CHECK-NEXT: tm-instrument: 'one.tm_traced': 1 pop(s), 0 landing pad(s), 0 returns_twice call(s) and 1 call(s) into uninstrumented code set the top back to the own record
 ; CHECK-NEXT: tm-instrument: 'one.tm_traced': call 'malloc' -> '__tm_malloc' at dbg.c:4:10 in %entry, own frame, site constant
 ; CHECK-NEXT: tm-instrument: 'one': call 'malloc' -> '__tm_malloc' at dbg.c:4:10 in %entry, no own frame, site constant
 ; SITE: tm-instrument: 'one': no frame: site-only mode
@@ -115,7 +115,7 @@ done:
 ; CHECK-NEXT: tm-instrument: 'fallback': no region: the frame lasts from %entry to the exits
 ; CHECK-NEXT: tm-instrument: 'fallback': depth restored on the pushed paths only (2 restore(s))
 ; CHECK-NEXT: tm-instrument: 'fallback': one storing call: its site is stored once, at the push
-; CHECK-NEXT: tm-instrument: 'fallback': 2 pop(s), 1 landing pad(s) and 0 returns_twice call(s) set the depth back to own
+; CHECK-NEXT: tm-instrument: 'fallback': 2 pop(s), 1 landing pad(s), 0 returns_twice call(s) and 1 call(s) into uninstrumented code set the top back to the own record
 ; CHECK-NEXT: tm-instrument: 'fallback': call 'malloc' -> '__tm_malloc' at <no location> in %cont, own frame, site constant
 define i8* @fallback(i1 %c) personality i32 (...)* @__gxx_personality_v0 {
 entry:
@@ -164,7 +164,7 @@ define void @__tm_own() {
   ret void
 }
 
-; CHECK: tm-instrument: module constructor 'tm.module_ctor' calling '__tm_module_init_v3'
+; CHECK: tm-instrument: module constructor 'tm.module_ctor' calling '__tm_module_init_v4'
 ; SITE: tm-instrument: module constructor
 ; SKIP-NOT: module constructor
 

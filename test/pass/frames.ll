@@ -88,8 +88,9 @@ define i8* @only_hooks(i64 %n) {
 
 ; Calls a local function that may allocate: frame + slot store.
 ; CHECK-LABEL: define {{i8\*|ptr}} @calls_local_alloc(
-; CHECK: load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK: store atomic {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK: store {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
+; CHECK-NEXT: store atomic {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top release
 ; CHECK-NEXT: call {{i8\*|ptr}} @only_hooks(
 define i8* @calls_local_alloc() {
   %p = call i8* @only_hooks(i64 8)
@@ -99,12 +100,13 @@ define i8* @calls_local_alloc() {
 ; A recursive walk that calls an unknown external: frame, and a slot store
 ; before each call that may allocate (the recursive one and @ext).
 ; CHECK-LABEL: define void @walk(
-; CHECK: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @ext()
-; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @walk(
-; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: ret void
 define void @walk(i32 %n) {
   call void @ext()
@@ -121,7 +123,8 @@ done:
 ; An indirect call (maybe malloc through a pointer, caught by the runtime's
 ; interposition) stores its slot: the caller's line is the traceback.
 ; CHECK-LABEL: define {{i8\*|ptr}} @indirect(
-; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
+; CHECK-NEXT: store atomic {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top release
 ; CHECK-NEXT: %p = call {{i8\*|ptr}} %fp(i64 16)
 define i8* @indirect(i8* (i64)* %fp) {
   %p = call i8* %fp(i64 16)
@@ -130,7 +133,8 @@ define i8* @indirect(i8* (i64)* %fp) {
 
 ; Mixed: a frame, and the hook site flagged OWN_FRAME (1), the slot site not.
 ; CHECK-LABEL: define {{i8\*|ptr}} @mixed(
-; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
+; CHECK-NEXT: store atomic {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top release
 ; CHECK-NEXT: call void @ext()
 ; CHECK: call {{i8\*|ptr}} @__tm_malloc(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
 define i8* @mixed(i64 %n) {

@@ -13,8 +13,8 @@ declare void @ext()
 
 ; CHECK: @llvm.global_ctors = appending global [1 x
 ; CHECK-LABEL: define {{i8\*|ptr}} @f(
-; CHECK: load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK-NOT: load i64, {{.*}}@__tm_shadow{{.*}}
+; CHECK: load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NOT: load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call {{i8\*|ptr}} @__tm_malloc(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
 ; CHECK-NOT: @__tm___tm_malloc
 ; CHECK: ret

@@ -1,5 +1,5 @@
-; A musttail call must stay right before its ret: the saved depth is
-; restored before the call (after its slot store).
+; A musttail call must stay right before its ret: the previous top is
+; restored before the call (after its site store).
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -8,10 +8,11 @@ declare i8* @target(i64)
 declare void @ext()
 
 ; CHECK-LABEL: define {{i8\*|ptr}} @tc(
-; CHECK: %tm.depth = load i64
+; CHECK: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call void @ext()
-; CHECK: store atomic {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK: store {{i8\*|ptr}} {{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
+; CHECK-NEXT: %[[B:tm.prev.back[0-9]*]] = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %[[B]], {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: %r = musttail call {{i8\*|ptr}} @target(i64 %n)
 ; CHECK-NEXT: ret {{i8\*|ptr}} %r
 define i8* @tc(i64 %n) {

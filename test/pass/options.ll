@@ -24,7 +24,7 @@ declare void @ext()
 
 ; COMMON-LABEL: define {{i8\*|ptr}} @f(
 ; SITE-NOT: __tm_shadow
-; FRAME: load i64, {{.*}}@__tm_shadow{{.*}}
+; FRAME: load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; COMMON: call {{i8\*|ptr}} @__tm_malloc(
 ; SKIP-NOT: __tm_
 define i8* @f(i64 %n) {

@@ -25,7 +25,7 @@ void sink(void *);
 void ext(void);
 
 // CHECK-LABEL: define {{.*}}@get(
-// CHECK: load i64, {{.*}}@__tm_shadow
+// CHECK: load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 // CHECK: call {{.*}}@__tm_malloc(
 // SITE-LABEL: define {{.*}}@get(
 // SITE-NOT: __tm_shadow

@@ -4,7 +4,7 @@
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
-@__tm_shadow = thread_local(initialexec) global { i64, i8** } zeroinitializer
+@__tm_shadow_top = thread_local(initialexec) global i8* null
 declare i8* @malloc(i64)
 declare void @ext()
 

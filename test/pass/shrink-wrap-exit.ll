@@ -20,18 +20,22 @@ declare i32 @ext_i32()
 ; preheader; the latch's exit edge is split for the restore.
 ; CHECK-LABEL: define i64 @walk(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %null = icmp eq
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: %null = icmp eq
 ; CHECK-NEXT: br i1 %null, label %ret, label %rec
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: loop:
 ; CHECK-NOT: @__tm_shadow
 ; CHECK: call {{i8\*|ptr}} @__tm_malloc(
 ; CHECK-NOT: @__tm_shadow
 ; CHECK: br i1 %done, label %[[POP:[^,]+]], label %loop
 ; CHECK: [[POP]]: {{ *}}; preds = %next{{$}}
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %ret
 ; CHECK: ret:
 ; CHECK-NEXT: %res = phi i64 [ 0, %entry ], [ %s, %[[POP]] ]
@@ -74,19 +78,25 @@ ret:
 ; its end.
 ; CHECK-LABEL: define i32 @cases(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %z = icmp eq i32 %k, 0
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: %z = icmp eq i32 %k, 0
 ; CHECK-NEXT: br i1 %z, label %ret, label %rec
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: switch i32 %a, label %[[POP:[^ ]+]] [
 ; CHECK-NEXT: i32 1, label %[[POP]]
 ; CHECK-NEXT: i32 2, label %more
 ; CHECK: [[POP]]: {{ *}}; preds = %rec, %rec{{$}}
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %ret
 ; CHECK: more:
 ; CHECK: call void @ext()
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %ret
 ; CHECK: ret:
 ; CHECK-NEXT: %v = phi i32 [ 0, %entry ], [ %a, %[[POP]] ], [ 1, %more ]
@@ -114,17 +124,23 @@ ret:
 ; out of `push` (split), and the path through entry alone touches no TLS.
 ; CHECK-LABEL: define void @popped_early(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: br i1 %c, label %push, label %mid
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: br i1 %c, label %push, label %mid
 ; CHECK: push:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NEXT: br i1 %d, label %[[TOMID:[^,]+]], label %[[TOEXIT:[^,]+]]
 ; CHECK: [[TOEXIT]]: {{ *}}; preds = %push{{$}}
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %exit
 ; CHECK: [[TOMID]]: {{ *}}; preds = %push{{$}}
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %mid
 ; CHECK: mid:
 ; CHECK-NEXT: br label %exit
@@ -144,26 +160,30 @@ exit:
 
 ; Fallback: the invoke's normal edge leaves the region into `mid`, which is
 ; also reached from entry alone, and an invoke's edge cannot take a store.
-; So the frame lasts to the exit; `mid` may or may not have pushed, so d is
-; loaded at entry and the exit restores it (harmless on the path that never
-; pushed: the depth is d there anyway).
+; So the frame lasts to the exit; `mid` may or may not have pushed, so the
+; top is saved into the record at entry and the exit restores it (harmless
+; on the path that never pushed: the top is that there anyway).
 ; CHECK-LABEL: define void @fallback(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
+; CHECK: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK-NEXT: br i1 %c, label %push, label %mid
 ; CHECK: push:
-; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK-NEXT: %tm.sitep = getelementptr
 ; CHECK: invoke void @ext()
 ; CHECK: mid:
 ; CHECK-NEXT: br label %exit
 ; CHECK: exit:
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: ret void
 ; CHECK: lp:
 ; CHECK-NEXT: landingpad
 ; CHECK-NEXT: cleanup
-; CHECK-NEXT: store i64 %tm.own, {{.*}}@__tm_shadow{{.*}}
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: resume
 define void @fallback(i1 %c) personality i8* bitcast (i32 (...)* @__gxx_personality_v0 to i8*) {
 entry:

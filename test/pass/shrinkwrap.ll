@@ -17,14 +17,18 @@ declare i32 @__gxx_personality_v0(...)
 ; Tree walk: the null check returns before any call, without TLS access.
 ; CHECK-LABEL: define i64 @walk(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %null = icmp eq
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: %null = icmp eq
 ; CHECK-NEXT: br i1 %null, label %leaf, label %rec
 ; CHECK: leaf:
 ; CHECK-NEXT: ret i64 0
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
-; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
+; CHECK: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: ret i64 %s
 define i64 @walk(%node* %t) {
 entry:
@@ -44,12 +48,15 @@ rec:
 ; A call in a loop: the push is hoisted out of the cycle, to the entry.
 ; CHECK-LABEL: define void @loop(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %tm.depth = load i64
+; CHECK: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: body:
 ; CHECK-NOT: @__tm_shadow
 ; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK: exit:
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 define void @loop(i32 %n) {
 entry:
   br label %body
@@ -68,12 +75,15 @@ exit:
 ; (no OWN_FRAME) and the leaves touch no TLS.
 ; CHECK-LABEL: define i64 @fib(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %small = icmp
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: %small = icmp
 ; CHECK: leaf:
 ; CHECK-NEXT: call {{i8\*|ptr}} @__tm_malloc(
 ; CHECK-NEXT: ret i64
 ; CHECK: rec:
-; CHECK-NEXT: %tm.depth = load i64
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 define i64 @fib(i64 %n) {
 entry:
   %small = icmp slt i64 %n, 2
@@ -98,11 +108,16 @@ rec:
 ; and the path through entry alone touches no TLS.
 ; CHECK-LABEL: define {{i8\*|ptr}} @merge(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: br i1 %c, label %then, label %join
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: br i1 %c, label %then, label %join
 ; CHECK: then:
-; CHECK-NEXT: %tm.depth = load i64
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call void @ext()
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %join
 ; CHECK: join:
 ; CHECK-NEXT: %p = call {{.*}}@__tm_malloc(i64 8, {{.*}}@__tm_sites
@@ -123,15 +138,17 @@ join:
 ; (flag OWN_FRAME = 1|2) and the exits restore.
 ; CHECK-LABEL: define {{i8\*|ptr}} @merge_invoke(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %tm.depth = load i64
-; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: store atomic
 ; CHECK-NEXT: br i1 %c
 ; CHECK: then:
 ; CHECK-NEXT: invoke void @ext()
 ; CHECK: join:
 ; CHECK-NEXT: %p = call {{.*}}@__tm_sites
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: ret
 define i8* @merge_invoke(i1 %c) personality i8* bitcast (i32 (...)* @__gxx_personality_v0 to i8*) {
 entry:
@@ -154,12 +171,17 @@ lp:
 ; TLS (test/pass/shrink-wrap-exit.ll has more shapes).
 ; CHECK-LABEL: define void @partial(
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: br i1 %c
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: br i1 %c
 ; CHECK: then:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow{{.*}}
-; CHECK-NEXT: %tm.own = add i64 %tm.depth, 1
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: call void @ext()
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: br label %join
 ; CHECK: join:
 ; CHECK-NEXT: ret void
@@ -174,14 +196,20 @@ join:
 }
 
 ; -O0's loop shape (condition in the header, the call in the body): the push
-; goes before the loop, never into a block of the cycle.
+; goes before the loop, never into a block of the cycle (only the external
+; call's re-installation of the record, a plain store, is in it).
 ; CHECK-LABEL: define void @o0_loop(
 ; CHECK: entry:
-; CHECK: %tm.own = add i64 %tm.depth, 1
+; CHECK: store {{i8\*|ptr}} %tm.prev, {{i8\*\*|ptr}} %tm.prevp
 ; CHECK: for.cond:
+; CHECK-NOT: load {{.*}}@__tm_shadow_top
+; CHECK-NOT: @__tm_shadow_top release
+; CHECK: call void @ext()
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
 ; CHECK-NOT: @__tm_shadow
 ; CHECK: for.end:
-; CHECK-NEXT: store i64 %tm.depth, {{.*}}@__tm_shadow{{.*}}
+; CHECK-NEXT: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: ret void
 define void @o0_loop(i32 %n) {
 entry:

@@ -17,16 +17,16 @@ declare void @free(i8*)
 ; helper() (in ./inl.h) inlined into user() (in a.c, a comdat function): two
 ; rows, the inlinedAt location of user() and the allocation site in helper(),
 ; which points to it.
-; CHECK: @__tm_sites = private constant [2 x {{.*}}] [{{[^@]*}}@[[AC:__tm_str[.0-9]*]]{{[^@]*}}@[[USERNAME:__tm_str[.0-9]*]]{{[^@]*}}null, i32 12, i32 5, i32 0, i32 0 }, {{[^@]*}}@[[INL:__tm_str[.0-9]*]]{{[^@]*}}@[[HELPER:__tm_str[.0-9]*]]{{[^@]*}}@__tm_sites{{.*}}, i32 3, i32 10, i32 0, i32 0 }], comdat($user), align 8
+; CHECK: @__tm_sites = private constant [2 x {{.*}}] [{{[^@]*}}@[[AC:__tm_str[.0-9]*]]{{[^@]*}}@[[USERNAME:__tm_str[.0-9]*]]{{[^@]*}}null, i32 12, i32 5, i32 0, i32 0 }, {{[^@]*}}@[[INL:__tm_str[.0-9]*]]{{[^@]*}}@[[HELPER:__tm_str[.0-9]*]]{{[^@]*}}@__tm_sites{{.*}}, i32 3, i32 10, i32 0, i32 0 }], section "tm_sites", comdat($user), align 8
 ; CHECK: @[[AC]] = private unnamed_addr constant [9 x i8] c"/src/a.c\00"
 ; CHECK: @[[USERNAME]] = private unnamed_addr constant [5 x i8] c"user\00"
 ; CHECK: @[[INL]] = private unnamed_addr constant [11 x i8] c"/src/inl.h\00"
 ; CHECK: @[[HELPER]] = private unnamed_addr constant [7 x i8] c"helper\00"
 ; An absolute DIFile name is kept as is.
-; CHECK: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@[[ABS:__tm_str[.0-9]*]]{{.*}}, i32 7, i32 3, i32 0, i32 0 }], align 8
+; CHECK: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@[[ABS:__tm_str[.0-9]*]]{{.*}}, i32 7, i32 3, i32 0, i32 0 }], section "tm_sites", align 8
 ; CHECK: @[[ABS]] = private unnamed_addr constant [13 x i8] c"/abs/other.c\00"
 ; No debug info: module source file, IR name, line 0, NO_DEBUG.
-; CHECK: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@[[AC]]{{[^@]*}}@[[NODBG:__tm_str[.0-9]*]]{{.*}}, i32 0, i32 0, i32 2, i32 0 }], align 8
+; CHECK: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@[[AC]]{{[^@]*}}@[[NODBG:__tm_str[.0-9]*]]{{.*}}, i32 0, i32 0, i32 2, i32 0 }], section "tm_sites", align 8
 ; CHECK: @[[NODBG]] = private unnamed_addr constant [6 x i8] c"nodbg\00"
 
 ; CHECK-LABEL: define linkonce_odr {{.*}} @user(

@@ -16,12 +16,12 @@ declare void @ext()
 
 ; bench/pass's fib_alloc at -O2: one recursive call, in a loop.
 ; CHECK-LABEL: define i64 @fib(
-; CHECK: %tm.slot = getelementptr
-; CHECK-NEXT: store atomic {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: %tm.sitep = getelementptr
+; CHECK-NEXT: store {{i8\*|ptr}} {{.*}}@__tm_sites{{.*}}, {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK: loop:
-; CHECK-NOT: %tm.slot
+; CHECK-NOT: %tm.sitep
 ; CHECK: call i64 @fib(
-; CHECK-NOT: %tm.slot
+; CHECK-NOT: %tm.sitep
 ; CHECK: ret i64
 define i64 @fib(i32 %n) {
 entry:
@@ -52,13 +52,19 @@ done:
   ret i64 %res
 }
 
-; Two storing calls: one store right before each, with its own site.
+; Two storing calls: one store right before each, with its own site. The
+; external call re-installs the record when it comes back (a longjmp to a
+; setjmp in uninstrumented code returns through it); the call to @two,
+; instrumented here, does not.
 ; CHECK-LABEL: define void @two(
-; CHECK: %tm.slot = getelementptr
-; CHECK-NEXT: store atomic {{i8\*|ptr}} [[S1:.*]], {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK: %tm.sitep = getelementptr
+; CHECK-NEXT: store atomic {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top release
+; CHECK-NEXT: store {{i8\*|ptr}} [[S1:.*]], {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @ext()
-; CHECK-NEXT: store atomic {{i8\*|ptr}} [[S2:.*]], {{i8\*\*|ptr}} %tm.slot monotonic, align 8
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
+; CHECK-NEXT: store {{i8\*|ptr}} [[S2:.*]], {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @two()
+; CHECK-NEXT: %tm.prev.back = load
 define void @two() {
   call void @ext()
   call void @two()

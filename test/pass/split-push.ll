@@ -18,19 +18,23 @@ declare void @keep(i64)
 ; CHECK-NOT: __tm_shadow
 ; CHECK: br i1 %leaf
 ; CHECK: inner:
-; CHECK-NEXT: %tm.depth = load i64, {{.*}}@__tm_shadow
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call i64 @tree(
 ; CHECK: call i64 @tree(
-; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow
+; CHECK: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK-NEXT: ret i64
 ; CHECK: leafbb:
 ; CHECK-NOT: __tm_shadow
 ; CHECK: br i1 %rare
 ; CHECK: rarebb:
-; CHECK-NEXT: %tm.depth[[R:[0-9]+]] = load i64, {{.*}}@__tm_shadow
+; CHECK-NEXT: %tm.prevp{{[0-9]*}} = getelementptr
+; CHECK-NEXT: %tm.prev{{[0-9]+}} = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call void @keep(
 ; CHECK: call {{.*}}@__tm_malloc(i64 16, {{.*}}@[[SITES:__tm_sites[.0-9]*]]{{[ ,)]}}
-; CHECK: store i64 %tm.depth[[R]], {{.*}}@__tm_shadow
+; CHECK: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp{{[0-9]*}}
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK: done:
 ; CHECK-NOT: __tm_shadow
 ; CHECK: ret i64

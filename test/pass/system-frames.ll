@@ -38,7 +38,7 @@ declare i32 @__gxx_personality_v0(...)
 
 ; push_back inlined into user(): new_allocator.h -> stl_vector.h -> a.cpp:12.
 ; One row: a.cpp:12, no parent.
-; TABLE: @__tm_sites = private constant [2 x {{.*}}] [{{[^@]*}}@[[AC:__tm_str[.0-9]*]]{{[^@]*}}@[[USER:__tm_str[.0-9]*]]{{[^@]*}}null, i32 12, i32 5, i32 1, i32 0 }, {{[^@]*}}@[[AC]]{{[^@]*}}@[[USER]]{{[^@]*}}null, i32 20, i32 3, i32 0, i32 0 }], align 8
+; TABLE: @__tm_sites = private constant [2 x {{.*}}] [{{[^@]*}}@[[AC:__tm_str[.0-9]*]]{{[^@]*}}@[[USER:__tm_str[.0-9]*]]{{[^@]*}}null, i32 12, i32 5, i32 1, i32 0 }, {{[^@]*}}@[[AC]]{{[^@]*}}@[[USER]]{{[^@]*}}null, i32 20, i32 3, i32 0, i32 0 }], section "tm_sites", align 8
 ; KEPT: @__tm_sites = private constant [5 x
 define void @user(i64 %n) !dbg !10 {
   %p = call i8* @_Znwm(i64 %n), !dbg !13
@@ -48,20 +48,20 @@ define void @user(i64 %n) !dbg !10 {
 ; user() stores a.cpp:20 for its call of _M_realloc_insert (a call made
 ; inside inlined stl_vector.h code; its only storing call, so at the push).
 ; CHECK-LABEL: define void @user(
-; CHECK: store atomic {{.*}}@__tm_sites, i32 0, i32 1){{.*}} monotonic
+; CHECK: store {{.*}}@__tm_sites, i32 0, i32 1){{.*}} %tm.sitep
 ; CHECK: call {{.*}} @__tm__Znwm(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites{{( to i8\*\))?}})
 ; CHECK-NEXT: call void @_M_realloc_insert(
 
 ; Defined in vector.tcc: no frame, no slot store; its operator new (in
-; new_allocator.h) has a null site; its landing pad sets the depth back.
+; new_allocator.h) has a null site; its landing pad sets the top back.
 ; CHECK-LABEL: define linkonce_odr void @_M_realloc_insert(
-; CHECK-NEXT: %tm.depth = load i64, {{i64\*|ptr}} {{.*}}@__tm_shadow
-; CHECK-NOT: store atomic
+; CHECK-NEXT: %tm.top = load {{i8\*|ptr}}, {{i8\*\*|ptr}} {{.*}}@__tm_shadow_top
+; CHECK-NOT: %tm.sitep
 ; CHECK: invoke {{.*}} @__tm__Znwm(i64 %n, {{i8\*|ptr}} null)
 ; CHECK: landingpad
 ; CHECK-NEXT: catch
-; CHECK-NEXT: store i64 %tm.depth, {{i64\*|ptr}} {{.*}}@__tm_shadow
-; CHECK-NOT: store atomic
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.top, {{i8\*\*|ptr}} {{.*}}@__tm_shadow_top
+; CHECK-NOT: %tm.sitep
 ; CHECK: ret void
 ; KEPT-LABEL: define linkonce_odr void @_M_realloc_insert(
 ; KEPT: store atomic
@@ -80,8 +80,8 @@ lp:
 ; A user function (in inl.h) inlined into a system one (std::for_each in
 ; stl_algo.h) inlined into user2(): inl.h:3 -> a.cpp:30, the system frame
 ; between them dropped; with TM_PASS_SKIP_FILES='*/inl.h' it goes too.
-; TABLE: @__tm_sites{{.*}} = private constant [2 x {{.*}}] [{{[^@]*}}@[[AC]]{{[^@]*}}@[[USER2:__tm_str[.0-9]*]]{{[^@]*}}null, i32 30, i32 7, i32 0, i32 0 }, {{[^@]*}}@[[INL:__tm_str[.0-9]*]]{{[^@]*}}@[[LAMBDA:__tm_str[.0-9]*]]{{[^@]*}}@__tm_sites{{[^@]*}}, i32 3, i32 9, i32 0, i32 0 }], align 8
-; SKIP: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@{{__tm_str[.0-9]*}}{{[^@]*}}@{{__tm_str[.0-9]*}}{{[^@]*}}null, i32 30, i32 7, i32 0, i32 0 }], align 8
+; TABLE: @__tm_sites{{.*}} = private constant [2 x {{.*}}] [{{[^@]*}}@[[AC]]{{[^@]*}}@[[USER2:__tm_str[.0-9]*]]{{[^@]*}}null, i32 30, i32 7, i32 0, i32 0 }, {{[^@]*}}@[[INL:__tm_str[.0-9]*]]{{[^@]*}}@[[LAMBDA:__tm_str[.0-9]*]]{{[^@]*}}@__tm_sites{{[^@]*}}, i32 3, i32 9, i32 0, i32 0 }], section "tm_sites", align 8
+; SKIP: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@{{__tm_str[.0-9]*}}{{[^@]*}}@{{__tm_str[.0-9]*}}{{[^@]*}}null, i32 30, i32 7, i32 0, i32 0 }], section "tm_sites", align 8
 define void @user2(i64 %n) !dbg !30 {
   %p = call i8* @malloc(i64 %n), !dbg !33
   ret void, !dbg !36
@@ -89,7 +89,7 @@ define void @user2(i64 %n) !dbg !30 {
 
 ; A user callback inlined into an out-of-line system function: the callback's
 ; line, no parent, no own frame (the system function has none).
-; TABLE: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@[[INL]]{{[^@]*}}@[[LAMBDA]]{{[^@]*}}null, i32 4, i32 9, i32 0, i32 0 }], align 8
+; TABLE: @__tm_sites{{.*}} = private constant [1 x {{.*}}] [{{[^@]*}}@[[INL]]{{[^@]*}}@[[LAMBDA]]{{[^@]*}}null, i32 4, i32 9, i32 0, i32 0 }], section "tm_sites", align 8
 define linkonce_odr void @for_each_outline(i64 %n) !dbg !40 {
   call void @ext(), !dbg !41
   %p = call i8* @malloc(i64 %n), !dbg !42

@@ -23,7 +23,7 @@ declare i32 @tm_start(i32)
 ; CHECK: @take = global {{.*}}@rec
 ; The untraced body's site table (after the copy's): flags 2, NO_DEBUG
 ; alone, never OWN_FRAME.
-; CHECK: @[[USITES:__tm_sites[.0-9]+]] = private constant [1 x {{.*}}, i32 0, i32 0, i32 2, i32 0 }], align 8
+; CHECK: @[[USITES:__tm_sites[.0-9]+]] = private constant [1 x {{.*}}, i32 0, i32 0, i32 2, i32 0 }], section "tm_sites", align 8
 ; In a non-PIC module (an executable): one RIP-relative compare.
 ; CHECK: @__tm_tracing_flag = external dso_local global i8
 
@@ -45,12 +45,14 @@ declare i32 @tm_start(i32)
 ; CHECK-LABEL: define private i64 @rec.tm_traced(i64 %n) unnamed_addr
 ; CHECK-NOT: __tm_tracing_flag
 ; Two pushes (ShadowStack.h, "Split"): one on each path that calls.
-; CHECK: %tm.depth = load i64, {{.*}}@__tm_shadow
+; CHECK: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call i64 @rec.tm_traced(
-; CHECK: store i64 %tm.depth, {{.*}}@__tm_shadow
-; CHECK: %tm.depth[[L:[0-9]+]] = load i64, {{.*}}@__tm_shadow
+; CHECK: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
+; CHECK: %tm.prev{{[0-9]+}} = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@__tm_sites{{[ ,)]}}
-; CHECK: store i64 %tm.depth[[L]], {{.*}}@__tm_shadow
+; CHECK: %tm.prev.back{{[0-9]*}} = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %tm.prevp{{[0-9]*}}
+; CHECK-NEXT: store {{i8\*|ptr}} %tm.prev.back{{[0-9]*}}, {{.*}}@__tm_shadow_top
 ; CHECK: ret i64
 define i64 @rec(i64 %n) {
 entry:
@@ -82,7 +84,9 @@ leaf:
 ; CHECK-NEXT: ret void
 ; CHECK-LABEL: define private void @with_alloca.tm_traced()
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %buf = alloca [16 x i8]
+; CHECK-NEXT: %tm.rec = alloca
+; CHECK-NOT: __tm_shadow
+; CHECK: %buf = alloca [16 x i8]
 define void @with_alloca() {
 entry:
   %buf = alloca [16 x i8]
@@ -97,10 +101,10 @@ entry:
 ; copy, so main's frame is on the stack when tracing starts.
 ; CHECK-LABEL: define internal void @start_tracing()
 ; CHECK-NOT: __tm_tracing_flag
-; CHECK: %tm.depth = load i64
+; CHECK: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 ; CHECK-LABEL: define i32 @main()
 ; CHECK-NOT: __tm_tracing_flag
-; CHECK: %tm.depth = load i64
+; CHECK: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 define internal void @start_tracing() {
   %s = call i32 @tm_start(i32 25)
   ret void
@@ -114,7 +118,7 @@ define i32 @main() {
 ; Variadic: the dispatch could not forward the arguments.
 ; CHECK-LABEL: define void @variadic(i32 %n, ...)
 ; CHECK-NOT: __tm_tracing_flag
-; CHECK: %tm.depth = load i64
+; CHECK: %tm.prev = load {{i8\*|ptr}}, {{.*}}@__tm_shadow_top
 define void @variadic(i32 %n, ...) {
   call void @ext()
   ret void

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* test_core_tbcache.c - the per-thread traceback cache and total_nframe memo
- * (traceback.c) against an independent model of tracemalloc_abi.h section
- * 3: many random stacks (inlined_at chains, NULL slots, the unset ring of a
- * thread without runtime state, OWN_FRAME, no site), each allocated from
- * several times so that later captures hit the cache and the memo, with
- * slots changed in place between captures (same depth, so only the slot
- * contents tell), across limits 1, 3 and 25 and across tm_clear_traces
- * (ids are reused) and module loads. Runs of allocations from one stack
- * exercise the inlined limit-1 fast path (memo hit, exact cache entry).
- * Every recorded traceback must be exactly the model's. */
+/* test_core_tbcache.c - the per-thread traceback cache and record memo
+ * (traceback.c, shadow_stack.c) against an independent model of
+ * tracemalloc_abi.h section 3: many random stacks of frame records
+ * (inlined_at chains, unknown sites, a thread without runtime state,
+ * OWN_FRAME, no site), each allocated from several times so that later
+ * captures hit the cache and the memo (the records left as the last
+ * capture tagged them), with slots changed in place between captures
+ * (same depth, so only the slot contents tell), across limits 1, 3 and 25
+ * and across tm_clear_traces (ids are reused) and module loads. Runs of
+ * allocations from one stack exercise the inlined limit-1 fast path (memo
+ * hit, exact cache entry). Every recorded traceback must be exactly the
+ * model's. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include "check.h"
 #include "internal.h"
+#include "shadow_chain.h"
 #include "shadow_stack.h" /* tm_thread_self */
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
@@ -33,8 +36,8 @@ static unsigned rnd(unsigned n) {
   return (unsigned)(rng % n);
 }
 
-/* A stack: its own ring (`slots`, a private one: depths stay below its
- * size), or, when !own, the unset ring of a thread without runtime state. */
+/* A stack: records naming slots[1..depth], on a thread with its runtime
+ * state (own) or without (every record an unknown frame). */
 typedef struct stack {
   const struct tm_site *slots[MAXD + 1];
   uintptr_t depth;
@@ -146,25 +149,28 @@ static void random_stack(stack_t *s) {
   s->site = rnd(5) == 0 ? NULL : &sites[rnd(NSITES)];
 }
 
-/* What the unset ring holds: stores of other threads without runtime state,
- * which must never show (every slot of such a thread is one unknown frame;
- * this one would expand to two). */
-static const struct tm_site s_other_up = {"other.c", "up", NULL, 2, 1, 0, 0};
-static const struct tm_site s_other = {"other.c", "other", &s_other_up, 1, 1,
-                                       0, 0};
+/* The stack whose records are in the buffer as the last capture left them
+ * (tagged), or NULL. */
+static const stack_t *installed;
 
-/* Install s as this thread's shadow stack. A thread on the unset ring has
- * no runtime state (shadow_stack.h: tm_thread_self implies its own ring). */
+/* Install s as this thread's shadow stack: its records written anew, or,
+ * when they are already there and unchanged, only linked again (as a loop
+ * allocating from one place finds its callers' records). */
 static void install(const stack_t *s, tm_thread_t *self) {
-  __tm_shadow.depth = s->depth;
-  __tm_shadow.frames = s->own ? (const struct tm_site **)s->slots
-                              : tm_shadow_unset_ring;
+  if (s != installed)
+    CHECK(tmt_set_stack(s->depth, s->slots));
+  else
+    __tm_shadow_top = s->depth ? &tmt_chain[0] : NULL;
+  installed = s;
+  // Without state: neither word (a parked tm_thread_self alone would be
+  // set back from tm_thread_own by the slow path, shadow_stack.h).
   tm_thread_self = s->own ? self : NULL;
+  tm_thread_own = s->own ? self : NULL;
 }
 
 static void run(unsigned limit) {
-  struct tm_shadow saved = __tm_shadow;
   tm_thread_t *self = tm_thread_self;
+  installed = NULL;
   CHECK_EQ_INT(tm_start((int)limit), TM_OK);
   uintptr_t ptr = 0x1000;
   unsigned k = 0;
@@ -177,23 +183,27 @@ static void run(unsigned limit) {
     // depth: only the contents tell), or a module load (epoch bump).
     stack_t *s = prev && rnd(4) != 0 ? prev : &stacks[rnd(NSTACKS)];
     prev = s;
-    if (rnd(8) == 0) // change one slot in place: same depth
+    if (rnd(8) == 0) { // change one slot in place: same depth
       s->slots[1 + rnd(MAXD)] = random_slot();
+      installed = NULL;
+    }
     if (rnd(8) == 0) // another site, same slots
       s->site = rnd(5) == 0 ? NULL : &sites[rnd(NSITES)];
-    if (rnd(8) == 0) // deeper or shallower, same slots
+    if (rnd(8) == 0) { // deeper or shallower, same slots
       s->depth = rnd(MAXD + 1);
-    if (rnd(16) == 0) // another ring (a thread set up or torn down)
+      installed = NULL;
+    }
+    if (rnd(16) == 0) // a thread set up or torn down
       s->own = rnd(4) != 0;
-    if (rnd(300) == 0)
-      __tm_module_init_v3();
+    if (rnd(300) == 0) // a module load
+      __tm_module_init_v4(sites, sites + NSITES);
     want_t *w = &batch[k];
     w->total = model(s, limit, w->frames, &w->n);
     install(s, self);
     ptr += 16;
     tm_core_on_alloc((void *)ptr, k + 1, s->site);
-    __tm_shadow = saved;
-    tm_thread_self = self;
+    __tm_shadow_top = NULL;
+    tm_thread_self = tm_thread_own = self;
     check_frames(ptr, w);
     if (++k == BATCH) {
       check_batch(k);
@@ -207,8 +217,10 @@ static void run(unsigned limit) {
       // is), so that it is not emptied for the epoch here but by the next
       // capture of the loop itself, which is what is tested.
       for (int j = 0; j < 2 * BATCH; j++) {
-        install(&stacks[rnd(NSTACKS)], NULL);
-        __tm_shadow.depth = rnd(MAXD + 1);
+        stack_t other = stacks[rnd(NSTACKS)];
+        other.depth = rnd(MAXD + 1);
+        install(&other, NULL);
+        installed = NULL;
         // Distinct addresses: most shards get a table again, so the next
         // allocation of the loop is not sent to the slow path (which
         // would empty the cache) by an empty shard.
@@ -216,8 +228,8 @@ static void run(unsigned limit) {
         tm_core_on_alloc(q, 1, &sites[rnd(NSITES)]);
         tm_core_on_free(q);
       }
-      tm_thread_self = self;
-      __tm_shadow = saved;
+      tm_thread_self = tm_thread_own = self;
+      __tm_shadow_top = NULL;
     }
   }
   check_batch(k);
@@ -250,12 +262,17 @@ static unsigned total_of_size(size_t size) {
 
 static void test_total_collision(void) {
   for (int k = 0; k < 257; k++)
-    chain[k] = (struct tm_site){"chain.c", "inl", k + 1 < 257 ? &chain[k + 1] : NULL,
-                                (uint32_t)k + 1, 1, 0, 0};
+    chain[k] = (struct tm_site){"chain.c",
+                                "inl",
+                                k + 1 < 257 ? &chain[k + 1] : NULL,
+                                (uint32_t)k + 1,
+                                1,
+                                0,
+                                0};
   const struct tm_site *a[4] = {NULL, &chain[0], &sites[1], &sites[2]};
   const struct tm_site *b[4] = {NULL, &sites[0], &sites[1], &sites[2]};
   const struct tm_site *s1 = &sites[2], *s2 = &sites[4]; // one frame each
-  struct tm_shadow saved = __tm_shadow;
+  tm_site_sections_add(chain, chain + 257);
   CHECK_EQ_INT(tm_start(1), TM_OK);
   // Give the shards of these addresses a table first: an empty shard
   // sends an allocation to the slow path, whatever the cache says.
@@ -263,14 +280,13 @@ static void test_total_collision(void) {
     tm_core_on_alloc((void *)p, 1, s2);
     tm_core_on_free((void *)p);
   }
-  __tm_shadow.depth = 3; // private rings of 4 slots
-  __tm_shadow.frames = b;
+  CHECK(tmt_set_stack(3, b));
   tm_core_on_alloc((void *)(uintptr_t)0x7000, 1001, s1);
-  __tm_shadow.frames = a;
+  CHECK(tmt_set_stack(3, a));
   tm_core_on_alloc((void *)(uintptr_t)0x7010, 1002, s2);
   tm_core_on_alloc((void *)(uintptr_t)0x7020, 1003, s1);
   tm_core_on_alloc((void *)(uintptr_t)0x7030, 1004, s1);
-  __tm_shadow = saved;
+  __tm_shadow_top = NULL;
   CHECK_EQ_INT(total_of_size(1001), 4);
   CHECK_EQ_INT(total_of_size(1002), 260);
   CHECK_EQ_INT(total_of_size(1003), 260);
@@ -279,19 +295,19 @@ static void test_total_collision(void) {
 }
 
 int main(void) {
+  TMT_CHAIN_BUFFER(MAXD + 1);
   for (int i = 0; i < NSITES; i++) {
     snprintf(files[i], sizeof files[i], "s%d.c", i);
     // A few chains (an inlined call's site points to its caller's) and a
     // few sites whose function pushed its own frame.
     const struct tm_site *up = i >= 3 && i % 3 == 0 ? &sites[i - 2] : NULL;
     uint32_t flags = i % 4 == 1 ? TM_SITE_OWN_FRAME : 0;
-    sites[i] = (struct tm_site){files[i], "fn", up, (uint32_t)(100 + i), 1,
-                                flags, 0};
+    sites[i] =
+        (struct tm_site){files[i], "fn", up, (uint32_t)(100 + i), 1, flags, 0};
   }
   for (int k = 0; k < NSTACKS; k++)
     random_stack(&stacks[k]);
-  for (int i = 1; i <= MAXD; i++)
-    __atomic_store_n(&tm_shadow_unset_ring[i], &s_other, __ATOMIC_RELAXED);
+  tm_site_sections_add(sites, sites + NSITES);
   run(1);
   run(3);
   run(25);

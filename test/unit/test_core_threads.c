@@ -14,6 +14,7 @@
 #include "check.h"
 #include "check_valid.h"
 #include "internal.h"
+#include "shadow_chain.h"
 #include "tracemalloc.h"
 
 enum { NTHREADS = 8, N = 20000 };
@@ -50,12 +51,12 @@ static void phase_exact(int t) {
 /* Hook-path recording with per-thread shadow stacks, racing with the main
  * thread's snapshots and clears. */
 static void phase_churn(int t) {
-  // A private ring: depths stay below its 4 slots.
-  const struct tm_site *frames[4] = {NULL, &s_a, &s_b, &s_c};
-  struct tm_shadow saved = __tm_shadow;
-  __tm_shadow.frames = frames;
+  // Records in this frame: a (the bottom), b, c; the top d records deep.
+  struct tm_frame_record rec[3] = {
+      {&rec[1], &s_c}, {&rec[2], &s_b}, {NULL, &s_a}};
+  const struct tm_frame_record *saved = __tm_shadow_top;
   for (unsigned n = 0; !atomic_load(&stop_churn); n++) {
-    __tm_shadow.depth = 1 + n % 3;
+    __tm_shadow_top = &rec[2 - n % 3];
     void *p = (void *)key(t, (int)(n % 1024) + 1);
     tm_core_on_alloc(p, 16, n % 2 ? &s_c : &s_b);
     if (n % 3 == 0)
@@ -67,7 +68,7 @@ static void phase_churn(int t) {
       tm_untrack(7, (uintptr_t)p);
     }
   }
-  __tm_shadow = saved;
+  __tm_shadow_top = saved;
 }
 
 static void *worker(void *arg) {
@@ -90,6 +91,9 @@ static void check_traced(size_t cur, size_t peak, int line) {
 
 int main(void) {
   pthread_t th[NTHREADS];
+  tmt_register_site(&s_a);
+  tmt_register_site(&s_b);
+  tmt_register_site(&s_c);
   pthread_barrier_init(&barrier, NULL, NTHREADS + 1);
   for (int t = 0; t < NTHREADS; t++)
     pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);

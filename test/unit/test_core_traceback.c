@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* test_core_traceback.c - traceback capture (tracemalloc_abi.h section 3)
  * with hand-made site descriptors and a hand-set shadow stack: inlined_at
- * expansion, OWN_FRAME, NULL slots, a thread on the unset ring (every slot
- * unknown), the nframe cut, total_nframe (true depth, capped at 65535),
- * stacks deeper than 65535 (the innermost frames are kept) and deeper than
- * the ring (slot k is ring[k & mask]), the empty traceback, interning and
- * copying of the strings, the total_nframe memo on stacks that change at
- * any height.
+ * expansion, OWN_FRAME, NULL slots, a thread without runtime state (every
+ * record an unknown frame), the nframe cut, total_nframe (true depth,
+ * capped at 65535), stacks deeper than 65535 (the innermost frames are
+ * kept), the empty traceback, interning and copying of the strings, the
+ * prefix counts of the record memo on stacks that change at any height.
  *
- * The test thread's real __tm_shadow is saved and replaced by a local array
- * (a private ring: the depths stay below its size), as instrumented code
- * would have filled it, or used with a depth beyond the ring. */
+ * The stacks are frame records in main's frame (shadow_chain.h), as
+ * instrumented code would have linked them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 
 #include "check.h"
 #include "internal.h"
+#include "shadow_chain.h"
 #include "shadow_stack.h"
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
@@ -37,25 +36,26 @@ static const struct tm_site s_alloc_own = {
 static const struct tm_site s_alloc = {"k.c", "k", &s_j, 50, 1, 0, 0};
 
 static const struct tm_site *stack[8];
-static struct tm_shadow saved;
+/* Records at most (test_deep). */
+enum { DEPTH = 70000 };
 static tm_thread_t *saved_self;
 
-static void set_stack(uintptr_t depth, const struct tm_site **frames) {
-  __tm_shadow.depth = depth;
-  __tm_shadow.frames = frames;
+static void set_stack(uintptr_t depth, const struct tm_site *const *frames) {
+  CHECK(tmt_set_stack(depth, frames));
 }
 
-/* As a thread the runtime has not set up (or has torn down): the unset
- * ring, and no runtime state (shadow_stack.h: tm_thread_self implies the
- * thread's own ring). */
-static void set_unset(uintptr_t depth) {
-  set_stack(depth, tm_shadow_unset_ring);
+/* As a thread the runtime has not set up (or has torn down): no runtime
+ * state, so its records are counted, never kept: every one is an unknown
+ * frame, whatever it names. */
+static void set_unset(uintptr_t depth, const struct tm_site *const *frames) {
+  set_stack(depth, frames);
   tm_thread_self = NULL;
+  tm_thread_own = NULL;
 }
 
 static void restore(void) {
-  __tm_shadow = saved;
-  tm_thread_self = saved_self;
+  __tm_shadow_top = NULL;
+  tm_thread_self = tm_thread_own = saved_self;
 }
 
 /* The snapshot trace of `domain` with `size` (sizes are unique here). */
@@ -109,13 +109,12 @@ static void test_capture(int limit) {
   tm_core_on_alloc((void *)0x400, 4, &s_alloc);
   // Empty slots are unknown frames, still counted.
   stack[2] = NULL;
+  set_stack(3, stack);
   tm_core_on_alloc((void *)0x500, 5, &s_alloc);
-  // A thread on the unset ring: every slot is one unknown frame, whatever
-  // it holds (the ring is shared: other threads' stores; s_h would expand
-  // to two frames).
-  for (int k = 1; k <= 3; k++)
-    __atomic_store_n(&tm_shadow_unset_ring[k], &s_h, __ATOMIC_RELAXED);
-  set_unset(3);
+  // A thread without state: every record is one unknown frame, whatever
+  // it names (s_h would expand to two frames).
+  const struct tm_site *hs[] = {NULL, &s_h, &s_h, &s_h};
+  set_unset(3, hs);
   CHECK_EQ_INT(tm_track(1, 0x600, 6), 0);
   restore();
   // Depth 0 and no site: CPython's ('<unknown>', 0), total_nframe 1.
@@ -168,12 +167,11 @@ static uint32_t expected_total(const struct tm_site *const *frames,
   return n;
 }
 
-/* The total_nframe memo (traceback.c, count_slots) keeps the prefix counts
- * of the last stack: consecutive captures on stacks that share their
- * bottom slots and differ above, by one slot or many, in the expansion
- * length of a slot (s_h is two frames), in depth, and beyond the memo's
- * 64 slots, must each get the true total (a stale prefix count would give
- * the last stack's). */
+/* The record memo (shadow_stack.c) keeps the prefix counts of the last
+ * stack: consecutive captures on stacks that share their bottom slots and
+ * differ above, by one slot or many, in the expansion length of a slot
+ * (s_h is two frames), and in depth, must each get the true total (a stale
+ * prefix count would give the last stack's). */
 static void test_memo_prefix(int limit) {
   CHECK_EQ_INT(tm_start(limit), TM_OK);
   static const struct tm_site *deep[80];
@@ -235,14 +233,12 @@ static uintptr_t track_cache_key(unsigned domain, uintptr_t ptr, size_t size) {
   return 0;
 }
 
-/* Deeper than 65535 (a private ring, deep but within the ring's size):
- * total_nframe saturates, the kept frames are the innermost ones, from slot
- * depth down, and two stacks that differ only there are told apart, also
- * on the second capture (the cache), and have different cache keys: the
- * key is made of the innermost slots too (it once was made of slots 65535
+/* Deeper than 65535: total_nframe saturates, the kept frames are the innermost
+ * ones, from slot depth down, and two stacks that differ only there are told
+ * apart, also on the second capture (the cache), and have different cache keys:
+ * the key is made of the innermost slots too (it once was made of slots 65535
  * and below, which gave both stacks one key). */
 static void test_deep(void) {
-  enum { DEPTH = 70000 };
   const struct tm_site **deep =
       mmap(NULL, (DEPTH + 1) * sizeof *deep, PROT_READ | PROT_WRITE,
            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -258,14 +254,15 @@ static void test_deep(void) {
   uintptr_t key_a = track_cache_key(2, 0x10, 1);
   CHECK_EQ_INT(tm_track(2, 0x11, 2), 0);
   deep[DEPTH] = &s_g; // the innermost slot only
+  set_stack(DEPTH, deep);
   uintptr_t key_b = track_cache_key(2, 0x20, 3);
   CHECK_EQ_INT(tm_track(2, 0x21, 4), 0);
   CHECK(key_a != 0 && key_b != 0 && key_a != key_b);
   // With a site that pushed its own frame: slot DEPTH is skipped.
   tm_core_on_alloc((void *)0x30, 5, &s_alloc_own);
   tm_core_on_alloc((void *)0x31, 6, &s_alloc_own);
-  // Far deeper, on the unset ring: unknown frames only.
-  set_unset(1u << 30);
+  // Without the thread's state: unknown frames only.
+  set_unset(DEPTH, deep);
   CHECK_EQ_INT(tm_track(2, 0x40, 7), 0);
   restore();
   tm_snapshot_t *snap = NULL;
@@ -274,80 +271,16 @@ static void test_deep(void) {
     EXPECT(find(snap, 2, size), 65535, "main.c:10", "h.c:40", "g.c:30",
            "f.c:20", "f.c:20");
   for (size_t size = 3; size <= 4; size++)
-    EXPECT(find(snap, 2, size), 65535, "g.c:30", "h.c:40", "g.c:30",
-           "f.c:20", "f.c:20");
+    EXPECT(find(snap, 2, size), 65535, "g.c:30", "h.c:40", "g.c:30", "f.c:20",
+           "f.c:20");
   for (size_t size = 5; size <= 6; size++)
-    EXPECT(find(snap, 0, size), 65535, "k.c:50", "j.c:60", "f.c:21",
-           "h.c:40", "g.c:30");
+    EXPECT(find(snap, 0, size), 65535, "k.c:50", "j.c:60", "f.c:21", "h.c:40",
+           "g.c:30");
   EXPECT(find(snap, 2, 7), 65535, "<unknown>:0", "<unknown>:0", "<unknown>:0",
          "<unknown>:0", "<unknown>:0");
   tm_snapshot_free(snap);
   tm_stop();
   munmap(deep, (DEPTH + 1) * sizeof *deep);
-}
-
-/* Deeper than the ring, on the thread's real ring: slot k is
- * ring[k & TM_SHADOW_RING_MASK] (tracemalloc_abi.h section 3), from slot
- * depth down, wrapping from ring[0] to ring[TM_SHADOW_RING_SLOTS - 1];
- * total_nframe saturates. Only the slots read for the kept frames are
- * written (the others read as NULL: unknown). At limit 5 (hashed cache
- * entries) and limit 1 (exact entries, and the inlined fast path, which
- * must decline), each stack twice (the second capture may hit the cache). */
-static void test_beyond_ring(void) {
-  const struct tm_site **ring = saved.frames;
-  const uintptr_t top = TM_SHADOW_RING_SLOTS - 1;
-  CHECK_EQ_INT(tm_start(5), TM_OK);
-  // Depth RING + 5: slots RING+5 .. RING+2 are ring[5] .. ring[2].
-  ring[5] = &s_main;
-  ring[4] = &s_f;
-  ring[3] = &s_g;
-  ring[2] = &s_h;
-  set_stack(TM_SHADOW_RING_SLOTS + 5, ring);
-  CHECK_EQ_INT(tm_track(3, 0x10, 1), 0);
-  CHECK_EQ_INT(tm_track(3, 0x11, 2), 0);
-  // Depth RING + 1: slot RING+1 is ring[1], slot RING is ring[0], slot
-  // RING-1 is ring[RING-1].
-  ring[1] = &s_g;
-  ring[0] = &s_main;
-  ring[top] = &s_h;
-  ring[top - 1] = &s_f;
-  set_stack(TM_SHADOW_RING_SLOTS + 1, ring);
-  CHECK_EQ_INT(tm_track(3, 0x20, 3), 0);
-  CHECK_EQ_INT(tm_track(3, 0x21, 4), 0);
-  // Depth RING with a site that pushed its own frame (its slot is ring[0],
-  // stale): slots RING-1 down, the last of the contiguous case.
-  set_stack(TM_SHADOW_RING_SLOTS, ring);
-  tm_core_on_alloc((void *)0x30, 5, &s_alloc_own);
-  tm_core_on_alloc((void *)0x31, 6, &s_alloc_own);
-  restore();
-  tm_snapshot_t *snap = NULL;
-  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
-  for (size_t size = 1; size <= 2; size++)
-    EXPECT(find(snap, 3, size), 65535, "main.c:10", "f.c:20", "g.c:30",
-           "h.c:40", "g.c:30");
-  for (size_t size = 3; size <= 4; size++)
-    EXPECT(find(snap, 3, size), 65535, "g.c:30", "main.c:10", "h.c:40",
-           "g.c:30", "f.c:20");
-  for (size_t size = 5; size <= 6; size++)
-    EXPECT(find(snap, 0, size), 65535, "k.c:50", "j.c:60", "f.c:21",
-           "h.c:40", "g.c:30");
-  tm_snapshot_free(snap);
-  tm_stop();
-
-  CHECK_EQ_INT(tm_start(1), TM_OK);
-  set_stack(TM_SHADOW_RING_SLOTS + 5, ring);
-  tm_core_on_alloc((void *)0x40, 7, &s_f);
-  tm_core_on_alloc((void *)0x41, 8, &s_f);
-  restore();
-  snap = NULL;
-  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
-  for (size_t size = 7; size <= 8; size++)
-    EXPECT(find(snap, 0, size), 65535, "f.c:20");
-  tm_snapshot_free(snap);
-  tm_stop();
-  for (uintptr_t k = 0; k <= 5; k++)
-    ring[k] = NULL;
-  ring[top] = ring[top - 1] = NULL;
 }
 
 /* tm_get_traceback: frames of one block, total_nframe None. */
@@ -372,17 +305,18 @@ static void test_get_traceback(void) {
 }
 
 int main(void) {
-  saved = __tm_shadow;
+  TMT_CHAIN_BUFFER(DEPTH);
   saved_self = tm_thread_self;
-  // The constructor gave the main thread its own ring and runtime state.
-  CHECK(tm_shadow_is_own_ring());
+  // The constructor gave the main thread its runtime state.
   CHECK(saved_self != NULL);
+  const struct tm_site *registered[] = {&s_main, &s_f, &s_g, &s_h, &s_j};
+  for (size_t k = 0; k < sizeof registered / sizeof *registered; k++)
+    tmt_register_site(registered[k]);
   test_capture(25);
   test_capture(2);
   test_memo_prefix(1);
   test_memo_prefix(25);
   test_deep();
-  test_beyond_ring();
   test_get_traceback();
   return CHECK_DONE();
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* test_hooks_context.c - ABI v3's runtime side: __tm_tracing_flag follows
- * tm_start/tm_stop (instrumented code tests it at every entry), and the
- * swapcontext/makecontext wrappers (hooks/context_switch.c) keep one shadow
- * stack per context: a new context starts at depth 0 on a ring of its own
- * (one per makecontext stack, reused when the stack is, counted in
- * tm_get_tracemalloc_memory), and a context resumes with the {depth, ring}
- * it left with, however deep the other one went meanwhile. */
+/* test_hooks_context.c - the runtime side of ABI v4 that follows the
+ * program: __tm_tracing_flag follows tm_start/tm_stop (instrumented code
+ * tests it at every entry), and the swapcontext/makecontext wrappers
+ * (hooks/context_switch.c) keep one record chain per context: a new
+ * context starts with no record and the bounds of its own stack (a small
+ * state per makecontext stack, reused when the stack is, counted in
+ * tm_get_tracemalloc_memory), and a context resumes with the top and the
+ * bounds it left with, however deep the other one went meanwhile. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <ucontext.h>
@@ -20,23 +21,25 @@ static ucontext_t main_ctx, co_ctx;
 static char co_stack[64 * 1024], other_stack[64 * 1024];
 static const struct tm_site s_co = {"co.c", "co", NULL, 3, 0, 0, 0};
 
-static uintptr_t co_depth_at_entry, co_depth_resumed, co_arg;
-static const struct tm_site **co_ring, **co_ring_resumed;
+static const struct tm_frame_record *co_top_at_entry, *co_top_resumed;
+static const struct tm_frame_record *co_top_pushed;
+static uintptr_t co_lo, co_hi, co_lo_resumed, co_arg;
 static int co_runs;
 
 static void co_fn(int a, int b) {
   co_runs++;
   co_arg = (uintptr_t)a * 1000 + (uintptr_t)b;
-  co_depth_at_entry = __tm_shadow.depth;
-  co_ring = __tm_shadow.frames;
-  // Two frames of its own, then back to main without popping them.
-  __tm_shadow.depth = 2;
-  __tm_shadow.frames[1] = &s_co;
-  __tm_shadow.frames[2] = &s_co;
+  co_top_at_entry = __tm_shadow_top;
+  co_lo = tm_stack_lo;
+  co_hi = tm_stack_hi;
+  // Two records of its own, then back to main without popping them.
+  struct tm_frame_record rec[2] = {{&rec[1], &s_co}, {NULL, &s_co}};
+  __tm_shadow_top = &rec[0];
+  co_top_pushed = &rec[0];
   swapcontext(&co_ctx, &main_ctx);
-  co_depth_resumed = __tm_shadow.depth;
-  co_ring_resumed = __tm_shadow.frames;
-  __tm_shadow.depth = 0; // its frames popped: returns through uc_link
+  co_top_resumed = __tm_shadow_top;
+  co_lo_resumed = tm_stack_lo;
+  __tm_shadow_top = NULL; // its frames popped: returns through uc_link
 }
 
 static void make(char *stack, size_t size) {
@@ -59,48 +62,52 @@ int main(void) {
   CHECK(tm_start(5) == TM_OK);
   CHECK(__tm_tracing_flag == 1);
 
-  // Main at depth 7 on its thread's ring.
-  const struct tm_site **main_ring = __tm_shadow.frames;
-  CHECK(tm_shadow_is_own_ring());
-  __tm_shadow.depth = 7;
+  // Main with one record, on its thread's stack.
+  struct tm_frame_record main_rec[2] = {{NULL, &s_co}, {&main_rec[0], &s_co}};
+  __tm_shadow_top = &main_rec[0];
+  uintptr_t main_lo = tm_stack_lo, main_hi = tm_stack_hi;
+  CHECK(main_lo < (uintptr_t)&main_rec[0] && (uintptr_t)&main_rec[0] < main_hi);
   size_t before = tm_get_tracemalloc_memory();
 
   make(co_stack, sizeof co_stack);
   CHECK(swapcontext(&main_ctx, &co_ctx) == 0);
-  // The coroutine started empty, on a ring of its own, with its arguments.
+  // The coroutine started empty, on its own stack, with its arguments.
   CHECK(co_runs == 1);
   CHECK(co_arg == 12034);
-  CHECK(co_depth_at_entry == 0);
-  CHECK(co_ring != main_ring && co_ring != tm_shadow_unset_ring);
+  CHECK(co_top_at_entry == NULL);
+  CHECK(co_lo == (uintptr_t)co_stack &&
+        co_hi == (uintptr_t)co_stack + sizeof co_stack);
   // It switched back without returning: main has its own state back.
-  CHECK(__tm_shadow.depth == 7);
-  CHECK(__tm_shadow.frames == main_ring);
-  // The ring's touched page is counted.
+  CHECK(__tm_shadow_top == &main_rec[0]);
+  CHECK(tm_stack_lo == main_lo && tm_stack_hi == main_hi);
+  // The stack's state is counted: one page.
   size_t ps = (size_t)sysconf(_SC_PAGESIZE);
-  CHECK(tm_get_tracemalloc_memory() >= before + ps);
+  size_t one = tm_get_tracemalloc_memory();
+  CHECK(one >= before + ps);
 
   // Main goes deeper, then resumes the coroutine: its state is its own.
-  __tm_shadow.depth = 40;
+  __tm_shadow_top = &main_rec[1];
   CHECK(swapcontext(&main_ctx, &co_ctx) == 0);
-  CHECK(co_depth_resumed == 2);
-  CHECK(co_ring_resumed == co_ring);
+  CHECK(co_top_resumed == co_top_pushed);
+  CHECK(co_lo_resumed == (uintptr_t)co_stack);
   // It returned through uc_link to main's saved context.
-  CHECK(__tm_shadow.depth == 40);
-  CHECK(__tm_shadow.frames == main_ring);
+  CHECK(__tm_shadow_top == &main_rec[1]);
+  CHECK(tm_stack_lo == main_lo && tm_stack_hi == main_hi);
 
-  // The same stack again: the same ring; another stack: another one.
-  const struct tm_site **first = co_ring;
+  // The same stack again: the same state; another stack: another one.
   make(co_stack, sizeof co_stack);
   CHECK(swapcontext(&main_ctx, &co_ctx) == 0);
-  CHECK(co_ring == first && co_depth_at_entry == 0);
+  CHECK(co_top_at_entry == NULL && co_lo == (uintptr_t)co_stack);
+  CHECK(tm_get_tracemalloc_memory() == one);
   CHECK(swapcontext(&main_ctx, &co_ctx) == 0);
   make(other_stack, sizeof other_stack);
   CHECK(swapcontext(&main_ctx, &co_ctx) == 0);
-  CHECK(co_ring != first && co_depth_at_entry == 0);
+  CHECK(co_top_at_entry == NULL && co_lo == (uintptr_t)other_stack);
+  CHECK(tm_get_tracemalloc_memory() >= one + ps);
   CHECK(swapcontext(&main_ctx, &co_ctx) == 0);
   CHECK(co_runs == 3);
 
-  __tm_shadow.depth = 0;
+  __tm_shadow_top = NULL;
   tm_stop();
   CHECK(__tm_tracing_flag == 0);
   return CHECK_DONE();

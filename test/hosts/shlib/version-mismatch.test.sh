@@ -67,7 +67,7 @@ expect_eq "demo first: ran, dormant copy refused tm_start" \
 ok" "$out"
 expect_eq "demo first: one stderr line" 1 "$(wc -l <err.txt)"
 expect_match "demo first: the line" \
-  "${line_re}0\.1\.0 \(ABI 3\) in .*/libtracemalloc\.so\.0[^;]* traces; 1\.0\.0 \(ABI 3\) in .*/v1/libtracemalloc\.so\.1 stays dormant$" \
+  "${line_re}0\.1\.0 \(ABI 4\) in .*/libtracemalloc\.so\.0[^;]* traces; 1\.0\.0 \(ABI 4\) in .*/v1/libtracemalloc\.so\.1 stays dormant$" \
   "$(cat err.txt)"
 check_demo_dump "demo first" a.tmd
 expect_no_match "demo first: libother untraced" "other\.c" "$("$TM_CLI" stats a.tmd)"
@@ -81,7 +81,7 @@ expect_eq "other first: ran, dormant copy refused tm_start" \
 ok" "$out"
 expect_eq "other first: one stderr line" 1 "$(wc -l <err.txt)"
 expect_match "other first: the line" \
-  "${line_re}1\.0\.0 \(ABI 3\) in .*/v1/libtracemalloc\.so\.1 traces; 0\.1\.0 \(ABI 3\) in .*/libtracemalloc\.so\.0[^;]* stays dormant$" \
+  "${line_re}1\.0\.0 \(ABI 4\) in .*/v1/libtracemalloc\.so\.1 traces; 0\.1\.0 \(ABI 4\) in .*/libtracemalloc\.so\.0[^;]* stays dormant$" \
   "$(cat err.txt)"
 stats=$("$TM_CLI" stats b.tmd)
 expect_match "other first: libother traced" "/other\.c:4: size=700 B, count=1," "$stats"
@@ -100,7 +100,7 @@ C
 TRACEMALLOC=1 TRACEMALLOC_DUMP=c.tmd ./prog 2>err.txt || fail "prog failed: $(cat err.txt)"
 expect_eq "program: one stderr line" 1 "$(wc -l <err.txt)"
 expect_match "program: the line" \
-  "${line_re}0\.1\.0 \(ABI 3\) in .*/prog traces; 1\.0\.0 \(ABI 3\) in .*/v1/libtracemalloc\.so\.1 stays dormant$" \
+  "${line_re}0\.1\.0 \(ABI 4\) in .*/prog traces; 1\.0\.0 \(ABI 4\) in .*/v1/libtracemalloc\.so\.1 stays dormant$" \
   "$(cat err.txt)"
 expect_match "program: libother traced by the program's runtime" \
   "/other\.c:4: size=700 B, count=1," "$("$TM_CLI" stats c.tmd)"

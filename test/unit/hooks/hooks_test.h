@@ -68,8 +68,8 @@ static void *volatile ht_sink;
 #else
 #define HT_HAS_FEATURE(x) 0
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||        \
-    HT_HAS_FEATURE(address_sanitizer) || HT_HAS_FEATURE(thread_sanitizer) || \
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||           \
+    HT_HAS_FEATURE(address_sanitizer) || HT_HAS_FEATURE(thread_sanitizer) ||   \
     HT_HAS_FEATURE(memory_sanitizer)
 #define HT_SANITIZER 1
 #else
@@ -83,29 +83,37 @@ static void *volatile ht_sink;
 #define HT_TSAN 0
 #endif
 
-/* A static call site named after the line it is written on. */
+/* A static call site named after the line it is written on, in the
+ * binary's `tm_sites` section, as the pass places its sites, so that a
+ * frame record naming it is read (ht_register_sites). */
 #define HT_SITE(name)                                                          \
-  static const struct tm_site name = {__FILE__, __func__, NULL, __LINE__, 0,   \
-                                      0, 0}
+  static const struct tm_site name                                             \
+      __attribute__((section("tm_sites"), aligned(8), used)) = {               \
+          __FILE__, __func__, NULL, __LINE__, 0, 0, 0}
 
-/* Run `expr` as an instrumented function would run a call: push a shadow
- * frame whose slot holds `site` (the caller's line), then pop it, exactly
- * as tracemalloc_abi.h section 2 says (the slot store is a relaxed atomic:
- * the ring may be the unset one, shared by threads). The barriers stand
- * for what the pass guarantees by running last: the compiler knows malloc
- * reads no program memory and would otherwise drop the push and pop around
- * a plain malloc as dead stores. */
+/* The section's bounds (weak: a binary without HT_SITE has none), registered
+ * as an instrumented image's constructor registers its own. */
+extern const struct tm_site __start_tm_sites[] __attribute__((weak));
+extern const struct tm_site __stop_tm_sites[] __attribute__((weak));
+__attribute__((constructor)) static void ht_register_sites(void) {
+  if (__start_tm_sites != NULL)
+    __tm_module_init_v4(__start_tm_sites, __stop_tm_sites);
+}
+
+/* Run `expr` as an instrumented function would run a call: push a frame
+ * record naming `site` (the caller's line), then pop it, exactly as
+ * tracemalloc_abi.h section 2 says. The barriers stand for what the pass
+ * guarantees by running last: the compiler knows malloc reads no program
+ * memory and would otherwise drop the push and pop around a plain malloc
+ * as dead stores. */
 #define HT_CALL_FROM(site, expr)                                               \
   do {                                                                         \
-    uintptr_t ht_d_ = __tm_shadow.depth, ht_own_ = ht_d_ + 1;                  \
-    __tm_shadow.depth = ht_own_;                                               \
-    const struct tm_site **ht_slot_ =                                          \
-        &__tm_shadow.frames[ht_own_ & TM_SHADOW_RING_MASK];                    \
-    __atomic_store_n(ht_slot_, (site), __ATOMIC_RELAXED);                      \
+    struct tm_frame_record ht_rec_ = {__tm_shadow_top, (site)};                \
+    __atomic_store_n(&__tm_shadow_top, &ht_rec_, __ATOMIC_RELEASE);            \
     __asm__ volatile("" ::: "memory");                                         \
     expr;                                                                      \
     __asm__ volatile("" ::: "memory");                                         \
-    __tm_shadow.depth = ht_d_;                                                 \
+    __tm_shadow_top = ht_rec_.prev;                                            \
   } while (0)
 
 static inline size_t ht_current(void) {

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* test_core_records.c - traceback capture from ABI v4 frame records
+ * (tracemalloc_abi.h sections 2 and 3) with hand-made records and sites:
+ * the chain read from __tm_shadow_top, OWN_FRAME, inlined_at expansion,
+ * the checks a capture makes before it reads a record (a site outside the
+ * registered sections, or inside one but not at a site's start, is one
+ * unknown frame; a record out of the stack's bounds or not above the one
+ * before ends the chain as one unknown frame), withdrawn sections (dlclose),
+ * and chains longer than 65535 records (total_nframe capped, the innermost
+ * frames kept).
+ *
+ * Records live in arrays in this thread's stack (a capture reads records
+ * only inside the stack it runs on), linked upwards as a real chain is:
+ * the caller's record is at a higher address. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "internal.h"
+#include "shadow_stack.h"
+#include "site_sections.h"
+#include "tracemalloc.h"
+#include "tracemalloc_abi.h"
+
+/* One registered "section": an array of sites, as the pass lays them out. */
+static const struct tm_site sites[] = {
+    {"main.c", "main", NULL, 10, 1, 0, 0},                 // 0
+    {"f.c", "f", NULL, 20, 1, 0, 0},                       // 1
+    {"g.c", "g", NULL, 30, 1, 0, 0},                       // 2
+    {"h.c", "h", &sites[2], 40, 1, 0, 0},                  // 3: h inlined in g
+    {"k.c", "k", NULL, 50, 1, TM_SITE_OWN_FRAME, 0},       // 4
+    {"k.c", "k", NULL, 51, 1, 0, 0},                       // 5
+    {"deep.c", "deep", NULL, 60, 1, 0, 0},                 // 6
+    {"main.c", "main", NULL, 11, 1, 0, 0},                 // 7
+};
+#define NSITES (sizeof sites / sizeof *sites)
+/* Not registered: a record naming it is an unknown frame. */
+static const struct tm_site stray = {"stray.c", "stray", NULL, 70, 1, 0, 0};
+
+static const tm_traceback_t *find(tm_snapshot_t *snap, size_t size) {
+  const tm_trace_t *t = tm_snapshot_traces(snap);
+  for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+    if (t[i].size == size)
+      return t[i].traceback;
+  return NULL;
+}
+
+static void expect(const tm_traceback_t *tb, uint32_t total, int n,
+                   const char **want, int line) {
+  int ok = tb && (int)tm_traceback_length(tb) == n &&
+           tm_traceback_total_nframe(tb) == total;
+  for (int i = 0; ok && i < n; i++) {
+    const tm_frame_t *f = &tm_traceback_frames(tb)[i];
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s:%u", f->filename, f->lineno);
+    ok = strcmp(buf, want[i]) == 0;
+    if (!ok)
+      fprintf(stderr, "line %d: frame %d is %s, want %s\n", line, i, buf,
+              want[i]);
+  }
+  if (tb && !ok)
+    fprintf(stderr, "line %d: %zu frames, total %u\n", line,
+            tm_traceback_length(tb), tm_traceback_total_nframe(tb));
+  CHECK(ok);
+}
+#define EXPECT(tb, total, ...)                                                 \
+  do {                                                                         \
+    const char *w_[] = {__VA_ARGS__};                                          \
+    expect((tb), (total), (int)(sizeof w_ / sizeof *w_), w_, __LINE__);        \
+  } while (0)
+
+/* Link r[0..n) into a chain, r[0] innermost, and make it the top. */
+static void link_chain(struct tm_frame_record *r, int n) {
+  for (int i = 0; i < n; i++)
+    r[i].prev = i + 1 < n ? &r[i + 1] : NULL;
+  __tm_shadow_top = &r[0];
+}
+
+static void test_chain(void) {
+  CHECK_EQ_INT(tm_start(25), TM_OK);
+  struct tm_frame_record r[8];
+  memset(r, 0, sizeof r);
+  // main -> f -> (g with h inlined) -> tm_track: no site, the top record's
+  // call is the innermost frame.
+  r[0].site = &sites[3];
+  r[1].site = &sites[1];
+  r[2].site = &sites[0];
+  link_chain(r, 3);
+  CHECK_EQ_INT(tm_track(0, 0x100, 1), 0);
+  // OWN_FRAME: the top record is the allocating function's own.
+  tm_core_on_alloc((void *)0x200, 2, &sites[4]);
+  // Without it, the top record's call follows the site.
+  tm_core_on_alloc((void *)0x300, 3, &sites[5]);
+  // A site nobody registered, and one inside the section but not at a
+  // site's start: unknown frames, and the chain goes on.
+  r[1].site = &stray;
+  tm_core_on_alloc((void *)0x400, 4, &sites[5]);
+  r[1].site = (const struct tm_site *)((const char *)&sites[1] + 8);
+  tm_core_on_alloc((void *)0x500, 5, &sites[5]);
+  r[1].site = &sites[1];
+  // A record whose prev goes down the stack (or to itself) cannot be a
+  // caller's: the chain ends there as one unknown frame.
+  r[1].prev = &r[0];
+  tm_core_on_alloc((void *)0x600, 6, &sites[5]);
+  // A prev outside the stack's bounds (a static): likewise.
+  static struct tm_frame_record outside = {NULL, &sites[0]};
+  r[1].prev = &outside;
+  tm_core_on_alloc((void *)0x700, 7, &sites[5]);
+  // The section withdrawn (the image's destructor, before dlclose): its
+  // sites are unknown frames from then on.
+  link_chain(r, 3);
+  tm_site_sections_remove(sites, sites + NSITES);
+  tm_core_on_alloc((void *)0x800, 8, &sites[5]);
+  CHECK(tm_site_sections_add(sites, sites + NSITES));
+  // No record: the site alone.
+  __tm_shadow_top = NULL;
+  tm_core_on_alloc((void *)0x900, 9, &sites[5]);
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 1), 4, "h.c:40", "g.c:30", "f.c:20", "main.c:10");
+  EXPECT(find(snap, 2), 3, "k.c:50", "f.c:20", "main.c:10");
+  EXPECT(find(snap, 3), 5, "k.c:51", "h.c:40", "g.c:30", "f.c:20",
+         "main.c:10");
+  EXPECT(find(snap, 4), 5, "k.c:51", "h.c:40", "g.c:30", "<unknown>:0",
+         "main.c:10");
+  EXPECT(find(snap, 5), 5, "k.c:51", "h.c:40", "g.c:30", "<unknown>:0",
+         "main.c:10");
+  EXPECT(find(snap, 6), 5, "k.c:51", "h.c:40", "g.c:30", "f.c:20",
+         "<unknown>:0");
+  EXPECT(find(snap, 7), 5, "k.c:51", "h.c:40", "g.c:30", "f.c:20",
+         "<unknown>:0");
+  // (the hook's own site is not checked: the pass passes it)
+  EXPECT(find(snap, 8), 4, "k.c:51", "<unknown>:0", "<unknown>:0",
+         "<unknown>:0");
+  EXPECT(find(snap, 9), 1, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
+/* More records than CPython counts: total_nframe stops at 65535 and the
+ * innermost frames are the traceback. 70,000 records: 1.1 MB of this
+ * thread's stack. */
+#define DEEP 70000
+static void test_deep(void) {
+  CHECK_EQ_INT(tm_start(3), TM_OK);
+  struct tm_frame_record *r = __builtin_alloca(DEEP * sizeof *r);
+  for (int i = 0; i < DEEP; i++)
+    r[i].site = &sites[6];
+  r[0].site = &sites[1];
+  link_chain(r, DEEP);
+  tm_core_on_alloc((void *)0x1000, 10, &sites[5]);
+  // 100 records: the count is exact.
+  r[99].prev = NULL;
+  tm_core_on_alloc((void *)0x2000, 11, &sites[5]);
+  __tm_shadow_top = NULL;
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 10), 65535, "k.c:51", "f.c:20", "deep.c:60");
+  EXPECT(find(snap, 11), 101, "k.c:51", "f.c:20", "deep.c:60");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
+/* The record memo (shadow_stack.c, "Memo"): a capture reads only the
+ * records above the first one the last capture tagged and memoised, and
+ * the memo must never stand in for records that changed. Stores of a site
+ * here are what a frame does before each call (a fresh, untagged site). */
+static void test_memo(void) {
+  CHECK_EQ_INT(tm_start(3), TM_OK);
+  struct tm_frame_record r[3];
+  memset(r, 0, sizeof r);
+  // main:10 -> g -> f -> tm_track.
+  r[2].site = &sites[0];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  link_chain(r, 3);
+  CHECK_EQ_INT(tm_track(0, 0x100, 1), 0);
+  // The capture tagged the records it read.
+  CHECK(((uintptr_t)r[0].site & 1) && ((uintptr_t)r[2].site & 1));
+  // Unchanged: the same frames from the memo.
+  CHECK_EQ_INT(tm_track(0, 0x200, 2), 0);
+  // main calls g again, from line 11, at the same addresses: every frame
+  // stores its site anew.
+  r[2].site = &sites[7];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  CHECK_EQ_INT(tm_track(0, 0x300, 3), 0);
+  // The same, but f is interrupted (a signal handler allocates) before it
+  // stored its site: its record still holds the tagged site of the frame
+  // before it at that address, and its prev is the memo's; its caller's
+  // fresh site says the memo is stale below it.
+  r[2].site = &sites[0];
+  r[1].site = &sites[2];
+  CHECK_EQ_INT(tm_track(0, 0x400, 4), 0);
+  // Only the top changes (another callee of g): read, the rest memoised.
+  r[0].site = &sites[5];
+  CHECK_EQ_INT(tm_track(0, 0x500, 5), 0);
+  // A signal handler's frame (fresh site, the same as before) on top of a
+  // new g, interrupted before it stored its site (its record keeps the
+  // tagged one of the g before it), called by main from line 11: the
+  // handler's record is not tagged, so it is no proof that the memo holds
+  // below it.
+  r[2].site = &sites[7];
+  r[0].site = &sites[5];
+  CHECK_EQ_INT(tm_track(0, 0x580, 9), 0);
+  // A deeper chain, then a capture half way down it (the records above are
+  // gone; the frame there called something else).
+  enum { N = 1000 };
+  struct tm_frame_record *d = __builtin_alloca(N * sizeof *d);
+  for (int i = 0; i < N; i++)
+    d[i].site = &sites[6];
+  link_chain(d, N);
+  CHECK_EQ_INT(tm_track(0, 0x600, 6), 0);
+  d[500].site = &sites[1];
+  __tm_shadow_top = &d[500];
+  CHECK_EQ_INT(tm_track(0, 0x700, 7), 0);
+  // And back up on new frames above it (new instances at new sites).
+  d[499].site = &sites[2];
+  d[499].prev = &d[500];
+  __tm_shadow_top = &d[499];
+  CHECK_EQ_INT(tm_track(0, 0x800, 8), 0);
+  __tm_shadow_top = NULL;
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 1), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 2), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 3), 3, "f.c:20", "g.c:30", "main.c:11");
+  EXPECT(find(snap, 4), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 5), 3, "k.c:51", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 9), 3, "k.c:51", "g.c:30", "main.c:11");
+  EXPECT(find(snap, 6), 1000, "deep.c:60", "deep.c:60", "deep.c:60");
+  EXPECT(find(snap, 7), 500, "f.c:20", "deep.c:60", "deep.c:60");
+  EXPECT(find(snap, 8), 501, "g.c:30", "f.c:20", "deep.c:60");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
+int main(void) {
+  CHECK(tm_site_sections_add(sites, sites + NSITES));
+  CHECK(tm_site_sections_add(sites, sites + NSITES)); // idempotent
+  CHECK(!tm_site_sections_add(NULL, NULL));
+  // The constructor gave the main thread its state and its stack's bounds.
+  CHECK(tm_thread_self != NULL);
+  int local;
+  CHECK(tm_stack_lo < (uintptr_t)&local && (uintptr_t)&local < tm_stack_hi);
+  test_chain();
+  test_deep();
+  test_memo();
+  __tm_shadow_top = NULL;
+  return CHECK_DONE();
+}
