@@ -39,6 +39,15 @@ static uint64_t last_ns;    /* clock of the last sample */
 static uint64_t last_ticks; /* tm_tl_ticks() of the last sample */
 static uint64_t seen_stamp; /* the peak rise last recorded (stamp, value) */
 static uint64_t seen_value;
+/* The state at the last countdown check that took no sample (clock, not
+ * relative; time 0 when none since the last point). Why: a burst of
+ * operations followed by a quiet phase gets its last sample inside the
+ * burst, and no sample until the next operation; without this point the
+ * chart would hold that sample's value through the whole quiet phase.
+ * Checks come at least every TM_TL_MAX_COUNTDOWN operations of a thread,
+ * so this point is as close to the burst's end as the samples are. */
+static uint64_t quiet_ns;
+static tm_timeline_point_t quiet;
 
 uint64_t tm_tl_clock_ns(void) {
   uint64_t (*tc)(void) =
@@ -150,16 +159,51 @@ static void mark_peak_seen(void) {
   seen_value = atomic_load_explicit(&tm_tl_peak.value, memory_order_relaxed);
 }
 
-/* Record the pending peak point and a sample of now (lock held). */
+/* The last check's state as a point, if a quiet phase (longer than the
+ * sampling interval) lies between it and now and no point is newer;
+ * `consume`: it is being recorded (not only copied into a snapshot). */
+static bool quiet_point(uint64_t now, tm_timeline_point_t *out, bool consume) {
+  uint64_t at = quiet_ns;
+  if (consume)
+    quiet_ns = 0;
+  if (at == 0 || at <= t0_ns + (npts ? pts[npts - 1].time_ns : 0) ||
+      now - at <= atomic_load_explicit(&interval_now, memory_order_relaxed))
+    return false;
+  *out = quiet;
+  out->time_ns = at - t0_ns;
+  if (npts && out->allocations < pts[npts - 1].allocations)
+    out->allocations = pts[npts - 1].allocations; // stay monotonic
+  return true;
+}
+
+/* Append the points due before a point at `now`, in time order: the end of
+ * a burst before a quiet phase (quiet_point) and the pending peak. */
+static void due_points(uint64_t now, uint64_t now_ticks, size_t cur, size_t pk,
+                       uint64_t allocs) {
+  tm_timeline_point_t q, p;
+  bool has_q = quiet_point(now, &q, true);
+  bool has_p = pending_peak(now, now_ticks, cur, pk, allocs, &p);
+  if (has_q && (!has_p || q.time_ns <= p.time_ns)) {
+    append(q);
+    has_q = false;
+  }
+  if (has_p) {
+    if (p.time_ns < pts[npts - 1].time_ns)
+      p.time_ns = pts[npts - 1].time_ns;
+    append(p);
+  }
+  if (has_q)
+    append(q);
+  mark_peak_seen();
+}
+
+/* Record the due points and a sample of now (lock held). */
 static void sample_locked(uint64_t now) {
   uint64_t now_ticks = tm_tl_ticks();
   size_t cur, pk;
   tm_trace_table_traced_memory(&cur, &pk);
   uint64_t allocs = atomic_load_explicit(&tm_tl_allocs, memory_order_relaxed);
-  tm_timeline_point_t p;
-  if (pending_peak(now, now_ticks, cur, pk, allocs, &p))
-    append(p);
-  mark_peak_seen();
+  due_points(now, now_ticks, cur, pk, allocs);
   if (now < t0_ns + pts[npts - 1].time_ns)
     now = t0_ns + pts[npts - 1].time_ns;
   append((tm_timeline_point_t){now - t0_ns, cur, pk, allocs});
@@ -191,8 +235,20 @@ static __attribute__((noinline)) void check(void) {
   t->n = (uint32_t)n;
   t->left = (uint32_t)n - 1;
   t->last_check_ns = now;
-  if (now < atomic_load_explicit(&deadline_ns, memory_order_relaxed))
+  if (now < atomic_load_explicit(&deadline_ns, memory_order_relaxed)) {
+    // No sample: keep this state in case a quiet phase follows. Another
+    // thread holding the lock is recording a state at least as recent.
+    if (tm_spin_trylock(&lock)) {
+      size_t cur, pk;
+      tm_trace_table_traced_memory(&cur, &pk);
+      quiet = (tm_timeline_point_t){
+          0, cur, pk,
+          atomic_load_explicit(&tm_tl_allocs, memory_order_relaxed)};
+      quiet_ns = now;
+      tm_spin_unlock(&lock);
+    }
     return;
+  }
   tm_spin_lock(&lock);
   if (npts && now >= atomic_load_explicit(&deadline_ns, memory_order_relaxed)) {
     sample_locked(now);
@@ -230,6 +286,7 @@ bool tm_timeline_start(void) {
   atomic_store_explicit(&tm_tl_peak.value, 0, memory_order_relaxed);
   atomic_store_explicit(&tm_tl_peak.allocs, 0, memory_order_relaxed);
   seen_stamp = seen_value = 0;
+  quiet_ns = 0;
   npts = imax = 0;
   uint64_t now = tm_tl_clock_ns();
   t0_ns = last_ns = now;
@@ -285,7 +342,7 @@ tm_status_t tm_timeline_copy_to(tm_snapshot_t *snap) {
   }
   flush_self();
   tm_timeline_point_t *copy =
-      tm_raw_alloc((npts + 2) * sizeof *copy, TM_MEM_OBJECTS);
+      tm_raw_alloc((npts + 3) * sizeof *copy, TM_MEM_OBJECTS);
   if (!copy) {
     tm_spin_unlock(&lock);
     return tm_set_error(TM_ENOMEM, "out of memory copying the timeline");
@@ -296,8 +353,22 @@ tm_status_t tm_timeline_copy_to(tm_snapshot_t *snap) {
   size_t cur, pk;
   tm_trace_table_traced_memory(&cur, &pk);
   uint64_t allocs = atomic_load_explicit(&tm_tl_allocs, memory_order_relaxed);
-  if (pending_peak(now, tm_tl_ticks(), cur, pk, allocs, &copy[n]))
-    n++;
+  // The due points, in time order, into the copy only (a snapshot changes
+  // nothing in the timeline).
+  tm_timeline_point_t q, p;
+  bool has_q = quiet_point(now, &q, false);
+  bool has_p = pending_peak(now, tm_tl_ticks(), cur, pk, allocs, &p);
+  if (has_q && (!has_p || q.time_ns <= p.time_ns)) {
+    copy[n++] = q;
+    has_q = false;
+  }
+  if (has_p) {
+    if (p.time_ns < copy[n - 1].time_ns)
+      p.time_ns = copy[n - 1].time_ns;
+    copy[n++] = p;
+  }
+  if (has_q)
+    copy[n++] = q;
   uint64_t rel = now - t0_ns;
   if (rel < copy[n - 1].time_ns)
     rel = copy[n - 1].time_ns;

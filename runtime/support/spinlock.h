@@ -98,6 +98,20 @@ static inline void tm_spin_lock(tm_spinlock_t *l) {
 #endif
 }
 
+/* Take l if it is free, without waiting: true when taken. */
+static inline bool tm_spin_trylock(tm_spinlock_t *l) {
+#ifdef TM_DEBUG
+  TM_ASSERT(!tm_spin_held(l));
+#endif
+  if (atomic_load_explicit(&l->v, memory_order_relaxed) ||
+      atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+    return false;
+#ifdef TM_DEBUG
+  atomic_store_explicit(&l->owner, tm_spin_self(), memory_order_relaxed);
+#endif
+  return true;
+}
+
 static inline void tm_spin_unlock(tm_spinlock_t *l) {
 #ifdef TM_DEBUG
   TM_ASSERT(tm_spin_held(l));
