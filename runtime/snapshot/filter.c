@@ -264,6 +264,12 @@ static tm_status_t run_leaks(ctx_t *c, const tm_snapshot_t *snap) {
   const tm_leak_rec_t *r = tm_snapshot_leaks(snap, &n);
   if (!r)
     return TM_OK;
+  // The classification's records name no thread: a thread filter cannot
+  // say which of them it keeps, so the result has no classification
+  // (rather than one that a thread filter emptied).
+  for (size_t k = 0; k < c->nf; k++)
+    if (c->filters[k].kind == TM_FILTER_THREAD)
+      return TM_OK;
   tm_leak_rec_t *kept =
       tm_raw_alloc((n ? n : 1) * sizeof *kept, TM_MEM_OBJECTS);
   if (!kept)

@@ -24,6 +24,8 @@
 // Filters keep the classification of the blocks they keep.
 // RUN: %tracemalloc leaks %t.tmd --include '*/leaks.c' 2>&1 | FileCheck %s --check-prefix=CLI
 // RUN: %tracemalloc leaks %t.tmd --include '*/leaks.c:999' 2>&1 | FileCheck %s --check-prefix=FILTER-NONE
+// The classification names no thread: --thread lists the thread's live blocks, and says so.
+// RUN: %tracemalloc leaks %t.tmd --thread leaks.c.tmp 2>&1 | FileCheck %s --check-prefix=BYTHREAD
 // RUN: rm -f %t.json
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 TRACEMALLOC_DUMP=%t.json %t all > /dev/null 2>&1
 // RUN: %tracemalloc leaks %t.json | FileCheck %s --check-prefix=CLI
@@ -266,6 +268,10 @@ int main(int argc, char **argv) {
 
 // FILTER-NONE: No leaks in the blocks the filters keep. (leaks.c.tmp, pid {{[0-9]+}})
 // FILTER-NONE-NOT: lost #
+
+// BYTHREAD: tracemalloc: note: {{.*}}.tmd: with --thread every live block of the thread is listed, lost or not (a leak classification, if the dump has one, records no threads)
+// BYTHREAD-NEXT: Leak summary: {{[0-9]+}} B in {{[0-9]+}} blocks from {{[0-9]+}} tracebacks (leaks.c.tmp, pid {{[0-9]+}})
+// BYTHREAD: held = malloc(100); // global
 
 // NOTE: tracemalloc: note: {{.*}}.term.tmd: no leak classification: every live block is listed (an exit dump of a program run with TRACEMALLOC_LEAKS=1 tells lost blocks from reachable ones)
 // NOTE: #1: size=96 B, count=3, average=32 B

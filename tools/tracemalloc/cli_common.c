@@ -310,7 +310,7 @@ int cli_load(const char *path, const cli_opts_t *o, tm_snapshot_t **out) {
   if (rc != CLI_OK || o->filters.count == 0)
     return rc;
   const tm_snapshot_t *one = *out;
-  cli_filters_warn_unmatched(&o->filters, &one, 1, stderr);
+  cli_filters_warn_unmatched(&o->filters, &one, 1, o->reports_history, stderr);
   if (o->reports_history)
     warn_threadless_history(&o->filters, *out, stderr);
   return apply_filters(path, o, out);
@@ -325,7 +325,7 @@ int cli_load_pair(const char *old_path, const char *new_path,
     rc = load_raw(new_path, new_snap);
   if (rc == CLI_OK && o->filters.count) {
     const tm_snapshot_t *both[2] = {*old_snap, *new_snap};
-    cli_filters_warn_unmatched(&o->filters, both, 2, stderr);
+    cli_filters_warn_unmatched(&o->filters, both, 2, false, stderr);
   }
   if (rc == CLI_OK)
     rc = apply_filters(old_path, o, old_snap);

@@ -162,11 +162,20 @@ int cmd_leaks(const cli_command_t *cmd, int argc, char **argv) {
     rc = cli_load(o.args[0], &o, &snap);
   // TRACEMALLOC_LEAKS=1's classification, when the dump has one.
   int classified = rc == CLI_OK ? cli_leaks_classified(snap, &o, sup) : -1;
+  bool by_thread = false;
+  for (size_t i = 0; i < o.filters.count; i++)
+    by_thread |= o.filters.items[i].kind == TM_FILTER_THREAD;
   if (classified < 0 && rc == CLI_OK && !o.reachable)
     fprintf(stderr,
-            "tracemalloc: note: %s: no leak classification: every live "
-            "block is listed (an exit dump of a program run with "
-            "TRACEMALLOC_LEAKS=1 tells lost blocks from reachable ones)\n",
+            by_thread
+                ? "tracemalloc: note: %s: with --thread every live block of "
+                  "the thread is listed, lost or not (a leak "
+                  "classification, if the dump has one, records no "
+                  "threads)\n"
+                : "tracemalloc: note: %s: no leak classification: every "
+                  "live block is listed (an exit dump of a program run "
+                  "with TRACEMALLOC_LEAKS=1 tells lost blocks from "
+                  "reachable ones)\n",
             o.args[0]);
   if (classified < 0 && rc == CLI_OK && o.reachable)
     fprintf(stderr,

@@ -177,17 +177,22 @@ void cli_filters_free(cli_filters_t *f) {
   memset(f, 0, sizeof *f);
 }
 
-/* Does GLOB filter `flt` match at least one trace of snap, as an include
- * filter would (same pattern, line, all_frames and domain)? Run through the
- * library's own filter_traces, so "match" means exactly what filtering does.
- * -1 when the library fails (out of memory). */
-static int matches_any(const tm_filter_t *flt, const tm_snapshot_t *snap) {
+/* Does GLOB filter `flt` match at least one trace of snap (with `history`:
+ * or one record of its allocation history, which history and peak report),
+ * as an include filter would (same pattern, line, all_frames and domain)?
+ * Run through the library's own filter_traces, so "match" means exactly
+ * what filtering does. -1 when the library fails (out of memory). */
+static int matches_any(const tm_filter_t *flt, const tm_snapshot_t *snap,
+                       bool history) {
   tm_filter_t inc = *flt;
   inc.inclusive = true;
   tm_snapshot_t *kept = NULL;
   if (tm_snapshot_filter_traces(snap, &inc, 1, &kept) != TM_OK)
     return -1;
-  int any = tm_snapshot_count(kept) > 0;
+  size_t records = 0;
+  if (history)
+    tm_snapshot_history(kept, &records);
+  int any = tm_snapshot_count(kept) > 0 || records > 0;
   tm_snapshot_free(kept);
   return any;
 }
@@ -205,13 +210,16 @@ static bool names_a_thread(const tm_filter_t *flt, const tm_snapshot_t *snap) {
 
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
                                   const tm_snapshot_t *const *snaps,
-                                  size_t nsnaps, FILE *out) {
+                                  size_t nsnaps, bool history, FILE *out) {
   size_t warned = 0, threads = 0, traces = 0;
   for (size_t k = 0; k < nsnaps; k++) {
-    size_t n;
+    size_t n, records = 0;
     tm_snapshot_threads(snaps[k], &n);
     threads += n;
     traces += tm_snapshot_count(snaps[k]);
+    if (history)
+      tm_snapshot_history(snaps[k], &records);
+    traces += records;
   }
   // A thread that is in no table is a typo, or snapshots without threads:
   // say so even when they have no trace.
@@ -242,7 +250,7 @@ size_t cli_filters_warn_unmatched(const cli_filters_t *f,
       continue;
     int any = 0;
     for (size_t k = 0; k < nsnaps && any == 0; k++)
-      any = matches_any(t, snaps[k]);
+      any = matches_any(t, snaps[k], history);
     if (any != 0)
       continue;
     fprintf(out, "tracemalloc: warning: %s '%s",

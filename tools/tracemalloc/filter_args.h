@@ -52,9 +52,11 @@ void cli_filters_free(cli_filters_t *f);
  * a filter that silently does nothing (a relative pattern for absolute
  * names, a typo) is otherwise indistinguishable from one that works. `diff`
  * passes both snapshots: a filter that matches in one of them works.
+ * `history`: the command reports the allocation history (history, peak),
+ * whose records count as traces here.
  * Returns the number of lines written. */
 size_t cli_filters_warn_unmatched(const cli_filters_t *f,
                                   const tm_snapshot_t *const *snaps,
-                                  size_t nsnaps, FILE *out);
+                                  size_t nsnaps, bool history, FILE *out);
 
 #endif /* TM_CLI_FILTER_ARGS_H */
