@@ -285,7 +285,7 @@ static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
           (PLOT_X0 + PLOT_X1) / 2, PLOT_Y1 + 40, unit);
   fprintf(out,
           "<text x=\"24\" y=\"%d\" text-anchor=\"middle\" "
-          "transform=\"rotate(-90 24 %d)\">traced memory (bytes)</text>\n",
+          "transform=\"rotate(-90 24 %d)\">traced memory</text>\n",
           (PLOT_Y0 + PLOT_Y1) / 2, (PLOT_Y0 + PLOT_Y1) / 2);
   // The current: a filled step area, its outline and the points; the peak
   // so far as a dashed step line.

@@ -119,7 +119,7 @@ static int add_domain(cli_filters_t *f, bool inclusive, const char *value,
 static int add_thread(cli_filters_t *f, const char *value, char *err,
                       size_t errlen) {
   if (!*value) {
-    snprintf(err, errlen, "--thread needs a thread id or name");
+    snprintf(err, errlen, "needs a thread id or name");
     return -1;
   }
   uint64_t v = 0;
