@@ -207,6 +207,22 @@ static tm_status_t run(ctx_t *c, const tm_snapshot_t *snap) {
   return TM_OK;
 }
 
+/* Does a record of the traceback of `e` (the history's or the leak
+ * classification's), seen as the trace t, pass the filters? When it does,
+ * its traceback is copied into the result (e->copy) once. */
+static tm_status_t keep_record(ctx_t *c, tb_entry_t *e, const tm_trace_t *t,
+                               bool *keep) {
+  int k = c->nf ? keep_trace(c, c->res + e->res, t) : 1;
+  if (k < 0)
+    return tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
+                                   "filter on an empty traceback)");
+  *keep = k > 0;
+  if (*keep && !e->copy &&
+      !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
+    return tm_set_error(TM_ENOMEM, "out of memory filtering traces");
+  return TM_OK;
+}
+
 /* The history records that pass the filters, as a trace of domain 0 of
  * the record's traceback and thread would (the history of a traceback
  * counts its domain-0 allocations and its tm_track ones alike: it has no
@@ -237,14 +253,10 @@ static tm_status_t run_history(ctx_t *c, const tm_snapshot_t *snap) {
     }
     const tm_trace_t pseudo = {.thread = h[i].thread,
                                .traceback = h[i].traceback};
-    int keep = c->nf ? keep_trace(c, c->res + e->res, &pseudo) : 1;
-    if (keep < 0)
-      st = tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
-                                   "filter on an empty traceback)");
-    if (keep <= 0)
+    bool keep = false;
+    st = keep_record(c, e, &pseudo, &keep);
+    if (st != TM_OK || !keep)
       continue;
-    if (!e->copy && !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
-      st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
     kept[m] = h[i];
     kept[m++].traceback = e->copy;
   }
@@ -283,14 +295,10 @@ static tm_status_t run_leaks(ctx_t *c, const tm_snapshot_t *snap) {
       st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
       break;
     }
-    int keep = c->nf ? keep_trace(c, c->res + e->res, &pseudo) : 1;
-    if (keep < 0)
-      st = tm_set_error(TM_EINVAL, "tuple index out of range (IndexError: "
-                                   "filter on an empty traceback)");
-    if (keep <= 0)
+    bool keep = false;
+    st = keep_record(c, e, &pseudo, &keep);
+    if (st != TM_OK || !keep)
       continue;
-    if (!e->copy && !(e->copy = tm_snapshot_copy_traceback(c->dst, e->tb)))
-      st = tm_set_error(TM_ENOMEM, "out of memory filtering traces");
     kept[m] = r[i];
     kept[m++].tb = e->copy;
   }
