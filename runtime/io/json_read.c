@@ -39,6 +39,17 @@
 
 enum { K_DOMAIN = 1, K_SIZE = 2, K_THREAD = 4 };
 
+tm_status_t tm_json_read_thread_index(jp_t *p, uint64_t *thread) {
+  size_t at = (tm_json_skip_ws(p), p->pos);
+  TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, thread));
+  ++*thread; // the snapshot numbers threads from 1 (0: none)
+  if (*thread > p->thread_max) {
+    p->thread_max = *thread;
+    p->thread_max_pos = at;
+  }
+  return TM_OK;
+}
+
 /* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
 static tm_status_t read_trace(jp_t *p, size_t index) {
   size_t start = p->pos;
@@ -62,13 +73,7 @@ static tm_status_t read_trace(jp_t *p, size_t index) {
       TRY(tm_json_read_int(p, "size", 0, SIZE_MAX, NULL, &size));
     } else if (tm_json_key_is(p, "thread")) {
       TRY(tm_json_mark_key(p, &seen, K_THREAD));
-      size_t at = (tm_json_skip_ws(p), p->pos);
-      TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, &thread));
-      thread++; // the snapshot numbers threads from 1 (0: none)
-      if (thread > p->thread_max) {
-        p->thread_max = thread;
-        p->thread_max_pos = at;
-      }
+      TRY(tm_json_read_thread_index(p, &thread));
     } else {
       TRY(tm_json_skip_value(p, 3));
     }

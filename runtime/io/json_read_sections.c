@@ -116,13 +116,7 @@ static tm_status_t read_hist_rec(jp_t *p, size_t index, tm_history_t *rec) {
       // checked once that is read; absent in files written before the
       // history carried threads.
       TRY(tm_json_mark_key(p, &seen, 1u << 6));
-      size_t at = (tm_json_skip_ws(p), p->pos);
-      TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, &thread));
-      thread++; // the snapshot numbers threads from 1 (0: none)
-      if (thread > p->thread_max) {
-        p->thread_max = thread;
-        p->thread_max_pos = at;
-      }
+      TRY(tm_json_read_thread_index(p, &thread));
       continue;
     }
     size_t k = 0;
