@@ -102,8 +102,9 @@ TM_HIDDEN void tm_core_realloc_end(const tm_core_realloc_token_t *tok,
                                    void *new_ptr, size_t size,
                                    const struct tm_site *site);
 
-/* Make sure this thread has a shadow-stack ring of its own (called at
- * thread start by the pthread_create wrapper, and lazily by the core). */
+/* Make sure this thread has its runtime state (shadow_stack.h: header,
+ * capture arrays, stack bounds; called at thread start by the
+ * pthread_create wrapper, and lazily by the core). */
 TM_HIDDEN void tm_shadow_thread_init(void);
 
 /* Defined by the hooks (sanitizer_hooks.c): installs the sanitizer allocator

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* thread_start.c - a pthread_create wrapper that gives every new thread its
- * own shadow-stack ring before the user's start routine runs.
+/* thread_start.c - a pthread_create wrapper that sets up every new
+ * thread's runtime state (shadow_stack.h: its header, the capture's arrays,
+ * its stack bounds) before the user's start routine runs, and notes the
+ * thread's descriptor for the leak scan (leak_thread_descriptors.c).
  *
- * The pass's code works on a thread with no ring of its own (its stores go
- * to the shared unset ring, which the runtime never reads), but its
- * tracebacks are then unknown frames until the core sets one up lazily.
- * Creating it at thread start makes the first allocation of a thread as
- * cheap as any other and its traceback complete.
+ * The pass's frame records need nothing from the runtime, but without the
+ * thread's state its first allocation would set it up lazily, inside the
+ * hook. Creating it at thread start makes the first allocation of a thread
+ * as cheap as any other.
  *
  * The wrapper passes {start, arg} to a trampoline in a small block from the
  * real allocator (never traced), which the trampoline frees before calling
