@@ -71,3 +71,24 @@ expect_match "C++ overflow report" "ERROR: AddressSanitizer: heap-buffer-overflo
 rc=0; TRACEMALLOC=1 TRACEMALLOC_DUMP=xx.tmd ./progxx || rc=$?
 expect_eq "C++ clean exit code" 0 "$rc"
 expect_match "C++ new[] traced at prog.cc:4" "prog\.cc:4: size=40 B, count=1" "$("$TM_CLI" stats xx.tmd)"
+
+# Deep tracebacks under ASan's defaults: its use-after-return checking
+# would move the shadow stack's frame records (locals) to its fake stack,
+# where the capture does not follow them; tmcc turns it off, so the
+# traceback holds every frame (before: leaf, then <unknown>).
+cat >deep.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+__attribute__((noinline)) void *leaf(int n) { return malloc(n); }
+__attribute__((noinline)) void *mid(int n) { void *p = leaf(n); printf("%p\n", p); return p; }
+__attribute__((noinline)) void *top(int n) { void *p = mid(n + 1); return p; }
+void *kept;
+int main(void) { kept = top(100); return 0; }
+C
+"$TMCC" -fsanitize=address -O1 -o deep deep.c
+rc=0; TRACEMALLOC=5 TRACEMALLOC_DUMP=deep.tmd ./deep >/dev/null || rc=$?
+expect_eq "deep: clean exit code" 0 "$rc"
+tb=$("$TM_CLI" traceback deep.tmd)
+for f in leaf mid top main; do
+  expect_match "deep: frame $f in the traceback" "in $f\$" "$tb"
+done
