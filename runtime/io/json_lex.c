@@ -389,3 +389,14 @@ tm_status_t tm_json_mark_key(jp_t *p, unsigned *seen, unsigned bit) {
 bool tm_json_key_is(const jp_t *p, const char *k) {
   return strcmp((const char *)p->str.data, k) == 0;
 }
+
+tm_status_t tm_json_read_thread_index(jp_t *p, uint64_t *thread) {
+  size_t at = (tm_json_skip_ws(p), p->pos);
+  TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, thread));
+  ++*thread; // the snapshot numbers threads from 1 (0: none)
+  if (*thread > p->thread_max) {
+    p->thread_max = *thread;
+    p->thread_max_pos = at;
+  }
+  return TM_OK;
+}

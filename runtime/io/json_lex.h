@@ -57,6 +57,11 @@ tm_status_t tm_json_read_string(jp_t *p);
 tm_status_t tm_json_read_int(jp_t *p, const char *what, int64_t min,
                              uint64_t max, int64_t *sv, uint64_t *uv);
 tm_status_t tm_json_read_literal(jp_t *p, const char *word);
+/* A "thread" member's value (a trace's or a history record's): an index
+ * into "threads", into *thread numbered from 1 as the snapshot numbers
+ * threads (0: none); the largest is checked against "threads" once both
+ * are read (p->thread_max). */
+tm_status_t tm_json_read_thread_index(jp_t *p, uint64_t *thread);
 /* Skip any value (checking its syntax), nesting at most MAX_DEPTH. */
 tm_status_t tm_json_skip_value(jp_t *p, int depth);
 /* Iterate over an object's members: start with *first = true; on return

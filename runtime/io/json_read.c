@@ -39,17 +39,6 @@
 
 enum { K_DOMAIN = 1, K_SIZE = 2, K_THREAD = 4 };
 
-tm_status_t tm_json_read_thread_index(jp_t *p, uint64_t *thread) {
-  size_t at = (tm_json_skip_ws(p), p->pos);
-  TRY(tm_json_read_int(p, "thread", 0, UINT32_MAX - 2, NULL, thread));
-  ++*thread; // the snapshot numbers threads from 1 (0: none)
-  if (*thread > p->thread_max) {
-    p->thread_max = *thread;
-    p->thread_max_pos = at;
-  }
-  return TM_OK;
-}
-
 /* {"domain": D, "size": S, "traceback": [...], "total_nframe": N|null} */
 static tm_status_t read_trace(jp_t *p, size_t index) {
   size_t start = p->pos;

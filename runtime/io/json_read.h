@@ -56,11 +56,6 @@ TM_HIDDEN tm_status_t tm_json_read_array(jp_t *p, const char *array,
  * "leaks" (the classification), "history" (the allocation history),
  * "threads" (the thread table; each trace's "thread" is checked against it
  * by the caller) and "timeline" (memory over time). */
-/* A "thread" member's value (a trace's or a history record's): an index
- * into "threads", into *thread numbered from 1 as the snapshot numbers
- * threads (0: none); the largest is checked against "threads" once both
- * are read (p->thread_max). */
-TM_HIDDEN tm_status_t tm_json_read_thread_index(jp_t *p, uint64_t *thread);
 TM_HIDDEN tm_status_t tm_json_read_leaks(jp_t *p);
 TM_HIDDEN tm_status_t tm_json_read_history(jp_t *p);
 TM_HIDDEN tm_status_t tm_json_read_threads(jp_t *p);
