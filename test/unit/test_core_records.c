@@ -21,19 +21,20 @@
 #include "internal.h"
 #include "shadow_stack.h"
 #include "site_sections.h"
+#include "tb_expect.h"
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
 
 /* One registered "section": an array of sites, as the pass lays them out. */
 static const struct tm_site sites[] = {
-    {"main.c", "main", NULL, 10, 1, 0, 0},                 // 0
-    {"f.c", "f", NULL, 20, 1, 0, 0},                       // 1
-    {"g.c", "g", NULL, 30, 1, 0, 0},                       // 2
-    {"h.c", "h", &sites[2], 40, 1, 0, 0},                  // 3: h inlined in g
-    {"k.c", "k", NULL, 50, 1, TM_SITE_OWN_FRAME, 0},       // 4
-    {"k.c", "k", NULL, 51, 1, 0, 0},                       // 5
-    {"deep.c", "deep", NULL, 60, 1, 0, 0},                 // 6
-    {"main.c", "main", NULL, 11, 1, 0, 0},                 // 7
+    {"main.c", "main", NULL, 10, 1, 0, 0},           // 0
+    {"f.c", "f", NULL, 20, 1, 0, 0},                 // 1
+    {"g.c", "g", NULL, 30, 1, 0, 0},                 // 2
+    {"h.c", "h", &sites[2], 40, 1, 0, 0},            // 3: h inlined in g
+    {"k.c", "k", NULL, 50, 1, TM_SITE_OWN_FRAME, 0}, // 4
+    {"k.c", "k", NULL, 51, 1, 0, 0},                 // 5
+    {"deep.c", "deep", NULL, 60, 1, 0, 0},           // 6
+    {"main.c", "main", NULL, 11, 1, 0, 0},           // 7
 };
 #define NSITES (sizeof sites / sizeof *sites)
 /* Not registered: a record naming it is an unknown frame. */
@@ -46,30 +47,6 @@ static const tm_traceback_t *find(tm_snapshot_t *snap, size_t size) {
       return t[i].traceback;
   return NULL;
 }
-
-static void expect(const tm_traceback_t *tb, uint32_t total, int n,
-                   const char **want, int line) {
-  int ok = tb && (int)tm_traceback_length(tb) == n &&
-           tm_traceback_total_nframe(tb) == total;
-  for (int i = 0; ok && i < n; i++) {
-    const tm_frame_t *f = &tm_traceback_frames(tb)[i];
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s:%u", f->filename, f->lineno);
-    ok = strcmp(buf, want[i]) == 0;
-    if (!ok)
-      fprintf(stderr, "line %d: frame %d is %s, want %s\n", line, i, buf,
-              want[i]);
-  }
-  if (tb && !ok)
-    fprintf(stderr, "line %d: %zu frames, total %u\n", line,
-            tm_traceback_length(tb), tm_traceback_total_nframe(tb));
-  CHECK(ok);
-}
-#define EXPECT(tb, total, ...)                                                 \
-  do {                                                                         \
-    const char *w_[] = {__VA_ARGS__};                                          \
-    expect((tb), (total), (int)(sizeof w_ / sizeof *w_), w_, __LINE__);        \
-  } while (0)
 
 /* Link r[0..n) into a chain, r[0] innermost, and make it the top. */
 static void link_chain(struct tm_frame_record *r, int n) {
@@ -122,8 +99,7 @@ static void test_chain(void) {
   CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
   EXPECT(find(snap, 1), 4, "h.c:40", "g.c:30", "f.c:20", "main.c:10");
   EXPECT(find(snap, 2), 3, "k.c:50", "f.c:20", "main.c:10");
-  EXPECT(find(snap, 3), 5, "k.c:51", "h.c:40", "g.c:30", "f.c:20",
-         "main.c:10");
+  EXPECT(find(snap, 3), 5, "k.c:51", "h.c:40", "g.c:30", "f.c:20", "main.c:10");
   EXPECT(find(snap, 4), 5, "k.c:51", "h.c:40", "g.c:30", "<unknown>:0",
          "main.c:10");
   EXPECT(find(snap, 5), 5, "k.c:51", "h.c:40", "g.c:30", "<unknown>:0",

@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "shadow_chain.h"
 #include "shadow_stack.h"
+#include "tb_expect.h"
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
 
@@ -67,31 +68,6 @@ static const tm_traceback_t *find(tm_snapshot_t *snap, unsigned domain,
       return t[i].traceback;
   return NULL;
 }
-
-/* Compare a traceback with "file:line" strings, most recent first. */
-static void expect(const tm_traceback_t *tb, uint32_t total, int n,
-                   const char **want, int line) {
-  int ok = tb && (int)tm_traceback_length(tb) == n &&
-           tm_traceback_total_nframe(tb) == total;
-  for (int i = 0; ok && i < n; i++) {
-    const tm_frame_t *f = &tm_traceback_frames(tb)[i];
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s:%u", f->filename, f->lineno);
-    ok = strcmp(buf, want[i]) == 0;
-    if (!ok)
-      fprintf(stderr, "line %d: frame %d is %s, want %s\n", line, i, buf,
-              want[i]);
-  }
-  if (tb && !ok)
-    fprintf(stderr, "line %d: %zu frames, total %u\n", line,
-            tm_traceback_length(tb), tm_traceback_total_nframe(tb));
-  CHECK(ok);
-}
-#define EXPECT(tb, total, ...)                                                 \
-  do {                                                                         \
-    const char *w_[] = {__VA_ARGS__};                                          \
-    expect((tb), (total), (int)(sizeof w_ / sizeof *w_), w_, __LINE__);        \
-  } while (0)
 
 static void test_capture(int limit) {
   CHECK_EQ_INT(tm_start(limit), TM_OK);
