@@ -280,10 +280,10 @@ tm_tt_current_add(size_t delta, bool st) {
     atomic_store_explicit(&tm_traced_current, post, memory_order_relaxed);
     size_t peak = atomic_load_explicit(&tm_traced_peak, memory_order_relaxed);
     raised = post > peak;
-    if (raised)
+    if (post >= peak) { // reached: the live set at the peak (history.h)
       atomic_store_explicit(&tm_traced_peak, post, memory_order_relaxed);
-    if (post >= peak) // reached: the live set at the peak (history.h)
       tm_hist_peak_reached(true);
+    }
   } else {
     post = atomic_fetch_add_explicit(&tm_traced_current, delta,
                                      memory_order_relaxed) +
