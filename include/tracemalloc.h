@@ -225,6 +225,11 @@ typedef struct tm_snapshot_info {
   const char *program;    /* program name; "" when unknown; owned by
                              the snapshot (lives as long as it) */
   bool has_traced_memory; /* false when loaded from JSON without it */
+  /* The traces are the live set at the peak (tm_take_peak_snapshot,
+   * tm_snapshot_peak and what is derived from those: filters, dumps), not
+   * the blocks live when the snapshot was taken; the other fields are still
+   * the process's at that time. */
+  bool peak_live_set;
 } tm_snapshot_info_t;
 
 /* CPython's take_snapshot(): TM_ENOTTRACING with the message "the tracemalloc

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "bench_without_history.h"
 #include "internal.h"
 #include "raw_alloc.h"
 #include "spinlock.h"
@@ -123,7 +124,11 @@ void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner, uint32_t tb,
   tm_spin_unlock(&e->x.lock);
 }
 
-void tm_hist_unfree(uint32_t tb, size_t size) { update(H_UNFREE, tb, size, 0); }
+void tm_hist_unfree(uint32_t tb, size_t size) {
+  if (!TM_HISTORY_ON_HOT_PATH)
+    return; // tm_hist_on_free counted nothing
+  update(H_UNFREE, tb, size, 0);
+}
 
 /* An entry's counters, its two parts summed; v the current version. */
 static tm_hist_sum_t entry_sum(const tm_hist_entry_t *e, uint64_t v) {

@@ -49,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench_without_history.h"
 #include "shadow_stack.h"
 #include "spinlock.h"
 #include "traceback.h"
@@ -126,6 +127,8 @@ static inline void tm_hist_sync(tm_hist_part_t *e) {
  * allocation may reach must include it). */
 static inline __attribute__((always_inline)) void
 tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
+  if (!TM_HISTORY_ON_HOT_PATH)
+    return;
   // tb was captured by this thread (every caller): with a valid non-zero
   // index, this thread is its owner.
   if (__builtin_expect(t == NULL || !tm_hist_self_valid(t), 0)) {
@@ -144,6 +147,8 @@ tm_hist_on_alloc(tm_thread_t *t, uint32_t tb, size_t size, uintptr_t ptr) {
  * never temporary. */
 static inline __attribute__((always_inline)) void
 tm_hist_on_free(uint32_t tb, size_t size, uintptr_t ptr) {
+  if (!TM_HISTORY_ON_HOT_PATH)
+    return;
   tm_thread_t *t = tm_thread_self;
   const tm_tb_t *rec = tm_intern_get(tb);
   // The entry is right before the record (traceback.h).
@@ -174,6 +179,8 @@ TM_HIDDEN void tm_hist_unfree(uint32_t tb, size_t size);
 /* current reached the peak (>=): the live set now is the peak's. */
 static inline __attribute__((always_inline)) void
 tm_hist_peak_reached(bool st) {
+  if (!TM_HISTORY_ON_HOT_PATH)
+    return;
   if (st)
     atomic_store_explicit(
         &tm_hist_version,

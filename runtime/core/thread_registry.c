@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bench_without_history.h"
 #include "raw_alloc.h"
 #include "spinlock.h"
 
@@ -82,6 +83,8 @@ static __attribute__((noinline)) uint32_t register_self(uint64_t epoch) {
 }
 
 uint32_t tm_thread_registry_self(void) {
+  if (!TM_HISTORY_ON_HOT_PATH)
+    return 0; // no thread: "unknown", as with a full registry
   uint64_t epoch = atomic_load_explicit(&registry_epoch, memory_order_relaxed);
   if (__builtin_expect(self_epoch == epoch, 1))
     return self_index;

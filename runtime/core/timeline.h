@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench_without_history.h"
 #include "tracemalloc.h"
 #include "visibility.h"
 
@@ -113,6 +114,8 @@ TM_HIDDEN TM_TL_PRESERVE void tm_timeline_check(void);
  * to `post`. */
 static inline __attribute__((always_inline)) void
 tm_timeline_note(bool alloc, bool raised, size_t post) {
+  if (!TM_HISTORY_ON_HOT_PATH)
+    return;
   tm_tl_thread_t *t = &tm_tl_self;
   if (alloc) {
     t->allocs++;

@@ -39,7 +39,10 @@
  *   after:
  *
  *   info       z traceback_limit
- *              v flags            bit 0: traced_current/peak are known
+ *              v flags            bit 0: traced_current/peak are known,
+ *                                 bit 1: the traces are the live set at
+ *                                 the peak (tm_snapshot_info_t's
+ *                                 peak_live_set)
  *              v traced_current   v traced_peak
  *              v tracemalloc_memory
  *              v dropped_traces
@@ -169,7 +172,8 @@ static void write_info(tm_buf_t *b, const tm_snapshot_t *snap) {
   }
   const char *program = info.program ? info.program : "";
   tm_buf_put_varint(b, zigzag(tm_snapshot_traceback_limit(snap)));
-  tm_buf_put_varint(b, info.has_traced_memory ? 1 : 0);
+  tm_buf_put_varint(b, (info.has_traced_memory ? 1u : 0u) |
+                           (info.peak_live_set ? 2u : 0u));
   tm_buf_put_varint(b, info.traced_current);
   tm_buf_put_varint(b, info.traced_peak);
   tm_buf_put_varint(b, info.tracemalloc_memory);

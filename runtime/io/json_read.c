@@ -20,9 +20,10 @@
  * (an integer, or null for CPython's None). traced_memory is optional, and
  * so are the members that carry the rest of a binary dump's content
  * (json_write.c): program, pid, time_ns, dropped_traces, tracemalloc_memory
- * at the top level, "functions" (names or null, one per frame) per trace,
- * "leaks" (the leak classification), "history" (the allocation history
- * per traceback and thread) and "timeline" (memory over time): their
+ * and live_set ("peak") at the top level, "functions" (names or null,
+ * one per frame) per trace, "leaks" (the leak classification), "history"
+ * (the allocation history per traceback and thread) and "timeline"
+ * (memory over time): their
  * values are checked when met and read after the traces, whatever the key
  * order. So is "threads" (the thread table: [{"tid": N, "name": S,
  * "ended": B}, ...]); a trace's optional "thread", and a history
@@ -147,7 +148,8 @@ enum {
   T_LEAKS = 1024,
   T_THREADS = 2048,
   T_TIMELINE = 4096,
-  T_HISTORY = 8192
+  T_HISTORY = 8192,
+  T_LIVE_SET = 16384
 };
 
 typedef struct top {
@@ -226,6 +228,17 @@ static tm_status_t read_top_member(jp_t *p, top_t *t) {
     TRY(tm_json_mark_key(p, &t->seen, T_RUNTIME_MEMORY));
     TRY(tm_json_read_int(p, "tracemalloc_memory", 0, UINT64_MAX, NULL,
                          &t->info.tracemalloc_memory));
+  } else if (tm_json_key_is(p, "live_set")) {
+    TRY(tm_json_mark_key(p, &t->seen, T_LIVE_SET));
+    size_t at = (tm_json_skip_ws(p), p->pos);
+    if (tm_json_peek(p) != '"')
+      return jfail(p, "live_set: expected a string");
+    TRY(tm_json_read_string(p));
+    if (!tm_json_key_is(p, "peak")) {
+      p->pos = at;
+      return jfail(p, "live_set: expected \"peak\" (the only value written)");
+    }
+    t->info.peak_live_set = true;
   } else if (tm_json_key_is(p, "traced_memory")) {
     TRY(tm_json_mark_key(p, &t->seen, T_MEMORY));
     TRY(read_traced_memory(p, &t->info));

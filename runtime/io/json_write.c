@@ -19,6 +19,8 @@
  * JSON round trip loses nothing; readers that do not know them skip them
  * (docs/design.md), and a snapshot that has none of them (one loaded from
  * plain CPython-style JSON) is written exactly as before:
+ *   - top level, after "traced_memory", when the traces are the live set
+ *     at the peak (tm_take_peak_snapshot): "live_set": "peak";
  *   - top level, when the snapshot knows where it comes from (a program
  *     name, a pid or a time): "program", "pid",
  *     "time_ns", "dropped_traces", "tracemalloc_memory";
@@ -157,6 +159,8 @@ static void put_header(tm_buf_t *b, const tm_snapshot_t *snap) {
     tm_buf_put_u64_decimal(b, info.traced_peak);
     tm_buf_putc(b, '}');
   }
+  if (info.peak_live_set)
+    tm_buf_puts(b, ",\n \"live_set\": \"peak\"");
   bool known =
       (info.program && *info.program) || info.pid > 0 || info.time_ns > 0;
   if (known) {

@@ -36,7 +36,7 @@ static tm_status_t read_info(reader_t *r) {
                 "corrupt: traceback limit %lld is out "
                 "of range",
                 (long long)lim);
-  TRY(get_bounded(r, "info flags", 1, &flags));
+  TRY(get_bounded(r, "info flags", 3, &flags)); // dump.c: bits 0 and 1
   TRY(get_varint(r, "traced current", &v[0]));
   TRY(get_varint(r, "traced peak", &v[1]));
   TRY(get_varint(r, "runtime memory", &v[2]));
@@ -65,7 +65,8 @@ static tm_status_t read_info(reader_t *r) {
                              .pid = unzigzag(pid),
                              .time_ns = unzigzag(time_ns),
                              .program = program,
-                             .has_traced_memory = flags & 1};
+                             .has_traced_memory = flags & 1,
+                             .peak_live_set = (flags & 2) != 0};
   tm_status_t st = tm_snapshot_set_info(r->snap, &info);
   tm_raw_free(program);
   return st == TM_OK ? TM_OK : oom(r);

@@ -58,6 +58,13 @@ tm_status_t tm_snapshot_peak_parts(const tm_snapshot_t *snap,
     total += (size_t)parts[i].count;
   tm_snapshot_t *dst;
   tm_status_t st = tm_snapshot_new_like(snap, &dst);
+  // Its traces are the peak's live set, its info (current, peak, time)
+  // snap's: say so, for the readers (`tracemalloc top`).
+  tm_snapshot_info_t info = {.size = sizeof info};
+  if (st == TM_OK && (st = tm_snapshot_get_info(dst, &info)) == TM_OK) {
+    info.peak_live_set = true;
+    st = tm_snapshot_set_info(dst, &info);
+  }
   if (st == TM_OK)
     st = tm_snapshot_reserve(dst, total);
   for (size_t i = 0; st == TM_OK && i < n; i++) {

@@ -22,7 +22,8 @@
  * that sparse samples show as such), the peak counter
  * (get_traced_memory()'s peak at each point) as a dashed step line, the
  * largest current marked by a red dot with its size and time, axes with
- * ticks labelled in _format_size style and in the time unit, the program
+ * ticks labelled in _format_size style and in the time unit (the time
+ * ticks at round values: time_tick_step), the program
  * in the title. No script: any viewer shows it. Text is escaped for XML.
  * Geometry is fixed (docs/cli.md) so that tests can find what they check:
  * the plot area is <rect id="plot">, the marker <circle id="peak">.
@@ -221,6 +222,37 @@ static void step_points(FILE *out, const tm_timeline_point_t *p, size_t n,
   }
 }
 
+/* The time axis's tick step, in the axis unit: the smallest 1, 2 or 5
+ * times a power of ten that cuts `span` (in that unit) into at most
+ * NTICKS + 1 intervals, so that the ticks fall on round values (0, 20, 40
+ * ms, not 0, 31.72, 63.44 ms) as in any chart tool. *decimals: the digits
+ * after the point that its multiples need. */
+static double time_tick_step(double span, int *decimals) {
+  double raw = span / (NTICKS + 1);
+  *decimals = 0;
+  if (!(raw > 0)) // an empty span: one tick, at 0
+    return 1;
+  // raw = f * 10^e with 1 <= f < 10.
+  int e = 0;
+  double p10 = 1;
+  while (p10 * 10 <= raw) {
+    p10 *= 10;
+    e++;
+  }
+  while (p10 > raw) {
+    p10 /= 10;
+    e--;
+  }
+  double m = raw / p10 <= 1 ? 1 : raw / p10 <= 2 ? 2 : raw / p10 <= 5 ? 5 : 10;
+  if (m == 10) {
+    m = 1;
+    p10 *= 10;
+    e++;
+  }
+  *decimals = e < 0 ? -e : 0;
+  return m * p10;
+}
+
 static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
                       const char *program, int64_t pid) {
   uint64_t span = p[n - 1].time_ns;
@@ -272,12 +304,20 @@ static void write_svg(FILE *out, const tm_timeline_point_t *p, size_t n,
             "stroke=\"#e4e4e4\"/><text x=\"%d\" y=\"%.1f\" "
             "text-anchor=\"end\">%s</text>\n",
             PLOT_X0, y, PLOT_X1, y, PLOT_X0 - 6, y + 4, cli_size(v, false));
-    double t = (double)span * k / NTICKS, x = XOF(t);
+  }
+  // Time ticks at round values (time_tick_step) from 0 up to the span.
+  int decimals;
+  double step = time_tick_step((double)span / scale, &decimals);
+  for (int k = 0;; k++) {
+    double tu = step * k; // in the axis unit
+    if (tu * scale > (double)span * (1 + 1e-9) && k > 0)
+      break;
+    double x = XOF(tu * scale);
     fprintf(out,
             "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
             "stroke=\"#999\"/><text x=\"%.1f\" y=\"%d\" "
-            "text-anchor=\"middle\">%.1f</text>\n",
-            x, PLOT_Y1, x, PLOT_Y1 + 5, x, PLOT_Y1 + 19, t / scale);
+            "text-anchor=\"middle\">%.*f</text>\n",
+            x, PLOT_Y1, x, PLOT_Y1 + 5, x, PLOT_Y1 + 19, decimals, tu);
   }
   fprintf(out,
           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time (%s since "

@@ -20,6 +20,12 @@
  *   5 other: size=120 B, count=5
  *   Total: size=12.3 KiB, count=40
  *
+ * A peak snapshot (tm_take_peak_snapshot: tm_snapshot_info_t's
+ * peak_live_set) gets a "Live set: at the peak (...)" line after the first,
+ * and its traced memory reads "Traced memory when the snapshot was taken":
+ * the traces are the peak's live set, the figures the process's at the
+ * snapshot's time (its current is not the traces' total).
+ *
  * Values the snapshot does not know (JSON input) print as "unknown". The
  * summary describes the whole snapshot; the lines and totals come after the
  * FILTERS.
@@ -47,12 +53,19 @@ static void print_summary(const tm_snapshot_t *snap, size_t ntraces) {
       printf(", %s", when);
   }
   putchar('\n');
+  // A peak snapshot's traces are not those of the time above, its traced
+  // memory is: say which is which.
+  if (info.peak_live_set)
+    puts("Live set: at the peak (the traces below are the blocks live when "
+         "the traced memory last reached its peak, not when the snapshot "
+         "was taken)");
+  const char *when = info.peak_live_set ? " when the snapshot was taken" : "";
   if (info.has_traced_memory) {
-    printf("Traced memory: current %s",
+    printf("Traced memory%s: current %s", when,
            cli_size((double)info.traced_current, false));
     printf(", peak %s\n", cli_size((double)info.traced_peak, false));
   } else {
-    puts("Traced memory: unknown");
+    printf("Traced memory%s: unknown\n", when);
   }
   // A JSON snapshot carries no runtime info: say "unknown", not 0.
   bool known =
