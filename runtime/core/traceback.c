@@ -383,6 +383,17 @@ static uint32_t capture_global(const struct tm_site *site, unsigned limit,
  * reset holds all of. */
 _Atomic uint64_t tm_tb_epoch = 1;
 
+/* The bits of a capture's hash that pick and name its hashed entry: all of
+ * them, except in a debug build whose test narrows them so that different
+ * stacks share one entry and key, and only the hit's check tells them
+ * apart (test_core_tbcache). */
+#ifdef TM_DEBUG
+uint64_t tm_tb_debug_key_mask = ~(uint64_t)0;
+#define KEY_MASK tm_tb_debug_key_mask
+#else
+#define KEY_MASK (~(uint64_t)0)
+#endif
+
 void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
   __builtin_memset(t->cache, 0, sizeof t->cache);
   t->epoch = epoch;
@@ -546,11 +557,40 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
     check = total;
     if (e->key == key && e->check == check)
       return e->id;
-  } else {
+  } else if (TM_LIKELY(contiguous && m < TM_TB_RAW_WORDS)) {
+    h &= KEY_MASK;
+    // Raw row: (site, the m slot pointers p[0], p[-1], ..., total) fixes
+    // the first `limit` expanded frames (the m slots supply them all: each
+    // is at least one frame, and m is limit - n or every slot) and
+    // total_nframe, and the cache belongs to one limit and thread: equal
+    // pointers are the same traceback, with no walk of the record.
     e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
     key = (uintptr_t)h | 1;
-    check = 0;
-    if (e->key == key) {
+    check = total | (uint32_t)m << 16;
+    uintptr_t *row = t->cache_raw[e - t->cache];
+    if (e->key == key && e->check == check) {
+      uintptr_t diff = row[0] ^ (uintptr_t)site;
+      for (uintptr_t k = 0; k < m; k++)
+        diff |= row[1 + k] ^ (uintptr_t)p[-(intptr_t)k];
+      if (!diff)
+        return e->id;
+    }
+    uint32_t id = capture_global(site, limit, total);
+    if (id) {
+      row[0] = (uintptr_t)site;
+      for (uintptr_t k = 0; k < m; k++)
+        row[1 + k] = (uintptr_t)p[-(intptr_t)k];
+      e->key = key;
+      e->check = check;
+      e->id = id;
+    }
+    return id;
+  } else {
+    h &= KEY_MASK;
+    e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
+    key = (uintptr_t)h | 1;
+    check = TM_TB_CHECK_RECORD;
+    if (e->key == key && e->check == check) {
       const tm_tb_t *tb = tm_intern_get(e->id);
       bool empty = total == 0;
       unsigned nframe = empty ? 1 : total < limit ? total : limit;

@@ -193,6 +193,10 @@ const char *tm_intern_validate(void);
 /* Debug-only: add `delta` to the set's count, for a test to check that
  * tm_intern_validate notices. */
 void tm_intern_debug_corrupt_count(int32_t delta);
+/* Debug-only: the bits of a capture's hash that pick and name its hashed
+ * cache entry (all of them by default); a test sets 0 to make every such
+ * capture collide. */
+extern uint64_t tm_tb_debug_key_mask;
 #endif
 
 /* fork(): the intern lock, taken after every trace-table lock. */
