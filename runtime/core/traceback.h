@@ -25,8 +25,10 @@
  * exactly by (site, total_nframe), which is that traceback's whole identity
  * (no verification: tm_intern_cached, inlined into the allocation
  * path); otherwise by a cheap hash of (site, the slots that supply the
- * first `limit` frames, total_nframe), a hit being verified against the
- * record exactly as the intern set verifies a candidate. Either way the
+ * first `limit` frames, total_nframe), a hit being checked against the
+ * entry's raw row of those pointers (traceback_cache.c; or, for a key of
+ * 32 slots or more, against the record, as the intern set checks a
+ * candidate). Either way the
  * cache gives the id the set would. It belongs to an epoch that
  * tm_intern_reset and every module load bump (and to a limit); a thread
  * empties it when it sees another.

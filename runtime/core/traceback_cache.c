@@ -19,9 +19,13 @@
  *    (tm_intern_cached in traceback.h is that path, inlined).
  *  - Otherwise: the site pointer, the raw slot pointers that supply the
  *    first `limit` frames (a slot supplies 1 + the length of its inlined_at
- *    chain), and total_nframe, hashed. A hit is verified exactly as the
- *    intern set's lookup verifies a candidate (same nframe, same
- *    total_nframe, same expanded sites).
+ *    chain), and total_nframe, hashed. With up to 31 such slots the entry
+ *    keeps those pointers (its raw row, shadow_stack.h) and a hit compares
+ *    them: the pointers fix the expanded frames, so equal pointers, limit
+ *    and total_nframe are the same traceback, with no walk of the record
+ *    (on Lua's inlined_at chains that walk was most of a hit's cost). With
+ *    more, a hit is verified as the intern set's lookup verifies a
+ *    candidate (same nframe, same total_nframe, same expanded sites).
  * Either way the cache returns exactly the id the set would: records are
  * unique by that content until the next reset. tm_intern_reset (and a
  * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
