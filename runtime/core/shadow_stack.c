@@ -194,15 +194,20 @@ __thread int tm_shadow_replay TM_TLS_IE;
 
 /* Slot j (1..memo_len) of the memo whose record is at a, or 0. Addresses
  * decrease from slot 1 (the bottom) up. */
-static uintptr_t memo_find(const tm_thread_t *t, uintptr_t a) {
+static uintptr_t memo_find(tm_thread_t *t, uintptr_t a) {
   uintptr_t lo = 1, hi = t->memo_len;
   if (hi && t->gather_addr[hi] == a) // the common case: the same top
     return hi;
+  // The next most common: the slot the last walk stopped at (an
+  // interpreter's loop frame, whose callees come and go on every call).
+  uintptr_t last = t->memo_last;
+  if (last && last <= hi && t->gather_addr[last] == a)
+    return last;
   while (lo <= hi) {
     uintptr_t mid = lo + (hi - lo) / 2;
     uintptr_t m = t->gather_addr[mid];
     if (m == a)
-      return mid;
+      return t->memo_last = mid;
     if (m > a)
       lo = mid + 1;
     else
@@ -259,7 +264,11 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   uintptr_t k = 0, prev = 0, top = 0, base = 0;
   const struct tm_site *valid = NULL; // the last site found valid
   bool clean = false;                 // ended at the bottom, or on the memo
-  bool live = false;                  // past the dead records
+  uintptr_t z = 0; // 1 + the last scratch index without an address (sa 0)
+  // The registered section the last valid site was in, [vb, vb + vlen):
+  // a site in it needs no search of the table (site_sections.h).
+  uintptr_t vb = 0, vlen = 0;
+  bool live = false; // past the dead records
   bool mine = memo && mr == 0;
   int ri = 0;
   if (nr) {
@@ -304,7 +313,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
           ss[k] = NULL;
           sa[k] = 0;
         }
-        k++;
+        z = ++k;
         r = next;
         continue;
       }
@@ -324,9 +333,13 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
       }
     }
     const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
-    // Recursion repeats one site: checked once per walk.
+    // Recursion repeats one site: checked once per walk. Sections are
+    // read once per walk, like the records (a site of a module unloaded
+    // during the walk would be just as stale after a per-site check).
     if (s != valid) {
-      if (tm_site_valid(s))
+      uintptr_t off = (uintptr_t)s - vb;
+      if ((off < vlen && off % sizeof(struct tm_site) == 0) ||
+          tm_site_section_find(s, &vb, &vlen))
         valid = s;
       else
         s = NULL;
@@ -336,6 +349,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
       sa[k] = mine ? a : 0;
     }
     k++;
+    z = mine ? z : k;
     r = next;
   }
   if (!t) {
@@ -345,10 +359,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   // Place the records read above the memo's slots 1..base, bottom-up. The
   // memoisable ones (this stack's, from the bottom, on a clean walk) extend
   // the memo and are tagged.
-  uintptr_t q = 0;
-  if (memo && clean)
-    while (q < k && sa[k - 1 - q])
-      q++;
+  uintptr_t q = memo && clean ? k - z : 0;
   uintptr_t d = base;
   const struct tm_site *last = (const struct tm_site *)1;
   uint32_t frames = 0;

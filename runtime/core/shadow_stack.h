@@ -72,14 +72,25 @@ extern __thread uintptr_t tm_stack_hi
  *    the whole identity of a 1-frame traceback, so a hit needs no
  *    verification;
  *  - hashed (everything else): key is a 64-bit hash of the capture's key
- *    with its low bit set, check is 0; a hit is verified against the
- *    record (traceback.c).
+ *    with its low bit set. When the key's slots fit in the entry's raw row
+ *    (tm_thread_t.cache_raw: the site and the m slot pointers that supply
+ *    the first `limit` frames), check is total_nframe | m << 16 and a hit
+ *    compares that row with the capture's pointers, which determine its
+ *    frames (traceback.c); otherwise check is TM_TB_CHECK_RECORD and a hit
+ *    is verified against the record.
  * key 0: empty. */
 typedef struct tm_tb_cache_entry {
   uintptr_t key;
   uint32_t check;
   uint32_t id; /* interned traceback id */
 } tm_tb_cache_entry_t;
+
+/* Words of a hashed entry's raw row: the site, then up to
+ * TM_TB_RAW_WORDS - 1 slot pointers (a traceback limit of up to 32 with a
+ * one-frame site). */
+#define TM_TB_RAW_WORDS 32
+/* check of a hashed entry whose key did not fit its raw row. */
+#define TM_TB_CHECK_RECORD 0x80000000u
 
 /* Allocations a signal handler made while the runtime was busy on the
  * thread (internal.h, TM_REENTRANT_IGNORE's comment), in order. A power of
@@ -155,6 +166,12 @@ typedef struct tm_thread {
   uintptr_t memo_len;
   uintptr_t memo_hi;
   uintptr_t memo_prev0;
+  uintptr_t memo_last; /* the slot memo_find last found by its search */
+  /* The raw rows of the hashed cache entries (cache[k]'s is cache_raw[k]),
+   * valid while that entry's check says so. Last: 64 KiB of the header
+   * mapping that a thread touches only at limits above 1 (and then only
+   * the rows it fills). */
+  uintptr_t cache_raw[TM_TB_CACHE_SIZE][TM_TB_RAW_WORDS];
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */

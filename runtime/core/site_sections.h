@@ -46,20 +46,35 @@ TM_HIDDEN bool tm_site_sections_add(const struct tm_site *begin,
 TM_HIDDEN void tm_site_sections_remove(const struct tm_site *begin,
                                        const struct tm_site *end);
 
-/* Is s the address of a site in a registered section? */
-static inline bool tm_site_valid(const struct tm_site *s) {
+/* Is s the address of a site in a registered section? When it is, the
+ * section s is in: *begin and *len
+ * (its size in bytes), for a caller that checks the next sites against it
+ * first (tm_shadow_gather). */
+static inline bool tm_site_section_find(const struct tm_site *s,
+                                        uintptr_t *begin, uintptr_t *len) {
   uintptr_t p = (uintptr_t)s;
   uint32_t n =
       atomic_load_explicit(&tm_site_sections_used, memory_order_acquire);
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t b =
         atomic_load_explicit(&tm_site_sections[i].begin, memory_order_acquire);
-    if (p >= b && b != 0 &&
-        p < atomic_load_explicit(&tm_site_sections[i].end,
-                                 memory_order_relaxed))
-      return (p - b) % sizeof(struct tm_site) == 0;
+    uintptr_t e =
+        atomic_load_explicit(&tm_site_sections[i].end, memory_order_relaxed);
+    if (p >= b && b != 0 && p < e) {
+      if ((p - b) % sizeof(struct tm_site) != 0)
+        return false;
+      *begin = b;
+      *len = e - b;
+      return true;
+    }
   }
   return false;
+}
+
+/* Is s the address of a site in a registered section? */
+static inline bool tm_site_valid(const struct tm_site *s) {
+  uintptr_t begin, len;
+  return tm_site_section_find(s, &begin, &len);
 }
 
 #endif /* TM_SITE_SECTIONS_H */

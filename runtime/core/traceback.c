@@ -15,6 +15,9 @@
  * one array, with their prefix frame counts: the key and the count read
  * them directly. Otherwise each slot is unknown and counts as one frame.
  *
+ * The per-thread cache in front of the set, and tm_intern_capture itself,
+ * are in traceback_cache.c.
+ *
  * Interning. Records live in a never-moving region (region.h); an id is the
  * record's offset / 16 + 1. The set of ids is an open-addressing table
  * (power of two, linear probing, load <= 1/2) read without a lock: a slot
@@ -25,6 +28,7 @@
  * with all of them held, so no reader can see memory being reclaimed.
  */
 #include "traceback.h"
+#include "traceback_capture.h"
 
 #include <link.h>
 #include <stdatomic.h>
@@ -42,24 +46,8 @@
 
 #define TB_RESERVE ((size_t)16 << 30)
 #define FRAMES_RESERVE ((size_t)2 << 30)
-#define MAX_TOTAL 65535u
 
 /* ---- Walking the current stack ---------------------------------------- */
-
-/* Slot k (1..depth) of the stack (NULL: unknown; every slot of a stack
- * gathered without the thread's state is). */
-static inline const struct tm_site *slot_at(const struct tm_shadow *sh,
-                                            uintptr_t k) {
-  return sh->frames ? sh->frames[k] : NULL;
-}
-
-/* The slots below `site`: 1..depth, or 1..depth-1 when the site's function
- * pushed a frame (the slot of its own frame holds a stale call). */
-static inline uintptr_t top_slot(const struct tm_site *site, uintptr_t depth) {
-  if (site && (site->flags & TM_SITE_OWN_FRAME) && depth > 0)
-    return depth - 1;
-  return depth;
-}
 
 typedef struct walker {
   const struct tm_site *chain; /* rest of the current inlined_at chain */
@@ -69,11 +57,11 @@ typedef struct walker {
 
 /* The stack of the capture in progress on this thread (tm_intern_capture
  * reads it once: with ABI v4 records, reading means walking them). */
-static __thread struct tm_shadow capture_sh
+__thread struct tm_shadow tm_intern_capture_sh
     __attribute__((tls_model("initial-exec")));
 
 static inline void walker_init(walker_t *w, const struct tm_site *site) {
-  w->sh = capture_sh;
+  w->sh = tm_intern_capture_sh;
   w->chain = site;
   w->slot = top_slot(site, w->sh.depth);
 }
@@ -155,8 +143,8 @@ static size_t record_size(unsigned nframe) {
 }
 
 /* Does record `tb` hold exactly the sites the walker will yield? */
-static bool record_matches(const tm_tb_t *tb, const struct tm_site *site,
-                           bool empty) {
+bool tm_intern_record_matches(const tm_tb_t *tb, const struct tm_site *site,
+                              bool empty) {
   if (empty)
     return tb->keys[0] == NULL;
   walker_t w;
@@ -186,7 +174,7 @@ static uint32_t lookup(const capture_t *c, const struct tm_site *site,
     const tm_tb_t *tb = tm_intern_get(id);
     if (tb->hash == (uint32_t)c->hash && tb->nframe == c->nframe &&
         tb->total_nframe == c->total && tb->thread == c->thread &&
-        record_matches(tb, site, c->empty))
+        tm_intern_record_matches(tb, site, c->empty))
       return id;
   }
 }
@@ -330,14 +318,10 @@ insert_slow(const capture_t *c, const struct tm_site *site) {
 
 /* ---- Capture: the per-thread cache, then the intern set ---------------- */
 
-static inline uint64_t mix_key(uint64_t h, uintptr_t v) {
-  return ((h << 17) | (h >> 47)) ^ v; // 2-cycle chain; finalised once
-}
-
 /* The global path: hash the expanded frames, look the record up in the set,
  * intern it if new. `total` is total_nframe (0: no frame at all). */
-static uint32_t capture_global(const struct tm_site *site, unsigned limit,
-                               unsigned total) {
+uint32_t tm_intern_capture_global(const struct tm_site *site, unsigned limit,
+                                  unsigned total) {
   capture_t c = {.hash = 0x243f6a8885a308d3ull};
   walker_t w;
   walker_init(&w, site);
@@ -362,58 +346,9 @@ static uint32_t capture_global(const struct tm_site *site, unsigned limit,
   return id ? id : insert_slow(&c, site);
 }
 
-/* Per-thread cache (shadow_stack.h). The key is cheap to compute in the one
- * walk that total_nframe needs anyway.
- *  - Limit 1 with a site (the common configuration): the traceback is the
- *    site alone and total_nframe, so (site, total_nframe) is its exact
- *    identity: the entry stores both and a hit needs no verification
- *    (tm_intern_cached in traceback.h is that path, inlined).
- *  - Otherwise: the site pointer, the raw slot pointers that supply the
- *    first `limit` frames (a slot supplies 1 + the length of its inlined_at
- *    chain), and total_nframe, hashed. A hit is verified exactly as the
- *    intern set's lookup verifies a candidate (same nframe, same
- *    total_nframe, same expanded sites).
- * Either way the cache returns exactly the id the set would: records are
- * unique by that content until the next reset. tm_intern_reset (and a
- * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
- * epoch (or was filled under another limit) empties it before using it
- * (tm_tb_thread_sync), so no id of an earlier epoch is ever
- * dereferenced. Entries are read and written only by their own thread; the
- * epoch is read under a trace-table lock (or on the single thread), which
- * reset holds all of. */
+/* The per-thread cache's epoch (traceback.h; traceback_cache.c): bumped
+ * by tm_intern_reset and every module load. */
 _Atomic uint64_t tm_tb_epoch = 1;
-
-void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
-  __builtin_memset(t->cache, 0, sizeof t->cache);
-  t->epoch = epoch;
-  t->limit = limit;
-  t->epoch1 = limit == 1 ? epoch : 0;
-}
-
-/* total_nframe of slots 1..i of the thread's gathered stack (t non-NULL,
- * synced): tm_shadow_gather counted them (prefix counts, capped). */
-static inline uintptr_t count_slots(const tm_thread_t *t, uintptr_t i) {
-  return t->gather_cum[i];
-}
-
-/* Slots i..1 when they are not one array (a stack gathered without the
- * thread's state): mix the first m of them (from slot i down) into *h, and
- * return n plus the frames they expand to, capped at MAX_TOTAL. Every slot
- * is at least one frame, so this reads at most MAX_TOTAL of them, whatever
- * the depth. */
-static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
-                            uintptr_t m, uint64_t *h, uintptr_t n) {
-  for (uintptr_t k = 0; k < i && n < MAX_TOTAL; k++) {
-    const struct tm_site *s = slot_at(sh, i - k);
-    if (k < m)
-      *h = mix_key(*h, (uintptr_t)s);
-    n++;
-    for (s = s ? s->inlined_at : NULL; s && n < MAX_TOTAL; s = s->inlined_at)
-      n++;
-  }
-  return n;
-}
-
 /* ---- Module generations ------------------------------------------------ *
  *
  * A site pointer names a site only while its module is loaded: after a
@@ -490,99 +425,6 @@ void tm_intern_mark_ids(uint64_t *bits) {
       break;
     set = d;
   }
-}
-
-uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
-  if (limit > MAX_TOTAL)
-    limit = MAX_TOTAL;
-  tm_thread_t *t = tm_thread_self;
-  if (TM_LIKELY(t != NULL))
-    tm_tb_thread_sync(t, limit);
-  struct tm_shadow sh =
-      tm_shadow_current(t, site && (site->flags & TM_SITE_OWN_FRAME));
-  capture_sh = sh;
-  uintptr_t i = top_slot(site, sh.depth);
-  uint64_t h = (uintptr_t)site, n = 0;
-  for (const struct tm_site *c = site; c && n < MAX_TOTAL; c = c->inlined_at)
-    n++;
-  uintptr_t site_frames = n;
-  // The key: the slots that can supply the first `limit` frames, from the
-  // innermost (slot i) down (each supplies >= 1; with inlined_at chains
-  // this takes a few more than needed, which only costs sharing, never
-  // exactness).
-  uintptr_t m = n >= limit ? 0 : limit - n;
-  m = m < i ? m : i;
-  // Slots 1..i are frames[1..i], one array, with the thread's state (its
-  // gather arrays: frames is t->gather then, NULL without it).
-  bool contiguous = t != NULL && sh.frames != NULL;
-  const struct tm_site *const *p = NULL; // slot i, if contiguous
-  if (TM_LIKELY(contiguous)) {
-    p = sh.frames + i;
-    for (uintptr_t k = 0; k < m; k++)
-      h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
-    // Each slot is >= 1 frame: at i >= MAX_TOTAL - n they reach the cap
-    // without being counted.
-    uintptr_t left = n >= MAX_TOTAL ? 0 : MAX_TOTAL - n;
-    n = i >= left ? MAX_TOTAL : n + count_slots(t, i);
-  } else {
-    n = slots_walk(&sh, i, m, &h, n);
-  }
-  // Slots read as p[0], p[-1], ...: when each is one frame (checked below),
-  // the expanded sites below the site are those pointers themselves.
-  bool plain = contiguous;
-  unsigned total = n > MAX_TOTAL ? MAX_TOTAL : (unsigned)n;
-  h = (h ^ total) * 0x9e3779b97f4a7c15ull;
-  h ^= h >> 29;
-
-  if (TM_UNLIKELY(!t))
-    return capture_global(site, limit, total);
-  tm_tb_cache_entry_t *e;
-  uintptr_t key;
-  uint32_t check;
-  if (site && limit == 1) {
-    // Exact entry (traceback.h): (site, total) is the identity.
-    e = &t->cache[tm_tb_exact_index(site, total)];
-    key = (uintptr_t)site;
-    check = total;
-    if (e->key == key && e->check == check)
-      return e->id;
-  } else {
-    e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
-    key = (uintptr_t)h | 1;
-    check = 0;
-    if (e->key == key) {
-      const tm_tb_t *tb = tm_intern_get(e->id);
-      bool empty = total == 0;
-      unsigned nframe = empty ? 1 : total < limit ? total : limit;
-      if (tb->nframe == nframe && tb->total_nframe == (empty ? 1 : total)) {
-        // The common stack: the site is one frame and each slot below it
-        // one frame (total says so): the expanded sites are the site and
-        // the slot pointers themselves, compared without walking.
-        plain = plain && !empty && site_frames == (site ? 1u : 0u) &&
-                total == site_frames + i && total < MAX_TOTAL;
-        if (site && nframe == 1) { // the first expanded frame is the site
-          if (tb->keys[0] == site)
-            return e->id;
-        } else if (plain) {
-          uintptr_t diff = site ? (uintptr_t)tb->keys[0] ^ (uintptr_t)site : 0;
-          const struct tm_site *const *keys = tb->keys + site_frames;
-          for (uintptr_t k = 0; k < nframe - site_frames; k++)
-            diff |= (uintptr_t)keys[k] ^ (uintptr_t)p[-(intptr_t)k];
-          if (!diff)
-            return e->id;
-        } else if (record_matches(tb, site, empty)) {
-          return e->id;
-        }
-      }
-    }
-  }
-  uint32_t id = capture_global(site, limit, total);
-  if (id) {
-    e->key = key;
-    e->check = check;
-    e->id = id;
-  }
-  return id;
 }
 
 void tm_intern_reset(void) {

@@ -25,8 +25,10 @@
  * exactly by (site, total_nframe), which is that traceback's whole identity
  * (no verification: tm_intern_cached, inlined into the allocation
  * path); otherwise by a cheap hash of (site, the slots that supply the
- * first `limit` frames, total_nframe), a hit being verified against the
- * record exactly as the intern set verifies a candidate. Either way the
+ * first `limit` frames, total_nframe), a hit being checked against the
+ * entry's raw row of those pointers (traceback_cache.c; or, for a key of
+ * 32 slots or more, against the record, as the intern set checks a
+ * candidate). Either way the
  * cache gives the id the set would. It belongs to an epoch that
  * tm_intern_reset and every module load bump (and to a limit); a thread
  * empties it when it sees another.
@@ -193,6 +195,10 @@ const char *tm_intern_validate(void);
 /* Debug-only: add `delta` to the set's count, for a test to check that
  * tm_intern_validate notices. */
 void tm_intern_debug_corrupt_count(int32_t delta);
+/* Debug-only: the bits of a capture's hash that pick and name its hashed
+ * cache entry (all of them by default); a test sets 0 to make every such
+ * capture collide. */
+extern uint64_t tm_tb_debug_key_mask;
 #endif
 
 /* fork(): the intern lock, taken after every trace-table lock. */

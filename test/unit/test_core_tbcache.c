@@ -6,7 +6,9 @@
  * OWN_FRAME, no site), each allocated from several times so that later
  * captures hit the cache and the memo (the records left as the last
  * capture tagged them), with slots changed in place between captures
- * (same depth, so only the slot contents tell), across limits 1, 3 and 25
+ * (same depth, so only the slot contents tell), across limits 1, 3, 25 and
+ * 36 (up to 40 records deep: the hashed entries' raw rows hold the slots
+ * of a key up to 31 of them, a longer key is checked against the record)
  * and across tm_clear_traces (ids are reused) and module loads. Runs of
  * allocations from one stack exercise the inlined limit-1 fast path (memo
  * hit, exact cache entry). Every recorded traceback must be exactly the
@@ -20,10 +22,11 @@
 #include "internal.h"
 #include "shadow_chain.h"
 #include "shadow_stack.h" /* tm_thread_self */
+#include "traceback.h"    /* tm_tb_debug_key_mask */
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
 
-enum { NSITES = 12, MAXD = 14, NSTACKS = 40 };
+enum { NSITES = 12, MAXD = 40, NSTACKS = 40 };
 
 static struct tm_site sites[NSITES];
 static char files[NSITES][16];
@@ -311,7 +314,17 @@ int main(void) {
   run(1);
   run(3);
   run(25);
+  run(36);
   run(1);
+#ifdef TM_DEBUG
+  // Every hashed capture in one entry under one key: only the hit's check
+  // (the raw row, or the record for a key of 32 slots or more) keeps one
+  // stack from being given another's traceback.
+  tm_tb_debug_key_mask = 0;
+  run(3);
+  run(36);
+  tm_tb_debug_key_mask = ~(uint64_t)0;
+#endif
   test_total_collision();
   return CHECK_DONE();
 }

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* traceback_cache.c - the per-thread traceback cache in front of the
+ * intern set (traceback.h, "Capture cost"; its entries are in the thread's
+ * state, shadow_stack.h): tm_intern_capture. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "shadow_stack.h"
+#include "traceback.h"
+#include "traceback_capture.h"
+
+/* Per-thread cache (shadow_stack.h). The key is cheap to compute in the one
+ * walk that total_nframe needs anyway.
+ *  - Limit 1 with a site (the common configuration): the traceback is the
+ *    site alone and total_nframe, so (site, total_nframe) is its exact
+ *    identity: the entry stores both and a hit needs no verification
+ *    (tm_intern_cached in traceback.h is that path, inlined).
+ *  - Otherwise: the site pointer, the raw slot pointers that supply the
+ *    first `limit` frames (a slot supplies 1 + the length of its inlined_at
+ *    chain), and total_nframe, hashed. With up to 31 such slots the entry
+ *    keeps those pointers (its raw row, shadow_stack.h) and a hit compares
+ *    them: the pointers fix the expanded frames, so equal pointers, limit
+ *    and total_nframe are the same traceback, with no walk of the record
+ *    (on Lua's inlined_at chains that walk was most of a hit's cost). With
+ *    more, a hit is verified as the intern set's lookup verifies a
+ *    candidate (same nframe, same total_nframe, same expanded sites).
+ * Either way the cache returns exactly the id the set would: records are
+ * unique by that content until the next reset. tm_intern_reset (and a
+ * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
+ * epoch (or was filled under another limit) empties it before using it
+ * (tm_tb_thread_sync), so no id of an earlier epoch is ever
+ * dereferenced. Entries are read and written only by their own thread; the
+ * epoch is read under a trace-table lock (or on the single thread), which
+ * reset holds all of. */
+
+static inline uint64_t mix_key(uint64_t h, uintptr_t v) {
+  return ((h << 17) | (h >> 47)) ^ v; // 2-cycle chain; finalised once
+}
+
+/* The bits of a capture's hash that pick and name its hashed entry: all of
+ * them, except in a debug build whose test narrows them so that different
+ * stacks share one entry and key, and only the hit's check tells them
+ * apart (test_core_tbcache). */
+#ifdef TM_DEBUG
+uint64_t tm_tb_debug_key_mask = ~(uint64_t)0;
+#define KEY_MASK tm_tb_debug_key_mask
+#else
+#define KEY_MASK (~(uint64_t)0)
+#endif
+
+void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
+  __builtin_memset(t->cache, 0, sizeof t->cache);
+  t->epoch = epoch;
+  t->limit = limit;
+  t->epoch1 = limit == 1 ? epoch : 0;
+}
+
+/* total_nframe of slots 1..i of the thread's gathered stack (t non-NULL,
+ * synced): tm_shadow_gather counted them (prefix counts, capped). */
+static inline uintptr_t count_slots(const tm_thread_t *t, uintptr_t i) {
+  return t->gather_cum[i];
+}
+
+/* Slots i..1 when they are not one array (a stack gathered without the
+ * thread's state): mix the first m of them (from slot i down) into *h, and
+ * return n plus the frames they expand to, capped at TM_TOTAL_CAP. Every slot
+ * is at least one frame, so this reads at most TM_TOTAL_CAP of them, whatever
+ * the depth. */
+static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
+                            uintptr_t m, uint64_t *h, uintptr_t n) {
+  for (uintptr_t k = 0; k < i && n < TM_TOTAL_CAP; k++) {
+    const struct tm_site *s = slot_at(sh, i - k);
+    if (k < m)
+      *h = mix_key(*h, (uintptr_t)s);
+    n++;
+    for (s = s ? s->inlined_at : NULL; s && n < TM_TOTAL_CAP; s = s->inlined_at)
+      n++;
+  }
+  return n;
+}
+
+uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
+  if (limit > TM_TOTAL_CAP)
+    limit = TM_TOTAL_CAP;
+  tm_thread_t *t = tm_thread_self;
+  if (TM_LIKELY(t != NULL))
+    tm_tb_thread_sync(t, limit);
+  struct tm_shadow sh =
+      tm_shadow_current(t, site && (site->flags & TM_SITE_OWN_FRAME));
+  tm_intern_capture_sh = sh;
+  uintptr_t i = top_slot(site, sh.depth);
+  uint64_t h = (uintptr_t)site, n = 0;
+  for (const struct tm_site *c = site; c && n < TM_TOTAL_CAP; c = c->inlined_at)
+    n++;
+  uintptr_t site_frames = n;
+  // The key: the slots that can supply the first `limit` frames, from the
+  // innermost (slot i) down (each supplies >= 1; with inlined_at chains
+  // this takes a few more than needed, which only costs sharing, never
+  // exactness).
+  uintptr_t m = n >= limit ? 0 : limit - n;
+  m = m < i ? m : i;
+  // Slots 1..i are frames[1..i], one array, with the thread's state (its
+  // gather arrays: frames is t->gather then, NULL without it).
+  bool contiguous = t != NULL && sh.frames != NULL;
+  const struct tm_site *const *p = NULL; // slot i, if contiguous
+  if (TM_LIKELY(contiguous)) {
+    p = sh.frames + i;
+    for (uintptr_t k = 0; k < m; k++)
+      h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
+    // Each slot is >= 1 frame: at i >= TM_TOTAL_CAP - n they reach the cap
+    // without being counted.
+    uintptr_t left = n >= TM_TOTAL_CAP ? 0 : TM_TOTAL_CAP - n;
+    n = i >= left ? TM_TOTAL_CAP : n + count_slots(t, i);
+  } else {
+    n = slots_walk(&sh, i, m, &h, n);
+  }
+  // Slots read as p[0], p[-1], ...: when each is one frame (checked below),
+  // the expanded sites below the site are those pointers themselves.
+  bool plain = contiguous;
+  unsigned total = n > TM_TOTAL_CAP ? TM_TOTAL_CAP : (unsigned)n;
+  h = (h ^ total) * 0x9e3779b97f4a7c15ull;
+  h ^= h >> 29;
+
+  if (TM_UNLIKELY(!t))
+    return tm_intern_capture_global(site, limit, total);
+  tm_tb_cache_entry_t *e;
+  uintptr_t key;
+  uint32_t check;
+  if (site && limit == 1) {
+    // Exact entry (traceback.h): (site, total) is the identity.
+    e = &t->cache[tm_tb_exact_index(site, total)];
+    key = (uintptr_t)site;
+    check = total;
+    if (e->key == key && e->check == check)
+      return e->id;
+  } else if (TM_LIKELY(contiguous && m < TM_TB_RAW_WORDS)) {
+    h &= KEY_MASK;
+    // Raw row: (site, the m slot pointers p[0], p[-1], ..., total) fixes
+    // the first `limit` expanded frames (the m slots supply them all: each
+    // is at least one frame, and m is limit - n or every slot) and
+    // total_nframe, and the cache belongs to one limit and thread: equal
+    // pointers are the same traceback, with no walk of the record.
+    e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
+    key = (uintptr_t)h | 1;
+    check = total | (uint32_t)m << 16;
+    uintptr_t *row = t->cache_raw[e - t->cache];
+    if (e->key == key && e->check == check) {
+      uintptr_t diff = row[0] ^ (uintptr_t)site;
+      for (uintptr_t k = 0; k < m; k++)
+        diff |= row[1 + k] ^ (uintptr_t)p[-(intptr_t)k];
+      if (!diff)
+        return e->id;
+    }
+    uint32_t id = tm_intern_capture_global(site, limit, total);
+    if (id) {
+      row[0] = (uintptr_t)site;
+      for (uintptr_t k = 0; k < m; k++)
+        row[1 + k] = (uintptr_t)p[-(intptr_t)k];
+      e->key = key;
+      e->check = check;
+      e->id = id;
+    }
+    return id;
+  } else {
+    h &= KEY_MASK;
+    e = &t->cache[h & (TM_TB_CACHE_SIZE - 1)];
+    key = (uintptr_t)h | 1;
+    check = TM_TB_CHECK_RECORD;
+    if (e->key == key && e->check == check) {
+      const tm_tb_t *tb = tm_intern_get(e->id);
+      bool empty = total == 0;
+      unsigned nframe = empty ? 1 : total < limit ? total : limit;
+      if (tb->nframe == nframe && tb->total_nframe == (empty ? 1 : total)) {
+        // The common stack: the site is one frame and each slot below it
+        // one frame (total says so): the expanded sites are the site and
+        // the slot pointers themselves, compared without walking.
+        plain = plain && !empty && site_frames == (site ? 1u : 0u) &&
+                total == site_frames + i && total < TM_TOTAL_CAP;
+        if (site && nframe == 1) { // the first expanded frame is the site
+          if (tb->keys[0] == site)
+            return e->id;
+        } else if (plain) {
+          uintptr_t diff = site ? (uintptr_t)tb->keys[0] ^ (uintptr_t)site : 0;
+          const struct tm_site *const *keys = tb->keys + site_frames;
+          for (uintptr_t k = 0; k < nframe - site_frames; k++)
+            diff |= (uintptr_t)keys[k] ^ (uintptr_t)p[-(intptr_t)k];
+          if (!diff)
+            return e->id;
+        } else if (tm_intern_record_matches(tb, site, empty)) {
+          return e->id;
+        }
+      }
+    }
+  }
+  uint32_t id = tm_intern_capture_global(site, limit, total);
+  if (id) {
+    e->key = key;
+    e->check = check;
+    e->id = id;
+  }
+  return id;
+}
