@@ -262,6 +262,9 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   const struct tm_site **ss = t ? t->gather_scratch_site : NULL;
   uintptr_t *sa = t ? t->gather_scratch_addr : NULL;
   uintptr_t k = 0, prev = 0, top = 0, base = 0;
+  // How many of the slots read last (the bottom ones) are memoisable: this
+  // stack's records (sa[] nonzero), counted as the walk goes.
+  uintptr_t run = 0;
   const struct tm_site *valid = NULL; // the last site found valid
   bool clean = false;                 // ended at the bottom, or on the memo
   bool live = false;                  // past the dead records
@@ -276,10 +279,10 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   while (k < TM_GATHER_SLOTS - 1) {
     // A run of live records with the site last found valid, untagged (a
     // recursion; a tagged record takes the general path below, for the
-    // memo): read with the bounds check only (16 instructions a record
+    // memo): read with the bounds check only (21 instructions a record
     // instead of 35 on x86-64; docs/performance.md, issue 15).
     if (live && t && valid) {
-      uintptr_t sav = mine ? ~(uintptr_t)0 : 0;
+      uintptr_t sav = mine ? ~(uintptr_t)0 : 0, k0 = k;
       while (k < TM_GATHER_SLOTS - 1 && r) {
         uintptr_t a = (uintptr_t)r;
         if (a <= prev || a > top ||
@@ -291,6 +294,8 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
         prev = a;
         r = r->prev;
       }
+      if (k != k0)
+        run = mine ? run + (k - k0) : 0;
       if (k >= TM_GATHER_SLOTS - 1)
         break;
     }
@@ -314,6 +319,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
         sa[k] = 0;
       }
       k++;
+      run = 0;
       break;
     }
     prev = a;
@@ -330,6 +336,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
           sa[k] = 0;
         }
         k++;
+        run = 0;
         r = next;
         continue;
       }
@@ -361,6 +368,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
       sa[k] = mine ? a : 0;
     }
     k++;
+    run = mine ? run + 1 : 0;
     r = next;
   }
   if (!t) {
@@ -370,10 +378,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   // Place the records read above the memo's slots 1..base, bottom-up. The
   // memoisable ones (this stack's, from the bottom, on a clean walk) extend
   // the memo and are tagged.
-  uintptr_t q = 0;
-  if (memo && clean)
-    while (q < k && sa[k - 1 - q])
-      q++;
+  uintptr_t q = memo && clean ? run : 0;
   uintptr_t d = base;
   const struct tm_site *last = (const struct tm_site *)1;
   uint32_t frames = 0;
