@@ -49,7 +49,10 @@
  *                     __tm_shadow_top = &rec;            (release store)
  *      before a call: rec.site = &site_of_this_call;
  *                     (or once, at the push, when the function has a single
- *                     such call: the record is its own)
+ *                     such call: the record is its own; or, when the call
+ *                     whose site the record holds on every path here is
+ *                     known, rec.site += (&site_of_this_call - &its_site),
+ *                     nothing when that is 0)
  *      ret / resume:  __tm_shadow_top = rec.prev;  (before a musttail call)
  *      landing pad,
  *      after a returns_twice call,
@@ -106,9 +109,12 @@
  *    field of the records a capture memoises (a tag: "read, unchanged
  *    since"), so that the next capture reads only the records above the
  *    first tagged one that its memo holds (runtime/core/shadow_stack.c,
- *    "Memo"). Instrumented code therefore never reads rec.site, and every
- *    frame stores its site (untagged) before it makes a call that can reach
- *    an allocation: at the push, or before each such call (as above).
+ *    "Memo"). Instrumented code therefore stores a whole, untagged site
+ *    into a record it pushed before the first call that can reach an
+ *    allocation (at the push, or before that call), and after that either
+ *    stores whole sites or adds the distance to the next site, which keeps
+ *    a tag (the memo compares the site itself too, so a tagged record
+ *    whose site changed is read again).
  *    For an allocation that reaches the runtime without a site (malloc
  *    called by uninstrumented code, through interposition or sanitizer
  *    hooks), frames = the expanded records from the top: the line of the

@@ -7,6 +7,7 @@
 #include "RuntimeABI.h"
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/Statistic.h"
 #include "llvm/IR/CFG.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
@@ -15,9 +16,15 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
+#include <optional>
+
 using namespace llvm;
 
 #define DEBUG_TYPE "tm-instrument"
+
+STATISTIC(
+    NumSiteDeltas,
+    "Site stores made `rec.site += delta` after the previous site's call");
 
 namespace tmpass {
 namespace {
@@ -65,6 +72,21 @@ BasicBlock::iterator pushPoint(BasicBlock &BB) {
            (isa<BitCastInst>(*IP) && isa<AllocaInst>(IP->getOperand(0))))
       ++IP;
   return IP;
+}
+
+// The distance in bytes from site From to site To when both are constant
+// offsets into one site table (the same function's), else none.
+std::optional<int64_t> siteDelta(const DataLayout &DL, Constant *From,
+                                 Constant *To) {
+  unsigned Bits = DL.getIndexTypeSizeInBits(From->getType());
+  APInt OffFrom(Bits, 0), OffTo(Bits, 0);
+  const Value *BaseFrom = From->stripAndAccumulateConstantOffsets(
+      DL, OffFrom, /*AllowNonInbounds=*/true);
+  const Value *BaseTo = To->stripAndAccumulateConstantOffsets(
+      DL, OffTo, /*AllowNonInbounds=*/true);
+  if (BaseFrom != BaseTo || !isa<GlobalVariable>(BaseFrom))
+    return std::nullopt;
+  return (OffTo - OffFrom).getSExtValue();
 }
 
 } // namespace
@@ -364,6 +386,36 @@ BasicBlock *ShadowFrame::hoistOutOfCycle(BasicBlock *BB) {
   return IDom;
 }
 
+// The slot call whose site the record holds whenever CB is reached: the
+// nearest one before CB on the only path back from CB, walking back through
+// blocks with a single predecessor (each dominates the next) but not past
+// the push (before it, the field is another frame's). None when a path may
+// bring another site, or when the function has landing pads or
+// returns_twice calls: control comes back there from later in the frame,
+// with a later call's site in the record.
+const CallBase *ShadowFrame::previousSlotCall(
+    const CallBase &CB,
+    const SmallDenseMap<const CallBase *, Constant *, 16> &Slots) const {
+  if (!Pads.empty() || !Twice.empty())
+    return nullptr;
+  const BasicBlock *BB = CB.getParent();
+  const Instruction *I = CB.getPrevNode();
+  SmallPtrSet<const BasicBlock *, 8> Seen{BB};
+  for (;;) {
+    for (; I; I = I->getPrevNode())
+      if (const auto *P = dyn_cast<CallBase>(I))
+        if (Slots.count(P))
+          return P;
+    if (BB == Push)
+      return nullptr;
+    const BasicBlock *Pred = BB->getSinglePredecessor();
+    if (!Pred || !Seen.insert(Pred).second)
+      return nullptr;
+    BB = Pred;
+    I = &BB->back();
+  }
+}
+
 bool ShadowFrame::isPushedAt(const Instruction &I) const {
   if (!Parts.empty())
     return any_of(Parts, [&](const Part &Pt) {
@@ -587,11 +639,36 @@ void ShadowFrame::emitRegion(
   // prev (and its site, with one storing call) or not at all.
   B.CreateAlignedStore(RecP, G.Top, PtrAlign)
       ->setAtomic(AtomicOrdering::Release);
-  if (SlotStores.size() > 1)
+  if (SlotStores.size() > 1) {
+    SmallDenseMap<const CallBase *, Constant *, 16> SiteOf;
+    for (const auto &CS : SlotStores)
+      SiteOf[CS.first] = CS.second;
+    const DataLayout &DL = F.getParent()->getDataLayout();
     for (const auto &CS : SlotStores) {
       IRBuilder<> At(CS.first);
-      At.CreateAlignedStore(CS.second, SitePtr, PtrAlign);
+      // After a call whose site this frame stored on every path here, the
+      // next site is that one plus a constant: `rec.site += delta`, one
+      // read-modify-write (x86: `addq $delta, site(%rsp)`) instead of
+      // materialising the address and storing it (two instructions). A
+      // tag the runtime set meanwhile stays: the memo compares the site
+      // itself too (runtime/core/shadow_stack.c, "Memo"). The frame's
+      // first store is always a whole, untagged one.
+      std::optional<int64_t> Delta;
+      if (const CallBase *P = previousSlotCall(*CS.first, SiteOf))
+        Delta = siteDelta(DL, SiteOf.lookup(P), CS.second);
+      if (!Delta) {
+        At.CreateAlignedStore(CS.second, SitePtr, PtrAlign);
+        continue;
+      }
+      if (*Delta == 0) // the same site (one line, one column): nothing to do
+        continue;
+      Value *Old = At.CreateAlignedLoad(G.PtrTy, SitePtr, PtrAlign, "tm.site");
+      Value *New = At.CreateGEP(At.getInt8Ty(), Old, At.getInt64(*Delta),
+                                "tm.site.next");
+      At.CreateAlignedStore(New, SitePtr, PtrAlign);
+      ++NumSiteDeltas;
     }
+  }
   // Pads before exits: a cleanup pad ending in `resume` gets &rec, then
   // rec.prev.
   for (Instruction *I : Pads)

@@ -9,7 +9,11 @@
 //                                          call; else before each call)
 //                     __tm_shadow_top = &rec   (release: the record is whole
 //                                               before a handler can see it);
-//   before a call:    rec.site = site;
+//   before a call:    rec.site = site;  or, after a call whose site the
+//                     record holds on every path here (nearest before it on
+//                     a chain of single-predecessor blocks, within the
+//                     region), rec.site += site - that site: `addq $d, mem`,
+//                     one instruction instead of two; nothing when d is 0;
 //   ret / resume:     __tm_shadow_top = rec.prev  (before a terminating
 //                                                  musttail call);
 //   landing pads and after returns_twice calls: __tm_shadow_top = &rec;
@@ -66,6 +70,7 @@
 #define TM_PASS_SHADOWSTACK_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/IR/Dominators.h"
 
@@ -123,6 +128,10 @@ private:
       llvm::ArrayRef<llvm::CallBase *> Reentries);
   void emitReentry(const ShadowStackGlobals &G, llvm::Value *RecP,
                    llvm::CallBase *CB);
+  const llvm::CallBase *previousSlotCall(
+      const llvm::CallBase &CB,
+      const llvm::SmallDenseMap<const llvm::CallBase *, llvm::Constant *, 16>
+          &Slots) const;
   void collectRestorePoints();
   void computeReachable();
   bool computeRegion(llvm::ArrayRef<llvm::BasicBlock *> Needing);

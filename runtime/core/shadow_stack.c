@@ -168,20 +168,25 @@ __thread int tm_shadow_replay TM_TLS_IE;
  * (10,000 records in recursion.c's `linear`: 11 instructions each). So a
  * thread keeps the chain its last capture read (slots 1..memo_len: address,
  * site, prefix count of frames), and that capture tagged each of those
- * records by setting the low bit of its site field (sites are 8-aligned;
- * the instrumented code only ever stores that field, never reads it). A
- * frame that is entered anew stores an untagged site before it calls
- * anything, so a tagged record with a live callee is one the memo already
- * holds, unchanged: the walk stops at the first tagged record that is at
- * the memo's slot j for its address, with the memo's site, whose prev is
- * the memo's slot j-1 (or slot 1's prev), and whose caller's record (slot
- * j-1) is tagged too. Slots 1..j are then the memo's, as they are, and
- * only the records above are read. The last check covers the one record
- * that may not have stored its site yet: a frame interrupted by a signal
- * between its entry and its first call, which still holds the site (maybe
- * tagged) of an earlier frame at its address; its caller did store a
- * fresh, untagged site before calling it, unless a later capture (which
- * made the memo) tagged it. The allocating function's own record
+ * records by setting the low bit of its site field (sites are 8-aligned).
+ * A frame that is entered anew stores a whole, untagged site before it
+ * calls anything; after that it stores whole sites or moves to its next
+ * site by adding the distance (`rec.site += d`, which keeps a tag and
+ * changes the site; tracemalloc_abi.h section 3). So a tagged record with
+ * a live callee has not been entered anew since a capture read it, and
+ * holds what the memo holds when its site is the memo's: the walk stops
+ * at the first tagged record that is at the memo's slot j for its address,
+ * with the memo's site, whose prev is the memo's slot j-1 (or slot 1's
+ * prev), and whose caller's record (slot j-1) is tagged with the memo's
+ * site too. Slots 1..j are then the memo's, as they are, and only the
+ * records above are read. The last check covers the one record that may
+ * not have stored its site yet: a frame interrupted by a signal between
+ * its entry and its first call, which still holds the site (maybe tagged)
+ * of an earlier frame at its address; its caller stored a fresh, untagged
+ * site before calling it, or added a distance to a tagged one (then the
+ * site differs from the memo's, or is the memo's and the walk would read
+ * the same), unless a later capture (which made the memo) tagged it. The
+ * allocating function's own record
  * (TM_SITE_OWN_FRAME) is never read.
  * Only records of the stack the thread is on (tm_stack_lo/hi) are
  * memoised: the memo is dropped when that stack changes (swapcontext), a
@@ -262,9 +267,11 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   const struct tm_site **ss = t ? t->gather_scratch_site : NULL;
   uintptr_t *sa = t ? t->gather_scratch_addr : NULL;
   uintptr_t k = 0, prev = 0, top = 0, base = 0;
+  // How many of the slots read last (the bottom ones) are memoisable: this
+  // stack's records (sa[] nonzero), counted as the walk goes.
+  uintptr_t run = 0;
   const struct tm_site *valid = NULL; // the last site found valid
   bool clean = false;                 // ended at the bottom, or on the memo
-  uintptr_t z = 0; // 1 + the last scratch index without an address (sa 0)
   // The registered section the last valid site was in, [vb, vb + vlen):
   // a site in it needs no search of the table (site_sections.h).
   uintptr_t vb = 0, vlen = 0;
@@ -278,6 +285,28 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
     top = hi[0] - sizeof *r; // the highest address a record can start at
   }
   while (k < TM_GATHER_SLOTS - 1) {
+    // A run of live records with the site last found valid, untagged (a
+    // recursion; a tagged record takes the general path below, for the
+    // memo): read with the bounds check only (21 instructions a record
+    // instead of 35 on x86-64; docs/performance.md, issue 15).
+    if (live && t && valid) {
+      uintptr_t sav = mine ? ~(uintptr_t)0 : 0, k0 = k;
+      while (k < TM_GATHER_SLOTS - 1 && r) {
+        uintptr_t a = (uintptr_t)r;
+        if (a <= prev || a > top ||
+            (a & (_Alignof(struct tm_frame_record) - 1)) || r->site != valid)
+          break;
+        ss[k] = valid;
+        sa[k] = a & sav;
+        k++;
+        prev = a;
+        r = r->prev;
+      }
+      if (k != k0)
+        run = mine ? run + (k - k0) : 0;
+      if (k >= TM_GATHER_SLOTS - 1)
+        break;
+    }
     if (!r) {
       clean = true;
       break;
@@ -298,6 +327,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
         sa[k] = 0;
       }
       k++;
+      run = 0;
       break;
     }
     prev = a;
@@ -313,7 +343,8 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
           ss[k] = NULL;
           sa[k] = 0;
         }
-        z = ++k;
+        k++;
+        run = 0;
         r = next;
         continue;
       }
@@ -349,7 +380,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
       sa[k] = mine ? a : 0;
     }
     k++;
-    z = mine ? z : k;
+    run = mine ? run + 1 : 0;
     r = next;
   }
   if (!t) {
@@ -359,7 +390,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   // Place the records read above the memo's slots 1..base, bottom-up. The
   // memoisable ones (this stack's, from the bottom, on a clean walk) extend
   // the memo and are tagged.
-  uintptr_t q = memo && clean ? k - z : 0;
+  uintptr_t q = memo && clean ? run : 0;
   uintptr_t d = base;
   const struct tm_site *last = (const struct tm_site *)1;
   uint32_t frames = 0;
@@ -368,25 +399,37 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   uint32_t *cum = t->gather_cum;
   uintptr_t *ga = t->gather_addr;
   uint32_t c = cum[d];
-  for (uintptr_t x = k; x-- > 0;) {
-    const struct tm_site *s = ss[x];
+  // Two loops, so that neither tests which part it is in: the memoisable
+  // records (the q bottom ones) are recorded and tagged, the others only
+  // recorded.
+  uintptr_t x = k;
+  for (; x > k - q; d++) {
+    const struct tm_site *s = ss[--x];
     if (s != last) {
       last = s;
       frames = site_frames(s);
     }
-    d++;
-    g[d] = s;
     c += frames;
     c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
-    cum[d] = c;
-    if (x >= k - q) {
-      uintptr_t a = sa[x];
-      ga[d] = a;
-      if (s) // tag it (relaxed: only this thread and its handlers read it)
-        __atomic_store_n(&((struct tm_frame_record *)a)->site,
-                         (const struct tm_site *)((uintptr_t)s | 1),
-                         __ATOMIC_RELAXED);
+    g[d + 1] = s;
+    cum[d + 1] = c;
+    uintptr_t a = sa[x];
+    ga[d + 1] = a;
+    if (s) // tag it (relaxed: only this thread and its handlers read it)
+      __atomic_store_n(&((struct tm_frame_record *)a)->site,
+                       (const struct tm_site *)((uintptr_t)s | 1),
+                       __ATOMIC_RELAXED);
+  }
+  for (; x > 0; d++) {
+    const struct tm_site *s = ss[--x];
+    if (s != last) {
+      last = s;
+      frames = site_frames(s);
     }
+    c += frames;
+    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
+    g[d + 1] = s;
+    cum[d + 1] = c;
   }
   if (memo) {
     if (base == 0 && q)

@@ -4,7 +4,8 @@
 ; is stored once, at the push: the slot is the frame's alone, so the value
 ; survives every call, and a loop around the call (a recursion -O2 turned
 ; into a loop) neither stores on each iteration nor keeps the slot live.
-; With two or more, each call stores its own site right before it.
+; With two or more, each call stores its own site right before it, or adds
+; the distance from the site the record holds (site-delta.ll).
 ; RUN: env TM_PASS_UNTRACED_COPY=0 %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s | FileCheck %s
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -52,17 +53,18 @@ done:
   ret i64 %res
 }
 
-; Two storing calls: one store right before each, with its own site. The
-; external call re-installs the record when it comes back (a longjmp to a
-; setjmp in uninstrumented code returns through it); the call to @two,
-; instrumented here, does not.
+; Two storing calls: a store right before the first, with its site. The
+; second call's site is the same one (no debug info: both are the function's
+; line 0), and the record already holds it: nothing is stored (site-delta.ll
+; checks two different sites). The external call re-installs the record
+; when it comes back (a longjmp to a setjmp in uninstrumented code returns
+; through it); the call to @two, instrumented here, does not.
 ; CHECK-LABEL: define void @two(
 ; CHECK: %tm.sitep = getelementptr
 ; CHECK-NEXT: store atomic {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top release
 ; CHECK-NEXT: store {{i8\*|ptr}} [[S1:.*]], {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @ext()
 ; CHECK-NEXT: store {{i8\*|ptr}} %tm.rec{{p?}}, {{.*}}@__tm_shadow_top, align 8
-; CHECK-NEXT: store {{i8\*|ptr}} [[S2:.*]], {{i8\*\*|ptr}} %tm.sitep, align 8
 ; CHECK-NEXT: call void @two()
 ; CHECK-NEXT: %tm.prev.back = load
 define void @two() {

@@ -215,6 +215,58 @@ static void test_memo(void) {
   tm_stop();
 }
 
+/* What a frame does with `rec.site += d` (the pass, after a call whose site
+ * the record holds): the site moves and a tag the last capture set stays.
+ * The memo must read such a record again (its site is not the memo's),
+ * and must not stand in for a record above a caller that moved so. */
+static void move_site(struct tm_frame_record *r, const struct tm_site *from,
+                      const struct tm_site *to) {
+  r->site = (const struct tm_site *)((uintptr_t)r->site +
+                                     (uintptr_t)((const char *)to -
+                                                 (const char *)from));
+}
+
+static void test_memo_delta(void) {
+  CHECK_EQ_INT(tm_start(3), TM_OK);
+  struct tm_frame_record r[3];
+  memset(r, 0, sizeof r);
+  // main:10 -> g -> f -> tm_track: read and tagged.
+  r[2].site = &sites[0];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  link_chain(r, 3);
+  CHECK_EQ_INT(tm_track(0, 0x1100, 21), 0);
+  CHECK((uintptr_t)r[2].site & 1);
+  // main's next call, at line 11, by distance (still tagged), calls g and
+  // f again at the same addresses (fresh sites).
+  move_site(&r[2], &sites[0], &sites[7]);
+  CHECK((uintptr_t)r[2].site & 1);
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  CHECK_EQ_INT(tm_track(0, 0x1200, 22), 0);
+  // g moves to its next call (k.c:51 here) by distance, tagged, and calls
+  // f again (fresh).
+  move_site(&r[1], &sites[2], &sites[5]);
+  r[0].site = &sites[1];
+  CHECK_EQ_INT(tm_track(0, 0x1300, 23), 0);
+  // g moves back to g.c:30 by distance (tagged) and calls f, which a
+  // signal interrupts before it stores its site: f's record still holds
+  // the tagged f.c:20 the memo has, but its caller's site is not the
+  // memo's, so the memo does not hold below f: read as a full walk would.
+  move_site(&r[1], &sites[5], &sites[2]);
+  CHECK_EQ_INT(tm_track(0, 0x1400, 24), 0);
+  __tm_shadow_top = NULL;
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 21), 3, "f.c:20", "g.c:30", "main.c:10");
+  EXPECT(find(snap, 22), 3, "f.c:20", "g.c:30", "main.c:11");
+  EXPECT(find(snap, 23), 3, "f.c:20", "k.c:51", "main.c:11");
+  EXPECT(find(snap, 24), 3, "f.c:20", "g.c:30", "main.c:11");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
 int main(void) {
   CHECK(tm_site_sections_add(sites, sites + NSITES));
   CHECK(tm_site_sections_add(sites, sites + NSITES)); // idempotent
@@ -226,6 +278,7 @@ int main(void) {
   test_chain();
   test_deep();
   test_memo();
+  test_memo_delta();
   __tm_shadow_top = NULL;
   return CHECK_DONE();
 }
