@@ -16,7 +16,9 @@
  * them directly. Otherwise each slot is unknown and counts as one frame.
  *
  * The per-thread cache in front of the set, and tm_intern_capture itself,
- * are in traceback_cache.c.
+ * are in traceback_cache.c; the site -> frame table that a new record's
+ * frame ids come from is traceback_frames.c, and the set's validator
+ * traceback_validate.c (what they share: traceback_set.h).
  *
  * Interning. Records live in a never-moving region (region.h); an id is the
  * record's offset / 16 + 1. The set of ids is an open-addressing table
@@ -29,6 +31,7 @@
  */
 #include "traceback.h"
 #include "traceback_capture.h"
+#include "traceback_set.h"
 
 #include <link.h>
 #include <stdatomic.h>
@@ -45,7 +48,6 @@
 #include "tm_assert.h"
 
 #define TB_RESERVE ((size_t)16 << 30)
-#define FRAMES_RESERVE ((size_t)2 << 30)
 
 /* ---- Walking the current stack ---------------------------------------- */
 
@@ -85,57 +87,22 @@ static inline bool walker_next(walker_t *w, const struct tm_site **out) {
   return true;
 }
 
-static inline uint64_t hash_step(uint64_t h, uintptr_t v) {
-  h ^= v;
-  h *= 0x9e3779b97f4a7c15ull;
-  return h ^ (h >> 29);
-}
-
 /* ---- Records and the set ---------------------------------------------- */
-
-typedef struct tbset {
-  struct tbset *retired; /* previous (smaller) table, freed at reset */
-  struct tbset *dead;    /* set of an earlier module generation */
-  uint32_t mask;
-  _Atomic uint32_t slots[];
-} tbset_t;
 
 tm_region_t tm_intern_region = {.reserved = TB_RESERVE};
 
-static tm_region_t frame_region = {.reserved = FRAMES_RESERVE};
-static _Atomic(tbset_t *) tb_set;
-static uint32_t tb_count;
+_Atomic(tm_intern_table_t *) tm_intern_table;
+uint32_t tm_intern_count;
 /* Sets of earlier module generations (tm_intern_invalidate_caches):
  * never searched again, kept readable until reset like retired tables. */
-static tbset_t *dead_sets;
+static tm_intern_table_t *dead_sets;
 /* dl_iterate_phdr's dlpi_subs (objects unloaded so far) when the current
  * module generation began. */
 static unsigned long long generation_subs;
-static tm_spinlock_t intern_lock = TM_SPINLOCK_INIT;
-
-/* Frame resolution: site pointer -> frame id, under the intern lock. */
-typedef struct frame_slot {
-  const struct tm_site *site;
-  uint32_t id;
-} frame_slot_t;
-static frame_slot_t *frame_set;
-static uint32_t frame_set_cap, frame_set_count;
-
-static const tm_rframe_t unknown_frame = {"<unknown>", NULL, 0, 0, 0};
-
-const tm_rframe_t *tm_intern_frame(uint32_t frame_id) {
-  if (frame_id == TM_FRAME_UNKNOWN)
-    return &unknown_frame;
-  return (const tm_rframe_t *)tm_region_at(
-      &frame_region, (size_t)(frame_id - 1) * sizeof(tm_rframe_t));
-}
+tm_spinlock_t tm_intern_lock = TM_SPINLOCK_INIT;
 
 uint32_t tm_intern_id_bound(void) {
   return (uint32_t)(tm_intern_region.used / 16 + 1);
-}
-
-uint32_t tm_intern_frame_bound(void) {
-  return (uint32_t)(frame_region.used / sizeof(tm_rframe_t) + 1);
 }
 
 static size_t record_size(unsigned nframe) {
@@ -164,7 +131,7 @@ typedef struct capture {
 } capture_t;
 
 static uint32_t lookup(const capture_t *c, const struct tm_site *site,
-                       const tbset_t *set) {
+                       const tm_intern_table_t *set) {
   if (!set)
     return 0;
   for (uint32_t j = (uint32_t)c->hash & set->mask;; j = (j + 1) & set->mask) {
@@ -179,72 +146,19 @@ static uint32_t lookup(const capture_t *c, const struct tm_site *site,
   }
 }
 
-static int frame_set_grow(void) {
-  uint32_t ncap = frame_set_cap ? frame_set_cap * 2 : 256;
-  frame_slot_t *n = tm_raw_calloc((size_t)ncap * sizeof *n, TM_MEM_TABLES);
-  if (!n)
-    return -1;
-  for (uint32_t i = 0; i < frame_set_cap; i++) {
-    if (!frame_set[i].site)
-      continue;
-    uint32_t j = (uint32_t)hash_step(0, (uintptr_t)frame_set[i].site);
-    for (j &= ncap - 1; n[j].site; j = (j + 1) & (ncap - 1))
-      ;
-    n[j] = frame_set[i];
-  }
-  tm_raw_free(frame_set);
-  frame_set = n;
-  frame_set_cap = ncap;
-  return 0;
-}
-
-static bool make_frame(tm_rframe_t *f, const struct tm_site *site) {
-  f->filename = tm_filenames_intern(site->file ? site->file : "<unknown>");
-  f->function = site->function ? tm_filenames_intern(site->function) : NULL;
-  f->lineno = site->line;
-  f->reserved = 0;
-  f->pad = 0;
-  return f->filename && (f->function || !site->function);
-}
-
-/* Frame id of `site` (intern lock held); UINT32_MAX on out-of-memory. */
-static uint32_t resolve_frame(const struct tm_site *site) {
-  TM_ASSERT(tm_spin_held(&intern_lock));
-  if (!site)
-    return TM_FRAME_UNKNOWN;
-  if ((frame_set_count + 1) * 2 > frame_set_cap && frame_set_grow() != 0)
-    return UINT32_MAX;
-  uint32_t mask = frame_set_cap - 1;
-  uint32_t j = (uint32_t)hash_step(0, (uintptr_t)site) & mask;
-  for (; frame_set[j].site; j = (j + 1) & mask)
-    if (frame_set[j].site == site)
-      return frame_set[j].id;
-  tm_rframe_t *f = tm_region_alloc(&frame_region, sizeof *f);
-  if (!f)
-    return UINT32_MAX;
-  if (!make_frame(f, site)) {
-    tm_region_unalloc(&frame_region);
-    return UINT32_MAX;
-  }
-  uint32_t id = (uint32_t)(tm_region_last(&frame_region) / sizeof *f + 1);
-  frame_set[j].site = site;
-  frame_set[j].id = id;
-  frame_set_count++;
-  return id;
-}
-
 /* Make room for one more id (intern lock held). The old table stays
  * readable by concurrent lookups until reset. */
-static tbset_t *tbset_reserve(tbset_t *set) {
-  TM_ASSERT(tm_spin_held(&intern_lock));
+static tm_intern_table_t *table_reserve(tm_intern_table_t *set) {
+  TM_ASSERT(tm_spin_held(&tm_intern_lock));
   uint32_t cap = set ? set->mask + 1 : 0;
-  if ((tb_count + 1) * 2 <= cap)
+  if ((tm_intern_count + 1) * 2 <= cap)
     return set;
   uint32_t ncap = cap ? cap * 2 : 1024;
-  tbset_t *n =
+  tm_intern_table_t *n =
       tm_raw_calloc(sizeof *n + (size_t)ncap * sizeof(uint32_t), TM_MEM_TABLES);
   if (!n)
-    return (tb_count + 1) * 8 <= cap * 7 ? set : NULL; // degrade, not fail
+    return (tm_intern_count + 1) * 8 <= cap * 7 ? set
+                                                : NULL; // degrade, not fail
   n->mask = ncap - 1;
   n->retired = set;
   for (uint32_t i = 0; i < cap; i++) {
@@ -256,13 +170,13 @@ static tbset_t *tbset_reserve(tbset_t *set) {
       j = (j + 1) & n->mask;
     atomic_store_explicit(&n->slots[j], id, memory_order_relaxed);
   }
-  atomic_store_explicit(&tb_set, n, memory_order_release);
+  atomic_store_explicit(&tm_intern_table, n, memory_order_release);
   return n;
 }
 
 /* Build the record for capture `c` (intern lock held); 0 on failure. */
 static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
-  TM_ASSERT(tm_spin_held(&intern_lock));
+  TM_ASSERT(tm_spin_held(&tm_intern_lock));
   TM_ASSERT(c->nframe >= 1 && c->nframe <= c->total);
   // The record follows its history entry (TM_INTERN_HIST_BYTES, whole
   // cache lines of its own: history.h); the region aligns to 16 only, so
@@ -289,7 +203,7 @@ static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
     if (!c->empty)
       walker_next(&w, &s);
     tb->keys[k] = s;
-    ids[k] = resolve_frame(s);
+    ids[k] = tm_intern_resolve_frame(s);
     if (ids[k] == UINT32_MAX) {
       tm_region_unalloc(&tm_intern_region);
       return 0;
@@ -300,19 +214,21 @@ static uint32_t build_record(const capture_t *c, const struct tm_site *site) {
 
 static __attribute__((noinline)) uint32_t
 insert_slow(const capture_t *c, const struct tm_site *site) {
-  tm_spin_lock(&intern_lock);
-  tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
+  tm_spin_lock(&tm_intern_lock);
+  tm_intern_table_t *set =
+      atomic_load_explicit(&tm_intern_table, memory_order_relaxed);
   uint32_t id = lookup(c, site, set); // another thread may have won
-  if (!id && (set = tbset_reserve(set)) != NULL &&
+  if (!id && (set = table_reserve(set)) != NULL &&
       (id = build_record(c, site)) != 0) {
     uint32_t j = (uint32_t)c->hash & set->mask;
     while (atomic_load_explicit(&set->slots[j], memory_order_relaxed))
       j = (j + 1) & set->mask;
     atomic_store_explicit(&set->slots[j], id, memory_order_release);
-    tb_count++;
-    TM_ASSERT(tb_count * 8 <= (set->mask + 1) * 7); // tbset_reserve's bound
+    tm_intern_count++;
+    TM_ASSERT(tm_intern_count * 8 <=
+              (set->mask + 1) * 7); // table_reserve's bound
   }
-  tm_spin_unlock(&intern_lock);
+  tm_spin_unlock(&tm_intern_lock);
   return id;
 }
 
@@ -327,22 +243,22 @@ uint32_t tm_intern_capture_global(const struct tm_site *site, unsigned limit,
   walker_init(&w, site);
   const struct tm_site *s;
   while (c.nframe < limit && walker_next(&w, &s)) {
-    c.hash = hash_step(c.hash, (uintptr_t)s);
+    c.hash = tm_intern_hash_step(c.hash, (uintptr_t)s);
     c.nframe++;
   }
   c.total = total;
   if (c.total == 0) { // no site, no shadow frame: CPython's empty traceback
     c.empty = true;
     c.nframe = c.total = 1;
-    c.hash = hash_step(c.hash, 0);
+    c.hash = tm_intern_hash_step(c.hash, 0);
   }
-  c.hash = hash_step(c.hash, c.total);
+  c.hash = tm_intern_hash_step(c.hash, c.total);
   // The thread is part of the key (thread_registry.h). Only this global
   // path needs it: the per-thread cache holds this thread's ids only.
   c.thread = tm_thread_registry_self();
-  c.hash = hash_step(c.hash, c.thread);
-  uint32_t id =
-      lookup(&c, site, atomic_load_explicit(&tb_set, memory_order_acquire));
+  c.hash = tm_intern_hash_step(c.hash, c.thread);
+  uint32_t id = lookup(
+      &c, site, atomic_load_explicit(&tm_intern_table, memory_order_acquire));
   return id ? id : insert_slow(&c, site);
 }
 
@@ -380,10 +296,11 @@ void tm_intern_invalidate_caches(void) {
   unsigned long long subs = 0;
   // Without the counter (never with glibc >= 2.4), assume an unload.
   bool known = dl_iterate_phdr(read_subs, &subs) == 1;
-  tm_spin_lock(&intern_lock);
+  tm_spin_lock(&tm_intern_lock);
   if (!known || subs != generation_subs) {
     generation_subs = subs;
-    tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
+    tm_intern_table_t *set =
+        atomic_load_explicit(&tm_intern_table, memory_order_relaxed);
     if (set) {
       set->dead = dead_sets;
       dead_sets = set;
@@ -391,21 +308,19 @@ void tm_intern_invalidate_caches(void) {
     // Lookups that already loaded the old set finish in it: they are
     // captures of sites that are still mapped (no code of the new module
     // has run yet), whose old records are still right.
-    atomic_store_explicit(&tb_set, NULL, memory_order_release);
-    tb_count = 0;
-    tm_raw_free(frame_set);
-    frame_set = NULL;
-    frame_set_cap = frame_set_count = 0;
+    atomic_store_explicit(&tm_intern_table, NULL, memory_order_release);
+    tm_intern_count = 0;
+    tm_intern_frames_forget();
   }
-  tm_spin_unlock(&intern_lock);
+  tm_spin_unlock(&tm_intern_lock);
   // Every load: the per-thread cache is keyed by pointers too, and costs
   // nothing to refill.
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
 }
 
-static void free_set_chain(tbset_t *set) {
+static void free_set_chain(tm_intern_table_t *set) {
   while (set) {
-    tbset_t *prev = set->retired;
+    tm_intern_table_t *prev = set->retired;
     tm_raw_free(set);
     set = prev;
   }
@@ -414,8 +329,9 @@ static void free_set_chain(tbset_t *set) {
 void tm_intern_mark_ids(uint64_t *bits) {
   // The current set and those of earlier module generations hold every id
   // once (a retired table holds a subset of its successor's ids).
-  tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
-  for (tbset_t *d = dead_sets;; d = d->dead) {
+  tm_intern_table_t *set =
+      atomic_load_explicit(&tm_intern_table, memory_order_relaxed);
+  for (tm_intern_table_t *d = dead_sets;; d = d->dead) {
     for (uint32_t j = 0; set && j <= set->mask; j++) {
       uint32_t id = atomic_load_explicit(&set->slots[j], memory_order_relaxed);
       if (id)
@@ -428,106 +344,25 @@ void tm_intern_mark_ids(uint64_t *bits) {
 }
 
 void tm_intern_reset(void) {
-  tm_spin_lock(&intern_lock);
+  tm_spin_lock(&tm_intern_lock);
   // Every cached id of every thread is stale from now on (each thread
   // empties its cache at its next capture: tm_tb_thread_sync).
   atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
-  free_set_chain(atomic_load_explicit(&tb_set, memory_order_relaxed));
+  free_set_chain(atomic_load_explicit(&tm_intern_table, memory_order_relaxed));
   while (dead_sets) {
-    tbset_t *next = dead_sets->dead;
+    tm_intern_table_t *next = dead_sets->dead;
     free_set_chain(dead_sets);
     dead_sets = next;
   }
-  atomic_store_explicit(&tb_set, NULL, memory_order_relaxed);
-  tb_count = 0;
-  tm_raw_free(frame_set);
-  frame_set = NULL;
-  frame_set_cap = frame_set_count = 0;
+  atomic_store_explicit(&tm_intern_table, NULL, memory_order_relaxed);
+  tm_intern_count = 0;
+  tm_intern_frames_reset();
   tm_region_reset(&tm_intern_region);
-  tm_region_reset(&frame_region);
   tm_filenames_reset();
   tm_thread_registry_reset(); // thread indices name records: same epoch
-  tm_spin_unlock(&intern_lock);
+  tm_spin_unlock(&tm_intern_lock);
 }
 
-void tm_intern_atfork_prepare(void) { tm_spin_lock(&intern_lock); }
-void tm_intern_atfork_parent(void) { tm_spin_unlock(&intern_lock); }
-void tm_intern_atfork_child(void) { tm_spin_reset(&intern_lock); }
-
-/* ---- Validation (traceback.h: tm_intern_validate) ---------------------- */
-
-static bool same_record(const tm_tb_t *a, const tm_tb_t *b) {
-  if (a->hash != b->hash || a->nframe != b->nframe ||
-      a->total_nframe != b->total_nframe || a->thread != b->thread)
-    return false;
-  for (unsigned k = 0; k < a->nframe; k++)
-    if (a->keys[k] != b->keys[k])
-      return false;
-  return true;
-}
-
-/* One record: sizes and frame ids in range. */
-static const char *record_validate(const tm_tb_t *tb, uint32_t frame_bound) {
-  if (tb->nframe == 0 || tb->total_nframe < tb->nframe)
-    return "intern set: a record with nframe 0 or above total_nframe";
-  const uint32_t *ids = tm_tb_frame_ids(tb);
-  for (unsigned k = 0; k < tb->nframe; k++) {
-    if (ids[k] >= frame_bound)
-      return "intern set: a frame id never handed out";
-    if ((ids[k] == TM_FRAME_UNKNOWN) != (tb->keys[k] == NULL))
-      return "intern set: a frame id that does not match its site";
-  }
-  return NULL;
-}
-
-const char *tm_intern_validate(void) {
-  tm_reentrant++;
-  tm_spin_lock(&intern_lock);
-  const char *err = NULL;
-  const tbset_t *set = atomic_load_explicit(&tb_set, memory_order_relaxed);
-  uint32_t bound = tm_intern_id_bound(), frame_bound = tm_intern_frame_bound();
-  uint32_t occupied = 0, cap = set ? set->mask + 1 : 0;
-  if (cap & (cap - 1))
-    err = "intern set: capacity not a power of two";
-  for (uint32_t i = 0; !err && i < cap; i++) {
-    uint32_t id = atomic_load_explicit(&set->slots[i], memory_order_relaxed);
-    if (!id)
-      continue;
-    occupied++;
-    if (id >= bound) {
-      err = "intern set: an id past the records";
-      break;
-    }
-    const tm_tb_t *tb = tm_intern_get(id);
-    err = record_validate(tb, frame_bound);
-    // Found again by its key: lookup probes from the home slot of the
-    // record's hash, stops at the first empty slot, and returns the first
-    // record with the same content. So every slot from home to i is
-    // occupied and none holds the same content (which also means no id is
-    // in the set twice: the second copy would find the first).
-    for (uint32_t j = tb->hash & set->mask; !err && j != i;
-         j = (j + 1) & set->mask) {
-      uint32_t other =
-          atomic_load_explicit(&set->slots[j], memory_order_relaxed);
-      if (!other)
-        err = "intern set: a traceback not found again from its key";
-      else if (other < bound && same_record(tm_intern_get(other), tb))
-        err = "intern set: one traceback under two slots (ids not unique)";
-    }
-  }
-  if (!err && occupied != tb_count)
-    err = "intern set: count differs from the occupied slots";
-  if (!err && set && occupied >= cap)
-    err = "intern set: no empty slot left (lookups would not end)";
-  tm_spin_unlock(&intern_lock);
-  tm_reentrant--;
-  return err;
-}
-
-#ifdef TM_DEBUG
-void tm_intern_debug_corrupt_count(int32_t delta) {
-  tm_spin_lock(&intern_lock);
-  tb_count += (uint32_t)delta;
-  tm_spin_unlock(&intern_lock);
-}
-#endif
+void tm_intern_atfork_prepare(void) { tm_spin_lock(&tm_intern_lock); }
+void tm_intern_atfork_parent(void) { tm_spin_unlock(&tm_intern_lock); }
+void tm_intern_atfork_child(void) { tm_spin_reset(&tm_intern_lock); }
