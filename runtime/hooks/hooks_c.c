@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* hooks_c.c - the C allocation hooks (__tm_malloc ... __tm_strndup) the pass
+/* hooks_c.c - the C allocation hooks (__tm_malloc ... __tm_wcsdup) the pass
  * calls instead of the malloc family, and the recording helpers the other
  * entry points (interpose.c, sanitizer_hooks.c, hooks_cxx.c) share.
  *
@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 /* ---- Recording helpers -------------------------------------------------- */
 
@@ -363,9 +364,9 @@ void *__tm_pvalloc(size_t size, const struct tm_site *site) {
   return valloc_slow(size, 1, site);
 }
 
-/* strdup and strndup are done here (length + real malloc + copy) rather
- * than by calling libc's, so that the block is recorded once, with the
- * site, and not a second time by the interposed malloc libc would call. */
+/* strdup, strndup and wcsdup are done here (length + real malloc + copy)
+ * rather than by calling libc's, so that the block is recorded once, with
+ * the site, and not a second time by the interposed malloc libc would call. */
 char *__tm_strdup(const char *s, const struct tm_site *site) {
   size_t n = strlen(s) + 1;
   char *p = __tm_malloc(n, site);
@@ -381,6 +382,17 @@ char *__tm_strndup(const char *s, size_t n, const struct tm_site *site) {
     memcpy(p, s, len);
     p[len] = '\0';
   }
+  return p;
+}
+
+/* glibc's wcsdup: (wcslen + 1) wide characters from malloc, errno from it.
+ * The product cannot wrap: the source string already occupies that many
+ * bytes. */
+wchar_t *__tm_wcsdup(const wchar_t *s, const struct tm_site *site) {
+  size_t n = (wcslen(s) + 1) * sizeof(wchar_t);
+  wchar_t *p = __tm_malloc(n, site);
+  if (p != NULL)
+    memcpy(p, s, n);
   return p;
 }
 

@@ -16,10 +16,11 @@ declare noalias i8* @valloc(i64)
 declare noalias i8* @pvalloc(i64)
 declare noalias i8* @strdup(i8*)
 declare noalias i8* @strndup(i8*, i64)
+declare noalias i32* @wcsdup(i32*)
 
 ; CHECK: @llvm.global_ctors = appending global {{.*}} { i32 1, {{.*}}@tm.module_ctor{{.*}}@tm.module_ctor
 ; CHECK-LABEL: define void @all(
-define void @all(i64 %n, i8* %s, i8** %pp) {
+define void @all(i64 %n, i8* %s, i8** %pp, i32* %w) {
 ; CHECK: %a = call noalias {{i8\*|ptr}} @__tm_malloc(i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
   %a = call noalias i8* @malloc(i64 %n)
 ; CHECK: %b = call {{i8\*|ptr}} @__tm_calloc(i64 1, i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
@@ -44,6 +45,8 @@ define void @all(i64 %n, i8* %s, i8** %pp) {
   %j = call i8* @strdup(i8* %s)
 ; CHECK: %k = call {{i8\*|ptr}} @__tm_strndup({{i8\*|ptr}} %s, i64 %n, {{i8\*|ptr}} {{.*}}@__tm_sites
   %k = call i8* @strndup(i8* %s, i64 %n)
+; CHECK: %l = call {{i32\*|ptr}} @__tm_wcsdup({{i32\*|ptr}} %w, {{i8\*|ptr}} {{.*}}@__tm_sites
+  %l = call i32* @wcsdup(i32* %w)
 ; A function that only calls allocation functions needs no shadow frame.
 ; CHECK-NOT: __tm_shadow
 ; CHECK: ret void
@@ -55,6 +58,7 @@ define void @all(i64 %n, i8* %s, i8** %pp) {
 ; CHECK-DAG: declare {{i8\*|ptr}} @__tm_calloc(i64, i64, {{i8\*|ptr}}){{$}}
 ; CHECK-DAG: declare void @__tm_free({{i8\*|ptr}}, {{i8\*|ptr}}){{$}}
 ; CHECK-DAG: declare i32 @__tm_posix_memalign({{i8\*\*|ptr}}, i64, i64, {{i8\*|ptr}}){{$}}
+; CHECK-DAG: declare {{i32\*|ptr}} @__tm_wcsdup({{i32\*|ptr}}, {{i8\*|ptr}}){{$}}
 ; The module constructor checks the ABI version at link time, and registers
 ; the image's site section; the destructor withdraws it.
 ; CHECK: define linkonce_odr hidden void @tm.module_ctor() {{.*}}comdat

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* test_hooks_c.c - the C allocation hooks (__tm_malloc ... __tm_strndup):
+/* test_hooks_c.c - the C allocation hooks (__tm_malloc ... __tm_wcsdup):
  * the semantics of the function each replaces (results, errno, glibc's
  * argument checks) and the accounting (size recorded = size requested, the
  * site, CPython's realloc rules, peak).
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "hooks.h"
 #include "hooks/hooks_test.h"
@@ -317,6 +318,26 @@ static void test_strdup(void) {
   CHECK_EQ_INT(ht_current(), c0);
 }
 
+/* wcsdup: glibc's result (the copy, wcslen + 1 wide characters) recorded
+ * once, at the call's site, with the size malloc was asked for; free
+ * untraces it. */
+static void test_wcsdup(void) {
+  HT_SITE(s_wdup);
+  size_t c0 = ht_current();
+  wchar_t *w = __tm_wcsdup(L"h\u00e9llo", &s_wdup);
+  CHECK(w != NULL && wcscmp(w, L"h\u00e9llo") == 0);
+  CHECK_EQ_INT(ht_current() - c0, 6 * sizeof(wchar_t)); /* recorded once */
+  HT_CHECK_SITE(w, s_wdup);
+  wchar_t *e = __tm_wcsdup(L"", &s_wdup);
+  CHECK(e != NULL && e[0] == L'\0');
+  CHECK_EQ_INT(ht_current() - c0, 7 * sizeof(wchar_t));
+  HT_CHECK_SITE(e, s_wdup);
+  CHECK(e != w);
+  __tm_free(w, NULL);
+  __tm_free(e, NULL);
+  CHECK_EQ_INT(ht_current(), c0);
+}
+
 /* Not tracing: nothing recorded; the runtime running on this thread
  * (tm_reentrant): nothing recorded either. */
 static void test_not_recorded(void) {
@@ -352,6 +373,7 @@ int main(void) {
   test_aligned_accounting();
   test_valloc_pvalloc();
   test_strdup();
+  test_wcsdup();
   test_not_recorded();
   tm_stop();
   return CHECK_DONE();

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "hooks.h"
 #include "hooks/hooks_test.h"
@@ -28,6 +29,7 @@ void *ht_helper_realloc(void *p, size_t n);
 /* libc's own strdup, called through a pointer so that no compiler folds it
  * into malloc + memcpy in this file. */
 static char *(*volatile libc_strdup)(const char *) = strdup;
+static wchar_t *(*volatile libc_wcsdup)(const wchar_t *) = wcsdup;
 /* (Also: a compiler may assume a calloc whose result is only compared with
  * NULL succeeds.) */
 static void *(*volatile libc_calloc)(size_t, size_t) = calloc;
@@ -47,6 +49,22 @@ static void test_libc_strdup(void) {
   HT_CHECK_SITE(h, s_caller);
   free(d);
   ht_helper_free(h);
+  CHECK_EQ_INT(ht_current(), c0);
+}
+
+/* libc's wcsdup allocates through our interposed malloc, so uninstrumented
+ * code's wcsdup needs no definition in interpose.c: traced once, with the
+ * size asked for, at the nearest instrumented caller's line. */
+static void test_libc_wcsdup(void) {
+  HT_SITE(s_caller);
+  const wchar_t src[] = L"tracemalloc";
+  size_t c0 = ht_current();
+  wchar_t *d = NULL;
+  HT_CALL_FROM(&s_caller, d = libc_wcsdup(src));
+  CHECK(d != NULL && wcscmp(d, src) == 0);
+  CHECK_EQ_INT(ht_current() - c0, sizeof src); /* once, the requested size */
+  HT_CHECK_SITE(d, s_caller);
+  free(d);
   CHECK_EQ_INT(ht_current(), c0);
 }
 
@@ -187,6 +205,7 @@ int main(void) {
   tm_shadow_thread_init();
   CHECK_EQ_INT(tm_start(25), TM_OK);
   test_libc_strdup();
+  test_libc_wcsdup();
   test_fopen_getline();
   test_cxx_string_in_library();
   test_cross_free();
