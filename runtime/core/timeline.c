@@ -115,7 +115,23 @@ static void halve(void) {
       memory_order_relaxed);
 }
 
+/* Points never go back in time or in allocations, whatever raced to make
+ * them. The count can: a pending peak point counts the raising thread's
+ * allocations that its countdown has not yet added to the global count
+ * (tm_timeline_note), and a later point of another thread (a quiet point,
+ * a sample) is made from the global count without them. Those allocations
+ * were made before the later point, so it takes the earlier count. */
+static inline void keep_order(const tm_timeline_point_t *prev,
+                              tm_timeline_point_t *p) {
+  if (p->time_ns < prev->time_ns)
+    p->time_ns = prev->time_ns;
+  if (p->allocations < prev->allocations)
+    p->allocations = prev->allocations;
+}
+
 static void append(tm_timeline_point_t p) {
+  if (npts)
+    keep_order(&pts[npts - 1], &p);
   if (npts == TM_TL_MAX_POINTS)
     halve();
   if (p.current > pts[imax].current)
@@ -359,20 +375,21 @@ tm_status_t tm_timeline_copy_to(tm_snapshot_t *snap) {
   bool has_q = quiet_point(now, &q, false);
   bool has_p = pending_peak(now, tm_tl_ticks(), cur, pk, allocs, &p);
   if (has_q && (!has_p || q.time_ns <= p.time_ns)) {
+    keep_order(&copy[n - 1], &q);
     copy[n++] = q;
     has_q = false;
   }
   if (has_p) {
-    if (p.time_ns < copy[n - 1].time_ns)
-      p.time_ns = copy[n - 1].time_ns;
+    keep_order(&copy[n - 1], &p);
     copy[n++] = p;
   }
-  if (has_q)
+  if (has_q) {
+    keep_order(&copy[n - 1], &q);
     copy[n++] = q;
-  uint64_t rel = now - t0_ns;
-  if (rel < copy[n - 1].time_ns)
-    rel = copy[n - 1].time_ns;
-  copy[n++] = (tm_timeline_point_t){rel, cur, pk, allocs};
+  }
+  tm_timeline_point_t last = {now - t0_ns, cur, pk, allocs};
+  keep_order(&copy[n - 1], &last);
+  copy[n++] = last;
   tm_spin_unlock(&lock);
   tm_status_t st = tm_snapshot_set_timeline(snap, copy, n);
   tm_raw_free(copy);

@@ -4,6 +4,7 @@
  * exact between samples, the allocation count, and what tm_start,
  * tm_clear_traces, tm_reset_peak and tm_stop do to the timeline. A clock of
  * the test's own (also the peak's stamp) makes every time exact. */
+#include <pthread.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -263,6 +264,50 @@ static void test_resets(void) {
   tm_stop();
 }
 
+/* Thread B raises the peak with allocations it has not yet added to the
+ * global count (its countdown had not run out), so the peak's point counts
+ * them; then main records a quiet point, later in time, from the global
+ * count without them. Kept in time order, the two points had the count go
+ * backwards, and the snapshot failed with TM_EINVAL (found under load by
+ * test_core_threads: "allocation count goes backwards"). */
+static pthread_barrier_t burst_done, quiet_done;
+
+static void *burst(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 100; i++) // checks at ops 1, 2, 4, ..., 64 only
+    alloc(10);
+  pthread_barrier_wait(&burst_done);
+  pthread_barrier_wait(&quiet_done);
+  return NULL; // exit adds the 36 uncounted ones (tm_timeline_thread_exit)
+}
+
+static void test_peak_counts_unflushed(void) {
+  start();
+  uintptr_t x1 = alloc(1000), x2 = alloc(1000); // main checks at op 1 only
+  fake_now += 20 * MS;
+  pthread_barrier_init(&burst_done, NULL, 2);
+  pthread_barrier_init(&quiet_done, NULL, 2);
+  pthread_t b;
+  CHECK_EQ_INT(pthread_create(&b, NULL, burst, NULL), 0);
+  pthread_barrier_wait(&burst_done);
+  fake_now += 1 * MS;
+  tm_core_on_free((void *)x1); // main's check: a quiet point at 21 ms
+  pthread_barrier_wait(&quiet_done);
+  CHECK_EQ_INT(pthread_join(b, NULL), 0);
+  pthread_barrier_destroy(&burst_done);
+  pthread_barrier_destroy(&quiet_done);
+  fake_now += 14 * MS;
+  size_t n = take(pts, sizeof pts / sizeof *pts);
+  CHECK(n >= 3);
+  for (size_t i = 1; i < n; i++) {
+    CHECK(pts[i].time_ns >= pts[i - 1].time_ns);
+    CHECK(pts[i].allocations >= pts[i - 1].allocations);
+  }
+  CHECK(pts[n - 1].allocations >= 102); // and the thread's own start-up
+  tm_core_on_free((void *)x2);
+  tm_stop();
+}
+
 int main(void) {
   tm_timeline_test_set_clock(fake_clock);
   test_bound();
@@ -271,6 +316,7 @@ int main(void) {
   test_peak_pending();
   test_quiet_phase();
   test_resets();
+  test_peak_counts_unflushed();
   tm_timeline_test_set_clock(NULL);
   return CHECK_DONE();
 }
