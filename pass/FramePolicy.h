@@ -5,7 +5,7 @@
 //
 // A shadow frame exists only to say "this function called that line" when an
 // allocation happens further down. So a call stores its site into the
-// caller's slot only if something below it may allocate, and a function
+// caller's frame record only if something below it may allocate, and a function
 // pushes a frame only if it makes at least one such call:
 //
 //   * intrinsics, inline asm, rewritten allocation calls (the site travels as
@@ -44,7 +44,7 @@ public:
   explicit FramePolicy(llvm::Module &M);
 
   // Something reached through CB may allocate, so CB's site must be in the
-  // caller's slot when it runs. False for allocation calls themselves.
+  // caller's frame record when it runs. False for allocation calls themselves.
   bool callNeedsSlot(const llvm::CallBase &CB) const;
 
   // F (defined in this module) may allocate, directly or through callees.

@@ -34,7 +34,7 @@ config.excludes = ["Inputs", "unit", "lit", "real", "package", "hosts", "CMakeLi
 # The pass reads these; a developer's shell must not change test results.
 for var in ["TM_PASS_SITE_ONLY", "TM_PASS_SKIP_FILES", "TM_PASS_DEBUG",
             "TM_PASS_SYSTEM_FRAMES", "TM_PASS_SYSTEM_DIRS", "TM_PASS_UNTRACED_COPY",
-            "TRACEMALLOC", "TRACEMALLOC_DUMP"]:
+            "TM_PASS_LOCAL_EXEC", "TRACEMALLOC", "TRACEMALLOC_DUMP"]:
     config.environment.pop(var, None)
 
 tools = config.llvm_tools_dir

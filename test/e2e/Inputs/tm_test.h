@@ -11,7 +11,7 @@
 
 #define NOINLINE __attribute__((noinline))
 /* What users write to keep a function out of the instrumentation (see
- * pass/README.md), unless tracemalloc.h already provides it. */
+ * docs/pass.md, "Opting out"), unless tracemalloc.h already provides it. */
 #ifndef TM_NO_INSTRUMENT
 #define TM_NO_INSTRUMENT __attribute__((annotate("tm_skip"), noinline))
 #endif
