@@ -80,6 +80,35 @@ static uintptr_t memo_find(tm_thread_t *t, uintptr_t a) {
   return 0;
 }
 
+/* Is off (a site's distance from a section's start) inside a section of
+ * len bytes and at a site's start, a multiple of sizeof(struct tm_site)
+ * (40)? The multiple test as the exact-division check: off * 5^-1 mod 2^64,
+ * rotated right by 3, is at most (2^64 - 1) / 40 exactly when 40 divides
+ * off (the compiler's own `off % 40 == 0` became a 128-bit multiply
+ * and three more instructions inside the walk). */
+_Static_assert(sizeof(struct tm_site) == 40, "site_in_section assumes 40");
+static inline bool site_in_section(uintptr_t off, uintptr_t len) {
+  uint64_t m =
+      __builtin_rotateright64((uint64_t)off * 0xCCCCCCCCCCCCCCCDull, 3);
+  return off < len && m <= UINT64_MAX / 40;
+}
+
+/* The memo's slot j when the tagged record at a (site field sv, prev
+ * next) is where a walk stops ("Memo" above: the memo holds it and the
+ * records below it, as they are), else 0. */
+static inline uintptr_t memo_holds(tm_thread_t *t, uintptr_t a, uintptr_t sv,
+                                   const struct tm_frame_record *next) {
+  uintptr_t j = memo_find(t, a);
+  if (j && (const struct tm_site *)(sv & ~(uintptr_t)1) == t->gather[j] &&
+      (uintptr_t)next == (j > 1 ? t->gather_addr[j - 1] : t->memo_prev0) &&
+      (j == 1 ||
+       (t->gather[j - 1] &&
+        (uintptr_t)((const struct tm_frame_record *)t->gather_addr[j - 1])
+                ->site == ((uintptr_t)t->gather[j - 1] | 1))))
+    return j;
+  return 0;
+}
+
 /* Frames a site expands to: itself and its inlined_at chain (an unknown
  * slot, NULL, is one frame), capped at TM_TOTAL_CAP. */
 static inline uint32_t site_frames(const struct tm_site *s) {
@@ -90,9 +119,68 @@ static inline uint32_t site_frames(const struct tm_site *s) {
   return n;
 }
 
-struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
+/* Place the k records a walk read (the thread's gather_scratch_site/addr
+ * [0..k), top-down) above the memo's slots 1..base, bottom-up; the q bottom
+ * ones (memoisable: the thread's stack's, on a clean walk) extend the memo
+ * and are tagged. memo: the walk may use and write the memo. */
+static inline __attribute__((always_inline)) struct tm_shadow
+place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
+      bool clean) {
+  const struct tm_site *const *ss = t->gather_scratch_site;
+  const uintptr_t *sa = t->gather_scratch_addr;
+  uintptr_t d = base;
+  const struct tm_site *last = (const struct tm_site *)1;
+  uint32_t frames = 0;
+  // Locals: the tag stores below could alias the fields of *t.
+  const struct tm_site **g = t->gather;
+  uint32_t *cum = t->gather_cum;
+  uintptr_t *ga = t->gather_addr;
+  uint32_t c = cum[d];
+  // Two loops, so that neither tests which part it is in: the memoisable
+  // records (the q bottom ones) are recorded and tagged, the others only
+  // recorded.
+  uintptr_t x = k;
+  for (; x > k - q; d++) {
+    const struct tm_site *s = ss[--x];
+    if (s != last) {
+      last = s;
+      frames = site_frames(s);
+    }
+    c += frames;
+    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
+    g[d + 1] = s;
+    cum[d + 1] = c;
+    uintptr_t a = sa[x];
+    ga[d + 1] = a;
+    if (s) // tag it (relaxed: only this thread and its handlers read it)
+      __atomic_store_n(&((struct tm_frame_record *)a)->site,
+                       (const struct tm_site *)((uintptr_t)s | 1),
+                       __ATOMIC_RELAXED);
+  }
+  for (; x > 0; d++) {
+    const struct tm_site *s = ss[--x];
+    if (s != last) {
+      last = s;
+      frames = site_frames(s);
+    }
+    c += frames;
+    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
+    g[d + 1] = s;
+    cum[d + 1] = c;
+  }
+  if (memo) {
+    if (base == 0 && q)
+      t->memo_prev0 =
+          (uintptr_t)((const struct tm_frame_record *)sa[k - 1])->prev;
+    t->memo_len = clean ? base + q : 0;
+  }
+  struct tm_shadow sh = {d, t->gather};
+  return sh;
+}
+
+static __attribute__((noinline)) struct tm_shadow
+gather_general(tm_thread_t *t, bool own, uintptr_t fa) {
   const struct tm_frame_record *r = __tm_shadow_top;
-  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
   // The regions records may be in, in chain order: the stack the capture
   // runs on, and under a handler on the alternate stack, then the thread's.
   uintptr_t lo[2], hi[2];
@@ -210,13 +298,8 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
     }
     uintptr_t sv = (uintptr_t)r->site;
     if (TM_UNLIKELY(sv & 1) && mine) {
-      uintptr_t j = memo_find(t, a);
-      if (j && (const struct tm_site *)(sv & ~(uintptr_t)1) == t->gather[j] &&
-          (uintptr_t)next == (j > 1 ? t->gather_addr[j - 1] : t->memo_prev0) &&
-          (j == 1 ||
-           (t->gather[j - 1] &&
-            (uintptr_t)((const struct tm_frame_record *)t->gather_addr[j - 1])
-                    ->site == ((uintptr_t)t->gather[j - 1] | 1)))) {
+      uintptr_t j = memo_holds(t, a, sv, next);
+      if (j) {
         base = j;
         clean = true;
         break;
@@ -227,8 +310,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
     // read once per walk, like the records (a site of a module unloaded
     // during the walk would be just as stale after a per-site check).
     if (s != valid) {
-      uintptr_t off = (uintptr_t)s - vb;
-      if ((off < vlen && off % sizeof(struct tm_site) == 0) ||
+      if (site_in_section((uintptr_t)s - vb, vlen) ||
           tm_site_section_find(s, &vb, &vlen))
         valid = s;
       else
@@ -246,56 +328,90 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
     struct tm_shadow sh = {k, NULL};
     return sh;
   }
-  // Place the records read above the memo's slots 1..base, bottom-up. The
-  // memoisable ones (this stack's, from the bottom, on a clean walk) extend
-  // the memo and are tagged.
-  uintptr_t q = memo && clean ? run : 0;
-  uintptr_t d = base;
-  const struct tm_site *last = (const struct tm_site *)1;
-  uint32_t frames = 0;
-  // Locals: the tag stores below could alias the fields of *t.
-  const struct tm_site **g = t->gather;
-  uint32_t *cum = t->gather_cum;
-  uintptr_t *ga = t->gather_addr;
-  uint32_t c = cum[d];
-  // Two loops, so that neither tests which part it is in: the memoisable
-  // records (the q bottom ones) are recorded and tagged, the others only
-  // recorded.
-  uintptr_t x = k;
-  for (; x > k - q; d++) {
-    const struct tm_site *s = ss[--x];
-    if (s != last) {
-      last = s;
-      frames = site_frames(s);
+  return place(t, k, memo && clean ? run : 0, base, memo, clean);
+}
+
+/* The common capture: a thread with state, on its own stack, its memo on
+ * that stack, not a replay. That is gather_general with one region, every
+ * live record memoisable (mine) and no NULL state, written out so that a
+ * walk costs one test per condition and one loop per record; anything else
+ * is gather_general. */
+struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
+  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
+  uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
+  if (TM_UNLIKELY(!t || fa - slo >= shi - slo || t->memo_hi != shi ||
+                  tm_shadow_replay))
+    return gather_general(t, own, fa);
+  const struct tm_frame_record *r = __tm_shadow_top;
+  const struct tm_site **ss = t->gather_scratch_site;
+  uintptr_t *sa = t->gather_scratch_addr;
+  // A record starts in [lo, top], above the last one read (lo rises) and
+  // inside the stack; the first ones at or below fa are dead, within the
+  // dead window.
+  uintptr_t lo = fa - slo > DEAD_WINDOW ? fa - DEAD_WINDOW : slo;
+  uintptr_t top = shi - sizeof *r;
+  uintptr_t k = 0, base = 0, skipped = 0;
+  bool clean = true;
+  const struct tm_site *valid = NULL;
+  uintptr_t vb = 0, vlen = 0;
+  for (;;) { // the dead records, then the own record
+    if (!r)
+      goto placed;
+    uintptr_t a = (uintptr_t)r;
+    if (TM_UNLIKELY(a < lo || a > top ||
+                    (a & (_Alignof(struct tm_frame_record) - 1))))
+      goto unknown;
+    if (a > fa) { // live: read below, unless it is the own record
+      if (own) {
+        ss[0] = NULL; // the allocating function's own record: not read
+        sa[0] = 0;
+        k = skipped = 1;
+        lo = a + 1;
+        r = r->prev;
+      }
+      break;
     }
-    c += frames;
-    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
-    g[d + 1] = s;
-    cum[d + 1] = c;
-    uintptr_t a = sa[x];
-    ga[d + 1] = a;
-    if (s) // tag it (relaxed: only this thread and its handlers read it)
-      __atomic_store_n(&((struct tm_frame_record *)a)->site,
-                       (const struct tm_site *)((uintptr_t)s | 1),
-                       __ATOMIC_RELAXED);
+    lo = a + 1;
+    r = r->prev;
   }
-  for (; x > 0; d++) {
-    const struct tm_site *s = ss[--x];
-    if (s != last) {
-      last = s;
-      frames = site_frames(s);
+  for (;;) {
+    if (!r)
+      goto placed;
+    uintptr_t a = (uintptr_t)r;
+    if (TM_UNLIKELY(a < lo || a > top ||
+                    (a & (_Alignof(struct tm_frame_record) - 1))))
+      goto unknown;
+    lo = a + 1;
+    const struct tm_frame_record *next = r->prev;
+    uintptr_t sv = (uintptr_t)r->site;
+    if (sv & 1) {
+      uintptr_t j = memo_holds(t, a, sv, next);
+      if (j) {
+        base = j;
+        goto placed;
+      }
     }
-    c += frames;
-    c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
-    g[d + 1] = s;
-    cum[d + 1] = c;
+    const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
+    if (s != valid) { // as in gather_general
+      if (site_in_section((uintptr_t)s - vb, vlen) ||
+          tm_site_section_find(s, &vb, &vlen))
+        valid = s;
+      else
+        s = NULL;
+    }
+    ss[k] = s;
+    sa[k] = a;
+    if (TM_UNLIKELY(++k == TM_GATHER_SLOTS - 1)) { // the cap: not clean
+      clean = false;
+      goto placed;
+    }
+    r = next;
   }
-  if (memo) {
-    if (base == 0 && q)
-      t->memo_prev0 =
-          (uintptr_t)((const struct tm_frame_record *)sa[k - 1])->prev;
-    t->memo_len = clean ? base + q : 0;
-  }
-  struct tm_shadow sh = {d, t->gather};
-  return sh;
+unknown: // the chain ends here, as one unknown frame
+  ss[k] = NULL;
+  sa[k] = 0;
+  k++;
+  clean = false;
+placed:
+  return place(t, k, clean ? k - skipped : 0, base, true, clean);
 }

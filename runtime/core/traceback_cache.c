@@ -17,10 +17,12 @@
  *    site alone and total_nframe, so (site, total_nframe) is its exact
  *    identity: the entry stores both and a hit needs no verification
  *    (tm_intern_cached in traceback.h is that path, inlined).
- *  - Otherwise: the site pointer, the raw slot pointers that supply the
- *    first `limit` frames (a slot supplies 1 + the length of its inlined_at
- *    chain), and total_nframe, hashed. With up to 31 such slots the entry
- *    keeps those pointers (its raw row, shadow_stack.h) and a hit compares
+ *  - Otherwise: the key is the site pointer, the raw slot pointers that
+ *    supply the first `limit` frames (a slot supplies 1 + the length of its
+ *    inlined_at chain), and total_nframe; the site, the innermost
+ *    HASHED_SLOTS of those slots and total_nframe are hashed to pick and
+ *    name the entry. With up to 31 such slots the entry keeps all of those
+ *    pointers (its raw row, shadow_stack.h) and a hit compares
  *    them: the pointers fix the expanded frames, so equal pointers, limit
  *    and total_nframe are the same traceback, with no walk of the record
  *    (on Lua's inlined_at chains that walk was most of a hit's cost). With
@@ -34,6 +36,13 @@
  * dereferenced. Entries are read and written only by their own thread; the
  * epoch is read under a trace-table lock (or on the single thread), which
  * reset holds all of. */
+
+/* Slots of a contiguous stack mixed into the hash, from the innermost: the
+ * hit's check (the raw row, or the record) compares all of them, so this
+ * only picks the entry. Mixing all (up to limit - 1) cost Lua 52 Ir per
+ * capture at nframe=25 for the same hit rate (302 misses either way in
+ * `lua alloc.lua 1`, docs/performance.md). */
+#define HASHED_SLOTS 4
 
 static inline uint64_t mix_key(uint64_t h, uintptr_t v) {
   return ((h << 17) | (h >> 47)) ^ v; // 2-cycle chain; finalised once
@@ -107,7 +116,8 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   const struct tm_site *const *p = NULL; // slot i, if contiguous
   if (TM_LIKELY(contiguous)) {
     p = sh.frames + i;
-    for (uintptr_t k = 0; k < m; k++)
+    uintptr_t hm = m < HASHED_SLOTS ? m : HASHED_SLOTS;
+    for (uintptr_t k = 0; k < hm; k++)
       h = mix_key(h, (uintptr_t)p[-(intptr_t)k]);
     // Each slot is >= 1 frame: at i >= TM_TOTAL_CAP - n they reach the cap
     // without being counted.
@@ -146,10 +156,14 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
     key = (uintptr_t)h | 1;
     check = total | (uint32_t)m << 16;
     uintptr_t *row = t->cache_raw[e - t->cache];
+    // The row holds the m slots bottom-up (p[1 - m] .. p[0], q[0..m)): two
+    // ascending arrays, compared a vector at a time (from p[0] down, the
+    // loop was a word at a time: Lua nframe=25 -9.4 M).
+    const uintptr_t *q = (const uintptr_t *)(p + 1 - (intptr_t)m);
     if (e->key == key && e->check == check) {
       uintptr_t diff = row[0] ^ (uintptr_t)site;
       for (uintptr_t k = 0; k < m; k++)
-        diff |= row[1 + k] ^ (uintptr_t)p[-(intptr_t)k];
+        diff |= row[1 + k] ^ q[k];
       if (!diff)
         return e->id;
     }
@@ -157,7 +171,7 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
     if (id) {
       row[0] = (uintptr_t)site;
       for (uintptr_t k = 0; k < m; k++)
-        row[1 + k] = (uintptr_t)p[-(intptr_t)k];
+        row[1 + k] = (uintptr_t)q[k];
       e->key = key;
       e->check = check;
       e->id = id;
