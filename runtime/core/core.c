@@ -70,7 +70,7 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
 
 void (*_Atomic tm_core_hdr_release)(void *base);
 
-bool tm_core_defer_hdr_free(void *ptr) {
+TM_COLD_CALL bool tm_core_defer_hdr_free(void *ptr) {
   return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE, NULL);
 }
 

@@ -105,21 +105,33 @@ static void update(hist_op_t op, uint32_t tb, size_t size, uintptr_t ptr) {
     tm_spin_unlock(&hist_lock);
 }
 
-void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr) {
+TM_COLD_CALL void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr) {
   update(H_ALLOC, tb, size, ptr);
 }
 
-void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr) {
+/* noinline: tm_hist_free_other calls it, and inlined there the ordinary
+ * call of update() would make that function save every register. */
+TM_COLD_CALL __attribute__((noinline)) void
+tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr) {
   update(H_FREE, tb, size, ptr);
 }
 
-void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner, uint32_t tb,
-                        size_t size, uintptr_t ptr) {
+/* The wait for a cross-thread entry's lock, out of tm_hist_free_other's
+ * way: with only TM_COLD_CALL calls left in it, that function saves just
+ * the registers it uses (it runs on every cross-thread free). */
+static TM_COLD_CALL __attribute__((noinline)) void
+x_lock_wait(tm_spinlock_t *l) {
+  tm_spin_lock(l);
+}
+
+TM_COLD_CALL void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner,
+                                     uint32_t tb, size_t size, uintptr_t ptr) {
   if (owner == 0) { // no owner: the general path (temporaries too)
     tm_hist_free_slow(tb, size, ptr);
     return;
   }
-  tm_spin_lock(&e->x.lock);
+  if (!tm_spin_trylock(&e->x.lock))
+    x_lock_wait(&e->x.lock);
   apply_x(&e->x, H_FREE, size);
   tm_spin_unlock(&e->x.lock);
 }

@@ -96,14 +96,17 @@ TM_HIDDEN extern _Atomic uint64_t tm_hist_version;
 
 /* The slow paths do the whole update: the owner learnt again, or the
  * lock taken (a cross-thread free, a thread without state or index). */
-TM_HIDDEN void tm_hist_alloc_slow(uint32_t tb, size_t size, uintptr_t ptr);
-TM_HIDDEN void tm_hist_free_slow(uint32_t tb, size_t size, uintptr_t ptr);
+TM_HIDDEN TM_COLD_CALL void tm_hist_alloc_slow(uint32_t tb, size_t size,
+                                               uintptr_t ptr);
+TM_HIDDEN TM_COLD_CALL void tm_hist_free_slow(uint32_t tb, size_t size,
+                                              uintptr_t ptr);
 
 /* A free by a thread with a valid index of a block of id tb, whose entry
  * is e and thread `owner`, not this thread's: a cross-thread free (x,
  * under its lock), or an id of thread 0. */
-TM_HIDDEN void tm_hist_free_other(tm_hist_entry_t *e, uint32_t owner,
-                                  uint32_t tb, size_t size, uintptr_t ptr);
+TM_HIDDEN TM_COLD_CALL void tm_hist_free_other(tm_hist_entry_t *e,
+                                               uint32_t owner, uint32_t tb,
+                                               size_t size, uintptr_t ptr);
 
 /* Is t's registry index (hist_self) valid and non-zero? (hist_epoch is
  * set only for a non-zero index.) */

@@ -98,14 +98,7 @@ static inline uint64_t tm_tl_ticks(void) {
  * after the call, where a frame of the exit path can later cover it
  * uninitialised and make the conservative leak scan (leak_scan.c) count the
  * block reachable (test/e2e/leaks.c's "aligned lost" did). */
-#if defined(__has_attribute)
-#if __has_attribute(preserve_most) && defined(__x86_64__)
-#define TM_TL_PRESERVE __attribute__((preserve_most))
-#endif
-#endif
-#ifndef TM_TL_PRESERVE
-#define TM_TL_PRESERVE
-#endif
+#define TM_TL_PRESERVE TM_COLD_CALL
 TM_HIDDEN TM_TL_PRESERVE void tm_timeline_check(void);
 
 /* The hot path's only call (trace_table.h's tm_tt_current_add /

@@ -469,9 +469,9 @@ TM_HIDDEN extern tm_hdr_owner_t tm_tt_hdr_shared;
 TM_HIDDEN extern _Atomic int tm_tt_hdr_stop;
 /* tm_tt_hdr_stop was non-zero after o's mark was set: fence if needed;
  * while stopped, clear the mark, wait for the end of the stop, mark again. */
-TM_HIDDEN void tm_tt_hdr_wait(tm_hdr_owner_t *o);
+TM_HIDDEN TM_COLD_CALL void tm_tt_hdr_wait(tm_hdr_owner_t *o);
 /* Take the shared owner (a thread without state). */
-TM_HIDDEN tm_hdr_owner_t *tm_tt_hdr_shared_lock(void);
+TM_HIDDEN TM_COLD_CALL tm_hdr_owner_t *tm_tt_hdr_shared_lock(void);
 
 /* Begin a header-block operation of thread t (its state, NULL if it has
  * none; linked in the thread registry while non-NULL: tm_thread_self or
@@ -597,28 +597,41 @@ TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *base);
 /* Queue the free of header block p (a signal handler's, while the runtime
  * is busy on this thread): the flush forgets it and releases it. false if
  * the queue is full. */
-TM_HIDDEN bool tm_core_defer_hdr_free(void *p);
+TM_HIDDEN TM_COLD_CALL bool tm_core_defer_hdr_free(void *p);
 
 /* p is a header block, w its word (tm_hdr_block_word): forget it (its
- * trace, if of the current generation, and its bit); returns its base. */
-static inline __attribute__((always_inline)) void *
-tm_core_hdr_forget(void *ptr, _Atomic uint64_t *w) {
-  uintptr_t p = (uintptr_t)ptr;
+ * trace, if of the current generation, and its bit). `hist_ptr` is what
+ * the history hears as the freed address: p for a free by the program, 0
+ * for realloc's detach (the old block goes, never a temporary). True if
+ * the block was traced. The one body of the free's forget and realloc's
+ * detach (issue 16), inlined into both: a call would add its prologue to
+ * every free. */
+static inline __attribute__((always_inline)) bool
+tm_core_hdr_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr) {
   tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
   tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
   tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
-  if (h->gen == tm_hdr_gen) {
+  bool traced = h->gen == tm_hdr_gen;
+  if (traced) {
     o->count--;
-    tm_hist_on_free(h->tb, h->size, p);
+    tm_hist_on_free(h->tb, h->size, hist_ptr);
     tm_tt_current_sub(h->size, st);
   }
   tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
-  return h;
+  return traced;
+}
+
+/* The free's forget: returns p's base, for the real free. */
+static inline __attribute__((always_inline)) void *
+tm_core_hdr_forget(void *ptr, _Atomic uint64_t *w) {
+  uintptr_t p = (uintptr_t)ptr;
+  tm_core_hdr_forget_as(p, w, p);
+  return (void *)(p - TM_HDR_SIZE);
 }
 
 /* p is a header block, w its word (tm_hdr_block_word): forget it and

@@ -35,22 +35,7 @@ void *tm_core_hdr_alloc_slow(void *base, size_t size,
 }
 
 void tm_core_hdr_detach(void *ptr, _Atomic uint64_t *w, tm_hdr_detached_t *d) {
-  uintptr_t p = (uintptr_t)ptr;
-  tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
-  tm_reentrant++;
-  atomic_signal_fence(memory_order_seq_cst);
-  bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
-  tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
-  d->traced = h->gen == tm_hdr_gen;
-  if (d->traced) {
-    o->count--;
-    tm_hist_on_free(h->tb, h->size, 0); // realloc: the old block goes
-    tm_tt_current_sub(h->size, st);
-  }
-  tm_tt_hdr_end(o, st);
-  atomic_signal_fence(memory_order_seq_cst);
-  tm_reentrant--;
+  d->traced = tm_core_hdr_forget_as((uintptr_t)ptr, w, 0);
 }
 
 void tm_core_hdr_restore(void *ptr, const tm_hdr_detached_t *d) {

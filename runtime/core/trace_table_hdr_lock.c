@@ -65,7 +65,7 @@ void tm_tt_hdr_heavy_barrier(void) {
 #endif
 }
 
-void tm_tt_hdr_wait(tm_hdr_owner_t *o) {
+TM_COLD_CALL void tm_tt_hdr_wait(tm_hdr_owner_t *o) {
   for (;;) {
     // The mark is set: the full fence between it and the read of the flag
     // (a no-op's worth when membarrier is in use: lock_all's barrier is
@@ -99,7 +99,7 @@ void tm_tt_hdr_shared_take(void) {
       sched_yield();
 }
 
-tm_hdr_owner_t *tm_tt_hdr_shared_lock(void) {
+TM_COLD_CALL tm_hdr_owner_t *tm_tt_hdr_shared_lock(void) {
   tm_tt_hdr_shared_take();
   return &tm_tt_hdr_shared;
 }

@@ -97,6 +97,18 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
   return p;
 }
 
+/* The free of a block that is not a header block (the side table's, or
+ * untraced). Out of line so that tm_hooks_free_slow's header path, whose
+ * only calls are cold ones (TM_COLD_CALL) and the real free's tail call,
+ * saves no register: this path's calls are ordinary ones. */
+static TM_NOINLINE void free_not_header(void *ptr) {
+  if (tm_hooks_tracing())
+    tm_core_on_free_inline(ptr);
+  TM_REAL_BEGIN();
+  tm_real_free(ptr);
+  TM_REAL_END();
+}
+
 void tm_hooks_free_slow(void *ptr) {
   // free(NULL) is common (Lua's l_alloc frees every size-0 request) and
   // traces nothing: no header lookup, no call into the core.
@@ -113,11 +125,7 @@ void tm_hooks_free_slow(void *ptr) {
       tm_real_free(base);
     return;
   }
-  if (tm_hooks_tracing())
-    tm_core_on_free_inline(ptr); /* nothing for NULL */
-  TM_REAL_BEGIN();
-  tm_real_free(ptr);
-  TM_REAL_END();
+  free_not_header(ptr);
 }
 
 size_t tm_hooks_usable_size(void *ptr) {

@@ -13,4 +13,21 @@
 
 #define TM_HIDDEN __attribute__((visibility("hidden")))
 
+/* TM_COLD_CALL: the calling convention of a rarely taken call out of the
+ * allocation and free fast paths (a lock's slow path, a history update
+ * that has to look its thread up again). preserve_most: the callee saves
+ * the registers it uses, so the inlined fast path keeps its values in
+ * caller-saved registers across the call and needs no prologue of its own
+ * for them (issue 14: 7 pushes and 7 pops per free were the fast path's
+ * register saves, there only for such calls). The callee pays them when
+ * it runs. Clang on x86-64 only; elsewhere an ordinary call. */
+#if defined(__has_attribute)
+#if __has_attribute(preserve_most) && defined(__x86_64__) && defined(__clang__)
+#define TM_COLD_CALL __attribute__((preserve_most))
+#endif
+#endif
+#ifndef TM_COLD_CALL
+#define TM_COLD_CALL
+#endif
+
 #endif /* TM_VISIBILITY_H */
