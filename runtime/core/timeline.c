@@ -159,14 +159,11 @@ static bool pending_peak(uint64_t now, uint64_t now_ticks, size_t cur,
   else if (stamp > last_ticks && now_ticks > last_ticks)
     t = last_ns + (uint64_t)((unsigned __int128)(stamp - last_ticks) *
                              (now - last_ns) / (now_ticks - last_ticks));
-  uint64_t prev_allocs = npts ? pts[npts - 1].allocations : 0;
-  uint64_t prev_t = npts ? pts[npts - 1].time_ns : 0;
   if (pa > allocs)
     pa = allocs; // another thread's unflushed count: stay monotonic
-  if (pa < prev_allocs)
-    pa = prev_allocs;
-  uint64_t rel = t - t0_ns;
-  *out = (tm_timeline_point_t){rel < prev_t ? prev_t : rel, value, value, pa};
+  // Not before the last point, in time or count: keep_order, where it is
+  // placed.
+  *out = (tm_timeline_point_t){t - t0_ns, value, value, pa};
   return true;
 }
 
@@ -187,8 +184,6 @@ static bool quiet_point(uint64_t now, tm_timeline_point_t *out, bool consume) {
     return false;
   *out = quiet;
   out->time_ns = at - t0_ns;
-  if (npts && out->allocations < pts[npts - 1].allocations)
-    out->allocations = pts[npts - 1].allocations; // stay monotonic
   return true;
 }
 
@@ -203,11 +198,8 @@ static void due_points(uint64_t now, uint64_t now_ticks, size_t cur, size_t pk,
     append(q);
     has_q = false;
   }
-  if (has_p) {
-    if (p.time_ns < pts[npts - 1].time_ns)
-      p.time_ns = pts[npts - 1].time_ns;
+  if (has_p)
     append(p);
-  }
   if (has_q)
     append(q);
   mark_peak_seen();
