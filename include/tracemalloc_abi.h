@@ -108,13 +108,14 @@
  *    The runtime writes one thing into records: the low bit of the site
  *    field of the records a capture memoises (a tag: "read, unchanged
  *    since"), so that the next capture reads only the records above the
- *    first tagged one that its memo holds (runtime/core/shadow_stack.c,
- *    "Memo"). Instrumented code therefore stores a whole, untagged site
- *    into a record it pushed before the first call that can reach an
- *    allocation (at the push, or before that call), and after that either
- *    stores whole sites or adds the distance to the next site, which keeps
- *    a tag (the memo compares the site itself too, so a tagged record
- *    whose site changed is read again).
+ *    first tagged one that its memo holds (runtime/core/shadow_gather.c,
+ *    "Memo"; at traceback limit 1, shadow_below.c). Instrumented code
+ *    therefore stores a whole, untagged site into a record it pushed
+ *    before the first call that can reach an allocation (at the push, or
+ *    before that call), and after that either stores whole sites or adds
+ *    the distance to the next site, which keeps a tag (the memo compares
+ *    the site itself too, so a tagged record whose site changed is read
+ *    again). Only a push writes a record's prev.
  *    For an allocation that reaches the runtime without a site (malloc
  *    called by uninstrumented code, through interposition or sanitizer
  *    hooks), frames = the expanded records from the top: the line of the

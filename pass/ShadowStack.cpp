@@ -651,7 +651,7 @@ void ShadowFrame::emitRegion(
       // read-modify-write (x86: `addq $delta, site(%rsp)`) instead of
       // materialising the address and storing it (two instructions). A
       // tag the runtime set meanwhile stays: the memo compares the site
-      // itself too (runtime/core/shadow_stack.c, "Memo"). The frame's
+      // itself too (runtime/core/shadow_gather.c, "Memo"). The frame's
       // first store is always a whole, untagged one.
       std::optional<int64_t> Delta;
       if (const CallBase *P = previousSlotCall(*CS.first, SiteOf))

@@ -108,7 +108,7 @@ void tm_core_flush_queue(tm_thread_t *t) {
     // below.
     const struct tm_frame_record *top = __tm_shadow_top;
     __tm_shadow_top = d.top;
-    tm_shadow_replay = 1; // dead records: no memo (shadow_stack.c)
+    tm_shadow_replay = 1; // dead records: no memo (shadow_gather.c)
     tm_trace_table_add(0, d.ptr, d.size, d.site);
     tm_shadow_replay = 0;
     __tm_shadow_top = top;

@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "shadow_stack.h"
+#include "site_frames.h"
 #include "site_sections.h"
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
@@ -80,19 +81,6 @@ static uintptr_t memo_find(tm_thread_t *t, uintptr_t a) {
   return 0;
 }
 
-/* Is off (a site's distance from a section's start) inside a section of
- * len bytes and at a site's start, a multiple of sizeof(struct tm_site)
- * (40)? The multiple test as the exact-division check: off * 5^-1 mod 2^64,
- * rotated right by 3, is at most (2^64 - 1) / 40 exactly when 40 divides
- * off (the compiler's own `off % 40 == 0` became a 128-bit multiply
- * and three more instructions inside the walk). */
-_Static_assert(sizeof(struct tm_site) == 40, "site_in_section assumes 40");
-static inline bool site_in_section(uintptr_t off, uintptr_t len) {
-  uint64_t m =
-      __builtin_rotateright64((uint64_t)off * 0xCCCCCCCCCCCCCCCDull, 3);
-  return off < len && m <= UINT64_MAX / 40;
-}
-
 /* The memo's slot j when the tagged record at a (site field sv, prev
  * next) is where a walk stops ("Memo" above: the memo holds it and the
  * records below it, as they are), else 0. */
@@ -107,16 +95,6 @@ static inline uintptr_t memo_holds(tm_thread_t *t, uintptr_t a, uintptr_t sv,
                 ->site == ((uintptr_t)t->gather[j - 1] | 1))))
     return j;
   return 0;
-}
-
-/* Frames a site expands to: itself and its inlined_at chain (an unknown
- * slot, NULL, is one frame), capped at TM_TOTAL_CAP. */
-static inline uint32_t site_frames(const struct tm_site *s) {
-  uint32_t n = 1;
-  if (s)
-    for (s = s->inlined_at; s && n < TM_TOTAL_CAP; s = s->inlined_at)
-      n++;
-  return n;
 }
 
 /* Place the k records a walk read (the thread's gather_scratch_site/addr
@@ -144,7 +122,7 @@ place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
     const struct tm_site *s = ss[--x];
     if (s != last) {
       last = s;
-      frames = site_frames(s);
+      frames = tm_site_frames(s);
     }
     c += frames;
     c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
@@ -161,13 +139,17 @@ place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
     const struct tm_site *s = ss[--x];
     if (s != last) {
       last = s;
-      frames = site_frames(s);
+      frames = tm_site_frames(s);
     }
     c += frames;
     c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
     g[d + 1] = s;
     cum[d + 1] = c;
   }
+  // Its tags have no entry in tm_shadow_below's memo: an older entry at
+  // one of these addresses must not vouch for them (shadow_below.c).
+  if (q)
+    t->below_gen++;
   if (memo) {
     if (base == 0 && q)
       t->memo_prev0 =
@@ -310,7 +292,7 @@ gather_general(tm_thread_t *t, bool own, uintptr_t fa) {
     // read once per walk, like the records (a site of a module unloaded
     // during the walk would be just as stale after a per-site check).
     if (s != valid) {
-      if (site_in_section((uintptr_t)s - vb, vlen) ||
+      if (tm_site_in_section((uintptr_t)s - vb, vlen) ||
           tm_site_section_find(s, &vb, &vlen))
         valid = s;
       else
@@ -393,7 +375,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
     }
     const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
     if (s != valid) { // as in gather_general
-      if (site_in_section((uintptr_t)s - vb, vlen) ||
+      if (tm_site_in_section((uintptr_t)s - vb, vlen) ||
           tm_site_section_find(s, &vb, &vlen))
         valid = s;
       else

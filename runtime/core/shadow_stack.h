@@ -89,6 +89,9 @@ typedef struct tm_tb_cache_entry {
  * TM_TB_RAW_WORDS - 1 slot pointers (a traceback limit of up to 32 with a
  * one-frame site). */
 #define TM_TB_RAW_WORDS 32
+/* Entries of tm_shadow_below's memo (shadow_below.c), in the same
+ * memory as the raw rows: two words each. */
+#define TM_BELOW_SLOTS (TM_TB_CACHE_SIZE * TM_TB_RAW_WORDS / 2)
 /* check of a hashed entry whose key did not fit its raw row. */
 #define TM_TB_CHECK_RECORD 0x80000000u
 
@@ -160,18 +163,29 @@ typedef struct tm_thread {
   uintptr_t *gather_addr;
   const struct tm_site **gather_scratch_site;
   uintptr_t *gather_scratch_addr;
-  /* The record memo (shadow_stack.c, "Memo"): slots 1..memo_len are the
+  /* The record memo (shadow_gather.c, "Memo"): slots 1..memo_len are the
    * records of the stack whose top end is memo_hi, whose sites the walk
    * that memoised them tagged; memo_prev0 is the prev of slot 1's record. */
   uintptr_t memo_len;
   uintptr_t memo_hi;
   uintptr_t memo_prev0;
   uintptr_t memo_last; /* the slot memo_find last found by its search */
-  /* The raw rows of the hashed cache entries (cache[k]'s is cache_raw[k]),
-   * valid while that entry's check says so. Last: 64 KiB of the header
-   * mapping that a thread touches only at limits above 1 (and then only
-   * the rows it fills). */
-  uintptr_t cache_raw[TM_TB_CACHE_SIZE][TM_TB_RAW_WORDS];
+  /* The generation of the entries of `below` that are valid
+   * (shadow_below.c). */
+  uint64_t below_gen;
+  /* Last: 64 KiB of the header mapping, touched only as used (and then
+   * only the rows or entries filled), that serves one limit at a time:
+   *  - above limit 1, the raw rows of the hashed cache entries
+   *    (cache[k]'s is cache_raw[k]), valid while that entry's check says
+   *    so;
+   *  - at limit 1, tm_shadow_below's memo: {record address, frames below
+   *    it | generation << 16}, valid while the generation is below_gen.
+   * tm_tb_thread_sync_slow starts a new generation when the limit (or the
+   * epoch) changes. */
+  union {
+    uintptr_t cache_raw[TM_TB_CACHE_SIZE][TM_TB_RAW_WORDS];
+    uintptr_t below[TM_BELOW_SLOTS][2];
+  };
 } tm_thread_t;
 
 /* Header size, rounded to whole pages at run time. */
@@ -207,6 +221,16 @@ extern __thread tm_thread_t *tm_thread_own
  * NULL and every slot reads as unknown. At most TM_GATHER_SLOTS
  * - 1 records. Signal-safe; reads only this thread's state. */
 struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
+
+/* The frames of the records below a capture's site (own: as for
+ * tm_shadow_gather), capped at TM_TOTAL_CAP: what total_nframe needs at
+ * traceback limit 1, counted as tm_shadow_gather counts them, without
+ * gathering the sites (shadow_below.c). t is this thread's state, non-NULL,
+ * its cache synced to limit 1. TM_BELOW_NONE when the capture is not the
+ * common one (the alternate signal stack, a replay, a chain that ends in
+ * an unknown frame or at the cap): then use tm_shadow_gather. */
+#define TM_BELOW_NONE UINT32_MAX
+uint32_t tm_shadow_below(tm_thread_t *t, bool own);
 
 /* own: the capture's site has TM_SITE_OWN_FRAME; the first live record is
  * then its function's own, whose site field is stale: it is the top slot

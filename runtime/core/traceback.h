@@ -111,8 +111,8 @@ static inline uint32_t tm_tb_exact_index(const struct tm_site *site,
  * whose state is t (tm_thread_self, non-NULL), when it is the common case:
  * limit 1, a site that is one frame (no inlined_at), and (site,
  * total_nframe) in the exact cache entry (which tm_intern_capture fills);
- * total_nframe is 1 + the frames of the records below the site, which the
- * gather counted (gather_cum). 0 otherwise: then call that. Reads only. */
+ * total_nframe is 1 + the frames of the records below the site, which
+ * tm_shadow_below counts. 0 otherwise: then call that. */
 static inline __attribute__((always_inline)) uint32_t
 tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
   uint64_t epoch = atomic_load_explicit(&tm_tb_epoch, memory_order_relaxed);
@@ -120,15 +120,13 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
                            site->inlined_at != NULL,
                        0))
     return 0;
-  struct tm_shadow sh =
-      tm_shadow_current(t, (site->flags & TM_SITE_OWN_FRAME) != 0);
-  // The slots below the site: 1..depth, or 1..depth-1 when the site's
-  // function pushed a frame. (OWN_FRAME at depth 0 makes i UINTPTR_MAX,
-  // which fails the test below: tm_intern_capture handles it.)
-  uintptr_t i = sh.depth - (site->flags & TM_SITE_OWN_FRAME);
-  if (__builtin_expect(i >= TM_GATHER_SLOTS, 0))
+  // No record: nothing below, unless the site's function pushed one (then
+  // tm_intern_capture handles it, as the gather's own slot missing).
+  bool own = (site->flags & TM_SITE_OWN_FRAME) != 0;
+  uint32_t below = __tm_shadow_top == NULL ? (own ? TM_BELOW_NONE : 0)
+                                           : tm_shadow_below(t, own);
+  if (__builtin_expect(below == TM_BELOW_NONE, 0))
     return 0;
-  uint32_t below = t->gather_cum[i];
   uint32_t total = below >= TM_TOTAL_CAP ? TM_TOTAL_CAP : below + 1;
   const tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
   if (__builtin_expect(e->key == (uintptr_t)site && e->check == total, 1))

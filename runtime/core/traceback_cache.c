@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "shadow_stack.h"
+#include "site_frames.h"
 #include "traceback.h"
 #include "traceback_capture.h"
 
@@ -64,6 +65,7 @@ void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
   t->epoch = epoch;
   t->limit = limit;
   t->epoch1 = limit == 1 ? epoch : 0;
+  t->below_gen++; // the rows held another limit's entries, or sites changed
 }
 
 /* total_nframe of slots 1..i of the thread's gathered stack (t non-NULL,
@@ -90,12 +92,45 @@ static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
   return n;
 }
 
+/* tm_intern_capture at limit 1 for a site, on a thread with state (synced):
+ * the traceback is the site's first frame and total_nframe, and
+ * tm_shadow_below counts the frames below without gathering them.
+ * CAPTURE_GENERAL when it cannot (then the general capture). */
+#define CAPTURE_GENERAL UINT32_MAX
+static uint32_t capture_limit1(tm_thread_t *t, const struct tm_site *site) {
+  bool own = (site->flags & TM_SITE_OWN_FRAME) != 0;
+  uint32_t below = __tm_shadow_top == NULL ? (own ? TM_BELOW_NONE : 0)
+                                           : tm_shadow_below(t, own);
+  if (below == TM_BELOW_NONE)
+    return CAPTURE_GENERAL;
+  uint32_t n = tm_site_frames(site) + below;
+  unsigned total = n > TM_TOTAL_CAP ? TM_TOTAL_CAP : n;
+  tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
+  if (e->key == (uintptr_t)site && e->check == total)
+    return e->id;
+  // The record needs no slot: its one frame is the site's.
+  struct tm_shadow none = {own ? 1 : 0, t->gather};
+  tm_intern_capture_sh = none;
+  uint32_t id = tm_intern_capture_global(site, 1, total);
+  if (id) {
+    e->key = (uintptr_t)site;
+    e->check = total;
+    e->id = id;
+  }
+  return id;
+}
+
 uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   if (limit > TM_TOTAL_CAP)
     limit = TM_TOTAL_CAP;
   tm_thread_t *t = tm_thread_self;
   if (TM_LIKELY(t != NULL))
     tm_tb_thread_sync(t, limit);
+  if (limit == 1 && site && t) {
+    uint32_t id = capture_limit1(t, site);
+    if (id != CAPTURE_GENERAL)
+      return id;
+  }
   struct tm_shadow sh =
       tm_shadow_current(t, site && (site->flags & TM_SITE_OWN_FRAME));
   tm_intern_capture_sh = sh;

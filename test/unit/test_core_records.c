@@ -267,6 +267,126 @@ static void test_memo_delta(void) {
   tm_stop();
 }
 
+/* Traceback limit 1 (shadow_below.c): the capture counts the frames below
+ * the site without gathering them, reading only the records above the
+ * first tagged one whose count its memo holds and whose caller vouches
+ * for it. The totals must be what a full walk counts. */
+static void test_below(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  struct tm_frame_record r[4];
+  memset(r, 0, sizeof r);
+  // main:10 -> x (f.c:20) -> g (with h inlined: 2 frames) -> f -> k.c:51.
+  r[3].site = &sites[0];
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  link_chain(r, 4);
+  tm_core_on_alloc((void *)0x3000, 31, &sites[5]); // 1 + 1 + 2 + 1 + 1
+  CHECK((uintptr_t)r[0].site & 1 && (uintptr_t)r[3].site & 1);
+  tm_core_on_alloc((void *)0x3100, 32, &sites[5]); // the memo, unchanged
+  // OWN_FRAME: the top record is the allocating function's own.
+  tm_core_on_alloc((void *)0x3200, 33, &sites[4]); // 1 + 4
+  // Only the top frame changes (f calls another function, by a fresh
+  // store): read again, the rest from the memo.
+  r[0].site = &sites[2];
+  tm_core_on_alloc((void *)0x3300, 34, &sites[5]);
+  // A shallower chain at the same addresses: main calls g (at r[1])
+  // directly, whose callee f (at r[0]) is interrupted by a signal before
+  // it stores its site: r[0] keeps the tag and memo entry of the f above
+  // (3 frames below it then, 2 now). g's fresh site is untagged, so it
+  // does not vouch for r[0]: counted as a full walk would.
+  r[3].site = &sites[0];
+  r[1].prev = &r[3];
+  r[1].site = &sites[2];
+  r[0].site = (const struct tm_site *)((uintptr_t)&sites[1] | 1);
+  __tm_shadow_top = &r[0];
+  tm_core_on_alloc((void *)0x3400, 35, &sites[5]); // 1 + 1 + 1 + 1
+  // The same, with g tagged by a capture in between (from a callee that
+  // allocated, at r[0]'s address, then returned): g's entry says 1 below
+  // it, so f's stale entry (3 below the f that a capture tagged before
+  // that) is not vouched for.
+  r[0].site = &sites[1];
+  r[1].site = &sites[3]; // 2 frames
+  link_chain(r, 4);
+  tm_core_on_alloc((void *)0x3500, 36, &sites[5]); // tags r[0] with 4 below
+  r[1].prev = &r[3];
+  r[1].site = &sites[2];
+  __tm_shadow_top = &r[1];
+  tm_core_on_alloc((void *)0x3600, 37, &sites[5]); // g tagged, 1 below
+  r[0].site = (const struct tm_site *)((uintptr_t)&sites[1] | 1);
+  __tm_shadow_top = &r[0];
+  tm_core_on_alloc((void *)0x3700, 38, &sites[5]); // 1 + f + g + main
+  // An unknown site in the chain: one frame, read again every time. (A
+  // frame entered anew stores a fresh site: relinked records get one.)
+  link_chain(r, 4);
+  r[0].site = &sites[1];
+  r[1].site = &sites[2];
+  r[2].site = &stray;
+  r[3].site = &sites[0];
+  tm_core_on_alloc((void *)0x3800, 39, &sites[5]);
+  tm_core_on_alloc((void *)0x3900, 40, &sites[5]);
+  // A chain that ends in an unknown frame (a prev down the stack): the
+  // general walk's count, f g <unknown>. (Only a push writes a prev, and
+  // a pushed frame stores a fresh site.)
+  r[1].prev = &r[0];
+  r[1].site = &sites[2];
+  tm_core_on_alloc((void *)0x3a00, 41, &sites[5]);
+  // No record: the site alone.
+  __tm_shadow_top = NULL;
+  tm_core_on_alloc((void *)0x3b00, 42, &sites[5]);
+  // Deeper than the cap: the general walk's count, 65535.
+  struct tm_frame_record *d = __builtin_alloca(DEEP * sizeof *d);
+  for (int i = 0; i < DEEP; i++)
+    d[i].site = &sites[6];
+  link_chain(d, DEEP);
+  tm_core_on_alloc((void *)0x3c00, 43, &sites[5]);
+  d[99].prev = NULL;
+  tm_core_on_alloc((void *)0x3d00, 44, &sites[5]);
+  tm_core_on_alloc((void *)0x3e00, 45, &sites[5]);
+  __tm_shadow_top = NULL;
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 31), 6, "k.c:51");
+  EXPECT(find(snap, 32), 6, "k.c:51");
+  EXPECT(find(snap, 33), 5, "k.c:50");
+  EXPECT(find(snap, 34), 6, "k.c:51");
+  EXPECT(find(snap, 35), 4, "k.c:51");
+  EXPECT(find(snap, 36), 6, "k.c:51");
+  EXPECT(find(snap, 37), 3, "k.c:51");
+  EXPECT(find(snap, 38), 4, "k.c:51");
+  EXPECT(find(snap, 39), 5, "k.c:51");
+  EXPECT(find(snap, 40), 5, "k.c:51");
+  EXPECT(find(snap, 41), 4, "k.c:51");
+  EXPECT(find(snap, 42), 1, "k.c:51");
+  EXPECT(find(snap, 43), 65535, "k.c:51");
+  EXPECT(find(snap, 44), 101, "k.c:51");
+  EXPECT(find(snap, 45), 101, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
+
+  // Limit 3 tags the same records through the gather's memo (no entries
+  // of limit 1's), then limit 1 again: the totals of a full walk.
+  link_chain(r, 4);
+  r[0].site = &sites[1];
+  r[1].site = &sites[3];
+  r[2].site = &sites[1];
+  r[3].site = &sites[0];
+  CHECK_EQ_INT(tm_start(3), TM_OK);
+  tm_core_on_alloc((void *)0x4000, 46, &sites[5]);
+  tm_stop();
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  r[1].prev = &r[3]; // g called by main: a fresh site, f interrupted
+  r[1].site = &sites[2];
+  r[0].site = (const struct tm_site *)((uintptr_t)&sites[1] | 1);
+  tm_core_on_alloc((void *)0x4100, 47, &sites[5]);
+  __tm_shadow_top = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 47), 4, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
 int main(void) {
   CHECK(tm_site_sections_add(sites, sites + NSITES));
   CHECK(tm_site_sections_add(sites, sites + NSITES)); // idempotent
@@ -279,6 +399,7 @@ int main(void) {
   test_deep();
   test_memo();
   test_memo_delta();
+  test_below();
   __tm_shadow_top = NULL;
   return CHECK_DONE();
 }
