@@ -143,13 +143,7 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
         break;
       }
     }
-    if (s != valid) {
-      if (tm_site_in_section((uintptr_t)s - vb, vlen) ||
-          tm_site_section_find(s, &vb, &vlen))
-        valid = s;
-      else
-        s = NULL;
-    }
+    s = tm_site_checked(s, &valid, &vb, &vlen);
     ss[k] = s;
     sa[k] = a;
     if (TM_UNLIKELY(++k == TM_GATHER_SLOTS - 1))

@@ -291,13 +291,7 @@ gather_general(tm_thread_t *t, bool own, uintptr_t fa) {
     // Recursion repeats one site: checked once per walk. Sections are
     // read once per walk, like the records (a site of a module unloaded
     // during the walk would be just as stale after a per-site check).
-    if (s != valid) {
-      if (tm_site_in_section((uintptr_t)s - vb, vlen) ||
-          tm_site_section_find(s, &vb, &vlen))
-        valid = s;
-      else
-        s = NULL;
-    }
+    s = tm_site_checked(s, &valid, &vb, &vlen);
     if (t) {
       ss[k] = s;
       sa[k] = mine ? a : 0;
@@ -374,13 +368,7 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
       }
     }
     const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
-    if (s != valid) { // as in gather_general
-      if (tm_site_in_section((uintptr_t)s - vb, vlen) ||
-          tm_site_section_find(s, &vb, &vlen))
-        valid = s;
-      else
-        s = NULL;
-    }
+    s = tm_site_checked(s, &valid, &vb, &vlen);
     ss[k] = s;
     sa[k] = a;
     if (TM_UNLIKELY(++k == TM_GATHER_SLOTS - 1)) { // the cap: not clean

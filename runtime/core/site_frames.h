@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "shadow_stack.h"
+#include "site_sections.h"
 #include "tracemalloc_abi.h"
 
 /* Is off (a site's distance from a section's start) inside a section of
@@ -24,6 +25,23 @@ static inline bool tm_site_in_section(uintptr_t off, uintptr_t len) {
   uint64_t m =
       __builtin_rotateright64((uint64_t)off * 0xCCCCCCCCCCCCCCCDull, 3);
   return off < len && m <= UINT64_MAX / 40;
+}
+
+/* s when it is a site's start in a registered section, else NULL (an
+ * unknown frame). A walk keeps the last site it found valid in *valid and
+ * that site's section in [*vb, *vb + *vlen): a site in the same section
+ * (a whole module's, usually) is checked without the registry. */
+static inline const struct tm_site *
+tm_site_checked(const struct tm_site *s, const struct tm_site **valid,
+                uintptr_t *vb, uintptr_t *vlen) {
+  if (s != *valid) {
+    if (tm_site_in_section((uintptr_t)s - *vb, *vlen) ||
+        tm_site_section_find(s, vb, vlen))
+      *valid = s;
+    else
+      return NULL;
+  }
+  return s;
 }
 
 /* Frames a site expands to: itself and its inlined_at chain (an unknown
