@@ -10,14 +10,19 @@
  *
  * The below memo: a direct-mapped table in the thread's mapping (the rows
  * of the hashed cache entries, which limit 1 does not use:
- * tm_thread_t.below), indexed by a record's address: {address, count of
- * the frames below that record | generation << 16}. The walk writes an
- * entry for each record it tags; an entry is valid while its generation is
- * the thread's (`below_gen`): tm_tb_thread_sync_slow starts a new one (the
- * rows then held hashed entries, or a module came or went), and so does
- * every capture of tm_shadow_gather that tags records (its tags have no
- * entry: an entry left from an older frame at that address must not vouch
- * for them).
+ * tm_thread_t.below), indexed by a record's address: {address, the site
+ * word the walk tagged, generation << 32 | frames up to and including the
+ * record << 16 | frames below it}. The walk writes an entry for each
+ * record it tags; an entry holds for the record while the record's site
+ * word is the one it tagged (a frame that moves to its next site by a
+ * distance keeps its tag: then the entry no longer says how many frames
+ * the record is) and its generation is the thread's (`below_gen`).
+ * tm_tb_thread_sync_slow starts a new generation when the limit or the
+ * epoch changes (other limits tag records and keep no entries, and a
+ * module may have come or gone), and so does every capture at limit 1
+ * that tm_shadow_gather makes and that tags records (its tags have no
+ * entry: an entry left from an older frame at that address must not
+ * vouch for them).
  *
  * Why a tagged record's entry can be trusted. The count below a record is
  * fixed while that frame is live (its callers are suspended in their calls:
@@ -29,12 +34,15 @@
  * signal handler interrupted between its push and its first site store
  * (shadow_gather.c, "Memo"): its prev is right, its site and entry are the
  * older frame's. So the walk stops at tagged record S only when S's
- * caller C vouches for it: C is tagged with a valid entry (C has a live
- * callee, so its entry is its own frame's) and S's count equals C's count
- * plus the frames C's current site expands to, which is the count below S
- * now, whatever S is. At the bottom record (no caller) the count must be 0.
- * Otherwise S is read like any untagged record, as a walk without the memo
- * would.
+ * caller C vouches for it: C is tagged and its entry holds (C has a live
+ * callee, so its entry is its own frame's), and the frames up to and
+ * including C, which are the frames below S now, whatever S is, are the
+ * count below S that S's entry holds. At the bottom record (no caller)
+ * that count must be 0. Otherwise S is read like any untagged record, as a
+ * walk without the memo would. A stop reads no site: the entries' counts
+ * come from sites a walk checked (tm_site_checked) when it tagged them,
+ * and a site of an unloaded image is never read (its record, if the chain
+ * still reaches it, is dead).
  *
  * The walk also resets the memo of tm_shadow_gather (memo_len = 0) when it
  * tags a record, since that memo trusts only tags it set itself.
@@ -45,8 +53,6 @@
 #include "shadow_stack.h"
 #include "site_frames.h"
 #include "site_sections.h"
-
-#define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
 /* As in shadow_gather.c: dead records are followed this far below the
  * capture's frame. */
@@ -59,35 +65,35 @@ static inline uintptr_t *below_entry(tm_thread_t *t, uintptr_t a) {
   return t->below[(a >> 4) & (TM_BELOW_SLOTS - 1)];
 }
 
-/* The count below the record at a when its entry is valid, else -1. */
-static inline int64_t below_of(tm_thread_t *t, uintptr_t a) {
+#define COUNT_MASK 0xffffu
+
+/* The entry's counts word for the record at a whose site word is sv, if
+ * the entry holds for it (the comment at the top), else 0 (a held entry's
+ * word is never 0: it counts at least the record's own frame). */
+static inline uint64_t held(tm_thread_t *t, uintptr_t a, uintptr_t sv) {
   const uintptr_t *e = below_entry(t, a);
-  uintptr_t v = e[1];
-  if (e[0] != a || v >> 16 != t->below_gen)
-    return -1;
-  return (int64_t)(v & 0xffff);
+  uint64_t w = e[2];
+  if (e[0] != a || e[1] != sv || w >> 32 != t->below_gen)
+    return 0;
+  return w;
 }
 
-/* Does the caller of tagged record r (whose entry says `b` frames are
- * below it) vouch for that count? (The comment at the top.) */
+/* Does the caller of tagged record r, which is at a and whose entry says
+ * `b` frames are below it, vouch for that count? (The comment at the
+ * top.) */
 static inline bool vouched(tm_thread_t *t, const struct tm_frame_record *r,
-                           uintptr_t top, uint32_t b) {
+                           uintptr_t a, uintptr_t top, uint32_t b) {
   const struct tm_frame_record *c = r->prev;
   if (!c)
     return b == 0;
   uintptr_t ca = (uintptr_t)c; // checked as the walk would before reading
-  if (ca <= (uintptr_t)r || ca > top ||
-      (ca & (_Alignof(struct tm_frame_record) - 1)))
+  if (ca <= a || ca > top || (ca & (_Alignof(struct tm_frame_record) - 1)))
     return false;
   uintptr_t csv = (uintptr_t)c->site;
   if (!(csv & 1))
     return false;
-  int64_t cb = below_of(t, (uintptr_t)c);
-  if (cb < 0)
-    return false;
-  uint32_t n = (uint32_t)cb +
-               tm_site_frames((const struct tm_site *)(csv & ~(uintptr_t)1));
-  return (n < TM_TOTAL_CAP ? n : TM_TOTAL_CAP) == b;
+  uint64_t w = held(t, ca, csv);
+  return w && ((w >> 16) & COUNT_MASK) == b;
 }
 
 uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
@@ -125,7 +131,7 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
   uintptr_t *sa = t->gather_scratch_addr;
   uintptr_t k = 0;
   uint32_t c = 0;
-  const struct tm_site *valid = NULL;
+  const struct tm_site *valid = NULL; // tm_site_checked's cache
   uintptr_t vb = 0, vlen = 0;
   for (; r; r = r->prev) {
     uintptr_t a = (uintptr_t)r;
@@ -134,16 +140,15 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
       return TM_BELOW_NONE; // an unknown end: the general walk says so
     lo = a + 1;
     uintptr_t sv = (uintptr_t)r->site;
-    const struct tm_site *s = (const struct tm_site *)(sv & ~(uintptr_t)1);
     if (sv & 1) {
-      int64_t b = below_of(t, a);
-      if (b >= 0 && vouched(t, r, top, (uint32_t)b)) {
-        uint32_t n = (uint32_t)b + tm_site_frames(s);
-        c = n < TM_TOTAL_CAP ? n : TM_TOTAL_CAP;
+      uint64_t w = held(t, a, sv);
+      if (w && vouched(t, r, a, top, (uint32_t)(w & COUNT_MASK))) {
+        c = (uint32_t)(w >> 16) & COUNT_MASK;
         break;
       }
     }
-    s = tm_site_checked(s, &valid, &vb, &vlen);
+    const struct tm_site *s = tm_site_checked(
+        (const struct tm_site *)(sv & ~(uintptr_t)1), &valid, &vb, &vlen);
     ss[k] = s;
     sa[k] = a;
     if (TM_UNLIKELY(++k == TM_GATHER_SLOTS - 1))
@@ -154,21 +159,23 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
   // pointer; an unknown frame is read again next time).
   if (k && t->memo_len)
     t->memo_len = 0;
-  uint64_t gen = (uint64_t)t->below_gen << 16;
+  uint64_t gen = (uint64_t)t->below_gen << 32;
   for (uintptr_t x = k; x > 0;) {
     const struct tm_site *s = ss[--x];
+    uint32_t n = c + tm_site_frames(s);
+    n = n < TM_TOTAL_CAP ? n : TM_TOTAL_CAP;
     if (s) {
       uintptr_t a = sa[x];
+      uintptr_t tagged = (uintptr_t)s | 1;
       uintptr_t *e = below_entry(t, a);
       e[0] = a;
-      e[1] = gen | c;
+      e[1] = tagged;
+      e[2] = gen | (uint64_t)n << 16 | c;
       // Relaxed: only this thread and its handlers read it.
       __atomic_store_n(&((struct tm_frame_record *)a)->site,
-                       (const struct tm_site *)((uintptr_t)s | 1),
-                       __ATOMIC_RELAXED);
+                       (const struct tm_site *)tagged, __ATOMIC_RELAXED);
     }
-    uint32_t n = c + tm_site_frames(s);
-    c = n < TM_TOTAL_CAP ? n : TM_TOTAL_CAP;
+    c = n;
   }
   return c;
 }

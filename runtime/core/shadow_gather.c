@@ -146,9 +146,11 @@ place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
     g[d + 1] = s;
     cum[d + 1] = c;
   }
-  // Its tags have no entry in tm_shadow_below's memo: an older entry at
-  // one of these addresses must not vouch for them (shadow_below.c).
-  if (q)
+  // At limit 1 (epoch1 set), its tags have no entry in tm_shadow_below's
+  // memo: an older entry at one of these addresses must not vouch for
+  // them (shadow_below.c). Other limits do not use that memo, and a
+  // change to limit 1 starts a new generation.
+  if (q && t->epoch1)
     t->below_gen++;
   if (memo) {
     if (base == 0 && q)

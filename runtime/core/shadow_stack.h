@@ -89,9 +89,9 @@ typedef struct tm_tb_cache_entry {
  * TM_TB_RAW_WORDS - 1 slot pointers (a traceback limit of up to 32 with a
  * one-frame site). */
 #define TM_TB_RAW_WORDS 32
-/* Entries of tm_shadow_below's memo (shadow_below.c), in the same
- * memory as the raw rows: two words each. */
-#define TM_BELOW_SLOTS (TM_TB_CACHE_SIZE * TM_TB_RAW_WORDS / 2)
+/* Entries of tm_shadow_below's memo (shadow_below.c), three words each,
+ * in the memory of the raw rows (48 of their 64 KiB). */
+#define TM_BELOW_SLOTS 2048
 /* check of a hashed entry whose key did not fit its raw row. */
 #define TM_TB_CHECK_RECORD 0x80000000u
 
@@ -171,20 +171,23 @@ typedef struct tm_thread {
   uintptr_t memo_prev0;
   uintptr_t memo_last; /* the slot memo_find last found by its search */
   /* The generation of the entries of `below` that are valid
-   * (shadow_below.c). */
+   * (shadow_below.c): one more per cache sync and per capture at limit 1
+   * that tm_shadow_gather makes (a handler on the alternate stack, a
+   * replay), far from 2^32. */
   uint64_t below_gen;
   /* Last: 64 KiB of the header mapping, touched only as used (and then
    * only the rows or entries filled), that serves one limit at a time:
    *  - above limit 1, the raw rows of the hashed cache entries
    *    (cache[k]'s is cache_raw[k]), valid while that entry's check says
    *    so;
-   *  - at limit 1, tm_shadow_below's memo: {record address, frames below
-   *    it | generation << 16}, valid while the generation is below_gen.
+   *  - at limit 1, tm_shadow_below's memo: {record address, its tagged
+   *    site word, generation << 32 | frames to it << 16 | frames below
+   *    it}, valid while the generation is below_gen.
    * tm_tb_thread_sync_slow starts a new generation when the limit (or the
    * epoch) changes. */
   union {
     uintptr_t cache_raw[TM_TB_CACHE_SIZE][TM_TB_RAW_WORDS];
-    uintptr_t below[TM_BELOW_SLOTS][2];
+    uintptr_t below[TM_BELOW_SLOTS][3];
   };
 } tm_thread_t;
 

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "internal.h"
@@ -385,6 +387,76 @@ static void test_below(void) {
   EXPECT(find(snap, 47), 4, "k.c:51");
   tm_snapshot_free(snap);
   tm_stop();
+
+  // Entries made at limit 1, then a shallower chain at the same addresses
+  // with the same site words, tagged at limit 3 (which keeps no entries),
+  // then limit 1 again: the old entries would vouch for each other (f 3
+  // frames below, g 2), so a change of limit must retire them.
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  r[3].site = &sites[0];
+  r[2].site = &sites[1];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  link_chain(r, 4);
+  tm_core_on_alloc((void *)0x4200, 48, &sites[5]); // 1 + 4
+  tm_stop();
+  CHECK_EQ_INT(tm_start(3), TM_OK);
+  r[3].site = &sites[0];
+  r[1].prev = &r[3];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x4300, 49, &sites[5]); // 1 + 3
+  tm_stop();
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  tm_core_on_alloc((void *)0x4400, 50, &sites[5]); // 1 + 3
+  __tm_shadow_top = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 50), 4, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
+/* An image unloaded under tagged records (dead ones a chain can still
+ * reach): its sites' memory is gone. The limit-1 walk must read no site
+ * it has not checked: at a stop it reads none, and a record it reads has
+ * its site checked first (an unknown frame). */
+static void test_below_unloaded(void) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  struct tm_site *m = mmap(NULL, page, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(m != MAP_FAILED);
+  m[0] = (struct tm_site){"u.c", "u", NULL, 1, 1, 0, 0};
+  m[1] = (struct tm_site){"v.c", "v", &m[0], 2, 1, 0, 0}; // v inlined in u
+  CHECK(tm_site_sections_add(m, m + 2));
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  struct tm_frame_record r[3];
+  memset(r, 0, sizeof r);
+  // main:10 -> u (v inlined: 2 frames) -> u -> k.c:51.
+  r[2].site = &sites[0];
+  r[1].site = &m[1];
+  r[0].site = &m[1];
+  link_chain(r, 3);
+  tm_core_on_alloc((void *)0x5000, 51, &sites[5]); // 1 + 2 + 2 + 1
+  CHECK((uintptr_t)r[0].site & 1 && (uintptr_t)r[1].site & 1);
+  // The image's destructor withdraws the section, then it is unmapped.
+  tm_site_sections_remove(m, m + 2);
+  CHECK_EQ_INT(munmap(m, page), 0);
+  // The records, tagged and unchanged, are the memo's, whose counts need
+  // no site read (the gather's memo gives the same 6 at limit 3); the
+  // walk must not touch the unmapped sites.
+  tm_core_on_alloc((void *)0x5100, 52, &sites[5]);
+  // A fresh site at the top: read (checked: an unknown frame, not the
+  // site's 2 frames), the rest from the memo.
+  r[0].site = &m[1];
+  tm_core_on_alloc((void *)0x5200, 53, &sites[5]); // 1 + 1 + 2 + 1
+  __tm_shadow_top = NULL;
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 51), 6, "k.c:51");
+  EXPECT(find(snap, 52), 6, "k.c:51");
+  EXPECT(find(snap, 53), 5, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
 }
 
 int main(void) {
@@ -400,6 +472,7 @@ int main(void) {
   test_memo();
   test_memo_delta();
   test_below();
+  test_below_unloaded();
   __tm_shadow_top = NULL;
   return CHECK_DONE();
 }
