@@ -235,6 +235,16 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
 #define TM_BELOW_NONE UINT32_MAX
 uint32_t tm_shadow_below(tm_thread_t *t, bool own);
 
+/* tm_shadow_below when there is a record; with none, nothing is below,
+ * unless the site's function pushed one (own): then, as the gather's own
+ * slot missing, TM_BELOW_NONE. */
+static inline __attribute__((always_inline)) uint32_t
+tm_shadow_below_now(tm_thread_t *t, bool own) {
+  if (__tm_shadow_top == NULL)
+    return own ? TM_BELOW_NONE : 0;
+  return tm_shadow_below(t, own);
+}
+
 /* own: the capture's site has TM_SITE_OWN_FRAME; the first live record is
  * then its function's own, whose site field is stale: it is the top slot
  * as an unknown frame, never read (the consumer drops the top slot). */

@@ -120,11 +120,8 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
                            site->inlined_at != NULL,
                        0))
     return 0;
-  // No record: nothing below, unless the site's function pushed one (then
-  // tm_intern_capture handles it, as the gather's own slot missing).
-  bool own = (site->flags & TM_SITE_OWN_FRAME) != 0;
-  uint32_t below = __tm_shadow_top == NULL ? (own ? TM_BELOW_NONE : 0)
-                                           : tm_shadow_below(t, own);
+  uint32_t below =
+      tm_shadow_below_now(t, (site->flags & TM_SITE_OWN_FRAME) != 0);
   if (__builtin_expect(below == TM_BELOW_NONE, 0))
     return 0;
   uint32_t total = below >= TM_TOTAL_CAP ? TM_TOTAL_CAP : below + 1;

@@ -99,8 +99,7 @@ static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
 #define CAPTURE_GENERAL UINT32_MAX
 static uint32_t capture_limit1(tm_thread_t *t, const struct tm_site *site) {
   bool own = (site->flags & TM_SITE_OWN_FRAME) != 0;
-  uint32_t below = __tm_shadow_top == NULL ? (own ? TM_BELOW_NONE : 0)
-                                           : tm_shadow_below(t, own);
+  uint32_t below = tm_shadow_below_now(t, own);
   if (below == TM_BELOW_NONE)
     return CAPTURE_GENERAL;
   uint32_t n = tm_site_frames(site) + below;
