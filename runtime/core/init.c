@@ -273,4 +273,8 @@ TM_API void __tm_module_fini_v4(const struct tm_site *begin,
     return;
   // Before the image is unmapped: a dead record may still name its sites.
   tm_site_sections_remove(begin, end);
+  // And a new epoch: the limit-1 memo (shadow_below.c) takes a site's
+  // frames from an entry made when the site was checked, without reading
+  // it again; every thread retires those entries at its next capture.
+  atomic_fetch_add_explicit(&tm_tb_epoch, 1, memory_order_relaxed);
 }

@@ -66,6 +66,9 @@ void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
   t->limit = limit;
   t->epoch1 = limit == 1 ? epoch : 0;
   t->below_gen++; // the rows held another limit's entries, or sites changed
+  // The gather's memo too: after a module came or went, a record is read
+  // and its site checked again, as the section-3 walk says.
+  t->memo_len = 0;
 }
 
 /* total_nframe of slots 1..i of the thread's gathered stack (t non-NULL,
