@@ -10,8 +10,11 @@
  *
  * The below memo: a direct-mapped table in the thread's mapping (the rows
  * of the hashed cache entries, which limit 1 does not use:
- * tm_thread_t.below), indexed by a record's address: {address, the site
- * word the walk tagged, generation << 32 | frames up to and including the
+ * tm_thread_t.below), indexed by a record's address and its tagged site
+ * word (frames of different functions come and go at one address: Lua's
+ * allocation paths found their entries 23% of the time when the address
+ * alone picked one, nearly always with both): {address, the site word
+ * the walk tagged, generation << 32 | frames up to and including the
  * record << 16 | frames below it}. The walk writes an entry for each
  * record it tags; an entry holds for the record while the record's site
  * word is the one it tagged (a frame that moves to its next site by a
@@ -44,6 +47,20 @@
  * and a site of an unloaded image is never read (its record, if the chain
  * still reaches it, is dead).
  *
+ * The common case reads no site at all (below_chained): the frames
+ * pushed since the last capture are usually the same functions, entered
+ * again at the same addresses, making the same calls (an interpreter's
+ * allocation path: Lua re-enters 3 to 4 such frames per allocation). Such
+ * a record is untagged, but its entry holds its site word, and the
+ * entry's two counts are its site's frames apart (the site was checked
+ * when the entry was made; a module unload starts a new epoch, so the
+ * site is still mapped and still the same site). Its count below is right
+ * when the entry's equals the count up to the record below it: so when
+ * every record read has such an entry, the counts chain down to a stop,
+ * the entries are all still right and only the tags are written.
+ * Otherwise the general walk reads the records, checks their sites and
+ * rewrites the entries.
+ *
  * The walk also resets the memo of tm_shadow_gather (memo_len = 0) when it
  * tags a record, since that memo trusts only tags it set itself.
  */
@@ -58,11 +75,14 @@
  * capture's frame. */
 #define DEAD_WINDOW ((uintptr_t)64 << 10)
 
-/* The entry of the record at a. Records are 8-aligned and at least 16
- * bytes apart (two pointers each, one per frame): address bits 4 and up
- * spread a chain's records over the table. */
-static inline uintptr_t *below_entry(tm_thread_t *t, uintptr_t a) {
-  return t->below[(a >> 4) & (TM_BELOW_SLOTS - 1)];
+/* The entry of the record at a whose tagged site word is `tagged`.
+ * Records are 8-aligned and at least 16 bytes apart (two pointers each,
+ * one per frame): address bits 4 and up spread a chain's records over the
+ * table; sites are 40 bytes apart, their bits 3 and up tell the frames
+ * met at one address apart. */
+static inline uintptr_t *below_entry(tm_thread_t *t, uintptr_t a,
+                                     uintptr_t tagged) {
+  return t->below[((a >> 4) ^ (tagged >> 3)) & (TM_BELOW_SLOTS - 1)];
 }
 
 #define COUNT_MASK 0xffffu
@@ -71,7 +91,7 @@ static inline uintptr_t *below_entry(tm_thread_t *t, uintptr_t a) {
  * the entry holds for it (the comment at the top), else 0 (a held entry's
  * word is never 0: it counts at least the record's own frame). */
 static inline uint64_t held(tm_thread_t *t, uintptr_t a, uintptr_t sv) {
-  const uintptr_t *e = below_entry(t, a);
+  const uintptr_t *e = below_entry(t, a, sv);
   uint64_t w = e[2];
   if (e[0] != a || e[1] != sv || w >> 32 != t->below_gen)
     return 0;
@@ -94,6 +114,57 @@ static inline bool vouched(tm_thread_t *t, const struct tm_frame_record *r,
     return false;
   uint64_t w = held(t, ca, csv);
   return w && ((w >> 16) & COUNT_MASK) == b;
+}
+
+/* The common capture, in one pass and with no site read: every record
+ * since the last capture is one whose entry holds its site word (a frame
+ * entered again at the address where an earlier one with the same site
+ * was tagged: its site's frames are the entry's two counts apart), the
+ * counts chain (each record's count below is the next one's count up to
+ * and including it), and the walk ends at a tagged record its caller
+ * vouches for. Then each of them has the count its entry says (by
+ * induction up from the stop), the entries need no write, and the records
+ * get their tags. TM_BELOW_NONE when any of that fails: the general walk
+ * below then reads the records. r is the first record to read (non-NULL),
+ * [lo, top] where records may start. */
+static uint32_t below_chained(tm_thread_t *t, const struct tm_frame_record *r,
+                              uintptr_t lo, uintptr_t top) {
+  uintptr_t *sa = t->gather_scratch_addr;
+  uint64_t gen = t->below_gen;
+  uintptr_t k = 0;
+  uint32_t total = 0, next = 0; // the count up to the record the walk expects
+  for (;;) {
+    uintptr_t a = (uintptr_t)r;
+    if (!r || a < lo || a > top || (a & (_Alignof(struct tm_frame_record) - 1)))
+      return TM_BELOW_NONE;
+    lo = a + 1;
+    uintptr_t sv = (uintptr_t)r->site;
+    const uintptr_t *e = below_entry(t, a, sv | 1);
+    uint64_t w = e[2];
+    if (e[0] != a || e[1] != (sv | 1) || w >> 32 != gen)
+      return TM_BELOW_NONE;
+    uint32_t incl = (uint32_t)(w >> 16) & COUNT_MASK;
+    if (k == 0)
+      total = incl;
+    else if (incl != next)
+      return TM_BELOW_NONE;
+    next = (uint32_t)w & COUNT_MASK;
+    if ((sv & 1) && vouched(t, r, a, top, next))
+      break;
+    sa[k] = a;
+    if (TM_UNLIKELY(++k == TM_GATHER_SLOTS - 1))
+      return TM_BELOW_NONE;
+    r = r->prev;
+  }
+  if (k && t->memo_len)
+    t->memo_len = 0;
+  for (uintptr_t x = 0; x < k; x++) {
+    struct tm_frame_record *q = (struct tm_frame_record *)sa[x];
+    // Relaxed: only this thread and its handlers read it.
+    __atomic_store_n(&q->site, (const struct tm_site *)((uintptr_t)q->site | 1),
+                     __ATOMIC_RELAXED);
+  }
+  return total;
 }
 
 uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
@@ -125,12 +196,17 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
     lo = a + 1;
     r = r->prev;
   }
+  if (!r)
+    return 0;
+  uint32_t c = below_chained(t, r, lo, top);
+  if (c != TM_BELOW_NONE)
+    return c;
   // The records read, top-down: their sites (NULL: an unknown frame) and
   // addresses, then the count below the lowest one.
   const struct tm_site **ss = t->gather_scratch_site;
   uintptr_t *sa = t->gather_scratch_addr;
   uintptr_t k = 0;
-  uint32_t c = 0;
+  c = 0;
   const struct tm_site *valid = NULL; // tm_site_checked's cache
   uintptr_t vb = 0, vlen = 0;
   for (; r; r = r->prev) {
@@ -167,7 +243,7 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
     if (s) {
       uintptr_t a = sa[x];
       uintptr_t tagged = (uintptr_t)s | 1;
-      uintptr_t *e = below_entry(t, a);
+      uintptr_t *e = below_entry(t, a, tagged);
       e[0] = a;
       e[1] = tagged;
       e[2] = gen | (uint64_t)n << 16 | c;

@@ -414,6 +414,28 @@ static void test_below(void) {
   EXPECT(find(snap, 50), 4, "k.c:51");
   tm_snapshot_free(snap);
   tm_stop();
+
+  // Frames entered again at the addresses where earlier ones with the same
+  // sites were tagged, over a shallower chain: main calls g directly now.
+  // Their entries hold their site words, but the counts below them do not
+  // chain (g's said 2 frames below it, main is 1), so they are read.
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  r[3].site = &sites[0];
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  link_chain(r, 4);
+  tm_core_on_alloc((void *)0x4500, 56, &sites[5]); // 1 + 1 + 2 + 1 + 1
+  r[1].prev = &r[3];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x4600, 57, &sites[5]); // 1 + 1 + 2 + 1
+  __tm_shadow_top = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 56), 6, "k.c:51");
+  EXPECT(find(snap, 57), 5, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
 }
 
 /* An image unloaded under tagged records (dead ones a chain can still
