@@ -90,12 +90,16 @@ static inline uintptr_t *below_entry(tm_thread_t *t, uintptr_t a,
 /* The entry's counts word for the record at a whose site word is sv, if
  * the entry holds for it (the comment at the top), else 0 (a held entry's
  * word is never 0: it counts at least the record's own frame). */
-static inline uint64_t held(tm_thread_t *t, uintptr_t a, uintptr_t sv) {
+static inline uint64_t held_in(tm_thread_t *t, uintptr_t a, uintptr_t sv,
+                               uint64_t gen) {
   const uintptr_t *e = below_entry(t, a, sv);
   uint64_t w = e[2];
-  if (e[0] != a || e[1] != sv || w >> 32 != t->below_gen)
+  if (e[0] != a || e[1] != sv || w >> 32 != gen)
     return 0;
   return w;
+}
+static inline uint64_t held(tm_thread_t *t, uintptr_t a, uintptr_t sv) {
+  return held_in(t, a, sv, t->below_gen);
 }
 
 /* Does the caller of tagged record r, which is at a and whose entry says
@@ -129,40 +133,41 @@ static inline bool vouched(tm_thread_t *t, const struct tm_frame_record *r,
  * [lo, top] where records may start. */
 static uint32_t below_chained(tm_thread_t *t, const struct tm_frame_record *r,
                               uintptr_t lo, uintptr_t top) {
-  uintptr_t *sa = t->gather_scratch_addr;
+  const struct tm_frame_record *first = r;
   uint64_t gen = t->below_gen;
-  uintptr_t k = 0;
-  uint32_t total = 0, next = 0; // the count up to the record the walk expects
+  uintptr_t a = (uintptr_t)r;
+  // No alignment test: an entry holds only for an address a walk checked.
+  if (a < lo || a > top)
+    return TM_BELOW_NONE;
+  uintptr_t sv = (uintptr_t)r->site;
+  uint64_t w = held_in(t, a, sv | 1, gen);
+  if (!w)
+    return TM_BELOW_NONE;
+  uint32_t total = (uint32_t)(w >> 16) & COUNT_MASK;
   for (;;) {
-    uintptr_t a = (uintptr_t)r;
-    if (!r || a < lo || a > top || (a & (_Alignof(struct tm_frame_record) - 1)))
-      return TM_BELOW_NONE;
-    lo = a + 1;
-    uintptr_t sv = (uintptr_t)r->site;
-    const uintptr_t *e = below_entry(t, a, sv | 1);
-    uint64_t w = e[2];
-    if (e[0] != a || e[1] != (sv | 1) || w >> 32 != gen)
-      return TM_BELOW_NONE;
-    uint32_t incl = (uint32_t)(w >> 16) & COUNT_MASK;
-    if (k == 0)
-      total = incl;
-    else if (incl != next)
-      return TM_BELOW_NONE;
-    next = (uint32_t)w & COUNT_MASK;
-    if ((sv & 1) && vouched(t, r, a, top, next))
+    uint32_t below = (uint32_t)w & COUNT_MASK;
+    if ((sv & 1) && vouched(t, r, a, top, below))
       break;
-    sa[k] = a;
-    if (TM_UNLIKELY(++k == TM_GATHER_SLOTS - 1))
-      return TM_BELOW_NONE;
+    uintptr_t prev = a;
     r = r->prev;
+    a = (uintptr_t)r;
+    if (!r || a <= prev || a > top)
+      return TM_BELOW_NONE;
+    sv = (uintptr_t)r->site;
+    w = held_in(t, a, sv | 1, gen);
+    if (!w || ((uint32_t)(w >> 16) & COUNT_MASK) != below)
+      return TM_BELOW_NONE;
   }
-  if (k && t->memo_len)
-    t->memo_len = 0;
-  for (uintptr_t x = 0; x < k; x++) {
-    struct tm_frame_record *q = (struct tm_frame_record *)sa[x];
-    // Relaxed: only this thread and its handlers read it.
-    __atomic_store_n(&q->site, (const struct tm_site *)((uintptr_t)q->site | 1),
-                     __ATOMIC_RELAXED);
+  // The records above the stop get their tags (the same chain again: a
+  // push is the only writer of a prev, and none ran since).
+  if (first != r) {
+    if (t->memo_len)
+      t->memo_len = 0;
+    for (const struct tm_frame_record *q = first; q != r; q = q->prev)
+      // Relaxed: only this thread and its handlers read it.
+      __atomic_store_n(&((struct tm_frame_record *)q)->site,
+                       (const struct tm_site *)((uintptr_t)q->site | 1),
+                       __ATOMIC_RELAXED);
   }
   return total;
 }

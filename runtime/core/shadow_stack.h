@@ -90,7 +90,8 @@ typedef struct tm_tb_cache_entry {
  * one-frame site). */
 #define TM_TB_RAW_WORDS 32
 /* Entries of tm_shadow_below's memo (shadow_below.c), three words each,
- * in the memory of the raw rows (48 of their 64 KiB). */
+ * in the memory of the raw rows (48 of their 64 KiB), picked by a
+ * record's address and site word. */
 #define TM_BELOW_SLOTS 2048
 /* check of a hashed entry whose key did not fit its raw row. */
 #define TM_TB_CHECK_RECORD 0x80000000u
