@@ -131,8 +131,9 @@ static inline bool vouched(tm_thread_t *t, const struct tm_frame_record *r,
  * get their tags. TM_BELOW_NONE when any of that fails: the general walk
  * below then reads the records. r is the first record to read (non-NULL),
  * [lo, top] where records may start. */
-static uint32_t below_chained(tm_thread_t *t, const struct tm_frame_record *r,
-                              uintptr_t lo, uintptr_t top) {
+static inline __attribute__((always_inline)) uint32_t
+below_chained(tm_thread_t *t, const struct tm_frame_record *r, uintptr_t lo,
+              uintptr_t top, const struct tm_site **site0) {
   const struct tm_frame_record *first = r;
   uint64_t gen = t->below_gen;
   uintptr_t a = (uintptr_t)r;
@@ -144,6 +145,8 @@ static uint32_t below_chained(tm_thread_t *t, const struct tm_frame_record *r,
   if (!w)
     return TM_BELOW_NONE;
   uint32_t total = (uint32_t)(w >> 16) & COUNT_MASK;
+  if (site0) // the entry holds: a site a walk checked
+    *site0 = (const struct tm_site *)(sv & ~(uintptr_t)1);
   for (;;) {
     uint32_t below = (uint32_t)w & COUNT_MASK;
     if ((sv & 1) && vouched(t, r, a, top, below))
@@ -172,7 +175,12 @@ static uint32_t below_chained(tm_thread_t *t, const struct tm_frame_record *r,
   return total;
 }
 
-uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
+/* tm_shadow_below, and with site0 non-NULL also the site of the first
+ * record it reads (NULL: none, or an unknown one). */
+static inline __attribute__((always_inline)) uint32_t
+below(tm_thread_t *t, bool own, const struct tm_site **site0) {
+  if (site0)
+    *site0 = NULL;
   uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
   uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
   // The capture runs on the thread's stack (not a handler's alternate
@@ -203,9 +211,10 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
   }
   if (!r)
     return 0;
-  uint32_t c = below_chained(t, r, lo, top);
+  uint32_t c = below_chained(t, r, lo, top, site0);
   if (c != TM_BELOW_NONE)
     return c;
+  const struct tm_frame_record *first = r;
   // The records read, top-down: their sites (NULL: an unknown frame) and
   // addresses, then the count below the lowest one.
   const struct tm_site **ss = t->gather_scratch_site;
@@ -238,6 +247,10 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
   // Bottom-up: each record read gets its count below, and a tag and an
   // entry when its site is valid (program data never holds a site
   // pointer; an unknown frame is read again next time).
+  if (site0) // read and checked, or the stop (its entry holds)
+    *site0 =
+        k ? ss[0]
+          : (const struct tm_site *)((uintptr_t)first->site & ~(uintptr_t)1);
   if (k && t->memo_len)
     t->memo_len = 0;
   uint64_t gen = (uint64_t)t->below_gen << 32;
@@ -259,4 +272,12 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
     c = n;
   }
   return c;
+}
+
+uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
+  return below(t, own, NULL);
+}
+
+uint32_t tm_shadow_below_top(tm_thread_t *t, const struct tm_site **site0) {
+  return below(t, false, site0);
 }

@@ -235,6 +235,12 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
  * an unknown frame or at the cap): then use tm_shadow_gather. */
 #define TM_BELOW_NONE UINT32_MAX
 uint32_t tm_shadow_below(tm_thread_t *t, bool own);
+/* The frames of all the records (an allocation that came with no site),
+ * as tm_shadow_below(t, false) counts them, and in *site0 the site of the
+ * top live record: the traceback's one frame at limit 1. *site0 is NULL
+ * when there is no record or its site is unknown (then the general
+ * capture says what the traceback is). */
+uint32_t tm_shadow_below_top(tm_thread_t *t, const struct tm_site **site0);
 
 /* tm_shadow_below when there is a record; with none, nothing is below,
  * unless the site's function pushed one (own): then, as the gather's own

@@ -95,18 +95,31 @@ static uintptr_t slots_walk(const struct tm_shadow *sh, uintptr_t i,
   return n;
 }
 
-/* tm_intern_capture at limit 1 for a site, on a thread with state (synced):
- * the traceback is the site's first frame and total_nframe, and
- * tm_shadow_below counts the frames below without gathering them.
+/* tm_intern_capture at limit 1, on a thread with state (synced): the
+ * traceback is the site's first frame and total_nframe, and
+ * tm_shadow_below counts the frames below without gathering them (with no
+ * site, the top record's and all the frames).
  * CAPTURE_GENERAL when it cannot (then the general capture). */
 #define CAPTURE_GENERAL UINT32_MAX
 static uint32_t capture_limit1(tm_thread_t *t, const struct tm_site *site) {
-  bool own = (site->flags & TM_SITE_OWN_FRAME) != 0;
-  uint32_t below = tm_shadow_below_now(t, own);
-  if (below == TM_BELOW_NONE)
-    return CAPTURE_GENERAL;
-  uint32_t n = tm_site_frames(site) + below;
-  unsigned total = n > TM_TOTAL_CAP ? TM_TOTAL_CAP : n;
+  bool own = false;
+  unsigned total;
+  if (site) {
+    own = (site->flags & TM_SITE_OWN_FRAME) != 0;
+    uint32_t below = tm_shadow_below_now(t, own);
+    if (below == TM_BELOW_NONE)
+      return CAPTURE_GENERAL;
+    uint32_t n = tm_site_frames(site) + below;
+    total = n > TM_TOTAL_CAP ? TM_TOTAL_CAP : n;
+  } else {
+    // No site (malloc reached through a pointer, as libxml2's xmlMalloc,
+    // or from code not instrumented): the one frame is the top record's
+    // site, the total every record's frames. That is the traceback of an
+    // allocation at that site with that total: the same entry and id.
+    total = tm_shadow_below_top(t, &site);
+    if (total == TM_BELOW_NONE || site == NULL)
+      return CAPTURE_GENERAL;
+  }
   tm_tb_cache_entry_t *e = &t->cache[tm_tb_exact_index(site, total)];
   if (e->key == (uintptr_t)site && e->check == total)
     return e->id;
@@ -128,7 +141,7 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
   tm_thread_t *t = tm_thread_self;
   if (TM_LIKELY(t != NULL))
     tm_tb_thread_sync(t, limit);
-  if (limit == 1 && site && t) {
+  if (limit == 1 && t) {
     uint32_t id = capture_limit1(t, site);
     if (id != CAPTURE_GENERAL)
       return id;

@@ -436,6 +436,32 @@ static void test_below(void) {
   EXPECT(find(snap, 57), 5, "k.c:51");
   tm_snapshot_free(snap);
   tm_stop();
+
+  // No site (malloc through a pointer, or from code not instrumented): the
+  // one frame is the top record's site, the total all the records' frames;
+  // the same traceback as an allocation at that site with that total. Read
+  // once, then from the memo; an unknown top record is '<unknown>'.
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  link_chain(r, 4);
+  r[3].site = &sites[0];
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x4700, 58, NULL); // f + g (2) + x + main
+  tm_core_on_alloc((void *)0x4800, 59, NULL); // the same, memoised
+  __tm_shadow_top = &r[1]; // f.c:20 allocates, called by g: 1 + 4
+  tm_core_on_alloc((void *)0x4900, 60, &sites[1]);
+  __tm_shadow_top = &r[0];
+  r[0].site = &stray;
+  tm_core_on_alloc((void *)0x4a00, 61, NULL);
+  __tm_shadow_top = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 58), 5, "f.c:20");
+  EXPECT(find(snap, 59), 5, "f.c:20");
+  CHECK(find(snap, 58) == find(snap, 59) && find(snap, 59) == find(snap, 60));
+  EXPECT(find(snap, 61), 5, "<unknown>:0");
+  tm_snapshot_free(snap);
+  tm_stop();
 }
 
 /* An image unloaded under tagged records (dead ones a chain can still
