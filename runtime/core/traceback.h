@@ -85,8 +85,9 @@ TM_HIDDEN uint32_t tm_intern_capture(const struct tm_site *site,
 
 /* ---- The inlined fast path (trace_table.c's allocation path) ----------- */
 
-/* Bumped by tm_intern_reset and by every module load; a thread's cache
- * belongs to one epoch and one limit (shadow_stack.h). */
+/* Bumped by tm_intern_reset and by every module load and unload (the
+ * unload: the capture memos, shadow_below.c); a thread's cache belongs to
+ * one epoch and one limit (shadow_stack.h). */
 TM_HIDDEN extern _Atomic uint64_t tm_tb_epoch;
 
 TM_HIDDEN void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch,

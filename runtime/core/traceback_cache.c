@@ -31,9 +31,9 @@
  *    candidate (same nframe, same total_nframe, same expanded sites).
  * Either way the cache returns exactly the id the set would: records are
  * unique by that content until the next reset. tm_intern_reset (and a
- * module load) bumps tm_tb_epoch; a thread whose cache belongs to another
- * epoch (or was filled under another limit) empties it before using it
- * (tm_tb_thread_sync), so no id of an earlier epoch is ever
+ * module load or unload) bumps tm_tb_epoch; a thread whose cache belongs
+ * to another epoch (or was filled under another limit) empties it before
+ * using it (tm_tb_thread_sync), so no id of an earlier epoch is ever
  * dereferenced. Entries are read and written only by their own thread; the
  * epoch is read under a trace-table lock (or on the single thread), which
  * reset holds all of. */
