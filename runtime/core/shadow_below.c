@@ -157,8 +157,11 @@ below_chained(tm_thread_t *t, const struct tm_frame_record *r, uintptr_t lo,
     if (!r || a <= prev || a > top)
       return TM_BELOW_NONE;
     sv = (uintptr_t)r->site;
-    w = held_in(t, a, sv | 1, gen);
-    if (!w || ((uint32_t)(w >> 16) & COUNT_MASK) != below)
+    // Held, and its count up to it is `below`: the entry's generation and
+    // that count in one compare.
+    const uintptr_t *e = below_entry(t, a, sv | 1);
+    w = e[2];
+    if (e[0] != a || e[1] != (sv | 1) || w >> 16 != (gen << 16 | below))
       return TM_BELOW_NONE;
   }
   // The records above the stop get their tags (the same chain again: a

@@ -528,6 +528,62 @@ static void test_below_unloaded(void) {
   tm_stop();
 }
 
+/* A module unloaded and another loaded at its address: the same site
+ * pointer now names another site (here one frame where it was two). An
+ * entry of the earlier generation must not count it, even where the
+ * counts around it chain: the unload and the load start new epochs, and
+ * the limit-1 walk compares every entry's generation. */
+static void test_below_reload(void) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  struct tm_site *m = mmap(NULL, page, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(m != MAP_FAILED);
+  m[0] = (struct tm_site){"u.c", "u", NULL, 1, 1, 0, 0};
+  m[1] = (struct tm_site){"v.c", "v", &m[0], 2, 1, 0, 0}; // v inlined in u
+  __tm_module_init_v4(m, m + 2);
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  struct tm_frame_record r[4];
+  memset(r, 0, sizeof r);
+  // main -> u (v inlined) -> f -> k.c:51: entries for r[3], r[1], r[0].
+  r[3].site = &sites[0];
+  r[1].site = &m[1];
+  r[0].site = &sites[1];
+  r[1].prev = &r[3];
+  r[0].prev = &r[1];
+  __tm_shadow_top = &r[0];
+  tm_core_on_alloc((void *)0x6000, 62, &sites[5]); // 1 + 1 + 2 + 1
+  // The module goes, another comes at its address: m[1] is one frame.
+  __tm_module_fini_v4(m, m + 2);
+  m[1].inlined_at = NULL;
+  __tm_module_init_v4(m, m + 2);
+  // main -> g (h inlined) -> f: new entries for r[3], r[2] and r[0] (f: 3
+  // frames below it, as the old entry of r[1] says it is up to itself).
+  r[3].site = &sites[0];
+  r[2].site = &sites[3];
+  r[0].site = &sites[1];
+  r[2].prev = &r[3];
+  r[0].prev = &r[2];
+  tm_core_on_alloc((void *)0x6100, 63, &sites[5]); // 1 + 1 + 2 + 1
+  // main -> v (one frame now) -> f, both entered again: r[0]'s entry
+  // chains into r[1]'s old one (3 up to it) and that into r[3]'s (1), but
+  // r[1]'s is of the old generation.
+  r[1].site = &m[1];
+  r[0].site = &sites[1];
+  r[1].prev = &r[3];
+  r[0].prev = &r[1];
+  tm_core_on_alloc((void *)0x6200, 64, &sites[5]); // 1 + 1 + 1 + 1
+  __tm_shadow_top = NULL;
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 62), 5, "k.c:51");
+  EXPECT(find(snap, 63), 5, "k.c:51");
+  EXPECT(find(snap, 64), 4, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
+  __tm_module_fini_v4(m, m + 2);
+  CHECK_EQ_INT(munmap(m, page), 0);
+}
+
 int main(void) {
   CHECK(tm_site_sections_add(sites, sites + NSITES));
   CHECK(tm_site_sections_add(sites, sites + NSITES)); // idempotent
@@ -542,6 +598,7 @@ int main(void) {
   test_memo_delta();
   test_below();
   test_below_unloaded();
+  test_below_reload();
   __tm_shadow_top = NULL;
   return CHECK_DONE();
 }
