@@ -464,17 +464,24 @@ static void test_below(void) {
   tm_stop();
 }
 
+/* A module's site section in a page of its own, which a test can unmap:
+ * u.c:1 in u, and v.c:2 in v inlined in u (2 frames). */
+static struct tm_site *map_sites(size_t page) {
+  struct tm_site *m = mmap(NULL, page, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(m != MAP_FAILED);
+  m[0] = (struct tm_site){"u.c", "u", NULL, 1, 1, 0, 0};
+  m[1] = (struct tm_site){"v.c", "v", &m[0], 2, 1, 0, 0};
+  return m;
+}
+
 /* An image unloaded under tagged records (dead ones a chain can still
  * reach): its sites' memory is gone. The limit-1 walk must read no site
  * it has not checked: at a stop it reads none, and a record it reads has
  * its site checked first (an unknown frame). */
 static void test_below_unloaded(void) {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  struct tm_site *m = mmap(NULL, page, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  CHECK(m != MAP_FAILED);
-  m[0] = (struct tm_site){"u.c", "u", NULL, 1, 1, 0, 0};
-  m[1] = (struct tm_site){"v.c", "v", &m[0], 2, 1, 0, 0}; // v inlined in u
+  struct tm_site *m = map_sites(page);
   CHECK(tm_site_sections_add(m, m + 2));
   CHECK_EQ_INT(tm_start(1), TM_OK);
   struct tm_frame_record r[3];
@@ -505,11 +512,7 @@ static void test_below_unloaded(void) {
   tm_snapshot_free(snap);
   tm_stop();
   // The gather's memo (limit 3) says the same after an unload.
-  m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-           0);
-  CHECK(m != MAP_FAILED);
-  m[0] = (struct tm_site){"u.c", "u", NULL, 1, 1, 0, 0};
-  m[1] = (struct tm_site){"v.c", "v", &m[0], 2, 1, 0, 0};
+  m = map_sites(page);
   __tm_module_init_v4(m, m + 2);
   CHECK_EQ_INT(tm_start(3), TM_OK);
   r[2].site = &sites[0];
@@ -535,11 +538,7 @@ static void test_below_unloaded(void) {
  * the limit-1 walk compares every entry's generation. */
 static void test_below_reload(void) {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  struct tm_site *m = mmap(NULL, page, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  CHECK(m != MAP_FAILED);
-  m[0] = (struct tm_site){"u.c", "u", NULL, 1, 1, 0, 0};
-  m[1] = (struct tm_site){"v.c", "v", &m[0], 2, 1, 0, 0}; // v inlined in u
+  struct tm_site *m = map_sites(page);
   __tm_module_init_v4(m, m + 2);
   CHECK_EQ_INT(tm_start(1), TM_OK);
   struct tm_frame_record r[4];
