@@ -141,6 +141,18 @@ cmd[speedtest1]="@S@ --memdb --size @N@ --lookaside 0 0";        full[speedtest1
 cmd[stress-2]="@B@/stress_threads 2 @N@";                         full[stress-2]=10000000; small[stress-2]=100000
 cmd[stress-4]="@B@/stress_threads 4 @N@";                         full[stress-4]=10000000; small[stress-4]=100000
 cmd[recursion]="@B@/recursion @N@";                               full[recursion]="28 20000"; small[recursion]="18 200"
+# TM_BENCH_PROGRAMS="xmllint speedtest1": time only these programs (a closer
+# look, with more pairs, at the ones near their limit; the targets table
+# then lists only theirs).
+if [ -n "${TM_BENCH_PROGRAMS:-}" ]; then
+  for w in $TM_BENCH_PROGRAMS; do
+    [[ " ${names[*]} " == *" $w "* ]] || fail "TM_BENCH_PROGRAMS: no program named '$w' (one of: ${names[*]})"
+  done
+  keep=()
+  for p in "${names[@]}"; do [[ " $TM_BENCH_PROGRAMS " == *" $p "* ]] && keep+=("$p"); done
+  names=("${keep[@]}")
+fi
+chosen() { [[ " ${names[*]} " == *" $1 "* ]]; }
 for n in "${full[xmllint]}" "${small[xmllint]}"; do gen_xml "$n" "doc-$n.xml"; done
 if [ "$size" = small ]; then
   for p in "${names[@]}"; do full[$p]=${small[$p]}; done
@@ -265,6 +277,7 @@ echo
 echo "Measured $(date -u +%Y-%m-%d) by \`bench/real/whole.sh BUILD_DIR $pairs${3:+ $size}\` (run by"
 echo "\`bench/run-all.sh\`), $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 [ "$size" = small ] && echo "**Small inputs: a check of the harness, not a measurement.**"
+[ -n "${TM_BENCH_PROGRAMS:-}" ] && echo "Programs timed: ${names[*]} (TM_BENCH_PROGRAMS)."
 echo
 echo "Each cell: the wall time of that variant over plain (clang-$major $cflags), the"
 echo "median over $pairs pairs, (min..max) over the pairs; a pair is one plain run and one"
@@ -303,8 +316,9 @@ per_block() { # program variant -> extra peak RSS bytes per block live at peak, 
   awk -v a="${rss[$1.$2]}" -v b="${rss[$1.plain]}" -v n="${peak_blocks[$1]:-0}" \
     'BEGIN { if (n >= 100000) printf "%.1f", (a - b) * 1024 / n; else printf "-" }'
 }
-target() { # program variant limit label
+target() { # program variant limit label (nothing if it was not timed)
   local m
+  [ -n "${ratios[$1.$2]:-}" ] || return 0
   # shellcheck disable=SC2086
   read -r m _ _ <<<"$(stats ${ratios[$1.$2]})"
   echo "| $4 | \`$(show "$1" "${full[$1]}")\`, ${vname[$2]} | <= $3x | $(cell "$1" "$2") | $(awk -v m="$m" -v l="$3" 'BEGIN { print (m <= l ? "yes" : "**no**") }') |"
@@ -326,11 +340,12 @@ target recursion off 1.10 "#15"
 target recursion t25 1.10 "#15"
 target lua off 1.05 "#15"
 target speedtest1 off 1.03 "#15"
-if [ -z "${why_not[shim]:-}" ]; then
+if [ -z "${why_not[shim]:-}" ] && chosen xmllint; then
   echo "| #14 | \`$(show xmllint "${full[xmllint]}")\`: live blocks at peak | >= 1 M | $(num "${peak_blocks[xmllint]}") | $(awk -v n="${peak_blocks[xmllint]}" 'BEGIN { print (n >= 1e6 ? "yes" : "**no**") }') |"
 fi
 if [ ${#rss_cmd[@]} -gt 0 ] && [ -z "${why_not[shim]:-}" ]; then
   for p in xmllint tree-alloc tree-random; do
+    chosen "$p" || continue
     for v in t1 t25; do
       b=$(per_block "$p" "$v")
       # (Fewer than 100 K live blocks, at small sizes: no per-block figure.)

@@ -9,8 +9,10 @@
 # [CFLAGS] (default -O2; CC may carry flags, e.g. "clang-19 -fsanitize=address").
 # bench/real/whole.sh also calls real_fetch_libxml2 and real_build_libxml2
 # (libxml2's xmllint: a parser that builds a tree of >= 1 M live blocks).
-# Builds are cached: a tree with its binaries is not rebuilt, so a FLAVOUR
-# names one CC and CFLAGS for good.
+# Builds are cached: a tree with its binaries is rebuilt only when what it
+# was built with changed (real_cc_stamp: CC, CFLAGS and, for tmcc, the pass
+# and the runtime it links; a tm build links the runtime statically, so a
+# tree kept across a runtime change would measure and test the old one).
 
 # shellcheck disable=SC2154 # work is set by the caller (above)
 real_apt_opts=()
@@ -54,14 +56,44 @@ real_fetch_libxml2() {
   fi
 }
 
+# The identity of a toolchain: a checksum of CC and CFLAGS, the compiler's
+# version, and, when CC is a script (tmcc, tmc++), the script and every pass
+# plugin and runtime library beside it.
+real_cc_stamp() { # cc cflags -> checksum on stdout
+  local -a argv
+  read -r -a argv <<<"$1"
+  local exe
+  exe=$(command -v "${argv[0]}" 2>/dev/null) || exe=${argv[0]}
+  {
+    printf '%s\n' "$1" "$2"
+    "${argv[@]}" --version 2>/dev/null | head -1 || true
+    if [ "$(head -c 2 "$exe" 2>/dev/null)" = '#!' ]; then
+      local bin
+      bin=$(dirname "$(readlink -f "$exe")")
+      cat "$exe" "$bin"/../lib/tracemalloc/llvm-*/libtmpass.so \
+        "$bin"/../runtime/libtracemalloc*.a 2>/dev/null || true
+    fi
+  } | sha256sum | cut -d' ' -f1
+}
+
+# Is the tree at $1 to be (re)built with the toolchain of stamp $2? (Its
+# binaries $3... missing, or made by another toolchain.)
+real_stale() { # dir stamp binary...
+  local d=$1 stamp=$2 b
+  shift 2
+  [ "$(cat "$d/.toolchain" 2>/dev/null)" = "$stamp" ] || return 0
+  for b in "$@"; do [ -x "$d/$b" ] || return 0; done
+  return 1
+}
+
 real_build_sqlite() { # flavour cc [cflags [targets]]: $work/sqlite-FLAVOUR/{speedtest1,sqlite3}
-  local d=$work/sqlite-$1 t missing=0
+  local d=$work/sqlite-$1 stamp
+  stamp=$(real_cc_stamp "$2" "${3:-}")
   # Each target compiles the whole amalgamation: the benchmark builds only
   # speedtest1.
   local -a targets
   read -r -a targets <<<"${4:-speedtest1 sqlite3}"
-  for t in "${targets[@]}"; do [ -x "$d/$t" ] || missing=1; done
-  if [ "$missing" = 1 ]; then
+  if real_stale "$d" "$stamp" "${targets[@]}"; then
     # SQLite's source tree generates its amalgamation with tclsh.
     command -v tclsh >/dev/null || fail "SQLite's build needs tclsh (apt-get install tcl)"
     rm -rf "$d" && mkdir -p "$d"
@@ -69,22 +101,26 @@ real_build_sqlite() { # flavour cc [cflags [targets]]: $work/sqlite-FLAVOUR/{spe
     (cd "$d" && CC=$2 CFLAGS="${3:--O2}" ./configure --disable-tcl --disable-readline \
        >"$d/configure.log" 2>&1 && make -j"$(nproc)" "${targets[@]}" >"$d/make.log" 2>&1) ||
       fail "sqlite ($1) did not build: see $d/*.log"
+    echo "$stamp" >"$d/.toolchain"
   fi
 }
 
 real_build_lua() { # flavour cc [cflags]: $work/lua-FLAVOUR/src/lua
-  local d=$work/lua-$1
-  if [ ! -x "$d/src/lua" ]; then
+  local d=$work/lua-$1 stamp
+  stamp=$(real_cc_stamp "$2" "${3:-}")
+  if real_stale "$d" "$stamp" src/lua; then
     rm -rf "$d" && mkdir -p "$d"
     tar -xf "$work"/src/lua5.4_*.orig.tar.gz -C "$d" --strip-components=1
     make -C "$d/src" -j"$(nproc)" linux CC="$2" MYCFLAGS="${3:--O2}" >"$d/make.log" 2>&1 ||
       fail "lua ($1) did not build: see $d/make.log"
+    echo "$stamp" >"$d/.toolchain"
   fi
 }
 
 real_build_libxml2() { # flavour cc [cflags]: $work/libxml2-FLAVOUR/xmllint
-  local d=$work/libxml2-$1
-  if [ ! -x "$d/xmllint" ]; then
+  local d=$work/libxml2-$1 stamp
+  stamp=$(real_cc_stamp "$2" "${3:-}")
+  if real_stale "$d" "$stamp" xmllint; then
     rm -rf "$d" && mkdir -p "$d"
     local tarballs=("$work"/src/libxml2_*.orig.tar.*)
     tar -xf "${tarballs[0]}" -C "$d" --strip-components=1
@@ -98,5 +134,6 @@ real_build_libxml2() { # flavour cc [cflags]: $work/libxml2-FLAVOUR/xmllint
          --without-ftp >"$d/configure.log" 2>&1 &&
        make -j"$(nproc)" xmllint >"$d/make.log" 2>&1) ||
       fail "libxml2 ($1) did not build: see $d/*.log"
+    echo "$stamp" >"$d/.toolchain"
   fi
 }
