@@ -68,10 +68,14 @@ real_cc_stamp() { # cc cflags -> checksum on stdout
     printf '%s\n' "$1" "$2"
     "${argv[@]}" --version 2>/dev/null | head -1 || true
     if [ "$(head -c 2 "$exe" 2>/dev/null)" = '#!' ]; then
-      local bin
+      # Where the script finds them: its `plugin=$here/...` and
+      # `libdir=$here/...` lines (the build tree's layout or an install's).
+      local bin plugins libdir
       bin=$(dirname "$(readlink -f "$exe")")
-      cat "$exe" "$bin"/../lib/tracemalloc/llvm-*/libtmpass.so \
-        "$bin"/../runtime/libtracemalloc*.a 2>/dev/null || true
+      plugins=$(sed -n 's|^plugin=\$here/\(.*\)/llvm-\$major/libtmpass\.so$|\1|p' "$exe")
+      libdir=$(sed -n 's|^libdir=\$here/||p' "$exe")
+      cat "$exe" "$bin/$plugins"/llvm-*/libtmpass.so \
+        "$bin/$libdir"/libtracemalloc*.a 2>/dev/null || true
     fi
   } | sha256sum | cut -d' ' -f1
 }
