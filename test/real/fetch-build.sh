@@ -72,7 +72,9 @@ real_cc_stamp() { # cc cflags -> checksum on stdout
       # `libdir=$here/...` lines (the build tree's layout or an install's).
       local bin plugins libdir
       bin=$(dirname "$(readlink -f "$exe")")
+      # shellcheck disable=SC2016 # a literal $here and $major in the patterns
       plugins=$(sed -n 's|^plugin=\$here/\(.*\)/llvm-\$major/libtmpass\.so$|\1|p' "$exe")
+      # shellcheck disable=SC2016
       libdir=$(sed -n 's|^libdir=\$here/||p' "$exe")
       cat "$exe" "$bin/$plugins"/llvm-*/libtmpass.so \
         "$bin/$libdir"/libtracemalloc*.a 2>/dev/null || true
