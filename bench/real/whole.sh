@@ -144,15 +144,13 @@ cmd[recursion]="@B@/recursion @N@";                               full[recursion
 # TM_BENCH_PROGRAMS="xmllint speedtest1": time only these programs (a closer
 # look, with more pairs, at the ones near their limit; the targets table
 # then lists only theirs).
-if [ -n "${TM_BENCH_PROGRAMS:-}" ]; then
-  for w in $TM_BENCH_PROGRAMS; do
-    [[ " ${names[*]} " == *" $w "* ]] || fail "TM_BENCH_PROGRAMS: no program named '$w' (one of: ${names[*]})"
-  done
-  keep=()
-  for p in "${names[@]}"; do [[ " $TM_BENCH_PROGRAMS " == *" $p "* ]] && keep+=("$p"); done
-  names=("${keep[@]}")
-fi
-chosen() { [[ " ${names[*]} " == *" $1 "* ]]; }
+timed() { [ -z "${TM_BENCH_PROGRAMS:-}" ] || [[ " $TM_BENCH_PROGRAMS " == *" $1 "* ]]; }
+for w in ${TM_BENCH_PROGRAMS:-}; do
+  [[ " ${names[*]} " == *" $w "* ]] || fail "TM_BENCH_PROGRAMS: no program named '$w' (one of: ${names[*]})"
+done
+keep=()
+for p in "${names[@]}"; do timed "$p" && keep+=("$p"); done
+names=("${keep[@]}")
 for n in "${full[xmllint]}" "${small[xmllint]}"; do gen_xml "$n" "doc-$n.xml"; done
 if [ "$size" = small ]; then
   for p in "${names[@]}"; do full[$p]=${small[$p]}; done
@@ -340,12 +338,12 @@ target recursion off 1.10 "#15"
 target recursion t25 1.10 "#15"
 target lua off 1.05 "#15"
 target speedtest1 off 1.03 "#15"
-if [ -z "${why_not[shim]:-}" ] && chosen xmllint; then
+if [ -z "${why_not[shim]:-}" ] && timed xmllint; then
   echo "| #14 | \`$(show xmllint "${full[xmllint]}")\`: live blocks at peak | >= 1 M | $(num "${peak_blocks[xmllint]}") | $(awk -v n="${peak_blocks[xmllint]}" 'BEGIN { print (n >= 1e6 ? "yes" : "**no**") }') |"
 fi
 if [ ${#rss_cmd[@]} -gt 0 ] && [ -z "${why_not[shim]:-}" ]; then
   for p in xmllint tree-alloc tree-random; do
-    chosen "$p" || continue
+    timed "$p" || continue
     for v in t1 t25; do
       b=$(per_block "$p" "$v")
       # (Fewer than 100 K live blocks, at small sizes: no per-block figure.)
