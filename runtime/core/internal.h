@@ -108,10 +108,17 @@ TM_HIDDEN void tm_core_realloc_end(const tm_core_realloc_token_t *tok,
 TM_HIDDEN void tm_shadow_thread_init(void);
 
 /* Defined by the hooks (sanitizer_hooks.c): installs the sanitizer allocator
- * hooks in sanitizer mode. tm_runtime_init calls it, which also makes every
+ * hooks in sanitizer mode, and glibc's fastbin keeper otherwise
+ * (glibc_fastbins.c). tm_runtime_init calls it, which also makes every
  * static link pull in the hook objects (interposition, thread start) even
  * when the program itself never calls a __tm_* hook. */
 TM_HIDDEN void tm_hooks_install(void);
+
+/* Set by the hooks (tm_hooks_install, before any tm_start): called by
+ * tm_start and tm_stop after they switch tracing, holding no runtime lock
+ * (hooks/glibc_fastbins.c keeps glibc's fastbin limit in the program's
+ * units while header blocks are made). NULL: nothing to tell. */
+TM_HIDDEN extern void (*_Atomic tm_core_tracing_switched)(void);
 
 /* A thread of the program was created (dump_triggers.c): the wrapper of
  * pthread_create calls it after a successful creation. */

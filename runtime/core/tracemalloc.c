@@ -21,6 +21,16 @@
 
 static tm_spinlock_t control_lock = TM_SPINLOCK_INIT;
 
+void (*_Atomic tm_core_tracing_switched)(void);
+
+/* Tell the hooks that tracing was switched (internal.h). */
+static void tell_hooks(void) {
+  void (*fn)(void) =
+      atomic_load_explicit(&tm_core_tracing_switched, memory_order_acquire);
+  if (fn)
+    fn();
+}
+
 static bool tracing(void) {
   return atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0;
 }
@@ -47,6 +57,7 @@ tm_status_t tm_start(int nframe) {
     __atomic_store_n(&__tm_tracing_flag, 1, __ATOMIC_RELEASE);
   }
   tm_spin_unlock(&control_lock);
+  tell_hooks();
   tm_reentrant--;
   return TM_OK;
 }
@@ -69,6 +80,8 @@ static void clear_all(bool stop) {
     tm_trace_table_unlock_all();
   }
   tm_spin_unlock(&control_lock);
+  if (stop)
+    tell_hooks();
   tm_reentrant--;
 }
 

@@ -109,6 +109,10 @@ TM_HIDDEN extern struct tm_real_allocator tm_real;
  * interpose.c's remaining functions must not record what the program's
  * free, not ours, will release. Valid once the table is resolved. */
 TM_HIDDEN extern _Atomic int tm_real_ours_in_effect;
+/* 1 when ours is in effect and the real allocator is glibc's (its malloc
+ * is __libc_malloc): then glibc_fastbins.c keeps glibc's fastbin limit.
+ * Valid once the table is resolved. */
+TM_HIDDEN extern _Atomic int tm_real_is_glibc;
 
 /* interpose.c's definitions; the global malloc, free, ... are weak aliases
  * of them, which real_alloc.c compares with the symbols in effect. */
@@ -123,6 +127,10 @@ TM_HIDDEN int tm_interpose_posix_memalign(void **, size_t, size_t);
 TM_HIDDEN void *tm_interpose_valloc(size_t);
 TM_HIDDEN void *tm_interpose_pvalloc(size_t);
 TM_HIDDEN size_t tm_interpose_malloc_usable_size(void *);
+/* mallopt (interpose.c: glibc only): M_MXFAST goes to glibc_fastbins.c. */
+TM_HIDDEN int tm_interpose_mallopt(int, int);
+/* glibc_fastbins.c: the program's mallopt(param, value), done. */
+TM_HIDDEN int tm_fastbins_mallopt(int param, int value);
 
 /* Resolve the table now if nothing has (idempotent). */
 TM_HIDDEN void tm_real_resolve(void);
@@ -151,6 +159,15 @@ TM_HIDDEN void tm_real_resolve(void);
 #define TM_REAL_BEGIN() ((void)0)
 #define TM_REAL_END() ((void)0)
 #endif
+
+/* ---- glibc's fastbin limit (glibc_fastbins.c) ---------------------------- */
+
+/* Register the fork handlers and the tracing-switch callback (called once,
+ * by tm_hooks_install, before any tm_start). Empty under a sanitizer. */
+TM_HIDDEN void tm_fastbins_install(void);
+/* Make glibc's fastbin limit that of the current state: the program's,
+ * + 16 while header blocks are made (tracing, header mode, glibc). */
+TM_HIDDEN void tm_fastbins_sync(void);
 
 /* ---- Fast-path test and recording helpers (hooks_c.c) ------------------ */
 

@@ -163,4 +163,14 @@ TM_HIDDEN size_t tm_interpose_malloc_usable_size(void *ptr) {
 }
 TM_INTERPOSE(malloc_usable_size);
 
+#if defined(__GLIBC__) && defined(M_MXFAST)
+/* Not an allocation either: glibc's fastbin limit is kept in the program's
+ * units while header blocks are 16 bytes larger, so the program's own
+ * setting goes through glibc_fastbins.c (every other parameter unchanged). */
+TM_HIDDEN int tm_interpose_mallopt(int param, int value) {
+  return tm_fastbins_mallopt(param, value);
+}
+TM_INTERPOSE(mallopt);
+#endif
+
 #endif /* !TM_SANITIZER_MODE */

@@ -107,6 +107,7 @@ struct tm_real_allocator tm_real = {
 };
 
 _Atomic int tm_real_ours_in_effect;
+_Atomic int tm_real_is_glibc;
 
 /* The functions of the chosen object, before the arena wrappers; NULL for
  * the optional ones it lacks (malloc_usable_size and the aligned ones). */
@@ -345,8 +346,14 @@ static void resolve(void) {
                                   ? have.malloc_usable_size
                                   : derived_malloc_usable_size);
   }
+  atomic_store_explicit(&tm_real_is_glibc,
+                        ours && have.malloc == (void *(*)(size_t))__libc_malloc,
+                        memory_order_relaxed);
   atomic_store_explicit(&tm_real_ours_in_effect, ours, memory_order_relaxed);
   resolving--;
+  // Header mode is known now: glibc's fastbin limit follows it (tm_start
+  // may have run before this resolution).
+  tm_fastbins_sync();
 }
 
 void tm_real_resolve(void) {

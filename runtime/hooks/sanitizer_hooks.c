@@ -74,6 +74,7 @@ __attribute__((constructor(101))) static void install_at_startup(void) {
 
 #else /* !TM_SANITIZER_MODE */
 
-void tm_hooks_install(void) {}
+/* Interposition: glibc's fastbin limit follows the header blocks. */
+void tm_hooks_install(void) { tm_fastbins_install(); }
 
 #endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* test_hooks_fastbins.c - a header block is 16 bytes larger, yet a block of
+ * n bytes is a glibc fastbin chunk exactly when it would be without the
+ * tracer (runtime/hooks/glibc_fastbins.c; docs/semantics.md, "Header
+ * blocks"): glibc's limit is the program's + 16 while tracing, the
+ * program's again after tm_stop, and the program's own setting (its
+ * mallopt(M_MXFAST), GLIBC_TUNABLES) is what is kept.
+ *
+ * "Fast" is read from glibc itself: mallinfo2's smblks, the number of free
+ * chunks in fastbins, grows when blocks of that size are freed beyond what
+ * the tcache holds (7 per size) only if their chunks are fastbin chunks.
+ *
+ * Static runtime, so the interposer is the process's malloc and header mode
+ * applies. Under a sanitizer (which owns malloc) there is nothing to test.
+ */
+#include <malloc.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "hooks/hooks_test.h"
+
+extern char **environ;
+
+/* The global malloc family, as uninstrumented code calls it. */
+static void *(*volatile g_malloc)(size_t) = malloc;
+static void (*volatile g_free)(void *) = free;
+static int (*volatile g_mallopt)(int, int) = mallopt;
+
+#if !TM_SANITIZER_MODE && defined(__GLIBC__) && defined(M_MXFAST)
+
+/* Are blocks of n bytes fastbin chunks now? (Every one of them is a header
+ * block while tracing.) */
+static bool is_fast(size_t n) {
+  enum { N = 32 }; /* more than the tcache keeps of one size */
+  void *p[N];
+  size_t before = mallinfo2().smblks;
+  for (int i = 0; i < N; i++) {
+    p[i] = g_malloc(n);
+    CHECK(p[i] != NULL);
+    if (tm_is_tracing())
+      CHECK(tm_hdr_is(p[i]));
+  }
+  for (int i = 0; i < N; i++)
+    g_free(p[i]);
+  return mallinfo2().smblks > before;
+}
+
+/* glibc's default limit, 128-byte chunks: requests of up to 120 bytes. */
+static void test_default_limit(void) {
+  CHECK(atomic_load(&tm_real_is_glibc));
+  CHECK(!is_fast(121)); /* untraced: as glibc has it */
+  CHECK(is_fast(120));
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  /* 120 + 16 bytes would be above the default limit: it is raised. */
+  CHECK(is_fast(120));
+  CHECK(is_fast(104));
+  CHECK(is_fast(16));
+  CHECK(!is_fast(121));
+  CHECK(!is_fast(136));
+  tm_stop();
+  /* The program's limit again: 121 + 16 bytes would be fast under ours. */
+  CHECK(!is_fast(121));
+  CHECK(is_fast(120));
+}
+
+/* The program's own mallopt(M_MXFAST): what it says holds, in its units,
+ * while tracing and after. */
+static void test_program_mallopt(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  CHECK_EQ_INT(g_mallopt(M_MXFAST, 64), 1); /* chunks of 64: up to 56 */
+  CHECK(is_fast(56));
+  CHECK(!is_fast(57));
+  tm_stop();
+  CHECK(is_fast(56));
+  CHECK(!is_fast(57));
+  /* Set before tracing starts, kept when it starts. */
+  CHECK_EQ_INT(g_mallopt(M_MXFAST, 96), 1); /* up to 88 */
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  CHECK(is_fast(88));
+  CHECK(!is_fast(89));
+  /* Out of glibc's range: refused, as glibc refuses it, nothing changes. */
+  CHECK_EQ_INT(g_mallopt(M_MXFAST, 161), 0);
+  CHECK_EQ_INT(g_mallopt(M_MXFAST, -1), 0);
+  CHECK(is_fast(88));
+  CHECK(!is_fast(89));
+  /* 0: no fastbins at all, header or not. */
+  CHECK_EQ_INT(g_mallopt(M_MXFAST, 0), 1);
+  CHECK(!is_fast(16));
+  tm_stop();
+  CHECK(!is_fast(16));
+  /* Another parameter passes through untouched. */
+  CHECK_EQ_INT(g_mallopt(M_TRIM_THRESHOLD, 1 << 20), 1);
+  CHECK_EQ_INT(g_mallopt(M_MXFAST, 128), 1); /* glibc's default back */
+  CHECK(is_fast(120));
+  CHECK(!is_fast(121));
+}
+
+/* GLIBC_TUNABLES=glibc.malloc.mxfast=64 (this program run again with it):
+ * the program's limit from the start. */
+static int tunables_child(void) {
+  CHECK(is_fast(56));
+  CHECK(!is_fast(57));
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  CHECK(is_fast(56));
+  CHECK(!is_fast(57));
+  tm_stop();
+  CHECK(is_fast(56));
+  CHECK(!is_fast(57));
+  return CHECK_DONE();
+}
+
+static void test_tunables(void) {
+  char *argv[] = {"test_hooks_fastbins", "tunables", NULL};
+  char *envp[] = {"GLIBC_TUNABLES=glibc.malloc.mxfast=64", NULL};
+  pid_t pid;
+  CHECK_EQ_INT(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp), 0);
+  int status = 0;
+  CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+int main(int argc, char **argv) {
+  tm_shadow_thread_init();
+  if (argc > 1 && strcmp(argv[1], "tunables") == 0)
+    return tunables_child();
+  test_default_limit();
+  test_program_mallopt();
+  test_tunables();
+  return CHECK_DONE();
+}
+
+#else
+
+int main(void) { return CHECK_DONE(); } /* the sanitizer's allocator */
+
+#endif
