@@ -13,7 +13,7 @@
  * made them now takes the arena lock of the allocating thread on every such
  * free. bench/workloads/stress_threads (16-127 bytes, every free
  * cross-thread, 2 threads each on a CPU of its own) ran 1.42x slower with
- * the 16 bytes alone, no tracing at all, and 1.01x once the limit moved up
+ * the 16 bytes alone, no tracing at all, and 0.98x once the limit moved up
  * by 16 too (docs/performance.md, "The 2-thread stress: the header's
  * size class").
  *

@@ -24,14 +24,12 @@
 #include "hooks.h"
 #include "hooks/hooks_test.h"
 
-extern char **environ;
+#if !TM_SANITIZER_MODE && defined(__GLIBC__) && defined(M_MXFAST)
 
 /* The global malloc family, as uninstrumented code calls it. */
 static void *(*volatile g_malloc)(size_t) = malloc;
 static void (*volatile g_free)(void *) = free;
 static int (*volatile g_mallopt)(int, int) = mallopt;
-
-#if !TM_SANITIZER_MODE && defined(__GLIBC__) && defined(M_MXFAST)
 
 /* Are blocks of n bytes fastbin chunks now? (Every one of them is a header
  * block while tracing.) */
