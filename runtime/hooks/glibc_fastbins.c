@@ -58,9 +58,9 @@ extern int __libc_mallopt(int param, int value);
 #define MXFAST_MAX ((int)(80 * sizeof(size_t) / 4))
 
 static tm_spinlock_t lock = TM_SPINLOCK_INIT;
-/* The program's limit; -1 until the first sync reads GLIBC_TUNABLES. */
+/* The program's limit, and the one glibc holds now; both -1 until the
+ * first use reads GLIBC_TUNABLES (glibc then holds the program's). */
 static int program_limit = -1;
-/* The limit glibc holds, as set by us; -1: the program's (we set none). */
 static int glibc_limit = -1;
 
 /* GLIBC_TUNABLES' glibc.malloc.mxfast, as glibc reads it (a number in C
@@ -85,7 +85,7 @@ static int limit_from_tunables(void) {
 /* The limit glibc should hold now. Call with `lock` held. */
 static int wanted_limit(void) {
   if (program_limit < 0)
-    program_limit = limit_from_tunables();
+    program_limit = glibc_limit = limit_from_tunables();
   bool headers = tm_hooks_tracing() && tm_hooks_header_mode() &&
                  atomic_load_explicit(&tm_real_is_glibc, memory_order_relaxed);
   if (!headers || program_limit == 0)
@@ -94,28 +94,21 @@ static int wanted_limit(void) {
   return limit < MXFAST_MAX ? limit : MXFAST_MAX;
 }
 
-static void apply_locked(void) {
-  int want = wanted_limit();
-  int have = glibc_limit < 0 ? program_limit : glibc_limit;
-  if (want != have)
-    __libc_mallopt(M_MXFAST, want);
-  glibc_limit = want;
-}
-
 void tm_fastbins_sync(void) {
   tm_spin_lock(&lock);
-  apply_locked();
+  int want = wanted_limit();
+  if (want != glibc_limit) {
+    __libc_mallopt(M_MXFAST, want);
+    glibc_limit = want;
+  }
   tm_spin_unlock(&lock);
 }
 
 int tm_fastbins_mallopt(int param, int value) {
-  if (param != M_MXFAST)
+  // Another parameter, or a limit glibc refuses (0, no change): glibc's.
+  if (param != M_MXFAST || value < 0 || value > MXFAST_MAX)
     return __libc_mallopt(param, value);
-  if (value < 0 || value > MXFAST_MAX)
-    return __libc_mallopt(param, value); /* glibc's answer: 0, no change */
   tm_spin_lock(&lock);
-  if (program_limit < 0)
-    (void)wanted_limit(); /* read the tunables first: not a later default */
   program_limit = value;
   int want = wanted_limit();
   int rc = __libc_mallopt(M_MXFAST, want); /* as the program's call would */
