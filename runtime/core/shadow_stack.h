@@ -93,6 +93,15 @@ typedef struct tm_tb_cache_entry {
  * in the memory of the raw rows (48 of their 64 KiB), picked by a
  * record's address and site word. */
 #define TM_BELOW_SLOTS 2048
+/* tm_shadow_below's path memo (shadow_below.c, "The path memo"): this many
+ * entries of TM_PATH_WORDS words each (16 KiB, the rest of the 64 KiB),
+ * each the records of one path of at most TM_PATH_RECS records (5 words
+ * and 2 per record after the first), in sets of TM_PATH_WAYS. SQLite's
+ * allocation paths are 7 to 9 records, Lua's 4 to 5. */
+#define TM_BELOW_PATHS 64
+#define TM_PATH_RECS 14
+#define TM_PATH_WORDS 32
+#define TM_PATH_WAYS 2
 /* check of a hashed entry whose key did not fit its raw row. */
 #define TM_TB_CHECK_RECORD 0x80000000u
 
@@ -183,12 +192,17 @@ typedef struct tm_thread {
    *    so;
    *  - at limit 1, tm_shadow_below's memo: {record address, its tagged
    *    site word, generation << 32 | frames to it << 16 | frames below
-   *    it}, valid while the generation is below_gen.
+   *    it}, valid while the generation is below_gen; and its path memo
+   *    (shadow_below.c, "The path memo"), whose entries carry their
+   *    generation too.
    * tm_tb_thread_sync_slow starts a new generation when the limit (or the
    * epoch) changes. */
   union {
     uintptr_t cache_raw[TM_TB_CACHE_SIZE][TM_TB_RAW_WORDS];
-    uintptr_t below[TM_BELOW_SLOTS][3];
+    struct {
+      uintptr_t below[TM_BELOW_SLOTS][3];
+      uintptr_t below_paths[TM_BELOW_PATHS][TM_PATH_WORDS];
+    };
   };
 } tm_thread_t;
 

@@ -464,6 +464,111 @@ static void test_below(void) {
   tm_stop();
 }
 
+/* The path memo (shadow_below.c, "The path memo"): a capture whose records
+ * are, by address and site word, a path an earlier walk kept, counts the
+ * path's frames plus the frames up to the record below the path, read from
+ * that record's entry now. A hit tags none of the path's records (a walk
+ * would), which tells the two apart here. */
+static void test_below_paths(void) {
+  CHECK_EQ_INT(tm_start(1), TM_OK);
+  struct tm_frame_record r[5];
+  memset(r, 0, sizeof r);
+  // main (r[4]) -> f.c:20 (r[3]) -> f.c:20 (r[2]) -> g with h inlined, 2
+  // frames (r[1]) -> f.c:20 (r[0]) -> k.c:51.
+  r[4].site = &sites[0];
+  r[3].site = &sites[1];
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  link_chain(r, 5);
+  __tm_shadow_top = &r[2];
+  tm_core_on_alloc((void *)0x5000, 70, &sites[5]); // 1 + 3: tags r[2..4]
+  __tm_shadow_top = &r[0];
+  // Walked: r[0] and r[1], stop r[2]; the path r[0..2] is kept, with r[3]
+  // below it.
+  tm_core_on_alloc((void *)0x5100, 71, &sites[5]); // 1 + 1 + 2 + 1 + 2
+  CHECK((uintptr_t)r[0].site & 1);
+  // The same frames entered again (fresh, untagged sites): the path holds.
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x5200, 72, &sites[5]); // 7, from the path
+  CHECK(!((uintptr_t)r[0].site & 1) && !((uintptr_t)r[1].site & 1));
+  // r[3], the record below the path, entered again over a shallower chain
+  // (main gone: it is the bottom record now) and tagged by a capture of
+  // its own; then the path's frames entered again at the same addresses
+  // with the same sites. The path holds, and the count below it is r[3]'s
+  // new one: 1 + 1 + 2 + 1 + 1, not the 7 the path was kept with.
+  r[3].prev = NULL;
+  r[3].site = &sites[1];
+  __tm_shadow_top = &r[3];
+  tm_core_on_alloc((void *)0x5300, 73, &sites[5]); // 1 + 1
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  __tm_shadow_top = &r[0];
+  tm_core_on_alloc((void *)0x5400, 74, &sites[5]); // 6, from the path
+  CHECK(!((uintptr_t)r[0].site & 1));
+  // A record of the path at another site (g calls f from g.c:30, 1 frame):
+  // read again. 1 + 1 + 1 + 1 + 1.
+  r[1].site = &sites[2];
+  tm_core_on_alloc((void *)0x5500, 75, &sites[5]);
+  CHECK((uintptr_t)r[0].site & 1);
+  // The record below the path entered again at another site (x.c calls
+  // g.c with h inlined, 2 frames), not tagged yet, and the path's frames
+  // entered again above it: the path kept by 75 (r[0..3], the chain's end
+  // below) does not hold; read again. 1 + 1 + 1 + 1 + 2.
+  r[3].site = &sites[3];
+  r[2].site = &sites[1];
+  r[1].site = &sites[2];
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x5600, 76, &sites[5]);
+  CHECK((uintptr_t)r[0].site & 1);
+  // r[3] entered again over main (r[4]), both tagged by a capture from
+  // r[3]; then a walk from r[0] keeps the path r[0..3] with r[4] below.
+  r[3].prev = &r[4];
+  r[3].site = &sites[1];
+  r[4].site = &sites[0];
+  __tm_shadow_top = &r[3];
+  tm_core_on_alloc((void *)0x5700, 77, &sites[5]); // 1 + 2
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  __tm_shadow_top = &r[0];
+  tm_core_on_alloc((void *)0x5800, 78, &sites[5]); // 1 + 1 + 2 + 1 + 2
+  // Relinked below the path: r[3] entered again as the bottom record, the
+  // path's other frames again above it, same addresses and sites. The
+  // record below r[3] is not the path's (NULL, not r[4]): read again.
+  // 1 + 1 + 2 + 1 + 1.
+  r[3].prev = NULL;
+  r[3].site = &sites[1];
+  r[2].site = &sites[1];
+  r[1].site = &sites[3];
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x5900, 79, &sites[5]);
+  CHECK((uintptr_t)r[0].site & 1);
+  // And entered again once more: the path r[0..3] kept by 79 holds.
+  r[0].site = &sites[1];
+  tm_core_on_alloc((void *)0x5a00, 80, &sites[5]); // 6, from the path
+  CHECK(!((uintptr_t)r[0].site & 1));
+  __tm_shadow_top = NULL;
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  EXPECT(find(snap, 70), 4, "k.c:51");
+  EXPECT(find(snap, 71), 7, "k.c:51");
+  EXPECT(find(snap, 72), 7, "k.c:51");
+  EXPECT(find(snap, 73), 2, "k.c:51");
+  EXPECT(find(snap, 74), 6, "k.c:51");
+  EXPECT(find(snap, 75), 5, "k.c:51");
+  EXPECT(find(snap, 76), 6, "k.c:51");
+  EXPECT(find(snap, 77), 3, "k.c:51");
+  EXPECT(find(snap, 78), 7, "k.c:51");
+  EXPECT(find(snap, 79), 6, "k.c:51");
+  EXPECT(find(snap, 80), 6, "k.c:51");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
 /* A module's site section in a page of its own, which a test can unmap:
  * u.c:1 in u, and v.c:2 in v inlined in u (2 frames). */
 static struct tm_site *map_sites(size_t page) {
@@ -596,6 +701,7 @@ int main(void) {
   test_memo();
   test_memo_delta();
   test_below();
+  test_below_paths();
   test_below_unloaded();
   test_below_reload();
   __tm_shadow_top = NULL;
