@@ -136,6 +136,17 @@ static inline uint64_t held(tm_thread_t *t, uintptr_t a, uintptr_t sv) {
   return held_in(t, a, sv, t->below_gen);
 }
 
+/* The frames up to and including record c (at an address a walk would
+ * read), from its entry, when c is tagged and its entry holds; else 0. */
+static inline __attribute__((always_inline)) uint32_t
+tagged_upto(tm_thread_t *t, const struct tm_frame_record *c) {
+  uintptr_t csv = (uintptr_t)c->site;
+  if (!(csv & 1))
+    return 0;
+  uint64_t w = held(t, (uintptr_t)c, csv);
+  return (uint32_t)(w >> 16) & COUNT_MASK;
+}
+
 /* Does the caller of tagged record r, which is at a and whose entry says
  * `b` frames are below it, vouch for that count? (The comment at the
  * top.) */
@@ -147,11 +158,8 @@ static inline bool vouched(tm_thread_t *t, const struct tm_frame_record *r,
   uintptr_t ca = (uintptr_t)c; // checked as the walk would before reading
   if (ca <= a || ca > top || (ca & (_Alignof(struct tm_frame_record) - 1)))
     return false;
-  uintptr_t csv = (uintptr_t)c->site;
-  if (!(csv & 1))
-    return false;
-  uint64_t w = held(t, ca, csv);
-  return w && ((w >> 16) & COUNT_MASK) == b;
+  uint32_t u = tagged_upto(t, c);
+  return u && u == b;
 }
 
 _Static_assert(sizeof(((tm_thread_t *)0)->below) +
@@ -159,14 +167,15 @@ _Static_assert(sizeof(((tm_thread_t *)0)->below) +
                    sizeof(((tm_thread_t *)0)->cache_raw),
                "the limit-1 memos share the raw rows' memory");
 
-/* A path entry (the comment at the top): words 0 and 1 the first record's
- * address and untagged site word; 2, generation << 32 | n (records); 3,
- * the frames of the n records; 4, the record below the path (0: none);
- * then, for records 2..n, address and untagged site word at 3 + 2i and
- * 4 + 2i (i = 1..n-1). The entries are in sets of TM_PATH_WAYS, picked by
- * the first record's address and site word: the paths that start at one
- * record (an allocator's wrapper, entered from many callers) do not evict
- * each other at once. */
+/* A path entry (the comment at the top): word 0, generation << 32 | n
+ * (records); 1, the frames of the n records; 2, the record below the path
+ * (0: none); then record i (0..n-1, the first one first) at 3 + 2i, its
+ * untagged site word at 4 + 2i. The entries are in sets of TM_PATH_WAYS,
+ * picked by the first record's address and site word: the paths that
+ * start at one record (an allocator's wrapper, entered from many callers)
+ * do not evict each other at once. */
+_Static_assert(TM_PATH_WAYS == 2, "path_keep and path_count use two ways");
+_Static_assert(3 + 2 * TM_PATH_RECS <= TM_PATH_WORDS, "a path fits its entry");
 static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
                                    uintptr_t sv))[TM_PATH_WORDS] {
   uintptr_t set = ((a >> 4) ^ (sv >> 3)) & (TM_BELOW_PATHS / TM_PATH_WAYS - 1);
@@ -175,8 +184,8 @@ static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
 
 /* Keep the path from `first` down to `below` (not included), whose records
  * expand to `frames` frames, if it has at most TM_PATH_RECS records: first
- * in its set, the others moved down one way (the last one leaves). The
- * records were just read and their sites checked. */
+ * in its set, the other way's path dropped. The records were just read and
+ * their sites checked. */
 static __attribute__((noinline)) void
 path_keep(tm_thread_t *t, const struct tm_frame_record *first,
           const struct tm_frame_record *below, uint32_t frames) {
@@ -185,19 +194,17 @@ path_keep(tm_thread_t *t, const struct tm_frame_record *first,
   for (const struct tm_frame_record *q = first; q != below; q = q->prev) {
     if (n == TM_PATH_RECS)
       return;
-    uintptr_t sv = (uintptr_t)q->site & ~(uintptr_t)1;
-    w[n ? 3 + 2 * n : 0] = (uintptr_t)q;
-    w[n ? 4 + 2 * n : 1] = sv;
+    w[3 + 2 * n] = (uintptr_t)q;
+    w[4 + 2 * n] = (uintptr_t)q->site & ~(uintptr_t)1;
     n++;
   }
   if (n == 0)
     return;
-  w[2] = t->below_gen << 32 | n;
-  w[3] = frames;
-  w[4] = (uintptr_t)below;
-  uintptr_t(*set)[TM_PATH_WORDS] = path_set(t, w[0], w[1]);
-  for (int way = TM_PATH_WAYS - 1; way > 0; way--)
-    memcpy(set[way], set[way - 1], sizeof set[way]);
+  w[0] = t->below_gen << 32 | n;
+  w[1] = frames;
+  w[2] = (uintptr_t)below;
+  uintptr_t(*set)[TM_PATH_WORDS] = path_set(t, w[3], w[4]);
+  memcpy(set[1], set[0], sizeof set[1]);
   memcpy(set[0], w, (3 + 2 * n) * sizeof w[0]);
 }
 
@@ -208,10 +215,10 @@ path_keep(tm_thread_t *t, const struct tm_frame_record *first,
 static inline __attribute__((always_inline)) uint32_t
 path_try(tm_thread_t *t, const uintptr_t *p, const struct tm_frame_record *r,
          uintptr_t a0, uintptr_t sv0, uint64_t gen, uintptr_t top) {
-  if (p[0] != a0 || p[1] != sv0 || p[2] >> 32 != gen)
+  if (p[3] != a0 || p[4] != sv0 || p[0] >> 32 != gen)
     return TM_BELOW_NONE;
-  uintptr_t n = (uint32_t)p[2];
-  if (n > 1 && p[3 + 2 * (n - 1)] > top)
+  uintptr_t n = (uint32_t)p[0];
+  if (p[3 + 2 * (n - 1)] > top)
     return TM_BELOW_NONE; // the path's records are not all in this stack
   const struct tm_frame_record *q = r;
   for (uintptr_t i = 1; i < n; i++) {
@@ -221,26 +228,22 @@ path_try(tm_thread_t *t, const uintptr_t *p, const struct tm_frame_record *r,
       return TM_BELOW_NONE;
   }
   const struct tm_frame_record *b = q->prev;
-  uintptr_t ba = (uintptr_t)b;
-  if (ba != p[4])
+  if ((uintptr_t)b != p[2])
     return TM_BELOW_NONE;
-  uint32_t c = (uint32_t)p[3];
+  uint32_t c = (uint32_t)p[1];
   if (b) {
-    if (ba > top)
+    // Above the path's last record and aligned: checked when it was kept.
+    if ((uintptr_t)b > top)
       return TM_BELOW_NONE;
-    uintptr_t bsv = (uintptr_t)b->site;
-    if (!(bsv & 1))
+    uint32_t u = tagged_upto(t, b);
+    if (!u)
       return TM_BELOW_NONE;
-    uint64_t w = held_in(t, ba, bsv, gen);
-    if (!w)
-      return TM_BELOW_NONE;
-    c += (uint32_t)(w >> 16) & COUNT_MASK;
+    c += u;
   }
   return c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
 }
 
-/* path_try on each way of r's set (two). */
-_Static_assert(TM_PATH_WAYS == 2, "path_count tries two ways");
+/* path_try on each way of r's set. */
 static inline __attribute__((always_inline)) uint32_t
 path_count(tm_thread_t *t, const struct tm_frame_record *r, uintptr_t top,
            const struct tm_site **site0) {
@@ -318,52 +321,6 @@ below_chained(tm_thread_t *t, const struct tm_frame_record *r, uintptr_t lo,
   return total;
 }
 
-/* tm_shadow_below, and with site0 non-NULL also the site of the first
- * record it reads (NULL: none, or an unknown one). */
-static uint32_t below_walk(tm_thread_t *t, const struct tm_frame_record *r,
-                           uintptr_t lo, uintptr_t top,
-                           const struct tm_site **site0);
-
-static inline __attribute__((always_inline)) uint32_t
-below(tm_thread_t *t, bool own, const struct tm_site **site0) {
-  if (site0)
-    *site0 = NULL;
-  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
-  uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
-  // The capture runs on the thread's stack (not a handler's alternate
-  // stack) and is not a replay: else tm_shadow_gather's general walk.
-  if (TM_UNLIKELY(fa - slo >= shi - slo || tm_shadow_replay))
-    return TM_BELOW_NONE;
-  const struct tm_frame_record *r = __tm_shadow_top;
-  // A record starts in [lo, top], above the last one read, inside the
-  // stack; the first ones at or below fa are dead, within the window.
-  uintptr_t lo = fa - slo > DEAD_WINDOW ? fa - DEAD_WINDOW : slo;
-  uintptr_t top = shi - sizeof *r;
-  for (;;) { // the dead records, then the own record
-    if (!r)
-      return 0;
-    uintptr_t a = (uintptr_t)r;
-    if (TM_UNLIKELY(a < lo || a > top ||
-                    (a & (_Alignof(struct tm_frame_record) - 1))))
-      return TM_BELOW_NONE;
-    if (a > fa) { // live: read below, unless it is the own record
-      if (own) {
-        lo = a + 1;
-        r = r->prev;
-      }
-      break;
-    }
-    lo = a + 1;
-    r = r->prev;
-  }
-  if (!r)
-    return 0;
-  uint32_t c = path_count(t, r, top, site0);
-  if (c != TM_BELOW_NONE)
-    return c;
-  return below_walk(t, r, lo, top, site0);
-}
-
 /* The walks, when no path entry holds: r is the first record to read
  * (non-NULL), [lo, top] where records may start. Out of line: the path
  * memo's hit then saves no registers for them. */
@@ -437,6 +394,48 @@ below_walk(tm_thread_t *t, const struct tm_frame_record *r, uintptr_t lo,
   if (known && c < TM_TOTAL_CAP)
     path_keep(t, first, r ? r->prev : NULL, c - c_below);
   return c;
+}
+
+/* tm_shadow_below, and with site0 non-NULL also the site of the first
+ * record it reads (NULL: none, or an unknown one). */
+static inline __attribute__((always_inline)) uint32_t
+below(tm_thread_t *t, bool own, const struct tm_site **site0) {
+  if (site0)
+    *site0 = NULL;
+  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
+  uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
+  // The capture runs on the thread's stack (not a handler's alternate
+  // stack) and is not a replay: else tm_shadow_gather's general walk.
+  if (TM_UNLIKELY(fa - slo >= shi - slo || tm_shadow_replay))
+    return TM_BELOW_NONE;
+  const struct tm_frame_record *r = __tm_shadow_top;
+  // A record starts in [lo, top], above the last one read, inside the
+  // stack; the first ones at or below fa are dead, within the window.
+  uintptr_t lo = fa - slo > DEAD_WINDOW ? fa - DEAD_WINDOW : slo;
+  uintptr_t top = shi - sizeof *r;
+  for (;;) { // the dead records, then the own record
+    if (!r)
+      return 0;
+    uintptr_t a = (uintptr_t)r;
+    if (TM_UNLIKELY(a < lo || a > top ||
+                    (a & (_Alignof(struct tm_frame_record) - 1))))
+      return TM_BELOW_NONE;
+    if (a > fa) { // live: read below, unless it is the own record
+      if (own) {
+        lo = a + 1;
+        r = r->prev;
+      }
+      break;
+    }
+    lo = a + 1;
+    r = r->prev;
+  }
+  if (!r)
+    return 0;
+  uint32_t c = path_count(t, r, top, site0);
+  if (c != TM_BELOW_NONE)
+    return c;
+  return below_walk(t, r, lo, top, site0);
 }
 
 uint32_t tm_shadow_below(tm_thread_t *t, bool own) {

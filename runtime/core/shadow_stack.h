@@ -95,8 +95,8 @@ typedef struct tm_tb_cache_entry {
 #define TM_BELOW_SLOTS 2048
 /* tm_shadow_below's path memo (shadow_below.c, "The path memo"): this many
  * entries of TM_PATH_WORDS words each (16 KiB, the rest of the 64 KiB),
- * each the records of one path of at most TM_PATH_RECS records (5 words
- * and 2 per record after the first), in sets of TM_PATH_WAYS. SQLite's
+ * each the records of one path of at most TM_PATH_RECS records (3 words
+ * and 2 per record), in sets of TM_PATH_WAYS. SQLite's
  * allocation paths are 7 to 9 records, Lua's 4 to 5. */
 #define TM_BELOW_PATHS 64
 #define TM_PATH_RECS 14
