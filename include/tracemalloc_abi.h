@@ -16,15 +16,16 @@
  *
  * 2. Shadow stack (per thread), kept only while tracing (ABI v4).
  *
- *    Untraced entry, traced copy (since ABI v3). A function that needs a
- *    frame (below) is emitted twice: under its own name, with its
- *    allocation calls rewritten to hooks (sites without TM_SITE_OWN_FRAME)
- *    and no frame at all, and as a private copy NAME.tm_traced (no symbol)
- *    that keeps the frame as described below. The entry of NAME, after its
- *    static allocas, is
+ *    Dispatch, untraced copy, traced copy (since ABI v3). A function that
+ *    needs a frame (below) is emitted as two private copies (no symbol):
+ *    NAME.tm_untraced, with its allocation calls rewritten to hooks (sites
+ *    without TM_SITE_OWN_FRAME) and no frame at all, and NAME.tm_traced,
+ *    that keeps the frame as described below. NAME itself (its address,
+ *    linkage and symbol unchanged) is only
  *
- *      if (__tm_tracing_flag)          (one relaxed byte load and compare)
- *        return NAME.tm_traced(args);  (a tail call)
+ *      if (__tm_tracing_flag)            (one relaxed byte load and compare)
+ *        return NAME.tm_traced(args);    (a tail call)
+ *      return NAME.tm_untraced(args);    (a tail call)
  *
  *    and the traced copies call each other directly (no test). The rule
  *    this gives tracebacks: a frame entered while not tracing is not in
@@ -176,8 +177,8 @@ struct tm_frame_record {
 extern __thread const struct tm_frame_record *__tm_shadow_top;
 
 /* Nonzero while tracing (tm_start .. tm_stop), written by the active runtime
- * only; read (relaxed) at the entry of every function with an untraced copy
- * (section 2). A plain byte so that the entry test is one compare. */
+ * only; read (relaxed) by the dispatch of every function with an untraced
+ * copy (section 2). A plain byte so that the entry test is one compare. */
 extern __attribute__((visibility("default"))) unsigned char __tm_tracing_flag;
 
 /* Every instrumented module gets a constructor that calls this and a

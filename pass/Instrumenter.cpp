@@ -56,7 +56,7 @@ STATISTIC(NumSlotStores, "Call sites storing their site into the frame");
 STATISTIC(NumDirectTracedCalls,
           "Calls in traced copies redirected to another traced copy");
 STATISTIC(NumUntracedCopies,
-          "Functions given a traced copy and an untraced entry");
+          "Functions split into a dispatch, an untraced and a traced copy");
 
 namespace tmpass {
 namespace {
@@ -313,27 +313,26 @@ private:
     return nullptr;
   }
 
-  // F's traced copy: private, so that it has no symbol (a symbolizer, a
+  // A copy of F's body: private, so that it has no symbol (a symbolizer, a
   // sanitizer report or a debugger names its code after F, through the
   // debug info; a symbol `F.tm_traced` would win over it), in F's comdat
-  // (dropped with it), never
-  // inlined back into F (F's untraced path would pay the traced path's
-  // registers), named after F.
-  Function *cloneTraced(Function &F) {
+  // (dropped with it), never inlined back into F (F is the dispatch alone:
+  // see emitDispatch), named F + Suffix, placed after F.
+  Function *cloneBody(Function &F, const char *Suffix) {
     ValueToValueMapTy VMap;
-    Function *T = CloneFunction(&F, VMap);
-    T->setName(F.getName() + TracedSuffix);
-    T->setLinkage(GlobalValue::PrivateLinkage);
-    T->setVisibility(GlobalValue::DefaultVisibility);
-    T->setDLLStorageClass(GlobalValue::DefaultStorageClass);
-    T->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-    T->setComdat(F.getComdat());
-    T->removeFnAttr(Attribute::AlwaysInline);
-    T->addFnAttr(Attribute::NoInline);
+    Function *C = CloneFunction(&F, VMap);
+    C->setName(F.getName() + Suffix);
+    C->setLinkage(GlobalValue::PrivateLinkage);
+    C->setVisibility(GlobalValue::DefaultVisibility);
+    C->setDLLStorageClass(GlobalValue::DefaultStorageClass);
+    C->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    C->setComdat(F.getComdat());
+    C->removeFnAttr(Attribute::AlwaysInline);
+    C->addFnAttr(Attribute::NoInline);
     // Now after F in the module, like the cloned blocks are after F's.
-    T->removeFromParent();
-    F.getParent()->getFunctionList().insertAfter(F.getIterator(), T);
-    return T;
+    C->removeFromParent();
+    F.getParent()->getFunctionList().insertAfter(F.getIterator(), C);
+    return C;
   }
 
   // A traced copy runs while tracing: its direct calls of functions that
@@ -354,30 +353,24 @@ private:
         }
   }
 
-  // F's entry:  if (__tm_tracing_flag) return F.tm_traced(args...);
-  // after the static allocas (they must stay in the entry block).
-  void emitDispatch(Function &F, Function &T) {
+  // F becomes the dispatch alone:
+  //   if (__tm_tracing_flag) return F.tm_traced(args...);
+  //   return F.tm_untraced(args...);
+  // Its body moves to U (the untraced copy). Were the untraced body left in
+  // F after the test, the code generator would save F's callee-saved
+  // registers before the test (the arguments are copied into them at
+  // entry), and every traced call through F would pay that prologue and
+  // its epilogue: 12 to 20 instructions, against one tail jump here.
+  void emitDispatch(Function &F, Function &T, Function &U) {
     LLVMContext &Ctx = F.getContext();
-    BasicBlock &Entry = F.getEntryBlock();
-    // Every static alloca of the entry block goes first (a debug intrinsic
-    // may sit between two of them at -O0): one left after the split would
-    // become a dynamic alloca.
-    SmallVector<AllocaInst *, 16> Static;
-    for (Instruction &I : Entry)
-      if (auto *AI = dyn_cast<AllocaInst>(&I))
-        if (AI->isStaticAlloca())
-          Static.push_back(AI);
-    BasicBlock::iterator IP = Entry.getFirstInsertionPt();
-    for (AllocaInst *AI : Static) {
-      if (&*IP != AI)
-        AI->moveBefore(Entry, IP);
-      IP = std::next(AI->getIterator());
-    }
-    BasicBlock *Untraced = Entry.splitBasicBlock(IP, "tm.untraced");
-    Entry.getTerminator()->eraseFromParent();
-    auto *Traced = BasicBlock::Create(Ctx, "tm.traced", &F, Untraced);
-    IRBuilder<> B(&Entry);
-    B.SetCurrentDebugLocation(DebugLoc());
+    for (BasicBlock &BB : F)
+      BB.dropAllReferences();
+    while (!F.empty())
+      F.begin()->eraseFromParent();
+    BasicBlock *Entry = BasicBlock::Create(Ctx, "entry", &F);
+    auto *Traced = BasicBlock::Create(Ctx, "tm.traced", &F);
+    auto *Untraced = BasicBlock::Create(Ctx, "tm.untraced", &F);
+    IRBuilder<> B(Entry);
     Type *I8 = Type::getInt8Ty(Ctx);
     LoadInst *On = B.CreateAlignedLoad(I8, tracingFlag(), Align(1), "tm.on");
     // Relaxed: tm_start/tm_stop in another thread are seen eventually.
@@ -386,10 +379,6 @@ private:
     B.CreateCondBr(B.CreateICmpNE(On, ConstantInt::get(I8, 0), "tm.tracing"),
                    Traced, Untraced,
                    MDBuilder(Ctx).createBranchWeights(1, 1u << 20));
-    B.SetInsertPoint(Traced);
-    // A call inlinable into a function with debug info needs a location.
-    if (DISubprogram *SP = F.getSubprogram())
-      B.SetCurrentDebugLocation(DILocation::get(Ctx, 0, 0, SP));
     SmallVector<Value *, 8> Args;
     SmallVector<AttributeSet, 8> ArgAttrs;
     AttributeList FA = F.getAttributes();
@@ -397,15 +386,21 @@ private:
       Args.push_back(&A);
       ArgAttrs.push_back(FA.getParamAttrs(A.getArgNo()));
     }
-    CallInst *CI = B.CreateCall(&T, Args);
-    CI->setCallingConv(F.getCallingConv());
-    CI->setAttributes(
-        AttributeList::get(Ctx, AttributeSet(), FA.getRetAttrs(), ArgAttrs));
-    CI->setTailCallKind(CallInst::TCK_Tail);
-    if (F.getReturnType()->isVoidTy())
-      B.CreateRetVoid();
-    else
-      B.CreateRet(CI);
+    for (auto [BB, Callee] : {std::pair(Traced, &T), std::pair(Untraced, &U)}) {
+      B.SetInsertPoint(BB);
+      // A call inlinable into a function with debug info needs a location.
+      if (DISubprogram *SP = F.getSubprogram())
+        B.SetCurrentDebugLocation(DILocation::get(Ctx, 0, 0, SP));
+      CallInst *CI = B.CreateCall(Callee, Args);
+      CI->setCallingConv(F.getCallingConv());
+      CI->setAttributes(
+          AttributeList::get(Ctx, AttributeSet(), FA.getRetAttrs(), ArgAttrs));
+      CI->setTailCallKind(CallInst::TCK_Tail);
+      if (F.getReturnType()->isVoidTy())
+        B.CreateRetVoid();
+      else
+        B.CreateRet(CI);
+    }
   }
 
   GlobalVariable *tracingFlag() {
@@ -474,13 +469,15 @@ private:
         TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
                         << "': no untraced copy: " << Why << "\n");
       } else {
-        // The traced copy gets the frame; F keeps the hooks only (sites
-        // without TM_SITE_OWN_FRAME) and dispatches to the copy at entry.
-        Function *T = cloneTraced(F);
+        // The traced copy gets the frame; the untraced copy (made below,
+        // from F with its hooks: sites without TM_SITE_OWN_FRAME) none; F
+        // becomes the dispatch between them.
+        Function *T = cloneBody(F, TracedSuffix);
         TM_DEBUG(dbgs() << "tm-instrument: '" << F.getName()
-                        << "': untraced; frame in its traced copy '"
-                        << T->getName() << "', called at entry while "
-                        << TracingFlagName << " is set\n");
+                        << "': dispatch; frame in its traced copy '"
+                        << T->getName() << "', called while " << TracingFlagName
+                        << " is set, else its untraced copy '" << F.getName()
+                        << UntracedSuffix << "'\n");
         SmallVector<AllocCall, 8> TAllocs = findAllocCalls(*T);
         SmallVector<CallBase *, 16> TSlotCalls;
         bool TFrame = needsFrame(*T, TSlotCalls);
@@ -489,9 +486,11 @@ private:
         ++NumUntracedCopies;
         if (!Allocs.empty())
           instrumentBody(F, Allocs, {}, /*Frame=*/false, F.getName());
-        // F now calls T, which writes the shadow stack.
+        // F's body (its hooks) moves to U; F now calls T, which writes the
+        // shadow stack.
+        Function *U = cloneBody(F, UntracedSuffix);
         tm_compat::dropMemoryAttrs(F);
-        emitDispatch(F, *T);
+        emitDispatch(F, *T, *U);
         TracedCopy[&F] = T;
         return true;
       }

@@ -34,6 +34,8 @@ constexpr char SitesStopName[] = "__stop_tm_sites";
 // section 2), and the suffix of the traced copy's name.
 constexpr char TracingFlagName[] = "__tm_tracing_flag";
 constexpr char TracedSuffix[] = ".tm_traced";
+// The suffix of the untraced copy (F's own body; F is the dispatch).
+constexpr char UntracedSuffix[] = ".tm_untraced";
 
 // Module constructor: the name carries TM_ABI_VERSION, so a runtime of another
 // ABI fails the link instead of misreading our site descriptors.

@@ -41,7 +41,7 @@ define i64 @leaf(i64 %x) {
 
 ; CHECK-NEXT: tm-instrument: 'one': frame: 1 call(s) may allocate below it
 ; CHECK-NEXT: tm-instrument:   slot store before call to 'ext' at dbg.c:3:3
-; CHECK-NEXT: tm-instrument: 'one': untraced; frame in its traced copy 'one.tm_traced', called at entry while __tm_tracing_flag is set
+; CHECK-NEXT: tm-instrument: 'one': dispatch; frame in its traced copy 'one.tm_traced', called while __tm_tracing_flag is set, else its untraced copy 'one.tm_untraced'
 ; CHECK-NEXT: tm-instrument: 'one.tm_traced': frame: 1 call(s) may allocate below it
 ; CHECK-NEXT: tm-instrument:   slot store before call to 'ext' at dbg.c:3:3
 ; CHECK-NEXT: tm-instrument: 'one.tm_traced': push in %entry (dominates the 1 call(s) and landing pad(s) needing the frame)

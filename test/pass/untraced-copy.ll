@@ -1,11 +1,13 @@
-; A function with a frame gets a traced copy (internal, `.tm_traced`) that
-; pushes the frame, and keeps its own name for the untraced code: its entry
-; tests __tm_tracing_flag (one relaxed byte load, after the static allocas)
-; and, while tracing, tail-calls the copy. The untraced body touches no
-; shadow stack and its hook sites are not OWN_FRAME; traced copies call
-; each other directly. No copy for: functions that reach tm_start through
-; functions defined here (they are entered before tracing starts), EH pads,
-; returns_twice calls, variadic functions; or with -tm-untraced-copy=0.
+; A function with a frame gets two private copies of its body: a traced
+; copy (`.tm_traced`) that pushes the frame, and an untraced copy
+; (`.tm_untraced`) that touches no shadow stack and whose hook sites are not
+; OWN_FRAME. The function keeps its name and address and becomes the
+; dispatch alone: it tests __tm_tracing_flag (one relaxed byte load) and
+; tail-calls one copy or the other, so that neither path pays the other's
+; callee-saved registers. Traced copies call each other directly. No copies
+; for: functions that reach tm_start through functions defined here (they
+; are entered before tracing starts), EH pads, returns_twice calls,
+; variadic functions; or with -tm-untraced-copy=0.
 ; RUN: %opt -load-pass-plugin=%tm_plugin -passes='tm-instrument,verify' -S %s > %t
 ; RUN: FileCheck %s < %t
 ; RUN: FileCheck %s --check-prefix=NAMES < %t
@@ -18,30 +20,40 @@ declare i8* @malloc(i64)
 declare void @ext()
 declare i32 @tm_start(i32)
 
-; Its address is the untraced entry's, which dispatches.
+; Its address is the dispatch's.
 @take = global i64 (i64)* @rec
 ; CHECK: @take = global {{.*}}@rec
-; The untraced body's site table (after the copy's): flags 2, NO_DEBUG
-; alone, never OWN_FRAME.
+; The untraced copy's site table (after the traced copy's): flags 2,
+; NO_DEBUG alone, never OWN_FRAME.
 ; CHECK: @[[USITES:__tm_sites[.0-9]+]] = private constant [1 x {{.*}}, i32 0, i32 0, i32 2, i32 0 }], section "tm_sites", align 8
 ; In a non-PIC module (an executable): one RIP-relative compare.
 ; CHECK: @__tm_tracing_flag = external dso_local global i8
 
+; The dispatch: nothing else is left in the function.
 ; CHECK-LABEL: define i64 @rec(i64 %n)
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %tm.on = load atomic i8, {{.*}}@__tm_tracing_flag unordered, align 1
 ; CHECK-NEXT: %tm.tracing = icmp ne i8 %tm.on, 0
 ; CHECK-NEXT: br i1 %tm.tracing, label %tm.traced, label %tm.untraced, !prof
-; CHECK: tm.traced:
+; CHECK-EMPTY:
+; CHECK-NEXT: tm.traced:
 ; CHECK-NEXT: %[[R:.*]] = tail call i64 @rec.tm_traced(i64 %n)
 ; CHECK-NEXT: ret i64 %[[R]]
-; CHECK: tm.untraced:
+; CHECK-EMPTY:
+; CHECK-NEXT: tm.untraced:
+; CHECK-NEXT: %[[U:.*]] = tail call i64 @rec.tm_untraced(i64 %n)
+; CHECK-NEXT: ret i64 %[[U]]
+; CHECK-NEXT: }
+; The untraced copy: the body, its hooks, no shadow stack; its calls go
+; through the dispatch (tracing may start meanwhile).
+; CHECK-LABEL: define private i64 @rec.tm_untraced(i64 %n) unnamed_addr
 ; CHECK-NOT: __tm_shadow
 ; CHECK: call {{.*}}@rec(
 ; CHECK-NOT: __tm_shadow
 ; CHECK: call {{.*}}@__tm_malloc(i64 8, {{.*}}@[[USITES]]{{[ ,)]}}
 ; CHECK-NOT: __tm_shadow
 ; CHECK: ret i64
+; CHECK-NEXT: }
 ; CHECK-LABEL: define private i64 @rec.tm_traced(i64 %n) unnamed_addr
 ; CHECK-NOT: __tm_tracing_flag
 ; Two pushes (ShadowStack.h, "Split"): one on each path that calls.
@@ -73,15 +85,19 @@ leaf:
 ; from (here, without debug info, by its IR name).
 ; NAMES-NOT: c"rec.tm_traced
 
-; The static allocas stay in the entry block, before the test, even one
-; that came after another instruction.
+; The static allocas go with the body, into both copies; the dispatch has
+; none.
 ; CHECK-LABEL: define void @with_alloca()
 ; CHECK-NEXT: entry:
-; CHECK-NEXT: %buf = alloca [16 x i8]
-; CHECK-NEXT: %late = alloca i64
 ; CHECK-NEXT: %tm.on = load atomic i8
 ; CHECK: tail call void @with_alloca.tm_traced()
 ; CHECK-NEXT: ret void
+; CHECK: tail call void @with_alloca.tm_untraced()
+; CHECK-NEXT: ret void
+; CHECK-LABEL: define private void @with_alloca.tm_untraced()
+; CHECK-NEXT: entry:
+; CHECK-NEXT: %buf = alloca [16 x i8]
+; CHECK: %late = alloca i64
 ; CHECK-LABEL: define private void @with_alloca.tm_traced()
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %tm.rec = alloca
@@ -124,7 +140,7 @@ define void @variadic(i32 %n, ...) {
   ret void
 }
 
-; CHECK-NOT: define {{.*}}tm_traced
+; CHECK-NOT: define {{.*}}tm_{{(un)?}}traced
 
 ; OFF-NOT: __tm_tracing_flag
-; OFF-NOT: tm_traced
+; OFF-NOT: tm_{{(un)?}}traced
