@@ -113,7 +113,17 @@ place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
   const struct tm_site **g = t->gather;
   uint32_t *cum = t->gather_cum;
   uintptr_t *ga = t->gather_addr;
-  uint32_t c = cum[d];
+  uint32_t c = cum[d] & TM_CUM_COUNT;
+  // This placement's stamp, in the high half of each count it writes
+  // (traceback_paths.c): a slot whose stamp an entry saw has not been
+  // written since, nor has any slot below it. At the wrap, the entries
+  // that saw older stamps go with a new generation.
+  uint32_t stamp = t->memo_stamp + (TM_CUM_COUNT + 1);
+  if (TM_UNLIKELY(stamp == 0)) {
+    stamp = TM_CUM_COUNT + 1;
+    t->below_gen++;
+  }
+  t->memo_stamp = stamp;
   // Two loops, so that neither tests which part it is in: the memoisable
   // records (the q bottom ones) are recorded and tagged, the others only
   // recorded.
@@ -127,7 +137,7 @@ place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
     c += frames;
     c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
     g[d + 1] = s;
-    cum[d + 1] = c;
+    cum[d + 1] = c | stamp;
     uintptr_t a = sa[x];
     ga[d + 1] = a;
     if (s) // tag it (relaxed: only this thread and its handlers read it)
@@ -144,7 +154,7 @@ place(tm_thread_t *t, uintptr_t k, uintptr_t q, uintptr_t base, bool memo,
     c += frames;
     c = c < TM_TOTAL_CAP ? c : TM_TOTAL_CAP;
     g[d + 1] = s;
-    cum[d + 1] = c;
+    cum[d + 1] = c | stamp;
   }
   // At limit 1 (epoch1 set), its tags have no entry in tm_shadow_below's
   // memo: an older entry at one of these addresses must not vouch for
@@ -385,5 +395,6 @@ unknown: // the chain ends here, as one unknown frame
   k++;
   clean = false;
 placed:
+  t->gather_stop = clean ? base : TM_GATHER_STOP_NONE;
   return place(t, k, clean ? k - skipped : 0, base, true, clean);
 }

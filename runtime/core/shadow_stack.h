@@ -61,6 +61,8 @@ extern __thread uintptr_t tm_stack_hi
 
 /* CPython's cap on total_nframe. */
 #define TM_TOTAL_CAP 65535u
+/* The count in a gather_cum word (tm_thread_t): its low 16 bits. */
+#define TM_CUM_COUNT 0xffffu
 
 /* Per-thread traceback cache (traceback.h): direct-mapped, this many
  * entries. */
@@ -102,6 +104,17 @@ typedef struct tm_tb_cache_entry {
 #define TM_PATH_RECS 14
 #define TM_PATH_WORDS 32
 #define TM_PATH_WAYS 2
+/* The path memo of captures above limit 1 (traceback_paths.c): this many
+ * entries of TM_TB_PATH_WORDS words (16 KiB), in sets of TM_TB_PATH_WAYS,
+ * each a path of at most TM_TB_PATH_RECS records, the memo slot below it
+ * and the id its capture got. */
+#define TM_TB_PATHS 64
+#define TM_TB_PATH_WORDS 32
+#define TM_TB_PATH_WAYS 2
+#define TM_TB_PATH_RECS 13
+/* tm_thread_t.gather_stop when the last gather was not the common, clean
+ * one. */
+#define TM_GATHER_STOP_NONE UINTPTR_MAX
 /* check of a hashed entry whose key did not fit its raw row. */
 #define TM_TB_CHECK_RECORD 0x80000000u
 
@@ -164,8 +177,10 @@ typedef struct tm_thread {
   uintptr_t hist_last;
   /* The record chain of the last capture, bottom-up, in the mapping after
    * the header (tm_shadow_gather): slot k (1..) holds its site in
-   * gather[k], the frames slots 1..k expand to in gather_cum[k] (capped at
-   * 65535; gather_cum[0] is 0) and, for the memo's slots 1..memo_len, the
+   * gather[k], the frames slots 1..k expand to in gather_cum[k]'s low 16
+   * bits (TM_CUM_COUNT: capped at 65535; gather_cum[0] is 0), the stamp of
+   * the placement that wrote slot k in its high 16 (memo_stamp then;
+   * traceback_paths.c) and, for the memo's slots 1..memo_len, the
    * record's address in gather_addr[k]. gather_scratch_site/addr: the
    * records one walk reads, top-down, before they are placed. */
   const struct tm_site **gather;
@@ -180,11 +195,21 @@ typedef struct tm_thread {
   uintptr_t memo_hi;
   uintptr_t memo_prev0;
   uintptr_t memo_last; /* the slot memo_find last found by its search */
+  /* The stamp of the last placement, << 16 (never 0: 1..65535). */
+  uint32_t memo_stamp;
+  /* The memo slot the last common, clean gather stopped at (0: the chain
+   * ended), TM_GATHER_STOP_NONE otherwise or once tm_tb_paths_keep read
+   * it. */
+  uintptr_t gather_stop;
   /* The generation of the entries of `below` that are valid
-   * (shadow_below.c): one more per cache sync and per capture at limit 1
-   * that tm_shadow_gather makes (a handler on the alternate stack, a
-   * replay), far from 2^32. */
+   * (shadow_below.c), and of tb_paths (traceback_paths.c): one more per cache
+   * sync and per capture at limit 1 that tm_shadow_gather makes (a handler on
+   * the alternate stack, a replay), far from 2^32. */
   uint64_t below_gen;
+  /* The path memo of captures above limit 1 (traceback_paths.c), valid
+   * while an entry's generation is below_gen; 16 KiB, touched only as
+   * used. */
+  uintptr_t tb_paths[TM_TB_PATHS][TM_TB_PATH_WORDS];
   /* Last: 64 KiB of the header mapping, touched only as used (and then
    * only the rows or entries filled), that serves one limit at a time:
    *  - above limit 1, the raw rows of the hashed cache entries

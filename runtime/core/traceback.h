@@ -132,6 +132,17 @@ tm_intern_cached(const struct tm_site *site, unsigned limit, tm_thread_t *t) {
   return 0;
 }
 
+/* Above limit 1 (traceback_paths.c): the id of a capture at site (non-NULL;
+ * own: its TM_SITE_OWN_FRAME) made now on this thread (state t, synced),
+ * when its records are a path a capture kept over the same stack below;
+ * else 0. */
+TM_HIDDEN uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site,
+                                   bool own);
+/* After a capture above limit 1 that gathered (tm_shadow_gather) and got
+ * id: keep its path, when the gather was the common, clean one. */
+TM_HIDDEN void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site,
+                                bool own, uint32_t id);
+
 /* The records' region (ids are offsets / 16 + 1), read by the inlined
  * lookups below. */
 TM_HIDDEN extern tm_region_t tm_intern_region;

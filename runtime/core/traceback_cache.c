@@ -74,7 +74,7 @@ void tm_tb_thread_sync_slow(tm_thread_t *t, uint64_t epoch, unsigned limit) {
 /* total_nframe of slots 1..i of the thread's gathered stack (t non-NULL,
  * synced): tm_shadow_gather counted them (prefix counts, capped). */
 static inline uintptr_t count_slots(const tm_thread_t *t, uintptr_t i) {
-  return t->gather_cum[i];
+  return t->gather_cum[i] & TM_CUM_COUNT;
 }
 
 /* Slots i..1 when they are not one array (a stack gathered without the
@@ -135,17 +135,9 @@ static uint32_t capture_limit1(tm_thread_t *t, const struct tm_site *site) {
   return id;
 }
 
-uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
-  if (limit > TM_TOTAL_CAP)
-    limit = TM_TOTAL_CAP;
-  tm_thread_t *t = tm_thread_self;
-  if (TM_LIKELY(t != NULL))
-    tm_tb_thread_sync(t, limit);
-  if (limit == 1 && t) {
-    uint32_t id = capture_limit1(t, site);
-    if (id != CAPTURE_GENERAL)
-      return id;
-  }
+/* The capture that gathers the records (tm_intern_capture, synced). */
+static uint32_t capture_gathered(tm_thread_t *t, const struct tm_site *site,
+                                 unsigned limit) {
   struct tm_shadow sh =
       tm_shadow_current(t, site && (site->flags & TM_SITE_OWN_FRAME));
   tm_intern_capture_sh = sh;
@@ -265,4 +257,30 @@ uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
     e->id = id;
   }
   return id;
+}
+
+uint32_t tm_intern_capture(const struct tm_site *site, unsigned limit) {
+  if (limit > TM_TOTAL_CAP)
+    limit = TM_TOTAL_CAP;
+  tm_thread_t *t = tm_thread_self;
+  if (TM_LIKELY(t != NULL))
+    tm_tb_thread_sync(t, limit);
+  if (limit == 1 && t) {
+    uint32_t id = capture_limit1(t, site);
+    if (id != CAPTURE_GENERAL)
+      return id;
+  } else if (t && site) {
+    // Above limit 1: a path a capture kept (traceback_paths.c), else the
+    // gather, whose path is then kept.
+    bool own = (site->flags & TM_SITE_OWN_FRAME) != 0;
+    uint32_t id = tm_tb_paths_hit(t, site, own);
+    if (TM_LIKELY(id))
+      return id;
+    t->gather_stop = TM_GATHER_STOP_NONE;
+    id = capture_gathered(t, site, limit);
+    if (id)
+      tm_tb_paths_keep(t, site, own, id);
+    return id;
+  }
+  return capture_gathered(t, site, limit);
 }

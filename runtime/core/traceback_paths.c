@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
+/* traceback_paths.c - the path memo of captures above traceback limit 1
+ * (traceback.h, tm_tb_paths_hit / tm_tb_paths_keep): a capture whose
+ * records since the last stop are a path a capture kept, over the same
+ * stack below, has the id that capture interned, with no gather and no
+ * cache lookup.
+ *
+ * Above limit 1 a capture gathers its records (tm_shadow_gather: the ones
+ * pushed since the last capture, down to a record the gather's memo holds)
+ * and looks the stack up in the traceback cache (traceback_cache.c): about
+ * 700 instructions a capture on Lua at nframe 25, where the same few paths
+ * recur (the records of `luaM_malloc_ <- luaC_newobj <- luaH_new <-
+ * luaV_execute`, entered again at the same addresses, over the same
+ * stack). So each capture whose gather was the common one and ended well
+ * keeps, with the id it got:
+ *  - the allocation's site and whether its function's own record was
+ *    skipped (TM_SITE_OWN_FRAME);
+ *  - the path: the records the gather read, from the first live one down
+ *    (at most TM_TB_PATH_RECS), by address and untagged site word;
+ *  - the record below the path (the gather's stop, the memo's slot j;
+ *    none when the chain ended), j, and slot j's count word
+ *    (gather_cum[j]: the frames up to and including it, and the stamp of
+ *    the placement that wrote the slot).
+ *
+ * A capture has that id when its site and own flag are the entry's, its
+ * records from the first live one down are the path's (addresses and site
+ * words, compared, the tag aside, linked in that order to the same record
+ * below), and that record is where a gather would stop now: the memo's
+ * slot j, tagged with the memo's site, linked to slot j - 1 (or slot 1's
+ * prev), whose record is tagged with the memo's site too (shadow_gather.c,
+ * memo_holds: the same test); and slot j's count word is the entry's.
+ * Then a gather would read the same records with the same sites and place
+ * them over the same slots: the same stack, so the same traceback, which
+ * the cache belongs to one epoch, limit and thread (a record of the intern
+ * set is unique by its content until a reset). Entries carry the thread's
+ * generation (below_gen), which every cache sync (a new epoch: a reset, a
+ * module come or gone; a new limit) raises.
+ *
+ * Why the slots below the stop are the entry's: every placement
+ * (shadow_gather.c, place) writes a new stamp into the count words of the
+ * slots it writes, which are the ones above its stop up to its top, one
+ * after another. A slot j that still has the stamp the entry saw was not
+ * written since, so no placement since stopped below j and reached j; one
+ * that stopped below j and did not reach it left the memo shorter than j,
+ * and only a later placement that writes slot j can make it long enough
+ * again. So slots 1..j (sites, addresses, counts, and slot 1's prev) are
+ * what they were when the entry was kept. Stamps are 16 bits (in the high
+ * half of the count word, whose count is at most 65535); at the wrap the
+ * placement starts a new generation, so no entry sees a stamp come back.
+ * And why the records below the stop need no reading: at the stop the
+ * gather reads none either (the memo's argument, shadow_gather.c).
+ *
+ * A hit reads only this thread's records on its own stack: the path's
+ * first record is the one the capture starts from, and the highest
+ * address (the last record's) is checked against the stack's top before
+ * any other is read. A hit does not tag records or touch the gather's
+ * memo: the next gather reads from the last gather's state, as it would
+ * after a capture at limit 1.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+#include "shadow_stack.h"
+#include "traceback.h"
+
+/* Entry words (TM_TB_PATH_WORDS each): 0, generation << 32 | own << 16 |
+ * n (records); 1, the site; 2, the record below the path (0: none); 3, j;
+ * 4, gather_cum[j] | id << 32; then record i (0..n-1, the first one first)
+ * at 5 + 2i, its untagged site word at 6 + 2i. */
+#define HEAD 5
+_Static_assert(HEAD + 2 * TM_TB_PATH_RECS <= TM_TB_PATH_WORDS,
+               "a path fits its entry");
+
+_Static_assert(TM_TB_PATH_WAYS == 2, "keep and hit use two ways");
+
+static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
+                                   uintptr_t sv))[TM_TB_PATH_WORDS] {
+  uintptr_t set = ((a >> 4) ^ (sv >> 3)) & (TM_TB_PATHS / TM_TB_PATH_WAYS - 1);
+  return &t->tb_paths[set * TM_TB_PATH_WAYS];
+}
+
+/* The id of entry p for a capture at site with own, whose first live
+ * record is r (at a0, site word sv0), top the highest address a record may
+ * start at; 0 when it does not hold. */
+static inline __attribute__((always_inline)) uint32_t
+path_try(const tm_thread_t *t, const uintptr_t *p, const struct tm_site *site,
+         uintptr_t head, const struct tm_frame_record *r, uintptr_t a0,
+         uintptr_t sv0, uintptr_t top) {
+  if (p[5] != a0 || p[6] != sv0 || (p[0] & ~(uintptr_t)0xffff) != head ||
+      p[1] != (uintptr_t)site)
+    return 0;
+  uintptr_t n = p[0] & 0xffff;
+  if (p[5 + 2 * (n - 1)] > top)
+    return 0; // the path's records are not all in this stack
+  const struct tm_frame_record *q = r;
+  for (uintptr_t i = 1; i < n; i++) {
+    q = q->prev;
+    if ((uintptr_t)q != p[5 + 2 * i] ||
+        ((uintptr_t)q->site & ~(uintptr_t)1) != p[6 + 2 * i])
+      return 0;
+  }
+  const struct tm_frame_record *b = q->prev;
+  if ((uintptr_t)b != p[2])
+    return 0;
+  if (b) {
+    // Where a gather would stop (shadow_gather.c, memo_holds), with the
+    // slots the entry saw.
+    uintptr_t j = p[3];
+    if (j > t->memo_len || t->gather_addr[j] != (uintptr_t)b ||
+        (uintptr_t)b->site != ((uintptr_t)t->gather[j] | 1) ||
+        (uintptr_t)b->prev != (j > 1 ? t->gather_addr[j - 1] : t->memo_prev0))
+      return 0;
+    if (j > 1 &&
+        (!t->gather[j - 1] ||
+         (uintptr_t)((const struct tm_frame_record *)t->gather_addr[j - 1])
+                 ->site != ((uintptr_t)t->gather[j - 1] | 1)))
+      return 0;
+    // Slot j's count and stamp: not written since the entry saw it, so
+    // neither were the slots below it (a placement writes the slots above
+    // its stop, up to its top).
+    if (t->gather_cum[j] != (uint32_t)p[4])
+      return 0;
+  }
+  return (uint32_t)(p[4] >> 32);
+}
+
+uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
+  uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
+  uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
+  // As the gather's common case: on the thread's own stack, whose records
+  // its memo holds, not a replay.
+  if (TM_UNLIKELY(fa - slo >= shi - slo || t->memo_hi != shi ||
+                  tm_shadow_replay))
+    return 0;
+  const struct tm_frame_record *r = __tm_shadow_top;
+  uintptr_t a = (uintptr_t)r, top = shi - sizeof *r;
+  // The top record live (above this frame), in the stack, aligned: else
+  // the gather (dead records first, or an unknown frame).
+  if (!r || a <= fa || a > top || (a & (_Alignof(struct tm_frame_record) - 1)))
+    return 0;
+  if (own) { // the allocating function's own record: not read
+    r = r->prev;
+    // Checked before its site is read, as the gather checks it: above the
+    // top record, in the stack, aligned (NULL fails the first test).
+    uintptr_t b = (uintptr_t)r;
+    if (b <= a || b > top || (b & (_Alignof(struct tm_frame_record) - 1)))
+      return 0;
+  }
+  uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
+  uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
+  const uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(t, a0, sv0);
+  uint32_t id = path_try(t, set[0], site, head, r, a0, sv0, top);
+  if (TM_LIKELY(id))
+    return id;
+  return path_try(t, set[1], site, head, r, a0, sv0, top);
+}
+
+void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
+                      uint32_t id) {
+  uintptr_t j = t->gather_stop;
+  t->gather_stop = TM_GATHER_STOP_NONE;
+  if (j == TM_GATHER_STOP_NONE || j >= t->memo_len)
+    return; // not a common, clean gather, or it read no record
+  uintptr_t n = t->memo_len - j; // the records read: slots j + 1 .. memo_len
+  if (n > TM_TB_PATH_RECS)
+    return;
+  uintptr_t w[TM_TB_PATH_WORDS];
+  w[0] = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16 | n;
+  w[1] = (uintptr_t)site;
+  w[2] = j ? t->gather_addr[j] : 0;
+  w[3] = j;
+  w[4] = (j ? t->gather_cum[j] : 0) | (uintptr_t)id << 32;
+  for (uintptr_t i = 0; i < n; i++) { // top-down: slot memo_len first
+    w[5 + 2 * i] = t->gather_addr[t->memo_len - i];
+    w[6 + 2 * i] = (uintptr_t)t->gather[t->memo_len - i];
+  }
+  // The set of the path's first record (slot memo_len: n >= 1).
+  uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(
+      t, t->gather_addr[t->memo_len], (uintptr_t)t->gather[t->memo_len]);
+  memcpy(set[1], set[0], sizeof set[1]);
+  memcpy(set[0], w, (HEAD + 2 * n) * sizeof w[0]);
+}
