@@ -9,15 +9,15 @@
  * (tm_thread_t: registry links and the traceback cache, TM_THREAD_BYTES)
  * and the gather arrays of captures (TM_GATHER_SLOTS x 36 bytes: sites,
  * addresses, prefix counts and the walk's scratch; 2.25 MiB of address
- * space), MAP_NORESERVE. The kernel only backs the pages a thread really
- * touches: a capture a few hundred records deep uses a page or two of each
- * array. The frame records themselves are in the program's stack frames.
- * tm_get_tracemalloc_memory() therefore counts the mappings by their
- * resident pages, measured with mincore() at query time (tm_shadow_memory),
- * not by their reserved size: exactly the memory they use at that moment
- * (a page that was touched once stays resident until the thread exits).
- * They are not charged to raw_alloc's TM_MEM_TABLES, and raw_alloc's test
- * limit does not apply to them.
+ * space; 2.34 MiB with the header's 87 KiB), MAP_NORESERVE. The kernel only
+ * backs the pages a thread really touches: a capture a few hundred records deep
+ * uses a page or two of each array. The frame records themselves are in the
+ * program's stack frames. tm_get_tracemalloc_memory() therefore counts the
+ * mappings by their resident pages, measured with mincore() at query time
+ * (tm_shadow_memory), not by their reserved size: exactly the memory they use
+ * at that moment (a page that was touched once stays resident until the thread
+ * exits). They are not charged to raw_alloc's TM_MEM_TABLES, and raw_alloc's
+ * test limit does not apply to them.
  */
 #ifndef TM_SHADOW_STACK_H
 #define TM_SHADOW_STACK_H
