@@ -105,10 +105,6 @@
 #include "site_frames.h"
 #include "site_sections.h"
 
-/* As in shadow_gather.c: dead records are followed this far below the
- * capture's frame. */
-#define DEAD_WINDOW ((uintptr_t)64 << 10)
-
 /* The entry of the record at a whose tagged site word is `tagged`.
  * Records are 8-aligned and at least 16 bytes apart (two pointers each,
  * one per frame): address bits 4 and up spread a chain's records over the
@@ -409,29 +405,11 @@ below(tm_thread_t *t, bool own, const struct tm_site **site0) {
   if (TM_UNLIKELY(fa - slo >= shi - slo || tm_shadow_replay))
     return TM_BELOW_NONE;
   const struct tm_frame_record *r = __tm_shadow_top;
-  // A record starts in [lo, top], above the last one read, inside the
-  // stack; the first ones at or below fa are dead, within the window.
-  uintptr_t lo = fa - slo > DEAD_WINDOW ? fa - DEAD_WINDOW : slo;
-  uintptr_t top = shi - sizeof *r;
-  for (;;) { // the dead records, then the own record
-    if (!r)
-      return 0;
-    uintptr_t a = (uintptr_t)r;
-    if (TM_UNLIKELY(a < lo || a > top ||
-                    (a & (_Alignof(struct tm_frame_record) - 1))))
-      return TM_BELOW_NONE;
-    if (a > fa) { // live: read below, unless it is the own record
-      if (own) {
-        lo = a + 1;
-        r = r->prev;
-      }
-      break;
-    }
-    lo = a + 1;
-    r = r->prev;
-  }
-  if (!r)
-    return 0;
+  uintptr_t top = shi - sizeof *r, lo;
+  bool skipped;
+  int first = tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped);
+  if (first != TM_FIRST_READ)
+    return first == TM_FIRST_END ? 0 : TM_BELOW_NONE;
   uint32_t c = path_count(t, r, top, site0);
   if (c != TM_BELOW_NONE)
     return c;

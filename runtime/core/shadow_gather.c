@@ -16,12 +16,6 @@
 
 #define TM_TLS_IE __attribute__((tls_model("initial-exec")))
 
-/* Dead records (below the capture's frame) are followed only this far
- * below it: the pages right under the stack pointer are mapped or, on the
- * main thread's growing stack, within the distance the kernel grows it
- * for. */
-#define DEAD_WINDOW ((uintptr_t)64 << 10)
-
 __thread int tm_shadow_replay TM_TLS_IE;
 
 /* Memo. A walk of every record costs the stack's depth on every capture
@@ -221,7 +215,7 @@ gather_general(tm_thread_t *t, bool own, uintptr_t fa) {
   int ri = 0;
   if (nr) {
     // The dead window, within the region.
-    uintptr_t w = fa - lo[0] > DEAD_WINDOW ? fa - DEAD_WINDOW : lo[0];
+    uintptr_t w = fa - lo[0] > TM_DEAD_WINDOW ? fa - TM_DEAD_WINDOW : lo[0];
     prev = w - 1;
     top = hi[0] - sizeof *r; // the highest address a record can start at
   }
@@ -334,34 +328,23 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own) {
   const struct tm_site **ss = t->gather_scratch_site;
   uintptr_t *sa = t->gather_scratch_addr;
   // A record starts in [lo, top], above the last one read (lo rises) and
-  // inside the stack; the first ones at or below fa are dead, within the
-  // dead window.
-  uintptr_t lo = fa - slo > DEAD_WINDOW ? fa - DEAD_WINDOW : slo;
-  uintptr_t top = shi - sizeof *r;
+  // inside the stack.
+  uintptr_t top = shi - sizeof *r, lo;
   uintptr_t k = 0, base = 0, skipped = 0;
   bool clean = true;
   const struct tm_site *valid = NULL;
   uintptr_t vb = 0, vlen = 0;
-  for (;;) { // the dead records, then the own record
-    if (!r)
-      goto placed;
-    uintptr_t a = (uintptr_t)r;
-    if (TM_UNLIKELY(a < lo || a > top ||
-                    (a & (_Alignof(struct tm_frame_record) - 1))))
-      goto unknown;
-    if (a > fa) { // live: read below, unless it is the own record
-      if (own) {
-        ss[0] = NULL; // the allocating function's own record: not read
-        sa[0] = 0;
-        k = skipped = 1;
-        lo = a + 1;
-        r = r->prev;
-      }
-      break;
-    }
-    lo = a + 1;
-    r = r->prev;
+  bool own_skipped;
+  int first = tm_shadow_first(&r, fa, slo, top, own, &lo, &own_skipped);
+  if (own_skipped) {
+    ss[0] = NULL; // the allocating function's own record: not read
+    sa[0] = 0;
+    k = skipped = 1;
   }
+  if (first == TM_FIRST_END)
+    goto placed;
+  if (first == TM_FIRST_UNKNOWN)
+    goto unknown;
   for (;;) {
     if (!r)
       goto placed;

@@ -265,6 +265,65 @@ extern __thread tm_thread_t *tm_thread_own
  * - 1 records. Signal-safe; reads only this thread's state. */
 struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
 
+/* Dead records (below the capture's frame) are followed only this far
+ * below it: the pages right under the stack pointer are mapped or, on the
+ * main thread's growing stack, within the distance the kernel grows it
+ * for. */
+#define TM_DEAD_WINDOW ((uintptr_t)64 << 10)
+
+/* tm_shadow_first's results. */
+enum { TM_FIRST_END, TM_FIRST_UNKNOWN, TM_FIRST_READ };
+
+/* The start of a capture's walk on the thread's own stack [slo, top +
+ * sizeof record), from the capture's frame fa: from *rp (the top record)
+ * past the dead records (at or below fa, within TM_DEAD_WINDOW) and, with
+ * own, the allocating function's own record (the first live one, whose
+ * site is stale: *own_skipped says it was there). TM_FIRST_READ: *rp is
+ * the first record to read, checked (in [*lo, top], aligned; *lo is just
+ * above the last record passed); TM_FIRST_END: the chain ended first;
+ * TM_FIRST_UNKNOWN: *rp failed the check (the chain ends there as one
+ * unknown frame). No site is read. */
+static inline bool tm_shadow_record_ok(uintptr_t a, uintptr_t lo,
+                                       uintptr_t top) {
+  return a >= lo && a <= top && !(a & (_Alignof(struct tm_frame_record) - 1));
+}
+static inline __attribute__((always_inline)) int
+tm_shadow_first(const struct tm_frame_record **rp, uintptr_t fa, uintptr_t slo,
+                uintptr_t top, bool own, uintptr_t *lo, bool *own_skipped) {
+  const struct tm_frame_record *r = *rp;
+  uintptr_t l = fa - slo > TM_DEAD_WINDOW ? fa - TM_DEAD_WINDOW : slo;
+  int res = TM_FIRST_READ;
+  *own_skipped = false;
+  for (;;) { // the dead records
+    uintptr_t a = (uintptr_t)r;
+    if (!r) {
+      res = TM_FIRST_END;
+      goto out;
+    }
+    if (__builtin_expect(!tm_shadow_record_ok(a, l, top), 0)) {
+      res = TM_FIRST_UNKNOWN;
+      goto out;
+    }
+    if (a > fa)
+      break; // live
+    l = a + 1;
+    r = r->prev;
+  }
+  if (own) { // the allocating function's own record: not read
+    *own_skipped = true;
+    l = (uintptr_t)r + 1;
+    r = r->prev;
+    if (!r)
+      res = TM_FIRST_END;
+    else if (__builtin_expect(!tm_shadow_record_ok((uintptr_t)r, l, top), 0))
+      res = TM_FIRST_UNKNOWN;
+  }
+out:
+  *rp = r;
+  *lo = l;
+  return res;
+}
+
 /* The frames of the records below a capture's site (own: as for
  * tm_shadow_gather), capped at TM_TOTAL_CAP: what total_nframe needs at
  * traceback limit 1, counted as tm_shadow_gather counts them, without

@@ -51,7 +51,8 @@
  * gather reads none either (the memo's argument, shadow_gather.c).
  *
  * A hit reads only this thread's records on its own stack: the path's
- * first record is the one the capture starts from, and the highest
+ * first record is the one a gather would read first (tm_shadow_first,
+ * checked before its site is read), and the highest
  * address (the last record's) is checked against the stack's top before
  * any other is read. A hit does not tag records or touch the gather's
  * memo: the next gather reads from the last gather's state, as it would
@@ -134,20 +135,13 @@ uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
   if (TM_UNLIKELY(fa - slo >= shi - slo || t->memo_hi != shi ||
                   tm_shadow_replay))
     return 0;
+  // The first record a gather would read (past the dead records and the
+  // own one), checked before its site is read.
   const struct tm_frame_record *r = __tm_shadow_top;
-  uintptr_t a = (uintptr_t)r, top = shi - sizeof *r;
-  // The top record live (above this frame), in the stack, aligned: else
-  // the gather (dead records first, or an unknown frame).
-  if (!r || a <= fa || a > top || (a & (_Alignof(struct tm_frame_record) - 1)))
+  uintptr_t top = shi - sizeof *r, lo;
+  bool skipped;
+  if (tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped) != TM_FIRST_READ)
     return 0;
-  if (own) { // the allocating function's own record: not read
-    r = r->prev;
-    // Checked before its site is read, as the gather checks it: above the
-    // top record, in the stack, aligned (NULL fails the first test).
-    uintptr_t b = (uintptr_t)r;
-    if (b <= a || b > top || (b & (_Alignof(struct tm_frame_record) - 1)))
-      return 0;
-  }
   uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
   uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
   const uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(t, a0, sv0);
