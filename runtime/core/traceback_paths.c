@@ -92,14 +92,13 @@ path_try(const tm_thread_t *t, const uintptr_t *p, const struct tm_site *site,
   if (p[5] != a0 || p[6] != sv0 || (p[0] & ~(uintptr_t)0xffff) != head ||
       p[1] != (uintptr_t)site)
     return 0;
-  uintptr_t n = p[0] & 0xffff;
-  if (p[5 + 2 * (n - 1)] > top)
+  const uintptr_t *pp = p + 7, *end = p + 5 + 2 * (p[0] & 0xffff);
+  if (end[-2] > top)
     return 0; // the path's records are not all in this stack
   const struct tm_frame_record *q = r;
-  for (uintptr_t i = 1; i < n; i++) {
+  for (; pp != end; pp += 2) {
     q = q->prev;
-    if ((uintptr_t)q != p[5 + 2 * i] ||
-        ((uintptr_t)q->site & ~(uintptr_t)1) != p[6 + 2 * i])
+    if ((uintptr_t)q != pp[0] || ((uintptr_t)q->site & ~(uintptr_t)1) != pp[1])
       return 0;
   }
   const struct tm_frame_record *b = q->prev;
@@ -136,12 +135,23 @@ uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
                   tm_shadow_replay))
     return 0;
   // The first record a gather would read (past the dead records and the
-  // own one), checked before its site is read.
+  // own one), checked before its site is read. Most often the top record
+  // is live (above fa): then tm_shadow_first's loop is not needed.
   const struct tm_frame_record *r = __tm_shadow_top;
-  uintptr_t top = shi - sizeof *r, lo;
-  bool skipped;
-  if (tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped) != TM_FIRST_READ)
-    return 0;
+  uintptr_t top = shi - sizeof *r, a = (uintptr_t)r;
+  if (TM_UNLIKELY(a <= fa || a > top ||
+                  (a & (_Alignof(struct tm_frame_record) - 1)))) {
+    uintptr_t lo;
+    bool skipped;
+    if (tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped) != TM_FIRST_READ)
+      return 0;
+  } else if (own) { // the allocating function's own record: not read
+    r = r->prev;
+    uintptr_t b = (uintptr_t)r;
+    if (TM_UNLIKELY(b <= a || b > top ||
+                    (b & (_Alignof(struct tm_frame_record) - 1))))
+      return 0; // NULL too: the gather says what it is
+  }
   uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
   uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
   const uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(t, a0, sv0);
