@@ -50,6 +50,13 @@
  * And why the records below the stop need no reading: at the stop the
  * gather reads none either (the memo's argument, shadow_gather.c).
  *
+ * The empty path. A capture whose chain ends before any record is read
+ * (the site's function has its own record and nothing below it: a
+ * thread's start routine, or main, allocating) has the traceback of its
+ * site alone. Its gather keeps an entry of no record, keyed by the site
+ * and the own flag, and a capture whose chain ends the same way (past the
+ * same dead records and own record a gather would pass) has its id.
+ *
  * A hit reads only this thread's records on its own stack: the path's
  * first record is the one a gather would read first (tm_shadow_first,
  * checked before its site is read), and the highest
@@ -126,6 +133,26 @@ path_try(const tm_thread_t *t, const uintptr_t *p, const struct tm_site *site,
   return (uint32_t)(p[4] >> 32);
 }
 
+/* The set of the entry of an empty path: a capture that reads no record
+ * (the chain ends at the site's function, or with no record at all: a
+ * thread's start routine, a program's main). Its traceback is its site's
+ * frames alone, so the site and the own flag are its whole key. The entry
+ * is n = 0, record 0's address 0 (which no path's first record has, so a
+ * lookup of a path never takes it), the id in word 4. */
+static inline uintptr_t (
+    *empty_set(tm_thread_t *t, const struct tm_site *site))[TM_TB_PATH_WORDS] {
+  return path_set(t, 0, (uintptr_t)site);
+}
+
+static uint32_t empty_hit(tm_thread_t *t, const struct tm_site *site,
+                          uintptr_t head) {
+  const uintptr_t(*set)[TM_TB_PATH_WORDS] = empty_set(t, site);
+  for (unsigned way = 0; way < TM_TB_PATH_WAYS; way++)
+    if (set[way][0] == head && set[way][1] == (uintptr_t)site)
+      return (uint32_t)(set[way][4] >> 32);
+  return 0;
+}
+
 uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
   uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
   uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
@@ -139,21 +166,24 @@ uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
   // is live (above fa): then tm_shadow_first's loop is not needed.
   const struct tm_frame_record *r = __tm_shadow_top;
   uintptr_t top = shi - sizeof *r, a = (uintptr_t)r;
+  uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
   if (TM_UNLIKELY(a <= fa || a > top ||
                   (a & (_Alignof(struct tm_frame_record) - 1)))) {
     uintptr_t lo;
     bool skipped;
-    if (tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped) != TM_FIRST_READ)
-      return 0;
+    int first = tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped);
+    if (first != TM_FIRST_READ)
+      return first == TM_FIRST_END ? empty_hit(t, site, head) : 0;
   } else if (own) { // the allocating function's own record: not read
     r = r->prev;
+    if (!r)
+      return empty_hit(t, site, head);
     uintptr_t b = (uintptr_t)r;
     if (TM_UNLIKELY(b <= a || b > top ||
                     (b & (_Alignof(struct tm_frame_record) - 1))))
-      return 0; // NULL too: the gather says what it is
+      return 0; // the gather says what it is
   }
   uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
-  uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
   const uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(t, a0, sv0);
   uint32_t id = path_try(t, set[0], site, head, r, a0, sv0, top);
   if (TM_LIKELY(id))
@@ -165,6 +195,19 @@ void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
                       uint32_t id) {
   uintptr_t j = t->gather_stop;
   t->gather_stop = TM_GATHER_STOP_NONE;
+  if (j == 0 && t->memo_len == 0) {
+    // The common, clean gather of a chain that ended before any record:
+    // the empty path of (site, own). Words 5 and 6 too: a lookup of a path
+    // compares them first.
+    uintptr_t(*set)[TM_TB_PATH_WORDS] = empty_set(t, site);
+    memcpy(set[1], set[0], sizeof set[1]);
+    set[0][0] = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
+    set[0][1] = (uintptr_t)site;
+    set[0][2] = set[0][3] = 0;
+    set[0][4] = (uintptr_t)id << 32;
+    set[0][5] = set[0][6] = 0;
+    return;
+  }
   if (j == TM_GATHER_STOP_NONE || j >= t->memo_len)
     return; // not a common, clean gather, or it read no record
   uintptr_t n = t->memo_len - j; // the records read: slots j + 1 .. memo_len

@@ -40,6 +40,10 @@ static const struct tm_site sites[] = {
     {"main.c", "main", NULL, 11, 1, 0, 0},           // 7
 };
 #define NSITES (sizeof sites / sizeof *sites)
+/* Sites of functions with their own record, at own.c:100 + i: sites 32
+ * apart pick the same set of the empty paths (traceback_paths.c). */
+static struct tm_site own_sites[33];
+
 /* Not registered: a record naming it is an unknown frame. */
 static const struct tm_site stray = {"stray.c", "stray", NULL, 70, 1, 0, 0};
 
@@ -785,9 +789,59 @@ static void test_tb_paths(void) {
   tm_stop();
 }
 
+/* The empty path (traceback_paths.c): a capture whose chain ends at its
+ * function's own record (a thread's start routine, or main, allocating)
+ * has the id the first such capture of its site got, with no gather (a
+ * gather places, which moves the memo's stamp; a hit does not). A record
+ * below it makes it a capture like any other. */
+static void test_tb_paths_empty(void) {
+  tm_thread_t *t = tm_thread_self;
+  CHECK_EQ_INT(tm_start(25), TM_OK);
+  struct tm_frame_record r[2];
+  memset(r, 0, sizeof r);
+  link_chain(r, 1); // k's own record, nothing below it
+  tm_core_on_alloc((void *)0x8000, 110, &sites[4]); // gathered, kept
+  uint32_t stamp = t->memo_stamp;
+  tm_core_on_alloc((void *)0x8100, 111, &sites[4]);
+  CHECK_EQ_INT(t->memo_stamp, stamp); // the empty path's hit
+  // main below k: a record to read, so gathered.
+  r[1].site = &sites[0];
+  link_chain(r, 2);
+  tm_core_on_alloc((void *)0x8200, 112, &sites[4]);
+  CHECK(t->memo_stamp != stamp);
+  // Back to k alone: the empty path again (no placement).
+  link_chain(r, 1);
+  stamp = t->memo_stamp;
+  tm_core_on_alloc((void *)0x8300, 113, &sites[4]);
+  CHECK_EQ_INT(t->memo_stamp, stamp);
+  // Two sites whose empty paths share a set (32 sites apart): each its own.
+  tm_core_on_alloc((void *)0x8400, 114, &own_sites[0]);
+  tm_core_on_alloc((void *)0x8500, 115, &own_sites[32]);
+  stamp = t->memo_stamp;
+  tm_core_on_alloc((void *)0x8600, 116, &own_sites[0]);
+  tm_core_on_alloc((void *)0x8700, 117, &own_sites[32]);
+  CHECK_EQ_INT(t->memo_stamp, stamp);
+  __tm_shadow_top = NULL;
+
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  for (size_t size = 110; size <= 113; size++)
+    if (size != 112)
+      EXPECT(find(snap, size), 1, "k.c:50");
+  EXPECT(find(snap, 112), 2, "k.c:50", "main.c:10");
+  for (size_t size = 114; size <= 117; size++)
+    EXPECT(find(snap, size), 1, size % 2 ? "own.c:132" : "own.c:100");
+  tm_snapshot_free(snap);
+  tm_stop();
+}
+
 int main(void) {
   CHECK(tm_site_sections_add(sites, sites + NSITES));
   CHECK(tm_site_sections_add(sites, sites + NSITES)); // idempotent
+  for (unsigned i = 0; i < 33; i++)
+    own_sites[i] = (struct tm_site){"own.c",           "own", NULL, 100 + i, 1,
+                                    TM_SITE_OWN_FRAME, 0};
+  CHECK(tm_site_sections_add(own_sites, own_sites + 33));
   CHECK(!tm_site_sections_add(NULL, NULL));
   // The constructor gave the main thread its state and its stack's bounds.
   CHECK(tm_thread_self != NULL);
@@ -802,6 +856,7 @@ int main(void) {
   test_below_unloaded();
   test_below_reload();
   test_tb_paths();
+  test_tb_paths_empty();
   __tm_shadow_top = NULL;
   return CHECK_DONE();
 }
