@@ -457,10 +457,12 @@ uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
     return below_slow(t, own, true);
   if (own) { // the allocating function's own record: not read
     r = r->prev;
+    if (!r)
+      return 0; // the chain ends there: nothing below
     uintptr_t b = (uintptr_t)r;
     if (TM_UNLIKELY(b <= a || b > top ||
                     (b & (_Alignof(struct tm_frame_record) - 1))))
-      return below_slow(t, own, true); // NULL too: below says what it is
+      return below_slow(t, own, true); // below says what it is
   }
   uint32_t c = path_count(t, r, top, NULL);
   if (TM_UNLIKELY(c == TM_BELOW_NONE))
