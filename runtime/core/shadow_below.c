@@ -439,31 +439,20 @@ static __attribute__((noinline)) uint32_t below_slow(tm_thread_t *t, bool own,
 }
 
 /* below(t, own, NULL) with its common case first: on the thread's stack,
- * not a replay, no dead record (tm_shadow_first's loop not needed: the top
- * record is live), and a path entry that holds. Whatever else, and every
- * check that fails, is below's; after a path miss, without trying the
- * paths again. About 10 instructions fewer a capture than below's own
- * path (Lua, callgrind). The bounds are tested as tm_shadow_record_ok
- * does, but without its lower bound, implied by a > fa > slo. */
+ * not a replay, tm_shadow_first_common's start, and a path entry that
+ * holds. Whatever else, and every check that fails, is below's; after a
+ * path miss, without trying the paths again. About 10 instructions fewer
+ * a capture than below's own path (Lua, callgrind). */
 uint32_t tm_shadow_below(tm_thread_t *t, bool own) {
   uintptr_t fa = (uintptr_t)__builtin_frame_address(0);
   uintptr_t slo = tm_stack_lo, shi = tm_stack_hi;
-  const struct tm_frame_record *r = __tm_shadow_top;
-  uintptr_t top = shi - sizeof *r, a = (uintptr_t)r;
-  // The top record live (above the capture's frame: no dead record) and
-  // in this stack, as tm_shadow_first would find it.
-  if (TM_UNLIKELY(fa - slo >= shi - slo || tm_shadow_replay || a <= fa ||
-                  a > top || (a & (_Alignof(struct tm_frame_record) - 1))))
+  if (TM_UNLIKELY(fa - slo >= shi - slo || tm_shadow_replay))
     return below_slow(t, own, true);
-  if (own) { // the allocating function's own record: not read
-    r = r->prev;
-    if (!r)
-      return 0; // the chain ends there: nothing below
-    uintptr_t b = (uintptr_t)r;
-    if (TM_UNLIKELY(b <= a || b > top ||
-                    (b & (_Alignof(struct tm_frame_record) - 1))))
-      return below_slow(t, own, true); // below says what it is
-  }
+  const struct tm_frame_record *r = __tm_shadow_top;
+  uintptr_t top = shi - sizeof *r;
+  int first = tm_shadow_first_common(&r, fa, top, own);
+  if (first != TM_FIRST_READ)
+    return first == TM_FIRST_END ? 0 : below_slow(t, own, true);
   uint32_t c = path_count(t, r, top, NULL);
   if (TM_UNLIKELY(c == TM_BELOW_NONE))
     return below_slow(t, own, false); // the walks, from the same record

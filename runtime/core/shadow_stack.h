@@ -271,8 +271,8 @@ struct tm_shadow tm_shadow_gather(tm_thread_t *t, bool own);
  * for. */
 #define TM_DEAD_WINDOW ((uintptr_t)64 << 10)
 
-/* tm_shadow_first's results. */
-enum { TM_FIRST_END, TM_FIRST_UNKNOWN, TM_FIRST_READ };
+/* tm_shadow_first's results (and tm_shadow_first_common's). */
+enum { TM_FIRST_END, TM_FIRST_UNKNOWN, TM_FIRST_READ, TM_FIRST_GENERAL };
 
 /* The start of a capture's walk on the thread's own stack [slo, top +
  * sizeof record), from the capture's frame fa: from *rp (the top record)
@@ -322,6 +322,37 @@ out:
   *rp = r;
   *lo = l;
   return res;
+}
+
+/* tm_shadow_first's common case, for the memos' hits: the top record *rp
+ * live (above fa: so there is no dead record) and in this stack, then,
+ * with own, the record below it. TM_FIRST_READ: *rp is the first record to
+ * read; TM_FIRST_END: the chain ends at the own record; TM_FIRST_GENERAL:
+ * anything else, for tm_shadow_first (fa must be in the thread's stack,
+ * so that a > fa implies a >= its bottom). No site is read. */
+static inline __attribute__((always_inline)) int
+tm_shadow_first_common(const struct tm_frame_record **rp, uintptr_t fa,
+                       uintptr_t top, bool own) {
+  const struct tm_frame_record *r = *rp;
+  uintptr_t a = (uintptr_t)r;
+  // Written out, not tm_shadow_record_ok: no lower bound to test, and the
+  // compiler keeps these compares as branches.
+  if (__builtin_expect(a <= fa || a > top ||
+                           (a & (_Alignof(struct tm_frame_record) - 1)),
+                       0))
+    return TM_FIRST_GENERAL;
+  if (own) { // the allocating function's own record: not read
+    r = r->prev;
+    if (!r)
+      return TM_FIRST_END;
+    uintptr_t b = (uintptr_t)r;
+    if (__builtin_expect(b <= a || b > top ||
+                             (b & (_Alignof(struct tm_frame_record) - 1)),
+                         0))
+      return TM_FIRST_GENERAL;
+  }
+  *rp = r;
+  return TM_FIRST_READ;
 }
 
 /* The frames of the records below a capture's site (own: as for

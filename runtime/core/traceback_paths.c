@@ -162,27 +162,19 @@ uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
                   tm_shadow_replay))
     return 0;
   // The first record a gather would read (past the dead records and the
-  // own one), checked before its site is read. Most often the top record
-  // is live (above fa): then tm_shadow_first's loop is not needed.
+  // own one), checked before its site is read: most often the common
+  // start, else tm_shadow_first's.
   const struct tm_frame_record *r = __tm_shadow_top;
-  uintptr_t top = shi - sizeof *r, a = (uintptr_t)r;
+  uintptr_t top = shi - sizeof *r;
   uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
-  if (TM_UNLIKELY(a <= fa || a > top ||
-                  (a & (_Alignof(struct tm_frame_record) - 1)))) {
+  int first = tm_shadow_first_common(&r, fa, top, own);
+  if (TM_UNLIKELY(first == TM_FIRST_GENERAL)) {
     uintptr_t lo;
     bool skipped;
-    int first = tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped);
-    if (first != TM_FIRST_READ)
-      return first == TM_FIRST_END ? empty_hit(t, site, head) : 0;
-  } else if (own) { // the allocating function's own record: not read
-    r = r->prev;
-    if (!r)
-      return empty_hit(t, site, head);
-    uintptr_t b = (uintptr_t)r;
-    if (TM_UNLIKELY(b <= a || b > top ||
-                    (b & (_Alignof(struct tm_frame_record) - 1))))
-      return 0; // the gather says what it is
+    first = tm_shadow_first(&r, fa, slo, top, own, &lo, &skipped);
   }
+  if (first != TM_FIRST_READ)
+    return first == TM_FIRST_END ? empty_hit(t, site, head) : 0;
   uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
   const uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(t, a0, sv0);
   uint32_t id = path_try(t, set[0], site, head, r, a0, sv0, top);
