@@ -133,6 +133,12 @@ path_try(const tm_thread_t *t, const uintptr_t *p, const struct tm_site *site,
   return (uint32_t)(p[4] >> 32);
 }
 
+/* An entry's word 0 without its record count: the thread's generation
+ * and the own flag. */
+static inline uintptr_t entry_head(const tm_thread_t *t, bool own) {
+  return (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
+}
+
 /* The set of the entry of an empty path: a capture that reads no record
  * (the chain ends at the site's function, or with no record at all: a
  * thread's start routine, a program's main). Its traceback is its site's
@@ -166,7 +172,7 @@ uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
   // start, else tm_shadow_first's.
   const struct tm_frame_record *r = __tm_shadow_top;
   uintptr_t top = shi - sizeof *r;
-  uintptr_t head = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
+  uintptr_t head = entry_head(t, own);
   int first = tm_shadow_first_common(&r, fa, top, own);
   if (TM_UNLIKELY(first == TM_FIRST_GENERAL)) {
     uintptr_t lo;
@@ -187,26 +193,16 @@ void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
                       uint32_t id) {
   uintptr_t j = t->gather_stop;
   t->gather_stop = TM_GATHER_STOP_NONE;
-  if (j == 0 && t->memo_len == 0) {
-    // The common, clean gather of a chain that ended before any record:
-    // the empty path of (site, own). Words 5 and 6 too: a lookup of a path
-    // compares them first.
-    uintptr_t(*set)[TM_TB_PATH_WORDS] = empty_set(t, site);
-    memcpy(set[1], set[0], sizeof set[1]);
-    set[0][0] = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16;
-    set[0][1] = (uintptr_t)site;
-    set[0][2] = set[0][3] = 0;
-    set[0][4] = (uintptr_t)id << 32;
-    set[0][5] = set[0][6] = 0;
+  // Not a common, clean gather.
+  if (j == TM_GATHER_STOP_NONE || j > t->memo_len)
     return;
-  }
-  if (j == TM_GATHER_STOP_NONE || j >= t->memo_len)
-    return; // not a common, clean gather, or it read no record
   uintptr_t n = t->memo_len - j; // the records read: slots j + 1 .. memo_len
-  if (n > TM_TB_PATH_RECS)
+  // None read over a stop (the capture's records were all memoised): not
+  // kept; none read as the chain ended: the empty path.
+  if ((n == 0 && j != 0) || n > TM_TB_PATH_RECS)
     return;
   uintptr_t w[TM_TB_PATH_WORDS];
-  w[0] = (uintptr_t)t->below_gen << 32 | (uintptr_t)own << 16 | n;
+  w[0] = entry_head(t, own) | n;
   w[1] = (uintptr_t)site;
   w[2] = j ? t->gather_addr[j] : 0;
   w[3] = j;
@@ -215,9 +211,17 @@ void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
     w[5 + 2 * i] = t->gather_addr[t->memo_len - i];
     w[6 + 2 * i] = (uintptr_t)t->gather[t->memo_len - i];
   }
-  // The set of the path's first record (slot memo_len: n >= 1).
-  uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(
-      t, t->gather_addr[t->memo_len], (uintptr_t)t->gather[t->memo_len]);
+  // The set of the path's first record (slot memo_len); the empty path's
+  // is its site's, and its record 0 is address 0 (compared first by a
+  // lookup of a path, which it never matches).
+  uintptr_t(*set)[TM_TB_PATH_WORDS];
+  if (n) {
+    set = path_set(t, t->gather_addr[t->memo_len],
+                   (uintptr_t)t->gather[t->memo_len]);
+  } else {
+    w[5] = w[6] = 0;
+    set = empty_set(t, site);
+  }
   memcpy(set[1], set[0], sizeof set[1]);
-  memcpy(set[0], w, (HEAD + 2 * n) * sizeof w[0]);
+  memcpy(set[0], w, (HEAD + 2 * (n ? n : 1)) * sizeof w[0]);
 }
