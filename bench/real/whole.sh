@@ -27,6 +27,10 @@
 #   heaptrack  the plain binary under heaptrack (its output to a temp file)
 #   ASan       clang -fsanitize=address -O2 -g, ASAN_OPTIONS=detect_leaks=0
 #   MemProf    clang -fmemory-profile -O2 -g (profile to a temp directory)
+#   pad 0/8/16 the plain binary with LD_PRELOAD=pad_shim.so (bench/shim): every
+#              block 0, 8 or 16 bytes larger, nothing else traced: what a
+#              header (16) or a trailer in the block's slack (8) costs by its
+#              size alone. Timed only when TM_BENCH_VARIANTS names them.
 # A tool that is missing or does not work is skipped with the reason printed.
 # Every variant's output is first checked against plain's (small inputs).
 # One more run each: the shim's counts (allocations, live blocks at peak),
@@ -84,6 +88,12 @@ fi
 shim=$out/count_shim.so
 if ! "$clang" -O2 -shared -fPIC -o "$shim" "$root/bench/shim/count_shim.c" >"$out/shim.log" 2>&1; then
   why_not[shim]="bench/shim/count_shim.c does not build: $(tail -1 "$out/shim.log")"
+fi
+padshim=$out/pad_shim.so
+if ! "$clang" -O2 -shared -fPIC -o "$padshim" "$root/bench/shim/pad_shim.c" >"$out/pad_shim.log" 2>&1; then
+  for v in pad0 pad8 pad16; do
+    why_not[$v]="bench/shim/pad_shim.c does not build: $(tail -1 "$out/pad_shim.log")"
+  done
 fi
 rss_cmd=()
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
@@ -156,15 +166,20 @@ if [ "$size" = small ]; then
   for p in "${names[@]}"; do full[$p]=${small[$p]}; done
 fi
 
-variants=(off t1 t25 shim heaptrack asan memprof)
+variants=(off t1 t25 shim heaptrack asan memprof pad0 pad8 pad16)
+optin=" pad0 pad8 pad16 " # timed only when TM_BENCH_VARIANTS names them
 declare -A vname=([plain]=plain [off]="tm off" [t1]="tm 1" [t25]="tm 25" [shim]="shim"
-  [heaptrack]=heaptrack [asan]=ASan [memprof]=MemProf)
+  [heaptrack]=heaptrack [asan]=ASan [memprof]=MemProf [pad0]="pad 0" [pad8]="pad 8"
+  [pad16]="pad 16")
 declare -A vflavour=([plain]=plain [off]=tm [t1]=tm [t25]=tm [shim]=plain
-  [heaptrack]=plain [asan]=asan [memprof]=memprof)
+  [heaptrack]=plain [asan]=asan [memprof]=memprof [pad0]=plain [pad8]=plain [pad16]=plain)
 active=()
 # TM_BENCH_VARIANTS="off t1 t25 ...": time only these (heaptrack alone runs
 # 10-60x plain); the shim still counts the allocations.
-selected() { [ -z "${TM_BENCH_VARIANTS:-}" ] || [[ " $TM_BENCH_VARIANTS " == *" $1 "* ]]; }
+selected() {
+  if [[ $optin == *" $1 "* ]]; then [[ " ${TM_BENCH_VARIANTS:-} " == *" $1 "* ]]; return; fi
+  [ -z "${TM_BENCH_VARIANTS:-}" ] || [[ " $TM_BENCH_VARIANTS " == *" $1 "* ]]
+}
 for v in "${variants[@]}"; do [ -z "${why_not[$v]:-}" ] && selected "$v" && active+=("$v"); done
 
 argv_of() { # variant program size -> ARGV (env(1) and tool prefix included)
@@ -180,6 +195,7 @@ argv_of() { # variant program size -> ARGV (env(1) and tool prefix included)
     t1) ARGV+=(TRACEMALLOC=1) ;;
     t25) ARGV+=(TRACEMALLOC=25) ;;
     shim) ARGV+=(LD_PRELOAD="$shim") ;;
+    pad0|pad8|pad16) ARGV+=(LD_PRELOAD="$padshim" PAD_SHIM_BYTES="${1#pad}") ;;
     heaptrack) ARGV+=(heaptrack -o "$out/tmp/heaptrack") ;;
     asan) ARGV+=(ASAN_OPTIONS=detect_leaks=0) ;;
   esac
@@ -288,6 +304,9 @@ echo "$(heaptrack --version 2>/dev/null | head -1 || true): the plain binary und
 echo "*ASan*: clang-$major -fsanitize=address, detect_leaks=0; *MemProf*: clang-$major"
 echo "-fmemory-profile. Allocations (malloc/calloc/aligned), resizes (realloc)"
 echo "and live blocks at peak are counted by the shim in the plain binary."
+echo "*pad 0/8/16* (when timed): the plain binary with bench/shim/pad_shim.so preloaded,"
+echo "every block 0, 8 or 16 bytes larger and nothing traced (the footprint of a"
+echo "16-byte header, or of an 8-byte trailer in the block's slack)."
 echo "Lua, SQLite and libxml2 are Debian bookworm's sources; the others are"
 echo "bench/workloads/*.c; the Lua script is bench/real/alloc.lua; xmllint's input"
 echo "has one \`<item id kind><name>..</name>text</item>\` per item."
@@ -307,7 +326,7 @@ for p in "${names[@]}"; do
 done
 for v in "${variants[@]}"; do
   if [ -n "${why_not[$v]:-}" ]; then echo; echo "${vname[$v]} skipped: ${why_not[$v]}"; fi
-  if [ -z "${why_not[$v]:-}" ] && ! selected "$v"; then echo; echo "${vname[$v]} not timed in this run (TM_BENCH_VARIANTS=$TM_BENCH_VARIANTS)."; fi
+  if [ -z "${why_not[$v]:-}" ] && ! selected "$v" && [[ $optin != *" $v "* ]]; then echo; echo "${vname[$v]} not timed in this run (TM_BENCH_VARIANTS=$TM_BENCH_VARIANTS)."; fi
 done
 
 per_block() { # program variant -> extra peak RSS bytes per block live at peak, or -
