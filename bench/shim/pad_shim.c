@@ -29,11 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
+#include "libc_alloc.h"
 
 /* The pad, fixed by the first call (getenv allocates nothing), so that a
  * block is always freed with the pad it was made with. */
