@@ -85,16 +85,15 @@ rm -f "$mp_dir"/memprof.profraw.*
 if ! command -v heaptrack >/dev/null; then
   why_not[heaptrack]="heaptrack is not installed (scripts/install-deps.sh --bench)"
 fi
+build_shim() { # name variants...: bench/shim/NAME.c -> $out/NAME.so, else the variants skipped
+  local name=$1 v; shift
+  "$clang" -O2 -shared -fPIC -o "$out/$name.so" "$root/bench/shim/$name.c" >"$out/$name.log" 2>&1 && return
+  for v in "$@"; do why_not[$v]="bench/shim/$name.c does not build: $(tail -1 "$out/$name.log")"; done
+}
 shim=$out/count_shim.so
-if ! "$clang" -O2 -shared -fPIC -o "$shim" "$root/bench/shim/count_shim.c" >"$out/shim.log" 2>&1; then
-  why_not[shim]="bench/shim/count_shim.c does not build: $(tail -1 "$out/shim.log")"
-fi
 padshim=$out/pad_shim.so
-if ! "$clang" -O2 -shared -fPIC -o "$padshim" "$root/bench/shim/pad_shim.c" >"$out/pad_shim.log" 2>&1; then
-  for v in pad0 pad8 pad16; do
-    why_not[$v]="bench/shim/pad_shim.c does not build: $(tail -1 "$out/pad_shim.log")"
-  done
-fi
+build_shim count_shim shim
+build_shim pad_shim pad0 pad8 pad16
 rss_cmd=()
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
   rss_cmd=(/usr/bin/time -f %M -o "$out/tmp/rss")
