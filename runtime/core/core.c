@@ -68,7 +68,7 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
     tm_trace_table_count_drop();
 }
 
-void (*_Atomic tm_core_hdr_release)(void *base);
+void (*_Atomic tm_core_hdr_release)(void *p);
 
 TM_COLD_CALL bool tm_core_defer_hdr_free(void *ptr) {
   return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE, NULL);
@@ -94,12 +94,12 @@ void tm_core_flush_queue(tm_thread_t *t) {
     }
     if (d.kind == DEFER_HDR_FREE) {
       // The block is still allocated (its free was held back): forget it
-      // and free it now, at its base.
-      void *base = tm_core_hdr_forget((void *)d.ptr, tm_hdr_word(d.ptr));
+      // (if a clear has not) and free it now.
+      tm_core_hdr_forget_as(d.ptr, tm_hdr_word(d.ptr), d.ptr, NULL);
       void (*release)(void *) =
           atomic_load_explicit(&tm_core_hdr_release, memory_order_relaxed);
       if (release)
-        release(base);
+        release((void *)d.ptr);
       continue;
     }
     // The traceback is captured as the handler's, from its top: its records

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* header_index.c - the header-block bitmap (header_index.h): leaf creation
- * and the address-ordered walk. */
+/* header_index.c - the trailer-block bitmap (header_index.h): leaf
+ * creation, the address-ordered walk and the clear. */
 #include "header_index.h"
 
 #include "raw_alloc.h"
@@ -64,7 +64,7 @@ int tm_hdr_foreach(tm_hdr_fn fn, void *arg) {
           unsigned b = (unsigned)__builtin_ctzll(bits);
           bits &= bits - 1;
           uintptr_t p = leaf_base | w << 10 | (uintptr_t)b << 4;
-          int rc = fn(arg, p, (tm_hdr_t *)(p - TM_HDR_SIZE));
+          int rc = fn(arg, p);
           if (rc)
             return rc;
         }
@@ -72,4 +72,19 @@ int tm_hdr_foreach(tm_hdr_fn fn, void *arg) {
     }
   }
   return 0;
+}
+
+void tm_hdr_clear_all(void) {
+  for (uintptr_t r = 0; r < TM_HDR_FANOUT; r++) {
+    tm_hdr_mid_t *m =
+        atomic_load_explicit(&tm_hdr_root[r], memory_order_acquire);
+    for (uintptr_t i = 0; m && i < TM_HDR_FANOUT; i++) {
+      tm_hdr_leaf_t *l =
+          atomic_load_explicit(&m->leaf[i], memory_order_acquire);
+      // Only words with a bit: a store to an untouched page would map it.
+      for (uintptr_t w = 0; l && w < TM_HDR_LEAF_WORDS; w++)
+        if (atomic_load_explicit(&l->w[w], memory_order_relaxed))
+          atomic_store_explicit(&l->w[w], 0, memory_order_relaxed);
+    }
+  }
 }

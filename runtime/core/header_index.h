@@ -1,32 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* header_index.h - which blocks carry a trace header: one bit per 16-byte
- * granule of address space, in a radix tree that follows the heap's layout.
+/* header_index.h - which blocks carry their trace in them: one bit per
+ * 16-byte granule of address space, in a radix tree that follows the
+ * heap's layout.
  *
- * A header block (trace_table.h, "header mode") is a block the real
- * allocator returned at `base`, handed to the program at p = base + 16, with
- * the trace in the 16 bytes before p. The bit of p is set exactly while p is
- * such a block, whether or not it is traced in the current session: it says
- * where the block must be freed (base), which only an exact record can say
- * (a magic number in the block could be the program's data).
+ * A trailer block (trace_table.h, "Trailer mode"; block_trailer.h) is a
+ * block glibc returned at p, with its trace in the last 8 bytes of its
+ * usable size. The bit of p is set exactly while p is such a block and
+ * traced in the current session: it says that the trailer is ours, which
+ * only an exact record can say (a magic number in the block could be the
+ * program's data). tm_clear_traces and tm_stop clear every bit.
  *
  * Layout: a static root of 2^13 pointers (2^35 bytes, 32 GiB, each) to mid
  * nodes of 2^13 pointers to leaves; a leaf covers 4 MiB of address space
  * with 2^18 bits (32 KiB). Mid nodes and leaves are mapped on first use
  * from the runtime's own allocator (tm_raw_map: counted, limited) and never
- * freed: a header block stays one until the program frees it, even after
- * tm_stop. Addresses at or above 2^48 have no leaf (their blocks use the
+ * freed. Addresses at or above 2^48 have no leaf (their blocks use the
  * side table). The bits are 1/128 of the heap they describe and laid out
  * like it, so a program that works on a cache-resident part of its heap
  * finds the bits of that part cache-resident too.
  *
- * Concurrency: a bitmap word covers 1 KiB of address space, inside one
- * 64 KiB lock region (trace_table.h: tm_tt_region_lock), so every writer of
- * a word holds the same lock (or runs in a single-threaded process) and a
- * plain load/store pair updates it. Readers that only test the bit of a
- * block they own (free, realloc, malloc_usable_size of p) need no lock: that
- * bit changes only by operations on p, which the program orders. Words,
- * mid and leaf pointers are atomics, read relaxed / acquire, so such a
- * reader never sees a torn or half-published value.
+ * Concurrency: a bitmap word covers 1 KiB of address space, so two threads
+ * may change bits of one word at once: a multi-threaded process updates it
+ * with atomic read-modify-writes, under the operating thread's own lock
+ * (trace_table.h). Readers that only test the bit of a block they own
+ * (free, realloc, malloc_usable_size of p) need no lock: that bit changes
+ * only by operations on p, which the program orders, and by a clear of
+ * every bit, which the operation re-checks under its lock. Words, mid and
+ * leaf pointers are atomics, read relaxed / acquire, so such a reader
+ * never sees a torn or half-published value.
  */
 #ifndef TM_HEADER_INDEX_H
 #define TM_HEADER_INDEX_H
@@ -38,7 +39,6 @@
 
 #include "visibility.h"
 
-#define TM_HDR_SIZE 16
 #define TM_HDR_ADDR_BITS 48
 #define TM_HDR_LEAF_SHIFT 22 /* 4 MiB of address space per leaf */
 #define TM_HDR_MID_SHIFT 35  /* 32 GiB per mid node */
@@ -51,14 +51,6 @@ _Static_assert((1ull << (TM_HDR_MID_SHIFT - TM_HDR_LEAF_SHIFT)) ==
 _Static_assert((1ull << (TM_HDR_ADDR_BITS - TM_HDR_MID_SHIFT)) == TM_HDR_FANOUT,
                "root fanout");
 
-/* The trace of a header block: 16 bytes, so that p stays 16-aligned. */
-typedef struct tm_hdr {
-  uint64_t size; /* what the program asked for */
-  uint32_t tb;   /* traceback id, valid when gen is the current one */
-  uint32_t gen;  /* tracing generation (trace_table.c); 0: never traced */
-} tm_hdr_t;
-_Static_assert(sizeof(tm_hdr_t) == TM_HDR_SIZE, "header size");
-
 typedef struct tm_hdr_leaf {
   _Atomic uint64_t w[TM_HDR_LEAF_WORDS];
 } tm_hdr_leaf_t;
@@ -68,8 +60,9 @@ typedef struct tm_hdr_mid {
 } tm_hdr_mid_t;
 
 TM_HIDDEN extern tm_hdr_mid_t *_Atomic tm_hdr_root[TM_HDR_FANOUT];
-/* Set (for good) when the first leaf is made: from then on, a free that
- * does not trace must still look for a header. */
+/* Set (for good) when the first leaf is made: from then on, a free must
+ * look for a bit while any may be set (hooks.h,
+ * tm_hooks_tracing_or_trailers). */
 TM_HIDDEN extern _Atomic int tm_hdr_any;
 
 static inline int tm_hdr_maybe(void) {
@@ -96,7 +89,7 @@ static inline uint64_t tm_hdr_bit(uintptr_t p) {
   return 1ull << ((p >> 4) & 63);
 }
 
-/* Is p a header block? (p need not be one of ours at all.) */
+/* Is p a traced trailer block? (p need not be one of ours at all.) */
 static inline bool tm_hdr_is(const void *ptr) {
   uintptr_t p = (uintptr_t)ptr;
   if (p & 15)
@@ -105,7 +98,7 @@ static inline bool tm_hdr_is(const void *ptr) {
   return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_hdr_bit(p));
 }
 
-/* The word holding p's bit if p is a header block, else NULL: tm_hdr_is
+/* The word holding p's bit if p is a trailer block, else NULL: tm_hdr_is
  * that also hands the word to the free (one lookup of the radix tree per
  * operation, not two: the compiler does not merge the acquire loads). */
 static inline _Atomic uint64_t *tm_hdr_block_word(const void *ptr) {
@@ -128,9 +121,13 @@ TM_HIDDEN void tm_hdr_lock(void);
 TM_HIDDEN void tm_hdr_unlock(void);
 TM_HIDDEN void tm_hdr_reset_lock(void);
 
-/* Every header block, in address order: fn(arg, p, header); non-zero stops
- * the walk and is returned. With every trace-table lock held. */
-typedef int (*tm_hdr_fn)(void *arg, uintptr_t p, tm_hdr_t *h);
+/* Every trailer block, in address order: fn(arg, p); non-zero stops the
+ * walk and is returned. With every trace-table lock held. */
+typedef int (*tm_hdr_fn)(void *arg, uintptr_t p);
 TM_HIDDEN int tm_hdr_foreach(tm_hdr_fn fn, void *arg);
+
+/* Clear every bit (tm_clear_traces, tm_stop). With every trace-table lock
+ * held. */
+TM_HIDDEN void tm_hdr_clear_all(void);
 
 #endif /* TM_HEADER_INDEX_H */

@@ -92,11 +92,12 @@ typedef struct collect {
   size_t n, max;
 } collect_t;
 
-static int add_hdr(void *arg, uintptr_t p, tm_hdr_t *h) {
+static int add_hdr(void *arg, uintptr_t p) {
   collect_t *c = arg;
-  if (h->gen != tm_hdr_gen || c->n == c->max)
+  tm_trailer_t t;
+  if (c->n == c->max || !tm_trl_get(p, &t))
     return 0;
-  c->b[c->n++] = (tm_leak_block_t){p, h->size, h->tb, TM_LEAK_ST_UNMARKED};
+  c->b[c->n++] = (tm_leak_block_t){p, t.size, t.tb, TM_LEAK_ST_UNMARKED};
   return 0;
 }
 

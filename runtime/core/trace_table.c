@@ -15,13 +15,15 @@
  * file with their always_inline helpers, so the hot path makes no call
  * across files.
  *
- * Header traces (trace_table.h, "Header mode"; header_index.h) need no
- * table: their fast paths are inline in trace_table.h, the rest (realloc's
- * detach/restore, tm_track of a header block, the walk) is here. Their
- * count is kept per thread (shadow_stack.h, tm_hdr_owner_t: under the
- * thread's own lock) so that counting traces stays O(threads);
- * tm_clear_traces makes them all untraced at once by changing tm_hdr_gen.
- * The side tables below are unchanged.
+ * Trailer traces (trace_table.h, "Trailer mode"; block_trailer.h,
+ * header_index.h) need no table: their fast paths are inline in
+ * trace_table.h, the rest is in trace_table_hdr_blocks.c (realloc's
+ * detach/restore), here (tm_track of a trailer block) and in
+ * trace_table_whole.c (the walk). Their count is kept per thread
+ * (shadow_stack.h, tm_hdr_owner_t: under the thread's own lock) so that
+ * counting traces stays O(threads); tm_clear_traces makes them all
+ * untraced at once by clearing every bit. The side tables below are
+ * unchanged.
  *
  * Layout. A table maps a pointer to a 16-byte entry {ptr, tb id:32 |
  * size:32} with open addressing, linear probing and backward-shift deletion
@@ -195,47 +197,53 @@ add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
                       true);
 }
 
-/* tm_track(0, p) / tm_untrack(0, p) of a header block: its trace is the
- * header (CPython: tracking an address again replaces its trace). Under
- * the key's shard lock (tm_trace_table_lock_key: a concurrent
- * get_object_traceback) and this thread's header lock (the owner of the
- * count). */
+/* tm_track(0, p) / tm_untrack(0, p) of a trailer block: its trace is the
+ * trailer (CPython: tracking an address again replaces its trace). A size
+ * the trailer cannot hold (one glibc's rounding could not have given this
+ * block: block_trailer.h) moves the trace to the side table. Under the
+ * key's shard lock (tm_trace_table_lock_key: a concurrent
+ * get_object_traceback; the side table's lock for that move) and this
+ * thread's header lock (the owner of the count). */
 static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
                      bool add) {
-  tm_hdr_t *h = (tm_hdr_t *)(ptr - TM_HDR_SIZE);
   tm_spinlock_t *key_lock = lock_of(0, ptr);
   tm_reentrant++;
   tm_spin_lock(key_lock);
   tm_hdr_owner_t *sh = tm_tt_hdr_begin(false, tm_thread_own);
-  int rc = add ? -2 : 0;
-  bool traced = h->gen == tm_hdr_gen;
-  if (add && atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
-    unsigned limit =
-        (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
-    uint32_t tb = tm_intern_capture(site, limit);
-    if (traced) {
+  int rc = -2;
+  if (!add || atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
+    rc = 0;
+    _Atomic uint64_t *w = tm_hdr_word(ptr);
+    size_t off = tm_trl_offset(ptr);
+    tm_trailer_t *tr = (tm_trailer_t *)(ptr + off);
+    if (tm_tt_hdr_test_clear(w, tm_hdr_bit(ptr), false)) {
       sh->count--;
-      tm_hist_on_free(h->tb, h->size, 0);
-      tm_tt_current_sub(h->size, false);
+      if (tm_trl_size_fits(ptr, off, tr->size)) {
+        tm_hist_on_free(tr->tb, tr->size, 0);
+        tm_tt_current_sub(tr->size, false);
+      } else {
+        tm_core_trl_overwritten(ptr, off, false);
+      }
     }
-    h->size = size;
-    h->gen = 0;
-    rc = -1;
-    if (tb) {
-      h->tb = tb;
-      h->gen = tm_hdr_gen;
-      sh->count++;
-      tm_hist_on_alloc(tm_thread_self, tb, size, ptr);
-      tm_tt_current_add(size, false);
-      rc = 0;
-    } else {
-      atomic_fetch_add_explicit(&tm_tt_dropped, 1, memory_order_relaxed);
+    if (add && size <= TM_TRL_MAX_SIZE &&
+        tm_trl_size_fits(ptr, off, (uint32_t)size)) {
+      unsigned limit =
+          (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
+      uint32_t tb = tm_intern_capture(site, limit);
+      rc = -1;
+      if (tb) {
+        *tr = (tm_trailer_t){(uint32_t)size, tb};
+        tm_tt_hdr_set(w, tm_hdr_bit(ptr), false);
+        sh->count++;
+        tm_hist_on_alloc(tm_thread_self, tb, size, ptr);
+        tm_tt_current_add(size, false);
+        rc = 0;
+      } else {
+        atomic_fetch_add_explicit(&tm_tt_dropped, 1, memory_order_relaxed);
+      }
+    } else if (add) {
+      rc = add_locked(pair_of_locked(0, ptr, true), ptr, size, site, false);
     }
-  } else if (!add && traced) {
-    sh->count--;
-    tm_hist_on_free(h->tb, h->size, 0);
-    tm_tt_current_sub(h->size, false);
-    h->gen = 0;
   }
   tm_tt_hdr_end(sh, false);
   tm_spin_unlock(key_lock);

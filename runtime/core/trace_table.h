@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block_trailer.h"
 #include "header_index.h"
 #include "history.h"
 #include "internal.h"
@@ -190,11 +191,6 @@ _Static_assert((1u << TM_TT_SHARD_BITS) == TM_TRACE_SHARDS, "shards");
 TM_HIDDEN extern tm_tt_shard_t tm_tt_shards[TM_TRACE_SHARDS];
 TM_HIDDEN extern _Atomic size_t tm_traced_current;
 TM_HIDDEN extern _Atomic size_t tm_traced_peak;
-
-/* The generation of header traces: a header whose gen differs is not
- * traced (it was made before the last tm_clear_traces / tm_stop, or while
- * not tracing: gen 0). Changed with every lock held; never 0. */
-TM_HIDDEN extern uint32_t tm_hdr_gen;
 
 TM_HIDDEN void tm_core_on_alloc_slow(uintptr_t ptr, size_t size,
                                      const struct tm_site *site);
@@ -416,17 +412,21 @@ tm_core_on_free_inline(void *p) {
     tm_core_on_free_slow(ptr);
 }
 
-/* ---- Header mode ---------------------------------------------------------
+/* ---- Trailer mode --------------------------------------------------------
  *
- * When every free of a block is sure to reach the runtime (the hooks decide:
- * runtime/hooks/hooks.h, tm_hooks_header_mode), malloc(n) while tracing
- * asks the real allocator for n + 16 bytes at `base` and hands the program
- * p = base + 16; the trace {size, tb, gen} lives at base (header_index.h)
- * and the bit of p in the header index says so. free(p) reads the header,
- * which shares a cache line with the real allocator's own chunk header, so
- * a traced lifetime adds no cache miss that grows with the live set: the
+ * When every free of a block is sure to reach the runtime and the real
+ * allocator is glibc's (the hooks decide: runtime/hooks/hooks.h,
+ * tm_hooks_trailer_mode), malloc(n) while tracing asks glibc for n + 8
+ * bytes and hands the program glibc's pointer p; the trace {size, tb}
+ * lives in the last 8 bytes of p's usable size (block_trailer.h) and the
+ * bit of p in the block index (header_index.h) says so: the bit is set
+ * exactly while p is traced. free(p) reads glibc's chunk header (the 8
+ * bytes before p, which glibc's free reads anyway) and the trailer, so a
+ * traced lifetime adds no cache miss that grows with the live set: the
  * only other memory touched is the bitmap word (1/128 of the heap, laid out
- * like it), the thread's own lock and the counters.
+ * like it), the thread's own lock and the counters. tm_clear_traces and
+ * tm_stop clear every bit, which forgets every trailer trace at once; the
+ * blocks stay glibc's, freed by any free.
  *
  * Lock: a lock of the thread that operates (its hdr_owner, shadow_stack.h),
  * which no other thread takes on the hot path, so it is never contended
@@ -505,7 +505,9 @@ tm_tt_hdr_end(tm_hdr_owner_t *o, bool st) {
 
 /* Set / clear the bit `bit` in *w: a plain load and store when `st` (no
  * other thread exists), else an atomic read-modify-write (another thread
- * may change another bit of the word at the same time). */
+ * may change another bit of the word at the same time). The clear returns
+ * whether the bit was set: a clear of every bit (tm_clear_traces) between
+ * the caller's lock-free test and its lock has untraced the block. */
 static inline __attribute__((always_inline)) void
 tm_tt_hdr_set(_Atomic uint64_t *w, uint64_t bit, bool st) {
   if (st)
@@ -516,14 +518,14 @@ tm_tt_hdr_set(_Atomic uint64_t *w, uint64_t bit, bool st) {
     atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
 }
 
-static inline __attribute__((always_inline)) void
-tm_tt_hdr_clear(_Atomic uint64_t *w, uint64_t bit, bool st) {
-  if (st)
-    atomic_store_explicit(w,
-                          atomic_load_explicit(w, memory_order_relaxed) & ~bit,
-                          memory_order_relaxed);
-  else
-    atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
+static inline __attribute__((always_inline)) bool
+tm_tt_hdr_test_clear(_Atomic uint64_t *w, uint64_t bit, bool st) {
+  if (st) {
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+    atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+    return (v & bit) != 0;
+  }
+  return (atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed) & bit) != 0;
 }
 
 /* Is the runtime busy on this thread (a signal handler interrupted it):
@@ -533,27 +535,31 @@ static inline bool tm_core_busy(void) {
   return (tm_reentrant & (TM_REENTRANT_IGNORE - 1)) != 0;
 }
 
-/* The header block could not be made here (no leaf: out of runtime memory,
- * or an address beyond 2^48): trace_table.c makes the leaf, or falls back. */
-TM_HIDDEN void *tm_core_hdr_alloc_slow(void *base, size_t size,
-                                       const struct tm_site *site, bool data,
+/* The trailer block could not be made here (no leaf: out of runtime memory,
+ * or an address beyond 2^48): trace_table_hdr_blocks.c makes the leaf, or
+ * traces the block in the side table. */
+TM_HIDDEN void *tm_core_hdr_alloc_slow(void *p, size_t size,
+                                       const struct tm_site *site,
                                        void (*release)(void *));
 
-/* `base` came from the real allocator with size + 16 bytes (data: and holds
- * the block's data from base + 16 on, a realloc). Make it a header block,
- * traced if tracing (with the traceback of `site`), and return the pointer
- * for the program: base + 16, or base itself if no header can be recorded
- * (then the data is moved down and the block traced in the side table; the
- * block is 16 bytes larger than asked, which nothing can see). `release`:
- * the real free, for deferred frees (tm_core_hdr_release). Call with the
- * runtime not busy on this thread. */
+/* A trailer that failed its check (block_trailer.h: the program wrote past
+ * the end of block p): count it out with an estimated size, tell the
+ * program once. Inside the operation's busy mark. */
+TM_HIDDEN TM_COLD_CALL void tm_core_trl_overwritten(uintptr_t p, size_t off,
+                                                    bool st);
+
+/* `p` came from glibc with at least size + 8 bytes (size <=
+ * TM_TRL_MAX_SIZE). Trace it if tracing (with the traceback of `site`):
+ * its trailer, its bit. Returns p. `release`: the real free, for deferred
+ * frees (tm_core_hdr_release). Call with the runtime not busy on this
+ * thread. */
 static inline __attribute__((always_inline)) void *
-tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
-                         bool data, void (*release)(void *)) {
-  uintptr_t p = (uintptr_t)b + TM_HDR_SIZE;
+tm_core_hdr_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
+                         void (*release)(void *)) {
+  uintptr_t p = (uintptr_t)ptr;
   _Atomic uint64_t *w = tm_hdr_word(p);
   if (__builtin_expect(w == NULL, 0))
-    return tm_core_hdr_alloc_slow(b, size, site, data, release);
+    return tm_core_hdr_alloc_slow(ptr, size, site, release);
   tm_thread_t *t = tm_thread_self;
   if (__builtin_expect(t == NULL, 0))
     t = tm_core_thread_init_slow();
@@ -563,10 +569,6 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
   tm_hdr_owner_t *o = tm_tt_hdr_begin(st, t);
-  tm_hdr_t *h = (tm_hdr_t *)b;
-  h->size = size;
-  h->tb = 0;
-  h->gen = 0;
   // Re-checked under the lock: tm_stop clears with every lock held.
   if (__builtin_expect(
           atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0, 1)) {
@@ -574,51 +576,74 @@ tm_core_hdr_alloc_inline(void *b, size_t size, const struct tm_site *site,
     if (!tb)
       tb = tm_intern_capture(site, limit);
     if (__builtin_expect(tb != 0, 1)) {
-      h->tb = tb;
-      h->gen = tm_hdr_gen;
+      *tm_trl_at(p) = (tm_trailer_t){(uint32_t)size, tb};
       o->count++;
       tm_hist_on_alloc(t, tb, size, p);
       tm_tt_current_add(size, st);
+      tm_tt_hdr_set(w, tm_hdr_bit(p), st);
     } else {
       tm_trace_table_count_drop();
     }
   }
-  tm_tt_hdr_set(w, tm_hdr_bit(p), st);
   tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
-  return (void *)p;
+  return ptr;
 }
 
-/* The real free of a header block's base, for frees that were deferred
- * (set by the hooks with the first header block: the core does not call
- * the allocator itself). */
-TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *base);
-/* Queue the free of header block p (a signal handler's, while the runtime
+/* The real free of a trailer block, for frees that were deferred (set by
+ * the hooks with the first trailer block: the core does not call the
+ * allocator itself). */
+TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *p);
+/* Queue the free of trailer block p (a signal handler's, while the runtime
  * is busy on this thread): the flush forgets it and releases it. false if
  * the queue is full. */
 TM_HIDDEN TM_COLD_CALL bool tm_core_defer_hdr_free(void *p);
 
-/* p is a header block, w its word (tm_hdr_block_word): forget it (its
- * trace, if of the current generation, and its bit). `hist_ptr` is what
- * the history hears as the freed address: p for a free by the program, 0
- * for realloc's detach (the old block goes, never a temporary). True if
- * the block was traced. The one body of the free's forget and realloc's
- * detach (issue 16), inlined into both: a call would add its prologue to
- * every free. */
+/* Changed with every lock held (clear): a realloc's detached trace from
+ * before a clear is not put back. trace_table.c. */
+TM_HIDDEN extern uint64_t tm_tt_clear_generation;
+
+/* realloc of a trailer block: take it out before the real realloc may free
+ * it (bit cleared, trace counted out), put it back if that fails. */
+typedef struct tm_hdr_detached {
+  bool traced;
+  tm_trailer_t trailer;
+  uint64_t generation; /* tm_tt_clear_generation at the detach */
+} tm_hdr_detached_t;
+
+/* p had its bit set in word w (tm_hdr_block_word): forget its trace, if it
+ * is still traced (a clear since the lock-free test clears the bit).
+ * `hist_ptr` is what the history hears as the freed address: p for a free
+ * by the program, 0 for realloc's detach (the old block goes, never a
+ * temporary). `d`, if not NULL, gets the trailer and the clear generation
+ * (realloc's detach: its restore needs them), read under the lock. True if
+ * the block was traced. The one body of the
+ * free's forget and realloc's detach (issue 16), inlined into both: a call
+ * would add its prologue to every free. */
 static inline __attribute__((always_inline)) bool
-tm_core_hdr_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr) {
-  tm_hdr_t *h = (tm_hdr_t *)(p - TM_HDR_SIZE);
+tm_core_hdr_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
+                      tm_hdr_detached_t *d) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
   tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
-  tm_tt_hdr_clear(w, tm_hdr_bit(p), st);
-  bool traced = h->gen == tm_hdr_gen;
+  bool traced = tm_tt_hdr_test_clear(w, tm_hdr_bit(p), st);
   if (traced) {
+    size_t off = tm_trl_offset(p);
+    tm_trailer_t tr = *(const tm_trailer_t *)(p + off);
     o->count--;
-    tm_hist_on_free(h->tb, h->size, hist_ptr);
-    tm_tt_current_sub(h->size, st);
+    if (__builtin_expect(tm_trl_size_fits(p, off, tr.size), 1)) {
+      tm_hist_on_free(tr.tb, tr.size, hist_ptr);
+      tm_tt_current_sub(tr.size, st);
+      if (d) {
+        d->trailer = tr;
+        d->generation = tm_tt_clear_generation;
+      }
+    } else {
+      tm_core_trl_overwritten(p, off, st);
+      traced = false;
+    }
   }
   tm_tt_hdr_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
@@ -626,34 +651,22 @@ tm_core_hdr_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr) {
   return traced;
 }
 
-/* The free's forget: returns p's base, for the real free. */
-static inline __attribute__((always_inline)) void *
-tm_core_hdr_forget(void *ptr, _Atomic uint64_t *w) {
-  uintptr_t p = (uintptr_t)ptr;
-  tm_core_hdr_forget_as(p, w, p);
-  return (void *)(p - TM_HDR_SIZE);
-}
-
-/* p is a header block, w its word (tm_hdr_block_word): forget it and
- * return its base, for the real free. NULL if the runtime is busy on this
- * thread (a signal handler's free while a table operation was interrupted):
- * then the free is queued and done by the flush (tm_core_defer_hdr_free); with
- * the queue full, the block is left allocated and traced, as a free lost from a
- * full queue is (docs/semantics.md). */
+/* p is a trailer block, w its word (tm_hdr_block_word): forget it. NULL if
+ * the runtime is busy on this thread (a signal handler's free while a table
+ * operation was interrupted): then the free is queued and done by the flush
+ * (tm_core_defer_hdr_free); with the queue full, the block is left
+ * allocated and traced, as a free lost from a full queue is
+ * (docs/semantics.md). Else p, for the real free. */
 static inline __attribute__((always_inline)) void *
 tm_core_hdr_free_inline(void *ptr, _Atomic uint64_t *w) {
   if (__builtin_expect(tm_core_busy(), 0)) {
     tm_core_defer_hdr_free(ptr);
     return NULL;
   }
-  return tm_core_hdr_forget(ptr, w);
+  tm_core_hdr_forget_as((uintptr_t)ptr, w, (uintptr_t)ptr, NULL);
+  return ptr;
 }
 
-/* realloc of a header block: take it out before the real realloc may free
- * it (bit cleared, trace counted out), put it back if that fails. */
-typedef struct tm_hdr_detached {
-  bool traced;
-} tm_hdr_detached_t;
 /* w: p's word (tm_hdr_block_word). */
 TM_HIDDEN void tm_core_hdr_detach(void *p, _Atomic uint64_t *w,
                                   tm_hdr_detached_t *d);

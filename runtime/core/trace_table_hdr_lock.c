@@ -21,7 +21,6 @@
 #endif
 #endif
 
-uint32_t tm_hdr_gen = 1;
 /* Threads without state: before their setup, or once they exit. */
 tm_hdr_owner_t tm_tt_hdr_shared;
 _Atomic int tm_tt_hdr_stop;

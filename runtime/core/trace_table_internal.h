@@ -38,9 +38,6 @@ TM_HIDDEN extern domain_tab_t *tm_tt_domains;
 TM_HIDDEN extern uint32_t tm_tt_ndomains, tm_tt_domains_cap;
 /* Traces not stored (no traceback, out of memory): trace_table_counters.c. */
 TM_HIDDEN extern _Atomic uint64_t tm_tt_dropped;
-/* Changed with every lock held (clear): a realloc's detached trace from
- * before a clear is not put back. trace_table.c. */
-TM_HIDDEN extern uint64_t tm_tt_clear_generation;
 
 /* ---- The header-lock barrier (trace_table_hdr_lock.c) ----------------- */
 

@@ -35,11 +35,11 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
                                 uint32_t *tb) {
   TM_ASSERT(tm_spin_held(lock_of(domain, ptr)));
   if (domain == 0 && tm_hdr_is((void *)ptr)) {
-    const tm_hdr_t *h = (const tm_hdr_t *)(ptr - TM_HDR_SIZE);
-    if (h->gen != tm_hdr_gen)
-      return false;
-    *size = (size_t)h->size;
-    *tb = h->tb;
+    tm_trailer_t t;
+    if (!tm_trl_get(ptr, &t))
+      return false; /* overwritten by the program: its id is not trusted */
+    *size = t.size;
+    *tb = t.tb;
     return true;
   }
   tm_tt_pair_t *p = pair_of_locked(domain, ptr, false);

@@ -95,9 +95,9 @@ static const char *pair_validate(const tm_tt_pair_t *p, int shard,
   return NULL;
 }
 
-/* Header blocks: each traced header has a valid id, no header claims a
- * generation that has not begun, and the owners' counts add up to the
- * number of traced headers. */
+/* Trailer blocks: each traced trailer passes its check and has a valid
+ * id, and the owners' counts add up to the number of traced trailer
+ * blocks. */
 typedef struct hdr_check {
   uint32_t id_bound;
   size_t sum;
@@ -105,21 +105,17 @@ typedef struct hdr_check {
   const char *err;
 } hdr_check_t;
 
-static int hdr_check_one(void *arg, uintptr_t p, tm_hdr_t *h) {
+static int hdr_check_one(void *arg, uintptr_t p) {
   hdr_check_t *c = arg;
-  if (h->gen != tm_hdr_gen) {
-    // Older generations are numbered below the current one, modulo the
-    // 2^32 wrap, which needs 4 billion clears.
-    if (h->gen != 0 && h->gen > tm_hdr_gen)
-      c->err = "trace table: a header from a generation not begun yet";
-    return c->err != NULL;
-  }
-  if (h->tb == 0 || h->tb >= c->id_bound)
-    c->err = "trace table: a header with a traceback id the intern set never "
-             "handed out";
-  (void)p;
+  tm_trailer_t t;
+  if (!tm_trl_get(p, &t))
+    c->err = "trace table: a trailer that fails its check (a size glibc "
+             "could not have given its block: overwritten)";
+  else if (t.tb == 0 || t.tb >= c->id_bound)
+    c->err = "trace table: a trailer with a traceback id the intern set "
+             "never handed out";
   c->count++;
-  c->sum += (size_t)h->size;
+  c->sum += t.size;
   return c->err != NULL;
 }
 
@@ -130,15 +126,13 @@ const char *tm_trace_table_validate(void) {
   size_t sum = 0;
   const char *err = NULL;
   hdr_check_t hc = {.id_bound = id_bound};
-  if (tm_hdr_gen == 0)
-    err = "trace table: header generation 0 (reserved: never traced)";
-  if (!err && tm_hdr_maybe()) {
+  if (tm_hdr_maybe()) {
     tm_hdr_foreach(hdr_check_one, &hc);
     err = hc.err;
   }
   if (!err && hc.count != tm_shadow_hdr_count_locked() + tm_tt_hdr_shared.count)
     err = "trace table: the threads' header count differs from the traced "
-          "header blocks";
+          "trailer blocks";
   sum = hc.sum;
   for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
     err = pair_validate(&tm_tt_shards[i].t, i, id_bound, &sum);

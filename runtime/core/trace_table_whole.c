@@ -77,11 +77,9 @@ void tm_trace_table_clear_locked(void) {
     pair_free(&tm_tt_shards[i].t);
   tm_shadow_hdr_count_clear_locked();
   tm_tt_hdr_shared.count = 0;
-  // Every header trace becomes one of an older generation: untraced. The
-  // blocks stay header blocks (their bits stay) until the program frees
-  // them. 0 means "never traced" and is skipped.
-  if (++tm_hdr_gen == 0)
-    tm_hdr_gen = 1;
+  // Every trailer trace is forgotten; the blocks are glibc's, freed by any
+  // free, and their trailers are dead bytes.
+  tm_hdr_clear_all();
   for (uint32_t i = 0; i < tm_tt_ndomains; i++)
     pair_free(&tm_tt_domains[i].t);
   tm_raw_free(tm_tt_domains);
@@ -129,16 +127,20 @@ typedef struct hdr_walk {
   void *arg;
 } hdr_walk_t;
 
-static int hdr_visit(void *arg, uintptr_t p, tm_hdr_t *h) {
-  (void)p;
+/* A trailer the program overwrote is left out: its id is not trusted
+ * (trailer_overwritten.c, tm_core_trl_overwritten, counts it out when
+ * the block goes). */
+static int hdr_visit(void *arg, uintptr_t p) {
   hdr_walk_t *wk = arg;
-  return h->gen == tm_hdr_gen ? wk->fn(wk->arg, 0, (size_t)h->size, h->tb) : 0;
+  tm_trailer_t t;
+  return tm_trl_get(p, &t) ? wk->fn(wk->arg, 0, t.size, t.tb) : 0;
 }
 
 int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg) {
   TM_ASSERT(tm_trace_table_all_locked());
-  // Header blocks first, in address order (reading a header is safe: with
-  // every lock held, every set bit is a live block), then the side tables.
+  // Trailer blocks first, in address order (reading a trailer is safe:
+  // with every lock held, every set bit is a live block), then the side
+  // tables.
   hdr_walk_t wk = {fn, arg};
   int rc = tm_hdr_maybe() ? tm_hdr_foreach(hdr_visit, &wk) : 0;
   for (unsigned i = 0; !rc && i < TM_TRACE_SHARDS; i++)

@@ -1,30 +1,35 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* glibc_fastbins.c - glibc's fastbin limit (M_MXFAST) kept in the program's
- * units while header blocks are made.
+ * units while trailer blocks are made.
  *
- * Why. A header block of n bytes is a glibc chunk of n + 16
- * (trace_table.h, "Header mode"). glibc serves chunks up to its fastbin
- * limit (128 bytes by default: requests of at most 120) from per-size
- * lists that a free pushes onto with one compare-and-swap, even a free
- * from a thread that does not own the chunk's arena; larger chunks go
+ * Why. A trailer block of n bytes is a glibc request of n + 8
+ * (trace_table.h, "Trailer mode"), one glibc size class larger than n's
+ * whenever n's slack holds less than 8 bytes. glibc serves chunks up to
+ * its fastbin limit (128 bytes by default: requests of at most 120) from
+ * per-size lists that a free pushes onto with one compare-and-swap, even a
+ * free from a thread that does not own the chunk's arena; larger chunks go
  * through the arena's bins under the arena's lock, and are coalesced with
- * their neighbours. With the header, blocks of 105 to 120 bytes cross the
- * limit: a program that frees them on another thread than the one that
- * made them now takes the arena lock of the allocating thread on every such
- * free. bench/workloads/stress_threads (16-127 bytes, every free
- * cross-thread, 2 threads each on a CPU of its own) ran 1.42x slower with
- * the 16 bytes alone, no tracing at all, and 0.98x once the limit moved up
- * by 16 too (docs/performance.md, "The 2-thread stress: the header's
- * size class").
+ * their neighbours. With the trailer, blocks of 113 to 120 bytes cross the
+ * limit (105 to 120 with the 16-byte header of before): a program that
+ * frees them on another thread than the one that made them would take the
+ * arena lock of the allocating thread on every such free.
+ * bench/workloads/stress_threads (16-127 bytes, every free cross-thread, 2
+ * threads each on a CPU of its own) ran 1.42x slower with 16 bytes more
+ * per block alone, no tracing at all, and 0.98x once the limit moved up by
+ * 16 too (docs/performance.md, "The 2-thread stress: the header's size
+ * class").
  *
- * What. While this runtime traces in header mode on glibc's allocator, the
- * limit glibc holds is the program's limit + 16, so that a block of n bytes
- * is a fastbin chunk exactly when it would be without us; at every other
+ * What. While this runtime traces in trailer mode, the limit glibc holds
+ * is the program's limit + 8, so that a block of n bytes is a fastbin
+ * chunk whenever it would be without us. Chunks are multiples of 16, so
+ * this also makes blocks of 121 to 128 bytes (at the default) fastbin
+ * chunks, which they are not without us: the limit glibc can hold admits
+ * the program's chunks and one class more, never fewer. At every other
  * time it is the program's own. The program's limit is glibc's default, or
  * GLIBC_TUNABLES' glibc.malloc.mxfast, or what the program last passed to
  * mallopt(M_MXFAST, ...), which the interposer sends here (interpose.c).
- * Exact for limits up to 144 (glibc's maximum is 160, and a program's
- * limit above 144 gets 160). A limit of 0 (no fastbins) stays 0.
+ * Kept up to 152 (glibc's maximum is 160, and a program's limit above 152
+ * gets 160). A limit of 0 (no fastbins) stays 0.
  *
  * When. tm_start and tm_stop call tm_fastbins_sync after they switch tracing
  * (through tm_core_tracing_switched, set by tm_fastbins_install before any
@@ -35,8 +40,8 @@
  * The lock is a leaf (only __libc_mallopt is called under it); fork waits
  * for it and the child resets it (its own fork handlers).
  *
- * Not changed: glibc's tcache limit (blocks of 1017-1032 bytes leave the
- * tcache with the header; glibc sets that limit only from GLIBC_TUNABLES,
+ * Not changed: glibc's tcache limit (blocks of 1025-1032 bytes leave the
+ * tcache with the trailer; glibc sets that limit only from GLIBC_TUNABLES,
  * before main) and its mmap threshold (setting it with mallopt would stop
  * glibc from adjusting it as it does by default).
  */
@@ -86,11 +91,10 @@ static int limit_from_tunables(void) {
 static int wanted_limit(void) {
   if (program_limit < 0)
     program_limit = glibc_limit = limit_from_tunables();
-  bool headers = tm_hooks_tracing() && tm_hooks_header_mode() &&
-                 atomic_load_explicit(&tm_real_is_glibc, memory_order_relaxed);
-  if (!headers || program_limit == 0)
+  bool trailers = tm_hooks_tracing() && tm_hooks_trailer_mode();
+  if (!trailers || program_limit == 0)
     return program_limit;
-  int limit = program_limit + TM_HDR_SIZE;
+  int limit = program_limit + TM_TRL_SIZE;
   return limit < MXFAST_MAX ? limit : MXFAST_MAX;
 }
 

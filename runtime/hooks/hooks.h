@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "block_trailer.h"
 #include "header_index.h"
 #include "internal.h"
 
@@ -110,8 +111,9 @@ TM_HIDDEN extern struct tm_real_allocator tm_real;
  * free, not ours, will release. Valid once the table is resolved. */
 TM_HIDDEN extern _Atomic int tm_real_ours_in_effect;
 /* 1 when ours is in effect and the real allocator is glibc's (its malloc
- * is __libc_malloc): then glibc_fastbins.c keeps glibc's fastbin limit.
- * Valid once the table is resolved. */
+ * is __libc_malloc, in glibc's object): then blocks carry trailers
+ * (tm_hooks_trailer_mode) and glibc_fastbins.c keeps glibc's fastbin
+ * limit. Valid once the table is resolved. */
 TM_HIDDEN extern _Atomic int tm_real_is_glibc;
 
 /* interpose.c's definitions; the global malloc, free, ... are weak aliases
@@ -166,7 +168,7 @@ TM_HIDDEN void tm_real_resolve(void);
  * by tm_hooks_install, before any tm_start). Empty under a sanitizer. */
 TM_HIDDEN void tm_fastbins_install(void);
 /* Make glibc's fastbin limit that of the current state: the program's,
- * + 16 while header blocks are made (tracing, header mode, glibc). */
+ * + 8 while trailer blocks are made (tracing, trailer mode). */
 TM_HIDDEN void tm_fastbins_sync(void);
 
 /* ---- Fast-path test and recording helpers (hooks_c.c) ------------------ */
@@ -176,38 +178,42 @@ static inline int tm_hooks_tracing(void) {
   return atomic_load_explicit(&tm_tracing, memory_order_relaxed);
 }
 
-/* Header mode (runtime/core/trace_table.h): traced blocks carry their trace
- * in a 16-byte header in front of them. Only when every free, realloc and
- * malloc_usable_size of the block is sure to reach us: our interposer is
- * the process's malloc family (real_alloc.c: tm_real_ours_in_effect). Not
+/* Trailer mode (runtime/core/trace_table.h): traced blocks carry their
+ * trace in 8 bytes at the end of glibc's usable size. Only when every
+ * free, realloc and malloc_usable_size of the block is sure to reach us
+ * (our interposer is the process's malloc family: real_alloc.c,
+ * tm_real_ours_in_effect) and the real allocator is glibc's, whose chunk
+ * header says where the trailer is (tm_real_is_glibc implies both). Not
  * under a sanitizer (its allocator owns the family), not when the program
- * or a library loaded first defines malloc (then its free, which knows no
- * header, gets the blocks), not in a runtime loaded into an uninstrumented
- * host (python: its glibc free would get them). Those keep the side table. */
-static inline int tm_hooks_header_mode(void) {
+ * or a library loaded first defines malloc (its free would not forget the
+ * trace), not in a runtime loaded into an uninstrumented host (python: its
+ * glibc free would get the blocks), not over jemalloc or tcmalloc. Those
+ * keep the side table. */
+static inline int tm_hooks_trailer_mode(void) {
 #if TM_SANITIZER_MODE
   return 0;
 #else
-  return atomic_load_explicit(&tm_real_ours_in_effect, memory_order_relaxed);
+  return atomic_load_explicit(&tm_real_is_glibc, memory_order_relaxed);
 #endif
 }
 
-/* Could a header block exist? (Set for good by the first one.) The hooks'
+/* Could a trailer block exist? (Set for good by the first one.) The hooks'
  * not-tracing fast path of free, realloc and malloc_usable_size tests it
- * with tm_hooks_tracing: a header block made while tracing must still be
- * freed at its base after tm_stop. */
-static inline int tm_hooks_tracing_or_headers(void) {
+ * with tm_hooks_tracing: between tm_stop's switch and its clear of every
+ * bit, a free must still forget its block's trace under its lock, so that
+ * no walk of the bits reads a block that is gone. */
+static inline int tm_hooks_tracing_or_trailers(void) {
   return tm_hooks_tracing() | tm_hdr_maybe();
 }
 
-/* While tracing or with headers about (hooks_c.c): malloc / calloc that
- * make a header block when header mode applies, else record in the side
- * table; free of any block (header or not); site NULL: uninstrumented. */
+/* While tracing or with trailers about (hooks_c.c): malloc / calloc that
+ * make a trailer block when trailer mode applies, else record in the side
+ * table; free of any block (trailer or not); site NULL: uninstrumented. */
 TM_HIDDEN void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site);
 TM_HIDDEN void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
                                        const struct tm_site *site);
 TM_HIDDEN void tm_hooks_free_slow(void *ptr);
-/* malloc_usable_size of any block: the header is not the program's. */
+/* malloc_usable_size of any block: the trailer is not the program's. */
 TM_HIDDEN size_t tm_hooks_usable_size(void *ptr);
 
 /* Record / forget a block (nothing while the runtime runs on this thread).
@@ -216,7 +222,7 @@ TM_HIDDEN void tm_hooks_record_alloc(void *ptr, size_t size,
                                      const struct tm_site *site);
 TM_HIDDEN void tm_hooks_record_free(void *ptr);
 
-/* realloc(ptr, size) while tracing (or with headers about), with glibc's
+/* realloc(ptr, size) while tracing (or with trailers about), with glibc's
  * realloc(p, 0) and CPython's re-tagging rules; site NULL for uninstrumented
  * callers. */
 TM_HIDDEN void *tm_hooks_realloc_slow(void *ptr, size_t size,

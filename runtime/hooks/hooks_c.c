@@ -32,11 +32,11 @@ void tm_hooks_record_alloc(void *ptr, size_t size, const struct tm_site *site) {
 
 void tm_hooks_record_free(void *ptr) { tm_core_on_free(ptr); }
 
-/* ---- Header blocks (trace_table.h, "Header mode") ---------------------- */
+/* ---- Trailer blocks (trace_table.h, "Trailer mode") -------------------- */
 
-/* The real free of a header block's base, for the frees the core deferred
- * (a signal handler's, while the runtime was busy on its thread). */
-static void hdr_release(void *base) { tm_real_free(base); }
+/* The real free of a trailer block, for the frees the core deferred (a
+ * signal handler's, while the runtime was busy on its thread). */
+static void hdr_release(void *p) { tm_real_free(p); }
 
 /* Record a block made with no site (the interposer) only if our family is
  * in effect: else the program's free, not ours, releases it (interpose.c). */
@@ -50,17 +50,17 @@ static inline int record_site(const struct tm_site *site) {
 #endif
 }
 
-/* A header block of `size` bytes, when header mode applies (false: it does
- * not, use the side table). *out is the block, or NULL if the real
+/* A trailer block of `size` bytes, when trailer mode applies (false: it
+ * does not, use the side table). *out is the block, or NULL if the real
  * allocator failed. Inlined: it is malloc's fast path while tracing. */
 static inline __attribute__((always_inline)) bool
 hdr_malloc(size_t size, const struct tm_site *site, void **out) {
-  if (!TM_LIKELY(tm_hooks_header_mode() && !tm_reentrant &&
-                 size <= SIZE_MAX - TM_HDR_SIZE))
+  if (!TM_LIKELY(tm_hooks_trailer_mode() && !tm_reentrant &&
+                 size <= TM_TRL_MAX_SIZE))
     return false;
-  void *b = tm_real_malloc(size + TM_HDR_SIZE);
+  void *b = tm_real_malloc(size + TM_TRL_SIZE);
   *out = TM_LIKELY(b != NULL)
-             ? tm_core_hdr_alloc_inline(b, size, site, false, hdr_release)
+             ? tm_core_hdr_alloc_inline(b, size, site, hdr_release)
              : NULL;
   return true;
 }
@@ -80,13 +80,12 @@ void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site) {
 void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
                              const struct tm_site *site) {
   size_t total;
-  if (tm_hooks_header_mode() && !tm_reentrant &&
+  if (tm_hooks_trailer_mode() && !tm_reentrant &&
       !__builtin_mul_overflow(nmemb, size, &total) &&
-      total <= SIZE_MAX - TM_HDR_SIZE) {
-    void *b = tm_real_calloc(1, total + TM_HDR_SIZE);
-    return b != NULL
-               ? tm_core_hdr_alloc_inline(b, total, site, false, hdr_release)
-               : NULL;
+      total <= TM_TRL_MAX_SIZE) {
+    void *b = tm_real_calloc(1, total + TM_TRL_SIZE);
+    return b != NULL ? tm_core_hdr_alloc_inline(b, total, site, hdr_release)
+                     : NULL;
   }
   TM_REAL_BEGIN();
   void *p = tm_real_calloc(nmemb, size);
@@ -97,11 +96,11 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
   return p;
 }
 
-/* The free of a block that is not a header block (the side table's, or
- * untraced). Out of line so that tm_hooks_free_slow's header path, whose
+/* The free of a block that is not a trailer block (the side table's, or
+ * untraced). Out of line so that tm_hooks_free_slow's trailer path, whose
  * only calls are cold ones (TM_COLD_CALL) and the real free's tail call,
  * saves no register: this path's calls are ordinary ones. */
-static TM_NOINLINE void free_not_header(void *ptr) {
+static TM_NOINLINE void free_not_trailer(void *ptr) {
   if (tm_hooks_tracing())
     tm_core_on_free_inline(ptr);
   TM_REAL_BEGIN();
@@ -111,7 +110,7 @@ static TM_NOINLINE void free_not_header(void *ptr) {
 
 void tm_hooks_free_slow(void *ptr) {
   // free(NULL) is common (Lua's l_alloc frees every size-0 request) and
-  // traces nothing: no header lookup, no call into the core.
+  // traces nothing: no bitmap lookup, no call into the core.
   if (ptr == NULL) {
     TM_REAL_BEGIN();
     tm_real_free(NULL);
@@ -120,74 +119,74 @@ void tm_hooks_free_slow(void *ptr) {
   }
   _Atomic uint64_t *w;
   if (tm_hdr_maybe() && (w = tm_hdr_block_word(ptr)) != NULL) {
-    void *base = tm_core_hdr_free_inline(ptr, w);
-    if (base != NULL) /* NULL: a handler's free, deferred (busy runtime) */
-      tm_real_free(base);
+    if (tm_core_hdr_free_inline(ptr, w) != NULL) /* NULL: a handler's free,
+                                                    deferred (busy runtime) */
+      tm_real_free(ptr);
     return;
   }
-  free_not_header(ptr);
+  free_not_trailer(ptr);
 }
 
 size_t tm_hooks_usable_size(void *ptr) {
   if (tm_hdr_maybe() && tm_hdr_is(ptr))
-    return tm_real_malloc_usable_size((char *)ptr - TM_HDR_SIZE) - TM_HDR_SIZE;
+    return tm_real_malloc_usable_size(ptr) - TM_TRL_SIZE;
   return tm_real_malloc_usable_size(ptr);
 }
 
-/* realloc of a header block, tracing or not: the header moves with the
- * data (the real realloc of base), so no table entry moves. */
+/* realloc of a trailer block: the real realloc of p to size + 8, whose
+ * result gets the trailer (no table entry moves). A size too large for a
+ * trailer goes to the side table. */
 static TM_NOINLINE void *hdr_realloc(void *ptr, _Atomic uint64_t *w,
                                      size_t size, const struct tm_site *site) {
-  tm_hdr_t *h = (tm_hdr_t *)((char *)ptr - TM_HDR_SIZE);
   if (tm_core_busy()) {
     /* A signal handler's realloc while the runtime is busy on this thread:
      * the bitmap cannot change now. A plain copy (its trace deferred), and
-     * the old block's free deferred too (tm_core_hdr_free_inline). */
+     * the old block's free deferred too (tm_core_hdr_free_inline). The
+     * copy takes the old block's usable bytes up to its trailer: never
+     * fewer than it holds, whatever the trailer says. */
     void *n = NULL;
     if (size != 0) {
       n = tm_real_malloc(size);
       if (n == NULL)
         return NULL; /* the old block stays valid */
-      memcpy(n, ptr, h->size < size ? h->size : size);
+      size_t old = tm_trl_offset((uintptr_t)ptr);
+      memcpy(n, ptr, old < size ? old : size);
       tm_core_on_alloc(n, size, site);
     }
     tm_core_hdr_free_inline(ptr, w);
     return n;
   }
-  if (size > SIZE_MAX - TM_HDR_SIZE) {
-    errno = ENOMEM;
-    return NULL;
-  }
   tm_hdr_detached_t d;
   tm_core_hdr_detach(ptr, w, &d);
-  if (size == 0) {
-    /* glibc frees and returns NULL; an allocator that returns a minimal
-     * block instead returns a plain one, traced in the side table. */
-    void *r = tm_real_realloc(h, 0);
-    if (r != NULL)
-      tm_core_on_alloc(r, 0, site);
-    return r;
-  }
-  void *nb = tm_real_realloc(h, size + TM_HDR_SIZE);
+  /* size 0: glibc frees and returns NULL; an allocator that returns a
+   * minimal block instead returns a plain one, traced in the side table.
+   * So is a block too large for a trailer. */
+  bool trailer = size != 0 && size <= TM_TRL_MAX_SIZE;
+  void *nb = tm_real_realloc(ptr, trailer ? size + TM_TRL_SIZE : size);
   if (nb == NULL) {
-    tm_core_hdr_restore(ptr, &d); /* the block is still valid (CPython) */
+    if (size != 0)
+      tm_core_hdr_restore(ptr, &d); /* the block is still valid (CPython) */
     return NULL;
   }
-  return tm_core_hdr_alloc_inline(nb, size, site, true, hdr_release);
+  if (!trailer) {
+    tm_core_on_alloc(nb, size, site);
+    return nb;
+  }
+  return tm_core_hdr_alloc_inline(nb, size, site, hdr_release);
 }
 
 void *tm_hooks_realloc_slow(void *ptr, size_t size,
                             const struct tm_site *site) {
   void *r;
   // realloc(NULL, n) first: it is how some programs allocate (Lua's
-  // l_alloc makes every block so), and NULL is never a header block.
+  // l_alloc makes every block so), and NULL is never a trailer block.
   if (ptr == NULL)
     return tm_hooks_tracing() ? tm_hooks_malloc_traced(size, site)
                               : tm_real_realloc(NULL, size);
   _Atomic uint64_t *w;
   if (tm_hdr_maybe() && (w = tm_hdr_block_word(ptr)) != NULL)
     return hdr_realloc(ptr, w, size, site);
-  if (!tm_hooks_tracing()) /* headers about, but this is not one */
+  if (!tm_hooks_tracing()) /* trailers about, but this is not one */
     return tm_real_realloc(ptr, size);
   if (size == 0) {
     /* glibc 2.36 (and every sanitizer by default) frees ptr and returns
@@ -307,7 +306,7 @@ void *__tm_calloc(size_t nmemb, size_t size, const struct tm_site *site) {
 }
 
 void *__tm_realloc(void *ptr, size_t size, const struct tm_site *site) {
-  if (TM_LIKELY(!tm_hooks_tracing_or_headers()))
+  if (TM_LIKELY(!tm_hooks_tracing_or_trailers()))
     return tm_real_realloc(ptr, size);
   return tm_hooks_realloc_slow(ptr, size, site);
 }
@@ -333,7 +332,7 @@ void *__tm_reallocarray(void *ptr, size_t nmemb, size_t size,
 
 void __tm_free(void *ptr, const struct tm_site *site) {
   (void)site;
-  if (TM_LIKELY(!tm_hooks_tracing_or_headers())) {
+  if (TM_LIKELY(!tm_hooks_tracing_or_trailers())) {
     tm_real_free(ptr);
     return;
   }

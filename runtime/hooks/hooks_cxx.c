@@ -191,6 +191,11 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned, size_t align) {
   void *__tm_##NAME TM_HOOK_APPEND_SITE PARAMS {                               \
     void *p = NULL;                                                            \
     if (TM_LIKELY(cxx_own())) {                                                \
+      /* While tracing, an unaligned new is malloc's trailer block. */         \
+      if (!(ALIGNED) && TM_UNLIKELY(tm_hooks_tracing()) &&                     \
+          tm_hooks_trailer_mode() &&                                           \
+          (p = tm_hooks_malloc_traced(size, site)) != NULL)                    \
+        return p;                                                              \
       p = own_try(size, ALIGNED, ALIGN);                                       \
       if (TM_UNLIKELY(p == NULL)) {                                            \
         if (NOTHROW)                                                           \
@@ -216,11 +221,11 @@ static TM_NOINLINE void *own_new_retry(size_t size, int aligned, size_t align) {
 /* ---- The delete hooks -------------------------------------------------------
  */
 
-/* The block goes to the real free. It may be a header block: one that
+/* The block goes to the real free. It may be a trailer block: one that
  * libstdc++'s operator new (uninstrumented code's new) got from our
  * malloc. */
 static inline void delete_own(void *ptr) {
-  if (TM_UNLIKELY(tm_hooks_tracing_or_headers()) && ptr != NULL) {
+  if (TM_UNLIKELY(tm_hooks_tracing_or_trailers()) && ptr != NULL) {
     tm_hooks_free_slow(ptr);
     return;
   }

@@ -60,9 +60,9 @@ static TM_NOINLINE void *record(void *p, size_t size) {
   return p;
 }
 
-/* While tracing, malloc and calloc make header blocks when header mode
+/* While tracing, malloc and calloc make trailer blocks when trailer mode
  * applies (hooks.h), and free, realloc and malloc_usable_size look for a
- * header whenever one may exist (tm_hooks_tracing_or_headers). */
+ * trailer block whenever one may exist (tm_hooks_tracing_or_trailers). */
 TM_HIDDEN void *tm_interpose_malloc(size_t size) {
   if (TM_UNLIKELY(tm_hooks_tracing()))
     return tm_hooks_malloc_traced(size, NULL);
@@ -84,7 +84,7 @@ TM_INTERPOSE(calloc);
 
 TM_HIDDEN void tm_interpose_free(void *ptr) {
   /* Forget the trace before the address can be handed out again. */
-  if (TM_UNLIKELY(tm_hooks_tracing_or_headers())) {
+  if (TM_UNLIKELY(tm_hooks_tracing_or_trailers())) {
     tm_hooks_free_slow(ptr);
     return;
   }
@@ -93,7 +93,7 @@ TM_HIDDEN void tm_interpose_free(void *ptr) {
 TM_INTERPOSE(free);
 
 TM_HIDDEN void *tm_interpose_realloc(void *ptr, size_t size) {
-  if (TM_LIKELY(!tm_hooks_tracing_or_headers()) ||
+  if (TM_LIKELY(!tm_hooks_tracing_or_trailers()) ||
       !atomic_load_explicit(&tm_real_ours_in_effect, memory_order_relaxed))
     return tm_real_realloc(ptr, size);
   return tm_hooks_realloc_slow(ptr, size, NULL);
@@ -155,7 +155,7 @@ TM_INTERPOSE(pvalloc);
 
 /* Not an allocation, but it reads the block's header: it must be asked of
  * the allocator that made the block, never glibc's on a jemalloc block. A
- * header block's usable size leaves our header out. */
+ * trailer block's usable size leaves our trailer out. */
 TM_HIDDEN size_t tm_interpose_malloc_usable_size(void *ptr) {
   if (TM_UNLIKELY(tm_hdr_maybe()))
     return tm_hooks_usable_size(ptr);
@@ -165,7 +165,7 @@ TM_INTERPOSE(malloc_usable_size);
 
 #if defined(__GLIBC__) && defined(M_MXFAST)
 /* Not an allocation either: glibc's fastbin limit is kept in the program's
- * units while header blocks are 16 bytes larger, so the program's own
+ * units while trailer blocks are 8 bytes larger, so the program's own
  * setting goes through glibc_fastbins.c (every other parameter unchanged). */
 TM_HIDDEN int tm_interpose_mallopt(int param, int value) {
   return tm_fastbins_mallopt(param, value);

@@ -273,6 +273,17 @@ static void *pick(void *candidate, void *ours, void *owner) {
   return candidate;
 }
 
+/* Is `owner` glibc's malloc? The address alone does not say: tcmalloc
+ * defines __libc_malloc too (its glibc override), which then is what our
+ * reference to it binds to. glibc's object also defines
+ * gnu_get_libc_version, which no allocator does. */
+static int is_glibc_malloc(void *owner) {
+  if (owner != (void *)__libc_malloc)
+    return 0;
+  void *libc_fn = dlsym(RTLD_DEFAULT, "gnu_get_libc_version");
+  return libc_fn != NULL && same_object(owner, libc_fn);
+}
+
 static void resolve(void) {
   resolving++;
   size_t arena_before = atomic_load(&tm_boot_arena_used);
@@ -347,7 +358,7 @@ static void resolve(void) {
                                   : derived_malloc_usable_size);
   }
   atomic_store_explicit(&tm_real_is_glibc,
-                        ours && have.malloc == (void *(*)(size_t))__libc_malloc,
+                        ours && is_glibc_malloc((void *)have.malloc),
                         memory_order_relaxed);
   atomic_store_explicit(&tm_real_ours_in_effect, ours, memory_order_relaxed);
   resolving--;

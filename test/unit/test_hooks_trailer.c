@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* test_hooks_header.c - header mode (runtime/core/trace_table.h): what the
- * program sees of a traced block that carries its trace in a 16-byte header
- * (docs/semantics.md, "Header blocks").
+/* test_hooks_trailer.c - trailer mode (runtime/core/trace_table.h): what
+ * the program sees of a traced block that carries its trace in 8 bytes at
+ * the end of glibc's usable size (docs/semantics.md, "Trailer blocks").
  *
  * This test links the static runtime, whose malloc family is the process's
- * (the interposer is in effect), so header mode applies: a block malloc'd
- * while tracing is a header block. Under a sanitizer it does not (the
- * sanitizer owns malloc): the checks that name header blocks are skipped,
- * the rest hold either way.
+ * (the interposer is in effect) over glibc, so trailer mode applies: a
+ * block malloc'd while tracing is a trailer block. Under a sanitizer it
+ * does not (the sanitizer owns malloc): the checks that name trailer
+ * blocks are skipped, the rest hold either way.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -43,7 +43,7 @@ static void test_usable_size_and_alignment(void) {
     size_t u = g_usable(p);
     CHECK(u >= n);
     /* Every usable byte is the program's: writing them all must not touch
-     * the header (the free below would then count a wrong size). */
+     * the trailer (the free below would then count a wrong size). */
     memset(p, 0xa5, u);
     CHECK_EQ_INT(ht_current() - c0, n);
     __tm_free(p, &s);
@@ -73,7 +73,7 @@ static void test_calloc_realloc(void) {
   CHECK_EQ_INT(ht_current() - c0, 100);
   for (int i = 0; i < 100; i++)
     p[i] = (unsigned char)i;
-  /* Grow: the header moves with the data; the trace is the realloc's. */
+  /* Grow: the trailer is written anew; the trace is the realloc's. */
   p = __tm_realloc(p, 100000, &s_realloc);
   CHECK(p != NULL);
   if (HDR)
@@ -119,7 +119,7 @@ static void test_aligned(void) {
   CHECK(ht_traced(a) && ht_traced(m) && ht_traced(v) && ht_traced(pm));
   CHECK_EQ_INT(ht_current() - c0, 128 + 10 + 10 + 33);
   CHECK(g_usable(a) >= 128);
-  /* realloc of an aligned block: not a header block, the side table. */
+  /* realloc of an aligned block: not a trailer block, the side table. */
   a = __tm_realloc(a, 300, &s);
   CHECK(a != NULL);
   CHECK_EQ_INT(ht_current() - c0, 300 + 10 + 10 + 33);
@@ -155,9 +155,9 @@ static void test_realloc_before_start(void) {
   CHECK_VALID();
 }
 
-/* Header blocks outlive the session that made them: after tm_stop and
- * after tm_clear_traces they are untraced, and still freed, resized and
- * measured correctly. */
+/* Trailer blocks outlive the session that made them: after tm_stop and
+ * after tm_clear_traces they are untraced glibc blocks (their bits
+ * cleared), and still freed, resized and measured correctly. */
 static void test_after_stop_and_clear(void) {
   HT_SITE(s);
   char *a = __tm_malloc(100, &s);
@@ -167,15 +167,14 @@ static void test_after_stop_and_clear(void) {
   tm_clear_traces();
   CHECK_EQ_INT(ht_current(), 0);
   CHECK(!ht_traced(a));
-  if (HDR)
-    CHECK(tm_hdr_is(a));
+  CHECK(!tm_hdr_is(a));
   CHECK_VALID();
-  __tm_free(b, &s); /* an older generation: current stays 0 */
+  __tm_free(b, &s); /* untraced now: current stays 0 */
   CHECK_EQ_INT(ht_current(), 0);
   CHECK_VALID();
   tm_stop();
   CHECK(g_usable(a) >= 100);
-  a = g_realloc(a, 5000); /* not tracing: still moves with its header */
+  a = g_realloc(a, 5000); /* not tracing: a plain realloc */
   CHECK(a != NULL && a[99] == 1);
   CHECK(g_usable(a) >= 5000);
   g_free(a);
@@ -185,7 +184,7 @@ static void test_after_stop_and_clear(void) {
   CHECK_VALID();
 }
 
-/* A snapshot lists header traces with the others. */
+/* A snapshot lists trailer traces with the others. */
 static void test_snapshot(void) {
   HT_SITE(s);
   tm_clear_traces();
@@ -207,8 +206,10 @@ static void test_snapshot(void) {
   CHECK_VALID();
 }
 
-/* tm_track / tm_untrack in domain 0 of a header block: its trace is the
- * header (CPython: tracking an address again replaces its trace). */
+/* tm_track / tm_untrack in domain 0 of a trailer block: its trace is the
+ * trailer (CPython: tracking an address again replaces its trace); a size
+ * the trailer cannot hold (not one glibc's rounding gives the block) moves
+ * the trace to the side table. */
 static void test_track_domain0(void) {
   HT_SITE(s);
   size_t c0 = ht_current();
@@ -217,6 +218,20 @@ static void test_track_domain0(void) {
   CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 1000), 0);
   CHECK_EQ_INT(ht_current() - c0, 1000); /* replaced, not added */
   CHECK(ht_traced(p));
+  CHECK(!tm_hdr_is(p)); /* 1000 bytes: the side table's */
+  CHECK_VALID();
+  CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 99), 0);
+  CHECK_EQ_INT(ht_current() - c0, 99);
+  CHECK(ht_traced(p));
+  CHECK_VALID();
+  __tm_free(p, &s);
+  CHECK_EQ_INT(ht_current(), c0);
+  CHECK(!ht_traced(p));
+  p = __tm_malloc(100, &s);
+  CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 97), 0); /* fits: the trailer */
+  CHECK_EQ_INT(ht_current() - c0, 97);
+  if (HDR)
+    CHECK(tm_hdr_is(p));
   CHECK_VALID();
   CHECK_EQ_INT(tm_untrack(0, (uintptr_t)p), 0);
   CHECK_EQ_INT(ht_current(), c0);
@@ -227,7 +242,7 @@ static void test_track_domain0(void) {
   CHECK_VALID();
 }
 
-/* The child of fork keeps the parent's header blocks: it can free them
+/* The child of fork keeps the parent's trailer blocks: it can free them
  * (with the parent's traces gone from its counters), and resize them. */
 static void test_fork(void) {
   HT_SITE(s);
@@ -258,9 +273,9 @@ static void test_fork(void) {
   CHECK_VALID();
 }
 
-/* Threads free and resize each other's header blocks (each operation under
- * the lock of the thread that does it, so a block's free and its malloc
- * take different locks and different threads' header counts) while another
+/* Threads free and resize each other's trailer blocks (each operation
+ * under the lock of the thread that does it, so a block's free and its
+ * malloc take different locks and different threads' counts) while another
  * thread takes snapshots, and then exit: afterwards the traces of this file
  * are exactly the blocks still held, and the table is valid (the counts of
  * the threads gone are kept). */
@@ -353,10 +368,10 @@ static void test_cross_thread(void) {
   CHECK_VALID();
 }
 
-/* fork while another thread holds the header blocks it allocated: the
+/* fork while another thread holds the trailer blocks it allocated: the
  * child has the blocks but not the thread, and their traces still count
- * (the thread's header count is kept in the child), also once the child
- * frees them. */
+ * (the thread's count is kept in the child), also once the child frees
+ * them. */
 enum { FT_BLOCKS = 100 };
 static void *ft_blocks[FT_BLOCKS];
 
@@ -377,7 +392,7 @@ static void test_fork_threads(void) {
   pthread_create(&th, NULL, ft_worker, NULL);
   pthread_barrier_wait(&xt_line);
   // Relative to now: starting a thread may trace a block of libc's or of a
-  // sanitizer's (no header mode there).
+  // sanitizer's (no trailer mode there).
   size_t c = ht_current();
   CHECK(c >= FT_BLOCKS * 64);
   pid_t pid = fork();
@@ -385,7 +400,7 @@ static void test_fork_threads(void) {
   if (pid == 0) {
     int ok = ht_current() == c;
     ok &= tm_trace_table_validate() == NULL;
-    // Header blocks only: under TSan, frees in the child of a
+    // Trailer blocks only: under TSan, frees in the child of a
     // multi-threaded process did not reach the runtime (current stayed),
     // so the sanitizer builds check the inherited state alone.
     if (HDR) {
@@ -412,6 +427,37 @@ static void test_fork_threads(void) {
   CHECK_VALID();
 }
 
+/* A program that writes past the end of its block (an off-by-one into the
+ * slack) overwrites the trailer: the runtime must not trust it. The free
+ * still forgets the block, counts out at most its size (current never
+ * drops below the other traces) and warns once; nothing crashes. */
+static void test_overwritten_trailer(void) {
+  if (!HDR)
+    return;
+  HT_SITE(s);
+  tm_clear_traces();
+  char *keep = __tm_malloc(1000, &s);
+  char *p = __tm_malloc(48, &s); /* 48 + 8 rounds to 56: trailer at p + 48 */
+  CHECK(tm_hdr_is(p));
+  CHECK_EQ_INT(g_usable(p), 48);
+  CHECK_EQ_INT(ht_current(), 1048);
+  CHECK_VALID();
+  p[48] = 0; /* the off-by-one: the size's low byte, 48, becomes 0 */
+  CHECK(tm_trace_table_validate() != NULL); /* the table sees it */
+  CHECK(!ht_traced(p));                     /* its id is not trusted */
+  tm_snapshot_t *snap = NULL;
+  CHECK_EQ_INT(tm_take_snapshot(&snap), TM_OK);
+  CHECK_EQ_INT(tm_snapshot_count(snap), 1); /* `keep` only */
+  tm_snapshot_free(snap);
+  __tm_free(p, &s);
+  CHECK(ht_current() >= 1000 && ht_current() <= 1048);
+  CHECK(!tm_hdr_is(p));
+  __tm_free(keep, &s);
+  tm_clear_traces();
+  CHECK_EQ_INT(ht_current(), 0);
+  CHECK_VALID();
+}
+
 int main(void) {
   tm_shadow_thread_init();
   CHECK_EQ_INT(tm_start(25), TM_OK);
@@ -423,6 +469,7 @@ int main(void) {
   test_snapshot();
   test_track_domain0();
   test_fork();
+  test_overwritten_trailer();
   /* The process is multi-threaded from here. */
   test_cross_thread();
   test_fork_threads();
