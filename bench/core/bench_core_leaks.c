@@ -10,8 +10,8 @@
  * and prints the best wall-clock and thread CPU time and the
  * classification it found, which must be exactly the one built.
  *
- * Usage: bench_core_leaks [BLOCKS] [REPS] [header|side]
- *   header (default): malloc'ed blocks, traced in header mode (the header
+ * Usage: bench_core_leaks [BLOCKS] [REPS] [trailer|side]
+ *   trailer (default): malloc'ed blocks, traced in trailer mode (the block
  *   index gives them in address order); side: aligned_alloc'ed blocks,
  *   which the side table traces (the scan sorts them).
  */
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
   side = argc > 3 && argv[3][0] == 's';
   if (blocks < 32 || reps < 1) {
     fprintf(stderr,
-            "usage: bench_core_leaks [BLOCKS>=32] [REPS>=1] [header|side]\n");
+            "usage: bench_core_leaks [BLOCKS>=32] [REPS>=1] [trailer|side]\n");
     return 2;
   }
   tm_start(1);
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     count[recs[i].kind & 3] += recs[i].blocks;
   printf("%s blocks %ld scan_wall_ms %.1f scan_cpu_ms %.1f definitely %llu "
          "indirectly %llu reachable %llu\n",
-         side ? "side" : "header", blocks, best_wall / 1e6, best_cpu / 1e6,
+         side ? "side" : "trailer", blocks, best_wall / 1e6, best_cpu / 1e6,
          (unsigned long long)count[TM_LEAK_DIRECT],
          (unsigned long long)count[TM_LEAK_INDIRECT],
          (unsigned long long)count[TM_LEAK_REACHABLE]);

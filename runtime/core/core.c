@@ -37,7 +37,9 @@ static inline bool core_active(void) {
 /* Queue entries' kinds (tm_deferred_t.kind): */
 #define DEFER_ALLOC 0
 #define DEFER_FREE UINTPTR_MAX
-#define DEFER_HDR_FREE (UINTPTR_MAX - 1) /* free of a header block, pending */
+#define DEFER_BLK_FREE                                                         \
+  (UINTPTR_MAX - 1) /* free of a trailer block, pending                        \
+                     */
 
 static bool defer_entry(uintptr_t ptr, size_t size, const struct tm_site *site,
                         uintptr_t kind, const struct tm_frame_record *top) {
@@ -68,10 +70,10 @@ void tm_core_defer(uintptr_t ptr, size_t size, const struct tm_site *site,
     tm_trace_table_count_drop();
 }
 
-void (*_Atomic tm_core_hdr_release)(void *p);
+void (*_Atomic tm_core_blk_release)(void *p);
 
-TM_COLD_CALL bool tm_core_defer_hdr_free(void *ptr) {
-  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_HDR_FREE, NULL);
+TM_COLD_CALL bool tm_core_defer_blk_free(void *ptr) {
+  return defer_entry((uintptr_t)ptr, 0, NULL, DEFER_BLK_FREE, NULL);
 }
 
 void tm_core_defer_free(void *ptr) {
@@ -92,12 +94,12 @@ void tm_core_flush_queue(tm_thread_t *t) {
       tm_trace_table_remove(0, d.ptr);
       continue;
     }
-    if (d.kind == DEFER_HDR_FREE) {
+    if (d.kind == DEFER_BLK_FREE) {
       // The block is still allocated (its free was held back): forget it
       // (if a clear has not) and free it now.
-      tm_core_hdr_forget_as(d.ptr, tm_hdr_word(d.ptr), d.ptr, NULL);
+      tm_core_blk_forget_as(d.ptr, tm_blk_word(d.ptr), d.ptr, NULL);
       void (*release)(void *) =
-          atomic_load_explicit(&tm_core_hdr_release, memory_order_relaxed);
+          atomic_load_explicit(&tm_core_blk_release, memory_order_relaxed);
       if (release)
         release((void *)d.ptr);
       continue;

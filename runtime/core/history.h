@@ -176,7 +176,7 @@ tm_hist_on_free(uint32_t tb, size_t size, uintptr_t ptr) {
 }
 
 /* Undo a tm_hist_on_free(tb, size, 0): a realloc that failed puts its old
- * block back (tm_trace_table_restore, tm_core_hdr_restore). */
+ * block back (tm_trace_table_restore, tm_core_blk_restore). */
 TM_HIDDEN void tm_hist_unfree(uint32_t tb, size_t size);
 
 /* current reached the peak (>=): the live set now is the peak's. */

@@ -225,7 +225,7 @@ static __attribute__((noinline)) void init_slow(void) {
     return;
   }
   tm_shadow_thread_init();
-  tm_trace_table_init_barrier(); // before any header block
+  tm_trace_table_init_barrier(); // before any trailer block
   tm_hooks_install(); // also links the hook objects into static programs
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   max_memory_from_env();

@@ -117,7 +117,7 @@ TM_HIDDEN void tm_hooks_install(void);
 /* Set by the hooks (tm_hooks_install, before any tm_start): called by
  * tm_start and tm_stop after they switch tracing, holding no runtime lock
  * (hooks/glibc_fastbins.c keeps glibc's fastbin limit in the program's
- * units while header blocks are made). NULL: nothing to tell. */
+ * units while trailer blocks are made). NULL: nothing to tell. */
 TM_HIDDEN extern void (*_Atomic tm_core_tracing_switched)(void);
 
 /* A thread of the program was created (dump_triggers.c): the wrapper of

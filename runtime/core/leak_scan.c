@@ -5,8 +5,8 @@
  *
  * Design.
  *  1. With every trace-table lock held (no block comes or goes), the live
- *     blocks are copied into one array sorted by address: header blocks
- *     come from the header index already in address order, side-table
+ *     blocks are copied into one array sorted by address: trailer blocks
+ *     come from the block index already in address order, side-table
  *     blocks from the shards; a radix sort orders the whole when there are
  *     side-table blocks. Every array comes from the runtime's mmap
  *     allocator, never malloc, and everything is allocated before step 2.
@@ -92,7 +92,7 @@ typedef struct collect {
   size_t n, max;
 } collect_t;
 
-static int add_hdr(void *arg, uintptr_t p) {
+static int add_trl(void *arg, uintptr_t p) {
   collect_t *c = arg;
   tm_trailer_t t;
   if (c->n == c->max || !tm_trl_get(p, &t))
@@ -293,11 +293,11 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame,
                                   const tm_tls_layout_t *layout, tm_roots_t *rs,
                                   scan_mem_t *m) {
   collect_t c = {m->b, 0, m->bmax};
-  if (tm_hdr_maybe())
-    tm_hdr_foreach(add_hdr, &c);
-  size_t nhdr = c.n;
+  if (tm_blk_maybe())
+    tm_blk_foreach(add_trl, &c);
+  size_t ntrl = c.n;
   add_side(&c);
-  if (c.n > nhdr && !sort_blocks(c.b, c.n))
+  if (c.n > ntrl && !sort_blocks(c.b, c.n))
     return NULL;
   scan_t s = {.b = c.b, .n = c.n, .lo = UINTPTR_MAX, .stack = m->stack};
   if (s.n) {

@@ -26,8 +26,8 @@
  * that tm_shadow_memory can add up their resident pages with mincore(); a
  * thread unlinks its mapping under that lock before unmapping it.
  *
- * Header-trace owners. Each mapping's hdr_owner is the busy mark and the
- * count of that thread's header-block operations (trace_table.h).
+ * Trailer-trace owners. Each mapping's blk_owner is the busy mark and the
+ * count of that thread's trailer-block operations (trace_table.h).
  * Snapshots, clear and fork hold the threads lock and wait for every live
  * thread's mark to clear (tm_shadow_threads_wait_idle). Linking and
  * unlinking a mapping take the threads lock too (then the registry lock),
@@ -39,7 +39,7 @@
  * tm_thread_own (the hot path's way to its owner) and clears tm_thread_own
  * before it is unlinked, so every owner in use is in the list; a thread
  * without one uses trace_table.c's shared owner. An exiting thread's count
- * is added to retired_hdr_count when it is unlinked (its frees and
+ * is added to retired_blk_count when it is unlinked (its frees and
  * allocations still count: the blocks outlive it).
  *
  * Reentrancy. pthread_setspecific may calloc its second-level array; the
@@ -92,9 +92,9 @@ static tm_spinlock_t registry_lock = TM_SPINLOCK_INIT;
 /* Live mappings: changed with threads_lock and registry_lock held, read
  * under either. */
 static tm_thread_t *registry;
-/* The header counts of the threads unlinked since the last clear (under
+/* The trailer counts of the threads unlinked since the last clear (under
  * threads_lock). */
-static uint64_t retired_hdr_count;
+static uint64_t retired_blk_count;
 
 static size_t header_bytes(void) {
   size_t ps = tm_raw_page_size();
@@ -127,7 +127,7 @@ static void shadow_destroy(void *mem) {
   thread_state = THREAD_EXITED;
   tm_reentrant++; // a handler's malloc must not wait for threads_lock
   tm_spin_lock(&threads_lock);
-  retired_hdr_count += t->hdr_owner.count;
+  retired_blk_count += t->blk_owner.count;
   tm_spin_lock(&registry_lock);
   registry_unlink(t);
   tm_spin_unlock(&registry_lock);
@@ -266,7 +266,7 @@ void tm_shadow_threads_unlock(void) { tm_spin_unlock(&threads_lock); }
 void tm_shadow_threads_wait_idle(void) {
   for (tm_thread_t *t = registry; t; t = t->next)
     for (unsigned n = 0;
-         atomic_load_explicit(&t->hdr_owner.busy, memory_order_acquire); n++)
+         atomic_load_explicit(&t->blk_owner.busy, memory_order_acquire); n++)
       if (n < 64)
         tm_spin_pause();
       else
@@ -276,23 +276,23 @@ void tm_shadow_threads_wait_idle(void) {
 #ifdef TM_DEBUG
 bool tm_shadow_threads_locked(void) { return tm_spin_held(&threads_lock); }
 
-void tm_shadow_hdr_count_debug_add_locked(int64_t delta) {
+void tm_shadow_blk_count_debug_add_locked(int64_t delta) {
   tm_thread_t *t = tm_thread_own;
-  *(t ? &t->hdr_owner.count : &retired_hdr_count) += (uint64_t)delta;
+  *(t ? &t->blk_owner.count : &retired_blk_count) += (uint64_t)delta;
 }
 #endif
 
-uint64_t tm_shadow_hdr_count_locked(void) {
-  uint64_t n = retired_hdr_count;
+uint64_t tm_shadow_blk_count_locked(void) {
+  uint64_t n = retired_blk_count;
   for (tm_thread_t *t = registry; t; t = t->next)
-    n += t->hdr_owner.count;
+    n += t->blk_owner.count;
   return n;
 }
 
-void tm_shadow_hdr_count_clear_locked(void) {
-  retired_hdr_count = 0;
+void tm_shadow_blk_count_clear_locked(void) {
+  retired_blk_count = 0;
   for (tm_thread_t *t = registry; t; t = t->next)
-    t->hdr_owner.count = 0;
+    t->blk_owner.count = 0;
 }
 
 void tm_shadow_atfork_prepare(void) { tm_spin_lock(&registry_lock); }
@@ -310,8 +310,8 @@ void tm_shadow_atfork_child(void) {
     next = t->next;
     if (t == self)
       continue;
-    // Its blocks are the child's too, and their header traces count.
-    retired_hdr_count += t->hdr_owner.count;
+    // Its blocks are the child's too, and their trailer traces count.
+    retired_blk_count += t->blk_owner.count;
     munmap(t, t->map_bytes);
   }
   registry = self;

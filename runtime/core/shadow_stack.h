@@ -127,32 +127,32 @@ typedef struct tm_deferred {
   uintptr_t ptr;
   size_t size;
   const struct tm_site *site;
-  uintptr_t kind; /* 0: an allocation; core.c's DEFER_FREE, DEFER_HDR_FREE */
+  uintptr_t kind; /* 0: an allocation; core.c's DEFER_FREE, DEFER_BLK_FREE */
   const struct tm_frame_record *top; /* __tm_shadow_top in the handler */
 } tm_deferred_t;
 
-/* The header-operation state of one thread (trace_table.h, "Header
- * mode"). `busy` is the thread's lock: set around each header-block
+/* The trailer-block operation state of one thread (trace_table.h,
+ * "Trailer mode"). `busy` is the thread's lock: set around each trailer-block
  * operation with plain stores, waited for by whoever stops every operation
  * (snapshots, clear, fork: trace_table.c, lock_all); the one shared owner
- * of threads without state uses it as a spinlock. `count` is the header
- * traces of the current generation this owner added minus those it
- * removed (a thread that frees another's blocks goes below zero: unsigned,
- * wrapping), so the sum over every owner is the number of header traces.
+ * of threads without state uses it as a spinlock. `count` is the trailer
+ * traces of the current session this owner added minus those it removed
+ * (a thread that frees another's blocks goes below zero: unsigned,
+ * wrapping), so the sum over every owner is the number of trailer traces.
  * On a line of its own: no other thread writes near it on the hot path. */
-typedef struct tm_hdr_owner {
+typedef struct tm_blk_owner {
   _Atomic int busy;
   uint64_t count;
-} __attribute__((aligned(64))) tm_hdr_owner_t;
+} __attribute__((aligned(64))) tm_blk_owner_t;
 
 /* The header of a thread's mapping. Only its own thread reads or writes the
  * cache and the memo; the links belong to the registry lock and the threads
- * lock (both held to change them); hdr_owner to the thread and, while they
+ * lock (both held to change them); blk_owner to the thread and, while they
  * hold its lock, to snapshots, clear and fork. */
 typedef struct tm_thread {
   struct tm_thread *next, *prev; /* registry of live mappings */
   size_t map_bytes;              /* size of the whole mapping */
-  tm_hdr_owner_t hdr_owner;
+  tm_blk_owner_t blk_owner;
   /* The cache belongs to tm_tb_epoch `epoch` and to traceback limit
    * `limit` (0 on a fresh mapping: tm_tb_epoch starts at 1, so the first
    * capture flushes); a capture that sees another epoch or limit empties
@@ -416,30 +416,30 @@ size_t tm_shadow_memory(void);
 /* The threads lock (trace_table.c's lock_all: after the shard locks,
  * before the intern lock). While it is held no thread is set up or torn
  * down: a thread that exits waits for the unlock before it unmaps its
- * hdr_owner. */
+ * blk_owner. */
 void tm_shadow_threads_lock(void);
 void tm_shadow_threads_unlock(void);
 #ifdef TM_DEBUG
 bool tm_shadow_threads_locked(void);
 #endif
-/* With the threads lock held: wait until no live thread's hdr_owner is
+/* With the threads lock held: wait until no live thread's blk_owner is
  * busy (the caller has stopped new operations first). */
 void tm_shadow_threads_wait_idle(void);
 /* With tm_shadow_threads_lock held: the sum of every live thread's
- * hdr_owner count and of the counts of the threads that are gone; and
+ * blk_owner count and of the counts of the threads that are gone; and
  * setting them all to 0 (tm_clear_traces). */
-uint64_t tm_shadow_hdr_count_locked(void);
-void tm_shadow_hdr_count_clear_locked(void);
+uint64_t tm_shadow_blk_count_locked(void);
+void tm_shadow_blk_count_clear_locked(void);
 #ifdef TM_DEBUG
 /* Add delta to this thread's count (or to the count of the threads gone,
  * on a thread without state): tm_trace_table_debug_corrupt. */
-void tm_shadow_hdr_count_debug_add_locked(int64_t delta);
+void tm_shadow_blk_count_debug_add_locked(int64_t delta);
 #endif
 
 /* fork(): the registry lock, taken last (after raw_alloc's locks; the
  * threads lock is taken earlier, by tm_trace_table_lock_all); the child
  * forgets, and unmaps, the mappings of the threads that do not exist in it
- * (their header counts stay in the sum: their blocks are still the
+ * (their trailer counts stay in the sum: their blocks are still the
  * child's), and resets the threads lock. */
 void tm_shadow_atfork_prepare(void);
 void tm_shadow_atfork_parent(void);

@@ -9,18 +9,18 @@
  * trace_table_slots.c (a table's growth and release),
  * trace_table_counters.c (current, peak, dropped), trace_table_keys.c (the
  * shards, the other domains, a key's lock and lookup),
- * trace_table_hdr_lock.c (the header-lock barrier), trace_table_hdr_blocks.c
- * (header blocks' slow paths), trace_table_whole.c (lock_all, clear, count,
- * foreach) and trace_table_validate.c. The add/remove paths stay in this
- * file with their always_inline helpers, so the hot path makes no call
- * across files.
+ * trace_table_blk_lock.c (the block-lock barrier),
+ * trace_table_trailer_blocks.c (trailer blocks' slow paths),
+ * trace_table_whole.c (lock_all, clear, count, foreach) and
+ * trace_table_validate.c. The add/remove paths stay in this file with their
+ * always_inline helpers, so the hot path makes no call across files.
  *
  * Trailer traces (trace_table.h, "Trailer mode"; block_trailer.h,
- * header_index.h) need no table: their fast paths are inline in
- * trace_table.h, the rest is in trace_table_hdr_blocks.c (realloc's
+ * block_index.h) need no table: their fast paths are inline in
+ * trace_table.h, the rest is in trace_table_trailer_blocks.c (realloc's
  * detach/restore), here (tm_track of a trailer block) and in
  * trace_table_whole.c (the walk). Their count is kept per thread
- * (shadow_stack.h, tm_hdr_owner_t: under the thread's own lock) so that
+ * (shadow_stack.h, tm_blk_owner_t: under the thread's own lock) so that
  * counting traces stays O(threads); tm_clear_traces makes them all
  * untraced at once by clearing every bit. The side tables below are
  * unchanged.
@@ -41,8 +41,8 @@
  * removal of a small block); anything else goes to the slow paths here.
  *
  * Locking. Each of the TM_TRACE_SHARDS domain-0 shards has a spinlock; all
- * other domains share one; header blocks are changed under the operating
- * thread's own lock (trace_table.h, "Header mode"). Every table change, and
+ * other domains share one; trailer blocks are changed under the operating
+ * thread's own lock (trace_table.h, "Trailer mode"). Every table change, and
  * the capture of the traceback it stores, happens under the lock of its key,
  * so whoever holds every lock (clear, snapshot, fork) sees no capture in
  * flight.
@@ -203,20 +203,20 @@ add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
  * block: block_trailer.h) moves the trace to the side table. Under the
  * key's shard lock (tm_trace_table_lock_key: a concurrent
  * get_object_traceback; the side table's lock for that move) and this
- * thread's header lock (the owner of the count). */
-static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
+ * thread's own lock (the owner of the count). */
+static int trl_track(uintptr_t ptr, size_t size, const struct tm_site *site,
                      bool add) {
   tm_spinlock_t *key_lock = lock_of(0, ptr);
   tm_reentrant++;
   tm_spin_lock(key_lock);
-  tm_hdr_owner_t *sh = tm_tt_hdr_begin(false, tm_thread_own);
+  tm_blk_owner_t *sh = tm_tt_blk_begin(false, tm_thread_own);
   int rc = -2;
   if (!add || atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
     rc = 0;
-    _Atomic uint64_t *w = tm_hdr_word(ptr);
+    _Atomic uint64_t *w = tm_blk_word(ptr);
     size_t off = tm_trl_offset(ptr);
     tm_trailer_t *tr = (tm_trailer_t *)(ptr + off);
-    if (tm_tt_hdr_test_clear(w, tm_hdr_bit(ptr), false)) {
+    if (tm_tt_blk_test_clear(w, tm_blk_bit(ptr), false)) {
       sh->count--;
       if (tm_trl_size_fits(ptr, off, tr->size)) {
         tm_hist_on_free(tr->tb, tr->size, 0);
@@ -233,7 +233,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
       rc = -1;
       if (tb) {
         *tr = (tm_trailer_t){(uint32_t)size, tb};
-        tm_tt_hdr_set(w, tm_hdr_bit(ptr), false);
+        tm_tt_blk_set(w, tm_blk_bit(ptr), false);
         sh->count++;
         tm_hist_on_alloc(tm_thread_self, tb, size, ptr);
         tm_tt_current_add(size, false);
@@ -245,7 +245,7 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
       rc = add_locked(pair_of_locked(0, ptr, true), ptr, size, site, false);
     }
   }
-  tm_tt_hdr_end(sh, false);
+  tm_tt_blk_end(sh, false);
   tm_spin_unlock(key_lock);
   tm_reentrant--;
   return rc;
@@ -253,8 +253,8 @@ static int hdr_track(uintptr_t ptr, size_t size, const struct tm_site *site,
 
 int tm_trace_table_add(unsigned domain, uintptr_t ptr, size_t size,
                        const struct tm_site *site) {
-  if (domain == 0 && tm_hdr_maybe() && tm_hdr_is((void *)ptr))
-    return hdr_track(ptr, size, site, true);
+  if (domain == 0 && tm_blk_maybe() && tm_blk_is((void *)ptr))
+    return trl_track(ptr, size, site, true);
   // Domain 0 only: the other tm_tt_domains' table list may be read by
   // tm_track on any thread, but they are rare; keep them locked always.
   bool st = domain == 0 && tm_single_threaded();
@@ -344,8 +344,8 @@ void tm_core_on_free(void *p) {
 }
 
 void tm_trace_table_remove(unsigned domain, uintptr_t ptr) {
-  if (domain == 0 && tm_hdr_maybe() && tm_hdr_is((void *)ptr)) {
-    hdr_track(ptr, 0, NULL, false);
+  if (domain == 0 && tm_blk_maybe() && tm_blk_is((void *)ptr)) {
+    trl_track(ptr, 0, NULL, false);
     return;
   }
   bool st = domain == 0 && tm_single_threaded();

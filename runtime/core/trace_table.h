@@ -2,9 +2,10 @@
 /* trace_table.h - the traces: (domain, ptr) -> (size, traceback id), and the
  * current / peak / dropped counters.
  *
- * Domain 0 (every allocation the hooks see) has two stores. In header mode
- * (below, "Header mode") a traced block carries its trace in a 16-byte
- * header in front of it and a bitmap (header_index.h) says which blocks do;
+ * Domain 0 (every allocation the hooks see) has two stores. In trailer mode
+ * (below, "Trailer mode") a traced block carries its trace in 8 bytes at
+ * the end of glibc's usable size (block_trailer.h) and a bitmap
+ * (block_index.h) says which blocks do;
  * every other block (aligned allocations, blocks from before tm_start,
  * processes where a free could bypass us) goes to the side table, sharded
  * by pointer hash into TM_TRACE_SHARDS tables, each with its own spinlock,
@@ -13,9 +14,9 @@
  * global atomics: exact under threads (see trace_table.c).
  *
  * Lock order: domains lock, shard 0 .. shard N-1, the threads lock
- * (shadow_stack.h, tm_shadow_threads_lock) and then every thread's header
- * operations stopped (tm_tt_hdr_stop), the shared header lock
- * (tm_tt_hdr_shared), the header-index leaf lock, then
+ * (shadow_stack.h, tm_shadow_threads_lock) and then every thread's
+ * trailer-block operations stopped (tm_tt_blk_stop), the shared owner's
+ * lock (tm_tt_blk_shared), the block index's leaf lock, then
  * the intern lock (traceback.c), then raw_alloc's locks, then the
  * shadow-stack registry lock (a leaf).
  */
@@ -26,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block_index.h"
 #include "block_trailer.h"
-#include "header_index.h"
 #include "history.h"
 #include "internal.h"
 #include "shadow_stack.h"
@@ -72,8 +73,8 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr);
 void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr);
 
-/* Register the process for membarrier (trace_table.h, "Header mode": the
- * threads' header lock); at start, before tracing, and in a fork child. */
+/* Register the process for membarrier (trace_table.h, "Trailer mode": the
+ * threads' own locks); at start, before tracing, and in a fork child. */
 void tm_trace_table_init_barrier(void);
 
 /* Every lock, in order (snapshots, clear, fork). */
@@ -107,15 +108,14 @@ int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg);
  *  - every entry's traceback id is one the intern set handed out;
  *  - current equals the sum of the traced sizes (all domains: current is
  *    one counter for all of them), and peak is at least current.
- *  - header blocks: no header of a generation not begun yet; every header
- *    of the current generation has an id the intern set handed out; the
- *    header counts of every owner (thread) add up to the number of such
- *    headers;
- *    their sizes count in current like the side tables' (a bit without a
- *    live header cannot be told from the outside: reading it would be a
- *    read of freed memory, so frees clear the bit first, under the lock);
+ *  - trailer blocks: every traced trailer passes its check and has an id
+ *    the intern set handed out; the counts of every owner (thread) add up
+ *    to the number of traced trailer blocks; their sizes count in current
+ *    like the side tables' (a bit without a live block cannot be told from
+ *    the outside: reading it would be a read of freed memory, so frees
+ *    clear the bit first, under the lock);
  * Exact at any time: every change of a table and of current happens under
- * the key's lock (a header block's: the operating thread's), or on the only
+ * the key's lock (a trailer block's: the operating thread's), or on the only
  * thread, so with every lock held none is half done. For the unit tests. */
 const char *tm_trace_table_validate(void);
 
@@ -126,7 +126,7 @@ const char *tm_trace_table_validate(void);
 typedef enum tm_tt_corruption {
   TM_TT_CORRUPT_COUNT,     /* the count of the shard table of `ptr` */
   TM_TT_CORRUPT_CURRENT,   /* current */
-  TM_TT_CORRUPT_HDR_COUNT, /* the header count of this thread */
+  TM_TT_CORRUPT_BLK_COUNT, /* the trailer count of this thread */
 } tm_tt_corruption_t;
 void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
                                   int64_t delta);
@@ -419,7 +419,7 @@ tm_core_on_free_inline(void *p) {
  * tm_hooks_trailer_mode), malloc(n) while tracing asks glibc for n + 8
  * bytes and hands the program glibc's pointer p; the trace {size, tb}
  * lives in the last 8 bytes of p's usable size (block_trailer.h) and the
- * bit of p in the block index (header_index.h) says so: the bit is set
+ * bit of p in the block index (block_index.h) says so: the bit is set
  * exactly while p is traced. free(p) reads glibc's chunk header (the 8
  * bytes before p, which glibc's free reads anyway) and the trailer, so a
  * traced lifetime adds no cache miss that grows with the live set: the
@@ -428,7 +428,7 @@ tm_core_on_free_inline(void *p) {
  * tm_stop clear every bit, which forgets every trailer trace at once; the
  * blocks stay glibc's, freed by any free.
  *
- * Lock: a lock of the thread that operates (its hdr_owner, shadow_stack.h),
+ * Lock: a lock of the thread that operates (its blk_owner, shadow_stack.h),
  * which no other thread takes on the hot path, so it is never contended
  * and its line never leaves the thread's core; snapshots, clear and fork
  * stop every thread's operations (and take the shared owner's lock), so
@@ -436,7 +436,7 @@ tm_core_on_free_inline(void *p) {
  * at the same time (the program orders a block's free after its malloc),
  * so a lock per block is not needed; what two threads can share is a
  * bitmap word (1 KiB of address space), which is updated with an atomic
- * fetch_or / fetch_and. The count of header traces is per owner (snapshots
+ * fetch_or / fetch_and. The count of trailer traces is per owner (snapshots
  * sum it). A thread without state (before its setup, or while it exits)
  * uses the shared owner, whose busy word is a spinlock. Single-threaded
  * processes take no lock and update the word with a plain load and store
@@ -444,61 +444,61 @@ tm_core_on_free_inline(void *p) {
  *
  * The thread's lock has no atomic read-modify-write (the word's and
  * current's are two already): an asymmetric Dekker. The thread sets its
- * busy mark with a plain store, then reads tm_tt_hdr_stop; whoever stops
- * every operation (lock_all) sets tm_tt_hdr_stop, then makes every running
+ * busy mark with a plain store, then reads tm_tt_blk_stop; whoever stops
+ * every operation (lock_all) sets tm_tt_blk_stop, then makes every running
  * thread of the process execute a full barrier (membarrier's private
  * expedited command, registered at start), then waits for
  * each busy mark to clear. Either the thread's mark is visible to the
  * waiter after that barrier, or the thread's later read sees the stop and
- * it clears its mark and waits (tm_tt_hdr_wait). Without membarrier both
+ * it clears its mark and waits (tm_tt_blk_wait). Without membarrier both
  * sides use a sequentially consistent fence (the classic Dekker), which
  * costs the thread what a lock would. */
 
 /* The owner of threads without state (trace_table.c). Its busy word is a
  * spinlock (exchange to take it), since several threads may use it; it is
  * released like a thread's mark, with a release store of 0, so that
- * tm_tt_hdr_end needs no test of which owner it ends. */
-TM_HIDDEN extern tm_hdr_owner_t tm_tt_hdr_shared;
-/* tm_tt_hdr_stop: TM_TT_HDR_STOPPED while lock_all stops header operations;
- * TM_TT_HDR_FENCE, set for the whole run, when membarrier is not available
- * (then every operation takes tm_tt_hdr_wait, which does the full fence the
+ * tm_tt_blk_end needs no test of which owner it ends. */
+TM_HIDDEN extern tm_blk_owner_t tm_tt_blk_shared;
+/* tm_tt_blk_stop: TM_TT_BLK_STOPPED while lock_all stops block operations;
+ * TM_TT_BLK_FENCE, set for the whole run, when membarrier is not available
+ * (then every operation takes tm_tt_blk_wait, which does the full fence the
  * classic Dekker needs). Both in one word so that the hot path reads and
  * tests one flag. */
-#define TM_TT_HDR_STOPPED 1
-#define TM_TT_HDR_FENCE 2
-TM_HIDDEN extern _Atomic int tm_tt_hdr_stop;
-/* tm_tt_hdr_stop was non-zero after o's mark was set: fence if needed;
+#define TM_TT_BLK_STOPPED 1
+#define TM_TT_BLK_FENCE 2
+TM_HIDDEN extern _Atomic int tm_tt_blk_stop;
+/* tm_tt_blk_stop was non-zero after o's mark was set: fence if needed;
  * while stopped, clear the mark, wait for the end of the stop, mark again. */
-TM_HIDDEN TM_COLD_CALL void tm_tt_hdr_wait(tm_hdr_owner_t *o);
+TM_HIDDEN TM_COLD_CALL void tm_tt_blk_wait(tm_blk_owner_t *o);
 /* Take the shared owner (a thread without state). */
-TM_HIDDEN TM_COLD_CALL tm_hdr_owner_t *tm_tt_hdr_shared_lock(void);
+TM_HIDDEN TM_COLD_CALL tm_blk_owner_t *tm_tt_blk_shared_lock(void);
 
-/* Begin a header-block operation of thread t (its state, NULL if it has
+/* Begin a trailer-block operation of thread t (its state, NULL if it has
  * none; linked in the thread registry while non-NULL: tm_thread_self or
  * tm_thread_own): the owner to count in, locked unless `st`
  * (single-threaded: no lock is taken, so any owner will do, and the shared
  * one, at a fixed address, saves the TLS load and a branch). End it with
- * tm_tt_hdr_end. */
-static inline __attribute__((always_inline)) tm_hdr_owner_t *
-tm_tt_hdr_begin(bool st, tm_thread_t *t) {
+ * tm_tt_blk_end. */
+static inline __attribute__((always_inline)) tm_blk_owner_t *
+tm_tt_blk_begin(bool st, tm_thread_t *t) {
   if (st)
-    return &tm_tt_hdr_shared;
+    return &tm_tt_blk_shared;
   if (__builtin_expect(t == NULL, 0))
-    return tm_tt_hdr_shared_lock();
-  tm_hdr_owner_t *o = &t->hdr_owner;
+    return tm_tt_blk_shared_lock();
+  tm_blk_owner_t *o = &t->blk_owner;
   atomic_store_explicit(&o->busy, 1, memory_order_relaxed);
   // Only a compiler fence: with membarrier, lock_all's barrier orders the
   // mark before this read (the comment above); without it the flag's
-  // TM_TT_HDR_FENCE sends every operation to tm_tt_hdr_wait's full fence.
+  // TM_TT_BLK_FENCE sends every operation to tm_tt_blk_wait's full fence.
   atomic_signal_fence(memory_order_seq_cst);
   if (__builtin_expect(
-          atomic_load_explicit(&tm_tt_hdr_stop, memory_order_acquire) != 0, 0))
-    tm_tt_hdr_wait(o);
+          atomic_load_explicit(&tm_tt_blk_stop, memory_order_acquire) != 0, 0))
+    tm_tt_blk_wait(o);
   return o;
 }
 
 static inline __attribute__((always_inline)) void
-tm_tt_hdr_end(tm_hdr_owner_t *o, bool st) {
+tm_tt_blk_end(tm_blk_owner_t *o, bool st) {
   if (!st)
     atomic_store_explicit(&o->busy, 0, memory_order_release);
 }
@@ -509,7 +509,7 @@ tm_tt_hdr_end(tm_hdr_owner_t *o, bool st) {
  * whether the bit was set: a clear of every bit (tm_clear_traces) between
  * the caller's lock-free test and its lock has untraced the block. */
 static inline __attribute__((always_inline)) void
-tm_tt_hdr_set(_Atomic uint64_t *w, uint64_t bit, bool st) {
+tm_tt_blk_set(_Atomic uint64_t *w, uint64_t bit, bool st) {
   if (st)
     atomic_store_explicit(w,
                           atomic_load_explicit(w, memory_order_relaxed) | bit,
@@ -519,7 +519,7 @@ tm_tt_hdr_set(_Atomic uint64_t *w, uint64_t bit, bool st) {
 }
 
 static inline __attribute__((always_inline)) bool
-tm_tt_hdr_test_clear(_Atomic uint64_t *w, uint64_t bit, bool st) {
+tm_tt_blk_test_clear(_Atomic uint64_t *w, uint64_t bit, bool st) {
   if (st) {
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
     atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
@@ -536,9 +536,9 @@ static inline bool tm_core_busy(void) {
 }
 
 /* The trailer block could not be made here (no leaf: out of runtime memory,
- * or an address beyond 2^48): trace_table_hdr_blocks.c makes the leaf, or
+ * or an address beyond 2^48): trace_table_trailer_blocks.c makes the leaf, or
  * traces the block in the side table. */
-TM_HIDDEN void *tm_core_hdr_alloc_slow(void *p, size_t size,
+TM_HIDDEN void *tm_core_blk_alloc_slow(void *p, size_t size,
                                        const struct tm_site *site,
                                        void (*release)(void *));
 
@@ -551,15 +551,15 @@ TM_HIDDEN TM_COLD_CALL void tm_core_trl_overwritten(uintptr_t p, size_t off,
 /* `p` came from glibc with at least size + 8 bytes (size <=
  * TM_TRL_MAX_SIZE). Trace it if tracing (with the traceback of `site`):
  * its trailer, its bit. Returns p. `release`: the real free, for deferred
- * frees (tm_core_hdr_release). Call with the runtime not busy on this
+ * frees (tm_core_blk_release). Call with the runtime not busy on this
  * thread. */
 static inline __attribute__((always_inline)) void *
-tm_core_hdr_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
+tm_core_blk_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
                          void (*release)(void *)) {
   uintptr_t p = (uintptr_t)ptr;
-  _Atomic uint64_t *w = tm_hdr_word(p);
+  _Atomic uint64_t *w = tm_blk_word(p);
   if (__builtin_expect(w == NULL, 0))
-    return tm_core_hdr_alloc_slow(ptr, size, site, release);
+    return tm_core_blk_alloc_slow(ptr, size, site, release);
   tm_thread_t *t = tm_thread_self;
   if (__builtin_expect(t == NULL, 0))
     t = tm_core_thread_init_slow();
@@ -568,7 +568,7 @@ tm_core_hdr_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, t);
+  tm_blk_owner_t *o = tm_tt_blk_begin(st, t);
   // Re-checked under the lock: tm_stop clears with every lock held.
   if (__builtin_expect(
           atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0, 1)) {
@@ -580,12 +580,12 @@ tm_core_hdr_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
       o->count++;
       tm_hist_on_alloc(t, tb, size, p);
       tm_tt_current_add(size, st);
-      tm_tt_hdr_set(w, tm_hdr_bit(p), st);
+      tm_tt_blk_set(w, tm_blk_bit(p), st);
     } else {
       tm_trace_table_count_drop();
     }
   }
-  tm_tt_hdr_end(o, st);
+  tm_tt_blk_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
   return ptr;
@@ -594,11 +594,11 @@ tm_core_hdr_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
 /* The real free of a trailer block, for frees that were deferred (set by
  * the hooks with the first trailer block: the core does not call the
  * allocator itself). */
-TM_HIDDEN extern void (*_Atomic tm_core_hdr_release)(void *p);
+TM_HIDDEN extern void (*_Atomic tm_core_blk_release)(void *p);
 /* Queue the free of trailer block p (a signal handler's, while the runtime
  * is busy on this thread): the flush forgets it and releases it. false if
  * the queue is full. */
-TM_HIDDEN TM_COLD_CALL bool tm_core_defer_hdr_free(void *p);
+TM_HIDDEN TM_COLD_CALL bool tm_core_defer_blk_free(void *p);
 
 /* Changed with every lock held (clear): a realloc's detached trace from
  * before a clear is not put back. trace_table.c. */
@@ -606,13 +606,13 @@ TM_HIDDEN extern uint64_t tm_tt_clear_generation;
 
 /* realloc of a trailer block: take it out before the real realloc may free
  * it (bit cleared, trace counted out), put it back if that fails. */
-typedef struct tm_hdr_detached {
+typedef struct tm_blk_detached {
   bool traced;
   tm_trailer_t trailer;
   uint64_t generation; /* tm_tt_clear_generation at the detach */
-} tm_hdr_detached_t;
+} tm_blk_detached_t;
 
-/* p had its bit set in word w (tm_hdr_block_word): forget its trace, if it
+/* p had its bit set in word w (tm_blk_block_word): forget its trace, if it
  * is still traced (a clear since the lock-free test clears the bit).
  * `hist_ptr` is what the history hears as the freed address: p for a free
  * by the program, 0 for realloc's detach (the old block goes, never a
@@ -622,13 +622,13 @@ typedef struct tm_hdr_detached {
  * free's forget and realloc's detach (issue 16), inlined into both: a call
  * would add its prologue to every free. */
 static inline __attribute__((always_inline)) bool
-tm_core_hdr_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
-                      tm_hdr_detached_t *d) {
+tm_core_blk_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
+                      tm_blk_detached_t *d) {
   tm_reentrant++;
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
-  tm_hdr_owner_t *o = tm_tt_hdr_begin(st, tm_thread_own);
-  bool traced = tm_tt_hdr_test_clear(w, tm_hdr_bit(p), st);
+  tm_blk_owner_t *o = tm_tt_blk_begin(st, tm_thread_own);
+  bool traced = tm_tt_blk_test_clear(w, tm_blk_bit(p), st);
   if (traced) {
     size_t off = tm_trl_offset(p);
     tm_trailer_t tr = *(const tm_trailer_t *)(p + off);
@@ -645,31 +645,31 @@ tm_core_hdr_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
       traced = false;
     }
   }
-  tm_tt_hdr_end(o, st);
+  tm_tt_blk_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
   return traced;
 }
 
-/* p is a trailer block, w its word (tm_hdr_block_word): forget it. NULL if
+/* p is a trailer block, w its word (tm_blk_block_word): forget it. NULL if
  * the runtime is busy on this thread (a signal handler's free while a table
  * operation was interrupted): then the free is queued and done by the flush
- * (tm_core_defer_hdr_free); with the queue full, the block is left
+ * (tm_core_defer_blk_free); with the queue full, the block is left
  * allocated and traced, as a free lost from a full queue is
  * (docs/semantics.md). Else p, for the real free. */
 static inline __attribute__((always_inline)) void *
-tm_core_hdr_free_inline(void *ptr, _Atomic uint64_t *w) {
+tm_core_blk_free_inline(void *ptr, _Atomic uint64_t *w) {
   if (__builtin_expect(tm_core_busy(), 0)) {
-    tm_core_defer_hdr_free(ptr);
+    tm_core_defer_blk_free(ptr);
     return NULL;
   }
-  tm_core_hdr_forget_as((uintptr_t)ptr, w, (uintptr_t)ptr, NULL);
+  tm_core_blk_forget_as((uintptr_t)ptr, w, (uintptr_t)ptr, NULL);
   return ptr;
 }
 
-/* w: p's word (tm_hdr_block_word). */
-TM_HIDDEN void tm_core_hdr_detach(void *p, _Atomic uint64_t *w,
-                                  tm_hdr_detached_t *d);
-TM_HIDDEN void tm_core_hdr_restore(void *p, const tm_hdr_detached_t *d);
+/* w: p's word (tm_blk_block_word). */
+TM_HIDDEN void tm_core_blk_detach(void *p, _Atomic uint64_t *w,
+                                  tm_blk_detached_t *d);
+TM_HIDDEN void tm_core_blk_restore(void *p, const tm_blk_detached_t *d);
 
 #endif /* TM_TRACE_TABLE_H */

@@ -39,13 +39,13 @@ TM_HIDDEN extern uint32_t tm_tt_ndomains, tm_tt_domains_cap;
 /* Traces not stored (no traceback, out of memory): trace_table_counters.c. */
 TM_HIDDEN extern _Atomic uint64_t tm_tt_dropped;
 
-/* ---- The header-lock barrier (trace_table_hdr_lock.c) ----------------- */
+/* ---- The block-lock barrier (trace_table_blk_lock.c) ------------------ */
 
 /* Every running thread of the process executes a full barrier (the stop
  * side of the Dekker in trace_table.h): lock_all. */
-TM_HIDDEN void tm_tt_hdr_heavy_barrier(void);
+TM_HIDDEN void tm_tt_blk_heavy_barrier(void);
 /* Take the shared owner's busy word as a spinlock (lock_all). */
-TM_HIDDEN void tm_tt_hdr_shared_take(void);
+TM_HIDDEN void tm_tt_blk_shared_take(void);
 
 /* ---- One table (trace_table_slots.c) ----------------------------------- */
 

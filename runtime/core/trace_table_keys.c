@@ -9,7 +9,7 @@
  */
 #include "trace_table_internal.h"
 
-#include "header_index.h"
+#include "block_index.h"
 
 /* The domain-0 shards and the counters are shared with the inlined hot
  * path (trace_table.h). */
@@ -18,9 +18,9 @@ tm_spinlock_t tm_tt_domains_lock = TM_SPINLOCK_INIT;
 domain_tab_t *tm_tt_domains;
 uint32_t tm_tt_ndomains, tm_tt_domains_cap;
 
-/* The lock of the key's hash shard. For a header block it keeps the
+/* The lock of the key's hash shard. For a trailer block it keeps the
  * traceback id valid (clear takes it) and orders the read against
- * tm_track of that block (hdr_track takes it too); the block's malloc and
+ * tm_track of that block (trl_track takes it too); the block's malloc and
  * free are ordered against the query by the program, which must hold a
  * live block to ask about it. */
 void tm_trace_table_lock_key(unsigned domain, uintptr_t ptr) {
@@ -34,7 +34,7 @@ void tm_trace_table_unlock_key(unsigned domain, uintptr_t ptr) {
 bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
                                 uint32_t *tb) {
   TM_ASSERT(tm_spin_held(lock_of(domain, ptr)));
-  if (domain == 0 && tm_hdr_is((void *)ptr)) {
+  if (domain == 0 && tm_blk_is((void *)ptr)) {
     tm_trailer_t t;
     if (!tm_trl_get(ptr, &t))
       return false; /* overwritten by the program: its id is not trusted */

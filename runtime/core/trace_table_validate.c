@@ -98,15 +98,15 @@ static const char *pair_validate(const tm_tt_pair_t *p, int shard,
 /* Trailer blocks: each traced trailer passes its check and has a valid
  * id, and the owners' counts add up to the number of traced trailer
  * blocks. */
-typedef struct hdr_check {
+typedef struct trl_check {
   uint32_t id_bound;
   size_t sum;
   uint64_t count;
   const char *err;
-} hdr_check_t;
+} trl_check_t;
 
-static int hdr_check_one(void *arg, uintptr_t p) {
-  hdr_check_t *c = arg;
+static int trl_check_one(void *arg, uintptr_t p) {
+  trl_check_t *c = arg;
   tm_trailer_t t;
   if (!tm_trl_get(p, &t))
     c->err = "trace table: a trailer that fails its check (a size glibc "
@@ -125,13 +125,13 @@ const char *tm_trace_table_validate(void) {
   uint32_t id_bound = tm_intern_id_bound();
   size_t sum = 0;
   const char *err = NULL;
-  hdr_check_t hc = {.id_bound = id_bound};
-  if (tm_hdr_maybe()) {
-    tm_hdr_foreach(hdr_check_one, &hc);
+  trl_check_t hc = {.id_bound = id_bound};
+  if (tm_blk_maybe()) {
+    tm_blk_foreach(trl_check_one, &hc);
     err = hc.err;
   }
-  if (!err && hc.count != tm_shadow_hdr_count_locked() + tm_tt_hdr_shared.count)
-    err = "trace table: the threads' header count differs from the traced "
+  if (!err && hc.count != tm_shadow_blk_count_locked() + tm_tt_blk_shared.count)
+    err = "trace table: the threads' trailer count differs from the traced "
           "trailer blocks";
   sum = hc.sum;
   for (int i = 0; !err && i < TM_TRACE_SHARDS; i++)
@@ -165,8 +165,8 @@ void tm_trace_table_debug_corrupt(tm_tt_corruption_t what, uintptr_t ptr,
   tm_trace_table_lock_all();
   if (what == TM_TT_CORRUPT_COUNT)
     tm_tt_shard_of(ptr)->t.main.count += (uint32_t)delta;
-  else if (what == TM_TT_CORRUPT_HDR_COUNT)
-    tm_shadow_hdr_count_debug_add_locked(delta);
+  else if (what == TM_TT_CORRUPT_BLK_COUNT)
+    tm_shadow_blk_count_debug_add_locked(delta);
   else
     atomic_fetch_add_explicit(&tm_traced_current, (size_t)delta,
                               memory_order_relaxed);

@@ -34,7 +34,7 @@
  * empties it when it sees another.
  *
  * Locking: tm_intern_capture must be called with a trace-table lock held
- * (a shard lock, a thread's header lock or the domains lock), or on the
+ * (a shard lock, a thread's own block lock or the domains lock), or on the
  * only thread: tm_intern_reset runs with all of them held, which is what
  * makes the lock-free lookup safe. Records and
  * frames never move until that reset.

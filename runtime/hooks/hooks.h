@@ -32,8 +32,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "block_index.h"
 #include "block_trailer.h"
-#include "header_index.h"
 #include "internal.h"
 
 /* internal.h declares tm_reentrant without a TLS model, so position-
@@ -203,7 +203,7 @@ static inline int tm_hooks_trailer_mode(void) {
  * bit, a free must still forget its block's trace under its lock, so that
  * no walk of the bits reads a block that is gone. */
 static inline int tm_hooks_tracing_or_trailers(void) {
-  return tm_hooks_tracing() | tm_hdr_maybe();
+  return tm_hooks_tracing() | tm_blk_maybe();
 }
 
 /* While tracing or with trailers about (hooks_c.c): malloc / calloc that

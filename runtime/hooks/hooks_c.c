@@ -36,7 +36,7 @@ void tm_hooks_record_free(void *ptr) { tm_core_on_free(ptr); }
 
 /* The real free of a trailer block, for the frees the core deferred (a
  * signal handler's, while the runtime was busy on its thread). */
-static void hdr_release(void *p) { tm_real_free(p); }
+static void trl_release(void *p) { tm_real_free(p); }
 
 /* Record a block made with no site (the interposer) only if our family is
  * in effect: else the program's free, not ours, releases it (interpose.c). */
@@ -54,20 +54,20 @@ static inline int record_site(const struct tm_site *site) {
  * does not, use the side table). *out is the block, or NULL if the real
  * allocator failed. Inlined: it is malloc's fast path while tracing. */
 static inline __attribute__((always_inline)) bool
-hdr_malloc(size_t size, const struct tm_site *site, void **out) {
+trl_malloc(size_t size, const struct tm_site *site, void **out) {
   if (!TM_LIKELY(tm_hooks_trailer_mode() && !tm_reentrant &&
                  size <= TM_TRL_MAX_SIZE))
     return false;
   void *b = tm_real_malloc(size + TM_TRL_SIZE);
   *out = TM_LIKELY(b != NULL)
-             ? tm_core_hdr_alloc_inline(b, size, site, hdr_release)
+             ? tm_core_blk_alloc_inline(b, size, site, trl_release)
              : NULL;
   return true;
 }
 
 void *tm_hooks_malloc_traced(size_t size, const struct tm_site *site) {
   void *h;
-  if (hdr_malloc(size, site, &h))
+  if (trl_malloc(size, site, &h))
     return h;
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);
@@ -84,7 +84,7 @@ void *tm_hooks_calloc_traced(size_t nmemb, size_t size,
       !__builtin_mul_overflow(nmemb, size, &total) &&
       total <= TM_TRL_MAX_SIZE) {
     void *b = tm_real_calloc(1, total + TM_TRL_SIZE);
-    return b != NULL ? tm_core_hdr_alloc_inline(b, total, site, hdr_release)
+    return b != NULL ? tm_core_blk_alloc_inline(b, total, site, trl_release)
                      : NULL;
   }
   TM_REAL_BEGIN();
@@ -118,8 +118,8 @@ void tm_hooks_free_slow(void *ptr) {
     return;
   }
   _Atomic uint64_t *w;
-  if (tm_hdr_maybe() && (w = tm_hdr_block_word(ptr)) != NULL) {
-    if (tm_core_hdr_free_inline(ptr, w) != NULL) /* NULL: a handler's free,
+  if (tm_blk_maybe() && (w = tm_blk_block_word(ptr)) != NULL) {
+    if (tm_core_blk_free_inline(ptr, w) != NULL) /* NULL: a handler's free,
                                                     deferred (busy runtime) */
       tm_real_free(ptr);
     return;
@@ -128,7 +128,7 @@ void tm_hooks_free_slow(void *ptr) {
 }
 
 size_t tm_hooks_usable_size(void *ptr) {
-  if (tm_hdr_maybe() && tm_hdr_is(ptr))
+  if (tm_blk_maybe() && tm_blk_is(ptr))
     return tm_real_malloc_usable_size(ptr) - TM_TRL_SIZE;
   return tm_real_malloc_usable_size(ptr);
 }
@@ -136,12 +136,12 @@ size_t tm_hooks_usable_size(void *ptr) {
 /* realloc of a trailer block: the real realloc of p to size + 8, whose
  * result gets the trailer (no table entry moves). A size too large for a
  * trailer goes to the side table. */
-static TM_NOINLINE void *hdr_realloc(void *ptr, _Atomic uint64_t *w,
+static TM_NOINLINE void *trl_realloc(void *ptr, _Atomic uint64_t *w,
                                      size_t size, const struct tm_site *site) {
   if (tm_core_busy()) {
     /* A signal handler's realloc while the runtime is busy on this thread:
      * the bitmap cannot change now. A plain copy (its trace deferred), and
-     * the old block's free deferred too (tm_core_hdr_free_inline). The
+     * the old block's free deferred too (tm_core_blk_free_inline). The
      * copy takes the old block's usable bytes up to its trailer: never
      * fewer than it holds, whatever the trailer says. */
     void *n = NULL;
@@ -153,11 +153,11 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, _Atomic uint64_t *w,
       memcpy(n, ptr, old < size ? old : size);
       tm_core_on_alloc(n, size, site);
     }
-    tm_core_hdr_free_inline(ptr, w);
+    tm_core_blk_free_inline(ptr, w);
     return n;
   }
-  tm_hdr_detached_t d;
-  tm_core_hdr_detach(ptr, w, &d);
+  tm_blk_detached_t d;
+  tm_core_blk_detach(ptr, w, &d);
   /* size 0: glibc frees and returns NULL; an allocator that returns a
    * minimal block instead returns a plain one, traced in the side table.
    * So is a block too large for a trailer. */
@@ -165,14 +165,14 @@ static TM_NOINLINE void *hdr_realloc(void *ptr, _Atomic uint64_t *w,
   void *nb = tm_real_realloc(ptr, trailer ? size + TM_TRL_SIZE : size);
   if (nb == NULL) {
     if (size != 0)
-      tm_core_hdr_restore(ptr, &d); /* the block is still valid (CPython) */
+      tm_core_blk_restore(ptr, &d); /* the block is still valid (CPython) */
     return NULL;
   }
   if (!trailer) {
     tm_core_on_alloc(nb, size, site);
     return nb;
   }
-  return tm_core_hdr_alloc_inline(nb, size, site, hdr_release);
+  return tm_core_blk_alloc_inline(nb, size, site, trl_release);
 }
 
 void *tm_hooks_realloc_slow(void *ptr, size_t size,
@@ -184,8 +184,8 @@ void *tm_hooks_realloc_slow(void *ptr, size_t size,
     return tm_hooks_tracing() ? tm_hooks_malloc_traced(size, site)
                               : tm_real_realloc(NULL, size);
   _Atomic uint64_t *w;
-  if (tm_hdr_maybe() && (w = tm_hdr_block_word(ptr)) != NULL)
-    return hdr_realloc(ptr, w, size, site);
+  if (tm_blk_maybe() && (w = tm_blk_block_word(ptr)) != NULL)
+    return trl_realloc(ptr, w, size, site);
   if (!tm_hooks_tracing()) /* trailers about, but this is not one */
     return tm_real_realloc(ptr, size);
   if (size == 0) {
@@ -245,7 +245,7 @@ void tm_hooks_untraced_free(void *ptr) {
  * call plus the core's fast path, one function (trace_table.h). */
 static TM_NOINLINE void *malloc_slow(size_t size, const struct tm_site *site) {
   void *h;
-  if (hdr_malloc(size, site, &h))
+  if (trl_malloc(size, site, &h))
     return h;
   TM_REAL_BEGIN();
   void *p = tm_real_malloc(size);

@@ -157,7 +157,7 @@ TM_INTERPOSE(pvalloc);
  * the allocator that made the block, never glibc's on a jemalloc block. A
  * trailer block's usable size leaves our trailer out. */
 TM_HIDDEN size_t tm_interpose_malloc_usable_size(void *ptr) {
-  if (TM_UNLIKELY(tm_hdr_maybe()))
+  if (TM_UNLIKELY(tm_blk_maybe()))
     return tm_hooks_usable_size(ptr);
   return tm_real_malloc_usable_size(ptr);
 }

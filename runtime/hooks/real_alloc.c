@@ -362,7 +362,7 @@ static void resolve(void) {
                         memory_order_relaxed);
   atomic_store_explicit(&tm_real_ours_in_effect, ours, memory_order_relaxed);
   resolving--;
-  // Header mode is known now: glibc's fastbin limit follows it (tm_start
+  // Trailer mode is known now: glibc's fastbin limit follows it (tm_start
   // may have run before this resolution).
   tm_fastbins_sync();
 }

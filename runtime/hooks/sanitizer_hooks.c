@@ -74,7 +74,7 @@ __attribute__((constructor(101))) static void install_at_startup(void) {
 
 #else /* !TM_SANITIZER_MODE */
 
-/* Interposition: glibc's fastbin limit follows the header blocks. */
+/* Interposition: glibc's fastbin limit follows the trailer blocks. */
 void tm_hooks_install(void) { tm_fastbins_install(); }
 
 #endif

@@ -20,12 +20,12 @@ static const struct tm_site s_b = {"b.c", "b", NULL, 2, 0, 0, 0};
 #define GIB ((size_t)1 << 30)
 
 /* Blocks from the process's malloc (the interposer, as uninstrumented code
- * calls it): header blocks, in header mode (docs/semantics.md). */
+ * calls it): trailer blocks, in trailer mode (docs/semantics.md). */
 static void *(*volatile g_malloc)(size_t) = malloc;
 static void *(*volatile g_realloc)(void *, size_t) = realloc;
 static void (*volatile g_free)(void *) = free;
-enum { NHDR = 300 };
-static void *hdr_blocks[NHDR];
+enum { NTRL = 300 };
+static void *trl_blocks[NTRL];
 
 /* Does `err` name the broken invariant `what`? (Used by the corruption
  * tests, which exist only where TM_DEBUG gives the hooks to corrupt.) */
@@ -41,13 +41,13 @@ static void fill(void) {
     tm_core_on_alloc((void *)(i * 16), i % 100 + 1, i % 2 ? &s_a : &s_b);
   for (uintptr_t i = 1; i <= 3000; i++)
     CHECK_EQ_INT(tm_track(7, i * 8, 3), 0);
-  CHECK_EQ_INT(tm_track(7, 0, 11), 0);                // key 0
-  CHECK_EQ_INT(tm_track(8, 0, 5 * GIB), 0);           // key 0, big size
-  CHECK_EQ_INT(tm_track(0, 0x7f0000, 6 * GIB), 0);    // big, domain 0
+  CHECK_EQ_INT(tm_track(7, 0, 11), 0);                 // key 0
+  CHECK_EQ_INT(tm_track(8, 0, 5 * GIB), 0);            // key 0, big size
+  CHECK_EQ_INT(tm_track(0, 0x7f0000, 6 * GIB), 0);     // big, domain 0
   CHECK_EQ_INT(tm_track(9, 0x7f0000, 4 * GIB - 1), 0); // exactly the mark
-  for (int i = 0; i < NHDR; i++) {
-    g_free(hdr_blocks[i]); // from the previous fill, if any (an old session)
-    hdr_blocks[i] = g_malloc((size_t)i * 8);
+  for (int i = 0; i < NTRL; i++) {
+    g_free(trl_blocks[i]); // from the previous fill, if any (an old session)
+    trl_blocks[i] = g_malloc((size_t)i * 8);
   }
 }
 
@@ -59,12 +59,12 @@ static void churn(void) {
   CHECK_EQ_INT(tm_track(0, 0x7f0000, 12), 0); // big -> small
   CHECK_EQ_INT(tm_track(7, 8, 8 * GIB), 0);   // small -> big
   CHECK_EQ_INT(tm_untrack(8, 0), 0);
-  for (int i = 0; i < NHDR; i += 3) {
-    g_free(hdr_blocks[i]);
-    hdr_blocks[i] = NULL;
+  for (int i = 0; i < NTRL; i += 3) {
+    g_free(trl_blocks[i]);
+    trl_blocks[i] = NULL;
   }
-  for (int i = 1; i < NHDR; i += 3) // moves with its header, or not
-    hdr_blocks[i] = g_realloc(hdr_blocks[i], (size_t)i * 100);
+  for (int i = 1; i < NTRL; i += 3) // gets a trailer at its new end
+    trl_blocks[i] = g_realloc(trl_blocks[i], (size_t)i * 100);
 }
 
 #ifdef TM_DEBUG
@@ -74,12 +74,12 @@ static void corruptions(void) {
   CHECK(reports(tm_trace_table_validate(), "count differs"));
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_COUNT, 32, -1);
   CHECK_VALID();
-  // This thread's count of header traces, one off.
-  tm_trace_table_debug_corrupt(TM_TT_CORRUPT_HDR_COUNT,
-                               (uintptr_t)hdr_blocks[2], 1);
-  CHECK(reports(tm_trace_table_validate(), "header count differs"));
-  tm_trace_table_debug_corrupt(TM_TT_CORRUPT_HDR_COUNT,
-                               (uintptr_t)hdr_blocks[2], -1);
+  // This thread's count of trailer traces, one off.
+  tm_trace_table_debug_corrupt(TM_TT_CORRUPT_BLK_COUNT,
+                               (uintptr_t)trl_blocks[2], 1);
+  CHECK(reports(tm_trace_table_validate(), "trailer count differs"));
+  tm_trace_table_debug_corrupt(TM_TT_CORRUPT_BLK_COUNT,
+                               (uintptr_t)trl_blocks[2], -1);
   CHECK_VALID();
   // current one byte off either way.
   tm_trace_table_debug_corrupt(TM_TT_CORRUPT_CURRENT, 0, 1);
@@ -114,8 +114,8 @@ int main(void) {
   fill();
   tm_stop();
   CHECK_VALID();
-  for (int i = 0; i < NHDR; i++) // header blocks of a stopped session
-    g_free(hdr_blocks[i]);
+  for (int i = 0; i < NTRL; i++) // trailer blocks of a stopped session
+    g_free(trl_blocks[i]);
   CHECK_VALID();
   return CHECK_DONE();
 }

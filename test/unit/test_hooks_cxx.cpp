@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <sys/resource.h>
 
-#include "header_index.h"
+#include "block_index.h"
 #include "hooks/hooks_test.h"
 
 static const size_t kHuge = SIZE_MAX / 4;
@@ -31,7 +31,7 @@ static void test_new_delete_accounting() {
   // Over glibc (no sanitizer) an unaligned new is a trailer block, as
   // malloc's are: its trace in the block, not in the side table.
   if (!HT_SANITIZER)
-    CHECK(tm_hdr_is(p) && tm_hdr_is(a));
+    CHECK(tm_blk_is(p) && tm_blk_is(a));
   __tm__ZdlPv(p, nullptr);
   __tm__ZdaPv(a, nullptr);
   CHECK_EQ_INT(ht_current(), c0);

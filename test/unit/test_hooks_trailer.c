@@ -22,7 +22,7 @@
 #include "hooks.h"
 #include "hooks/hooks_test.h"
 
-#define HDR (!HT_SANITIZER)
+#define TRL (!HT_SANITIZER)
 
 /* The global malloc family: the interposer, as uninstrumented code calls
  * it (through volatile pointers, so the compiler keeps every call). */
@@ -38,8 +38,8 @@ static void test_usable_size_and_alignment(void) {
     char *p = __tm_malloc(n, &s);
     CHECK(p != NULL);
     CHECK(((uintptr_t)p & 15) == 0); /* glibc's 16-byte alignment kept */
-    if (HDR)
-      CHECK(tm_hdr_is(p));
+    if (TRL)
+      CHECK(tm_blk_is(p));
     size_t u = g_usable(p);
     CHECK(u >= n);
     /* Every usable byte is the program's: writing them all must not touch
@@ -51,12 +51,12 @@ static void test_usable_size_and_alignment(void) {
   }
   /* The interposer (uninstrumented code's malloc) makes them too. */
   char *q = g_malloc(40);
-  if (HDR)
-    CHECK(tm_hdr_is(q));
+  if (TRL)
+    CHECK(tm_blk_is(q));
   CHECK(ht_traced(q));
   memset(q, 1, g_usable(q));
   g_free(q);
-  CHECK(!ht_traced(q) || !HDR);
+  CHECK(!ht_traced(q) || !TRL);
   CHECK_EQ_INT(ht_current(), c0);
   CHECK_VALID();
 }
@@ -76,8 +76,8 @@ static void test_calloc_realloc(void) {
   /* Grow: the trailer is written anew; the trace is the realloc's. */
   p = __tm_realloc(p, 100000, &s_realloc);
   CHECK(p != NULL);
-  if (HDR)
-    CHECK(tm_hdr_is(p));
+  if (TRL)
+    CHECK(tm_blk_is(p));
   for (int i = 0; i < 100; i++)
     CHECK(p[i] == (unsigned char)i);
   CHECK_EQ_INT(ht_current() - c0, 100000);
@@ -88,8 +88,8 @@ static void test_calloc_realloc(void) {
   CHECK_EQ_INT(errno, ENOMEM);
   CHECK_EQ_INT(ht_current() - c0, 100000);
   HT_CHECK_SITE(p, s_realloc);
-  if (HDR)
-    CHECK(tm_hdr_is(p));
+  if (TRL)
+    CHECK(tm_blk_is(p));
   /* Shrink. */
   p = __tm_realloc(p, 50, &s_realloc);
   for (int i = 0; i < 50; i++)
@@ -97,6 +97,40 @@ static void test_calloc_realloc(void) {
   CHECK_EQ_INT(ht_current() - c0, 50);
   CHECK_VALID();
   __tm_free(p, &s_free);
+  CHECK_EQ_INT(ht_current(), c0);
+  CHECK_VALID();
+}
+
+/* Blocks glibc maps on their own (above its mmap threshold, 128 KiB at
+ * first) have 8 bytes less of their chunk usable: their trailer is found
+ * all the same, through small -> mapped -> small reallocs too. */
+static void test_mmapped(void) {
+  HT_SITE(s);
+  size_t c0 = ht_current();
+  size_t big = (size_t)4 << 20; /* above any threshold glibc reaches here */
+  char *p = __tm_malloc(big, &s);
+  CHECK(p != NULL);
+  if (TRL)
+    CHECK(tm_blk_is(p));
+  size_t u = g_usable(p);
+  CHECK(u >= big && u < big + 4096);
+  memset(p, 0x5a, u); /* every usable byte is the program's */
+  CHECK_EQ_INT(ht_current() - c0, big);
+  CHECK_VALID();
+  p = __tm_realloc(p, 100, &s); /* mapped, shrunk */
+  CHECK(p != NULL && p[99] == 0x5a);
+  CHECK_EQ_INT(ht_current() - c0, 100);
+  p = __tm_realloc(p, big + 1, &s);
+  CHECK(p != NULL && p[99] == 0x5a);
+  memset(p, 0x5b, g_usable(p));
+  CHECK_EQ_INT(ht_current() - c0, big + 1);
+  CHECK_VALID();
+  __tm_free(p, &s);
+  CHECK_EQ_INT(ht_current(), c0);
+  char *z = __tm_calloc(1, big, &s);
+  CHECK(z != NULL && z[0] == 0 && z[big - 1] == 0);
+  CHECK_EQ_INT(ht_current() - c0, big);
+  __tm_free(z, &s);
   CHECK_EQ_INT(ht_current(), c0);
   CHECK_VALID();
 }
@@ -115,7 +149,7 @@ static void test_aligned(void) {
   CHECK(((uintptr_t)m & 4095) == 0);
   CHECK(((uintptr_t)v & 4095) == 0);
   CHECK(((uintptr_t)pm & 255) == 0);
-  CHECK(!tm_hdr_is(a) && !tm_hdr_is(m) && !tm_hdr_is(v) && !tm_hdr_is(pm));
+  CHECK(!tm_blk_is(a) && !tm_blk_is(m) && !tm_blk_is(v) && !tm_blk_is(pm));
   CHECK(ht_traced(a) && ht_traced(m) && ht_traced(v) && ht_traced(pm));
   CHECK_EQ_INT(ht_current() - c0, 128 + 10 + 10 + 33);
   CHECK(g_usable(a) >= 128);
@@ -131,14 +165,14 @@ static void test_aligned(void) {
   CHECK_VALID();
 }
 
-/* A block allocated before tm_start has no header; its realloc while
+/* A block allocated before tm_start has no trailer; its realloc while
  * tracing is traced (side table), and frees correctly. */
 static void test_realloc_before_start(void) {
   HT_SITE(s);
   tm_stop();
   char *p = __tm_malloc(64, &s);
   char *q = g_malloc(64);
-  CHECK(!tm_hdr_is(p) && !tm_hdr_is(q));
+  CHECK(!tm_blk_is(p) && !tm_blk_is(q));
   memset(p, 7, 64);
   CHECK_EQ_INT(tm_start(25), TM_OK);
   size_t c0 = ht_current();
@@ -167,7 +201,7 @@ static void test_after_stop_and_clear(void) {
   tm_clear_traces();
   CHECK_EQ_INT(ht_current(), 0);
   CHECK(!ht_traced(a));
-  CHECK(!tm_hdr_is(a));
+  CHECK(!tm_blk_is(a));
   CHECK_VALID();
   __tm_free(b, &s); /* untraced now: current stays 0 */
   CHECK_EQ_INT(ht_current(), 0);
@@ -218,7 +252,7 @@ static void test_track_domain0(void) {
   CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 1000), 0);
   CHECK_EQ_INT(ht_current() - c0, 1000); /* replaced, not added */
   CHECK(ht_traced(p));
-  CHECK(!tm_hdr_is(p)); /* 1000 bytes: the side table's */
+  CHECK(!tm_blk_is(p)); /* 1000 bytes: the side table's */
   CHECK_VALID();
   CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 99), 0);
   CHECK_EQ_INT(ht_current() - c0, 99);
@@ -230,8 +264,8 @@ static void test_track_domain0(void) {
   p = __tm_malloc(100, &s);
   CHECK_EQ_INT(tm_track(0, (uintptr_t)p, 97), 0); /* fits: the trailer */
   CHECK_EQ_INT(ht_current() - c0, 97);
-  if (HDR)
-    CHECK(tm_hdr_is(p));
+  if (TRL)
+    CHECK(tm_blk_is(p));
   CHECK_VALID();
   CHECK_EQ_INT(tm_untrack(0, (uintptr_t)p), 0);
   CHECK_EQ_INT(ht_current(), c0);
@@ -355,8 +389,8 @@ static void test_cross_thread(void) {
     for (int i = 0; i < XT_BLOCKS; i++)
       if (xt_blocks[t][i]) {
         held += 200;
-        if (HDR)
-          CHECK(tm_hdr_is(xt_blocks[t][i]));
+        if (TRL)
+          CHECK(tm_blk_is(xt_blocks[t][i]));
       }
   CHECK_EQ_INT(held, (size_t)XT_THREADS * XT_BLOCKS / 2 * 200);
   CHECK_EQ_INT(traced_here(), held);
@@ -403,7 +437,7 @@ static void test_fork_threads(void) {
     // Trailer blocks only: under TSan, frees in the child of a
     // multi-threaded process did not reach the runtime (current stayed),
     // so the sanitizer builds check the inherited state alone.
-    if (HDR) {
+    if (TRL) {
       for (int i = 0; i < FT_BLOCKS; i++)
         g_free(ft_blocks[i]);
       ok &= ht_current() == c - FT_BLOCKS * 64;
@@ -419,8 +453,8 @@ static void test_fork_threads(void) {
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   c = ht_current();
   for (int i = 0; i < FT_BLOCKS; i++) {
-    if (HDR)
-      CHECK(tm_hdr_is(ft_blocks[i]));
+    if (TRL)
+      CHECK(tm_blk_is(ft_blocks[i]));
     g_free(ft_blocks[i]);
   }
   CHECK_EQ_INT(ht_current(), c - FT_BLOCKS * 64);
@@ -432,13 +466,13 @@ static void test_fork_threads(void) {
  * still forgets the block, counts out at most its size (current never
  * drops below the other traces) and warns once; nothing crashes. */
 static void test_overwritten_trailer(void) {
-  if (!HDR)
+  if (!TRL)
     return;
   HT_SITE(s);
   tm_clear_traces();
   char *keep = __tm_malloc(1000, &s);
   char *p = __tm_malloc(48, &s); /* 48 + 8 rounds to 56: trailer at p + 48 */
-  CHECK(tm_hdr_is(p));
+  CHECK(tm_blk_is(p));
   CHECK_EQ_INT(g_usable(p), 48);
   CHECK_EQ_INT(ht_current(), 1048);
   CHECK_VALID();
@@ -451,7 +485,7 @@ static void test_overwritten_trailer(void) {
   tm_snapshot_free(snap);
   __tm_free(p, &s);
   CHECK(ht_current() >= 1000 && ht_current() <= 1048);
-  CHECK(!tm_hdr_is(p));
+  CHECK(!tm_blk_is(p));
   __tm_free(keep, &s);
   tm_clear_traces();
   CHECK_EQ_INT(ht_current(), 0);
@@ -463,6 +497,7 @@ int main(void) {
   CHECK_EQ_INT(tm_start(25), TM_OK);
   test_usable_size_and_alignment();
   test_calloc_realloc();
+  test_mmapped();
   test_aligned();
   test_realloc_before_start();
   test_after_stop_and_clear();

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
-/* header_index.h - which blocks carry their trace in them: one bit per
+/* block_index.h - which blocks carry their trace in them: one bit per
  * 16-byte granule of address space, in a radix tree that follows the
  * heap's layout.
  *
@@ -29,8 +29,8 @@
  * leaf pointers are atomics, read relaxed / acquire, so such a reader
  * never sees a torn or half-published value.
  */
-#ifndef TM_HEADER_INDEX_H
-#define TM_HEADER_INDEX_H
+#ifndef TM_BLOCK_INDEX_H
+#define TM_BLOCK_INDEX_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,95 +39,95 @@
 
 #include "visibility.h"
 
-#define TM_HDR_ADDR_BITS 48
-#define TM_HDR_LEAF_SHIFT 22 /* 4 MiB of address space per leaf */
-#define TM_HDR_MID_SHIFT 35  /* 32 GiB per mid node */
-#define TM_HDR_FANOUT 8192   /* root and mid node entries */
-#define TM_HDR_LEAF_WORDS ((1u << (TM_HDR_LEAF_SHIFT - 4)) / 64)
+#define TM_BLK_ADDR_BITS 48
+#define TM_BLK_LEAF_SHIFT 22 /* 4 MiB of address space per leaf */
+#define TM_BLK_MID_SHIFT 35  /* 32 GiB per mid node */
+#define TM_BLK_FANOUT 8192   /* root and mid node entries */
+#define TM_BLK_LEAF_WORDS ((1u << (TM_BLK_LEAF_SHIFT - 4)) / 64)
 
-_Static_assert((1ull << (TM_HDR_MID_SHIFT - TM_HDR_LEAF_SHIFT)) ==
-                   TM_HDR_FANOUT,
+_Static_assert((1ull << (TM_BLK_MID_SHIFT - TM_BLK_LEAF_SHIFT)) ==
+                   TM_BLK_FANOUT,
                "mid node fanout");
-_Static_assert((1ull << (TM_HDR_ADDR_BITS - TM_HDR_MID_SHIFT)) == TM_HDR_FANOUT,
+_Static_assert((1ull << (TM_BLK_ADDR_BITS - TM_BLK_MID_SHIFT)) == TM_BLK_FANOUT,
                "root fanout");
 
-typedef struct tm_hdr_leaf {
-  _Atomic uint64_t w[TM_HDR_LEAF_WORDS];
-} tm_hdr_leaf_t;
+typedef struct tm_blk_leaf {
+  _Atomic uint64_t w[TM_BLK_LEAF_WORDS];
+} tm_blk_leaf_t;
 
-typedef struct tm_hdr_mid {
-  tm_hdr_leaf_t *_Atomic leaf[TM_HDR_FANOUT];
-} tm_hdr_mid_t;
+typedef struct tm_blk_mid {
+  tm_blk_leaf_t *_Atomic leaf[TM_BLK_FANOUT];
+} tm_blk_mid_t;
 
-TM_HIDDEN extern tm_hdr_mid_t *_Atomic tm_hdr_root[TM_HDR_FANOUT];
+TM_HIDDEN extern tm_blk_mid_t *_Atomic tm_blk_root[TM_BLK_FANOUT];
 /* Set (for good) when the first leaf is made: from then on, a free must
  * look for a bit while any may be set (hooks.h,
  * tm_hooks_tracing_or_trailers). */
-TM_HIDDEN extern _Atomic int tm_hdr_any;
+TM_HIDDEN extern _Atomic int tm_blk_any;
 
-static inline int tm_hdr_maybe(void) {
-  return atomic_load_explicit(&tm_hdr_any, memory_order_relaxed);
+static inline int tm_blk_maybe(void) {
+  return atomic_load_explicit(&tm_blk_any, memory_order_relaxed);
 }
 
 /* The word holding the bit of p, or NULL if its leaf does not exist. */
-static inline _Atomic uint64_t *tm_hdr_word(uintptr_t p) {
-  if (p >> TM_HDR_ADDR_BITS)
+static inline _Atomic uint64_t *tm_blk_word(uintptr_t p) {
+  if (p >> TM_BLK_ADDR_BITS)
     return NULL;
-  tm_hdr_mid_t *m = atomic_load_explicit(&tm_hdr_root[p >> TM_HDR_MID_SHIFT],
+  tm_blk_mid_t *m = atomic_load_explicit(&tm_blk_root[p >> TM_BLK_MID_SHIFT],
                                          memory_order_acquire);
   if (!m)
     return NULL;
-  tm_hdr_leaf_t *l = atomic_load_explicit(
-      &m->leaf[(p >> TM_HDR_LEAF_SHIFT) & (TM_HDR_FANOUT - 1)],
+  tm_blk_leaf_t *l = atomic_load_explicit(
+      &m->leaf[(p >> TM_BLK_LEAF_SHIFT) & (TM_BLK_FANOUT - 1)],
       memory_order_acquire);
   if (!l)
     return NULL;
-  return &l->w[(p >> 10) & (TM_HDR_LEAF_WORDS - 1)];
+  return &l->w[(p >> 10) & (TM_BLK_LEAF_WORDS - 1)];
 }
 
-static inline uint64_t tm_hdr_bit(uintptr_t p) {
+static inline uint64_t tm_blk_bit(uintptr_t p) {
   return 1ull << ((p >> 4) & 63);
 }
 
 /* Is p a traced trailer block? (p need not be one of ours at all.) */
-static inline bool tm_hdr_is(const void *ptr) {
+static inline bool tm_blk_is(const void *ptr) {
   uintptr_t p = (uintptr_t)ptr;
   if (p & 15)
     return false;
-  _Atomic uint64_t *w = tm_hdr_word(p);
-  return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_hdr_bit(p));
+  _Atomic uint64_t *w = tm_blk_word(p);
+  return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_blk_bit(p));
 }
 
-/* The word holding p's bit if p is a trailer block, else NULL: tm_hdr_is
+/* The word holding p's bit if p is a trailer block, else NULL: tm_blk_is
  * that also hands the word to the free (one lookup of the radix tree per
  * operation, not two: the compiler does not merge the acquire loads). */
-static inline _Atomic uint64_t *tm_hdr_block_word(const void *ptr) {
+static inline _Atomic uint64_t *tm_blk_block_word(const void *ptr) {
   uintptr_t p = (uintptr_t)ptr;
   if (p & 15)
     return NULL;
-  _Atomic uint64_t *w = tm_hdr_word(p);
-  return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_hdr_bit(p))
+  _Atomic uint64_t *w = tm_blk_word(p);
+  return w && (atomic_load_explicit(w, memory_order_relaxed) & tm_blk_bit(p))
              ? w
              : NULL;
 }
 
 /* The word of p, its leaf made if needed; NULL when it cannot be (address
  * beyond 2^48, or the runtime out of memory). */
-TM_HIDDEN _Atomic uint64_t *tm_hdr_word_make(uintptr_t p);
+TM_HIDDEN _Atomic uint64_t *tm_blk_word_make(uintptr_t p);
 
 /* The lock that serialises leaf creation (lock order: after the trace
  * table's shard locks, before raw_alloc's). For lock_all / fork. */
-TM_HIDDEN void tm_hdr_lock(void);
-TM_HIDDEN void tm_hdr_unlock(void);
-TM_HIDDEN void tm_hdr_reset_lock(void);
+TM_HIDDEN void tm_blk_lock(void);
+TM_HIDDEN void tm_blk_unlock(void);
+TM_HIDDEN void tm_blk_reset_lock(void);
 
 /* Every trailer block, in address order: fn(arg, p); non-zero stops the
  * walk and is returned. With every trace-table lock held. */
-typedef int (*tm_hdr_fn)(void *arg, uintptr_t p);
-TM_HIDDEN int tm_hdr_foreach(tm_hdr_fn fn, void *arg);
+typedef int (*tm_blk_fn)(void *arg, uintptr_t p);
+TM_HIDDEN int tm_blk_foreach(tm_blk_fn fn, void *arg);
 
 /* Clear every bit (tm_clear_traces, tm_stop). With every trace-table lock
  * held. */
-TM_HIDDEN void tm_hdr_clear_all(void);
+TM_HIDDEN void tm_blk_clear_all(void);
 
-#endif /* TM_HEADER_INDEX_H */
+#endif /* TM_BLOCK_INDEX_H */
