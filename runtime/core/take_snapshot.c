@@ -170,7 +170,7 @@ static tm_status_t copy_traces(tm_snapshot_t *snap, int limit) {
   c.frames = tm_raw_alloc(sc_bytes, TM_MEM_OBJECTS);
   tm_status_t st = TM_ENOMEM;
   if (c.tb_map && c.frame_map && c.frames && copy_threads(snap) == TM_OK &&
-      tm_snapshot_reserve(snap, tm_trace_table_count_locked()) == TM_OK &&
+      tm_snapshot_reserve_all(snap, tm_trace_table_count_locked()) == TM_OK &&
       tm_trace_table_foreach_locked(add_trace, &c) == 0 &&
       copy_history(&c) == TM_OK)
     st = TM_OK;

@@ -228,6 +228,13 @@ tm_status_t tm_snapshot_reserve(tm_snapshot_t *snap, size_t n) {
   return TM_OK;
 }
 
+tm_status_t tm_snapshot_reserve_all(tm_snapshot_t *snap, size_t n) {
+  tm_status_t st = tm_snapshot_reserve(snap, n);
+  if (st == TM_OK)
+    tm_raw_populate(snap->traces + snap->ntraces, n * sizeof(tm_trace_t));
+  return st;
+}
+
 tm_status_t tm_snapshot_append(tm_snapshot_t *snap, unsigned int domain,
                                size_t size, const tm_traceback_t *tb) {
   return tm_snapshot_append_thread(snap, domain, size, tb, TM_THREAD_NONE);

@@ -120,6 +120,22 @@ static size_t page_size(void) {
   return ps;
 }
 
+void tm_raw_populate(void *p, size_t size) {
+#ifdef MADV_POPULATE_WRITE
+  // Only whole pages inside the range: those around it may not be ours.
+  uintptr_t ps = tm_raw_page_size();
+  uintptr_t b = ((uintptr_t)p + ps - 1) & ~(ps - 1);
+  uintptr_t e = ((uintptr_t)p + size) & ~(ps - 1);
+  if (e > b) {
+    (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+    (void)madvise((void *)b, e - b, MADV_POPULATE_WRITE);
+  }
+#else
+  (void)p;
+  (void)size;
+#endif
+}
+
 static void *map_pages(size_t size) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -45,6 +45,14 @@ void tm_raw_unmap(void *p, size_t size, tm_mem_category_t cat);
 /* The system page size. */
 size_t tm_raw_page_size(void);
 
+/* The whole pages of [p, p + size) are about to be written: back them with
+ * huge pages where the kernel can (MADV_HUGEPAGE: fewer TLB misses on a
+ * large array written once) and fault them in at once
+ * (MADV_POPULATE_WRITE) instead of one fault per page, which costs
+ * microseconds each on a virtual machine. Best effort: a kernel without
+ * them (before 5.14) leaves the pages to fault as usual. */
+void tm_raw_populate(void *p, size_t size);
+
 /* Bytes currently handed out in a category (size-class rounded, headers and
  * mapping rounding included). */
 size_t tm_raw_usage(tm_mem_category_t cat);
