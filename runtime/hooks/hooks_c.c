@@ -127,9 +127,12 @@ void tm_hooks_free_slow(void *ptr) {
   free_not_trailer(ptr);
 }
 
+/* A trailer block's usable size is glibc's, from its chunk header, less the
+ * trailer: the offset of the trailer, with no call into glibc (SQLite asks
+ * it of every block it allocates and frees). */
 size_t tm_hooks_usable_size(void *ptr) {
   if (tm_blk_maybe() && tm_blk_is(ptr))
-    return tm_real_malloc_usable_size(ptr) - TM_TRL_SIZE;
+    return tm_trl_offset((uintptr_t)ptr);
   return tm_real_malloc_usable_size(ptr);
 }
 
