@@ -94,10 +94,11 @@ typedef struct collect {
 
 static int add_trl(void *arg, uintptr_t p) {
   collect_t *c = arg;
-  tm_trailer_t t;
-  if (c->n == c->max || !tm_trl_get(p, &t))
+  size_t size;
+  uint32_t tb;
+  if (c->n == c->max || !tm_trl_get(p, &size, &tb))
     return 0;
-  c->b[c->n++] = (tm_leak_block_t){p, t.size, t.tb, TM_LEAK_ST_UNMARKED};
+  c->b[c->n++] = (tm_leak_block_t){p, size, tb, TM_LEAK_ST_UNMARKED};
   return 0;
 }
 

@@ -199,8 +199,8 @@ add_locked(tm_tt_pair_t *p, uintptr_t ptr, size_t size,
 
 /* tm_track(0, p) / tm_untrack(0, p) of a trailer block: its trace is the
  * trailer (CPython: tracking an address again replaces its trace). A size
- * the trailer cannot hold (one glibc's rounding could not have given this
- * block: block_trailer.h) moves the trace to the side table. Under the
+ * the trailer cannot record (not within TM_TRL_MAX_DELTA below the
+ * trailer: block_trailer.h) moves the trace to the side table. Under the
  * key's shard lock (tm_trace_table_lock_key: a concurrent
  * get_object_traceback; the side table's lock for that move) and this
  * thread's own lock (the owner of the count). */
@@ -214,25 +214,24 @@ static int trl_track(uintptr_t ptr, size_t size, const struct tm_site *site,
   if (!add || atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
     rc = 0;
     _Atomic uint64_t *w = tm_blk_word(ptr);
-    size_t off = tm_trl_offset(ptr);
-    tm_trailer_t *tr = (tm_trailer_t *)(ptr + off);
+    size_t off = tm_trl_offset(ptr), old;
+    uint32_t old_tb;
     if (tm_tt_blk_test_clear(w, tm_blk_bit(ptr), false)) {
       sh->count--;
-      if (tm_trl_size_fits(ptr, off, tr->size)) {
-        tm_hist_on_free(tr->tb, tr->size, 0);
-        tm_tt_current_sub(tr->size, false);
+      if (tm_trl_read(ptr, off, &old, &old_tb)) {
+        tm_hist_on_free(old_tb, old, 0);
+        tm_tt_current_sub(old, false);
       } else {
         tm_core_trl_overwritten(ptr, off, false);
       }
     }
-    if (add && size <= TM_TRL_MAX_SIZE &&
-        tm_trl_size_fits(ptr, off, (uint32_t)size)) {
+    if (add && tm_trl_delta_fits(off, size)) {
       unsigned limit =
           (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);
       uint32_t tb = tm_intern_capture(site, limit);
       rc = -1;
       if (tb) {
-        *tr = (tm_trailer_t){(uint32_t)size, tb};
+        *(tm_trailer_t *)(ptr + off) = tm_trl_make(ptr, off, size, tb);
         tm_tt_blk_set(w, tm_blk_bit(ptr), false);
         sh->count++;
         tm_hist_on_alloc(tm_thread_self, tb, size, ptr);

@@ -536,7 +536,8 @@ static inline bool tm_core_busy(void) {
 }
 
 /* The trailer block could not be made here (no leaf: out of runtime memory,
- * or an address beyond 2^48): trace_table_trailer_blocks.c makes the leaf, or
+ * or an address beyond 2^48; or a chunk glibc mapped on its own, whose size
+ * a trailer cannot record): trace_table_trailer_blocks.c makes the leaf, or
  * traces the block in the side table. */
 TM_HIDDEN void *tm_core_blk_alloc_slow(void *p, size_t size,
                                        const struct tm_site *site,
@@ -550,15 +551,16 @@ TM_HIDDEN TM_COLD_CALL void tm_core_trl_overwritten(uintptr_t p, size_t off,
 
 /* `p` came from glibc with at least size + 8 bytes (size <=
  * TM_TRL_MAX_SIZE). Trace it if tracing (with the traceback of `site`):
- * its trailer, its bit. Returns p. `release`: the real free, for deferred
- * frees (tm_core_blk_release). Call with the runtime not busy on this
- * thread. */
+ * its trailer, its bit (an mmapped chunk: the side table). Returns p.
+ * `release`: the real free, for deferred frees (tm_core_blk_release). Call with
+ * the runtime not busy on this thread. */
 static inline __attribute__((always_inline)) void *
 tm_core_blk_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
                          void (*release)(void *)) {
   uintptr_t p = (uintptr_t)ptr;
   _Atomic uint64_t *w = tm_blk_word(p);
-  if (__builtin_expect(w == NULL, 0))
+  uint64_t cw = tm_trl_chunk_word(p);
+  if (__builtin_expect(w == NULL || (cw & TM_TRL_GLIBC_MMAPPED), 0))
     return tm_core_blk_alloc_slow(ptr, size, site, release);
   tm_thread_t *t = tm_thread_self;
   if (__builtin_expect(t == NULL, 0))
@@ -576,7 +578,8 @@ tm_core_blk_alloc_inline(void *ptr, size_t size, const struct tm_site *site,
     if (!tb)
       tb = tm_intern_capture(site, limit);
     if (__builtin_expect(tb != 0, 1)) {
-      *tm_trl_at(p) = (tm_trailer_t){(uint32_t)size, tb};
+      size_t off = tm_trl_offset_of(cw);
+      *(tm_trailer_t *)(p + off) = tm_trl_make(p, off, size, tb);
       o->count++;
       tm_hist_on_alloc(t, tb, size, p);
       tm_tt_current_add(size, st);
@@ -608,7 +611,8 @@ TM_HIDDEN extern uint64_t tm_tt_clear_generation;
  * it (bit cleared, trace counted out), put it back if that fails. */
 typedef struct tm_blk_detached {
   bool traced;
-  tm_trailer_t trailer;
+  uint32_t tb;
+  size_t size;
   uint64_t generation; /* tm_tt_clear_generation at the detach */
 } tm_blk_detached_t;
 
@@ -616,7 +620,7 @@ typedef struct tm_blk_detached {
  * is still traced (a clear since the lock-free test clears the bit).
  * `hist_ptr` is what the history hears as the freed address: p for a free
  * by the program, 0 for realloc's detach (the old block goes, never a
- * temporary). `d`, if not NULL, gets the trailer and the clear generation
+ * temporary). `d`, if not NULL, gets the trace and the clear generation
  * (realloc's detach: its restore needs them), read under the lock. True if
  * the block was traced. The one body of the
  * free's forget and realloc's detach (issue 16), inlined into both: a call
@@ -630,14 +634,15 @@ tm_core_blk_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
   tm_blk_owner_t *o = tm_tt_blk_begin(st, tm_thread_own);
   bool traced = tm_tt_blk_test_clear(w, tm_blk_bit(p), st);
   if (traced) {
-    size_t off = tm_trl_offset(p);
-    tm_trailer_t tr = *(const tm_trailer_t *)(p + off);
+    size_t off = tm_trl_offset(p), size;
+    uint32_t tb;
     o->count--;
-    if (__builtin_expect(tm_trl_size_fits(p, off, tr.size), 1)) {
-      tm_hist_on_free(tr.tb, tr.size, hist_ptr);
-      tm_tt_current_sub(tr.size, st);
+    if (__builtin_expect(tm_trl_read(p, off, &size, &tb), 1)) {
+      tm_hist_on_free(tb, size, hist_ptr);
+      tm_tt_current_sub(size, st);
       if (d) {
-        d->trailer = tr;
+        d->tb = tb;
+        d->size = size;
         d->generation = tm_tt_clear_generation;
       }
     } else {

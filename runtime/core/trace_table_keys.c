@@ -35,12 +35,8 @@ bool tm_trace_table_find_locked(unsigned domain, uintptr_t ptr, size_t *size,
                                 uint32_t *tb) {
   TM_ASSERT(tm_spin_held(lock_of(domain, ptr)));
   if (domain == 0 && tm_blk_is((void *)ptr)) {
-    tm_trailer_t t;
-    if (!tm_trl_get(ptr, &t))
-      return false; /* overwritten by the program: its id is not trusted */
-    *size = t.size;
-    *tb = t.tb;
-    return true;
+    // A trailer the program overwrote: nothing in it is trusted.
+    return tm_trl_get(ptr, size, tb);
   }
   tm_tt_pair_t *p = pair_of_locked(domain, ptr, false);
   uint64_t *v = p ? tab_lookup(&p->main, ptr) : NULL;

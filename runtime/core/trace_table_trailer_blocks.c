@@ -24,10 +24,11 @@ void *tm_core_blk_alloc_slow(void *ptr, size_t size, const struct tm_site *site,
   tm_reentrant++;
   _Atomic uint64_t *w = tm_blk_word_make(p);
   tm_reentrant--;
-  if (w)
+  if (w && !(tm_trl_chunk_word(p) & TM_TRL_GLIBC_MMAPPED))
     return tm_core_blk_alloc_inline(ptr, size, site, release);
-  // No leaf for it: traced in the side table. It is 8 bytes larger than
-  // asked, which nothing can see.
+  // No leaf for it, or a chunk glibc mapped on its own (rounded to pages:
+  // its size is more than a seal can say): traced in the side table. It is
+  // 8 bytes larger than asked, which nothing can see.
   tm_core_on_alloc(ptr, size, site);
   return ptr;
 }
@@ -51,8 +52,8 @@ void tm_core_blk_restore(void *ptr, const tm_blk_detached_t *d) {
       d->generation == tm_tt_clear_generation) {
     tm_tt_blk_set(tm_blk_word(p), tm_blk_bit(p), st);
     o->count++;
-    tm_hist_unfree(d->trailer.tb, d->trailer.size);
-    tm_tt_current_add(d->trailer.size, st);
+    tm_hist_unfree(d->tb, d->size);
+    tm_tt_current_add(d->size, st);
   }
   tm_tt_blk_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);

@@ -95,7 +95,7 @@ static const char *pair_validate(const tm_tt_pair_t *p, int shard,
   return NULL;
 }
 
-/* Trailer blocks: each traced trailer passes its check and has a valid
+/* Trailer blocks: each traced trailer's seal holds and it has a valid
  * id, and the owners' counts add up to the number of traced trailer
  * blocks. */
 typedef struct trl_check {
@@ -107,15 +107,15 @@ typedef struct trl_check {
 
 static int trl_check_one(void *arg, uintptr_t p) {
   trl_check_t *c = arg;
-  tm_trailer_t t;
-  if (!tm_trl_get(p, &t))
-    c->err = "trace table: a trailer that fails its check (a size glibc "
-             "could not have given its block: overwritten)";
-  else if (t.tb == 0 || t.tb >= c->id_bound)
+  size_t size;
+  uint32_t tb;
+  if (!tm_trl_get(p, &size, &tb))
+    c->err = "trace table: a trailer whose seal is broken (overwritten)";
+  else if (tb == 0 || tb >= c->id_bound)
     c->err = "trace table: a trailer with a traceback id the intern set "
              "never handed out";
   c->count++;
-  c->sum += t.size;
+  c->sum += size;
   return c->err != NULL;
 }
 

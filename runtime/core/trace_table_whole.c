@@ -132,8 +132,9 @@ typedef struct trl_walk {
  * the block goes). */
 static int trl_visit(void *arg, uintptr_t p) {
   trl_walk_t *wk = arg;
-  tm_trailer_t t;
-  return tm_trl_get(p, &t) ? wk->fn(wk->arg, 0, t.size, t.tb) : 0;
+  size_t size;
+  uint32_t tb;
+  return tm_trl_get(p, &size, &tb) ? wk->fn(wk->arg, 0, size, tb) : 0;
 }
 
 int tm_trace_table_foreach_locked(tm_trace_fn fn, void *arg) {

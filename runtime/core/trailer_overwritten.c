@@ -11,17 +11,17 @@
 static _Atomic uint64_t overwritten;
 
 TM_COLD_CALL void tm_core_trl_overwritten(uintptr_t p, size_t off, bool st) {
-  // What the program asked for is at least off - the slack the check
-  // allows (block_trailer.h): counting that out leaves current too high by
-  // at most the slack, never below the other traces' sum. The history
-  // keeps the block live: its id cannot be trusted.
-  uint64_t cw = ((const uint64_t *)p)[-1];
-  size_t slack = (cw & TM_TRL_GLIBC_MMAPPED) ? 4096 + 32 : 32;
-  tm_tt_current_sub(off > slack ? off - slack : 0, st);
+  // What the program asked for is at least off - TM_TRL_MAX_DELTA
+  // (block_trailer.h): counting that out leaves current too high by at
+  // most that much, never below the other traces' sum. The history keeps
+  // the block live: its id cannot be trusted.
+  size_t least = off > TM_TRL_MAX_DELTA ? off - TM_TRL_MAX_DELTA : 0;
+  tm_tt_current_sub(least, st);
   if (atomic_fetch_add_explicit(&overwritten, 1, memory_order_relaxed) == 0)
     tm_warn("tracemalloc: warning: the program wrote past the end of the "
-            "block at %p (%zu usable bytes): the trace kept after them was "
-            "overwritten and is dropped; current may stay up to %zu bytes "
-            "too high for each such block",
-            (void *)p, off, slack);
+            "block at %p (%zu usable bytes), over the trace kept after "
+            "them: that trace is dropped, and current may stay up to %u "
+            "bytes too high for each such block (this warning is printed "
+            "once)",
+            (void *)p, off, TM_TRL_MAX_DELTA);
 }
