@@ -63,12 +63,11 @@ tm_trl_chunk_word(uintptr_t p) {
 }
 
 /* Offset of p's trailer from p: u - 8, where u is glibc's usable size of
- * chunk p (its size minus 8, minus 8 more if mmapped, as glibc's
- * malloc_usable_size says). */
+ * ordinary chunk p (its size minus 8, as glibc's malloc_usable_size says;
+ * never an mmapped chunk, which has 8 bytes less and no trailer). */
 static inline __attribute__((always_inline)) size_t
 tm_trl_offset_of(uint64_t cw) {
-  return (size_t)((cw & ~(uint64_t)7) - 16 -
-                  ((cw & TM_TRL_GLIBC_MMAPPED) << 2));
+  return (size_t)((cw & ~(uint64_t)7) - 16);
 }
 
 static inline __attribute__((always_inline)) size_t tm_trl_offset(uintptr_t p) {
@@ -106,8 +105,9 @@ tm_trl_read(uintptr_t p, size_t off, size_t *size, uint32_t *tb) {
   size_t delta = seal & 0x7f;
   *size = off - delta;
   *tb = t->tb;
-  return seal == tm_trl_seal(p, delta) && delta <= TM_TRL_MAX_DELTA &&
-         delta <= off;
+  // The seal says delta is one we wrote (at most TM_TRL_MAX_DELTA), but
+  // for a forgery's 2^-24: never let that make a size wrap.
+  return seal == tm_trl_seal(p, delta) && delta <= off;
 }
 
 static inline bool tm_trl_get(uintptr_t p, size_t *size, uint32_t *tb) {
