@@ -230,7 +230,7 @@ tm_status_t tm_snapshot_reserve(tm_snapshot_t *snap, size_t n) {
 
 tm_status_t tm_snapshot_reserve_all(tm_snapshot_t *snap, size_t n) {
   tm_status_t st = tm_snapshot_reserve(snap, n);
-  if (st == TM_OK)
+  if (st == TM_OK && n > 0) // n = 0: traces may still be NULL
     tm_raw_populate(snap->traces + snap->ntraces, n * sizeof(tm_trace_t));
   return st;
 }
