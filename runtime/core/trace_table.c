@@ -214,17 +214,8 @@ static int trl_track(uintptr_t ptr, size_t size, const struct tm_site *site,
   if (!add || atomic_load_explicit(&tm_tracing, memory_order_acquire)) {
     rc = 0;
     _Atomic uint64_t *w = tm_blk_word(ptr);
-    size_t off = tm_trl_offset(ptr), old;
-    uint32_t old_tb;
-    if (tm_tt_blk_test_clear(w, tm_blk_bit(ptr), false)) {
-      sh->count--;
-      if (tm_trl_read(ptr, off, &old, &old_tb)) {
-        tm_hist_on_free(old_tb, old, 0);
-        tm_tt_current_sub(old, false);
-      } else {
-        tm_core_trl_overwritten(ptr, off, false);
-      }
-    }
+    size_t off = tm_trl_offset(ptr);
+    tm_core_blk_forget_marked(sh, ptr, off, w, 0, false, NULL);
     if (add && tm_trl_delta_fits(off, size)) {
       unsigned limit =
           (unsigned)atomic_load_explicit(&tm_trace_limit, memory_order_relaxed);

@@ -616,14 +616,43 @@ typedef struct tm_blk_detached {
   uint64_t generation; /* tm_tt_clear_generation at the detach */
 } tm_blk_detached_t;
 
+/* Under owner o's mark (tm_tt_blk_begin): if p's bit in word w is set,
+ * clear it and count p's trace out: the owner's count, the history (with
+ * `hist_ptr` as the freed address) and current. A broken seal is counted
+ * out as tm_core_trl_overwritten says, and p is then not traced. `off` is
+ * p's tm_trl_offset. `d`, if not NULL, gets the trace and the clear
+ * generation (realloc's detach: its restore needs them), read under the
+ * mark. True if p was traced with an intact seal. The one body of the
+ * free, realloc's detach and tm_track's replacement of a trailer trace. */
+static inline __attribute__((always_inline)) bool
+tm_core_blk_forget_marked(tm_blk_owner_t *o, uintptr_t p, size_t off,
+                          _Atomic uint64_t *w, uintptr_t hist_ptr, bool st,
+                          tm_blk_detached_t *d) {
+  if (!tm_tt_blk_test_clear(w, tm_blk_bit(p), st))
+    return false;
+  size_t size;
+  uint32_t tb;
+  o->count--;
+  if (__builtin_expect(!tm_trl_read(p, off, &size, &tb), 0)) {
+    tm_core_trl_overwritten(p, off, st);
+    return false;
+  }
+  tm_hist_on_free(tb, size, hist_ptr);
+  tm_tt_current_sub(size, st);
+  if (d) {
+    d->tb = tb;
+    d->size = size;
+    d->generation = tm_tt_clear_generation;
+  }
+  return true;
+}
+
 /* p had its bit set in word w (tm_blk_block_word): forget its trace, if it
  * is still traced (a clear since the lock-free test clears the bit).
  * `hist_ptr` is what the history hears as the freed address: p for a free
  * by the program, 0 for realloc's detach (the old block goes, never a
- * temporary). `d`, if not NULL, gets the trace and the clear generation
- * (realloc's detach: its restore needs them), read under the lock. True if
- * the block was traced. The one body of the
- * free's forget and realloc's detach (issue 16), inlined into both: a call
+ * temporary). `d` as for tm_core_blk_forget_marked. True if the block was
+ * traced. Inlined into the free and realloc's detach (issue 16): a call
  * would add its prologue to every free. */
 static inline __attribute__((always_inline)) bool
 tm_core_blk_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
@@ -632,24 +661,8 @@ tm_core_blk_forget_as(uintptr_t p, _Atomic uint64_t *w, uintptr_t hist_ptr,
   atomic_signal_fence(memory_order_seq_cst);
   bool st = tm_single_threaded();
   tm_blk_owner_t *o = tm_tt_blk_begin(st, tm_thread_own);
-  bool traced = tm_tt_blk_test_clear(w, tm_blk_bit(p), st);
-  if (traced) {
-    size_t off = tm_trl_offset(p), size;
-    uint32_t tb;
-    o->count--;
-    if (__builtin_expect(tm_trl_read(p, off, &size, &tb), 1)) {
-      tm_hist_on_free(tb, size, hist_ptr);
-      tm_tt_current_sub(size, st);
-      if (d) {
-        d->tb = tb;
-        d->size = size;
-        d->generation = tm_tt_clear_generation;
-      }
-    } else {
-      tm_core_trl_overwritten(p, off, st);
-      traced = false;
-    }
-  }
+  bool traced =
+      tm_core_blk_forget_marked(o, p, tm_trl_offset(p), w, hist_ptr, st, d);
   tm_tt_blk_end(o, st);
   atomic_signal_fence(memory_order_seq_cst);
   tm_reentrant--;
