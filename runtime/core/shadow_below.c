@@ -89,7 +89,10 @@
  *
  * Why a path's count can be trusted. The frames a record expands to
  * depend only on its site word, compared whole (the tag aside); the links
- * are compared; the count below the path is read from the record below,
+ * are compared (each record's prev with the address the entry has for the
+ * next record, whose image is compared at that address: the chain the
+ * records make is the entry's); the count below the path is read from the
+ * record below,
  * as a walk's stop would be. Sites are checked when a path is kept (a path
  * with an unknown frame is not kept), and an unloaded image starts a new
  * generation (tm_tb_thread_sync_slow) before its sites could be met again.
@@ -98,6 +101,7 @@
  * before any is read, and they rise from the first record, which the
  * capture checked: a hit reads only inside this stack, as a walk does.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -169,14 +173,26 @@ _Static_assert(sizeof(((tm_thread_t *)0)->below) +
 
 /* A path entry (the comment at the top): word 0, generation << 32 | the
  * index in `below` of the entry of the record below the path << 8 | n
- * (records); 1, the frames of the n records; 2, the record below the path
- * (0: none); then record i (0..n-1, the first one first) at 3 + 2i, its
- * untagged site word at 4 + 2i. The entries are in sets of TM_PATH_WAYS,
- * picked by the first record's address and site word: the paths that
- * start at one record (an allocator's wrapper, entered from many callers)
- * do not evict each other at once. */
+ * (records); 1, the frames of the n records; 2, the address of the last
+ * (highest) record; 3, the first record's; then, at 4 + 2i, an image of
+ * record i (0..n-1, the first one first) as a hit must find it: its prev
+ * (the address of record i + 1; for the last one, the record below the
+ * path, 0 for none) and its untagged site word. A hit compares each
+ * record with its image, at an address the entry gives, not one the
+ * previous record's prev gives: the loads do not wait on each other, and
+ * the records' differences are or-ed into one test. The entries are in
+ * sets of TM_PATH_WAYS, picked by the first record's address and site
+ * word: the paths that start at one record (an allocator's wrapper,
+ * entered from many callers) do not evict each other at once. */
 _Static_assert(TM_PATH_WAYS == 2, "path_keep and path_count use two ways");
-_Static_assert(3 + 2 * TM_PATH_RECS <= TM_PATH_WORDS, "a path fits its entry");
+_Static_assert(4 + 2 * TM_PATH_RECS <= TM_PATH_WORDS, "a path fits its entry");
+_Static_assert(offsetof(struct tm_frame_record, prev) == 0 &&
+                   offsetof(struct tm_frame_record, site) == sizeof(void *),
+               "a record's image is {prev, site}");
+/* A record, or its image in a path entry: two words, read as one (8-byte
+ * aligned, as records are). */
+typedef uintptr_t tm_image_t
+    __attribute__((vector_size(2 * sizeof(uintptr_t)), aligned(8), may_alias));
 static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
                                    uintptr_t sv))[TM_PATH_WORDS] {
   uintptr_t set = ((a >> 4) ^ (sv >> 3)) & (TM_BELOW_PATHS / TM_PATH_WAYS - 1);
@@ -191,12 +207,13 @@ static __attribute__((noinline)) void
 path_keep(tm_thread_t *t, const struct tm_frame_record *first,
           const struct tm_frame_record *below, uint32_t frames) {
   uintptr_t w[TM_PATH_WORDS];
-  uintptr_t n = 0;
+  uintptr_t n = 0, last = 0;
   for (const struct tm_frame_record *q = first; q != below; q = q->prev) {
     if (n == TM_PATH_RECS)
       return;
-    w[3 + 2 * n] = (uintptr_t)q;
-    w[4 + 2 * n] = (uintptr_t)q->site & ~(uintptr_t)1;
+    last = (uintptr_t)q;
+    w[4 + 2 * n] = (uintptr_t)q->prev;
+    w[5 + 2 * n] = (uintptr_t)q->site & ~(uintptr_t)1;
     n++;
   }
   if (n == 0)
@@ -207,10 +224,11 @@ path_keep(tm_thread_t *t, const struct tm_frame_record *first,
       below ? below_index((uintptr_t)below, (uintptr_t)below->site) : 0;
   w[0] = t->below_gen << 32 | bx << 8 | n;
   w[1] = frames;
-  w[2] = (uintptr_t)below;
-  uintptr_t(*set)[TM_PATH_WORDS] = path_set(t, w[3], w[4]);
+  w[2] = last;
+  w[3] = (uintptr_t)first;
+  uintptr_t(*set)[TM_PATH_WORDS] = path_set(t, w[3], w[5]);
   memcpy(set[1], set[0], sizeof set[1]);
-  memcpy(set[0], w, (3 + 2 * n) * sizeof w[0]);
+  memcpy(set[0], w, (4 + 2 * n) * sizeof w[0]);
 }
 
 /* The count below the capture when path entry p holds for the records from
@@ -218,23 +236,33 @@ path_keep(tm_thread_t *t, const struct tm_frame_record *first,
  * TM_BELOW_NONE when it does not. top: the highest address a record may
  * start at. */
 static inline __attribute__((always_inline)) uint32_t
-path_try(tm_thread_t *t, const uintptr_t *p, const struct tm_frame_record *r,
-         uintptr_t a0, uintptr_t sv0, uint64_t gen, uintptr_t top) {
+path_try(tm_thread_t *t, const uintptr_t *p, uintptr_t a0, uintptr_t sv0,
+         uint64_t gen, uintptr_t top) {
   uint64_t w0 = p[0];
-  if (p[3] != a0 || p[4] != sv0 || w0 >> 32 != gen)
+  if (p[3] != a0 || p[5] != sv0 || w0 >> 32 != gen)
     return TM_BELOW_NONE;
-  const uintptr_t *pp = p + 5, *end = p + 3 + 2 * (w0 & 0xff);
-  if (end[-2] > top)
-    return TM_BELOW_NONE; // the path's records are not all in this stack
-  const struct tm_frame_record *q = r;
+  // The records' addresses rise from a0 (the capture checked it) to p[2]:
+  // all in this stack when that one is, as they were when the path was
+  // kept. So each image's address may be read before the chain says the
+  // record is there.
+  if (p[2] > top)
+    return TM_BELOW_NONE;
+  const uintptr_t *pp = p + 4, *end = p + 4 + 2 * (w0 & 0xff);
+  uintptr_t a = a0;
+  // The differences, {prev, site} lanes or-ed over the records; the site
+  // lanes' tag bits are dropped once, at the end.
+  tm_image_t diff = {0, 0};
+  // Paths are short (4 to 9 records): unrolled, the loop costs more.
+#if defined(__clang__)
+#pragma clang loop unroll(disable) vectorize(disable)
+#endif
   for (; pp != end; pp += 2) {
-    q = q->prev;
-    if ((uintptr_t)q != pp[0] || ((uintptr_t)q->site & ~(uintptr_t)1) != pp[1])
-      return TM_BELOW_NONE;
+    diff |= *(const tm_image_t *)a ^ *(const tm_image_t *)pp;
+    a = pp[0];
   }
-  const struct tm_frame_record *b = q->prev;
-  if ((uintptr_t)b != p[2])
+  if ((diff[0] | (diff[1] & ~(uintptr_t)1)) != 0)
     return TM_BELOW_NONE;
+  const struct tm_frame_record *b = (const struct tm_frame_record *)a;
   uint32_t c = (uint32_t)p[1];
   if (b) {
     // Above the path's last record and aligned: checked when it was kept.
@@ -261,9 +289,9 @@ path_count(tm_thread_t *t, const struct tm_frame_record *r, uintptr_t top,
   uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
   const uintptr_t(*set)[TM_PATH_WORDS] = path_set(t, a0, sv0);
   uint64_t gen = t->below_gen;
-  uint32_t c = path_try(t, set[0], r, a0, sv0, gen, top);
+  uint32_t c = path_try(t, set[0], a0, sv0, gen, top);
   if (TM_UNLIKELY(c == TM_BELOW_NONE)) {
-    c = path_try(t, set[1], r, a0, sv0, gen, top);
+    c = path_try(t, set[1], a0, sv0, gen, top);
     if (c == TM_BELOW_NONE)
       return c;
   }
