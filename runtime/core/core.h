@@ -4,6 +4,7 @@
 #ifndef TM_CORE_H
 #define TM_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The control lock that serialises tm_start / tm_stop / tm_clear_traces,
@@ -11,6 +12,10 @@
 void tm_module_atfork_prepare(void);
 void tm_module_atfork_parent(void);
 void tm_module_atfork_child(void);
+
+/* Has the program stopped tracing (tm_stop) since it last started? For
+ * the dumps' message when tracing is off: what to do about it differs. */
+bool tm_tracing_stopped_by_program(void);
 
 /* Parse a TRACEMALLOC value like CPython's PYTHONTRACEMALLOC (strtol base
  * 10: leading blanks, a sign and leading zeros allowed; nothing after the

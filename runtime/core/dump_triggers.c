@@ -438,13 +438,24 @@ void tm_dump_triggers_arm(bool exit_dump) {
   signal_from_env();
   interval_from_env();
   char shown[80];
-  if (!exit_dump && (dump_signal || interval_ns)) {
-    const char *name =
-        dump_signal ? "TRACEMALLOC_DUMP_SIGNAL" : "TRACEMALLOC_DUMP_INTERVAL";
-    tm_warn("tracemalloc: warning: %s=%s: TRACEMALLOC_DUMP is not set, no "
-            "dumps",
-            name, tm_printable(secure_getenv(name), shown, sizeof shown));
+  if (!exit_dump && dump_signal) {
+    // No handler is installed: a signal sent for a dump then does what it
+    // would without us, which for every signal allowed here (the user and
+    // real-time ones) is to end the program. Say so before it is sent.
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=%s: "
+            "TRACEMALLOC_DUMP is not set, no dumps%s",
+            tm_printable(secure_getenv("TRACEMALLOC_DUMP_SIGNAL"), shown,
+                         sizeof shown),
+            is_default(dump_signal)
+                ? " (the signal keeps its default action: it ends the program)"
+                : "");
     dump_signal = 0;
+  }
+  if (!exit_dump && interval_ns) {
+    tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP_INTERVAL=%s: "
+            "TRACEMALLOC_DUMP is not set, no dumps",
+            tm_printable(secure_getenv("TRACEMALLOC_DUMP_INTERVAL"), shown,
+                         sizeof shown));
     interval_ns = 0;
   }
   if (dump_signal && !is_default(dump_signal)) {

@@ -109,8 +109,13 @@ bool tm_env_dump(long pid, bool verbose) {
     return false;
   }
   if (!tm_is_tracing()) {
-    // CPython's "must be tracing" names the module; say what to set here.
-    if (verbose)
+    // CPython's "must be tracing" names the module; say what to set here,
+    // or that the program itself stopped it (TRACEMALLOC would not help).
+    if (verbose && tm_tracing_stopped_by_program())
+      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (the "
+              "program stopped it with tm_stop), no snapshot written",
+              path);
+    else if (verbose)
       tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
               "TRACEMALLOC=N to trace from the start), no snapshot written",
               path);

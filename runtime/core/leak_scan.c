@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "internal.h"
 #include "leak_group.h"
 #include "leak_roots.h"
@@ -349,8 +350,13 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame,
 /* The scan, given where this thread's stack roots start. */
 static __attribute__((noinline)) void scan_from(uintptr_t entry_frame) {
   if (!tm_is_tracing()) {
-    tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
-            "exit (set TRACEMALLOC=N to trace from the start), no leak check");
+    if (tm_tracing_stopped_by_program())
+      tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
+              "exit (the program stopped it with tm_stop), no leak check");
+    else
+      tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
+              "exit (set TRACEMALLOC=N to trace from the start), no leak "
+              "check");
     return;
   }
   int saved_errno = errno;

@@ -31,6 +31,13 @@ static void tell_hooks(void) {
     fn();
 }
 
+/* Set by tm_stop while tracing, cleared by tm_start (core.h). */
+static _Atomic bool stopped_by_program;
+
+bool tm_tracing_stopped_by_program(void) {
+  return atomic_load_explicit(&stopped_by_program, memory_order_relaxed);
+}
+
 static bool tracing(void) {
   return atomic_load_explicit(&tm_tracing, memory_order_acquire) != 0;
 }
@@ -53,6 +60,7 @@ tm_status_t tm_start(int nframe) {
     // with none.
     tm_timeline_start();
     atomic_store_explicit(&tm_tracing, 1, memory_order_release);
+    atomic_store_explicit(&stopped_by_program, false, memory_order_relaxed);
     // After tm_tracing: a function entered on the traced copy records.
     __atomic_store_n(&__tm_tracing_flag, 1, __ATOMIC_RELEASE);
   }
@@ -70,6 +78,7 @@ static void clear_all(bool stop) {
     if (stop) {
       __atomic_store_n(&__tm_tracing_flag, 0, __ATOMIC_RELEASE);
       atomic_store_explicit(&tm_tracing, 0, memory_order_release);
+      atomic_store_explicit(&stopped_by_program, true, memory_order_relaxed);
     }
     tm_trace_table_lock_all();
     // clear_traces: the timeline goes on and shows the drop to 0 (after

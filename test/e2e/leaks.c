@@ -6,6 +6,7 @@
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t cycle 2>&1 | FileCheck %s --check-prefix=CYCLE
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t aligned 2>&1 | FileCheck %s --check-prefix=ALIGNED
 // RUN: env TRACEMALLOC_LEAKS=1 %t global 2>&1 | FileCheck %s --check-prefix=OFF
+// RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t stopped 2>&1 | FileCheck %s --check-prefix=STOPPED
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t thread 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t rawthread 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
 // RUN: env TRACEMALLOC=1 TRACEMALLOC_LEAKS=1 %t joined 2>&1 | FileCheck %s --check-prefix=NONE --allow-empty
@@ -156,6 +157,10 @@ int main(int argc, char **argv) {
   bool all = strcmp(what, "all") == 0;
   if (all || !strcmp(what, "list"))
     lose_list();
+  if (!strcmp(what, "stopped")) { // the program ends tracing itself
+    lose_list();
+    tm_stop();
+  }
   if (all || !strcmp(what, "cycle"))
     lose_cycle();
   if (!strcmp(what, "thread")) {
@@ -242,6 +247,9 @@ int main(int argc, char **argv) {
 // ALIGNED: SUMMARY: tracemalloc: 352 byte(s) leaked in 4 allocation(s).
 
 // OFF: tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at exit (set TRACEMALLOC=N to trace from the start), no leak check
+
+// STOPPED: tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at exit (the program stopped it with tm_stop), no leak check
+// STOPPED-NOT: leak
 
 // NONE-NOT: leak
 // NONE-NOT: SUMMARY

@@ -56,6 +56,8 @@ static void run(result_t *r, const char *const *env) {
 static int child(void) {
   printf("tracing=%d limit=%d\n", tm_is_tracing(), tm_get_traceback_limit());
   tm_track(3, 0x1000, 123);
+  if (getenv("TM_TEST_STOP"))
+    tm_stop();
   return 0;
 }
 
@@ -149,6 +151,17 @@ static void test_dump(void) {
   CHECK_EQ_STR(r.err, "tracemalloc: warning: "
                       "TRACEMALLOC_DUMP=/tmp/never-written.tmd: tracing is "
                       "off (set TRACEMALLOC=N to trace from the start), no "
+                      "snapshot written\n");
+  CHECK(access("/tmp/never-written.tmd", F_OK) != 0);
+  // Traced from the start, stopped by the program: TRACEMALLOC is set
+  // already, so the warning says who stopped it.
+  const char *env5[] = {"TRACEMALLOC=1",
+                        "TRACEMALLOC_DUMP=/tmp/never-written.tmd",
+                        "TM_TEST_STOP=1", NULL};
+  run(&r, env5);
+  CHECK_EQ_STR(r.err, "tracemalloc: warning: "
+                      "TRACEMALLOC_DUMP=/tmp/never-written.tmd: tracing is "
+                      "off (the program stopped it with tm_stop), no "
                       "snapshot written\n");
   CHECK(access("/tmp/never-written.tmd", F_OK) != 0);
   // An existing directory without the trailing '/': say how to ask for one.

@@ -97,14 +97,15 @@ for bad in SIGNOPE 0 65 SIGKILL SEGV 32 'USR2 ' ''; do
   check_loadable "TRACEMALLOC_DUMP_SIGNAL=$bad: the exit dump" bad.tmd
 done
 
-# Without TRACEMALLOC_DUMP there is nowhere to write: one warning.
+# Without TRACEMALLOC_DUMP there is nowhere to write: one warning, which
+# says what the signal will do (no handler: its default action).
 out=$(env -u TRACEMALLOC_DUMP TRACEMALLOC_DUMP_SIGNAL=USR2 ./server own 2>&1 >/dev/null &
   pid=$!
   sleep 0.3
   kill -USR1 "$pid"
   wait "$pid" && echo "status 0")
 expect_eq "no TRACEMALLOC_DUMP: one warning" \
-  "tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=USR2: TRACEMALLOC_DUMP is not set, no dumps
+  "tracemalloc: warning: TRACEMALLOC_DUMP_SIGNAL=USR2: TRACEMALLOC_DUMP is not set, no dumps (the signal keeps its default action: it ends the program)
 status 0" "$out"
 
 # A forked child has a dump thread of its own: SIGUSR2 sent to the child
