@@ -11,9 +11,15 @@
  * with a 256-block ring (bench_core_pair) keeps the table in cache; this one
  * makes it as large as the heap, as real programs do.
  *
- * Usage: bench_core_live MODE LIVE ORDER [REPS]
+ * Usage: bench_core_live MODE LIVE ORDER [REPS [USE]]
  *   MODE  plain, or an nframe (1, 25): tracing with that limit
  *   ORDER alloc, reverse, random
+ *   USE   none (the default: the blocks are never touched, so every line
+ *         the tracer reads or writes is its own cost), or write: the
+ *         program fills each block after malloc and reads its first word
+ *         before free, as a real program uses its objects. In random
+ *         order, a trace kept in the block's last bytes is a line the
+ *         allocator does not touch but such a program does.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +57,15 @@ static uint64_t rng(void) {
   return rng_state * 0x2545f4914f6cdd1dull;
 }
 
+/* The program's last use of a block (its first word read, with USE
+ * write), then its free. */
+static uint64_t use_sum;
+static inline void release(void *p, int hooked, int write_use) {
+  if (write_use)
+    use_sum += *(volatile unsigned char *)p;
+  hooked ? __tm_free(p, &free_site) : free(p);
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: bench_core_live MODE LIVE ORDER [REPS]\n");
@@ -60,14 +75,17 @@ int main(int argc, char **argv) {
   long live = atol(argv[2]);
   const char *order = argv[3];
   int reps = argc > 4 ? atoi(argv[4]) : 3;
+  const char *use = argc > 5 ? argv[5] : "none";
+  int write_use = strcmp(use, "write") == 0;
   int hooked = strcmp(mode, "plain") != 0;
   int nframe = hooked ? atoi(mode) : 0;
   int ord = strcmp(order, "alloc") == 0     ? 0
             : strcmp(order, "reverse") == 0 ? 1
             : strcmp(order, "random") == 0  ? 2
                                             : -1;
-  if (live <= 0 || ord < 0 || (hooked && nframe <= 0)) {
-    fprintf(stderr, "bench_core_live: bad MODE, LIVE or ORDER\n");
+  if (live <= 0 || ord < 0 || (hooked && nframe <= 0) || reps <= 0 ||
+      (!write_use && strcmp(use, "none") != 0)) {
+    fprintf(stderr, "bench_core_live: bad MODE, LIVE, ORDER, REPS or USE\n");
     return 2;
   }
   for (int i = 1; i <= DEPTH; i++)
@@ -101,6 +119,8 @@ int main(int argc, char **argv) {
     for (long i = 0; i < live; i++) {
       size_t size = 16 + (size_t)(i & 63);
       ptrs[i] = hooked ? __tm_malloc(size, &alloc_site) : malloc(size);
+      if (write_use)
+        memset(ptrs[i], (int)i, size);
     }
     double t_alloc = now() - t0;
     if (ord == 2)
@@ -113,19 +133,20 @@ int main(int argc, char **argv) {
     t0 = now();
     if (ord == 1) {
       for (long i = live; i-- > 0;)
-        hooked ? __tm_free(ptrs[i], &free_site) : free(ptrs[i]);
+        release(ptrs[i], hooked, write_use);
     } else {
       for (long i = 0; i < live; i++)
-        hooked ? __tm_free(ptrs[i], &free_site) : free(ptrs[i]);
+        release(ptrs[i], hooked, write_use);
     }
     double ns = (t_alloc + now() - t0) / (double)live;
     best = ns < best ? ns : best;
   }
   if (nframe)
     tm_stop();
+  const char *tag = write_use ? " write" : "";
   if (hooked)
-    printf("nframe=%d %ld %s %.2f\n", nframe, live, order, best);
+    printf("nframe=%d %ld %s %.2f%s\n", nframe, live, order, best, tag);
   else
-    printf("plain %ld %s %.2f\n", live, order, best);
+    printf("plain %ld %s %.2f%s\n", live, order, best, tag);
   return 0;
 }
