@@ -113,6 +113,20 @@ static void test_parse(void) {
   CHECK_EQ_INT(tm_init_parse_nframe("2147483647"), -2);
 }
 
+/* A child run with env, which dumps to /tmp/never-written.tmd with tracing
+ * off at exit: one warning line giving `why`, and no file. */
+static void expect_off_at_exit(const char *const *env, const char *why) {
+  result_t r;
+  run(&r, env);
+  char want[256];
+  snprintf(want, sizeof want,
+           "tracemalloc: warning: TRACEMALLOC_DUMP=/tmp/never-written.tmd: "
+           "tracing is off (%s), no snapshot written\n",
+           why);
+  CHECK_EQ_STR(r.err, want);
+  CHECK(access("/tmp/never-written.tmd", F_OK) != 0);
+}
+
 static void test_dump(void) {
   char dir[] = "/tmp/tm-core-env-XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
@@ -145,25 +159,15 @@ static void test_dump(void) {
                 58) == 0);
   CHECK(strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
   CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-  // Not tracing at exit: a warning line too (nothing to snapshot).
+  // Not tracing at exit: a warning line too (nothing to snapshot), which
+  // says what to do: set TRACEMALLOC, or (traced from the start and
+  // stopped by the program) nothing TRACEMALLOC could change.
   const char *env3[] = {"TRACEMALLOC_DUMP=/tmp/never-written.tmd", NULL};
-  run(&r, env3);
-  CHECK_EQ_STR(r.err, "tracemalloc: warning: "
-                      "TRACEMALLOC_DUMP=/tmp/never-written.tmd: tracing is "
-                      "off (set TRACEMALLOC=N to trace from the start), no "
-                      "snapshot written\n");
-  CHECK(access("/tmp/never-written.tmd", F_OK) != 0);
-  // Traced from the start, stopped by the program: TRACEMALLOC is set
-  // already, so the warning says who stopped it.
+  expect_off_at_exit(env3, "set TRACEMALLOC=N to trace from the start");
   const char *env5[] = {"TRACEMALLOC=1",
                         "TRACEMALLOC_DUMP=/tmp/never-written.tmd",
                         "TM_TEST_STOP=1", NULL};
-  run(&r, env5);
-  CHECK_EQ_STR(r.err, "tracemalloc: warning: "
-                      "TRACEMALLOC_DUMP=/tmp/never-written.tmd: tracing is "
-                      "off (the program stopped it with tm_stop), no "
-                      "snapshot written\n");
-  CHECK(access("/tmp/never-written.tmd", F_OK) != 0);
+  expect_off_at_exit(env5, "the program stopped it with tm_stop");
   // An existing directory without the trailing '/': say how to ask for one.
   const char *env4[] = {"TRACEMALLOC=1", "TRACEMALLOC_DUMP=/tmp", NULL};
   run(&r, env4);
