@@ -140,10 +140,11 @@ bool tm_env_dump(long pid, bool verbose) {
     st = tm_snapshot_dump(snap, path);
     tm_reentrant -= TM_REENTRANT_IGNORE;
   }
+  // The variable's value as set (the error names the expanded path).
   if (st != TM_OK && verbose)
     tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: %s, no snapshot "
             "written",
-            path, tm_error_message());
+            dump_path, tm_error_message());
   tm_snapshot_free(snap);
   errno = saved_errno;
   return st == TM_OK;
