@@ -149,10 +149,10 @@ if [[ ${TM_BENCH_NO_LIVE:-0} != 1 ]]; then
     (( live >= 10000000 )) && reps=2
     for case in alloc:none reverse:none random:none alloc:write random:write; do
       order=${case%:*} use=${case#*:}
-      p=$("$bin/bench_core_live" plain $live $order $reps $use | awk '{ print $4 }')
-      t1=$("$bin/bench_core_live" 1 $live $order $reps $use | awk '{ print $4 }')
-      t25=$("$bin/bench_core_live" 25 $live $order $reps $use | awk '{ print $4 }')
-      awk -v l=$live -v o=$order -v u=$use -v p="$p" -v a="$t1" -v b="$t25" \
+      p=$("$bin/bench_core_live" plain $live "$order" $reps "$use" | awk '{ print $4 }')
+      t1=$("$bin/bench_core_live" 1 $live "$order" $reps "$use" | awk '{ print $4 }')
+      t25=$("$bin/bench_core_live" 25 $live "$order" $reps "$use" | awk '{ print $4 }')
+      awk -v l=$live -v o="$order" -v u="$use" -v p="$p" -v a="$t1" -v b="$t25" \
         'BEGIN { printf "| %d | %s | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx |\n", l, o, u, p, a, a / p, a - p, b, b / p }'
     done
   done
