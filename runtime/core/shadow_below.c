@@ -177,22 +177,17 @@ _Static_assert(sizeof(((tm_thread_t *)0)->below) +
  * (highest) record; 3, the first record's; then, at 4 + 2i, an image of
  * record i (0..n-1, the first one first) as a hit must find it: its prev
  * (the address of record i + 1; for the last one, the record below the
- * path, 0 for none) and its untagged site word. A hit compares each
- * record with its image, at an address the entry gives, not one the
- * previous record's prev gives: the loads do not wait on each other, and
- * the records' differences are or-ed into one test. The entries are in
+ * path, 0 for none) and its untagged site word, which a hit compares
+ * with the records (tm_path_images_match, shadow_stack.h). The entries are in
  * sets of TM_PATH_WAYS, picked by the first record's address and site
  * word: the paths that start at one record (an allocator's wrapper,
  * entered from many callers) do not evict each other at once. */
 _Static_assert(TM_PATH_WAYS == 2, "path_keep and path_count use two ways");
 _Static_assert(4 + 2 * TM_PATH_RECS <= TM_PATH_WORDS, "a path fits its entry");
-_Static_assert(offsetof(struct tm_frame_record, prev) == 0 &&
-                   offsetof(struct tm_frame_record, site) == sizeof(void *),
-               "a record's image is {prev, site}");
-/* A record, or its image in a path entry: two words, read as one (8-byte
- * aligned, as records are). */
-typedef uintptr_t tm_image_t
-    __attribute__((vector_size(2 * sizeof(uintptr_t)), aligned(8), may_alias));
+_Static_assert(offsetof(tm_thread_t, below_paths) % 16 == 0 &&
+                   (4 * sizeof(uintptr_t)) % 16 == 0 &&
+                   (TM_PATH_WORDS * sizeof(uintptr_t)) % 16 == 0,
+               "a path entry's images are 16-byte aligned");
 static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
                                    uintptr_t sv))[TM_PATH_WORDS] {
   uintptr_t set = ((a >> 4) ^ (sv >> 3)) & (TM_BELOW_PATHS / TM_PATH_WAYS - 1);
@@ -247,20 +242,8 @@ path_try(tm_thread_t *t, const uintptr_t *p, uintptr_t a0, uintptr_t sv0,
   // record is there.
   if (p[2] > top)
     return TM_BELOW_NONE;
-  const uintptr_t *pp = p + 4, *end = p + 4 + 2 * (w0 & 0xff);
-  uintptr_t a = a0;
-  // The differences, {prev, site} lanes or-ed over the records; the site
-  // lanes' tag bits are dropped once, at the end.
-  tm_image_t diff = {0, 0};
-  // Paths are short (4 to 9 records): unrolled, the loop costs more.
-#if defined(__clang__)
-#pragma clang loop unroll(disable) vectorize(disable)
-#endif
-  for (; pp != end; pp += 2) {
-    diff |= *(const tm_image_t *)a ^ *(const tm_image_t *)pp;
-    a = pp[0];
-  }
-  if ((diff[0] | (diff[1] & ~(uintptr_t)1)) != 0)
+  uintptr_t a = tm_path_images_match(a0, p + 4, p + 4 + 2 * (w0 & 0xff));
+  if (a == TM_PATH_DIFFERS)
     return TM_BELOW_NONE;
   const struct tm_frame_record *b = (const struct tm_frame_record *)a;
   uint32_t c = (uint32_t)p[1];

@@ -209,7 +209,9 @@ typedef struct tm_thread {
   /* The path memo of captures above limit 1 (traceback_paths.c), valid
    * while an entry's generation is below_gen; 16 KiB, touched only as
    * used. */
-  uintptr_t tb_paths[TM_TB_PATHS][TM_TB_PATH_WORDS];
+  uintptr_t tb_paths[TM_TB_PATHS][TM_TB_PATH_WORDS]
+      __attribute__((aligned(16))); // tm_entry_image_t
+
   /* Last: 64 KiB of the header mapping, touched only as used (and then
    * only the rows or entries filled), that serves one limit at a time:
    *  - above limit 1, the raw rows of the hashed cache entries
@@ -222,7 +224,7 @@ typedef struct tm_thread {
    *    generation too.
    * tm_tb_thread_sync_slow starts a new generation when the limit (or the
    * epoch) changes. */
-  union {
+  union __attribute__((aligned(16))) { // below_paths: tm_entry_image_t
     uintptr_t cache_raw[TM_TB_CACHE_SIZE][TM_TB_RAW_WORDS];
     struct {
       uintptr_t below[TM_BELOW_SLOTS][3];
@@ -353,6 +355,41 @@ tm_shadow_first_common(const struct tm_frame_record **rp, uintptr_t fa,
   }
   *rp = r;
   return TM_FIRST_READ;
+}
+
+/* The path memos' hit (shadow_below.c, "The path memo"; traceback_paths.c):
+ * an entry keeps an image of each record of a path as a hit must find it,
+ * {prev, untagged site word}, the first record's first; the first record is
+ * at a, each next one where the previous image's prev says. Every record
+ * is loaded at the address the entry gives, not the one the previous
+ * record's prev gives, so no load waits on another, and the differences
+ * are or-ed into one test (the site lanes' tag bits dropped at the end).
+ * The caller has checked that the addresses are in this stack (they rise
+ * from a to the last record's). Returns the prev of the last image (the
+ * record below the path, 0 for none) when every record matches its image,
+ * else TM_PATH_DIFFERS (records are aligned: never a record's address). */
+typedef uintptr_t tm_record_image_t
+    __attribute__((vector_size(2 * sizeof(uintptr_t)), aligned(8), may_alias));
+/* An entry's images are 16-byte aligned (_Static_asserts in the two
+ * files): the compare reads them as an operand, with no load of its own. */
+typedef uintptr_t tm_entry_image_t
+    __attribute__((vector_size(2 * sizeof(uintptr_t)), aligned(16), may_alias));
+_Static_assert(offsetof(struct tm_frame_record, prev) == 0 &&
+                   offsetof(struct tm_frame_record, site) == sizeof(void *),
+               "a record's image is {prev, site}");
+#define TM_PATH_DIFFERS ((uintptr_t)1)
+static inline __attribute__((always_inline)) uintptr_t tm_path_images_match(
+    uintptr_t a, const uintptr_t *image, const uintptr_t *end) {
+  tm_record_image_t diff = {0, 0};
+  // Paths are short (4 to 9 records): unrolled, the loop costs more.
+#if defined(__clang__)
+#pragma clang loop unroll(disable) vectorize(disable)
+#endif
+  for (; image != end; image += 2) {
+    diff |= *(const tm_record_image_t *)a ^ *(const tm_entry_image_t *)image;
+    a = image[0];
+  }
+  return (diff[0] | (diff[1] & ~(uintptr_t)1)) ? TM_PATH_DIFFERS : a;
 }
 
 /* The frames of the records below a capture's site (own: as for

@@ -66,6 +66,7 @@
  * after a capture at limit 1.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -75,13 +76,20 @@
 
 /* Entry words (TM_TB_PATH_WORDS each): 0, generation << 32 | own << 16 |
  * n (records); 1, the site; 2, the record below the path (0: none); 3, j;
- * 4, gather_cum[j] | id << 32; then record i (0..n-1, the first one first)
- * at 5 + 2i, its untagged site word at 6 + 2i. */
-#define HEAD 5
+ * 4, gather_cum[j] | id << 32; 5, the first record's address; then, at
+ * 6 + 2i, the image of record i (0..n-1, the first one first) that a hit
+ * compares it with (tm_path_images_match, shadow_stack.h): its prev (the
+ * address of record i + 1; for the last one, the record below the path)
+ * and its untagged site word. */
+#define HEAD 6
 _Static_assert(HEAD + 2 * TM_TB_PATH_RECS <= TM_TB_PATH_WORDS,
                "a path fits its entry");
 
 _Static_assert(TM_TB_PATH_WAYS == 2, "keep and hit use two ways");
+_Static_assert(offsetof(tm_thread_t, tb_paths) % 16 == 0 &&
+                   (HEAD * sizeof(uintptr_t)) % 16 == 0 &&
+                   (TM_TB_PATH_WORDS * sizeof(uintptr_t)) % 16 == 0,
+               "an entry's images are 16-byte aligned");
 
 static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
                                    uintptr_t sv))[TM_TB_PATH_WORDS] {
@@ -90,27 +98,23 @@ static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
 }
 
 /* The id of entry p for a capture at site with own, whose first live
- * record is r (at a0, site word sv0), top the highest address a record may
+ * record is at a0 (site word sv0), top the highest address a record may
  * start at; 0 when it does not hold. */
 static inline __attribute__((always_inline)) uint32_t
 path_try(const tm_thread_t *t, const uintptr_t *p, const struct tm_site *site,
-         uintptr_t head, const struct tm_frame_record *r, uintptr_t a0,
-         uintptr_t sv0, uintptr_t top) {
-  if (p[5] != a0 || p[6] != sv0 || (p[0] & ~(uintptr_t)0xffff) != head ||
+         uintptr_t head, uintptr_t a0, uintptr_t sv0, uintptr_t top) {
+  if (p[5] != a0 || p[7] != sv0 || (p[0] & ~(uintptr_t)0xffff) != head ||
       p[1] != (uintptr_t)site)
     return 0;
-  const uintptr_t *pp = p + 7, *end = p + 5 + 2 * (p[0] & 0xffff);
-  if (end[-2] > top)
+  uintptr_t n = p[0] & 0xffff;
+  // The last record's address (the highest): the prev of the image before
+  // it; the first record (n = 1) the capture checked.
+  if (n > 1 && p[HEAD + 2 * (n - 2)] > top)
     return 0; // the path's records are not all in this stack
-  const struct tm_frame_record *q = r;
-  for (; pp != end; pp += 2) {
-    q = q->prev;
-    if ((uintptr_t)q != pp[0] || ((uintptr_t)q->site & ~(uintptr_t)1) != pp[1])
-      return 0;
-  }
-  const struct tm_frame_record *b = q->prev;
-  if ((uintptr_t)b != p[2])
+  uintptr_t ba = tm_path_images_match(a0, p + HEAD, p + HEAD + 2 * n);
+  if (ba == TM_PATH_DIFFERS) // else ba is p[2], the last image's prev
     return 0;
+  const struct tm_frame_record *b = (const struct tm_frame_record *)ba;
   if (b) {
     // Where a gather would stop (shadow_gather.c, memo_holds), with the
     // slots the entry saw.
@@ -183,10 +187,10 @@ uint32_t tm_tb_paths_hit(tm_thread_t *t, const struct tm_site *site, bool own) {
     return first == TM_FIRST_END ? empty_hit(t, site, head) : 0;
   uintptr_t a0 = (uintptr_t)r, sv0 = (uintptr_t)r->site & ~(uintptr_t)1;
   const uintptr_t(*set)[TM_TB_PATH_WORDS] = path_set(t, a0, sv0);
-  uint32_t id = path_try(t, set[0], site, head, r, a0, sv0, top);
+  uint32_t id = path_try(t, set[0], site, head, a0, sv0, top);
   if (TM_LIKELY(id))
     return id;
-  return path_try(t, set[1], site, head, r, a0, sv0, top);
+  return path_try(t, set[1], site, head, a0, sv0, top);
 }
 
 void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
@@ -208,9 +212,13 @@ void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
   w[3] = j;
   w[4] = (j ? t->gather_cum[j] : 0) | (uintptr_t)id << 32;
   for (uintptr_t i = 0; i < n; i++) { // top-down: slot memo_len first
-    w[5 + 2 * i] = t->gather_addr[t->memo_len - i];
-    w[6 + 2 * i] = (uintptr_t)t->gather[t->memo_len - i];
+    // Record i's prev is the next slot's record, or the stop's (slot j;
+    // none when the chain ended: j = 0).
+    uintptr_t s = t->memo_len - i;
+    w[HEAD + 2 * i] = s - 1 > j ? t->gather_addr[s - 1] : w[2];
+    w[HEAD + 1 + 2 * i] = (uintptr_t)t->gather[s];
   }
+  w[5] = n ? t->gather_addr[t->memo_len] : 0;
   // The set of the path's first record (slot memo_len); the empty path's
   // is its site's, and its record 0 is address 0 (compared first by a
   // lookup of a path, which it never matches).
@@ -219,9 +227,8 @@ void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
     set = path_set(t, t->gather_addr[t->memo_len],
                    (uintptr_t)t->gather[t->memo_len]);
   } else {
-    w[5] = w[6] = 0;
     set = empty_set(t, site);
   }
   memcpy(set[1], set[0], sizeof set[1]);
-  memcpy(set[0], w, (HEAD + 2 * (n ? n : 1)) * sizeof w[0]);
+  memcpy(set[0], w, (HEAD + 2 * n) * sizeof w[0]);
 }
