@@ -13,9 +13,10 @@ void tm_module_atfork_prepare(void);
 void tm_module_atfork_parent(void);
 void tm_module_atfork_child(void);
 
-/* Has the program stopped tracing (tm_stop) since it last started? For
- * the dumps' message when tracing is off: what to do about it differs. */
-bool tm_tracing_stopped_by_program(void);
+/* Why tracing is off, for the warnings of what needs it at exit (the
+ * dump, the leak check): the program stopped it (tm_stop since the last
+ * tm_start), or it was never started (then say what to set). */
+const char *tm_tracing_off_reason(void);
 
 /* Parse a TRACEMALLOC value like CPython's PYTHONTRACEMALLOC (strtol base
  * 10: leading blanks, a sign and leading zeros allowed; nothing after the

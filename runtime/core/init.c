@@ -111,14 +111,10 @@ bool tm_env_dump(long pid, bool verbose) {
   if (!tm_is_tracing()) {
     // CPython's "must be tracing" names the module; say what to set here,
     // or that the program itself stopped it (TRACEMALLOC would not help).
-    if (verbose && tm_tracing_stopped_by_program())
-      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (the "
-              "program stopped it with tm_stop), no snapshot written",
-              path);
-    else if (verbose)
-      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off (set "
-              "TRACEMALLOC=N to trace from the start), no snapshot written",
-              path);
+    if (verbose)
+      tm_warn("tracemalloc: warning: TRACEMALLOC_DUMP=%s: tracing is off "
+              "(%s), no snapshot written",
+              path, tm_tracing_off_reason());
     return false;
   }
   struct stat st_path;

@@ -350,13 +350,9 @@ static tm_snapshot_t *scan_locked(uintptr_t entry_frame,
 /* The scan, given where this thread's stack roots start. */
 static __attribute__((noinline)) void scan_from(uintptr_t entry_frame) {
   if (!tm_is_tracing()) {
-    if (tm_tracing_stopped_by_program())
-      tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
-              "exit (the program stopped it with tm_stop), no leak check");
-    else
-      tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
-              "exit (set TRACEMALLOC=N to trace from the start), no leak "
-              "check");
+    tm_warn("tracemalloc: warning: TRACEMALLOC_LEAKS=1: tracing is off at "
+            "exit (%s), no leak check",
+            tm_tracing_off_reason());
     return;
   }
   int saved_errno = errno;

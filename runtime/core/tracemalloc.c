@@ -34,8 +34,10 @@ static void tell_hooks(void) {
 /* Set by tm_stop while tracing, cleared by tm_start (core.h). */
 static _Atomic bool stopped_by_program;
 
-bool tm_tracing_stopped_by_program(void) {
-  return atomic_load_explicit(&stopped_by_program, memory_order_relaxed);
+const char *tm_tracing_off_reason(void) {
+  return atomic_load_explicit(&stopped_by_program, memory_order_relaxed)
+             ? "the program stopped it with tm_stop"
+             : "set TRACEMALLOC=N to trace from the start";
 }
 
 static bool tracing(void) {
