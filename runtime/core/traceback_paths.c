@@ -75,12 +75,12 @@
 #include "traceback.h"
 
 /* Entry words (TM_TB_PATH_WORDS each): 0, generation << 32 | own << 16 |
- * n (records); 1, the site; 2, the record below the path (0: none); 3, j;
- * 4, gather_cum[j] | id << 32; 5, the first record's address; then, at
- * 6 + 2i, the image of record i (0..n-1, the first one first) that a hit
- * compares it with (tm_path_images_match, shadow_stack.h): its prev (the
- * address of record i + 1; for the last one, the record below the path)
- * and its untagged site word. */
+ * n (records); 1, the site; 2, the first record's address; 3, j; 4,
+ * gather_cum[j] | id << 32; 5, the last (highest) record's address; then,
+ * at 6 + 2i, the image of record i (0..n-1, the first one first) that a
+ * hit compares it with (tm_path_images_match, shadow_stack.h): its prev
+ * (the address of record i + 1; for the last one, the record below the
+ * path, 0 for none) and its untagged site word. */
 #define HEAD 6
 _Static_assert(HEAD + 2 * TM_TB_PATH_RECS <= TM_TB_PATH_WORDS,
                "a path fits its entry");
@@ -103,16 +103,14 @@ static inline uintptr_t (*path_set(tm_thread_t *t, uintptr_t a,
 static inline __attribute__((always_inline)) uint32_t
 path_try(const tm_thread_t *t, const uintptr_t *p, const struct tm_site *site,
          uintptr_t head, uintptr_t a0, uintptr_t sv0, uintptr_t top) {
-  if (p[5] != a0 || p[7] != sv0 || (p[0] & ~(uintptr_t)0xffff) != head ||
+  if (p[2] != a0 || p[7] != sv0 || (p[0] & ~(uintptr_t)0xffff) != head ||
       p[1] != (uintptr_t)site)
     return 0;
-  uintptr_t n = p[0] & 0xffff;
-  // The last record's address (the highest): the prev of the image before
-  // it; the first record (n = 1) the capture checked.
-  if (n > 1 && p[HEAD + 2 * (n - 2)] > top)
+  if (p[5] > top)
     return 0; // the path's records are not all in this stack
-  uintptr_t ba = tm_path_images_match(a0, p + HEAD, p + HEAD + 2 * n);
-  if (ba == TM_PATH_DIFFERS) // else ba is p[2], the last image's prev
+  uintptr_t ba =
+      tm_path_images_match(a0, p + HEAD, p + HEAD + 2 * (p[0] & 0xffff));
+  if (ba == TM_PATH_DIFFERS)
     return 0;
   const struct tm_frame_record *b = (const struct tm_frame_record *)ba;
   if (b) {
@@ -206,19 +204,20 @@ void tm_tb_paths_keep(tm_thread_t *t, const struct tm_site *site, bool own,
   if ((n == 0 && j != 0) || n > TM_TB_PATH_RECS)
     return;
   uintptr_t w[TM_TB_PATH_WORDS];
+  uintptr_t below = j ? t->gather_addr[j] : 0;
   w[0] = entry_head(t, own) | n;
   w[1] = (uintptr_t)site;
-  w[2] = j ? t->gather_addr[j] : 0;
   w[3] = j;
   w[4] = (j ? t->gather_cum[j] : 0) | (uintptr_t)id << 32;
   for (uintptr_t i = 0; i < n; i++) { // top-down: slot memo_len first
     // Record i's prev is the next slot's record, or the stop's (slot j;
     // none when the chain ended: j = 0).
     uintptr_t s = t->memo_len - i;
-    w[HEAD + 2 * i] = s - 1 > j ? t->gather_addr[s - 1] : w[2];
+    w[HEAD + 2 * i] = s - 1 > j ? t->gather_addr[s - 1] : below;
     w[HEAD + 1 + 2 * i] = (uintptr_t)t->gather[s];
   }
-  w[5] = n ? t->gather_addr[t->memo_len] : 0;
+  w[2] = n ? t->gather_addr[t->memo_len] : 0;
+  w[5] = n ? t->gather_addr[j + 1] : 0;
   // The set of the path's first record (slot memo_len); the empty path's
   // is its site's, and its record 0 is address 0 (compared first by a
   // lookup of a path, which it never matches).
