@@ -11,6 +11,11 @@
  * with a 256-block ring (bench_core_pair) keeps the table in cache; this one
  * makes it as large as the heap, as real programs do.
  *
+ * bench_core_live_plain is this program built with BENCH_LIVE_PLAIN_ONLY:
+ * the plain mode alone, without the runtime linked in (whose malloc would
+ * come before an LD_PRELOAD library's), so that bench/shim/pad_shim.so can
+ * run the same loop (bench/core/run.sh, "Why random order grows").
+ *
  * Usage: bench_core_live MODE LIVE ORDER [REPS [USE]]
  *   MODE  plain, or an nframe (1, 25): tracing with that limit
  *   ORDER alloc, reverse, random
@@ -31,8 +36,14 @@
 #include "tracemalloc.h"
 #include "tracemalloc_abi.h"
 
+#ifdef BENCH_LIVE_PLAIN_ONLY
+// Never called (hooked is 0): keeps the loop one source.
+#define __tm_malloc(size, site) ((void)(site), malloc(size))
+#define __tm_free(ptr, site) ((void)(site), free(ptr))
+#else
 void *__tm_malloc(size_t size, const struct tm_site *site);
 void __tm_free(void *ptr, const struct tm_site *site);
+#endif
 
 enum { DEPTH = 10 };
 
@@ -83,11 +94,18 @@ int main(int argc, char **argv) {
             : strcmp(order, "reverse") == 0 ? 1
             : strcmp(order, "random") == 0  ? 2
                                             : -1;
+#ifdef BENCH_LIVE_PLAIN_ONLY
+  if (hooked) {
+    fprintf(stderr, "bench_core_live_plain: MODE must be plain\n");
+    return 2;
+  }
+#endif
   if (live <= 0 || ord < 0 || (hooked && nframe <= 0) || reps <= 0 ||
       (!write_use && strcmp(use, "none") != 0)) {
     fprintf(stderr, "bench_core_live: bad MODE, LIVE, ORDER, REPS or USE\n");
     return 2;
   }
+#ifndef BENCH_LIVE_PLAIN_ONLY
   for (int i = 1; i <= DEPTH; i++)
     frames_sites[i] =
         (struct tm_site){"bench.c", "caller", NULL, (uint32_t)i, 1, 0, 0};
@@ -100,6 +118,7 @@ int main(int argc, char **argv) {
   }
   __tm_module_init_v4(&frames_sites[1], &frames_sites[DEPTH + 1]);
   __tm_shadow_top = &rec[0];
+#endif
   // The pointer array comes from mmap, not malloc: it is not part of the
   // heap being measured.
   void **ptrs = mmap(NULL, (size_t)live * sizeof *ptrs, PROT_READ | PROT_WRITE,
@@ -108,8 +127,10 @@ int main(int argc, char **argv) {
     perror("mmap");
     return 1;
   }
+#ifndef BENCH_LIVE_PLAIN_ONLY
   if (nframe)
     tm_start(nframe);
+#endif
   // Each repetition measures LIVE allocations and LIVE frees; the first
   // also warms the allocator. Repeating in one session keeps the table's
   // capacity, as a long-running program's would be.
@@ -141,8 +162,10 @@ int main(int argc, char **argv) {
     double ns = (t_alloc + now() - t0) / (double)live;
     best = ns < best ? ns : best;
   }
+#ifndef BENCH_LIVE_PLAIN_ONLY
   if (nframe)
     tm_stop();
+#endif
   const char *tag = write_use ? " write" : "";
   if (hooked)
     printf("nframe=%d %ld %s %.2f%s\n", nframe, live, order, best, tag);

@@ -4,10 +4,12 @@
 #
 #   bench/core/run.sh BUILD_DIR [ITERATIONS] [REPS]
 #
-# Builds nothing: BUILD_DIR must already contain bench/core/bench_core_pair,
-# bench_core_memory and bench_core_live (a Release build, no sanitizer).
-# TM_BENCH_NO_LIVE=1 skips the live-set curve (it allocates up to 10 M
-# blocks, about 1 GB). Every
+# Builds nothing of the project: BUILD_DIR must already contain
+# bench/core/bench_core_pair, bench_core_memory, bench_core_live and
+# bench_core_live_plain (a Release build, no sanitizer); random_order.sh
+# compiles bench/shim/pad_shim.c with CC.
+# TM_BENCH_NO_LIVE=1 skips the live-set curve and bench/core/random_order.sh
+# (they allocate up to 10 M blocks, about 1 GB). Every
 # ratio is against plain malloc/free measured in the same run, in the same
 # column. With valgrind installed, also prints callgrind instruction counts
 # per pair (stable on a noisy machine); TM_BENCH_NO_CALLGRIND=1 skips them.
@@ -156,6 +158,8 @@ if [[ ${TM_BENCH_NO_LIVE:-0} != 1 ]]; then
         'BEGIN { printf "| %d | %s | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx |\n", l, o, u, p, a, a / p, a - p, b, b / p }'
     done
   done
+  echo
+  bash "$(dirname "$0")/random_order.sh" "$build" 3
 fi
 
 echo

@@ -14,6 +14,16 @@
  *      0: the same calls with nothing added (the shim's own cost)
  *   Any other value (or none) is 0, with a warning.
  *
+ *   PAD_SHIM_WORK=N (0 to 4096, a multiple of 16; default 0) adds, at each
+ *   malloc and calloc after glibc's and at each free before glibc's, N
+ *   register-only instructions (four independent chains, no memory access)
+ *   that depend on the block's own word before its pointer (glibc's chunk
+ *   header; pad 16's base), as a tracer's bookkeeping depends on the state
+ *   it keeps in the block. With PAD_SHIM_BYTES=8 it is the least a tracer
+ *   with a trailer could cost: the footprint and N instructions of work,
+ *   with no table, no bitmap and no traceback (bench/core/run.sh, "Why
+ *   random order grows").
+ *
  * malloc_usable_size reports what the program may use (the pad excluded),
  * so that a program that sizes its writes by it stays inside its block.
  * Built by bench/real/whole.sh with the system compiler (variants pad0,
@@ -53,6 +63,49 @@ static size_t pad(void) {
   return p;
 }
 
+/* PAD_SHIM_WORK's loop count (N / 16), read once like the pad. */
+static unsigned work_rounds = UINT32_MAX;
+static uint64_t work_sink;
+
+static unsigned rounds(void) {
+  if (__builtin_expect(work_rounds != UINT32_MAX, 1))
+    return work_rounds;
+  const char *v = getenv("PAD_SHIM_WORK");
+  char *end = NULL;
+  unsigned long n = v ? strtoul(v, &end, 10) : 0;
+  if (v && (end == v || *end || n > 4096 || n % 16)) {
+    static const char msg[] = "pad_shim: PAD_SHIM_WORK must be a multiple of "
+                              "16 from 0 to 4096; using 0\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    n = 0;
+  }
+  work_rounds = (unsigned)(n / 16);
+  return work_rounds;
+}
+
+/* The work on block p (non-NULL): 16 instructions a round, each step's
+ * values kept in registers by the empty asm so that the compiler can
+ * neither fold the steps nor drop them (the loop adds 2 instructions a
+ * round). */
+static inline void work(const void *p) {
+  unsigned k = rounds();
+  if (k == 0)
+    return;
+  uint64_t w = ((const uint64_t *)p)[-1];
+  uint64_t a = w, b = w + 1, c = w + 2, d = w + 3;
+  for (unsigned i = 0; i < k; i++) {
+#define STEP                                                                   \
+  a += i, b ^= i, c += i, d ^= i;                                              \
+  __asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d))
+    STEP;
+    STEP;
+    STEP;
+    STEP;
+#undef STEP
+  }
+  work_sink = a ^ b ^ c ^ d;
+}
+
 /* pad 16: the base of the block whose user pointer is p. */
 static void *base_of(void *p) { return ((void **)p)[-1]; }
 
@@ -71,12 +124,15 @@ void *malloc(size_t n) {
     return NULL;
   }
   char *b = __libc_malloc(n + k);
+  if (b)
+    work(b);
   return k == 16 ? hand_out(b, 16) : b;
 }
 
 void free(void *p) {
   if (p == NULL)
     return;
+  work(p);
   __libc_free(pad() == 16 ? base_of(p) : p);
 }
 
@@ -87,6 +143,8 @@ void *calloc(size_t m, size_t n) {
     return NULL;
   }
   char *b = __libc_calloc(1, t + k);
+  if (b)
+    work(b);
   return k == 16 ? hand_out(b, 16) : b;
 }
 
