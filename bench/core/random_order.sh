@@ -30,14 +30,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "${CC:-cc}" -O2 -shared -fPIC -o "$tmp/pad_shim.so" "$root/bench/shim/pad_shim.c"
 
-# ns per malloc+free of one run: MODE LIVE [PAD WORK] (a shim run when PAD
-# is given).
+# ns per malloc+free of one run: MODE LIVE [PAD WORK [ON]] (a shim run when
+# PAD is given).
 run() {
   local mode=$1 live=$2 reps=3
   ((live <= 1000)) && reps=200
   ((live > 1000000)) && reps=2
   if (($# > 2)); then
-    PAD_SHIM_BYTES=$3 PAD_SHIM_WORK=$4 LD_PRELOAD=$tmp/pad_shim.so \
+    PAD_SHIM_BYTES=$3 PAD_SHIM_WORK=$4 PAD_SHIM_WORK_ON=${5:-block} \
+      LD_PRELOAD=$tmp/pad_shim.so \
       "$bin/bench_core_live_plain" plain "$live" random $reps | awk '{ print $4 }'
   else
     "$bin/bench_core_live" "$mode" "$live" random $reps | awk '{ print $4 }'
@@ -45,8 +46,9 @@ run() {
 }
 
 # name:command-args pairs; each is timed with its own plain run before it.
-variants=("pad 8:shim 8 0" "work 32:shim 0 32" "work 128:shim 0 128"
-  "pad 8 + work 32:shim 8 32" "tracer, nframe=1:tm 1")
+variants=("pad 8:shim 8 0" "work 32:shim 0 32 block" "work 128:shim 0 128 block"
+  "work 32 on the pointer:shim 0 32 pointer" "work 128 on the pointer:shim 0 128 pointer"
+  "pad 8 + work 32:shim 8 32 block" "tracer, nframe=1:tm 1")
 
 echo "### Why random order grows"
 echo
@@ -55,8 +57,9 @@ echo "median (range) of $rounds rounds. *pad 8*: every block 8 bytes larger,"
 echo "nothing else (an 8-byte trailer's footprint). *work N*: N register-only"
 echo "instructions at each malloc and free (plus the shim's loop and set-up:"
 echo "about 45 a call for 32, 160 for 128), which depend on the block's chunk"
-echo "header word and touch no memory. The last row is the tracer itself"
-echo "(bench_core_live)."
+echo "header word and touch no memory; *on the pointer*: the same work on the"
+echo "block's address alone, which need not wait for its line. The last row"
+echo "is the tracer itself (bench_core_live)."
 echo
 header="| variant |"
 sep="|---|"
@@ -73,11 +76,11 @@ for v in "${variants[@]}"; do
   for live in "${lives[@]}"; do
     adds=()
     for ((r = 0; r < rounds; r++)); do
-      # shellcheck disable=SC2086 # spec is "shim PAD WORK" or "tm NFRAME"
+      # shellcheck disable=SC2086 # spec is "shim PAD WORK ON" or "tm NFRAME"
       set -- $spec
       if [[ $1 == shim ]]; then
         p=$(run plain "$live" 0 0)
-        x=$(run plain "$live" "$2" "$3")
+        x=$(run plain "$live" "$2" "$3" "${4:-block}")
       else
         p=$(run plain "$live")
         x=$(run "$2" "$live")

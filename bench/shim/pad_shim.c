@@ -21,8 +21,10 @@
  *   header; pad 16's base), as a tracer's bookkeeping depends on the state
  *   it keeps in the block. With PAD_SHIM_BYTES=8 it is the least a tracer
  *   with a trailer could cost: the footprint and N instructions of work,
- *   with no table, no bitmap and no traceback (bench/core/run.sh, "Why
- *   random order grows").
+ *   with no table, no bitmap and no traceback (bench/core/random_order.sh).
+ *   PAD_SHIM_WORK_ON=pointer makes the same work depend on the pointer
+ *   alone (work that need not wait for the block's line); `block` (the
+ *   default) on the block's word.
  *
  * malloc_usable_size reports what the program may use (the pad excluded),
  * so that a program that sizes its writes by it stays inside its block.
@@ -63,8 +65,10 @@ static size_t pad(void) {
   return p;
 }
 
-/* PAD_SHIM_WORK's loop count (N / 16), read once like the pad. */
+/* PAD_SHIM_WORK's loop count (N / 16) and PAD_SHIM_WORK_ON, read once
+ * like the pad. */
 static unsigned work_rounds = UINT32_MAX;
+static int work_on_block = 1;
 static uint64_t work_sink;
 
 static unsigned rounds(void) {
@@ -79,6 +83,14 @@ static unsigned rounds(void) {
     (void)!write(2, msg, sizeof msg - 1);
     n = 0;
   }
+  const char *on = getenv("PAD_SHIM_WORK_ON");
+  if (on && strcmp(on, "pointer") == 0)
+    work_on_block = 0;
+  else if (on && strcmp(on, "block") != 0) {
+    static const char msg[] = "pad_shim: PAD_SHIM_WORK_ON must be block or "
+                              "pointer; using block\n";
+    (void)!write(2, msg, sizeof msg - 1);
+  }
   work_rounds = (unsigned)(n / 16);
   return work_rounds;
 }
@@ -91,7 +103,7 @@ static inline void work(const void *p) {
   unsigned k = rounds();
   if (k == 0)
     return;
-  uint64_t w = ((const uint64_t *)p)[-1];
+  uint64_t w = work_on_block ? ((const uint64_t *)p)[-1] : (uintptr_t)p;
   uint64_t a = w, b = w + 1, c = w + 2, d = w + 3;
   for (unsigned i = 0; i < k; i++) {
 #define STEP                                                                   \
