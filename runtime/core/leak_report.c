@@ -123,9 +123,13 @@ static bool report(void) {
             "from:\n",
             r->kind == TM_LEAK_DIRECT ? "Direct" : "Indirect",
             (unsigned long long)r->bytes, (unsigned long long)r->blocks);
+    // With function names, as LeakSanitizer's report and `tracemalloc
+    // leaks` give them: a one-frame traceback (TRACEMALLOC=1) still says
+    // which function allocated.
     char *text = NULL;
-    if (tm_traceback_format(r->tb, false, 0, true, &text) == TM_OK && text &&
-        *text)
+    if (tm_traceback_format_ex(r->tb, false, 0, true, TM_FORMAT_FUNCTIONS,
+                               &text) == TM_OK &&
+        text && *text)
       fprintf(stderr, "%s\n", text);
     else
       fprintf(stderr, "  <unknown>\n");

@@ -220,22 +220,22 @@ int main(int argc, char **argv) {
 // LIST: tracemalloc: detected memory leaks
 // LIST-EMPTY:
 // LIST-NEXT: Direct leak of 32 byte(s) in 1 object(s) allocated from:
-// LIST-NEXT:   File "{{.*}}leaks.c", line [[#LINE:]]
+// LIST-NEXT:   File "{{.*}}leaks.c", line [[#LINE:]], in lose_list{{$}}
 // LIST-NEXT:     struct node *n = malloc(sizeof *n); // list
 // LIST-EMPTY:
 // LIST-NEXT: Indirect leak of 64 byte(s) in 2 object(s) allocated from:
-// LIST-NEXT:   File "{{.*}}leaks.c", line [[#LINE]]
+// LIST-NEXT:   File "{{.*}}leaks.c", line [[#LINE]], in lose_list{{$}}
 // LIST-NEXT:     struct node *n = malloc(sizeof *n); // list
 // LIST-EMPTY:
 // LIST-NEXT: SUMMARY: tracemalloc: 96 byte(s) leaked in 3 allocation(s).
 // LIST-NOT: leak
 
 // CYCLE: Direct leak of 32 byte(s) in 1 object(s) allocated from:
-// CYCLE-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// CYCLE-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}, in lose_cycle{{$}}
 // CYCLE-NEXT:     struct node *a = malloc(sizeof *a); // cycle a
 // CYCLE-EMPTY:
 // CYCLE-NEXT: Indirect leak of 32 byte(s) in 1 object(s) allocated from:
-// CYCLE-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}
+// CYCLE-NEXT:   File "{{.*}}leaks.c", line {{[0-9]+}}, in lose_cycle{{$}}
 // CYCLE-NEXT:     struct node *b = malloc(sizeof *b); // cycle b
 // CYCLE-EMPTY:
 // CYCLE-NEXT: SUMMARY: tracemalloc: 64 byte(s) leaked in 2 allocation(s).
