@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Why random order grows: what tracing adds to a malloc+free at 1 K and at
-# large live sets in random order, next to the least any tracer that keeps
-# a trace per block could add. Prints a markdown section on stdout.
+# large live sets in random order, next to what 8 bytes per block or a
+# known number of register-only instructions per call add to the same loop
+# with no tracer at all. Prints a markdown section on stdout.
 #
 #   bench/core/random_order.sh BUILD_DIR [ROUNDS] [LIVE...]
 #
-# The floor rows run the plain loop (bench_core_live_plain: no runtime
+# The shim rows run the plain loop (bench_core_live_plain: no runtime
 # linked in) with bench/shim/pad_shim.so preloaded: PAD_SHIM_BYTES=8 is the
 # footprint of an 8-byte trailer alone, PAD_SHIM_WORK=N is N register-only
 # instructions at each malloc and free that depend on the block's own word
 # (glibc's chunk header), as a tracer's bookkeeping depends on the state it
-# keeps per block; no table, no bitmap, no traceback. Every row is the
+# keeps per block, or with PAD_SHIM_WORK_ON=pointer on its address alone;
+# no table, no bitmap, no traceback. Every row is the
 # median over ROUNDS (default 3) of the variant minus plain run back to
 # back in the same round; each run is the best of its repetitions (200 at
 # 1 K, 3 up to 1 M, 2 beyond). Builds pad_shim.so with CC (default cc).

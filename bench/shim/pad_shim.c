@@ -19,9 +19,9 @@
  *   register-only instructions (four independent chains, no memory access)
  *   that depend on the block's own word before its pointer (glibc's chunk
  *   header; pad 16's base), as a tracer's bookkeeping depends on the state
- *   it keeps in the block. With PAD_SHIM_BYTES=8 it is the least a tracer
- *   with a trailer could cost: the footprint and N instructions of work,
- *   with no table, no bitmap and no traceback (bench/core/random_order.sh).
+ *   it keeps in the block. With PAD_SHIM_BYTES=8 it prices a trailer's
+ *   footprint and N instructions of work, with no table, no bitmap and no
+ *   traceback (bench/core/random_order.sh).
  *   PAD_SHIM_WORK_ON=pointer makes the same work depend on the pointer
  *   alone (work that need not wait for the block's line); `block` (the
  *   default) on the block's word.
