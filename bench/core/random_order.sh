@@ -89,12 +89,13 @@ for v in "${variants[@]}"; do
       fi
       adds+=("$(awk -v a="$x" -v b="$p" 'BEGIN { printf "%.1f", a - b }')")
     done
+    # "median (min..max)"
     cell=$(printf '%s\n' "${adds[@]}" | sort -g | awk '
       { v[NR] = $1 }
       END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-            printf "%.1f|%.1f (%.1f..%.1f)", m, m, v[1], v[NR] }')
-    med=${cell%%|*}
-    row+=" ${cell#*|} |"
+            printf "%.1f (%.1f..%.1f)", m, v[1], v[NR] }')
+    med=${cell%% *}
+    row+=" $cell |"
     [[ -z $first ]] && first=$med
     last=$med
   done
