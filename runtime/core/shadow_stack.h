@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench_constant_count.h"
 #include "tracemalloc_abi.h"
 #include "visibility.h"
 
@@ -413,6 +414,8 @@ uint32_t tm_shadow_below_top(tm_thread_t *t, const struct tm_site **site0);
  * slot missing, TM_BELOW_NONE. */
 static inline __attribute__((always_inline)) uint32_t
 tm_shadow_below_now(tm_thread_t *t, bool own) {
+  if (!TM_LIMIT1_COUNT_WALKS) // a measurement device (bench_constant_count.h)
+    return TM_BENCH_COUNT_BELOW;
   if (__tm_shadow_top == NULL)
     return own ? TM_BELOW_NONE : 0;
   return tm_shadow_below(t, own);
