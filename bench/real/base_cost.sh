@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
-# bench/real/base_cost.sh BASE BUILD_DIR [PAIRS] [full|small] - what one
+# bench/real/base_cost.sh BASE BUILD_DIR [ROUNDS] [full|small] - what one
 # part of the tracer costs on whole programs, in wall time, side by side in
 # one run: this runtime against a base that lacks only that part. Prints a
 # markdown section. BASE names the base, a measurement device (a CMake
@@ -27,7 +27,7 @@
 # sources, fetched by test/real/fetch-build.sh) are compiled afresh on each
 # run, once, with BUILD_DIR's tmcc, and linked with each runtime; the
 # same sources compiled with BUILD_DIR's C compiler alone are "plain". The
-# two runtimes run with TRACEMALLOC=1, in PAIRS (default 5) rounds of the
+# two runtimes run with TRACEMALLOC=1, in ROUNDS (default 5) rounds of the
 # three, the order rotated from round to round; the table gives each
 # program's median times and the median and range (min..max) of the
 # per-round ratios this / base, base / plain and this / plain. Wall time:
@@ -35,14 +35,14 @@
 #
 # BUILD_DIR must be a build of this checkout with the pass (bin/tmcc),
 # preferably -DCMAKE_BUILD_TYPE=Release, and not itself a measurement
-# device's build. `small` runs tiny inputs: it checks the
-# harness, its figures mean nothing. Anything missing (a build, the
+# device's build. `small` runs tiny inputs: it checks the harness, its
+# figures mean nothing. Anything missing (a build, the
 # sources, tclsh, a failed build or run) stops it with a message and exit
 # status 1: it never prints a table it did not measure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-usage="usage: bench/real/base_cost.sh without-history|constant-count BUILD_DIR [PAIRS] [full|small]"
+usage="usage: bench/real/base_cost.sh without-history|constant-count BUILD_DIR [ROUNDS] [full|small]"
 fail() { echo "bench/real/base_cost.sh: $*" >&2; exit 1; }
 base=${1:-}
 case $base in
@@ -60,10 +60,10 @@ esac
 shift
 { [ $# -ge 1 ] && [ -d "$1" ]; } || fail "${1:+no directory $1; }$usage"
 build=$(cd "$1" && pwd)
-pairs=${2:-5}
+rounds=${2:-5}
 size=${3:-full}
 case $size in full|small) ;; *) fail "size must be full or small ($usage)" ;; esac
-[[ $pairs =~ ^[1-9][0-9]*$ ]] || fail "PAIRS must be a positive number ($usage)"
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || fail "ROUNDS must be a positive number ($usage)"
 # test/real/fetch-build.sh skips (no network, no apt-get): here that is a
 # failure, not a table.
 skip() { fail "cannot fetch the sources: $*"; }
@@ -201,7 +201,7 @@ run_ns() { # program variant -> ns
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A times ratios
 ratio() { awk -v n="$1" -v b="$2" 'BEGIN { printf "%.4f", n / b }'; }
-for ((r = 0; r < pairs; r++)); do
+for ((r = 0; r < rounds; r++)); do
   for p in "${names[@]}"; do
     declare -A t=()
     for ((k = 0; k < 3; k++)); do # the order rotated each round
@@ -224,7 +224,7 @@ rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev + local changes"
 echo "TRACEMALLOC=1, the same instrumented objects linked with this checkout's runtime"
 echo "($rev, $btype) and with the same runtime built with -D$option=ON"
-echo "$what, beside the same sources built plain; $pairs rounds of the three, run"
+echo "$what, beside the same sources built plain; $rounds rounds of the three, run"
 echo "back to back, the order rotated each round. $(date -u +%Y-%m-%d), $(nproc) CPUs, load average"
 echo "$load_before before the runs and $load_after after$([ "$size" = small ] && echo "; SMALL inputs (a harness check: the figures mean nothing)")."
 echo

@@ -9,12 +9,12 @@
  * TM_BENCH_COUNT_BELOW without reading a record, so a limit-1 capture at a
  * site gets total_nframe TM_BENCH_COUNT_BELOW + the site's frames (one
  * that came with no site, from code not instrumented, still walks:
- * tm_shadow_below_top). It is the base
- * that `bench/real/base_cost.sh constant-count` compares this runtime
- * with: the same checkout and ABI with only the count's walk removed, so
- * the difference is what the exact count costs, and the base's ratio to
- * plain is what any O(1) count could at best give. Everything else
- * (traces, sizes, current, peak, sites, captures above limit 1) is right.
+ * tm_shadow_below_top). It is the base that `bench/real/base_cost.sh
+ * constant-count` compares this runtime with: the same checkout and ABI
+ * with only the count's walk removed, so the difference is what the exact
+ * count costs, and the base's ratio to plain is what any O(1) count could
+ * at best give. Everything else (traces, sizes, current, peak, sites,
+ * captures above limit 1) is right.
  */
 #ifndef TM_BENCH_CONSTANT_COUNT_H
 #define TM_BENCH_CONSTANT_COUNT_H
