@@ -6,10 +6,11 @@
 #
 # Builds nothing of the project: BUILD_DIR must already contain
 # bench/core/bench_core_pair, bench_core_memory, bench_core_live and
-# bench_core_live_plain (a Release build, no sanitizer); random_order.sh
-# compiles bench/shim/pad_shim.c with CC.
-# TM_BENCH_NO_LIVE=1 skips the live-set curve and bench/core/random_order.sh
-# (they allocate up to 10 M blocks, about 1 GB). Every
+# bench_core_live_plain (a Release build, no sanitizer); live_curve.sh and
+# random_order.sh compile bench/shim/count_shim.c and pad_shim.c with CC.
+# TM_BENCH_NO_LIVE=1 skips the live-set curve (bench/core/live_curve.sh)
+# and bench/core/random_order.sh (they allocate up to 10 M blocks, about
+# 1 GB). Every
 # ratio is against plain malloc/free measured in the same run, in the same
 # column. With valgrind installed, also prints callgrind instruction counts
 # per pair (stable on a noisy machine); TM_BENCH_NO_CALLGRIND=1 skips them.
@@ -130,34 +131,7 @@ fi
 
 if [[ ${TM_BENCH_NO_LIVE:-0} != 1 ]]; then
   echo
-  echo "### Cost per allocation lifetime as the live set grows"
-  echo
-  echo "bench_core_live: allocate LIVE blocks of 16-79 bytes (\`__tm_malloc\` at a"
-  echo "shadow depth of 10, or plain malloc), then free them all in allocation"
-  echo "order, reverse order or a random order. Thread CPU ns per malloc+free,"
-  echo "best of the runs (200 at 1 K, 3 up to 1 M, 2 at 10 M), single-threaded"
-  echo "process. Target (issue 14): nframe=1 at 10 M live at most 1.5x its cost"
-  echo "at 1 K."
-  echo
-  echo "*added*: nframe=1 minus plain, what tracing adds to a lifetime."
-  echo "*write*: the program fills each block after malloc and reads its first"
-  echo "word before free, as real programs use their objects (USE write)."
-  echo
-  echo "| live | order | use | plain | nframe=1 | ratio | added | nframe=25 | ratio |"
-  echo "|---:|---|---|---:|---:|---:|---:|---:|---:|"
-  for live in 1000 100000 1000000 10000000; do
-    reps=3
-    (( live <= 1000 )) && reps=200
-    (( live >= 10000000 )) && reps=2
-    for case in alloc:none reverse:none random:none alloc:write random:write; do
-      order=${case%:*} use=${case#*:}
-      p=$("$bin/bench_core_live" plain $live "$order" $reps "$use" | awk '{ print $4 }')
-      t1=$("$bin/bench_core_live" 1 $live "$order" $reps "$use" | awk '{ print $4 }')
-      t25=$("$bin/bench_core_live" 25 $live "$order" $reps "$use" | awk '{ print $4 }')
-      awk -v l=$live -v o="$order" -v u="$use" -v p="$p" -v a="$t1" -v b="$t25" \
-        'BEGIN { printf "| %d | %s | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx |\n", l, o, u, p, a, a / p, a - p, b, b / p }'
-    done
-  done
+  bash "$(dirname "$0")/live_curve.sh" "$build"
   echo
   bash "$(dirname "$0")/random_order.sh" "$build" 3
 fi
