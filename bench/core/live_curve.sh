@@ -24,14 +24,9 @@ build=${1:?usage: bench/core/live_curve.sh BUILD_DIR [LIVE...]}
 shift
 lives=("$@")
 ((${#lives[@]})) || lives=(1000 100000 1000000 10000000)
-root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$build/bench/core
-for b in bench_core_live bench_core_live_plain; do
-  [[ -x $bin/$b ]] || { echo "bench/core: $bin/$b not built" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"${CC:-cc}" -O2 -shared -fPIC -o "$tmp/count_shim.so" "$root/bench/shim/count_shim.c"
+# shellcheck source=bench/core/live_setup.sh
+. "$(dirname "$0")/live_setup.sh"
+live_setup "$build" count_shim # sets bin and tmp
 
 echo "### Cost per allocation lifetime as the live set grows"
 echo

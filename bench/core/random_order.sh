@@ -23,14 +23,9 @@ rounds=${2:-3}
 shift $(($# >= 2 ? 2 : 1))
 lives=("$@")
 ((${#lives[@]})) || lives=(1000 1000000 10000000)
-root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$build/bench/core
-for b in bench_core_live bench_core_live_plain; do
-  [[ -x $bin/$b ]] || { echo "bench/core: $bin/$b not built" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"${CC:-cc}" -O2 -shared -fPIC -o "$tmp/pad_shim.so" "$root/bench/shim/pad_shim.c"
+# shellcheck source=bench/core/live_setup.sh
+. "$(dirname "$0")/live_setup.sh"
+live_setup "$build" pad_shim # sets bin and tmp
 
 # ns per malloc+free of one run: MODE LIVE [PAD WORK [ON]] (a shim run when
 # PAD is given).
