@@ -46,16 +46,14 @@ echo
 echo "| live | order | use | plain | counter | ratio | nframe=1 | ratio | added | nframe=25 | ratio |"
 echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for live in "${lives[@]}"; do
-  reps=3
-  ((live <= 1000)) && reps=200
-  ((live >= 10000000)) && reps=2
+  reps=$(live_reps "$live")
   for case in alloc:none reverse:none random:none alloc:write random:write; do
     order=${case%:*} use=${case#*:}
-    p=$("$bin/bench_core_live" plain "$live" "$order" $reps "$use" | awk '{ print $4 }')
-    c=$(LD_PRELOAD=$tmp/count_shim.so "$bin/bench_core_live_plain" plain "$live" "$order" $reps "$use" |
+    p=$("$bin/bench_core_live" plain "$live" "$order" "$reps" "$use" | awk '{ print $4 }')
+    c=$(LD_PRELOAD=$tmp/count_shim.so "$bin/bench_core_live_plain" plain "$live" "$order" "$reps" "$use" |
       awk '{ print $4 }')
-    t1=$("$bin/bench_core_live" 1 "$live" "$order" $reps "$use" | awk '{ print $4 }')
-    t25=$("$bin/bench_core_live" 25 "$live" "$order" $reps "$use" | awk '{ print $4 }')
+    t1=$("$bin/bench_core_live" 1 "$live" "$order" "$reps" "$use" | awk '{ print $4 }')
+    t25=$("$bin/bench_core_live" 25 "$live" "$order" "$reps" "$use" | awk '{ print $4 }')
     awk -v l="$live" -v o="$order" -v u="$use" -v p="$p" -v c="$c" -v a="$t1" -v b="$t25" \
       'BEGIN { printf "| %d | %s | %s | %.1f | %.1f | %.2fx | %.1f | %.2fx | %.1f | %.1f | %.2fx |\n", l, o, u, p, c, c / p, a, a / p, a - p, b, b / p }'
   done

@@ -8,6 +8,8 @@
 # bench_core_live_plain (exit 1 with a message if not), sets `bin` to that
 # directory and `tmp` to a temporary directory removed at exit, and
 # compiles bench/shim/SHIM.c into $tmp/SHIM.so with CC (default cc).
+# live_reps LIVE prints how many runs a figure is the best of: 200 at 1 K
+# and below, 3 up to 1 M, 2 beyond.
 live_setup() {
   local root b
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -18,4 +20,8 @@ live_setup() {
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   "${CC:-cc}" -O2 -shared -fPIC -o "$tmp/$2.so" "$root/bench/shim/$2.c"
+}
+
+live_reps() {
+  if (($1 <= 1000)); then echo 200; elif (($1 <= 1000000)); then echo 3; else echo 2; fi
 }

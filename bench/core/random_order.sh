@@ -30,15 +30,14 @@ live_setup "$build" pad_shim # sets bin and tmp
 # ns per malloc+free of one run: MODE LIVE [PAD WORK [ON]] (a shim run when
 # PAD is given).
 run() {
-  local mode=$1 live=$2 reps=3
-  ((live <= 1000)) && reps=200
-  ((live > 1000000)) && reps=2
+  local mode=$1 live=$2 reps
+  reps=$(live_reps "$live")
   if (($# > 2)); then
     PAD_SHIM_BYTES=$3 PAD_SHIM_WORK=$4 PAD_SHIM_WORK_ON=${5:-block} \
       LD_PRELOAD=$tmp/pad_shim.so \
-      "$bin/bench_core_live_plain" plain "$live" random $reps | awk '{ print $4 }'
+      "$bin/bench_core_live_plain" plain "$live" random "$reps" | awk '{ print $4 }'
   else
-    "$bin/bench_core_live" "$mode" "$live" random $reps | awk '{ print $4 }'
+    "$bin/bench_core_live" "$mode" "$live" random "$reps" | awk '{ print $4 }'
   fi
 }
 

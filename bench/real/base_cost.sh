@@ -171,16 +171,14 @@ else
   args[lua]="alloc.lua 1"
   args[speedtest1]="--memdb --size 4 --lookaside 0 0"
 fi
-prog() { case $1 in lua) echo "bin/lua-$2" ;; speedtest1) echo "bin/speedtest1-$2" ;; esac; }
+prog() { echo "bin/$1-$2"; } # program variant -> its binary
 
 variants=(plain base new)
 run() { # program variant: run it, TRACEMALLOC=1 but for plain
+  local tracing=(TRACEMALLOC=1)
+  [ "$2" = plain ] && tracing=(-u TRACEMALLOC)
   # shellcheck disable=SC2086 # args holds the program's arguments
-  if [ "$2" = plain ]; then
-    env -u TRACEMALLOC_DUMP -u TRACEMALLOC "$(prog "$1" "$2")" ${args[$1]}
-  else
-    env -u TRACEMALLOC_DUMP TRACEMALLOC=1 "$(prog "$1" "$2")" ${args[$1]}
-  fi
+  env -u TRACEMALLOC_DUMP "${tracing[@]}" "$(prog "$1" "$2")" ${args[$1]}
 }
 # Same output from the three (speedtest1's timings removed).
 for p in "${names[@]}"; do
@@ -230,12 +228,13 @@ echo "$load_before before the runs and $load_after after$([ "$size" = small ] &&
 echo
 echo "| program | plain (s, median) | base (s) | this (s) | this / base | base / plain | this / plain |"
 echo "|---|---:|---:|---:|---|---|---|"
-cell() { printf '%.3fx (%s)' "$(median <<<"$1")" "$(range <<<"$1")"; }
+secs() { awk -v t="$(median <<<"$1")" 'BEGIN { printf "%.3f", t / 1e9 }'; } # ns list -> median s
+cell() { # ratio list -> "median (min..max)", both rounded by awk
+  awk -v m="$(median <<<"$1")" -v r="$(range <<<"$1")" 'BEGIN { printf "%.3fx (%s)", m, r }'
+}
 for p in "${names[@]}"; do
   # shellcheck disable=SC2016 # the backquotes are markdown's
   printf '| `%s` | %s | %s | %s | %s | %s | %s |\n' "$p ${args[$p]}" \
-    "$(awk -v t="$(median <<<"${times[$p.plain]}")" 'BEGIN { printf "%.3f", t / 1e9 }')" \
-    "$(awk -v t="$(median <<<"${times[$p.base]}")" 'BEGIN { printf "%.3f", t / 1e9 }')" \
-    "$(awk -v t="$(median <<<"${times[$p.new]}")" 'BEGIN { printf "%.3f", t / 1e9 }')" \
+    "$(secs "${times[$p.plain]}")" "$(secs "${times[$p.base]}")" "$(secs "${times[$p.new]}")" \
     "$(cell "${ratios[$p.nb]}")" "$(cell "${ratios[$p.bp]}")" "$(cell "${ratios[$p.np]}")"
 done
